@@ -1,0 +1,114 @@
+"""Default behaviour shared by every engine; engine modules override what differs."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+import sqlalchemy as sa
+
+if TYPE_CHECKING:
+    from ..sqltext import Statement
+    from ..target import Target
+
+
+class Engine:
+    """What the runbook needs from a database engine."""
+
+    name: str = ""
+    #: sqlglot dialect name of SQL written for this engine
+    sqlglot_dialect: str = ""
+    #: file-name marker of engine-specific migration variants: NNN_name.<variant_suffix>.sql
+    variant_suffix: str = ""
+
+    # -- target & connection -------------------------------------------------------------
+    def normalize_url(self, url: sa.URL) -> sa.URL:
+        return url
+
+    def target_name(self, url: sa.URL) -> str:
+        return url.database or self.name
+
+    def check_exists(self, target: "Target") -> None:
+        """Raise ``BadInput`` when the database does not exist or cannot be reached."""
+        raise NotImplementedError
+
+    def create_engine(self, target: "Target") -> sa.Engine:
+        raise NotImplementedError
+
+    # -- SQL ---------------------------------------------------------------------------------
+    def translate(self, statement: "Statement", source_dialect: str) -> list[str]:
+        """The SQL to run on this engine for a statement written in ``source_dialect``.
+
+        An empty list means the statement has no meaning here (it is skipped and the report says so).
+        """
+        return [statement.sql]
+
+    def runs_outside_transaction(self, sql: str) -> bool:
+        """True for statements the engine refuses inside a transaction block."""
+        return False
+
+    def after_failed_outside_transaction(self, conn: sa.Connection, prepared: list) -> None:
+        """Clean up after a statement that ran outside a transaction failed (nothing by default)."""
+
+    def explain(self, conn: sa.Connection, sql: str) -> list[str]:
+        raise NotImplementedError
+
+    def index_usable(self, conn: sa.Connection, sql: str) -> list[str]:
+        """The plan when the planner is asked to prefer indexes (tiny demo tables would
+        otherwise always be scanned); defaults to the ordinary plan."""
+        return self.explain(conn, sql)
+
+    # -- inventory ---------------------------------------------------------------------------
+    def database_size(self, conn: sa.Connection) -> int:
+        raise NotImplementedError
+
+    def table_size(self, conn: sa.Connection, table: str) -> int | None:
+        return None
+
+    def canonical_type(self, type_name: str) -> str:
+        """A type name comparable across engines (``DATETIME`` and ``TIMESTAMP`` alike)."""
+        t = type_name.upper().split("(")[0].strip()
+        return {
+            "INT": "INTEGER", "INT4": "INTEGER", "BIGINT": "INTEGER", "INT8": "INTEGER", "SMALLINT": "INTEGER",
+            "DATETIME": "TIMESTAMP", "TIMESTAMP WITHOUT TIME ZONE": "TIMESTAMP",
+            "VARCHAR": "TEXT", "CHARACTER VARYING": "TEXT", "BOOL": "BOOLEAN",
+            "REAL": "FLOAT", "DOUBLE PRECISION": "FLOAT", "FLOAT8": "FLOAT", "DOUBLE": "FLOAT",
+            "NUMERIC": "DECIMAL",
+        }.get(t, t)
+
+    def canonical_default(self, default: Any) -> str | None:
+        """A column default comparable across engines."""
+        if default is None:
+            return None
+        d = str(default).strip()
+        while d.startswith("(") and d.endswith(")"):
+            d = d[1:-1].strip()
+        d = d.split("::")[0].strip()  # PostgreSQL's '[]'::text
+        return d if d.startswith("'") else d.upper()
+
+    # -- safety ------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def exclusive_lock(self, target: "Target") -> Iterator[None]:
+        """Hold the one-runbook-at-a-time lock for this database; ``LockBusy`` when taken."""
+        yield
+
+    def preflight(self, target: "Target") -> list[dict[str, Any]]:
+        """Sessions or transactions that would block a migration (empty: none)."""
+        return []
+
+    # -- backup, restore, scratch copies ----------------------------------------------------
+    def backup(self, target: "Target", dest_dir: Path, stamp: str) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def verify_backup(self, target: "Target", info: dict[str, Any]) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def restore(self, target: "Target", backup_path: Path) -> None:
+        raise NotImplementedError
+
+    @contextlib.contextmanager
+    def scratch_copy(self, target: "Target", backup_path: Path) -> Iterator["Target"]:
+        """A throwaway database restored from ``backup_path``, dropped on exit."""
+        raise NotImplementedError
+        yield  # pragma: no cover

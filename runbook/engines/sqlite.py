@@ -1,0 +1,206 @@
+"""SQLite: the guide's development database and the demo's engine.
+
+What differs from the default:
+- Python's sqlite3 driver does not wrap DDL in a transaction; we switch its own transaction
+  handling off and emit ``BEGIN`` ourselves, so a migration's DDL and its history row commit or
+  roll back together (SQLite's DDL is fully transactional).
+- Backups use the sqlite3 online backup API (consistent while the application writes); never a
+  file copy of a live database.
+- "One runbook at a time" is an exclusive ``flock`` on ``<database>.runbook.lock``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import shutil
+import sqlite3
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from ..errors import BadInput, LockBusy
+from .base import Engine
+
+if TYPE_CHECKING:
+    from ..target import Target
+
+
+def db_path(target: "Target") -> Path:
+    return Path(target.url.database or "")
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class SQLiteEngine(Engine):
+    name = "sqlite"
+    sqlglot_dialect = "sqlite"
+    variant_suffix = "sqlite"
+
+    def normalize_url(self, url: sa.URL) -> sa.URL:
+        return url.set(drivername="sqlite")
+
+    def target_name(self, url: sa.URL) -> str:
+        return Path(url.database or "sqlite").stem
+
+    def check_exists(self, target: "Target") -> None:
+        path = target.url.database
+        if not path or path == ":memory:":
+            raise BadInput("an SQLite target must be a database file (sqlite:///path/to/file.db)")
+        p = Path(path)
+        if not p.is_file():
+            raise BadInput(
+                f"SQLite database file not found: {p} (the runbook never creates an empty database; "
+                "`runbook demo` builds the demo one)"
+            )
+        with open(p, "rb") as f:
+            head = f.read(16)
+        if head and head != b"SQLite format 3\x00":
+            raise BadInput(f"not an SQLite database file: {p}")
+
+    def create_engine(self, target: "Target") -> sa.Engine:
+        engine = sa.create_engine(
+            target.url,
+            connect_args={"timeout": target.lock_timeout_s},
+            poolclass=sa.pool.NullPool,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _no_driver_transactions(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we say BEGIN ourselves, DDL included
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: sa.Connection) -> None:
+            conn.exec_driver_sql("BEGIN")
+
+        return engine
+
+    # -- SQL ---------------------------------------------------------------------------------
+    def explain(self, conn: sa.Connection, sql: str) -> list[str]:
+        rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql).fetchall()
+        return [row[-1] for row in rows]
+
+    # -- inventory ---------------------------------------------------------------------------
+    def database_size(self, conn: sa.Connection) -> int:
+        page_count = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
+        page_size = conn.exec_driver_sql("PRAGMA page_size").scalar_one()
+        return int(page_count) * int(page_size)
+
+    def table_size(self, conn: sa.Connection, table: str) -> int | None:
+        try:  # the dbstat virtual table is compiled into most builds, not all
+            return conn.exec_driver_sql(
+                "SELECT SUM(pgsize) FROM dbstat WHERE name = ?", (table,)
+            ).scalar()
+        except sa.exc.OperationalError:
+            return None
+
+    # -- safety ------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def exclusive_lock(self, target: "Target") -> Iterator[None]:
+        lock_path = db_path(target).with_name(db_path(target).name + ".runbook.lock")
+        with open(lock_path, "a") as lock_file:
+            try:
+                fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise LockBusy(
+                    f"another runbook is already working on {db_path(target)} (lock {lock_path})"
+                ) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+    # -- backup, restore, scratch copies ----------------------------------------------------
+    def backup(self, target: "Target", dest_dir: Path, stamp: str) -> dict[str, Any]:
+        """Copy the database with the online backup API, counting rows in the same snapshot."""
+        src_path = db_path(target)
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        dest = dest_dir / f"{src_path.stem}_backup_{stamp}.db"
+        if dest.exists():
+            raise BadInput(f"backup file already exists: {dest}")
+        src = sqlite3.connect(f"file:{src_path}?mode=ro", uri=True, timeout=target.lock_timeout_s,
+                              isolation_level=None)
+        try:
+            src.execute("BEGIN")  # one read snapshot for the counts and the copy
+            counts = _row_counts(src)
+            dst = sqlite3.connect(dest)
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
+            src.execute("COMMIT")
+        finally:
+            src.close()
+        return {
+            "path": str(dest.resolve()),
+            "format": "sqlite3 online backup",
+            "size_bytes": dest.stat().st_size,
+            "sha256": sha256_file(dest),
+            "tool": f"sqlite {sqlite3.sqlite_version}",
+            "source_row_counts": counts,
+        }
+
+    def verify_backup(self, target: "Target", info: dict[str, Any]) -> list[dict[str, Any]]:
+        path = Path(info["path"])
+        checks = [{"check": "backup file exists", "passed": path.is_file(), "detail": str(path)}]
+        if not path.is_file():
+            return checks
+        checks.append({"check": "SHA-256 matches", "passed": sha256_file(path) == info["sha256"],
+                       "detail": info["sha256"][:16] + "…"})
+        copy = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            integrity = copy.execute("PRAGMA integrity_check").fetchone()[0]
+            checks.append({"check": "integrity_check of the copy", "passed": integrity == "ok",
+                           "detail": integrity})
+            counts = _row_counts(copy)
+        finally:
+            copy.close()
+        expected = info["source_row_counts"]
+        checks.append({"check": "row counts equal the source's", "passed": counts == expected,
+                       "detail": f"{sum(counts.values())} rows in {len(counts)} tables"})
+        return checks
+
+    def restore(self, target: "Target", backup_path: Path) -> None:
+        """Overwrite the target with the backup, through the backup API (atomic for readers)."""
+        target.dispose()
+        src = sqlite3.connect(f"file:{backup_path}?mode=ro", uri=True)
+        dst = sqlite3.connect(db_path(target), timeout=target.lock_timeout_s)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+            src.close()
+
+    @contextlib.contextmanager
+    def scratch_copy(self, target: "Target", backup_path: Path) -> Iterator["Target"]:
+        with tempfile.TemporaryDirectory(prefix="runbook-rehearsal-") as tmp:
+            copy = Path(tmp) / f"{db_path(target).stem}_rehearsal.db"
+            shutil.copyfile(backup_path, copy)  # a closed backup file, not a live database
+            scratch = target.with_database(str(copy))
+            try:
+                yield scratch
+            finally:
+                scratch.dispose()
+
+
+def _row_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    tables = [r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+    return {t: conn.execute(f"SELECT COUNT(*) FROM {quote(t)}").fetchone()[0] for t in tables}
+
+
+__all__ = ["SQLiteEngine", "sha256_file", "quote", "db_path"]

@@ -1,0 +1,266 @@
+"""Apply pending migrations: each in one transaction together with its history row.
+
+``migrate()`` is the procedure: check the folder against the database (drift, unknown versions,
+baseline adoption), take the one-runbook lock, run the preflight, then apply each pending
+migration in order. A migration that fails rolls back whole (DDL included) and stops the run;
+migrations before it stay applied. ``execute_script()`` is shared with rollback and seeds.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+import sqlalchemy as sa
+
+from . import migrations as mig
+from .errors import BadInput, MigrationFailed, RunFailed
+from .sqltext import Statement
+
+if TYPE_CHECKING:
+    from .engines.base import Engine
+    from .target import Target
+
+MAX_RESULT_ROWS = 50
+
+
+@dataclass
+class PreparedStatement:
+    """A statement of a script as it will run on one engine."""
+
+    statement: Statement
+    sql: list[str]  # what runs (translation may give 0 or more statements)
+    note: str | None = None  # why it is skipped or changed
+    outside_transaction: bool = False
+
+
+@dataclass
+class StatementResult:
+    index: int
+    line: int
+    sql: str
+    note: str | None = None
+    columns: list[str] = field(default_factory=list)
+    rows: list[list[Any]] = field(default_factory=list)
+    rowcount: int | None = None
+
+
+@dataclass
+class MigrationResult:
+    version: str
+    name: str
+    status: str  # applied | adopted | failed | planned
+    duration_ms: int = 0
+    checksum: str = ""
+    statements: list[StatementResult] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.version}_{self.name}"
+
+
+@dataclass
+class MigrateResult:
+    target: str
+    run_id: str
+    dry_run: bool
+    before: str | None
+    after: str | None
+    migrations: list[MigrationResult] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"passed": self.passed}
+
+
+# -- preparing scripts -----------------------------------------------------------------------
+def prepare(script: mig.Script, engine: "Engine") -> list[PreparedStatement]:
+    """Statements of ``script`` as they will run on ``engine``; ``BadInput`` for what cannot run."""
+    statements, dialect = script.statements_for(engine)
+    prepared = []
+    for st in statements:
+        if st.is_transaction_control:
+            if st.first_word == "ROLLBACK":
+                raise BadInput(f"{script.path}:{st.line}: a migration may not ROLLBACK; the runner owns transactions")
+            prepared.append(PreparedStatement(st, [], "transaction control: the runner wraps the whole file in one transaction"))
+            continue
+        sql = engine.translate(st, dialect)
+        note = None if sql else f"no meaning on {engine.name}: skipped"
+        if sql and sql != [st.sql]:
+            note = f"translated from {dialect} to {engine.name}"
+        outside = any(engine.runs_outside_transaction(s) for s in sql)
+        prepared.append(PreparedStatement(st, sql, note, outside))
+    outside = [p for p in prepared if p.outside_transaction]
+    runnable = [p for p in prepared if p.sql]
+    if outside and len(runnable) > 1:
+        p = outside[0]
+        raise BadInput(
+            f"{script.path}:{p.statement.line}: {p.statement.first_word} ... cannot run inside a transaction; "
+            "such a statement must be alone in its migration (so a failure leaves nothing half-applied)"
+        )
+    return prepared
+
+
+def execute_script(conn: sa.Connection, prepared: list[PreparedStatement], label: str,
+                   version: str = "") -> list[StatementResult]:
+    """Run prepared statements on ``conn`` (inside the caller's transaction, unless the single
+    statement must run outside one); ``MigrationFailed`` names the statement that failed."""
+    results = []
+    for p in prepared:
+        st = p.statement
+        if not p.sql:
+            results.append(StatementResult(st.index, st.line, st.sql, p.note))
+            continue
+        for sql in p.sql:
+            try:
+                res = conn.exec_driver_sql(sql)
+            except sa.exc.DBAPIError as exc:
+                raise MigrationFailed(version, label, st.index, st.line, st.sql, _cause(exc)) from exc
+            out = StatementResult(st.index, st.line, sql, p.note)
+            if res.returns_rows:
+                out.columns = list(res.keys())
+                out.rows = [list(_plain(v) for v in row) for row in res.fetchmany(MAX_RESULT_ROWS)]
+                res.close()
+            else:
+                out.rowcount = res.rowcount if res.rowcount is not None and res.rowcount >= 0 else None
+            results.append(out)
+    return results
+
+
+def _plain(value: Any) -> Any:
+    return value if value is None or isinstance(value, (int, float, str, bool)) else str(value)
+
+
+def _cause(exc: sa.exc.DBAPIError) -> str:
+    text = str(exc.orig).strip() or type(exc.orig).__name__
+    return text.splitlines()[0]
+
+
+def run_in_transaction(target: "Target", prepared: list[PreparedStatement], label: str, version: str,
+                       after: Callable[[sa.Connection], None]) -> tuple[list[StatementResult], int]:
+    """Run a script and ``after(conn)`` (the history change) atomically; returns results and ms.
+
+    A lone statement that cannot run in a transaction runs in autocommit, then ``after`` runs in
+    its own transaction: the statement succeeded, so recording it cannot leave a half state.
+    """
+    started = time.perf_counter()
+    eng = target.engine()
+    if any(p.outside_transaction for p in prepared):
+        with eng.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            try:
+                results = execute_script(conn, prepared, label, version)
+            except MigrationFailed:
+                target.kind.after_failed_outside_transaction(conn, prepared)
+                raise
+        with eng.begin() as conn:
+            after(conn)
+    else:
+        with eng.begin() as conn:
+            results = execute_script(conn, prepared, label, version)
+            after(conn)
+    return results, int((time.perf_counter() - started) * 1000)
+
+
+# -- the procedure ---------------------------------------------------------------------------
+def check_folder(conn: sa.Connection, migrations: list[mig.Migration], engine: "Engine") -> mig.Status:
+    """The database's status against the folder; ``BadInput`` on drift or unknown versions."""
+    status = mig.status(conn, migrations, engine)
+    if status.drifted:
+        names = ", ".join(m.label for m, _ in status.drifted)
+        raise BadInput(f"checksum drift: applied migration(s) {names} changed on disk since they were applied; "
+                       "restore the file (a change belongs in a new migration)")
+    if status.unknown:
+        raise BadInput(f"the database has applied migration(s) {', '.join(a.version for a in status.unknown)} "
+                       "that are not in the migrations folder")
+    return status
+
+
+def select_pending(status: mig.Status, migrations: list[mig.Migration], to: str | int | None) -> list[mig.Migration]:
+    pending = [m for m in status.pending if not (status.adoptable and m.number == 0)]
+    if to is None:
+        return pending
+    try:
+        number = int(str(to))
+    except ValueError:
+        raise BadInput(f"--to must be a migration number, got {to!r}") from None
+    if number not in {m.number for m in migrations}:
+        raise BadInput(f"--to {to}: no migration numbered {number:03d}")
+    if status.current is not None and number < int(status.current):
+        raise BadInput(f"--to {number:03d} is below the current version {status.current}: use rollback to go down")
+    return [m for m in pending if m.number <= number]
+
+
+def migrate(
+    target: "Target",
+    migrations_dir: str | Path,
+    *,
+    to: str | int | None = None,
+    dry_run: bool = False,
+    run_id: str | None = None,
+    gate: Callable[[list[mig.Migration]], None] | None = None,
+) -> MigrateResult:
+    """Apply the pending migrations (up to ``to``) in order; see the module doc.
+
+    Returns the result even when a migration fails (``result.error`` set, the failed migration
+    rolled back); raises ``BadInput`` for problems found before anything ran.
+    """
+    migrations = mig.discover(migrations_dir)
+    run_id = run_id or "manual-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    kind = target.kind
+    with kind.exclusive_lock(target):
+        with target.engine().connect() as conn:
+            status = check_folder(conn, migrations, kind)
+        pending = select_pending(status, migrations, to)
+        prepared = {m.version: prepare(m.script, kind) for m in pending}  # all checked before any runs
+        if gate is not None:
+            gate(pending)
+        result = MigrateResult(target.display, run_id, dry_run, status.current, status.current)
+        baseline = migrations[0] if status.adoptable else None
+        if dry_run:
+            if baseline is not None:
+                result.migrations.append(MigrationResult(baseline.version, baseline.name, "planned",
+                                                         error=None, statements=[StatementResult(0, 0, "-- would adopt: baseline tables exist, no history table")]))
+            for m in pending:
+                result.migrations.append(MigrationResult(m.version, m.name, "planned", checksum=m.script.checksum_for(kind), statements=[
+                    StatementResult(p.statement.index, p.statement.line, s, p.note) for p in prepared[m.version] for s in (p.sql or [p.statement.sql])
+                ]))
+            return result
+        blockers = kind.preflight(target)
+        if blockers:
+            raise RunFailed(f"preflight: {len(blockers)} session(s) would block the migration "
+                            f"(pids {', '.join(str(b.get('pid')) for b in blockers)}); nothing was changed")
+        if baseline is not None:
+            checksum = baseline.script.checksum_for(kind)
+            with target.engine().begin() as conn:
+                mig.ensure_history(conn)
+                mig.record(conn, baseline, checksum, 0, run_id, note="adopted: baseline tables existed")
+            result.migrations.append(MigrationResult(baseline.version, baseline.name, "adopted", checksum=checksum))
+            result.after = baseline.version
+        for m in pending:
+            checksum = m.script.checksum_for(kind)
+            out = MigrationResult(m.version, m.name, "applied", checksum=checksum)
+            try:
+                def record(conn: sa.Connection, m: mig.Migration = m) -> None:
+                    mig.ensure_history(conn)
+                    mig.record(conn, m, checksum, int((time.perf_counter() - t0) * 1000), run_id)
+
+                t0 = time.perf_counter()
+                out.statements, out.duration_ms = run_in_transaction(target, prepared[m.version], m.name, m.version, record)
+            except MigrationFailed as exc:
+                out.status, out.error = "failed", str(exc)
+                out.statements = [StatementResult(exc.statement_no, exc.line, exc.sql, "FAILED: " + exc.cause)]
+                result.migrations.append(out)
+                result.error = str(exc)
+                return result
+            result.migrations.append(out)
+            result.after = m.version
+        return result

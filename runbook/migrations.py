@@ -1,0 +1,254 @@
+"""Migrations on disk and the history table in the database.
+
+On disk: ``NNN_description.sql`` (written in SQLite's dialect, the guide's), optional
+engine-specific variants ``NNN_description.postgresql.sql`` that win over translation, and
+``rollbacks/NNN_rollback_description.sql``. In the database: the ``schema_history`` table, one
+row per applied migration, created on first use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from .errors import BadInput
+from .sqltext import Statement, header, split
+
+if TYPE_CHECKING:
+    from .engines.base import Engine
+
+HISTORY_TABLE = "schema_history"
+SOURCE_DIALECT = "sqlite"  # the dialect shared migration files are written in
+
+_NAME = re.compile(r"^(?P<number>\d{3,})_(?P<name>[A-Za-z0-9][A-Za-z0-9_]*?)(?:\.(?P<variant>[a-z]+))?\.sql$")
+_ROLLBACK = re.compile(r"^(?P<number>\d{3,})_rollback_(?P<name>[A-Za-z0-9][A-Za-z0-9_]*?)(?:\.(?P<variant>[a-z]+))?\.sql$")
+VARIANTS = ("sqlite", "postgresql")
+
+metadata = sa.MetaData()
+history = sa.Table(
+    HISTORY_TABLE,
+    metadata,
+    sa.Column("version", sa.String(32), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("checksum", sa.String(64), nullable=False),
+    sa.Column("applied_at", sa.String(32), nullable=False),
+    sa.Column("duration_ms", sa.Integer, nullable=False),
+    sa.Column("run_id", sa.String(200), nullable=False),
+    sa.Column("note", sa.String(200)),
+)
+
+
+def _normalized(path: Path) -> str:
+    return path.read_bytes().decode("utf-8-sig").replace("\r\n", "\n")
+
+
+def checksum_of(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Script:
+    """One SQL file, with the engine-specific variants found beside it."""
+
+    path: Path
+    variants: dict[str, Path] = field(default_factory=dict)
+
+    def source_for(self, engine: "Engine") -> tuple[Path, str]:
+        """The file that runs on ``engine`` and the sqlglot dialect it is written in."""
+        if engine.variant_suffix in self.variants:
+            return self.variants[engine.variant_suffix], engine.sqlglot_dialect
+        return self.path, SOURCE_DIALECT
+
+    def text_for(self, engine: "Engine") -> str:
+        return _normalized(self.source_for(engine)[0])
+
+    def checksum_for(self, engine: "Engine") -> str:
+        return checksum_of(self.text_for(engine))
+
+    def statements_for(self, engine: "Engine") -> tuple[list[Statement], str]:
+        path, dialect = self.source_for(engine)
+        return split(_normalized(path), dialect, source=str(path)), dialect
+
+
+@dataclass(frozen=True)
+class Migration:
+    number: int
+    name: str
+    script: Script
+    rollback: Script | None = None
+
+    @property
+    def version(self) -> str:
+        return f"{self.number:03d}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.version}_{self.name}"
+
+    @property
+    def path(self) -> Path:
+        return self.script.path
+
+    @property
+    def header(self) -> dict[str, str]:
+        return header(_normalized(self.path))
+
+    @property
+    def risk_level(self) -> str | None:
+        """The declared risk (``LOW``, ``MEDIUM``, ``HIGH``) from the header, if any."""
+        raw = self.header.get("risk_level")
+        return raw.split()[0].strip("()").upper() if raw else None
+
+
+def _scan(folder: Path, pattern: re.Pattern[str], what: str) -> dict[int, tuple[str, Script]]:
+    base: dict[int, tuple[str, Path]] = {}
+    variants: dict[int, dict[str, Path]] = {}
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or path.is_dir() or path.suffix.lower() in (".md", ".txt"):
+            continue
+        m = pattern.match(path.name)
+        if not m:
+            raise BadInput(f"{path}: {what} file names must look like {'NNN_rollback_description.sql' if pattern is _ROLLBACK else 'NNN_description.sql'}")
+        number, variant = int(m["number"]), m["variant"]
+        if variant is not None:
+            if variant not in VARIANTS:
+                raise BadInput(f"{path}: unknown engine variant {variant!r} (expected one of {', '.join(VARIANTS)})")
+            if variant in variants.setdefault(number, {}):
+                raise BadInput(f"{path}: two {variant} variants of {what} {number:03d}")
+            variants[number][variant] = path
+            continue
+        if number in base:
+            raise BadInput(f"two {what}s numbered {number:03d}: {base[number][1].name} and {path.name}")
+        base[number] = (m["name"], path)
+    for number, found in variants.items():
+        if number not in base:
+            raise BadInput(f"{next(iter(found.values()))}: engine variant without its {what} {number:03d}_*.sql")
+    return {n: (name, Script(p, variants.get(n, {}))) for n, (name, p) in base.items()}
+
+
+def discover(folder: str | Path) -> list[Migration]:
+    """All migrations in ``folder``, in order; ``BadInput`` for anything misnamed or duplicated."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise BadInput(f"migrations folder not found: {folder}")
+    found = _scan(folder, _NAME, "migration")
+    rollbacks = _scan(folder / "rollbacks", _ROLLBACK, "rollback") if (folder / "rollbacks").is_dir() else {}
+    for number, (_, script) in rollbacks.items():
+        if number not in found:
+            raise BadInput(f"{script.path}: rollback for migration {number:03d}, which does not exist")
+    return [
+        Migration(n, name, script, rollbacks[n][1] if n in rollbacks else None)
+        for n, (name, script) in sorted(found.items())
+    ]
+
+
+# -- the history table -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Applied:
+    version: str
+    name: str
+    checksum: str
+    applied_at: str
+    duration_ms: int
+    run_id: str
+    note: str | None = None
+
+
+def has_history(conn: sa.Connection) -> bool:
+    return sa.inspect(conn).has_table(HISTORY_TABLE)
+
+
+def ensure_history(conn: sa.Connection) -> None:
+    metadata.create_all(conn, tables=[history], checkfirst=True)
+
+
+def applied(conn: sa.Connection) -> list[Applied]:
+    if not has_history(conn):
+        return []
+    rows = conn.execute(sa.select(history).order_by(history.c.version)).mappings()
+    return [Applied(**row) for row in rows]
+
+
+def record(conn: sa.Connection, m: Migration, checksum: str, duration_ms: int, run_id: str,
+           note: str | None = None) -> None:
+    conn.execute(history.insert().values(
+        version=m.version, name=m.name, checksum=checksum,
+        applied_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        duration_ms=duration_ms, run_id=run_id, note=note,
+    ))
+
+
+def unrecord(conn: sa.Connection, version: str) -> None:
+    conn.execute(history.delete().where(history.c.version == version))
+
+
+@dataclass
+class Status:
+    """Where a database stands against a migrations folder."""
+
+    applied: list[Applied]
+    pending: list[Migration]
+    drifted: list[tuple[Migration, Applied]]  # applied, but the file changed since
+    unknown: list[Applied]  # applied, but no file for it any more
+    adoptable: bool = False  # baseline tables exist, no history: the baseline will be adopted
+
+    @property
+    def current(self) -> str | None:
+        return self.applied[-1].version if self.applied else None
+
+    def as_dict(self) -> dict:
+        return {
+            "current": self.current,
+            "applied": [a.__dict__ for a in self.applied],
+            "pending": [m.label for m in self.pending],
+            "drifted": [m.label for m, _ in self.drifted],
+            "unknown": [a.version for a in self.unknown],
+            "adopt_baseline": self.adoptable,
+        }
+
+
+def baseline_tables(m: Migration, engine: "Engine") -> set[str]:
+    """Tables the baseline migration creates (read from its CREATE TABLE statements)."""
+    from sqlglot import exp
+
+    statements, dialect = m.script.statements_for(engine)
+    names = set()
+    for st in statements:
+        tree = st.parse(dialect)
+        if isinstance(tree, exp.Create) and (tree.args.get("kind") or "").upper() == "TABLE":
+            table = tree.find(exp.Table)
+            if table is not None:
+                names.add(table.name)
+    return names
+
+
+def status(conn: sa.Connection, migrations: list[Migration], engine: "Engine") -> Status:
+    done = applied(conn)
+    by_version = {m.version: m for m in migrations}
+    done_versions = {a.version for a in done}
+    drifted = [
+        (by_version[a.version], a) for a in done
+        if a.version in by_version and by_version[a.version].script.checksum_for(engine) != a.checksum
+    ]
+    unknown = [a for a in done if a.version not in by_version]
+    pending = [m for m in migrations if m.version not in done_versions]
+    adoptable = False
+    if not done and migrations and migrations[0].number == 0:
+        wanted = baseline_tables(migrations[0], engine)
+        existing = set(sa.inspect(conn).get_table_names())
+        present = wanted & existing
+        if wanted and present == wanted:
+            adoptable = True
+        elif present:
+            raise BadInput(
+                f"the database has some baseline tables ({', '.join(sorted(present))}) but not "
+                f"{', '.join(sorted(wanted - present))}, and no {HISTORY_TABLE} table: "
+                "it is not at a known version, so nothing will be applied"
+            )
+    return Status(done, pending, drifted, unknown, adoptable)

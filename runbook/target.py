@@ -1,0 +1,121 @@
+"""The target database: parse its URL, keep its password out of everything, connect to it.
+
+A target is named by an SQLAlchemy URL (``sqlite:///power100.db``,
+``postgresql://user@host:5432/power100``). The password never lives in a ``Target``: a password
+given inside a URL is moved to ``PGPASSWORD`` (read by libpq, by pg_dump and by the notebook
+kernels this process starts) and the URL kept here is the password-free one, safe to print,
+to pass as a notebook parameter and to write into a report.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from .errors import BadInput
+
+if TYPE_CHECKING:
+    from .engines.base import Engine
+
+DEFAULT_LOCK_TIMEOUT_S = 5.0
+DEFAULT_STATEMENT_TIMEOUT_S = 600.0
+
+
+@dataclass(frozen=True)
+class Target:
+    """A database the runbook works on. ``url`` never holds a password."""
+
+    url: sa.URL
+    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
+    statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S
+    _engines: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def kind(self) -> "Engine":
+        from .engines import engine_for
+
+        return engine_for(self.url)
+
+    @property
+    def name(self) -> str:
+        """A short name for reports and run ids: the database file's stem or database name."""
+        return self.kind.target_name(self.url)
+
+    @property
+    def display(self) -> str:
+        """The URL as it may be shown anywhere (never with a password)."""
+        return self.url.render_as_string(hide_password=True)
+
+    def engine(self) -> sa.Engine:
+        """The SQLAlchemy engine for this target, created once per target."""
+        if "engine" not in self._engines:
+            self._engines["engine"] = self.kind.create_engine(self)
+        return self._engines["engine"]
+
+    def dispose(self) -> None:
+        eng = self._engines.pop("engine", None)
+        if eng is not None:
+            eng.dispose()
+
+    def with_database(self, database: str) -> "Target":
+        """The same server or folder, another database (used for scratch copies)."""
+        return Target(self.url.set(database=database), self.lock_timeout_s, self.statement_timeout_s)
+
+    @cached_property
+    def dialect_name(self) -> str:
+        return self.kind.name
+
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def parse_url(raw: str | None) -> sa.URL:
+    """Parse a database URL; exit-2 errors name what is wrong. ``None`` reads ``RUNBOOK_DB``."""
+    raw = raw if raw is not None else os.environ.get("RUNBOOK_DB")
+    if not raw:
+        raise BadInput("no database given: pass --db URL or set RUNBOOK_DB (e.g. sqlite:///power100.db)")
+    if not _SCHEME.match(raw):
+        raise BadInput(f"not a database URL: {mask(raw)!r} (expected e.g. sqlite:///power100.db or postgresql://user@host/db)")
+    try:
+        url = make_url(raw)
+    except (ArgumentError, ValueError) as exc:
+        raise BadInput(f"cannot parse database URL {mask(raw)!r}: {exc}") from None
+    return url
+
+
+def open_target(
+    raw: str | sa.URL | None,
+    *,
+    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
+    statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S,
+    must_exist: bool = True,
+) -> Target:
+    """Build a target from a URL, moving any password into ``PGPASSWORD``.
+
+    Raises ``BadInput`` for an unparsable URL, an engine we do not support, or (with
+    ``must_exist``) a database that does not exist; nothing is created.
+    """
+    url = raw if isinstance(raw, sa.URL) else parse_url(raw)
+    from .engines import engine_for
+
+    kind = engine_for(url)  # raises BadInput for unknown engines
+    url = kind.normalize_url(url)
+    if url.password:
+        os.environ["PGPASSWORD"] = str(url.password)
+        url = url.set(password=None)
+    target = Target(url, lock_timeout_s, statement_timeout_s)
+    if must_exist:
+        kind.check_exists(target)
+    return target
+
+
+def mask(text: str) -> str:
+    """Hide any password inside URLs found in ``text`` (for errors and logs)."""
+    return re.sub(r"(://[^:/@\s]+:)[^@\s]*@", r"\1***@", text)
