@@ -43,8 +43,9 @@ class Statement:
         return not (words[0] == "START" and (len(words) < 2 or words[1] != "TRANSACTION"))
 
     def parse(self, dialect: str) -> exp.Expression | None:
-        """The statement's syntax tree, or ``None`` when sqlglot cannot read it."""
-        return _parse(self.sql, dialect)
+        """The statement's syntax tree (a fresh copy), or ``None`` when sqlglot cannot read it."""
+        tree = _parse(self.sql, dialect)
+        return tree.copy() if tree is not None else None
 
 
 @lru_cache(maxsize=4096)
