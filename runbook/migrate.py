@@ -216,7 +216,7 @@ def migrate(
     migrations = mig.discover(migrations_dir)
     run_id = run_id or "manual-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     kind = target.kind
-    with kind.exclusive_lock(target):
+    with kind.lock(target):
         with target.engine().connect() as conn:
             status = check_folder(conn, migrations, kind)
         pending = select_pending(status, migrations, to)

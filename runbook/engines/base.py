@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -11,6 +12,9 @@ import sqlalchemy as sa
 if TYPE_CHECKING:
     from ..sqltext import Statement
     from ..target import Target
+
+
+LOCK_ENV = "RUNBOOK_LOCK_HELD"
 
 
 class Engine:
@@ -88,6 +92,27 @@ class Engine:
         return d if d.startswith("'") else d.upper()
 
     # -- safety ------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self, target: "Target") -> Iterator[None]:
+        """The one-runbook-at-a-time lock, re-entrant across the processes of one run.
+
+        A pipeline takes it once for the whole run; the notebook kernels it starts inherit
+        ``RUNBOOK_LOCK_HELD`` and do not try to take it again. Anyone else gets ``LockBusy``.
+        """
+        if os.environ.get(LOCK_ENV) == target.display:
+            yield
+            return
+        with self.exclusive_lock(target):
+            previous = os.environ.get(LOCK_ENV)
+            os.environ[LOCK_ENV] = target.display
+            try:
+                yield
+            finally:
+                if previous is None:
+                    os.environ.pop(LOCK_ENV, None)
+                else:
+                    os.environ[LOCK_ENV] = previous
+
     @contextlib.contextmanager
     def exclusive_lock(self, target: "Target") -> Iterator[None]:
         """Hold the one-runbook-at-a-time lock for this database; ``LockBusy`` when taken."""

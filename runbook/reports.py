@@ -1,0 +1,168 @@
+"""The migration log: one folder per run under ``reports/``, kept for reviewers.
+
+``reports/<run id>/`` holds the executed notebooks (``NN_<step>.ipynb``), the JSON artefacts the
+steps hand to each other (``inventory.json``, ``backup.json``, ...) and ``run.json``, the run's
+summary. Every executed notebook gets a summary cell at the top (step, status, target, run id,
+where to look), and on failure papermill's own banner naming the failing cell; a failed step still
+leaves its notebook.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import papermill
+from papermill.exceptions import PapermillExecutionError
+
+from . import __version__
+from .target import mask
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+STEPS = ("inventory", "backup", "migrate", "verify", "rollback")
+RUN_JSON = "run.json"
+STATUS_TAG = "runbook-summary"
+
+
+def notebook_path(step: str, notebooks_dir: Path | None = None) -> Path:
+    """The source notebook of a step: ``notebooks/NN_<step>.ipynb``."""
+    folder = notebooks_dir or NOTEBOOKS_DIR
+    return folder / f"{STEPS.index(step) + 1:02d}_{step}.ipynb"
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def new_run_dir(reports_dir: Path, target_name: str) -> Path:
+    """A fresh ``reports/<UTC time>_<target name>`` folder (suffixed when two runs share a second)."""
+    base = f"{utc_now():%Y%m%dT%H%M%SZ}_{target_name}"
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 1000):
+        run_dir = reports_dir / (base if n == 1 else f"{base}-{n}")
+        try:
+            run_dir.mkdir()
+            return run_dir
+        except FileExistsError:
+            continue
+    raise RuntimeError(f"cannot create a run folder under {reports_dir}")
+
+
+# -- artefacts steps hand to each other --------------------------------------------------------
+def save_artifact(run_dir: str | Path, name: str, data: Any) -> Path:
+    path = Path(run_dir) / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    return path
+
+
+def load_artifact(run_dir: str | Path, name: str) -> Any | None:
+    path = Path(run_dir) / f"{name}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+# -- executing a step's notebook -----------------------------------------------------------------
+@dataclass
+class StepResult:
+    step: str
+    status: str  # passed | failed
+    notebook: str
+    duration_s: float
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+
+def execute_step(step: str, run_dir: Path, parameters: dict[str, Any], *, run_id: str, target_display: str,
+                 notebooks_dir: Path | None = None) -> StepResult:
+    """Run a step's notebook with papermill into ``run_dir/NN_<step>.ipynb``; never raises for a
+    failed step (the failure is in the result and in the written notebook)."""
+    source = notebook_path(step, notebooks_dir)
+    output = run_dir / source.name
+    started = time.perf_counter()
+    error = None
+    try:
+        papermill.execute_notebook(
+            str(source), str(output), parameters=parameters, kernel_name="python3",
+            progress_bar=False, cwd=str(source.parent),
+        )
+    except PapermillExecutionError as exc:
+        error = f"{exc.ename}: {mask(str(exc.evalue))}".strip()
+    except Exception as exc:  # kernel died, notebook unreadable: still a failed step with a report
+        error = f"{type(exc).__name__}: {mask(str(exc))}"
+    result = StepResult(step, "failed" if error else "passed", output.name,
+                        round(time.perf_counter() - started, 2), error)
+    add_summary_cell(output, result, run_id=run_id, target_display=target_display)
+    return result
+
+
+def add_summary_cell(path: Path, result: StepResult, *, run_id: str, target_display: str) -> None:
+    """Put a short, readable verdict at the top of an executed notebook."""
+    if not path.is_file():
+        nb = nbformat.v4.new_notebook()
+        nb.cells.append(nbformat.v4.new_markdown_cell("The notebook could not be executed; see run.json."))
+    else:
+        nb = nbformat.read(path, as_version=4)
+        nb.cells = [c for c in nb.cells if STATUS_TAG not in c.get("metadata", {}).get("tags", [])]
+    mark = "✅ PASSED" if result.passed else "❌ FAILED"
+    lines = [
+        f"# {result.step}: {mark}",
+        "",
+        "| | |", "|---|---|",
+        f"| run | `{run_id}` |",
+        f"| target | `{target_display}` |",
+        f"| duration | {result.duration_s:.1f} s |",
+        f"| run summary | [`run.json`]({RUN_JSON}) |",
+    ]
+    if result.error:
+        lines += ["", f"**Error:** `{result.error}`", "",
+                  "The cell that failed is marked below by papermill's red banner; its output shows the details."]
+    cell = nbformat.v4.new_markdown_cell("\n".join(lines))
+    cell.metadata["tags"] = [STATUS_TAG]
+    nb.cells.insert(0, cell)
+    nbformat.write(nb, path)
+
+
+# -- run.json --------------------------------------------------------------------------------------
+@dataclass
+class Run:
+    run_id: str
+    run_dir: Path
+    target: str
+    engine: str
+    started_at: str = field(default_factory=lambda: utc_now().isoformat(timespec="seconds"))
+    finished_at: str | None = None
+    status: str = "running"
+    steps: list[StepResult] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+    versions: dict[str, str | None] = field(default_factory=lambda: {"before": None, "after": None})
+    backup: dict[str, Any] | None = None
+    rehearsal: dict[str, Any] | None = None
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["run_dir"] = str(self.run_dir)
+        data["steps"] = [asdict(s) for s in self.steps]
+        data["runbook_version"] = __version__
+        return data
+
+    def write(self) -> Path:
+        return save_artifact(self.run_dir, Path(RUN_JSON).stem, self.as_dict())
+
+
+def list_runs(reports_dir: Path) -> list[dict[str, Any]]:
+    """Every run in a reports folder, oldest first (for reviewers and ``runbook reports``)."""
+    runs = []
+    for path in sorted(Path(reports_dir).glob(f"*/{RUN_JSON}")):
+        data = json.loads(path.read_text())
+        runs.append({k: data.get(k) for k in ("run_id", "status", "target", "started_at")}
+                    | {"steps": " → ".join(f"{s['step']}:{s['status']}" for s in data.get("steps", []))})
+    return runs
