@@ -199,6 +199,21 @@ def select_pending(status: mig.Status, migrations: list[mig.Migration], to: str 
     return [m for m in pending if m.number <= number]
 
 
+def plan(target: "Target", migrations_dir: str | Path, *, to: str | int | None = None
+         ) -> tuple[mig.Status, list[mig.Migration]]:
+    """Where the database stands and what ``migrate()`` would apply (changes nothing)."""
+    migrations = mig.discover(migrations_dir)
+    with target.engine().connect() as conn:
+        status = check_folder(conn, migrations, target.kind)
+    return status, select_pending(status, migrations, to)
+
+
+def assert_passed(result: MigrateResult) -> None:
+    """Raise ``RunFailed`` when a migration failed (so a notebook run is marked failed)."""
+    if result.error:
+        raise RunFailed(result.error)
+
+
 def migrate(
     target: "Target",
     migrations_dir: str | Path,

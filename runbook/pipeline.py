@@ -1,0 +1,136 @@
+"""The whole run: inventory → backup → migrate → verify, and rollback when migrate or verify fails.
+
+Each step is its notebook, executed by papermill into the run's folder; steps hand each other
+JSON artefacts in that folder (see ``reports``). The run holds the one-runbook lock for its whole
+length; the notebook kernels inherit it. A failed run is still fully reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import reports
+from .migrations import discover
+from .reports import Run, StepResult
+from .target import Target
+
+PIPELINE = ("inventory", "backup", "migrate", "verify")
+
+
+@dataclass
+class Options:
+    """What a run may be told; every field is written into run.json."""
+
+    migrations_dir: Path
+    reports_dir: Path
+    backup_dir: Path
+    to: str | None = None
+    dry_run: bool = False
+    skip_backup: bool = False
+    rehearse: bool = True
+    allow_risk: bool = False
+    preflight: bool = True
+    allow_quality_issues: bool = False
+    # standalone verify / rollback
+    snapshot: Path | None = None
+    rollback_to: str | None = None
+    restore_backup: Path | None = None
+    confirm_restore: bool = False
+    notebooks_dir: Path | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def for_report(self) -> dict[str, Any]:
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in self.__dict__.items()
+                if k not in ("notebooks_dir", "extra") and v not in (None, False)}
+
+
+def _parameters(step: str, target: Target, run_dir: Path, opts: Options, run: Run) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "db_url": target.display,  # never holds a password (see target.open_target)
+        "migrations_dir": str(opts.migrations_dir.resolve()),
+        "run_dir": str(run_dir.resolve()),
+        "run_id": run.run_id,
+        "lock_timeout_s": target.lock_timeout_s,
+        "statement_timeout_s": target.statement_timeout_s,
+    }
+    snapshot = opts.snapshot or (run_dir / "inventory.json")
+    if step == "inventory":
+        params["allow_quality_issues"] = opts.allow_quality_issues
+    elif step == "backup":
+        params["backup_dir"] = str(opts.backup_dir.resolve())
+    elif step == "migrate":
+        params |= {"to_version": opts.to, "dry_run": opts.dry_run, "skip_backup": opts.skip_backup,
+                   "rehearse": opts.rehearse and not opts.skip_backup, "allow_risk": opts.allow_risk,
+                   "preflight": opts.preflight}
+    elif step == "verify":
+        params["snapshot_path"] = str(Path(snapshot).resolve()) if Path(snapshot).is_file() else None
+    elif step == "rollback":
+        params |= {
+            "rollback_to": opts.rollback_to if opts.rollback_to is not None else run.versions.get("before"),
+            "restore_backup": str(opts.restore_backup.resolve()) if opts.restore_backup else None,
+            "confirm_restore": opts.confirm_restore,
+            "snapshot_path": str(Path(snapshot).resolve()) if Path(snapshot).is_file() else None,
+        }
+    return params
+
+
+def _absorb(run: Run, step: str) -> None:
+    """Copy what a finished step left in the run folder into run.json."""
+    if step == "inventory":
+        inv = reports.load_artifact(run.run_dir, "inventory") or {}
+        run.versions["before"] = (inv.get("migrations") or {}).get("current")
+        run.versions["after"] = run.versions["before"]
+    elif step == "backup":
+        rec = reports.load_artifact(run.run_dir, "backup")
+        if rec:
+            run.backup = {k: rec.get(k) for k in ("path", "format", "size_bytes", "sha256", "tool", "verified")}
+    elif step == "migrate":
+        res = reports.load_artifact(run.run_dir, "migrate")
+        if res:
+            run.versions["after"] = res.get("after")
+        run.rehearsal = reports.load_artifact(run.run_dir, "rehearsal")
+    elif step == "rollback":
+        res = reports.load_artifact(run.run_dir, "rollback")
+        if res:
+            run.versions["after"] = res.get("after")
+
+
+def execute(target: Target, steps: tuple[str, ...], opts: Options) -> Run:
+    """Run ``steps`` (the pipeline, or one step) and write the run's report; never raises for a
+    failed step: ``run.status`` says ``passed`` or ``failed``."""
+    discover(opts.migrations_dir)  # a bad folder is bad input: refused before any report is made
+    run_dir = reports.new_run_dir(opts.reports_dir, target.name)
+    run = Run(run_dir.name, run_dir, target.display, target.kind.name, options=opts.for_report())
+    run.write()
+    with target.kind.lock(target):
+        for step in steps:
+            result = _run_step(step, target, run_dir, opts, run)
+            if not result.passed:
+                run.error = f"{step}: {result.error}"
+                if step in ("migrate", "verify") and "rollback" not in steps and not opts.dry_run:
+                    _run_step("rollback", target, run_dir, opts, run)
+                break
+    run.status = "passed" if all(s.passed for s in run.steps) and run.error is None else "failed"
+    run.finished_at = reports.utc_now().isoformat(timespec="seconds")
+    run.write()
+    return run
+
+
+def _run_step(step: str, target: Target, run_dir: Path, opts: Options, run: Run) -> StepResult:
+    result = reports.execute_step(step, run_dir, _parameters(step, target, run_dir, opts, run),
+                                  run_id=run.run_id, target_display=target.display,
+                                  notebooks_dir=opts.notebooks_dir)
+    run.steps.append(result)
+    _absorb(run, step)
+    run.write()
+    return result
+
+
+def exit_code(run: Run) -> int:
+    """0 passed; 2 when the first failure was bad input (nothing was touched); else 1."""
+    if run.status == "passed":
+        return 0
+    first = next((s for s in run.steps if not s.passed), None)
+    return 2 if first is not None and (first.error or "").startswith(("BadInput", "LockBusy")) and first.step != "rollback" else 1
