@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Callable
 
 from . import migrations as mig
-from .errors import BadInput, RunbookError
-from .migrate import check_folder
-from .target import mask, open_target
+from . import pipeline
+from .errors import RunbookError
+from .target import DEFAULT_LOCK_TIMEOUT_S, DEFAULT_STATEMENT_TIMEOUT_S, mask, open_target
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -26,6 +26,84 @@ def _db(p: argparse.ArgumentParser) -> None:
 
 def _migrations(p: argparse.ArgumentParser) -> None:
     p.add_argument("--migrations", default="migrations", type=Path, help="migrations folder (default ./migrations)")
+
+
+def _run_options(p: argparse.ArgumentParser, step: str) -> None:
+    """Options shared by the commands that execute notebooks and write a report."""
+    _db(p), _migrations(p)
+    p.add_argument("--reports", default="reports", type=Path, help="reports folder, the migration log (default ./reports)")
+    p.add_argument("--lock-timeout", type=float, default=DEFAULT_LOCK_TIMEOUT_S, metavar="SECONDS",
+                   help=f"give up waiting for a table lock after this long (default {DEFAULT_LOCK_TIMEOUT_S:g})")
+    p.add_argument("--statement-timeout", type=float, default=DEFAULT_STATEMENT_TIMEOUT_S, metavar="SECONDS",
+                   help=f"cancel any one statement after this long (default {DEFAULT_STATEMENT_TIMEOUT_S:g})")
+    if step in ("run", "backup", "migrate"):
+        p.add_argument("--backups", default="backups", type=Path, help="backup folder (default ./backups)")
+    if step in ("run", "migrate"):
+        p.add_argument("--to", metavar="VERSION", help="apply pending migrations up to this version")
+        p.add_argument("--dry-run", action="store_true", help="show the SQL that would run; change nothing")
+        p.add_argument("--no-rehearsal", action="store_true", help="skip the rehearsal on a scratch copy (small dev databases)")
+        p.add_argument("--allow-risk", action="store_true", help="apply migrations the lint gate refuses (recorded in the report)")
+        p.add_argument("--no-preflight", action="store_true", help="do not stop for sessions that would block the migration")
+    if step == "migrate":
+        p.add_argument("--no-backup", action="store_true", help="migrate without taking a backup first (the report says so)")
+    if step in ("run", "inventory"):
+        p.add_argument("--allow-quality-issues", action="store_true", help="report data-quality issues without failing")
+    if step in ("verify", "rollback"):
+        p.add_argument("--snapshot", type=Path, help="pre-migration inventory.json to compare with (from an earlier run)")
+    if step == "rollback":
+        group = p.add_mutually_exclusive_group(required=True)
+        group.add_argument("--to", dest="rollback_to", metavar="VERSION", help="run rollback scripts down to this version")
+        group.add_argument("--restore", type=Path, metavar="BACKUP", help="restore the database from this backup file")
+        p.add_argument("--confirm-restore", action="store_true", help="required with --restore: it overwrites the database")
+
+
+STEPS_OF = {"run": pipeline.PIPELINE, "inventory": ("inventory",), "backup": ("backup",),
+            "migrate": ("backup", "migrate"), "verify": ("verify",), "rollback": ("rollback",)}
+
+
+def _report(run: "pipeline.Run", reports_dir: Path) -> None:
+    for s in run.steps:
+        line = f"  {s.step:<10} {s.status:<7} {s.duration_s:6.1f}s  {run.run_dir / s.notebook}"
+        print(line + (f"\n             {s.error}" if s.error else ""))
+    v = run.versions
+    print(f"run {run.run_id}: {run.status.upper()}  (version {v.get('before') or 'none'} → {v.get('after') or 'none'})")
+    print(f"report: {run.run_dir / 'run.json'}")
+    if run.status != "passed":
+        print(f"runbook: run failed at {run.error}", file=sys.stderr)
+
+
+def cmd_steps(args: argparse.Namespace) -> int:
+    """``run`` and the one-step commands: execute notebooks, write the report."""
+    target = open_target(args.db, lock_timeout_s=args.lock_timeout, statement_timeout_s=args.statement_timeout)
+    steps = STEPS_OF[args.command]
+    if args.command == "migrate" and args.no_backup:
+        steps = ("migrate",)
+    opts = pipeline.Options(
+        migrations_dir=args.migrations, reports_dir=args.reports,
+        backup_dir=getattr(args, "backups", Path("backups")),
+        to=getattr(args, "to", None) if args.command != "rollback" else None,
+        dry_run=getattr(args, "dry_run", False),
+        skip_backup=getattr(args, "no_backup", False),
+        rehearse=not getattr(args, "no_rehearsal", False),
+        allow_risk=getattr(args, "allow_risk", False),
+        preflight=not getattr(args, "no_preflight", False),
+        allow_quality_issues=getattr(args, "allow_quality_issues", False),
+        snapshot=getattr(args, "snapshot", None),
+        rollback_to=getattr(args, "rollback_to", None),
+        restore_backup=getattr(args, "restore", None),
+        confirm_restore=getattr(args, "confirm_restore", False),
+    )
+    run = pipeline.execute(target, steps, opts)
+    _report(run, args.reports)
+    return pipeline.exit_code(run)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from . import demo
+
+    run = demo.run_demo(args.dir)
+    _report(run, args.dir / "reports")
+    return pipeline.exit_code(run)
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -47,11 +125,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(f"  DRIFTED  {m.label}  (file changed since it was applied)")
         for a in status.unknown:
             print(f"  UNKNOWN  {a.version}_{a.name}  (applied, no file in the folder)")
-    try:
-        check_folder_ok = not (status.drifted or status.unknown)
-    finally:
-        pass
-    return 0 if check_folder_ok else 1
+    return 1 if status.drifted or status.unknown else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,6 +136,23 @@ def build_parser() -> argparse.ArgumentParser:
     _db(p), _migrations(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_status)
+
+    p = sub.add_parser("demo", help="build the demo Power100 database and run the whole pipeline on it")
+    p.add_argument("--dir", type=Path, default=Path("demo"), help="demo folder (default ./demo); its power100.db is rebuilt")
+    p.set_defaults(handler=cmd_demo)
+
+    helps = {
+        "run": "the whole pipeline: inventory, backup, migrate, verify (rollback when migrate or verify fails)",
+        "inventory": "step 1: counts, sizes, data quality, schema snapshot",
+        "backup": "step 2: a verified backup",
+        "migrate": "step 3: backup, then apply pending migrations",
+        "verify": "step 4: post-migration checks (against --snapshot when given)",
+        "rollback": "step 5: rollback scripts down to --to VERSION, or --restore BACKUP",
+    }
+    for name, text in helps.items():
+        p = sub.add_parser(name, help=text, description=text)
+        _run_options(p, name)
+        p.set_defaults(handler=cmd_steps)
 
     return parser
 
@@ -85,5 +176,3 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     sys.exit(main())
 
-
-__all__ = ["main", "build_parser", "BadInput", "check_folder"]
