@@ -1,0 +1,416 @@
+"""The guide's "Pre-Migration Assessment": what the database holds before anything changes.
+
+``take()`` records, in one read transaction, the database size, and per table its row count,
+size, columns, indexes, foreign keys and a content fingerprint; the data-quality checks; and the
+migration status. ``compare_to_snapshot()`` tells whether a database is back to such a snapshot
+(after a rollback). Everything is counted or streamed in SQL; no table is loaded into memory.
+
+Schema snapshots (``schema_snapshot``) come from SQLAlchemy's inspector, written the same way on
+every engine:
+
+- unique constraints are listed among the indexes (``unique: True``), because that is what they
+  are on both engines: PostgreSQL reports ``contractors_email_key`` as an index, SQLite's
+  ``sqlite_autoindex_contractors_1`` is hidden by the inspector and the constraint is reported
+  unnamed. Unnamed constraints get PostgreSQL's default name (``<table>_<columns>_key``, foreign
+  keys ``<table>_<columns>_fkey``), so a snapshot of the same schema looks the same on both.
+- ``primary_key`` is true for the columns of the table's primary key.
+
+``compare_schemas(a, b, canonical=True)`` decides what "the same schema on another engine" is:
+
+- types compare by ``engine.canonical_type`` (``DATETIME`` = ``TIMESTAMP``, ``INT`` = ``INTEGER``),
+  defaults by ``engine.canonical_default`` (``'[]'::text`` = ``'[]'``, ``false`` = ``FALSE``);
+- a primary-key column is NOT NULL (SQLite reports its ``INTEGER PRIMARY KEY`` as nullable, yet it
+  cannot hold NULL);
+- auto-numbering is not compared: SQLite's ``INTEGER PRIMARY KEY`` is a rowid alias, PostgreSQL
+  gets an identity column (no default) or a serial (``nextval`` default, canonically none);
+- indexes, unique constraints and foreign keys compare by what they do (columns, uniqueness,
+  referred table and columns), not by name, since constraint names are engine-generated;
+- column order is compared only without ``canonical`` (both engines append added columns, so
+  order differences within one engine are real).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import hashlib
+import json
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from . import migrations as mig
+from .checks import Check, check
+
+if TYPE_CHECKING:
+    from .engines.base import Engine
+    from .target import Target
+
+STREAM_BATCH = 1000  # rows fetched per round trip when streaming a table
+
+
+# -- counts ----------------------------------------------------------------------------------
+def table_names(conn: sa.Connection) -> list[str]:
+    """The database's tables, without the runbook's own history table."""
+    return sorted(t for t in sa.inspect(conn).get_table_names() if t != mig.HISTORY_TABLE)
+
+
+def count_rows(conn: sa.Connection, table: str, where: sa.ColumnElement[bool] | None = None) -> int:
+    query = sa.select(sa.func.count()).select_from(sa.table(table))
+    if where is not None:
+        query = query.where(where)
+    return int(conn.execute(query).scalar_one())
+
+
+def row_counts(conn: sa.Connection) -> dict[str, int]:
+    """``COUNT(*)`` of every table (the guide's data inventory), ``schema_history`` left out."""
+    return {t: count_rows(conn, t) for t in table_names(conn)}
+
+
+# -- schema ----------------------------------------------------------------------------------
+def _default_name(table: str, columns: list[str], suffix: str) -> str:
+    return f"{table}_{'_'.join(columns)}_{suffix}"  # PostgreSQL's default constraint names
+
+
+def table_schema(insp: sa.Inspector, table: str, engine: "Engine") -> dict[str, Any]:
+    """Columns, indexes (unique constraints included) and foreign keys of one table."""
+    pk = list((insp.get_pk_constraint(table) or {}).get("constrained_columns") or [])
+    columns = [
+        {
+            "name": c["name"],
+            "type": str(c["type"]),
+            "canonical_type": engine.canonical_type(str(c["type"])),
+            "nullable": bool(c["nullable"]),
+            "default": None if c.get("default") is None else str(c["default"]),
+            "canonical_default": engine.canonical_default(c.get("default")),
+            "primary_key": c["name"] in pk,
+        }
+        for c in insp.get_columns(table)
+    ]
+    indexes = []
+    for ix in insp.get_indexes(table):
+        cols = [c if c is not None else str(e) for c, e in
+                zip(ix["column_names"], ix.get("expressions") or [None] * len(ix["column_names"]))]
+        indexes.append({"name": ix["name"], "columns": cols, "unique": bool(ix["unique"])})
+    for uc in insp.get_unique_constraints(table):
+        cols = list(uc["column_names"])
+        name = uc.get("name") or _default_name(table, cols, "key")
+        if not any(ix["name"] == name or (ix["unique"] and ix["columns"] == cols) for ix in indexes):
+            indexes.append({"name": name, "columns": cols, "unique": True})
+    foreign_keys = [
+        {
+            "name": fk.get("name") or _default_name(table, list(fk["constrained_columns"]), "fkey"),
+            "columns": list(fk["constrained_columns"]),
+            "referred_table": fk["referred_table"],
+            "referred_columns": list(fk["referred_columns"]),
+        }
+        for fk in insp.get_foreign_keys(table)
+    ]
+    return {
+        "columns": columns,
+        "indexes": sorted(indexes, key=lambda i: i["name"]),
+        "foreign_keys": sorted(foreign_keys, key=lambda f: (f["name"], f["columns"])),
+    }
+
+
+def schema_snapshot(conn: sa.Connection, engine: "Engine") -> dict[str, Any]:
+    """``{"tables": {name: {"columns", "indexes", "foreign_keys"}}}`` (see the module doc)."""
+    insp = sa.inspect(conn)
+    return {"tables": {t: table_schema(insp, t, engine) for t in table_names(conn)}}
+
+
+def _column_view(c: dict[str, Any], canonical: bool) -> dict[str, Any]:
+    if canonical:
+        return {"type": c["canonical_type"], "nullable": c["nullable"] and not c["primary_key"],
+                "default": c["canonical_default"], "primary key": c["primary_key"]}
+    return {"type": c["type"], "nullable": c["nullable"], "default": c["default"],
+            "primary key": c["primary_key"]}
+
+
+def _show(value: Any) -> str:
+    return "none" if value is None else str(value)
+
+
+def _compare_table(name: str, a: dict[str, Any], b: dict[str, Any], canonical: bool) -> list[str]:
+    out: list[str] = []
+    cols_a = {c["name"]: c for c in a.get("columns", [])}
+    cols_b = {c["name"]: c for c in b.get("columns", [])}
+    out += [f"{name}: column {col} added" for col in cols_b if col not in cols_a]
+    out += [f"{name}: column {col} missing" for col in cols_a if col not in cols_b]
+    for col in [c for c in cols_a if c in cols_b]:
+        va, vb = _column_view(cols_a[col], canonical), _column_view(cols_b[col], canonical)
+        for what in va:
+            if va[what] != vb[what]:
+                out.append(f"{name}: column {col} {what} changed from {_show(va[what])} to {_show(vb[what])}")
+    if not canonical and set(cols_a) == set(cols_b) and list(cols_a) != list(cols_b):
+        out.append(f"{name}: column order changed from {', '.join(cols_a)} to {', '.join(cols_b)}")
+
+    def index_text(ix: dict[str, Any]) -> str:
+        return f"{'unique ' if ix['unique'] else ''}index on ({', '.join(ix['columns'])})"
+
+    def fk_text(fk: dict[str, Any]) -> str:
+        return f"foreign key ({', '.join(fk['columns'])}) → {fk['referred_table']}({', '.join(fk['referred_columns'])})"
+
+    for kind, key, text in (("indexes", "index", index_text), ("foreign_keys", "foreign key", fk_text)):
+        items_a, items_b = a.get(kind, []), b.get(kind, [])
+        if canonical:  # by what they do: names are engine-generated
+            ca, cb = Counter(text(i) for i in items_a), Counter(text(i) for i in items_b)
+            out += [f"{name}: {t} added" for t in sorted((cb - ca).elements())]
+            out += [f"{name}: {t} missing" for t in sorted((ca - cb).elements())]
+            continue
+        by_a, by_b = {i["name"]: i for i in items_a}, {i["name"]: i for i in items_b}
+        out += [f"{name}: {key} {n} added ({text(by_b[n])})" for n in sorted(by_b.keys() - by_a.keys())]
+        out += [f"{name}: {key} {n} missing ({text(by_a[n])})" for n in sorted(by_a.keys() - by_b.keys())]
+        out += [f"{name}: {key} {n} changed from {text(by_a[n])} to {text(by_b[n])}"
+                for n in sorted(by_a.keys() & by_b.keys()) if text(by_a[n]) != text(by_b[n])]
+    return out
+
+
+def compare_schemas(before: dict[str, Any], after: dict[str, Any], *, canonical: bool = False) -> list[str]:
+    """Human-readable differences from ``before`` to ``after`` (empty: the same schema).
+
+    Takes ``schema_snapshot()`` results or full ``take()`` snapshots (only the schema is compared).
+    ``canonical`` compares across engines (see the module doc).
+    """
+    ta, tb = before.get("tables", {}), after.get("tables", {})
+    out = [f"table {t} added" for t in sorted(tb.keys() - ta.keys())]
+    out += [f"table {t} missing" for t in sorted(ta.keys() - tb.keys())]
+    for t in sorted(ta.keys() & tb.keys()):
+        out += _compare_table(t, ta[t], tb[t], canonical)
+    return out
+
+
+# -- content fingerprints --------------------------------------------------------------------
+def _plain(value: Any) -> Any:
+    """A JSON value that tells values of different kinds apart (1, 1.0, '1' and True differ)."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return {"f": repr(value)}
+    if isinstance(value, decimal.Decimal):
+        return {"d": str(value.normalize()) if value.is_finite() else str(value)}
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return {"b": bytes(value).hex()}
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return {"t": value.isoformat()}
+    if isinstance(value, dt.timedelta):
+        return {"td": value.total_seconds()}
+    if isinstance(value, uuid.UUID):
+        return {"u": str(value)}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {"j": {str(k): _plain(v) for k, v in sorted(value.items())}}
+    return {"o": str(value)}
+
+
+def fingerprint(conn: sa.Connection, table: str, columns: list[str], engine: "Engine") -> dict[str, Any]:
+    """SHA-256 of ``columns`` over every row of ``table``: ``{"columns", "rows", "sha256"}``.
+
+    Rows are read in primary-key order (in order of the given columns when the table has no
+    primary key) and streamed ``STREAM_BATCH`` at a time (a server-side cursor on PostgreSQL).
+    Values are read as the driver returns them (no type conversion by SQLAlchemy) and written
+    in a form that keeps kinds apart, so the same stored data gives the same hash, and dropping
+    or adding another column does not change it. ``engine`` is the target's engine (kept in the
+    signature so an engine whose driver returns values needing normalisation can be handled).
+    """
+    del engine  # both drivers return plain Python values; see the docstring
+    insp = sa.inspect(conn)
+    pk = list((insp.get_pk_constraint(table) or {}).get("constrained_columns") or [])
+    tbl = sa.table(table, *[sa.column(c) for c in dict.fromkeys(list(columns) + pk)])
+    order = [tbl.c[c] for c in (pk or columns)]
+    query = sa.select(*[tbl.c[c] for c in columns]).select_from(tbl).order_by(*order)
+    h = hashlib.sha256()
+    h.update(json.dumps(list(columns)).encode() + b"\n")
+    rows = 0
+    result = conn.execute(query, execution_options={"yield_per": STREAM_BATCH})
+    try:
+        for partition in result.partitions():
+            for row in partition:
+                h.update(json.dumps([_plain(v) for v in row], ensure_ascii=False,
+                                    separators=(",", ":")).encode() + b"\n")
+                rows += 1
+    finally:
+        result.close()
+    return {"columns": list(columns), "rows": rows, "sha256": h.hexdigest()}
+
+
+# -- data quality ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class QualityCheck:
+    """A data-quality check: rows of ``table`` matching ``condition`` (or, with ``duplicates``,
+    rows sharing the value of that expression with another row) are problems. ``requires``
+    names the columns it reads, per table; when one is missing the check is skipped."""
+
+    name: str
+    table: str
+    description: str
+    requires: dict[str, tuple[str, ...]]
+    condition: str | None = None
+    duplicates: str | None = None
+    where: str | None = None
+
+
+QUALITY_CHECKS: list[QualityCheck] = [
+    QualityCheck("contractors_missing_email", "contractors", "contractors without an email (the guide's check)",
+                 {"contractors": ("email",)}, condition="email IS NULL OR email = ''"),
+    QualityCheck("contractors_missing_name", "contractors", "contractors without a name",
+                 {"contractors": ("name",)}, condition="name IS NULL OR TRIM(name) = ''"),
+    QualityCheck("contractors_duplicate_email", "contractors",
+                 "contractors whose email another contractor also has (case-insensitive)",
+                 {"contractors": ("email",)}, duplicates="LOWER(email)", where="email IS NOT NULL AND email <> ''"),
+    QualityCheck("contractors_unknown_partner", "contractors",
+                 "contractors whose assigned_partner_id matches no strategic partner",
+                 {"contractors": ("assigned_partner_id",), "strategic_partners": ("id",)},
+                 condition="assigned_partner_id IS NOT NULL AND NOT EXISTS "
+                           "(SELECT 1 FROM strategic_partners p WHERE p.id = contractors.assigned_partner_id)"),
+    QualityCheck("strategic_partners_missing_company_name", "strategic_partners", "partners without a company name",
+                 {"strategic_partners": ("company_name",)}, condition="company_name IS NULL OR TRIM(company_name) = ''"),
+    QualityCheck("admin_users_missing_email", "admin_users", "admin users without an email",
+                 {"admin_users": ("email",)}, condition="email IS NULL OR email = ''"),
+    QualityCheck("admin_users_duplicate_email", "admin_users",
+                 "admin users whose email another admin user also has (case-insensitive)",
+                 {"admin_users": ("email",)}, duplicates="LOWER(email)", where="email IS NOT NULL AND email <> ''"),
+    QualityCheck("admin_users_missing_password_hash", "admin_users", "admin users without a password hash",
+                 {"admin_users": ("password_hash",)}, condition="password_hash IS NULL OR password_hash = ''"),
+]
+
+
+def _missing_requirement(insp: sa.Inspector, tables: set[str], requires: dict[str, tuple[str, ...]]) -> str | None:
+    for table, cols in requires.items():
+        if table not in tables:
+            return f"table {table} does not exist"
+        present = {c["name"] for c in insp.get_columns(table)}
+        for col in cols:
+            if col not in present:
+                return f"column {table}.{col} does not exist"
+    return None
+
+
+def _count_problems(conn: sa.Connection, qc: QualityCheck) -> int:
+    if qc.duplicates is not None:
+        groups = sa.select(sa.func.count().label("n")).select_from(sa.table(qc.table))
+        if qc.where:
+            groups = groups.where(sa.text(qc.where))
+        groups = groups.group_by(sa.text(qc.duplicates)).having(sa.func.count() > 1).subquery("g")
+        return int(conn.execute(sa.select(sa.func.coalesce(sa.func.sum(groups.c.n), 0))).scalar_one())
+    return count_rows(conn, qc.table, sa.text(qc.condition or "1 = 0"))
+
+
+def quality_checks(conn: sa.Connection, checks: list[QualityCheck] | None = None) -> list[Check]:
+    """Run the data-quality checks (counts only, never the rows). Each result is a check with
+    ``table`` and ``count``; a check on a table or column that does not exist is skipped and
+    says why."""
+    insp = sa.inspect(conn)
+    tables = set(insp.get_table_names())
+    out = []
+    for qc in QUALITY_CHECKS if checks is None else checks:
+        reason = _missing_requirement(insp, tables, qc.requires)
+        if reason is not None:
+            out.append(check(qc.name, True, f"skipped: {reason}", skipped=True) | {"table": qc.table, "count": None})
+            continue
+        n = _count_problems(conn, qc)
+        out.append(check(qc.name, n == 0, f"{n} row(s): {qc.description}") | {"table": qc.table, "count": n})
+    return out
+
+
+# -- the snapshot ----------------------------------------------------------------------------
+def take(target: "Target", migrations_dir: str | Path) -> dict[str, Any]:
+    """The full pre-migration inventory (shape in docs/architecture.md), read in one
+    read-only transaction (REPEATABLE READ on PostgreSQL), so counts, fingerprints and schema
+    describe one moment of the database."""
+    engine = target.kind
+    migrations = mig.discover(migrations_dir)
+    with engine.read_snapshot(target) as conn:
+        schema = schema_snapshot(conn, engine)
+        tables: dict[str, Any] = {}
+        for name, info in schema["tables"].items():
+            columns = [c["name"] for c in info["columns"]]
+            tables[name] = {
+                "rows": count_rows(conn, name),
+                "size_bytes": engine.table_size(conn, name),
+                **info,
+                "fingerprint": fingerprint(conn, name, columns, engine),
+            }
+        snapshot = {
+            "taken_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "target": target.display,
+            "engine": engine.name,
+            "size_bytes": engine.database_size(conn),
+            "tables": tables,
+            "quality": quality_checks(conn),
+            "migrations": mig.status(conn, migrations, engine).as_dict(),
+        }
+    return snapshot
+
+
+# -- comparing with a snapshot ---------------------------------------------------------------
+def count_checks(conn: sa.Connection, snapshot: dict[str, Any], *, what: str = "rows") -> list[Check]:
+    """One check per table of ``snapshot``: does it still have the same number of rows?"""
+    present = set(table_names(conn))
+    out = []
+    for table, info in sorted(snapshot.get("tables", {}).items()):
+        name = f"{what}: {table}"
+        if table not in present:
+            out.append(check(name, False, f"table {table} no longer exists (had {info['rows']} rows)"))
+            continue
+        n = count_rows(conn, table)
+        out.append(check(name, n == info["rows"], f"{n} rows now, {info['rows']} in the snapshot"))
+    return out
+
+
+def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, Any], *,
+                   dropped_on_purpose: dict[str, dict[str, str]] | None = None,
+                   what: str = "content") -> list[Check]:
+    """One check per table of ``snapshot``: is the fingerprint over the snapshot's columns the
+    same now? ``dropped_on_purpose`` (table → column → why) turns a column that is gone into a
+    skipped check instead of a failure."""
+    dropped_on_purpose = dropped_on_purpose or {}
+    insp = sa.inspect(conn)
+    present = set(table_names(conn))
+    out = []
+    for table, info in sorted(snapshot.get("tables", {}).items()):
+        name = f"{what}: {table}"
+        fp = info.get("fingerprint")
+        if not fp:
+            out.append(check(name, True, "skipped: no fingerprint in the snapshot", skipped=True))
+            continue
+        if table not in present:
+            out.append(check(name, False, f"table {table} no longer exists"))
+            continue
+        now_cols = {c["name"] for c in insp.get_columns(table)}
+        gone = [c for c in fp["columns"] if c not in now_cols]
+        if gone:
+            why = dropped_on_purpose.get(table, {})
+            if all(c in why for c in gone):
+                reasons = "; ".join(f"{c}: {why[c]}" for c in gone)
+                out.append(check(name, True, f"skipped: column(s) dropped on purpose ({reasons}), "
+                                 "so the table cannot be compared with its fingerprint", skipped=True))
+            else:
+                out.append(check(name, False, f"column(s) {', '.join(gone)} no longer exist"))
+            continue
+        now = fingerprint(conn, table, fp["columns"], engine)
+        same = now["sha256"] == fp["sha256"]
+        detail = (f"{len(fp['columns'])} columns × {now['rows']} rows unchanged" if same else
+                  f"content differs from the snapshot ({now['rows']} rows now, {fp['rows']} then; "
+                  f"sha256 {now['sha256'][:12]}… vs {fp['sha256'][:12]}…)")
+        out.append(check(name, same, detail))
+    return out
+
+
+def compare_to_snapshot(target: "Target", snapshot: dict[str, Any]) -> list[Check]:
+    """Is the database back to ``snapshot``? The schema (exactly), the row count and the
+    content fingerprint of every table. Used after a rollback."""
+    engine = target.kind
+    with engine.read_snapshot(target) as conn:
+        diffs = compare_schemas(snapshot, schema_snapshot(conn, engine))
+        shown = "; ".join(diffs[:10]) + (f"; … {len(diffs) - 10} more" if len(diffs) > 10 else "")
+        out = [check("schema equals the snapshot", not diffs,
+                     shown if diffs else f"{len(snapshot.get('tables', {}))} tables as in the snapshot")]
+        out += count_checks(conn, snapshot)
+        out += content_checks(conn, engine, snapshot)
+    return out
