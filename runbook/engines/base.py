@@ -81,6 +81,14 @@ class Engine:
             "NUMERIC": "DECIMAL",
         }.get(t, t)
 
+    @contextlib.contextmanager
+    def read_snapshot(self, target: "Target") -> Iterator[sa.Connection]:
+        """A connection inside one read transaction, so every query sees the same state
+        (SQLite: a deferred transaction's read snapshot, taken at its first read)."""
+        with target.engine().connect() as conn:
+            with conn.begin():
+                yield conn
+
     def canonical_default(self, default: Any) -> str | None:
         """A column default comparable across engines."""
         if default is None:

@@ -12,10 +12,12 @@ What differs from the default:
 
 from __future__ import annotations
 
+import contextlib
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Iterator
 
 import sqlalchemy as sa
+import sqlglot
 from sqlglot import exp
 
 from ..errors import BadInput
@@ -110,6 +112,35 @@ class PostgresEngine(Engine):
         return conn.execute(
             sa.text("SELECT pg_total_relation_size(CAST(:t AS regclass))"), {"t": _qualified(table)}
         ).scalar()
+
+    @contextlib.contextmanager
+    def read_snapshot(self, target: "Target") -> Iterator[sa.Connection]:
+        """One REPEATABLE READ, READ ONLY transaction: every query sees the same snapshot."""
+        with target.engine().connect() as conn:
+            conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            with conn.begin():
+                yield conn
+
+    def canonical_default(self, default: Any) -> str | None:
+        """PostgreSQL spells defaults with casts (``'-1'::integer``, ``'[]'::text``); a
+        ``nextval(...)`` default is auto-numbering, like SQLite's rowid alias and like an
+        identity column (which has no default at all), so it compares as no default."""
+        if default is None:
+            return None
+        tree = _parse_default(str(default))
+        if isinstance(tree, exp.Anonymous) and tree.name.lower() == "nextval":
+            return None
+        if (isinstance(tree, exp.Cast) and isinstance(tree.this, exp.Literal) and tree.this.is_string
+                and tree.to.is_type(*exp.DataType.NUMERIC_TYPES)):
+            return tree.this.name  # '-1'::integer is the number -1
+        return super().canonical_default(default)
+
+
+def _parse_default(default: str) -> exp.Expression | None:
+    try:
+        return sqlglot.parse_one(default, read="postgres")
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
+        return None
 
 
 def _qualified(table: str) -> str:
