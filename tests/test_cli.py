@@ -1,0 +1,160 @@
+"""The CLI end to end: real papermill runs of the real notebooks against real databases."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import MIGRATIONS, new_sqlite_db
+
+pytestmark = pytest.mark.slow
+
+
+def runbook(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "runbook.cli", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=600)
+
+
+def sqlite_state(path: Path) -> dict:
+    """Schema (as SQLite stores it) and every row: the whole state of a small test database."""
+    conn = sqlite3.connect(path)
+    try:
+        schema = conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY type, name").fetchall()
+        rows = {name: conn.execute(f'SELECT * FROM "{name}" ORDER BY 1').fetchall()
+                for (kind, name, _) in schema if kind == "table"}
+        return {"schema": schema, "rows": rows}
+    finally:
+        conn.close()
+
+
+def run_json(out: str) -> dict:
+    line = next(line for line in out.splitlines() if line.startswith("report: "))
+    return json.loads(Path(line.removeprefix("report: ")).read_text())
+
+
+def test_demo_then_rerun_is_a_noop(tmp_path):
+    demo = tmp_path / "demo"
+    done = runbook("demo", "--dir", str(demo))
+    assert done.returncode == 0, done.stdout + done.stderr
+    run = run_json(done.stdout)
+    assert run["status"] == "passed"
+    assert [s["step"] for s in run["steps"]] == ["inventory", "backup", "migrate", "verify"]
+    assert all(s["status"] == "passed" for s in run["steps"])
+    assert run["versions"] == {"before": None, "after": "004"}
+    assert run["backup"]["sha256"] and Path(run["backup"]["path"]).is_file()
+    run_dir = Path(run["run_dir"])
+    for name in ("01_inventory.ipynb", "02_backup.ipynb", "03_migrate.ipynb", "04_verify.ipynb", "run.json"):
+        assert (run_dir / name).is_file(), name
+    conn = sqlite3.connect(demo / "power100.db")
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(contractors)")}
+    guide_001 = {"company_website", "service_area", "services_offered", "verification_status", "verification_code",
+                 "focus_areas", "primary_focus_area", "annual_revenue", "team_size", "increased_tools",
+                 "increased_people", "increased_activity", "current_stage", "assigned_partner_id",
+                 "demo_scheduled_date", "opted_in_coaching"}
+    assert guide_001 <= columns
+    assert conn.execute("SELECT COUNT(*) FROM contractors").fetchone() == (11,)
+    conn.close()
+
+    before = sqlite_state(demo / "power100.db")
+    again = runbook("run", "--db", f"sqlite:///{demo / 'power100.db'}", "--reports", str(demo / "reports"),
+                    "--backups", str(demo / "backups"))
+    assert again.returncode == 0, again.stdout + again.stderr
+    rerun = run_json(again.stdout)
+    assert rerun["status"] == "passed" and rerun["versions"] == {"before": "004", "after": "004"}
+    assert sqlite_state(demo / "power100.db") == before
+
+
+def failing_folder(tmp_path: Path) -> Path:
+    """000-002 as shipped, then a third migration (003) that fails in its second statement."""
+    folder = tmp_path / "migrations"
+    (folder / "rollbacks").mkdir(parents=True)
+    for n in ("000", "001", "002"):
+        for p in MIGRATIONS.glob(f"{n}_*.sql"):
+            shutil.copy(p, folder)
+        for p in (MIGRATIONS / "rollbacks").glob(f"{n}_*.sql"):
+            shutil.copy(p, folder / "rollbacks")
+    (folder / "003_add_audit_log.sql").write_text(
+        "-- Migration: Add audit log\n-- Risk Level: LOW\n"
+        "CREATE TABLE audit_log (id INTEGER PRIMARY KEY, what TEXT);\n"
+        "ALTER TABLE no_such_table ADD COLUMN x TEXT;\n"
+        "ALTER TABLE contractors ADD COLUMN never_added TEXT;\n")
+    (folder / "rollbacks" / "003_rollback_audit_log.sql").write_text("DROP TABLE audit_log;\n")
+    return folder
+
+
+def test_migrate_stops_at_the_failing_migration_and_keeps_its_report(tmp_path):
+    db = tmp_path / "power100.db"
+    url = new_sqlite_db(db)
+    done = runbook("migrate", "--db", url, "--migrations", str(failing_folder(tmp_path)),
+                   "--reports", str(tmp_path / "reports"), "--backups", str(tmp_path / "backups"))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "003_add_audit_log" in done.stderr and "statement 2" in done.stderr
+    run = run_json(done.stdout)
+    assert run["status"] == "failed"
+    assert (Path(run["run_dir"]) / "03_migrate.ipynb").is_file()
+    conn = sqlite3.connect(db)
+    assert [r[0] for r in conn.execute("SELECT version FROM schema_history ORDER BY version")] == ["000", "001", "002"]
+    assert conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'audit_log'").fetchone() == (0,)
+    assert "never_added" not in {row[1] for row in conn.execute("PRAGMA table_info(contractors)")}
+
+
+def test_run_rolls_back_to_the_state_before_the_run(tmp_path):
+    db = tmp_path / "power100.db"
+    url = new_sqlite_db(db)
+    before = sqlite_state(db)
+    done = runbook("run", "--db", url, "--migrations", str(failing_folder(tmp_path)),
+                   "--reports", str(tmp_path / "reports"), "--backups", str(tmp_path / "backups"))
+    assert done.returncode == 1, done.stdout + done.stderr
+    run = run_json(done.stdout)
+    assert [(s["step"], s["status"]) for s in run["steps"]] == [
+        ("inventory", "passed"), ("backup", "passed"), ("migrate", "failed"), ("rollback", "passed")]
+    assert sqlite_state(db) == before
+
+
+@pytest.mark.parametrize("args,message", [
+    (["status", "--db", "not a url"], "not a database URL"),
+    (["run", "--db", "mysql://u@h/db"], "unsupported database engine"),
+    (["run", "--db", "sqlite:///{tmp}/missing.db"], "not found"),
+    (["run", "--db", "{url}", "--migrations", "{tmp}/nowhere"], "migrations folder not found"),
+])
+def test_bad_input_exits_2_and_touches_nothing(tmp_path, args, message):
+    db = tmp_path / "power100.db"
+    url = new_sqlite_db(db)
+    before = sqlite_state(db)
+    args = [a.format(tmp=tmp_path, url=url) for a in args]
+    done = runbook(*args, "--reports", str(tmp_path / "reports")) if args[0] == "run" else runbook(*args)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "missing.db").exists()
+    assert not (tmp_path / "reports").exists()
+    assert sqlite_state(db) == before
+
+
+@pytest.mark.parametrize("name,content,message", [
+    ("3_short.sql", "SELECT 1;", "NNN_description.sql"),
+    ("002_twice.sql", "SELECT 1;", "two migrations numbered 002"),
+])
+def test_bad_migrations_folder_exits_2(tmp_path, name, content, message):
+    db = tmp_path / "power100.db"
+    url = new_sqlite_db(db)
+    before = sqlite_state(db)
+    folder = failing_folder(tmp_path)
+    (folder / name).write_text(content)
+    done = runbook("run", "--db", url, "--migrations", str(folder), "--reports", str(tmp_path / "reports"))
+    assert done.returncode == 2 and message in done.stderr, done.stdout + done.stderr
+    assert sqlite_state(db) == before
+
+
+def test_status_json(tmp_path):
+    url = new_sqlite_db(tmp_path / "power100.db")
+    done = runbook("status", "--db", url, "--migrations", str(MIGRATIONS), "--json")
+    assert done.returncode == 0, done.stderr
+    status = json.loads(done.stdout)
+    assert status["current"] is None and status["adopt_baseline"] is True
+    assert status["pending"][0] == "000_baseline" and len(status["pending"]) == 5
