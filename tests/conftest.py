@@ -1,8 +1,12 @@
 """Shared fixtures: real SQLite files and real PostgreSQL databases, one per test.
 
 PostgreSQL: the server comes from ``RUNBOOK_TEST_PG_URL`` (a URL to an admin database on a
-server where we may create databases, e.g. ``postgresql://postgres@127.0.0.1:5432/postgres``);
-without it, the local server on 127.0.0.1:5432 is tried.
+server where we may create databases, e.g. ``postgresql://postgres@127.0.0.1:5432/postgres``;
+``.ci/start-postgres`` prints one). Without it, the session starts a throwaway cluster from the
+PostgreSQL binaries on this machine (``tests/pgserver.py``: initdb + pg_ctl in a temp dir, as the
+``postgres`` OS user when run as root, scram-sha-256 with a random superuser password) and
+removes it at the end. When neither works the PostgreSQL tests skip with the reason, except
+with ``CI=true``, where they fail: CI never skips them. Each test gets its own database.
 """
 
 from __future__ import annotations
@@ -11,12 +15,15 @@ import os
 import sqlite3
 import uuid
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import sqlalchemy as sa
 
 from runbook.seeds import build_baseline
 from runbook.target import open_target
+
+import pgserver
 
 REPO = Path(__file__).resolve().parents[1]
 MIGRATIONS = REPO / "migrations"
@@ -48,20 +55,78 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 # -- PostgreSQL -------------------------------------------------------------------------------
+_CLUSTERS: dict[str, "pgserver.Cluster"] = {}
+
+
+def _throwaway_cluster(key: str) -> sa.URL:
+    """One throwaway cluster per ``key`` per session; fails (CI) or skips when none can start."""
+    if key not in _CLUSTERS:
+        try:
+            _CLUSTERS[key] = pgserver.start_cluster(f"runbook-{key}-")
+        except pgserver.ClusterUnavailable as exc:
+            if os.environ.get("CI") == "true":
+                pytest.fail(f"CI=true and no PostgreSQL server: RUNBOOK_TEST_PG_URL is not set and {exc}",
+                            pytrace=False)
+            pytest.skip(f"no PostgreSQL server: set RUNBOOK_TEST_PG_URL or install PostgreSQL ({exc})")
+    return _CLUSTERS[key].url
+
+
 @pytest.fixture(scope="session")
-def pg_server() -> sa.URL:
-    """An admin URL on a PostgreSQL server where tests may create databases."""
-    raw = os.environ.get("RUNBOOK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+def pg_server() -> Iterator[sa.URL]:
+    """An admin URL on a PostgreSQL server where tests may create databases (see the module doc)."""
+    raw = os.environ.get("RUNBOOK_TEST_PG_URL")
+    if not raw:
+        yield _throwaway_cluster("pg")
+        _stop_clusters()
+        return
     url = sa.make_url(raw).set(drivername="postgresql+psycopg")
     eng = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         with eng.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
     except sa.exc.OperationalError as exc:
+        message = f"RUNBOOK_TEST_PG_URL={url.render_as_string(hide_password=True)} does not answer: {exc.orig}"
         if os.environ.get("CI") == "true":
-            raise
-        pytest.skip(f"no PostgreSQL server: {exc.orig}")
-    return url
+            pytest.fail("CI=true: " + message, pytrace=False)
+        pytest.skip(message)
+    yield url
+    _stop_clusters()
+
+
+def _stop_clusters() -> None:
+    for key in list(_CLUSTERS):
+        _CLUSTERS.pop(key).stop()
+
+
+@pytest.fixture(scope="session")
+def pg_password_server(pg_server: sa.URL) -> sa.URL:
+    """An admin URL on a server that really rejects wrong passwords: ``pg_server`` when it does
+    (the throwaway cluster always does), else a throwaway scram cluster started for these tests."""
+    if pgserver.checks_passwords(pg_server):
+        return pg_server
+    return _throwaway_cluster("pgpw")
+
+
+@pytest.fixture
+def pg_password_db(pg_password_server: sa.URL, monkeypatch: pytest.MonkeyPatch):
+    """A production-like database owned by a role that logs in with a password, on a server that
+    checks it. Yields ``{"url", "password", "role"}``; ``url`` has no password in it.
+    ``PGPASSWORD`` is restored after the test."""
+    monkeypatch.setenv("PGPASSWORD", "")
+    suffix = uuid.uuid4().hex[:12]
+    role, name, password = f"rbrole_{suffix}", f"rbtest_{suffix}", uuid.uuid4().hex
+    with _admin(pg_password_server).connect() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN CREATEDB PASSWORD '{password}'")
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" OWNER {role}')
+    url = pg_password_server.set(drivername="postgresql", username=role, password=None, database=name)
+    try:
+        build_baseline(open_target(url.set(password=password)), MIGRATIONS, SEEDS)
+        monkeypatch.delenv("PGPASSWORD")
+        yield {"url": url.render_as_string(hide_password=False), "password": password, "role": role}
+    finally:
+        drop_pg_database(pg_password_server, name)
+        with _admin(pg_password_server).connect() as conn:
+            conn.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")
 
 
 def _admin(server: sa.URL) -> sa.Engine:
