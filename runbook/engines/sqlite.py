@@ -164,9 +164,14 @@ class SQLiteEngine(Engine):
         copy = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             integrity = copy.execute("PRAGMA integrity_check").fetchone()[0]
+            problems = integrity.strip().splitlines()
             checks.append({"check": "integrity_check of the copy", "passed": integrity == "ok",
-                           "detail": integrity})
+                           "detail": problems[-1][:200] if problems else ""})
             counts = _row_counts(copy)
+        except sqlite3.DatabaseError as exc:  # a damaged file may not even open as a database
+            checks.append({"check": "the copy reads as an SQLite database", "passed": False,
+                           "detail": str(exc)})
+            return checks
         finally:
             copy.close()
         expected = info["source_row_counts"]

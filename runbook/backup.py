@@ -1,0 +1,179 @@
+"""The guide's "Database Backup": take a backup of the target through its engine and verify it.
+
+The engine makes the copy (SQLite's online backup API, ``pg_dump -Fc``) and checks it (the file
+is there, its SHA-256, the copy reads back, its row counts equal the source's counted in the same
+snapshot). This module names the file, records what was taken and guards the migrate step:
+it never runs without a verified backup of this very database taken in the same run.
+
+The record (``<run dir>/backup.json``, and a copy beside the backup file as
+``<backup file>.json`` so a restore can check the file later) holds ``path``, ``format``,
+``size_bytes``, ``sha256``, ``tool``, ``checks``, ``verified``, ``target``, ``taken_at`` and
+whatever else the engine reported (e.g. ``source_row_counts``). Counts and hashes only: no data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .checks import failed
+from .errors import BadInput, RunFailed
+
+if TYPE_CHECKING:
+    from .target import Target
+
+RECORD_FILE = "backup.json"
+SIDECAR_SUFFIX = ".json"
+
+
+class BackupFailed(RunFailed):
+    """The backup was taken but did not verify; ``record`` says which checks failed."""
+
+    def __init__(self, message: str, record: dict[str, Any]):
+        super().__init__(message)
+        self.record = record
+
+
+def stamp_now() -> str:
+    """The guide's ``$(date +%Y%m%d_%H%M%S)``, in UTC."""
+    return datetime.now(timezone.utc).strftime("%Y%m%d_%H%M%S")
+
+
+def file_sha256(path: str | Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def sidecar_path(backup_path: str | Path) -> Path:
+    """Where the record of a backup file lives beside it."""
+    p = Path(backup_path)
+    return p.with_name(p.name + SIDECAR_SUFFIX)
+
+
+def take(target: "Target", dest_dir: str | Path, *, stamp: str | None = None,
+         run_dir: str | Path | None = None) -> dict[str, Any]:
+    """Back up ``target`` into ``dest_dir`` and verify the copy; returns the backup record.
+
+    The record is written beside the backup file (and to ``run_dir``/backup.json when given)
+    before verification can fail, so a failure is data a report can show. Raises
+    ``BackupFailed`` (a ``RunFailed``, with ``.record``) when any check fails.
+    """
+    stamp = stamp or stamp_now()
+    kind = target.kind
+    info = kind.backup(target, Path(dest_dir), stamp)
+    checks = kind.verify_backup(target, info)
+    record = {
+        **info,
+        "checks": checks,
+        "verified": bool(checks) and not failed(checks),
+        "target": target.display,
+        "engine": kind.name,
+        "taken_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    _write_json(sidecar_path(record["path"]), record)
+    if run_dir is not None:
+        save(record, run_dir)
+    if not record["verified"]:
+        names = ", ".join(c["check"] for c in failed(checks)) or "no checks ran"
+        raise BackupFailed(f"backup {record['path']} did not verify ({names}); "
+                           "the migration will not run without a verified backup", record)
+    return record
+
+
+def verify(target: "Target", record: dict[str, Any]) -> dict[str, Any]:
+    """Run the engine's checks on an existing backup again; returns the record with fresh
+    ``checks`` and ``verified`` (a changed or missing file fails)."""
+    checks = target.kind.verify_backup(target, record)
+    return {**record, "checks": checks, "verified": bool(checks) and not failed(checks)}
+
+
+def save(record: dict[str, Any], run_dir: str | Path) -> Path:
+    path = Path(run_dir) / RECORD_FILE
+    _write_json(path, record)
+    return path
+
+
+def load(run_dir: str | Path) -> dict[str, Any]:
+    """The backup record of a run; ``RunFailed`` when the run has none."""
+    path = Path(run_dir) / RECORD_FILE
+    if not path.is_file():
+        raise RunFailed(f"no backup was taken in this run ({path} does not exist)")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise RunFailed(f"the backup record {path} is unreadable: {exc}") from None
+
+
+def require_verified(run_dir: str | Path, target: "Target", *, skip: bool = False) -> dict[str, Any]:
+    """The migrate step's guard: a verified backup of this database, taken in this run, whose
+    file is still there unchanged. Returns the record; ``RunFailed`` with the reason otherwise.
+
+    With ``skip`` (an explicit option) returns ``{"skipped": True, "reason": ...}`` so the
+    report says the run went ahead without one.
+    """
+    if skip:
+        return {"skipped": True, "reason": "backup skipped by explicit option"}
+    record = load(run_dir)
+    if not record.get("verified"):
+        names = ", ".join(c["check"] for c in failed(record.get("checks", []))) or "no checks recorded"
+        raise RunFailed(f"the backup taken in this run did not verify ({names}); not migrating")
+    if record.get("target") != target.display:
+        raise RunFailed(f"the backup in this run is of {record.get('target')}, not of {target.display}; not migrating")
+    path = Path(record["path"])
+    if not path.is_file():
+        raise RunFailed(f"the backup file {path} is gone; not migrating")
+    if file_sha256(path) != record.get("sha256"):
+        raise RunFailed(f"the backup file {path} changed since it was verified (SHA-256 differs); not migrating")
+    return record
+
+
+def list_backups(dest_dir: str | Path, target: "Target") -> list[dict[str, Any]]:
+    """Backups of ``target`` in ``dest_dir``, newest first: ``name``, ``path``, ``size_bytes``,
+    ``modified`` and, from the record beside the file when there is one, ``taken_at``,
+    ``sha256``, ``verified`` and ``target``. Files named for the target whose record says
+    another target are left out."""
+    folder = Path(dest_dir)
+    if not folder.is_dir():
+        return []
+    out = []
+    for path in folder.glob(f"{target.name}_backup_*"):
+        if not path.is_file() or path.name.endswith(SIDECAR_SUFFIX):
+            continue
+        st = path.stat()
+        item: dict[str, Any] = {
+            "name": path.name, "path": str(path.resolve()), "size_bytes": st.st_size,
+            "modified": datetime.fromtimestamp(st.st_mtime, timezone.utc).isoformat(timespec="seconds"),
+            "taken_at": None, "sha256": None, "verified": None, "target": None,
+        }
+        side = sidecar_path(path)
+        if side.is_file():
+            try:
+                rec = json.loads(side.read_text())
+            except json.JSONDecodeError:
+                rec = {}
+            item.update({k: rec.get(k) for k in ("taken_at", "sha256", "verified", "target")})
+            if item["target"] not in (None, target.display):
+                continue
+        out.append(item)
+    return sorted(out, key=lambda i: (i["taken_at"] or i["modified"], i["name"]), reverse=True)
+
+
+def read_sidecar(backup_path: str | Path) -> dict[str, Any] | None:
+    """The record written beside a backup file, if any."""
+    side = sidecar_path(backup_path)
+    if not side.is_file():
+        return None
+    try:
+        return json.loads(side.read_text())
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"the backup record {side} is unreadable: {exc}") from None
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str))
+    tmp.replace(path)
