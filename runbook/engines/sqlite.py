@@ -91,7 +91,11 @@ class SQLiteEngine(Engine):
 
     # -- SQL ---------------------------------------------------------------------------------
     def explain(self, conn: sa.Connection, sql: str) -> list[str]:
-        rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql).fetchall()
+        # An EXPLAIN is never re-prepared after a schema change, and Python's sqlite3 caches
+        # prepared statements by their text: naming the schema version in the text makes a plan
+        # explained before a DROP/CREATE INDEX (even in the same transaction) be explained again.
+        version = conn.exec_driver_sql("PRAGMA schema_version").scalar_one()
+        rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql} /* schema version {int(version)} */").fetchall()
         return [row[-1] for row in rows]
 
     # -- inventory ---------------------------------------------------------------------------
