@@ -122,12 +122,19 @@ def require_verified(run_dir: str | Path, target: "Target", *, skip: bool = Fals
         raise RunFailed(f"the backup taken in this run did not verify ({names}); not migrating")
     if record.get("target") != target.display:
         raise RunFailed(f"the backup in this run is of {record.get('target')}, not of {target.display}; not migrating")
+    check_file(record, "not migrating")
+    return record
+
+
+def check_file(record: dict[str, Any], consequence: str) -> Path:
+    """The record's backup file, after checking it is still there with the recorded SHA-256;
+    ``RunFailed`` ending with ``consequence`` otherwise."""
     path = Path(record["path"])
     if not path.is_file():
-        raise RunFailed(f"the backup file {path} is gone; not migrating")
+        raise RunFailed(f"the backup file {path} is gone; {consequence}")
     if file_sha256(path) != record.get("sha256"):
-        raise RunFailed(f"the backup file {path} changed since it was verified (SHA-256 differs); not migrating")
-    return record
+        raise RunFailed(f"the backup file {path} changed since it was verified (SHA-256 differs); {consequence}")
+    return path
 
 
 def list_backups(dest_dir: str | Path, target: "Target") -> list[dict[str, Any]]:

@@ -1,0 +1,97 @@
+"""The guide's "Test migration on copy": rehearse the migration on a scratch database restored
+from this run's backup, before touching the target.
+
+``rehearse()`` restores the backup into a throwaway database (the engine's ``scratch_copy``:
+a temporary SQLite file, a ``createdb`` + ``pg_restore`` on PostgreSQL), takes its inventory,
+migrates it exactly as the target will be migrated, and verifies it against that inventory. The
+time the migrate part took is the expected production timing. The scratch copy is always
+dropped; the target is only read (its backup file is what gets restored). A failed rehearsal
+stops the run before the target is touched (``assert_rehearsal_passed``).
+
+The scratch copy is restored from a backup of the target, so it has the target's history table
+(or none, for a database whose baseline is still to be adopted); ``migrate`` handles both.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from . import backup, inventory, verify
+from . import migrate as migrating
+from .checks import failed
+from .errors import BadInput, RunFailed
+
+if TYPE_CHECKING:
+    from .target import Target
+
+
+def rehearse(target: "Target", backup_record: dict[str, Any], migrations_dir: str | Path, *,
+             to: str | int | None = None, run_id: str | None = None) -> dict[str, Any]:
+    """Migrate and verify a scratch copy restored from ``backup_record``; the target is not touched.
+
+    Returns ``{"passed", "target", "backup", "scratch", "duration_s", "migrate_duration_s",
+    "migrations": [labels applied], "adopted": [labels adopted], "migration_durations_ms":
+    {label: ms}, "verify": {"passed", "checks", "failed": [check]} | None, "error": str | None}``.
+    A failed migration or verification is ``passed: False`` with ``error`` (never raised);
+    ``BadInput`` (before anything ran) when there is no usable backup or the folder is bad.
+    """
+    if not backup_record or backup_record.get("skipped") or "path" not in backup_record:
+        raise BadInput("no backup to rehearse on: the rehearsal restores this run's backup into a scratch database")
+    try:
+        path = backup.check_file(backup_record, "not rehearsing")
+    except RunFailed as exc:
+        raise BadInput(str(exc)) from None
+    run_id = run_id or "rehearsal-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    result: dict[str, Any] = {
+        "passed": False, "target": target.display, "backup": str(path), "scratch": None,
+        "duration_s": None, "migrate_duration_s": None, "migrations": [], "adopted": [],
+        "migration_durations_ms": {}, "verify": None, "error": None,
+    }
+    started = time.perf_counter()
+    try:
+        with target.kind.scratch_copy(target, path) as scratch:
+            result["scratch"] = scratch.display
+            try:
+                _rehearse_on(scratch, migrations_dir, to, run_id, result)
+            finally:
+                scratch.dispose()
+    except (RunFailed, sa.exc.SQLAlchemyError) as exc:
+        result["error"] = f"rehearsal: {type(exc).__name__}: {exc}".splitlines()[0]
+    result["duration_s"] = round(time.perf_counter() - started, 3)
+    result["passed"] = result["error"] is None
+    return result
+
+
+def _rehearse_on(scratch: "Target", migrations_dir: str | Path, to: str | int | None, run_id: str,
+                 result: dict[str, Any]) -> None:
+    before = inventory.take(scratch, migrations_dir)
+    t0 = time.perf_counter()
+    migrated = migrating.migrate(scratch, migrations_dir, to=to, run_id=run_id)
+    result["migrate_duration_s"] = round(time.perf_counter() - t0, 3)
+    for m in migrated.migrations:
+        if m.status == "applied":
+            result["migrations"].append(m.label)
+            result["migration_durations_ms"][m.label] = m.duration_ms
+        elif m.status == "adopted":
+            result["adopted"].append(m.label)
+    if migrated.error:
+        result["error"] = f"rehearsal: {migrated.error}"
+        return
+    checked = verify.verify(scratch, migrations_dir, before=before)
+    bad = failed(checked["checks"])
+    result["verify"] = {"passed": checked["passed"], "checks": len(checked["checks"]), "failed": bad}
+    if not checked["passed"]:
+        names = "; ".join(f"{c['check']} ({c.get('detail', '')})" for c in bad[:5])
+        more = f"; … {len(bad) - 5} more" if len(bad) > 5 else ""
+        result["error"] = f"rehearsal: verification of the migrated scratch copy failed: {names}{more}"
+
+
+def assert_rehearsal_passed(result: dict[str, Any]) -> None:
+    """Stop the run (``RunFailed``) when the rehearsal failed; the target was not touched."""
+    if not result.get("passed"):
+        raise RunFailed(f"{result.get('error') or 'rehearsal failed'}; the target was not touched")

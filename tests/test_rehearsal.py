@@ -1,0 +1,115 @@
+"""Rehearsal: migrate and verify a scratch copy restored from the backup; the target is untouched."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from runbook import backup, inventory, rehearsal
+from runbook import migrations as mig
+from runbook.errors import BadInput, RunFailed
+from runbook.target import open_target
+
+LATER = ["001_add_contractor_fields", "002_enhance_partner_table", "003_create_supporting_tables",
+         "004_add_search_indexes"]
+
+
+def state(url: str, migrations_dir: Path) -> dict:
+    """What "untouched" means: schema, rows, content fingerprints and the history table."""
+    target = open_target(url)
+    snap = inventory.take(target, migrations_dir)
+    with target.engine().connect() as conn:
+        history = [a.__dict__ for a in mig.applied(conn)] if mig.has_history(conn) else None
+    target.dispose()
+    return {"tables": snap["tables"], "history": history}
+
+
+def assert_gone(scratch_display: str) -> None:
+    with pytest.raises(BadInput):
+        open_target(scratch_display)
+
+
+def folder_with(tmp_path: Path, migrations_dir: Path, name: str, sql: str) -> Path:
+    folder = tmp_path / "migrations"
+    shutil.copytree(migrations_dir, folder)
+    (folder / name).write_text(sql)
+    return folder
+
+
+@pytest.fixture
+def taken(db_url, tmp_path):
+    target = open_target(db_url)
+    return target, backup.take(target, tmp_path / "backups")
+
+
+def test_rehearsal_passes_and_leaves_the_target_untouched(db_url, taken, migrations_dir):
+    target, record = taken
+    before = state(db_url, migrations_dir)
+    result = rehearsal.rehearse(target, record, migrations_dir, run_id="rehearse-1")
+    assert result["passed"], result["error"]
+    rehearsal.assert_rehearsal_passed(result)
+    assert result["error"] is None
+    assert result["adopted"] == ["000_baseline"] and result["migrations"] == LATER
+    assert set(result["migration_durations_ms"]) == set(LATER)
+    assert 0 < result["migrate_duration_s"] <= result["duration_s"]
+    assert result["verify"]["passed"] and result["verify"]["checks"] > 10 and result["verify"]["failed"] == []
+    assert state(db_url, migrations_dir) == before
+    assert before["history"] is None  # still no history table: the adoption happened on the copy only
+    assert_gone(result["scratch"])
+
+
+def test_rehearsal_up_to_a_version_on_a_database_with_history(db_url, migrations_dir, tmp_path):
+    from runbook.migrate import migrate
+
+    target = open_target(db_url)
+    assert migrate(target, migrations_dir, to="001", run_id="earlier").passed
+    record = backup.take(target, tmp_path)
+    before = state(db_url, migrations_dir)
+    result = rehearsal.rehearse(target, record, migrations_dir, to="003")
+    assert result["passed"], result["error"]
+    assert result["adopted"] == [] and result["migrations"] == LATER[1:3]
+    assert state(db_url, migrations_dir) == before
+
+
+def test_failing_migration_fails_the_rehearsal_target_untouched(taken, db_url, migrations_dir, tmp_path):
+    target, record = taken
+    folder = folder_with(tmp_path, migrations_dir, "005_broken.sql",
+                         "CREATE TABLE audit_log (id INTEGER PRIMARY KEY);\n"
+                         "ALTER TABLE no_such_table ADD COLUMN x TEXT;\n")
+    before = state(db_url, folder)
+    result = rehearsal.rehearse(target, record, folder)
+    assert result["passed"] is False
+    assert "005_broken" in result["error"] and "statement 2" in result["error"]
+    assert result["migrations"] == LATER and result["verify"] is None
+    with pytest.raises(RunFailed, match="005_broken.*the target was not touched"):
+        rehearsal.assert_rehearsal_passed(result)
+    assert state(db_url, folder) == before
+    assert_gone(result["scratch"])
+
+
+def test_failing_verification_fails_the_rehearsal(taken, db_url, migrations_dir, tmp_path):
+    target, record = taken
+    # a migration that runs fine but loses rows: verify compares counts with the inventory
+    folder = folder_with(tmp_path, migrations_dir, "005_lose_rows.sql",
+                         "DELETE FROM contractors WHERE id > 3;\n")
+    before = state(db_url, folder)
+    result = rehearsal.rehearse(target, record, folder)
+    assert result["passed"] is False and result["migrations"][-1] == "005_lose_rows"
+    assert "verification" in result["error"] and "rows: contractors" in result["error"]
+    assert not result["verify"]["passed"]
+    assert "rows: contractors" in [c["check"] for c in result["verify"]["failed"]]
+    assert state(db_url, folder) == before
+    assert_gone(result["scratch"])
+
+
+def test_rehearsal_refuses_without_a_usable_backup(taken, migrations_dir):
+    target, record = taken
+    with pytest.raises(BadInput, match="no backup to rehearse on"):
+        rehearsal.rehearse(target, {"skipped": True, "reason": "x"}, migrations_dir)
+    path = Path(record["path"])
+    path.write_bytes(path.read_bytes()[:-1])
+    with pytest.raises(BadInput, match="changed since it was verified"):
+        rehearsal.rehearse(target, record, migrations_dir)
