@@ -109,7 +109,7 @@ def open_target(
     url = kind.normalize_url(url)
     if url.password:
         os.environ["PGPASSWORD"] = str(url.password)
-        url = url.set(password=None)
+        url = url._replace(password=None)  # URL.set(password=None) would keep it
     target = Target(url, lock_timeout_s, statement_timeout_s)
     if must_exist:
         kind.check_exists(target)
