@@ -349,12 +349,18 @@ def take(target: "Target", migrations_dir: str | Path) -> dict[str, Any]:
 
 
 # -- comparing with a snapshot ---------------------------------------------------------------
-def count_checks(conn: sa.Connection, snapshot: dict[str, Any], *, what: str = "rows") -> list[Check]:
-    """One check per table of ``snapshot``: does it still have the same number of rows?"""
+def count_checks(conn: sa.Connection, snapshot: dict[str, Any], *, what: str = "rows",
+                 tables_dropped_on_purpose: dict[str, str] | None = None) -> list[Check]:
+    """One check per table of ``snapshot``: does it still have the same number of rows?
+    ``tables_dropped_on_purpose`` (table → why) turns a table that is gone into a skipped check."""
+    gone_ok = tables_dropped_on_purpose or {}
     present = set(table_names(conn))
     out = []
     for table, info in sorted(snapshot.get("tables", {}).items()):
         name = f"{what}: {table}"
+        if table not in present and table in gone_ok:
+            out.append(check(name, True, f"skipped: table dropped on purpose ({gone_ok[table]})", skipped=True))
+            continue
         if table not in present:
             out.append(check(name, False, f"table {table} no longer exists (had {info['rows']} rows)"))
             continue
@@ -365,11 +371,13 @@ def count_checks(conn: sa.Connection, snapshot: dict[str, Any], *, what: str = "
 
 def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, Any], *,
                    dropped_on_purpose: dict[str, dict[str, str]] | None = None,
+                   tables_dropped_on_purpose: dict[str, str] | None = None,
                    what: str = "content") -> list[Check]:
     """One check per table of ``snapshot``: is the fingerprint over the snapshot's columns the
-    same now? ``dropped_on_purpose`` (table → column → why) turns a column that is gone into a
-    skipped check instead of a failure."""
+    same now? ``dropped_on_purpose`` (table → column → why) and ``tables_dropped_on_purpose``
+    (table → why) turn a column or table that is gone into a skipped check instead of a failure."""
     dropped_on_purpose = dropped_on_purpose or {}
+    gone_ok = tables_dropped_on_purpose or {}
     insp = sa.inspect(conn)
     present = set(table_names(conn))
     out = []
@@ -378,6 +386,9 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
         fp = info.get("fingerprint")
         if not fp:
             out.append(check(name, True, "skipped: no fingerprint in the snapshot", skipped=True))
+            continue
+        if table not in present and table in gone_ok:
+            out.append(check(name, True, f"skipped: table dropped on purpose ({gone_ok[table]})", skipped=True))
             continue
         if table not in present:
             out.append(check(name, False, f"table {table} no longer exists"))

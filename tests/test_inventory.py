@@ -1,0 +1,271 @@
+"""Inventory: counts, schema snapshots (equivalent across engines), fingerprints, quality checks,
+the full snapshot and the comparison with it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from runbook import inventory as inv
+from runbook.engines.sqlite import sha256_file
+from runbook.migrate import migrate
+from runbook.target import open_target
+
+BASELINE_COUNTS = {"contractors": 11, "strategic_partners": 3, "admin_users": 1}
+
+
+def run_sql(url: str, *statements: str) -> None:
+    with open_target(url).engine().begin() as conn:
+        for sql in statements:
+            conn.exec_driver_sql(sql)
+
+
+def snapshot_of(url: str) -> dict:
+    target = open_target(url)
+    with target.engine().connect() as conn:
+        return inv.schema_snapshot(conn, target.kind)
+
+
+def fp(url: str, table: str, columns: list[str]) -> dict:
+    target = open_target(url)
+    with target.engine().connect() as conn:
+        return inv.fingerprint(conn, table, columns, target.kind)
+
+
+def quality(url: str) -> dict[str, dict]:
+    with open_target(url).engine().connect() as conn:
+        return {c["check"]: c for c in inv.quality_checks(conn)}
+
+
+BASE_COLUMNS = ["id", "name", "email", "phone", "company_name", "created_at", "updated_at"]
+
+
+def test_row_counts_are_the_guides(db_url, migrations_dir):
+    with open_target(db_url).engine().connect() as conn:
+        assert inv.row_counts(conn) == BASELINE_COUNTS
+    migrate(open_target(db_url), migrations_dir)
+    with open_target(db_url).engine().connect() as conn:
+        counts = inv.row_counts(conn)
+    assert "schema_history" not in counts
+    assert {k: counts[k] for k in BASELINE_COUNTS} == BASELINE_COUNTS
+    assert counts["contractor_partner_matches"] == 0
+
+
+def test_take_has_the_documented_shape_and_changes_nothing(db_url, migrations_dir):
+    target = open_target(db_url)
+    before_file = sha256_file(Path(target.url.database)) if target.kind.name == "sqlite" else None
+    snap = inv.take(target, migrations_dir)
+    json.dumps(snap)  # JSON-able
+    assert set(snap) == {"taken_at", "target", "engine", "size_bytes", "tables", "quality", "migrations"}
+    assert snap["engine"] == target.kind.name and snap["size_bytes"] > 0
+    assert set(snap["tables"]) == set(BASELINE_COUNTS)
+    c = snap["tables"]["contractors"]
+    assert set(c) == {"rows", "size_bytes", "columns", "indexes", "foreign_keys", "fingerprint"}
+    assert c["rows"] == 11
+    assert [col["name"] for col in c["columns"]] == BASE_COLUMNS
+    assert set(c["columns"][0]) == {"name", "type", "canonical_type", "nullable", "default",
+                                    "canonical_default", "primary_key"}
+    assert [col["name"] for col in c["columns"] if col["primary_key"]] == ["id"]
+    created = next(col for col in c["columns"] if col["name"] == "created_at")
+    assert created["canonical_type"] == "TIMESTAMP" and created["canonical_default"] == "CURRENT_TIMESTAMP"
+    # the UNIQUE email column is a unique index under PostgreSQL's name on both engines
+    assert c["indexes"] == [{"name": "contractors_email_key", "columns": ["email"], "unique": True}]
+    assert c["fingerprint"]["columns"] == BASE_COLUMNS and c["fingerprint"]["rows"] == 11
+    assert snap["migrations"]["current"] is None and snap["migrations"]["adopt_baseline"] is True
+    assert len(snap["migrations"]["pending"]) == 5
+    assert all(q["passed"] for q in snap["quality"])
+    assert "ops@power100.example" not in json.dumps(snap)  # no personal data
+    if before_file is not None:
+        assert sha256_file(Path(target.url.database)) == before_file
+    assert all(chk["passed"] for chk in inv.compare_to_snapshot(target, snap))
+
+
+def test_take_after_migrations_lists_foreign_keys(db_url, migrations_dir):
+    migrate(open_target(db_url), migrations_dir)
+    snap = inv.take(open_target(db_url), migrations_dir)
+    assert "schema_history" not in snap["tables"]
+    assert snap["migrations"]["current"] == "004"
+    fks = snap["tables"]["contractor_partner_matches"]["foreign_keys"]
+    assert {(tuple(f["columns"]), f["referred_table"]) for f in fks} == {
+        (("contractor_id",), "contractors"), (("partner_id",), "strategic_partners")}
+    assert {f["name"] for f in fks} == {"contractor_partner_matches_contractor_id_fkey",
+                                        "contractor_partner_matches_partner_id_fkey"}
+    pk = [c["name"] for c in snap["tables"]["partner_focus_areas"]["columns"] if c["primary_key"]]
+    assert pk == ["partner_id", "focus_area_id"]
+
+
+# -- quality ---------------------------------------------------------------------------------
+def test_quality_counts_missing_and_duplicate_emails(db_url):
+    run_sql(db_url,
+            "INSERT INTO contractors (name, email) VALUES ('No Mail', '')",
+            "INSERT INTO contractors (name, email) VALUES ('Shouty Maria', 'MARIA@alvarezroofing.example')")
+    q = quality(db_url)
+    assert q["contractors_missing_email"]["count"] == 1 and not q["contractors_missing_email"]["passed"]
+    assert q["contractors_duplicate_email"]["count"] == 2 and not q["contractors_duplicate_email"]["passed"]
+    assert q["contractors_missing_name"]["passed"] and q["admin_users_duplicate_email"]["passed"]
+    assert "maria" not in json.dumps(q).lower()  # counts only, never the rows
+    skipped = q["contractors_unknown_partner"]
+    assert skipped["skipped"] and skipped["passed"]
+    assert skipped["detail"] == "skipped: column contractors.assigned_partner_id does not exist"
+
+
+def test_quality_finds_unknown_partner_after_migration(db_url, migrations_dir):
+    migrate(open_target(db_url), migrations_dir)
+    assert quality(db_url)["contractors_unknown_partner"]["count"] == 0
+    run_sql(db_url, "UPDATE contractors SET assigned_partner_id = 1 WHERE id = 1",
+            "UPDATE contractors SET assigned_partner_id = 999 WHERE id = 2")
+    q = quality(db_url)["contractors_unknown_partner"]
+    assert q["count"] == 1 and not q["passed"] and not q.get("skipped")
+
+
+def test_quality_check_on_a_missing_table_is_reported_skipped(sqlite_url):
+    run_sql(sqlite_url, "DROP TABLE admin_users")
+    q = quality(sqlite_url)
+    assert len(q) == len(inv.QUALITY_CHECKS)  # never silently dropped
+    for name in ("admin_users_missing_email", "admin_users_duplicate_email", "admin_users_missing_password_hash"):
+        assert q[name] == {"check": name, "passed": True, "skipped": True, "table": "admin_users", "count": None,
+                           "detail": "skipped: table admin_users does not exist"}
+
+
+# -- fingerprints ----------------------------------------------------------------------------
+def test_fingerprint_follows_values_not_other_columns(db_url):
+    first = fp(db_url, "contractors", BASE_COLUMNS)
+    assert first["rows"] == 11 and len(first["sha256"]) == 64
+    assert fp(db_url, "contractors", BASE_COLUMNS) == first
+    run_sql(db_url, "UPDATE contractors SET phone = '555-9999' WHERE id = 2")
+    changed = fp(db_url, "contractors", BASE_COLUMNS)
+    assert changed["sha256"] != first["sha256"]
+    run_sql(db_url, "UPDATE contractors SET phone = '555-0102' WHERE id = 2")
+    assert fp(db_url, "contractors", BASE_COLUMNS) == first
+    run_sql(db_url, "UPDATE contractors SET phone = NULL WHERE id = 4")  # already NULL: no change
+    assert fp(db_url, "contractors", BASE_COLUMNS) == first
+    run_sql(db_url, "ALTER TABLE contractors ADD COLUMN nickname TEXT DEFAULT 'x'")
+    assert fp(db_url, "contractors", BASE_COLUMNS) == first
+    assert fp(db_url, "contractors", BASE_COLUMNS + ["nickname"])["sha256"] != first["sha256"]
+    run_sql(db_url, "ALTER TABLE contractors DROP COLUMN nickname")
+    assert fp(db_url, "contractors", BASE_COLUMNS) == first
+
+
+def test_fingerprint_tells_kinds_apart_and_streams_in_batches(sqlite_url, monkeypatch):
+    run_sql(sqlite_url, 'CREATE TABLE "odd table" ("select", "Mixed Case" TEXT)',
+            """INSERT INTO "odd table" VALUES (1, 'a'), ('1', 'a'), (1.0, 'a'), (NULL, 'a'), (x'01', 'a')""")
+    whole = fp(sqlite_url, "odd table", ["select", "Mixed Case"])
+    assert whole["rows"] == 5
+    monkeypatch.setattr(inv, "STREAM_BATCH", 2)
+    assert fp(sqlite_url, "odd table", ["select", "Mixed Case"]) == whole
+    run_sql(sqlite_url, """UPDATE "odd table" SET "select" = '1.0' WHERE typeof("select") = 'real'""")
+    assert fp(sqlite_url, "odd table", ["select", "Mixed Case"])["sha256"] != whole["sha256"]
+
+
+def test_fingerprint_is_ordered_by_primary_key(sqlite_url):
+    """Rows in another physical order (a rebuilt table) give the same fingerprint."""
+    first = fp(sqlite_url, "strategic_partners", ["company_name"])
+    run_sql(sqlite_url,
+            "CREATE TABLE sp2 (id INTEGER PRIMARY KEY, company_name TEXT NOT NULL, is_active BOOLEAN DEFAULT TRUE, "
+            "created_at DATETIME DEFAULT CURRENT_TIMESTAMP, updated_at DATETIME DEFAULT CURRENT_TIMESTAMP)",
+            "INSERT INTO sp2 SELECT * FROM strategic_partners ORDER BY id DESC",
+            "DROP TABLE strategic_partners", "ALTER TABLE sp2 RENAME TO strategic_partners")
+    assert fp(sqlite_url, "strategic_partners", ["company_name"]) == first
+
+
+# -- schema comparison -----------------------------------------------------------------------
+def test_compare_schemas_names_each_difference(sqlite_url):
+    before = snapshot_of(sqlite_url)
+    assert inv.compare_schemas(before, before) == []
+    run_sql(sqlite_url,
+            "ALTER TABLE contractors ADD COLUMN company_website TEXT",
+            "CREATE INDEX idx_x ON contractors(phone)",
+            "CREATE TABLE extra (id INTEGER PRIMARY KEY)")
+    after = snapshot_of(sqlite_url)
+    assert inv.compare_schemas(before, after) == [
+        "table extra added",
+        "contractors: column company_website added",
+        "contractors: index idx_x added (index on (phone))",
+    ]
+    assert inv.compare_schemas(after, before) == [
+        "table extra missing",
+        "contractors: column company_website missing",
+        "contractors: index idx_x missing (index on (phone))",
+    ]
+    changed = json.loads(json.dumps(after))
+    col = next(c for c in changed["tables"]["contractors"]["columns"] if c["name"] == "phone")
+    col["default"], col["canonical_default"] = "'a'", "'a'"
+    assert inv.compare_schemas(after, changed) == ["contractors: column phone default changed from none to 'a'"]
+    col["default"], col["canonical_default"] = "'b'", "'b'"
+    changed["tables"]["contractors"]["indexes"][-1]["columns"] = ["email"]
+    assert inv.compare_schemas(after, changed, canonical=True) == [
+        "contractors: column phone default changed from none to 'b'",
+        "contractors: index on (email) added",
+        "contractors: index on (phone) missing",
+    ]
+
+
+def test_shipped_migrations_give_equivalent_schemas_on_both_engines(sqlite_url, pg_url, migrations_dir):
+    assert inv.compare_schemas(snapshot_of(sqlite_url), snapshot_of(pg_url), canonical=True) == []
+    for url in (sqlite_url, pg_url):
+        assert migrate(open_target(url), migrations_dir).passed
+    lite, pg = snapshot_of(sqlite_url), snapshot_of(pg_url)
+    assert len(lite["tables"]) == len(pg["tables"]) == 7
+    assert inv.compare_schemas(lite, pg, canonical=True) == []
+    exact = inv.compare_schemas(lite, pg)  # the engines really do spell things differently
+    assert "contractors: column created_at type changed from DATETIME to TIMESTAMP" in exact
+    run_sql(pg_url, "ALTER TABLE contractors ALTER COLUMN current_stage SET DEFAULT 'matching'",
+            "CREATE UNIQUE INDEX idx_partner_name ON strategic_partners(company_name)")
+    assert inv.compare_schemas(lite, snapshot_of(pg_url), canonical=True) == [
+        "contractors: column current_stage default changed from 'verification' to 'matching'",
+        "strategic_partners: unique index on (company_name) added",
+    ]
+
+
+# -- the snapshot and the comparison with it -------------------------------------------------
+def test_compare_to_snapshot_finds_each_kind_of_change(db_url, migrations_dir):
+    target = open_target(db_url)
+    snap = inv.take(target, migrations_dir)
+    assert all(c["passed"] for c in inv.compare_to_snapshot(target, snap))
+    run_sql(db_url, "UPDATE admin_users SET full_name = 'Someone Else'",
+            "DELETE FROM contractors WHERE id = 11")
+    failed = {c["check"]: c["detail"] for c in inv.compare_to_snapshot(target, snap) if not c["passed"]}
+    assert failed == {
+        "rows: contractors": "10 rows now, 11 in the snapshot",
+        "content: contractors": failed["content: contractors"],
+        "content: admin_users": failed["content: admin_users"],
+    }
+    assert failed["content: admin_users"].startswith("content differs from the snapshot (1 rows now, 1 then")
+    migrate(target, migrations_dir, to="001")
+    failed = {c["check"]: c["detail"] for c in inv.compare_to_snapshot(target, snap) if not c["passed"]}
+    assert failed["schema equals the snapshot"].startswith("contractors: column company_website added")
+    assert "content: strategic_partners" not in failed  # untouched table still equal
+
+
+@pytest.mark.postgres
+def test_postgres_snapshot_is_one_repeatable_read_transaction(pg_url):
+    target = open_target(pg_url)
+    with target.kind.read_snapshot(target) as conn:
+        assert inv.row_counts(conn)["contractors"] == 11
+        run_sql(pg_url, "INSERT INTO contractors (name, email) VALUES ('Late Writer', 'late@x.example')")
+        assert inv.row_counts(conn)["contractors"] == 11  # still the snapshot's moment
+        with pytest.raises(sa.exc.DBAPIError, match="read-only"):
+            conn.exec_driver_sql("DELETE FROM admin_users")
+    with target.engine().connect() as conn:
+        assert inv.row_counts(conn)["contractors"] == 12
+
+
+def test_sqlite_snapshot_reads_are_consistent_while_a_writer_writes(sqlite_url):
+    """The read transaction holds SQLite's snapshot: no row slips in between its reads."""
+    target = open_target(sqlite_url)
+    path = target.url.database
+    with target.kind.read_snapshot(target) as conn:
+        assert inv.row_counts(conn)["contractors"] == 11
+        writer = sqlite3.connect(path, timeout=0.1)
+        try:  # rollback journal: the writer must wait; WAL: it commits, unseen by the snapshot
+            writer.execute("INSERT INTO contractors (name, email) VALUES ('Late Writer', 'late@x.example')")
+            writer.commit()
+        except sqlite3.OperationalError as exc:
+            assert "locked" in str(exc)
+        finally:
+            writer.close()
+        assert inv.row_counts(conn)["contractors"] == 11
