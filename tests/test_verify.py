@@ -1,0 +1,208 @@
+"""Verify: a state check after migrating, against the applied migrations and the pre-migration
+inventory; each kind of damage fails the check that names it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from runbook import inventory as inv
+from runbook.errors import CheckFailed
+from runbook.migrate import migrate
+from runbook.target import open_target
+from runbook.verify import assert_passed, verify
+
+
+def run_sql(url: str, *statements: str) -> None:
+    with open_target(url).engine().begin() as conn:
+        for sql in statements:
+            conn.exec_driver_sql(sql)
+
+
+def indexes(url: str, table: str) -> set[str]:
+    with open_target(url).engine().connect() as conn:
+        return {ix["name"] for ix in sa.inspect(conn).get_indexes(table)}
+
+
+def failed(result: dict) -> dict[str, str]:
+    return {c["check"]: c["detail"] for c in result["checks"] if not c["passed"]}
+
+
+def health(result: dict) -> dict[str, str]:
+    return {h["check_type"]: h["status"] for h in result["health"]}
+
+
+@pytest.fixture
+def migrated(db_url, migrations_dir):
+    """A production-like database after all shipped migrations, with its pre-migration inventory."""
+    before = inv.take(open_target(db_url), migrations_dir)
+    assert migrate(open_target(db_url), migrations_dir).passed
+    return db_url, before
+
+
+def test_verify_passes_after_a_real_migration(migrated, migrations_dir):
+    url, before = migrated
+    result = verify(open_target(url), migrations_dir, before)
+    assert failed(result) == {}
+    assert result["passed"] is True
+    assert_passed(result)
+    names = {c["check"] for c in result["checks"]}
+    assert {"schema: contractors", "rows: contractors", "content: contractors",
+            "orphans: contractors(assigned_partner_id) → strategic_partners(id)",
+            "orphans: contractor_partner_matches(contractor_id) → contractors(id)",
+            "JSON round trip: contractors.services_offered", "JSON round trip left the data as it was",
+            "query plan: indexes used", "query plan: indexes intact after the comparison"} <= names
+    assert not any(c.get("skipped") for c in result["checks"])
+    assert set(health(result).values()) == {"PASS"}
+    assert {"Data Integrity", "Schema Consistency"} <= set(health(result))
+    contractors = next(c for c in result["checks"] if c["check"] == "schema: contractors")
+    assert contractors["detail"] == "23 columns and 3 indexes as the applied migrations declare"
+    rt = result["json_round_trip"]
+    assert rt["read_back"] == '["plumbing", "electrical"]' and rt["equal"] and rt["restored"]
+
+
+def test_verify_changes_nothing(migrated, migrations_dir):
+    """The JSON round trip and the plan comparison are rolled back: data and indexes as they were."""
+    url, _ = migrated
+    target = open_target(url)
+    snap = inv.take(target, migrations_dir)
+    result = verify(target, migrations_dir)
+    assert result["json_round_trip"]["id"] == 1
+    assert set(result["plans"]["dropped_for_before"]) == {
+        "idx_contractors_stage", "idx_contractors_focus_area", "idx_contractors_assigned_partner"}
+    assert [c for c in inv.compare_to_snapshot(target, snap) if not c["passed"]] == []
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT services_offered FROM contractors WHERE id = 1").scalar_one() == "[]"
+    assert {"idx_contractors_stage", "idx_contractors_focus_area", "idx_contractors_assigned_partner"} <= indexes(
+        url, "contractors")
+
+
+def test_plan_shows_the_index_after_and_not_before(migrated, migrations_dir):
+    url, _ = migrated
+    plans = verify(open_target(url), migrations_dir)["plans"]
+    assert plans["query"].startswith("SELECT * FROM contractors WHERE current_stage = 'matching'")
+    assert plans["index_used"] is True
+    ours = ("idx_contractors_stage", "idx_contractors_focus_area")
+    assert any(ix in line for line in plans["index_plan"] for ix in ours)
+    assert not any(ix in line for line in plans["before_indexes"] for ix in ours)
+    if open_target(url).kind.name == "sqlite":
+        assert plans["after_indexes"] == plans["index_plan"]
+        assert plans["after_indexes"][0].startswith("SEARCH contractors USING INDEX idx_contractors_")
+        assert plans["before_indexes"] == ["SCAN contractors"]
+    else:
+        assert "Index Scan" in plans["index_plan"][0]
+        assert plans["before_indexes"][0].startswith("Seq Scan on contractors")
+        assert plans["after_indexes"][0].startswith("Seq Scan on contractors")  # 11 rows: the planner's choice
+
+
+def test_verify_without_inventory_skips_comparisons_and_says_why(migrated, migrations_dir):
+    url, _ = migrated
+    result = verify(open_target(url), migrations_dir)
+    skipped = {c["check"]: c["detail"] for c in result["checks"] if c.get("skipped")}
+    assert skipped == {
+        "rows: compared with the pre-migration inventory": "skipped: no pre-migration inventory given",
+        "content: compared with the pre-migration inventory": "skipped: no pre-migration inventory given",
+    }
+    assert result["passed"]
+    assert health(result)["Row Counts"] == "SKIP"
+
+
+def test_deleted_row_fails_data_integrity(migrated, migrations_dir):
+    url, before = migrated
+    run_sql(url, "DELETE FROM contractors WHERE id = 5")
+    result = verify(open_target(url), migrations_dir, before)
+    assert failed(result) == {"rows: contractors": "10 rows now, 11 in the snapshot",
+                              "content: contractors": failed(result)["content: contractors"]}
+    assert health(result)["Data Integrity"] == "FAIL"
+    with pytest.raises(CheckFailed, match=r"rows: contractors \(10 rows now, 11 in the snapshot\)"):
+        assert_passed(result)
+
+
+def test_changed_value_fails_content(migrated, migrations_dir):
+    url, before = migrated
+    run_sql(url, "UPDATE strategic_partners SET company_name = 'Renamed Co' WHERE id = 2")
+    result = verify(open_target(url), migrations_dir, before)
+    assert list(failed(result)) == ["content: strategic_partners"]
+    assert health(result)["Content Unchanged"] == "FAIL" and health(result)["Data Integrity"] == "PASS"
+
+
+def test_added_column_dropped_by_hand_fails_schema_consistency(migrated, migrations_dir):
+    url, before = migrated
+    run_sql(url, "ALTER TABLE contractors DROP COLUMN company_website")
+    result = verify(open_target(url), migrations_dir, before)
+    assert failed(result) == {
+        "schema: contractors": "column company_website (from 001_add_contractor_fields) is missing"}
+    assert health(result)["Schema Consistency"] == "FAIL"
+    with pytest.raises(CheckFailed, match="schema: contractors"):
+        assert_passed(result)
+
+
+def test_column_added_by_hand_fails_schema_consistency(migrated, migrations_dir):
+    url, before = migrated
+    run_sql(url, "ALTER TABLE contractors ADD COLUMN nickname TEXT")
+    assert failed(verify(open_target(url), migrations_dir, before)) == {
+        "schema: contractors": "column(s) nickname declared by no applied migration"}
+
+
+def test_dropped_index_and_changed_default_fail_schema(pg_url, migrations_dir):
+    migrate(open_target(pg_url), migrations_dir)
+    run_sql(pg_url, "DROP INDEX idx_partners_active",
+            "ALTER TABLE strategic_partners ALTER COLUMN client_count SET DEFAULT 5")
+    assert failed(verify(open_target(pg_url), migrations_dir)) == {
+        "schema: strategic_partners": "column client_count default is 5, 002_enhance_partner_table declares 0; "
+                                      "index idx_partners_active (from 004_add_search_indexes) is missing"}
+
+
+def test_orphan_assigned_partner_fails_referential_integrity(migrated, migrations_dir):
+    url, before = migrated
+    run_sql(url, "UPDATE contractors SET assigned_partner_id = 2 WHERE id = 1",
+            "UPDATE contractors SET assigned_partner_id = 999 WHERE id = 3")
+    result = verify(open_target(url), migrations_dir, before)
+    assert failed(result) == {"orphans: contractors(assigned_partner_id) → strategic_partners(id)":
+                              "1 row(s) reference nothing (implied by the guide)"}
+    assert health(result)["Referential Integrity"] == "FAIL"
+
+
+def test_orphan_of_a_declared_foreign_key_is_found(sqlite_url, migrations_dir):
+    """SQLite does not enforce foreign keys unless asked: verify counts what slipped in."""
+    migrate(open_target(sqlite_url), migrations_dir)
+    run_sql(sqlite_url, "INSERT INTO contractor_partner_matches (contractor_id, partner_id) VALUES (1, 1), (42, 1)")
+    assert failed(verify(open_target(sqlite_url), migrations_dir)) == {
+        "orphans: contractor_partner_matches(contractor_id) → contractors(id)": "1 row(s) reference nothing (foreign key)"}
+
+
+def test_before_the_migration_plans_and_json_are_skipped_with_reasons(db_url, migrations_dir):
+    before = inv.take(open_target(db_url), migrations_dir)
+    migrate(open_target(db_url), migrations_dir, to="000")  # adopt the baseline only
+    result = verify(open_target(db_url), migrations_dir, before)
+    assert result["passed"] and result["plans"] is None
+    skipped = {c["check"]: c["detail"] for c in result["checks"] if c.get("skipped")}
+    assert skipped["query plan: indexes used"] == (
+        "skipped: column(s) contractors.current_stage, contractors.primary_focus_area do not exist "
+        "(migration not applied)")
+    assert skipped["JSON round trip: contractors.services_offered"] == (
+        "skipped: column contractors.services_offered does not exist (migration not applied?)")
+    assert result["json_round_trip"]["skipped"]
+    assert health(result)["Query Plan"] == "SKIP" and health(result)["Data Integrity"] == "PASS"
+    schema = {c["check"]: c for c in result["checks"] if c["check"].startswith("schema: ")}
+    assert set(schema) == {"schema: contractors", "schema: strategic_partners", "schema: admin_users"}
+    assert all(c["passed"] for c in schema.values())
+
+
+def test_drift_and_a_column_dropped_on_purpose(sqlite_url, migrations_dir, tmp_path: Path):
+    folder = tmp_path / "migrations"
+    shutil.copytree(migrations_dir, folder)
+    (folder / "005_drop_phone.sql").write_text("ALTER TABLE contractors DROP COLUMN phone;\n")
+    before = inv.take(open_target(sqlite_url), folder)
+    assert migrate(open_target(sqlite_url), folder).passed
+    result = verify(open_target(sqlite_url), folder, before)
+    assert failed(result) == {}
+    content = next(c for c in result["checks"] if c["check"] == "content: contractors")
+    assert content["skipped"] and "phone: by 005_drop_phone" in content["detail"]
+    with (folder / "004_add_search_indexes.sql").open("a") as f:
+        f.write("-- edited after it was applied\n")
+    assert failed(verify(open_target(sqlite_url), folder, before)) == {
+        "migration history matches the folder": "004_add_search_indexes changed on disk since it was applied"}
