@@ -78,7 +78,7 @@ class Engine:
             "DATETIME": "TIMESTAMP", "TIMESTAMP WITHOUT TIME ZONE": "TIMESTAMP",
             "VARCHAR": "TEXT", "CHARACTER VARYING": "TEXT", "BOOL": "BOOLEAN",
             "REAL": "FLOAT", "DOUBLE PRECISION": "FLOAT", "FLOAT8": "FLOAT", "DOUBLE": "FLOAT",
-            "NUMERIC": "DECIMAL",
+            "NUMERIC": "DECIMAL", "SERIAL": "INTEGER", "BIGSERIAL": "INTEGER", "SMALLSERIAL": "INTEGER",
         }.get(t, t)
 
     @contextlib.contextmanager
