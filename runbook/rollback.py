@@ -1,0 +1,270 @@
+"""The guide's "Rollback Procedures": back to an earlier version by rollback scripts, or by
+restoring a backup; then check the database against the pre-migration snapshot.
+
+``rollback_to(target, folder, version)`` runs the rollback scripts of the migrations applied
+above ``version``, newest first, each in one transaction together with the deletion of its
+history row: a failing script rolls back its own transaction and stops, leaving that migration
+(and those below it) applied. Everything that could refuse is checked before anything runs
+(``BadInput``, nothing touched):
+
+- ``version`` must be an applied version, or ``"none"`` (also ``-1``): below every applied
+  migration, i.e. the state of a database with no applied version (``Status.current`` None);
+- a version above the current one is refused (that is ``migrate``'s job);
+- every migration to undo needs its rollback script (``rollbacks/NNN_rollback_*.sql``);
+- the history must match the folder (no drift, no unknown versions), as for ``migrate``.
+
+The baseline (``000``) is special. An *adopted* baseline (its tables existed before the runbook;
+history note ``adopted: ...``) is never rolled back: going to ``"none"`` only removes its history
+row. A baseline the runbook really applied is rolled back by its script only while its tables
+are empty (otherwise ``BadInput``: that script deletes every row; restore a backup instead).
+Going to ``"none"`` also drops the ``schema_history`` table when that leaves it empty, so a
+database whose baseline was adopted in a failed run ends up exactly as it was before the run
+(no history table).
+
+``restore_backup(target, path, confirm=True)`` overwrites the target with a backup, after
+checking the file against its record. ``check_restored(target, snapshot)`` compares the result
+with the pre-migration inventory.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from . import backup, inventory
+from . import migrations as mig
+from .errors import BadInput, MigrationFailed
+from .migrate import PreparedStatement, check_folder, prepare, run_in_transaction
+
+if TYPE_CHECKING:
+    from .target import Target
+
+NONE = "none"
+RECORD_FILE = "rollback.json"
+
+
+# -- which version --------------------------------------------------------------------------
+def parse_version(version: str | int | None) -> str | None:
+    """``"NNN"`` for a migration number, ``None`` for ``"none"``/``-1`` (no applied version)."""
+    if version is None:
+        raise BadInput("no version to roll back to: give a migration number, or 'none' for below the baseline")
+    text = str(version).strip()
+    if text.lower() in (NONE, "-1"):
+        return None
+    try:
+        number = int(text)
+    except ValueError:
+        raise BadInput(f"rollback target must be a migration number or 'none', got {text!r}") from None
+    if number < 0:
+        raise BadInput(f"rollback target must be a migration number or 'none', got {text!r}")
+    return f"{number:03d}"
+
+
+def version_in(snapshot: dict[str, Any] | None) -> str:
+    """The version a pre-migration inventory recorded (``"none"`` when nothing was applied)."""
+    if not snapshot or "migrations" not in snapshot:
+        raise BadInput("no rollback version given and no pre-migration inventory to take it from")
+    return (snapshot["migrations"] or {}).get("current") or NONE
+
+
+def resolve_version(explicit: str | int | None, snapshot: dict[str, Any] | None) -> str | int:
+    """The version to roll back to: ``explicit`` when given, else the one before the run."""
+    return explicit if explicit is not None else version_in(snapshot)
+
+
+def pre_run_version(run_dir: str | Path) -> str:
+    """The version the database was at when the run's inventory was taken (``"none"``: none)."""
+    path = Path(run_dir) / "inventory.json"
+    if not path.is_file():
+        raise BadInput(f"no pre-migration inventory in {run_dir} (inventory.json): give the version explicitly")
+    return version_in(json.loads(path.read_text()))
+
+
+def is_adopted(a: mig.Applied) -> bool:
+    """Recorded by adopting existing baseline tables, not by running the script."""
+    return (a.note or "").startswith("adopted")
+
+
+# -- rollback scripts -----------------------------------------------------------------------
+@dataclass
+class _Step:
+    applied: mig.Applied
+    migration: mig.Migration
+    prepared: list[PreparedStatement] | None  # None: remove the adoption row only
+
+    @property
+    def label(self) -> str:
+        return self.migration.label
+
+
+def plan(conn: sa.Connection, migrations: list[mig.Migration], target: "Target",
+         version: str | int | None) -> tuple[mig.Status, str | None, list[_Step]]:
+    """What ``rollback_to`` would do, newest first; ``BadInput`` for anything it would refuse."""
+    kind = target.kind
+    wanted = parse_version(version)
+    status = check_folder(conn, migrations, kind)
+    done = {a.version for a in status.applied}
+    current = status.current
+    if wanted is not None and wanted not in done:
+        if current is None or int(wanted) > int(current):
+            raise BadInput(f"cannot roll back to {wanted}: it is above the current version "
+                           f"{current or 'none'} (use migrate to go up)")
+        raise BadInput(f"cannot roll back to {wanted}: it is not an applied version "
+                       f"(applied: {', '.join(sorted(done)) or 'none'})")
+    by_version = {m.version: m for m in migrations}
+    undo = sorted((a for a in status.applied if wanted is None or int(a.version) > int(wanted)),
+                  key=lambda a: int(a.version), reverse=True)
+    steps, missing = [], []
+    for a in undo:
+        m = by_version[a.version]
+        if is_adopted(a):
+            steps.append(_Step(a, m, None))
+        elif m.rollback is None:
+            missing.append(m.label)
+        else:
+            steps.append(_Step(a, m, prepare(m.rollback, kind)))
+    if missing:
+        raise BadInput(f"no rollback script for {', '.join(missing)} (expected rollbacks/NNN_rollback_<name>.sql "
+                       "in the migrations folder); nothing was rolled back")
+    for step in steps:
+        if step.prepared is not None and step.migration.number == 0:
+            tables = mig.baseline_tables(step.migration, kind) & set(sa.inspect(conn).get_table_names())
+            full = {t: n for t in sorted(tables) if (n := inventory.count_rows(conn, t))}
+            if full:
+                rows = ", ".join(f"{t}: {n}" for t, n in full.items())
+                raise BadInput(f"refusing to roll back the baseline {step.label}: its rollback drops tables that "
+                               f"hold rows ({rows}); restore a backup instead. Nothing was rolled back")
+    return status, wanted, steps
+
+
+def rollback_to(target: "Target", migrations_dir: str | Path, version: str | int, *,
+                run_id: str) -> dict[str, Any]:
+    """Roll back every migration applied above ``version`` (see the module doc).
+
+    Returns ``{"method": "scripts", "target", "run_id", "to", "before", "after", "rolled_back":
+    [{"version", "name", "action", "duration_ms", "statements"}], "history_table_dropped",
+    "error"}``; a failing script sets ``error`` (naming it) instead of raising.
+    """
+    migrations = mig.discover(migrations_dir)
+    kind = target.kind
+    with kind.lock(target):
+        with target.engine().connect() as conn:
+            status, wanted, steps = plan(conn, migrations, target, version)
+        result: dict[str, Any] = {
+            "method": "scripts", "target": target.display, "run_id": run_id, "to": wanted or NONE,
+            "before": status.current, "after": status.current, "rolled_back": [],
+            "history_table_dropped": False, "error": None,
+        }
+        last = steps[-1] if steps else None
+        for step in steps:
+            drop_if_empty = wanted is None and step is last
+
+            def after(conn: sa.Connection, step: _Step = step, drop_if_empty: bool = drop_if_empty) -> None:
+                mig.unrecord(conn, step.applied.version)
+                if drop_if_empty and not mig.applied(conn):
+                    mig.history.drop(conn)
+                    result["history_table_dropped"] = True
+
+            if step.prepared is None:
+                started = time.perf_counter()
+                with target.engine().begin() as conn:
+                    after(conn)
+                ms, statements, action = int((time.perf_counter() - started) * 1000), 0, "adoption removed"
+            else:
+                try:
+                    results, ms = run_in_transaction(target, step.prepared, step.migration.name,
+                                                     step.migration.version, after)
+                except MigrationFailed as exc:
+                    result["history_table_dropped"] = False
+                    script = step.migration.rollback.source_for(kind)[0].name if step.migration.rollback else "?"
+                    first = " ".join(exc.sql.split())[:120]
+                    result["error"] = (f"rollback of {step.label} failed: {script} statement {exc.statement_no} "
+                                       f"(line {exc.line}): {first!r}: {exc.cause}; its transaction was rolled "
+                                       f"back, so {step.label} is still applied")
+                    result["failed"] = {"version": step.migration.version, "name": step.migration.name,
+                                        "script": script, "statement": exc.statement_no, "line": exc.line,
+                                        "cause": exc.cause}
+                    break
+                statements, action = sum(1 for p in step.prepared if p.sql), "script"
+            result["rolled_back"].append({"version": step.migration.version, "name": step.migration.name,
+                                          "action": action, "duration_ms": ms, "statements": statements})
+        with target.engine().connect() as conn:
+            result["after"] = mig.status(conn, migrations, kind).current
+    return result
+
+
+def assert_rolled_back(result: dict[str, Any]) -> None:
+    """``RunFailed`` when a rollback script failed."""
+    from .errors import RunFailed
+
+    if result.get("error"):
+        raise RunFailed(result["error"])
+
+
+# -- restore from a backup ------------------------------------------------------------------
+def restore_backup(target: "Target", backup_path: str | Path, *, confirm: bool,
+                   record: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Overwrite ``target`` with a backup (the guide's last-resort rollback).
+
+    Refuses (``BadInput``, nothing touched) without ``confirm``, when the file is missing, or
+    when its record (``record``, else the ``<file>.json`` written beside it by ``backup.take``)
+    says it is of another database, did not verify, or has another SHA-256. Returns
+    ``{"method": "restore", "target", "restored_from", "sha256", "record_checked", "before",
+    "after", "duration_s", "rolled_back": [], "error": None}``.
+    """
+    path = Path(backup_path)
+    if not confirm:
+        raise BadInput(f"restoring overwrites {target.display}; pass confirm=True / --confirm-restore")
+    if not path.is_file():
+        raise BadInput(f"backup file not found: {path}")
+    record = record if record is not None else backup.read_sidecar(path)
+    sha = backup.file_sha256(path)
+    if record is not None:
+        if record.get("target") not in (None, target.display):
+            raise BadInput(f"{path.name} is a backup of {record['target']}, not of {target.display}; not restoring")
+        if record.get("engine") not in (None, target.kind.name):
+            raise BadInput(f"{path.name} is a {record['engine']} backup; {target.display} is {target.kind.name}")
+        if record.get("verified") is False:
+            raise BadInput(f"{path.name} did not verify when it was taken; not restoring")
+        if record.get("sha256") != sha:
+            raise BadInput(f"{path.name} changed since it was taken (SHA-256 differs from its record); not restoring")
+    with target.kind.lock(target):
+        before = _current(target)
+        started = time.perf_counter()
+        target.kind.restore(target, path)
+        duration = round(time.perf_counter() - started, 3)
+        target.dispose()
+        after = _current(target)
+    return {"method": "restore", "target": target.display, "restored_from": str(path.resolve()), "sha256": sha,
+            "record_checked": record is not None, "before": before, "after": after, "duration_s": duration,
+            "rolled_back": [], "error": None}
+
+
+def _current(target: "Target") -> str | None:
+    """The last applied version (``"unreadable"`` when the database cannot be read: a damaged
+    database is a reason to restore, not a reason to refuse)."""
+    try:
+        with target.engine().connect() as conn:
+            done = mig.applied(conn)
+    except sa.exc.SQLAlchemyError:
+        return "unreadable"
+    return done[-1].version if done else None
+
+
+# -- after either kind of rollback ----------------------------------------------------------
+def check_restored(target: "Target", snapshot: dict[str, Any]) -> list[dict[str, Any]]:
+    """Checks that the schema equals the pre-migration ``snapshot`` and the original data is
+    intact (rows and content fingerprints of every table)."""
+    return inventory.compare_to_snapshot(target, snapshot)
+
+
+def save(result: dict[str, Any], run_dir: str | Path) -> Path:
+    path = Path(run_dir) / RECORD_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    return path

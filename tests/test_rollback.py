@@ -1,0 +1,226 @@
+"""Rollback: scripts down to a version (each undone migration's schema equals the snapshot taken
+before it, data intact), refusals that change nothing, a failing script, restore from a backup."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from runbook import backup, inventory, rollback, seeds
+from runbook import migrations as mig
+from runbook.errors import BadInput, RunFailed
+from runbook.migrate import migrate
+from runbook.target import open_target
+
+from conftest import MIGRATIONS, SEEDS, new_sqlite_db
+
+
+def history(target) -> list[str] | None:
+    with target.engine().connect() as conn:
+        return [a.version for a in mig.applied(conn)] if mig.has_history(conn) else None
+
+
+def state(target, migrations_dir: Path = MIGRATIONS) -> dict:
+    """Everything "nothing changed" promises: schema, rows, content fingerprints, history rows."""
+    snap = inventory.take(target, migrations_dir)
+    with target.engine().connect() as conn:
+        rows = [a.__dict__ for a in mig.applied(conn)] if mig.has_history(conn) else None
+    return {"tables": snap["tables"], "history": rows}
+
+
+def schema_now(target) -> dict:
+    with target.engine().connect() as conn:
+        return inventory.schema_snapshot(conn, target.kind)
+
+
+def assert_back_to(target, snapshot: dict) -> None:
+    assert inventory.compare_schemas(snapshot, schema_now(target)) == []
+    checks = rollback.check_restored(target, snapshot)
+    assert checks and all(c["passed"] for c in checks), [c for c in checks if not c["passed"]]
+
+
+def folder_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, folder)
+    return folder
+
+
+def test_rollback_each_version_down_to_the_baseline_and_below(db_url, migrations_dir):
+    target = open_target(db_url)
+    snapshots = {"none": inventory.take(target, migrations_dir)}
+    for version in ("001", "002", "003", "004"):
+        previous = inventory.take(target, migrations_dir)
+        snapshots[f"before {version}"] = previous
+        assert migrate(target, migrations_dir, to=version, run_id=f"up-{version}").passed
+    assert history(target) == ["000", "001", "002", "003", "004"]
+    same = rollback.rollback_to(target, migrations_dir, "004", run_id="noop")
+    assert same["rolled_back"] == [] and same["before"] == same["after"] == "004" and same["error"] is None
+
+    for to, undone in (("003", "004"), (2, "003"), ("1", "002"), ("000", "001")):
+        result = rollback.rollback_to(target, migrations_dir, to, run_id=f"down-{to}")
+        assert result["error"] is None, result["error"]
+        assert [r["version"] for r in result["rolled_back"]] == [undone]
+        step = result["rolled_back"][0]
+        assert step["action"] == "script" and step["statements"] > 0 and step["duration_ms"] >= 0
+        assert result["before"] == undone and result["after"] == f"{int(to):03d}"
+        assert history(target) == [v for v in ("000", "001", "002", "003") if v < undone]
+        assert_back_to(target, snapshots[f"before {undone}"])
+
+    # below the adopted baseline: its row goes, its tables stay, the history table goes
+    result = rollback.rollback_to(target, migrations_dir, "none", run_id="down-none")
+    assert result["error"] is None and result["after"] is None and result["to"] == "none"
+    assert result["rolled_back"] == [{"version": "000", "name": "baseline", "action": "adoption removed",
+                                      "duration_ms": result["rolled_back"][0]["duration_ms"], "statements": 0}]
+    assert result["history_table_dropped"] is True and history(target) is None
+    assert_back_to(target, snapshots["none"])
+
+
+def test_failed_first_run_goes_back_to_no_history(db_url, migrations_dir, tmp_path):
+    """What `runbook demo` meets: a database without history, the baseline adopted by the run,
+    a migration failing; rolling back to the version before the run leaves it as it was."""
+    target = open_target(db_url)
+    folder = folder_copy(tmp_path)
+    (folder / "005_broken.sql").write_text("ALTER TABLE no_such_table ADD COLUMN x TEXT;\n")
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    snapshot = inventory.take(target, folder)
+    (run_dir / "inventory.json").write_text(__import__("json").dumps(snapshot))
+    result = migrate(target, folder, run_id="failing-run")
+    assert not result.passed and history(target) == ["000", "001", "002", "003", "004"]
+
+    version = rollback.resolve_version(None, snapshot)
+    assert version == "none" == rollback.pre_run_version(run_dir)
+    undone = rollback.rollback_to(target, folder, version, run_id="failing-run")
+    assert undone["error"] is None
+    assert [r["version"] for r in undone["rolled_back"]] == ["004", "003", "002", "001", "000"]
+    assert history(target) is None
+    assert_back_to(target, snapshot)
+    rollback.save(undone, run_dir)
+    assert (run_dir / "rollback.json").is_file()
+
+
+def test_refusals_change_nothing(db_url, migrations_dir, tmp_path):
+    target = open_target(db_url)
+    folder = folder_copy(tmp_path)
+    for p in list(folder.glob("003_*.sql")) + list((folder / "rollbacks").glob("003_*.sql")):
+        p.rename(tmp_path / p.name)
+    assert migrate(target, folder, run_id="up").passed
+    for name in ("003_create_supporting_tables.sql", "003_rollback_supporting_tables.sql"):
+        (tmp_path / name).rename((folder if "rollback" not in name else folder / "rollbacks") / name)
+    assert history(target) == ["000", "001", "002", "004"]  # 003 is now pending, below 004
+    before = state(target, folder)
+
+    cases = [
+        ("005", "above the current version 004"),
+        ("003", "not an applied version"),
+        ("abc", "must be a migration number or 'none'"),
+        (-3, "must be a migration number or 'none'"),
+        (None, "no version to roll back to"),
+    ]
+    for version, message in cases:
+        with pytest.raises(BadInput, match=message):
+            rollback.rollback_to(target, folder, version, run_id="refused")
+    assert state(target, folder) == before
+
+    # drift: an applied migration edited on disk
+    with (folder / "001_add_contractor_fields.sql").open("a") as f:
+        f.write("\n-- edited\n")
+    with pytest.raises(BadInput, match="checksum drift"):
+        rollback.rollback_to(target, folder, "000", run_id="refused")
+    assert state(target, folder) == before
+
+
+def test_missing_rollback_script_changes_nothing(db_url, migrations_dir, tmp_path):
+    target = open_target(db_url)
+    folder = folder_copy(tmp_path)
+    assert migrate(target, folder, run_id="up").passed
+    (folder / "rollbacks" / "003_rollback_supporting_tables.sql").unlink()
+    before = state(target, folder)
+    with pytest.raises(BadInput, match="no rollback script for 003_create_supporting_tables"):
+        rollback.rollback_to(target, folder, "001", run_id="refused")
+    assert state(target, folder) == before  # 004 was not rolled back either: checked before anything ran
+
+
+def test_failing_rollback_script_stops_with_that_migration_applied(db_url, tmp_path):
+    target = open_target(db_url)
+    folder = folder_copy(tmp_path)
+    assert migrate(target, folder, run_id="up").passed
+    (folder / "rollbacks" / "003_rollback_supporting_tables.sql").write_text(
+        "DROP TABLE partner_focus_areas;\n"
+        "DROP TABLE no_such_table;\n"
+    )
+    result = rollback.rollback_to(target, folder, "001", run_id="down")
+    assert [r["version"] for r in result["rolled_back"]] == ["004"]
+    assert "003_create_supporting_tables" in result["error"] and "still applied" in result["error"]
+    assert "statement 2 (line 2)" in result["error"]
+    assert result["failed"]["script"] == "003_rollback_supporting_tables.sql"
+    assert result["after"] == "003" and history(target) == ["000", "001", "002", "003"]
+    with target.engine().connect() as conn:
+        assert sa.inspect(conn).has_table("partner_focus_areas")  # the script's first drop was rolled back
+    with pytest.raises(RunFailed, match="still applied"):
+        rollback.assert_rolled_back(result)
+
+
+def empty_db_url(request, tmp_path) -> str:
+    if "postgresql" in request.node.name:
+        return request.getfixturevalue("pg_empty_url")
+    return new_sqlite_db(tmp_path / "empty.db", baseline=False)
+
+
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_a_baseline_the_runbook_applied_rolls_back_only_while_empty(engine, request, tmp_path, migrations_dir):
+    target = open_target(empty_db_url(request, tmp_path))
+    empty = inventory.take(target, migrations_dir)
+    assert migrate(target, migrations_dir, run_id="fresh").passed
+    result = rollback.rollback_to(target, migrations_dir, "none", run_id="down")
+    assert result["error"] is None and result["rolled_back"][-1]["action"] == "script"
+    assert history(target) is None and schema_now(target)["tables"] == {}
+    assert_back_to(target, empty)
+
+    assert migrate(target, migrations_dir, run_id="fresh-again").passed
+    seeds.load(target, [SEEDS / "sample_data.sql"])
+    before = state(target)
+    with pytest.raises(BadInput, match="refusing to roll back the baseline 000_baseline.*hold rows"):
+        rollback.rollback_to(target, migrations_dir, "none", run_id="refused")
+    assert state(target) == before
+
+
+# -- restore ----------------------------------------------------------------------------------
+def test_restore_needs_confirm_and_a_matching_file(db_url, migrations_dir, tmp_path):
+    target = open_target(db_url)
+    record = backup.take(target, tmp_path / "backups")
+    assert migrate(target, migrations_dir, run_id="up").passed
+    before = state(target)
+    path = Path(record["path"])
+    with pytest.raises(BadInput, match=r"restoring overwrites .*pass confirm=True / --confirm-restore"):
+        rollback.restore_backup(target, path, confirm=False)
+    with pytest.raises(BadInput, match="backup file not found"):
+        rollback.restore_backup(target, tmp_path / "nope.db", confirm=True)
+    other = open_target(new_sqlite_db(tmp_path / "other.db"))
+    other_record = backup.take(other, tmp_path / "backups")
+    with pytest.raises(BadInput, match="is a backup of .*other.db"):
+        rollback.restore_backup(target, Path(other_record["path"]), confirm=True)
+    tampered = path.with_name("tampered" + path.suffix)
+    tampered.write_bytes(path.read_bytes() + b"\0")
+    with pytest.raises(BadInput, match="changed since it was taken"):
+        rollback.restore_backup(target, tampered, confirm=True, record=record)
+    assert state(target) == before
+
+
+def test_restore_makes_the_database_equal_the_backup(db_url, migrations_dir, tmp_path):
+    target = open_target(db_url)
+    snapshot = inventory.take(target, migrations_dir)
+    record = backup.take(target, tmp_path / "backups")
+    assert migrate(target, migrations_dir, run_id="up").passed
+    with target.engine().begin() as conn:
+        conn.execute(sa.text("UPDATE contractors SET name = 'changed after the backup' WHERE id = 1"))
+    result = rollback.restore_backup(target, Path(record["path"]), confirm=True)
+    assert result["error"] is None and result["record_checked"] is True
+    assert result["before"] == "004" and result["after"] is None and result["sha256"] == record["sha256"]
+    assert history(target) is None
+    assert_back_to(target, snapshot)
+    with target.engine().connect() as conn:
+        assert conn.execute(sa.text("SELECT name FROM contractors WHERE id = 1")).scalar_one() != "changed after the backup"
