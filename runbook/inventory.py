@@ -185,7 +185,7 @@ def compare_schemas(before: dict[str, Any], after: dict[str, Any], *, canonical:
 
 
 # -- content fingerprints --------------------------------------------------------------------
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
     """A JSON value that tells values of different kinds apart (1, 1.0, '1' and True differ)."""
     if value is None or isinstance(value, (bool, int, str)):
         return value
@@ -202,9 +202,9 @@ def _plain(value: Any) -> Any:
     if isinstance(value, uuid.UUID):
         return {"u": str(value)}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain_value(v) for v in value]
     if isinstance(value, dict):
-        return {"j": {str(k): _plain(v) for k, v in sorted(value.items())}}
+        return {"j": {str(k): plain_value(v) for k, v in sorted(value.items())}}
     return {"o": str(value)}
 
 
@@ -231,7 +231,7 @@ def fingerprint(conn: sa.Connection, table: str, columns: list[str], engine: "En
     try:
         for partition in result.partitions():
             for row in partition:
-                h.update(json.dumps([_plain(v) for v in row], ensure_ascii=False,
+                h.update(json.dumps([plain_value(v) for v in row], ensure_ascii=False,
                                     separators=(",", ":")).encode() + b"\n")
                 rows += 1
     finally:

@@ -206,3 +206,21 @@ def test_drift_and_a_column_dropped_on_purpose(sqlite_url, migrations_dir, tmp_p
         f.write("-- edited after it was applied\n")
     assert failed(verify(open_target(sqlite_url), folder, before)) == {
         "migration history matches the folder": "004_add_search_indexes changed on disk since it was applied"}
+
+
+@pytest.mark.postgres
+def test_plan_comparison_gives_way_to_the_application(pg_url, migrations_dir):
+    """An application transaction reading contractors: dropping its indexes for the "before"
+    plan would wait behind it; the lock timeout ends the wait and verify reports it, unharmed."""
+    migrate(open_target(pg_url), migrations_dir)
+    app = sa.create_engine(sa.make_url(pg_url).set(drivername="postgresql+psycopg"), poolclass=sa.pool.NullPool)
+    with app.connect() as reader:
+        reader.exec_driver_sql("SELECT COUNT(*) FROM contractors").scalar_one()  # holds ACCESS SHARE
+        result = verify(open_target(pg_url, lock_timeout_s=0.3), migrations_dir)
+        reader.rollback()
+    assert "lock timeout" in result["plans"]["not_compared"]
+    assert result["plans"]["before_indexes"] == [] and result["plans"]["index_used"] is True
+    assert result["passed"], failed(result)
+    intact = next(c for c in result["checks"] if c["check"] == "query plan: indexes intact after the comparison")
+    assert "dropping them failed" in intact["detail"]
+    assert {"idx_contractors_stage", "idx_contractors_focus_area"} <= indexes(pg_url, "contractors")
