@@ -128,6 +128,23 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 1 if status.drifted or status.unknown else 0
 
 
+def cmd_lint(args: argparse.Namespace) -> int:
+    from . import lint
+
+    folder = args.migrations or (Path(args.files[0]).parent if args.files else Path("migrations"))
+    target = open_target(args.db) if args.db else None  # only an explicit --db: lint is static by default
+    report = lint.lint(folder, target=target, files=args.files)
+    print(json.dumps(report.as_dict(), indent=2) if args.json else lint.render(report))
+    return report.exit_code
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    path, rollback = mig.new_migration(args.migrations, args.description)
+    print(f"created {path}")
+    print(f"created {rollback}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="runbook", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -140,6 +157,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="build the demo Power100 database and run the whole pipeline on it")
     p.add_argument("--dir", type=Path, default=Path("demo"), help="demo folder (default ./demo); its power100.db is rebuilt")
     p.set_defaults(handler=cmd_demo)
+
+    p = sub.add_parser("lint", help="classify migrations by the guide's categories; findings (exit 1 on errors)")
+    p.add_argument("--migrations", type=Path, default=None,
+                   help="migrations folder (default: the FILEs' folder, else ./migrations)")
+    p.add_argument("--db", help="lint the files that run on this database, pending ones against its schema "
+                                "(default: static; shared files as SQLite, .postgresql.sql variants as PostgreSQL)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("files", nargs="*", metavar="FILE", help="only report these migration files")
+    p.set_defaults(handler=cmd_lint)
+
+    p = sub.add_parser("new", help="scaffold the next numbered migration and its rollback stub")
+    p.add_argument("description", help='what the migration does, e.g. "Add partner tiers"')
+    _migrations(p)
+    p.set_defaults(handler=cmd_new)
 
     helps = {
         "run": "the whole pipeline: inventory, backup, migrate, verify (rollback when migrate or verify fails)",

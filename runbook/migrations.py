@@ -252,3 +252,52 @@ def status(conn: sa.Connection, migrations: list[Migration], engine: "Engine") -
                 "it is not at a known version, so nothing will be applied"
             )
     return Status(done, pending, drifted, unknown, adoptable)
+
+
+# -- scaffolding -----------------------------------------------------------------------------
+def new_migration(folder: str | Path, description: str) -> tuple[Path, Path]:
+    """Write the next numbered migration with the guide's header template, and its rollback stub
+    in ``rollbacks/``; returns both paths. ``BadInput`` (nothing written) for an empty description,
+    a folder that is missing or breaks the naming rules, or a file that already exists."""
+    from datetime import date
+
+    folder = Path(folder)
+    title = " ".join((description or "").split())
+    slug = re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_")[:60].rstrip("_")
+    if not slug:
+        raise BadInput("a new migration needs a description with letters or digits, e.g. \"Add partner tiers\"")
+    existing = discover(folder)
+    number = max((m.number for m in existing), default=0) + 1
+    version = f"{number:03d}"
+    path = folder / f"{version}_{slug}.sql"
+    rollback = folder / "rollbacks" / f"{version}_rollback_{slug}.sql"
+    for p in (path, rollback):
+        if p.exists():
+            raise BadInput(f"{p} already exists: not overwriting it")
+    if not _NAME.match(path.name) or not _ROLLBACK.match(rollback.name):
+        raise BadInput(f"cannot make a valid file name from {description!r}")
+    path.write_text(
+        f"-- Migration: {title}\n"
+        f"-- Date: {date.today().isoformat()}\n"
+        f"-- Description: {title}\n"
+        "-- Risk Level: LOW (Non-breaking additions)\n"
+        "--\n"
+        "-- LOW = Category 1 (non-breaking), MEDIUM = Category 2 (breaking), HIGH = Category 3\n"
+        "-- (data migration); `runbook lint` checks the level against the statements below.\n"
+        "\n"
+        "BEGIN TRANSACTION;\n"
+        "\n"
+        "-- statements here, in SQLite's dialect (a .postgresql.sql file beside this one wins on PostgreSQL)\n"
+        "\n"
+        "COMMIT;\n",
+        encoding="utf-8",
+    )
+    rollback.parent.mkdir(exist_ok=True)
+    rollback.write_text(
+        f"-- Rollback: {title}\n"
+        f"-- Description: Undo {path.stem}: bring the schema back to what it was before it.\n"
+        "\n"
+        "-- statements here, undoing the migration's in reverse order\n",
+        encoding="utf-8",
+    )
+    return path, rollback

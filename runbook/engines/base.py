@@ -145,3 +145,8 @@ class Engine:
         """A throwaway database restored from ``backup_path``, dropped on exit."""
         raise NotImplementedError
         yield  # pragma: no cover
+
+    def scratch_database(self, target: "Target | None") -> contextlib.AbstractContextManager["Target"]:
+        """An empty throwaway database of this engine (on ``target``'s server where the engine
+        has servers), dropped on exit. Used by lint to replay migrations and rollbacks."""
+        raise NotImplementedError

@@ -205,6 +205,21 @@ class SQLiteEngine(Engine):
             finally:
                 scratch.dispose()
 
+    @contextlib.contextmanager
+    def scratch_database(self, target: "Target | None") -> Iterator["Target"]:
+        """An empty SQLite file in a temporary folder (``target`` only lends its timeouts)."""
+        from ..target import open_target
+
+        with tempfile.TemporaryDirectory(prefix="runbook-scratch-") as tmp:
+            path = Path(tmp) / "scratch.db"
+            sqlite3.connect(path).close()
+            scratch = (target.with_database(str(path)) if target is not None
+                       else open_target(sa.URL.create("sqlite", database=str(path))))
+            try:
+                yield scratch
+            finally:
+                scratch.dispose()
+
 
 def _row_counts(conn: sqlite3.Connection) -> dict[str, int]:
     tables = [r[0] for r in conn.execute(
