@@ -12,9 +12,10 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import sqlalchemy as sa
+from sqlglot import exp
 
 from . import migrations as mig
 from .errors import BadInput, MigrationFailed, RunFailed
@@ -214,6 +215,20 @@ def assert_passed(result: MigrateResult) -> None:
         raise RunFailed(result.error)
 
 
+def touched_tables(prepared: Iterable[list[PreparedStatement]], engine: "Engine") -> set[str]:
+    """Names of the tables the prepared statements refer to (read with sqlglot), plus the
+    history table every migration writes to."""
+    names = {mig.HISTORY_TABLE}
+    for statements in prepared:
+        for p in statements:
+            for sql in p.sql:
+                tree = Statement(sql, p.statement.line, p.statement.index).parse(engine.sqlglot_dialect)
+                if tree is not None:
+                    names.update(t.name for t in tree.find_all(exp.Table)
+                                 if t.name and t.db.lower() not in ("information_schema", "pg_catalog"))
+    return names
+
+
 def migrate(
     target: "Target",
     migrations_dir: str | Path,
@@ -222,6 +237,7 @@ def migrate(
     dry_run: bool = False,
     run_id: str | None = None,
     gate: Callable[[list[mig.Migration]], None] | None = None,
+    preflight: bool = True,
 ) -> MigrateResult:
     """Apply the pending migrations (up to ``to``) in order; see the module doc.
 
@@ -249,10 +265,11 @@ def migrate(
                     StatementResult(p.statement.index, p.statement.line, s, p.note) for p in prepared[m.version] for s in (p.sql or [p.statement.sql])
                 ]))
             return result
-        blockers = kind.preflight(target)
+        blockers = kind.preflight(target, touched_tables(prepared.values(), kind)) if preflight else []
         if blockers:
-            raise RunFailed(f"preflight: {len(blockers)} session(s) would block the migration "
-                            f"(pids {', '.join(str(b.get('pid')) for b in blockers)}); nothing was changed")
+            raise RunFailed(f"preflight: {len(blockers)} session(s) would block the migration: "
+                            + "; ".join(f"pid {b.get('pid')} ({b.get('reason', 'busy')})" for b in blockers)
+                            + "; nothing was changed")
         if baseline is not None:
             checksum = baseline.script.checksum_for(kind)
             with target.engine().begin() as conn:

@@ -118,7 +118,7 @@ def pg_password_db(pg_password_server: sa.URL, monkeypatch: pytest.MonkeyPatch):
     with _admin(pg_password_server).connect() as conn:
         conn.exec_driver_sql(f"CREATE ROLE {role} LOGIN CREATEDB PASSWORD '{password}'")
         conn.exec_driver_sql(f'CREATE DATABASE "{name}" OWNER {role}')
-    url = pg_password_server.set(drivername="postgresql", username=role, password=None, database=name)
+    url = pg_password_server.set(drivername="postgresql", username=role, database=name)._replace(password=None)
     try:
         build_baseline(open_target(url.set(password=password)), MIGRATIONS, SEEDS)
         monkeypatch.delenv("PGPASSWORD")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -126,8 +127,9 @@ class Engine:
         """Hold the one-runbook-at-a-time lock for this database; ``LockBusy`` when taken."""
         yield
 
-    def preflight(self, target: "Target") -> list[dict[str, Any]]:
-        """Sessions or transactions that would block a migration (empty: none)."""
+    def preflight(self, target: "Target", tables: Collection[str] = ()) -> list[dict[str, Any]]:
+        """Sessions or transactions that would block a migration touching ``tables`` (any table
+        when empty); each a dict with at least ``pid`` and ``reason``. Empty: none."""
         return []
 
     # -- backup, restore, scratch copies ----------------------------------------------------

@@ -6,32 +6,63 @@ What differs from the default:
 - Migrations are written once in SQLite's dialect (the guide's) and translated here with sqlglot;
   ``PRAGMA table_info(t)`` becomes the equivalent information_schema query, other PRAGMAs are
   skipped with a note. A ``NNN_name.postgresql.sql`` file beside a migration wins over translation.
-- ``CREATE INDEX CONCURRENTLY`` (and the like) cannot run inside a transaction block.
-- Backups are ``pg_dump -Fc``; one runbook at a time is ``pg_advisory_lock``.
+- ``CREATE INDEX CONCURRENTLY`` (and the like) cannot run inside a transaction block. The rule:
+  such a statement must be alone in its migration (``migrate.prepare`` refuses anything else);
+  it runs in autocommit and its history row is written right after it succeeded. When it fails,
+  PostgreSQL may leave an INVALID index behind; ``after_failed_outside_transaction`` drops it, so
+  a failed migration still leaves nothing changed. (``REINDEX CONCURRENTLY`` leftovers named
+  ``*_ccnew`` are not cleaned up: write that by hand if you ever need it in a migration.)
+- One runbook at a time per database: ``pg_try_advisory_lock`` on a dedicated session, keyed by
+  ``schema-runbook`` + the database name; a second run fails at once naming the pid holding it.
+- The preflight lists other sessions in the database that hold locks on the tables the pending
+  migrations touch, and transactions open longer than ``LONG_TRANSACTION_S``; never their SQL.
+- Backups are ``pg_dump -Fc`` taken from the snapshot the row counts were read in
+  (``pg_export_snapshot()`` + ``pg_dump --snapshot``), checked with ``pg_restore --list``.
+  pg_dump, pg_restore and psql get the connection from the target URL (which never holds a
+  password) and the password only through the inherited environment (``PGPASSWORD`` or
+  ``~/.pgpass``), never on a command line.
+- Restore replaces every table, view and sequence of the target with the backup's in one
+  transaction (``pg_restore --clean --if-exists`` streamed into ``psql --single-transaction``
+  after dropping the relations the backup does not have); owners come back as they were backed
+  up. Other kinds of objects created after the backup (functions, types) are left in place.
+- Scratch databases (rehearsals, lint) are ``<db>_<purpose>_<random>`` on the same server,
+  always dropped ``WITH (FORCE)``; the runbook's role needs ``CREATEDB`` for them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import os
 import re
-from typing import TYPE_CHECKING, Any, Iterator
+import secrets
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Collection
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Iterator
 
 import sqlalchemy as sa
 import sqlglot
+from psycopg.conninfo import make_conninfo
 from sqlglot import exp
+from sqlglot.dialects import Dialect
+from sqlglot.errors import TokenError
+from sqlglot.tokens import TokenType
 
-from ..errors import BadInput
+from ..errors import BadInput, LockBusy, RunFailed
+from ..target import mask
 from .base import Engine
 
 if TYPE_CHECKING:
     from ..sqltext import Statement
     from ..target import Target
 
-_OUTSIDE_TRANSACTION = re.compile(
-    r"^\s*(CREATE\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY|DROP\s+INDEX\s+CONCURRENTLY|REINDEX\s+.*CONCURRENTLY"
-    r"|VACUUM|ALTER\s+TYPE\s+\S+\s+ADD\s+VALUE|CREATE\s+DATABASE|DROP\s+DATABASE|ALTER\s+SYSTEM)",
-    re.IGNORECASE | re.DOTALL,
-)
+#: a transaction open longer than this (seconds) makes the preflight stop the migration
+LONG_TRANSACTION_S = 60.0
+#: the advisory lock's namespace: the key is derived from this and the database name
+LOCK_NAMESPACE = "schema-runbook"
 
 TABLE_INFO_SQL = (
     "SELECT ordinal_position - 1 AS cid, column_name AS name, data_type AS type, "
@@ -58,7 +89,7 @@ class PostgresEngine(Engine):
             with target.engine().connect() as conn:
                 conn.exec_driver_sql("SELECT 1")
         except sa.exc.OperationalError as exc:
-            raise BadInput(f"cannot connect to {target.display}: {_first_line(exc)}") from None
+            raise connect_error(target, exc) from None
 
     def create_engine(self, target: "Target") -> sa.Engine:
         options = (
@@ -92,7 +123,48 @@ class PostgresEngine(Engine):
         return [tree.sql(dialect=self.sqlglot_dialect)]
 
     def runs_outside_transaction(self, sql: str) -> bool:
-        return bool(_OUTSIDE_TRANSACTION.match(sql))
+        """CREATE/DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY, DETACH PARTITION CONCURRENTLY,
+        VACUUM, CLUSTER (all tables), CREATE/DROP DATABASE or TABLESPACE, ALTER SYSTEM."""
+        words = [w for w in _keywords(sql) if w != ";"]
+        head = words[:2]
+        if not words:
+            return False
+        if head in (["CREATE", "INDEX"], ["CREATE", "UNIQUE"], ["DROP", "INDEX"]):
+            return "CONCURRENTLY" in words[:4]
+        if words[0] == "REINDEX":
+            return "CONCURRENTLY" in words or words[1:2] in (["DATABASE"], ["SYSTEM"])
+        if head == ["ALTER", "TABLE"]:
+            return "DETACH" in words and words[-1] == "CONCURRENTLY"
+        if words[0] == "CLUSTER":
+            return words[1:] in ([], ["VERBOSE"])
+        return (words[0] == "VACUUM"
+                or head in (["CREATE", "DATABASE"], ["DROP", "DATABASE"], ["CREATE", "TABLESPACE"],
+                            ["DROP", "TABLESPACE"], ["ALTER", "SYSTEM"]))
+
+    def after_failed_outside_transaction(self, conn: sa.Connection, prepared: list) -> None:
+        """Drop the INVALID index a failed ``CREATE INDEX CONCURRENTLY`` left behind.
+
+        ``conn`` is the autocommit connection the statement failed on. Only an index named by
+        the failed statement is dropped, and only when it is invalid (never a working index)."""
+        for p in prepared:
+            for sql in p.sql:
+                tree = _parse_postgres(sql)
+                if not (isinstance(tree, exp.Create) and tree.args.get("kind") == "INDEX"
+                        and tree.args.get("concurrently") and isinstance(tree.this, exp.Index)):
+                    continue
+                name = tree.this.args.get("this")
+                table = tree.this.args.get("table")
+                if not isinstance(name, exp.Identifier):
+                    continue  # an unnamed index: PostgreSQL picked the name; we cannot know it
+                schema = table.db if isinstance(table, exp.Table) and table.db else None
+                row = conn.execute(sa.text(
+                    "SELECT n.nspname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE NOT i.indisvalid AND c.relname = :name "
+                    "AND n.nspname = COALESCE(CAST(:schema AS text), current_schema())"),
+                    {"name": name.name, "schema": schema}).first()
+                if row is not None:
+                    conn.exec_driver_sql(f"DROP INDEX CONCURRENTLY IF EXISTS {_ident(row[0])}.{_ident(name.name)}")
 
     def explain(self, conn: sa.Connection, sql: str) -> list[str]:
         return [row[0] for row in conn.exec_driver_sql("EXPLAIN " + sql)]
@@ -157,6 +229,233 @@ class PostgresEngine(Engine):
         finally:
             admin.dispose()
 
+    # -- safety ------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def exclusive_lock(self, target: "Target") -> Iterator[None]:
+        """``pg_try_advisory_lock`` on a session held open while the block runs; ``LockBusy`` at
+        once (naming the pid that holds it) when another runbook has it."""
+        key = lock_key(target.url.database or "")
+        try:
+            conn = target.engine().connect()
+        except sa.exc.OperationalError as exc:
+            raise connect_error(target, exc) from None
+        with conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+            if not conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar_one():
+                holder = conn.execute(sa.text(
+                    "SELECT l.pid, a.application_name, a.usename, "
+                    "to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') "
+                    "FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid "
+                    "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+                    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                    "AND CAST(l.classid AS bigint) = :hi AND CAST(l.objid AS bigint) = :lo"),
+                    {"hi": (key >> 32) & 0xFFFFFFFF, "lo": key & 0xFFFFFFFF}).first()
+                who = (f"pid {holder[0]} ({holder[1] or 'no application name'}, user {holder[2]}, "
+                       f"connected since {holder[3]} UTC)" if holder else "another session")
+                raise LockBusy(f"another runbook is already working on {target.display}: its lock "
+                               f"(pg_advisory_lock {key}) is held by {who}; wait for it to finish, "
+                               "or end that session if it is stale")
+            try:
+                yield
+            finally:
+                try:
+                    conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                except sa.exc.DBAPIError:
+                    pass  # the session is gone, and with it the lock
+
+    def preflight(self, target: "Target", tables: Collection[str] = ()) -> list[dict[str, Any]]:
+        """Other sessions in this database that would block a migration: those holding (or
+        waiting for) a lock on one of ``tables`` (on any table, view or sequence when ``tables``
+        is empty), and those whose transaction has been open longer than ``LONG_TRANSACTION_S``.
+
+        Each is ``{"pid", "user", "application_name", "state", "xact_age_s", "relations",
+        "reason"}``; never the query text (it may hold personal data). Without
+        ``pg_read_all_stats`` a role sees the state and transaction age of its own sessions only;
+        lock holders are visible to everyone."""
+        wanted = sorted({t.lower() for t in tables} | {t for t in tables})
+        with target.engine().connect() as conn:
+            rows = conn.execute(sa.text(_PREFLIGHT_SQL)).mappings().all()
+        found = []
+        for row in rows:
+            relations = sorted(row["relations"] or [])
+            hits = [r for r in relations if r in wanted] if wanted else relations
+            age = float(row["xact_age_s"]) if row["xact_age_s"] is not None else None
+            reasons = []
+            if hits:
+                reasons.append("holds or waits for locks on " + ", ".join(hits))
+            if age is not None and age >= LONG_TRANSACTION_S:
+                reasons.append(f"transaction open for {age:.0f} s")
+            if reasons:
+                found.append({
+                    "pid": row["pid"], "user": row["usename"], "application_name": row["application_name"],
+                    "state": row["state"], "xact_age_s": round(age, 1) if age is not None else None,
+                    "relations": relations, "reason": "; ".join(reasons),
+                })
+        return found
+
+    # -- backup, restore, scratch copies ----------------------------------------------------
+    def backup(self, target: "Target", dest_dir: Path, stamp: str) -> dict[str, Any]:
+        """``pg_dump -Fc`` into ``<db>_backup_<stamp>.dump``, from the snapshot the row counts are
+        read in. ``BadInput`` when pg_dump is missing or older than the server; ``RunFailed``
+        when the dump fails. A failed dump leaves no file behind."""
+        pg_dump = _tool("pg_dump")
+        tool, tool_major = _tool_version(pg_dump)
+        server_version, server_major = self._server_version(target)
+        if tool_major < server_major:
+            raise BadInput(f"{tool} is older than the server (PostgreSQL {server_version}); pg_dump must be "
+                           f"version {server_major} or newer: install postgresql-client-{server_major} and put "
+                           "it first on PATH")
+        dest_dir = Path(dest_dir)
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        dest = dest_dir / f"{_file_safe(target.url.database or 'postgres')}_backup_{stamp}.dump"
+        if dest.exists():
+            raise BadInput(f"backup file already exists: {dest}")
+        partial = dest.with_name(dest.name + ".partial")
+        conninfo, env = libpq(target)
+        try:
+            with target.engine().connect() as conn:
+                conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+                with conn.begin():
+                    snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
+                    counts = row_counts(conn)
+                    proc = subprocess.run(
+                        [pg_dump, "--format=custom", f"--snapshot={snapshot}",
+                         f"--lock-wait-timeout={_ms(target.lock_timeout_s)}", f"--file={partial}",
+                         f"--dbname={conninfo}"],
+                        env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+                    if proc.returncode != 0:
+                        raise RunFailed(f"pg_dump of {target.display} failed: {_error_line(proc.stderr)}; "
+                                        "no backup file was written")
+            partial.replace(dest)
+        except sa.exc.DBAPIError as exc:
+            raise RunFailed(f"backup of {target.display} failed: {_first_line(exc)}; no backup file was written") from None
+        finally:
+            partial.unlink(missing_ok=True)
+        return {
+            "path": str(dest.resolve()),
+            "format": "pg_dump custom (-Fc)",
+            "size_bytes": dest.stat().st_size,
+            "sha256": _sha256(dest),
+            "tool": tool,
+            "server_version": server_version,
+            "source_row_counts": counts,
+        }
+
+    def verify_backup(self, target: "Target", info: dict[str, Any]) -> list[dict[str, Any]]:
+        """The file is there, its SHA-256 matches, ``pg_restore --list`` reads it and it holds
+        the data (TABLE DATA) of every table counted in the source."""
+        path = Path(info["path"])
+        checks = [{"check": "backup file exists", "passed": path.is_file(), "detail": str(path)}]
+        if not path.is_file():
+            return checks
+        checks.append({"check": "SHA-256 matches", "passed": _sha256(path) == info["sha256"],
+                       "detail": info["sha256"][:16] + "…"})
+        ok, listing = archive_list(path)
+        checks.append({"check": "pg_restore --list reads the archive", "passed": ok,
+                       "detail": f"{len(listing)} entries" if ok else listing[0] if listing else "no output"})
+        if not ok:
+            return checks
+        have = {entry[1] for entry in _table_data(listing)}
+        expected = sorted(info.get("source_row_counts", {}))
+        missing = [t for t in expected if t not in have]
+        checks.append({"check": "archive holds the data of every source table", "passed": not missing,
+                       "detail": f"missing: {', '.join(missing)}" if missing else
+                       f"{len(expected)} tables, {sum(info.get('source_row_counts', {}).values())} rows at backup time"})
+        return checks
+
+    def restore(self, target: "Target", backup_path: Path) -> None:
+        """Make the target exactly what the backup holds, in one transaction: it all happens or
+        nothing does (``RunFailed``, database as it was). Waits at most ``lock_timeout`` for the
+        application's locks on the tables it replaces."""
+        backup_path = Path(backup_path)
+        pg_restore, psql = _tool("pg_restore"), _tool("psql")
+        if not backup_path.is_file():
+            raise BadInput(f"backup file not found: {backup_path}")
+        ok, listing = archive_list(backup_path)
+        if not ok:
+            raise BadInput(f"not a readable pg_dump archive: {backup_path}: {listing[0] if listing else ''}")
+        target.dispose()
+        conninfo, env = libpq(target)
+        with tempfile.TemporaryDirectory(prefix="runbook-restore-") as tmp:
+            prelude = Path(tmp) / "prelude.sql"
+            prelude.write_text(f"SET lock_timeout = {_ms(target.lock_timeout_s)};\n{_DROP_RELATIONS_SQL}\n")
+            with open(Path(tmp) / "pg_restore.err", "w+") as err1, open(Path(tmp) / "psql.err", "w+") as err2:
+                script = subprocess.Popen(
+                    [pg_restore, "--clean", "--if-exists", "--file=-", str(backup_path)],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err1, env=env)
+                loader = subprocess.Popen(
+                    [psql, "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1", "--single-transaction",
+                     f"--dbname={conninfo}", f"--file={prelude}", "--file=-"],
+                    stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err2, env=env)
+                loaded = _pipe(script, loader)
+                if not loaded:
+                    raise RunFailed(f"restore of {target.display} from {backup_path.name} failed and was rolled "
+                                    f"back (the database is as it was): {_error_line(_read(err2) or _read(err1))}")
+
+    @contextlib.contextmanager
+    def scratch_database(self, target: "Target", purpose: str = "scratch") -> Iterator["Target"]:
+        """An empty database ``<db>_<purpose>_<random>`` on the target's server, with the
+        target's encoding and collation; always dropped (``WITH (FORCE)``) on exit."""
+        base = _file_safe(target.url.database or "postgres")[:40]
+        name = f"{base}_{_file_safe(purpose)[:10]}_{secrets.token_hex(4)}"
+        try:
+            with target.engine().connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+                encoding, collate, ctype = conn.exec_driver_sql(
+                    "SELECT pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database "
+                    "WHERE datname = current_database()").one()
+                conn.exec_driver_sql(f"CREATE DATABASE {_ident(name)} TEMPLATE template0 ENCODING {_literal(encoding)} "
+                                     f"LC_COLLATE {_literal(collate)} LC_CTYPE {_literal(ctype)}")
+        except sa.exc.OperationalError as exc:
+            raise connect_error(target, exc) from None
+        except sa.exc.DBAPIError as exc:
+            raise RunFailed(f"cannot create a scratch database on the server of {target.display}: "
+                            f"{_first_line(exc)} (the role needs CREATEDB)") from None
+        scratch = target.with_database(name)
+        try:
+            yield scratch
+        finally:
+            scratch.dispose()
+            self._drop_database(target, name)
+
+    @contextlib.contextmanager
+    def scratch_copy(self, target: "Target", backup_path: Path) -> Iterator["Target"]:
+        """A scratch database ``<db>_rehearsal_<random>`` restored from ``backup_path`` (objects
+        owned by the runbook's role), dropped on exit whatever happens."""
+        pg_restore = _tool("pg_restore")
+        backup_path = Path(backup_path)
+        if not backup_path.is_file():
+            raise BadInput(f"backup file not found: {backup_path}")
+        with self.scratch_database(target, "rehearsal") as scratch:
+            conninfo, env = libpq(scratch)
+            proc = subprocess.run(
+                [pg_restore, "--no-owner", "--exit-on-error", "--single-transaction",
+                 f"--dbname={conninfo}", str(backup_path)],
+                env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise RunFailed(f"restoring {backup_path.name} into the scratch database failed: "
+                                f"{_error_line(proc.stderr)}")
+            yield scratch
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _server_version(self, target: "Target") -> tuple[str, int]:
+        try:
+            with target.engine().connect() as conn:
+                version = str(conn.exec_driver_sql("SHOW server_version").scalar_one()).split()[0]
+                number = int(conn.exec_driver_sql("SHOW server_version_num").scalar_one())
+        except sa.exc.OperationalError as exc:
+            raise connect_error(target, exc) from None
+        return version, number // 10000
+
+    def _drop_database(self, target: "Target", name: str) -> None:
+        try:
+            with target.engine().connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {_ident(name)} WITH (FORCE)")
+        except sa.exc.DBAPIError as exc:
+            raise RunFailed(f"could not drop the scratch database {name}: {_first_line(exc)}; "
+                            "drop it by hand") from None
+
 
 def _parse_default(default: str) -> exp.Expression | None:
     try:
@@ -186,3 +485,230 @@ def _first_line(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None) or exc
     return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
 
+
+
+# -- connection errors, libpq for the client tools --------------------------------------------
+def connect_error(target: "Target", exc: BaseException) -> BadInput:
+    """A one-line ``BadInput`` for a connection that failed, never with a password in it."""
+    text = mask(_first_line(exc))
+    fatal = text.split("FATAL:", 1)[-1].strip()
+    if "password authentication failed" in text or "no password supplied" in text:
+        return BadInput(f"cannot connect to {target.display}: {fatal} (the password comes from PGPASSWORD, "
+                        "~/.pgpass or the URL given to --db)")
+    return BadInput(f"cannot connect to {target.display}: {fatal}")
+
+
+def libpq(target: "Target") -> tuple[str, dict[str, str]]:
+    """Connection string (never with a password) and environment for pg_dump/pg_restore/psql.
+
+    The password reaches them only through the environment: the inherited ``PGPASSWORD`` (where
+    ``open_target`` puts a password given in a URL) or ``~/.pgpass``."""
+    url = target.url
+    params: dict[str, Any] = {k: ",".join(v) if isinstance(v, tuple) else v for k, v in url.query.items()}
+    params.pop("password", None)
+    if url.host:
+        params["host"] = url.host
+    if url.port:
+        params["port"] = str(url.port)
+    if url.username:
+        params["user"] = url.username
+    params["dbname"] = url.database or "postgres"
+    env = dict(os.environ)
+    env.setdefault("PGCONNECT_TIMEOUT", "10")
+    env["PGAPPNAME"] = "schema-runbook"
+    if url.password:  # a Target never holds one; if it does, it still stays off the command line
+        env["PGPASSWORD"] = str(url.password)
+    return make_conninfo(**params), env
+
+
+def lock_key(database: str) -> int:
+    """The advisory lock key of a database: 64 bits of SHA-256 of ``schema-runbook:<name>``."""
+    digest = hashlib.sha256(f"{LOCK_NAMESPACE}:{database}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def row_counts(conn: sa.Connection) -> dict[str, int]:
+    """Rows per table of the current schema, counted in SQL (inside the caller's transaction)."""
+    return {t: int(conn.execute(sa.select(sa.func.count()).select_from(sa.table(t))).scalar_one())
+            for t in sorted(sa.inspect(conn).get_table_names())}
+
+
+def archive_list(path: Path) -> tuple[bool, list[str]]:
+    """``pg_restore --list`` of an archive: (readable, its TOC lines or the error lines)."""
+    proc = subprocess.run([_tool("pg_restore"), "--list", str(path)], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        return False, [_error_line(proc.stderr)]
+    return True, [line for line in proc.stdout.splitlines() if line.strip() and not line.startswith(";")]
+
+
+def _table_data(listing: list[str]) -> list[tuple[str, str]]:
+    """(schema, table) of the TABLE DATA entries of a ``pg_restore --list``.
+
+    An entry reads ``<id>; <oid> <oid> TABLE DATA <schema> <table> <owner>``."""
+    found = []
+    for line in listing:
+        _, sep, rest = line.partition(" TABLE DATA ")
+        if sep:
+            schema, _, tail = rest.partition(" ")
+            found.append((schema, tail.rsplit(" ", 1)[0] if " " in tail else tail))
+    return found
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise BadInput(f"{name} not found on PATH: install the PostgreSQL client tools "
+                       "(postgresql-client, the server's major version or newer)")
+    return path
+
+
+def _tool_version(path: str) -> tuple[str, int]:
+    """A client tool's version line (``pg_dump (PostgreSQL) 15.20 ...``) and major version."""
+    try:
+        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise BadInput(f"cannot run {path} --version: {exc}") from None
+    line = (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr).strip() else ""
+    m = re.search(r"\)\s*(\d+)", line)
+    if out.returncode != 0 or m is None:
+        raise BadInput(f"cannot read the version of {path}: {line or 'no output'}")
+    return line, int(m.group(1))
+
+
+def _pipe(producer: subprocess.Popen, consumer: subprocess.Popen) -> bool:
+    """Stream ``producer``'s output into ``consumer``. The consumer's input is closed (letting it
+    commit) only when the producer finished cleanly; otherwise the consumer is killed, so a
+    half-read script never commits. True when both succeeded."""
+    assert producer.stdout is not None and consumer.stdin is not None
+    broken = False
+    try:
+        for chunk in iter(lambda: producer.stdout.read(1 << 16), b""):
+            consumer.stdin.write(chunk)
+    except BrokenPipeError:
+        broken = True  # the consumer stopped (it failed); the producer's status no longer matters
+    finally:
+        producer.stdout.close()  # a producer still writing gets EPIPE instead of blocking forever
+    produced = producer.wait() == 0
+    if not produced and not broken:
+        consumer.kill()  # before its input ends: it never sees EOF, so it never commits
+    try:
+        consumer.stdin.close()
+    except BrokenPipeError:
+        pass
+    return consumer.wait() == 0 and produced
+
+
+def _read(f: IO[str]) -> str:
+    f.flush()
+    f.seek(0)
+    return f.read()
+
+
+def _error_line(stderr: str) -> str:
+    """The line of a client tool's stderr that says what went wrong, passwords masked."""
+    lines = [ln.strip() for ln in (stderr or "").splitlines() if ln.strip()]
+    for marker in ("FATAL:", "ERROR:", "error:"):
+        for ln in lines:
+            if marker in ln:
+                return mask(ln.split(marker, 1)[1].strip() if marker != "error:" else ln)
+    return mask(lines[-1]) if lines else "no error message"
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _ms(seconds: float) -> int:
+    return max(1, int(seconds * 1000))
+
+
+def _file_safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "_-" else "_" for c in name) or "db"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _parse_postgres(sql: str) -> exp.Expression | None:
+    try:
+        return sqlglot.parse_one(sql, read="postgres")
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
+        return None
+
+
+def _keywords(sql: str) -> list[str]:
+    """The upper-cased words of a statement, read with sqlglot's tokenizer (comments dropped).
+    Statements the tokenizer keeps whole (``VACUUM ...``, ``REINDEX ...``) are read on."""
+    dialect = Dialect.get_or_raise("postgres")
+    try:
+        tokens = dialect.tokenize(sql)
+    except (TokenError, ValueError):
+        return []
+    words: list[str] = []
+    for i, tok in enumerate(tokens):
+        if tok.token_type == TokenType.COMMAND and i + 1 < len(tokens) and tokens[i + 1].token_type == TokenType.STRING:
+            words.append(tok.text.upper())
+            return words + _keywords(tokens[i + 1].text)
+        if tok.token_type == TokenType.SEMICOLON:
+            words.append(";")
+        elif tok.token_type != TokenType.STRING:
+            words.append(tok.text.upper())
+    return words
+
+
+_PREFLIGHT_SQL = """
+WITH locks AS (
+    SELECT l.pid, c.relname
+    FROM pg_locks l
+    JOIN pg_class c ON c.oid = l.relation
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE l.locktype = 'relation'
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+      AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+      AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+      AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
+)
+SELECT a.pid, a.usename, a.application_name, a.state,
+       EXTRACT(EPOCH FROM clock_timestamp() - a.xact_start) AS xact_age_s,
+       array_remove(array_agg(DISTINCT k.relname), NULL) AS relations
+FROM pg_stat_activity a
+LEFT JOIN locks k ON k.pid = a.pid
+WHERE a.datname = current_database()
+  AND a.pid <> pg_backend_pid()
+  AND a.backend_type = 'client backend'
+GROUP BY a.pid, a.usename, a.application_name, a.state, a.xact_start
+ORDER BY a.pid
+"""
+
+# Drops every table, view, materialized view, sequence and foreign table outside the system
+# schemas (extension members excepted), so the restore that follows in the same transaction
+# leaves exactly the backup's relations. Runs first, under lock_timeout.
+_DROP_RELATIONS_SQL = """
+DO $runbook$
+DECLARE r record;
+BEGIN
+  FOR r IN
+    SELECT n.nspname, c.relname,
+           CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'
+                          WHEN 'S' THEN 'SEQUENCE' WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END AS kind
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+      AND NOT c.relispartition
+      AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+      AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
+      AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                      AND d.objid = c.oid AND d.deptype = 'e')
+    ORDER BY c.relkind DESC, c.oid DESC
+  LOOP
+    EXECUTE format('DROP %s IF EXISTS %I.%I CASCADE', r.kind, r.nspname, r.relname);
+  END LOOP;
+END
+$runbook$;
+"""

@@ -1,0 +1,484 @@
+"""The PostgreSQL engine against a real server: backup/verify/restore, scratch copies, the
+one-runbook lock, the preflight, lock_timeout, CREATE INDEX CONCURRENTLY, passwords.
+
+Every "nothing changed" promise is checked by comparing the database's schema and a digest of
+every table's rows (computed in SQL) before and after.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from runbook import migrations as mig
+from runbook.engines import postgresql as pg
+from runbook.errors import BadInput, LockBusy, RunFailed
+from runbook.migrate import migrate
+from runbook.target import Target, open_target
+
+pytestmark = pytest.mark.postgres
+
+
+# -- helpers ----------------------------------------------------------------------------------
+def state(url: str | Target) -> dict[str, Any]:
+    """Schema (tables, columns, indexes incl. validity, FKs, owners) and a digest of every table's
+    rows, all read from the catalog and in SQL."""
+    target = url if isinstance(url, Target) else open_target(url)
+    out: dict[str, Any] = {}
+    with target.engine().connect() as conn:
+        insp = sa.inspect(conn)
+        for t in sorted(insp.get_table_names()):
+            q = insp.dialect.identifier_preparer.quote(t)
+            count, digest = conn.exec_driver_sql(
+                f"SELECT count(*), md5(string_agg(x::text, '|' ORDER BY x::text)) FROM {q} AS x").one()
+            out[t] = {
+                "columns": [(c["name"], str(c["type"]), c["nullable"], str(c["default"])) for c in insp.get_columns(t)],
+                "indexes": sorted((i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in insp.get_indexes(t)),
+                "fks": sorted((f["name"], f["referred_table"]) for f in insp.get_foreign_keys(t)),
+                "rows": count, "digest": digest,
+            }
+        out["_views"] = sorted(insp.get_view_names())
+        out["_owners"] = conn.exec_driver_sql(
+            "SELECT string_agg(c.relname || ':' || pg_get_userbyid(c.relowner), ',' ORDER BY c.relname) "
+            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public'").scalar()
+        out["_invalid_indexes"] = conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_index WHERE NOT indisvalid").scalar()
+    return out
+
+
+def history(url: str) -> list[str]:
+    with open_target(url).engine().connect() as conn:
+        return [a.version for a in mig.applied(conn)]
+
+
+@contextlib.contextmanager
+def other_session(url: str, *statements: str) -> Iterator[int]:
+    """Another client session (the application, say) that ran ``statements`` in a transaction
+    it keeps open while the block runs; yields its pid."""
+    eng = sa.create_engine(sa.make_url(url).set(drivername="postgresql+psycopg"), poolclass=sa.pool.NullPool,
+                           connect_args={"application_name": "power100-app"})
+    with eng.connect() as conn:
+        for s in statements:
+            conn.exec_driver_sql(s)
+        pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        try:
+            yield pid
+        finally:
+            conn.rollback()
+
+
+def databases(server: sa.URL, like: str) -> list[str]:
+    eng = sa.create_engine(server, poolclass=sa.pool.NullPool)
+    with eng.connect() as conn:
+        return [r[0] for r in conn.execute(sa.text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
+                                           {"p": like})]
+
+
+def folder_with(tmp_path: Path, migrations_dir: Path, files: dict[str, str]) -> Path:
+    """The guide's migrations 000-002 plus ``files`` (name -> SQL) as 003..."""
+    folder = tmp_path / "migrations"
+    shutil.copytree(migrations_dir, folder)
+    for p in list(folder.glob("00[3-9]_*.sql")) + list((folder / "rollbacks").glob("00[3-9]_*.sql")):
+        p.unlink()
+    for name, sql in files.items():
+        (folder / name).write_text(sql)
+    return folder
+
+
+@pytest.fixture
+def adopted(pg_url: str, migrations_dir: Path) -> str:
+    """The production-like database with the baseline adopted (history table present), so a
+    failing migration afterwards must leave everything, history included, as it was."""
+    assert migrate(open_target(pg_url), migrations_dir, to="000").passed
+    return pg_url
+
+
+# -- backup, verify, restore -------------------------------------------------------------------
+def test_backup_verify_restore_round_trip(pg_url, migrations_dir, tmp_path):
+    target = open_target(pg_url)
+    before = state(pg_url)
+    info = target.kind.backup(target, tmp_path / "backups", "20250101_000000")
+
+    path = Path(info["path"])
+    assert path.name == f"{target.url.database}_backup_20250101_000000.dump" and path.is_file()
+    assert info["format"] == "pg_dump custom (-Fc)"
+    assert info["size_bytes"] == path.stat().st_size > 0
+    assert info["tool"].startswith("pg_dump (PostgreSQL) ")
+    assert info["source_row_counts"] == {t: before[t]["rows"] for t in before if not t.startswith("_")}
+    assert info["source_row_counts"]["contractors"] == 11
+    assert list(path.parent.iterdir()) == [path]  # no partial file left beside it
+    checks = target.kind.verify_backup(target, info)
+    assert [c["check"] for c in checks] == ["backup file exists", "SHA-256 matches",
+                                           "pg_restore --list reads the archive",
+                                           "archive holds the data of every source table"]
+    assert all(c["passed"] for c in checks), checks
+
+    # change everything a run could change: schema, history, data
+    assert migrate(target, migrations_dir).passed
+    with target.engine().begin() as conn:
+        conn.exec_driver_sql("DELETE FROM admin_users")
+        conn.exec_driver_sql("UPDATE contractors SET name = 'changed'")
+        conn.exec_driver_sql("CREATE VIEW active_partners AS SELECT * FROM strategic_partners WHERE is_active")
+    assert state(pg_url) != before
+
+    target.kind.restore(target, path)
+    after = state(pg_url)
+    assert after == before
+    assert "schema_history" not in after and after["_views"] == []
+    with target.engine().begin() as conn:  # identity columns keep numbering after the restore
+        new_id = conn.exec_driver_sql(
+            "INSERT INTO admin_users (email, password_hash) VALUES ('new@x.example', 'h') RETURNING id").scalar()
+    assert new_id == before["admin_users"]["rows"] + 1
+
+
+def test_restore_keeps_owners(pg_password_db, pg_password_server, tmp_path, monkeypatch):
+    """Run as a superuser, a restore gives the tables back to the role that owned them."""
+    monkeypatch.setenv("PGPASSWORD", pg_password_db["password"])
+    owner_target = open_target(pg_password_db["url"])
+    admin = open_target(pg_password_server.set(database=owner_target.url.database))
+    before = state(admin)
+    assert f"contractors:{pg_password_db['role']}" in before["_owners"]
+    info = admin.kind.backup(admin, tmp_path, "owners")
+    with admin.engine().begin() as conn:
+        conn.exec_driver_sql("DROP TABLE admin_users")
+    admin.kind.restore(admin, Path(info["path"]))
+    assert state(admin) == before
+
+
+def test_verify_backup_catches_a_damaged_file(pg_url, tmp_path):
+    target = open_target(pg_url)
+    info = target.kind.backup(target, tmp_path, "damaged")
+    path = Path(info["path"])
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    failed = [c["check"] for c in target.kind.verify_backup(target, info) if not c["passed"]]
+    assert failed == ["SHA-256 matches"]
+    path.write_bytes(b"not an archive")
+    failed = [c["check"] for c in target.kind.verify_backup(target, info) if not c["passed"]]
+    assert failed == ["SHA-256 matches", "pg_restore --list reads the archive"]
+    path.unlink()
+    failed = [c["check"] for c in target.kind.verify_backup(target, info) if not c["passed"]]
+    assert failed == ["backup file exists"]
+
+
+def test_verify_backup_names_a_table_missing_from_the_archive(pg_url, tmp_path):
+    target = open_target(pg_url)
+    info = target.kind.backup(target, tmp_path, "missing")
+    info["source_row_counts"]["created_after_backup"] = 3
+    check = target.kind.verify_backup(target, info)[-1]
+    assert not check["passed"] and "created_after_backup" in check["detail"]
+
+
+def test_restore_blocked_by_a_lock_times_out_and_changes_nothing(adopted, migrations_dir, tmp_path):
+    target = open_target(adopted, lock_timeout_s=0.5)
+    with target.engine().begin() as conn:  # more script than a pipe holds: psql stops reading early
+        conn.exec_driver_sql("CREATE TABLE bulk AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 20000) g")
+    info = target.kind.backup(target, tmp_path, "locked")
+    assert migrate(target, migrations_dir).passed
+    before = state(adopted)
+    with other_session(adopted, "SELECT count(*) FROM contractors"):
+        started = time.monotonic()
+        with pytest.raises(RunFailed, match="lock timeout.*|.*rolled back") as exc:
+            target.kind.restore(target, Path(info["path"]))
+        assert time.monotonic() - started < 30
+    assert "rolled back" in str(exc.value) and "lock timeout" in str(exc.value)
+    assert state(adopted) == before
+
+
+def test_restore_from_a_truncated_archive_rolls_back(adopted, tmp_path):
+    """The TOC at the head of the archive reads fine, the data at its end does not: the restore
+    fails half-way through the stream, and the half that ran is rolled back."""
+    target = open_target(adopted)
+    with target.engine().begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE bulk AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 20000) g")
+    info = target.kind.backup(target, tmp_path, "truncated")
+    path = Path(info["path"])
+    path.write_bytes(path.read_bytes()[: info["size_bytes"] // 2])
+    ok, _ = pg.archive_list(path)
+    assert ok  # pg_restore --list still reads it
+    with target.engine().begin() as conn:
+        conn.exec_driver_sql("DELETE FROM contractors WHERE id > 5")
+        conn.exec_driver_sql("DROP TABLE bulk")
+    before = state(adopted)
+    with pytest.raises(RunFailed, match="rolled back"):
+        target.kind.restore(target, path)
+    assert state(adopted) == before
+
+
+def test_restore_refuses_what_is_not_an_archive(pg_url, tmp_path):
+    target = open_target(pg_url)
+    before = state(pg_url)
+    with pytest.raises(BadInput, match="backup file not found"):
+        target.kind.restore(target, tmp_path / "nope.dump")
+    junk = tmp_path / "junk.dump"
+    junk.write_text("SELECT 1;")
+    with pytest.raises(BadInput, match="not a readable pg_dump archive"):
+        target.kind.restore(target, junk)
+    assert state(pg_url) == before
+
+
+def test_backup_fails_cleanly_when_pg_dump_is_missing(pg_url, tmp_path, monkeypatch):
+    """No pg_dump on PATH: the real "client tools not installed" condition."""
+    target = open_target(pg_url)
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    with pytest.raises(BadInput, match="pg_dump not found on PATH"):
+        target.kind.backup(target, tmp_path / "backups", "x")
+    assert not (tmp_path / "backups").exists() or not any((tmp_path / "backups").iterdir())
+
+
+def test_backup_refuses_a_pg_dump_older_than_the_server(pg_url, tmp_path, monkeypatch):
+    """An old client first on PATH (a stand-in executable that answers --version like
+    pg_dump 12 does: no older PostgreSQL client is installed on this machine)."""
+    target = open_target(pg_url)
+    old = tmp_path / "old-client"
+    old.mkdir()
+    (old / "pg_dump").write_text("#!/bin/sh\necho 'pg_dump (PostgreSQL) 12.22'\n")
+    (old / "pg_dump").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{old}{os.pathsep}{os.environ['PATH']}")
+    with pytest.raises(BadInput, match=r"pg_dump \(PostgreSQL\) 12.22 is older than the server .*postgresql-client-1\d"):
+        target.kind.backup(target, tmp_path / "backups", "x")
+    assert not (tmp_path / "backups").exists() or not any((tmp_path / "backups").iterdir())
+
+
+def test_failed_backup_leaves_no_file(pg_url, tmp_path):
+    target = open_target(pg_url, lock_timeout_s=0.5)
+    with other_session(pg_url, "LOCK TABLE contractors IN ACCESS EXCLUSIVE MODE"):
+        with pytest.raises(RunFailed, match="no backup file was written"):
+            target.kind.backup(target, tmp_path, "x")
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- scratch copies ----------------------------------------------------------------------------
+def test_scratch_copy_holds_the_backup_and_is_always_dropped(pg_url, pg_server, tmp_path):
+    target = open_target(pg_url)
+    info = target.kind.backup(target, tmp_path, "scratch")
+    prefix = f"{target.url.database}_rehearsal_%"
+    with target.kind.scratch_copy(target, Path(info["path"])) as scratch:
+        assert scratch.url.database.startswith(f"{target.url.database}_rehearsal_")
+        assert databases(pg_server, prefix) == [scratch.url.database]
+        assert pg.row_counts(scratch.engine().connect()) == info["source_row_counts"]
+        leaked = scratch.engine().connect()  # a session still open at exit does not stop the drop
+        leaked.exec_driver_sql("SELECT 1")
+    assert databases(pg_server, prefix) == []
+
+    with pytest.raises(ZeroDivisionError):
+        with target.kind.scratch_copy(target, Path(info["path"])) as scratch:
+            with scratch.engine().begin() as conn:
+                conn.exec_driver_sql("DROP TABLE admin_users")
+            1 / 0
+    assert databases(pg_server, prefix) == []
+    assert state(pg_url)["admin_users"]["rows"] == 1  # the source never changed
+
+
+def test_scratch_database_is_empty_and_dropped(pg_url, pg_server):
+    target = open_target(pg_url)
+    with target.kind.scratch_database(target, "lint") as scratch:
+        with scratch.engine().connect() as conn:
+            assert sa.inspect(conn).get_table_names() == []
+        name = scratch.url.database
+        assert databases(pg_server, name) == [name]
+    assert databases(pg_server, name) == []
+
+
+# -- the four "exits non-zero, clear message, database unchanged" cases ------------------------
+def test_sql_error_mid_migration_changes_nothing(adopted, migrations_dir, tmp_path):
+    folder = folder_with(tmp_path, migrations_dir, {"003_broken.sql": (
+        "CREATE TABLE audit_log (id INTEGER PRIMARY KEY, what TEXT);\n"
+        "INSERT INTO contractors (name, email) VALUES ('x', 'x@x.example');\n"
+        "ALTER TABLE no_such_table ADD COLUMN x TEXT;\n"
+        "ALTER TABLE contractors ADD COLUMN never_added TEXT;\n")})
+    assert migrate(open_target(adopted), folder, to="002").passed
+    before = state(adopted)
+    result = migrate(open_target(adopted), folder)
+    assert not result.passed
+    assert "003_broken failed at statement 3 (line 3)" in result.error
+    assert 'relation "no_such_table" does not exist' in result.error and "rolled back" in result.error
+    assert state(adopted) == before
+    assert history(adopted) == ["000", "001", "002"]
+
+
+def test_second_concurrent_run_fails_fast(adopted, migrations_dir):
+    target = open_target(adopted)
+    before = state(adopted)
+    with target.kind.exclusive_lock(target):
+        started = time.monotonic()
+        with pytest.raises(LockBusy, match=r"another runbook is already working on .* held by pid \d+ "
+                                           r"\(schema-runbook, user \w+"):
+            migrate(open_target(adopted), migrations_dir)
+        assert time.monotonic() - started < 5
+    assert state(adopted) == before
+    with target.kind.exclusive_lock(target):  # released on exit: it can be taken again
+        pass
+    assert migrate(target, migrations_dir).passed
+
+
+def test_lock_is_per_database(adopted):
+    a = open_target(adopted)
+    with a.kind.scratch_database(a, "other") as b:
+        with a.kind.exclusive_lock(a), b.kind.exclusive_lock(b):
+            with pytest.raises(LockBusy):
+                with a.kind.exclusive_lock(open_target(adopted)):
+                    pass
+
+
+def test_migration_blocked_past_lock_timeout_gives_up_and_changes_nothing(adopted, migrations_dir):
+    target = open_target(adopted, lock_timeout_s=0.5)
+    before = state(adopted)
+    with other_session(adopted, "SELECT count(*) FROM contractors"):
+        started = time.monotonic()
+        result = migrate(target, migrations_dir, preflight=False)
+        assert time.monotonic() - started < 15
+        assert not result.passed
+        assert "001_add_contractor_fields failed" in result.error
+        assert "canceling statement due to lock timeout" in result.error
+        assert state(adopted) == before
+    assert history(adopted) == ["000"]
+
+
+def test_preflight_stops_before_a_session_holding_locks(adopted, migrations_dir):
+    target = open_target(adopted, lock_timeout_s=0.5)
+    before = state(adopted)
+    with other_session(adopted, "SELECT count(*) FROM contractors WHERE email = 'someone@personal.example'") as pid:
+        blockers = target.kind.preflight(target, ["contractors"])
+        assert [b["pid"] for b in blockers] == [pid]
+        b = blockers[0]
+        assert b["application_name"] == "power100-app" and b["state"] == "idle in transaction"
+        assert b["relations"] == ["contractors"] and b["xact_age_s"] >= 0
+        assert "someone@personal.example" not in repr(blockers)  # never the query text
+        assert target.kind.preflight(target, ["admin_users"]) == []  # other tables are free
+        with pytest.raises(RunFailed, match=rf"preflight: 1 session\(s\) would block the migration: pid {pid} "
+                                            r"\(holds or waits for locks on contractors\); nothing was changed"):
+            migrate(target, migrations_dir)
+        assert state(adopted) == before
+
+
+def test_preflight_lists_long_transactions(adopted, monkeypatch):
+    target = open_target(adopted)
+    monkeypatch.setattr(pg, "LONG_TRANSACTION_S", 0.2)
+    with other_session(adopted, "SELECT 1") as pid:  # a transaction that touches nothing
+        time.sleep(0.3)
+        blockers = target.kind.preflight(target, ["contractors"])
+    assert [b["pid"] for b in blockers] == [pid]
+    assert blockers[0]["reason"].startswith("transaction open for") and blockers[0]["relations"] == []
+    monkeypatch.setattr(pg, "LONG_TRANSACTION_S", 60.0)
+    with other_session(adopted, "SELECT 1"):
+        assert target.kind.preflight(target, ["contractors"]) == []
+
+
+def test_wrong_password_is_bad_input_without_the_password(pg_password_db, monkeypatch):
+    url = sa.make_url(pg_password_db["url"])
+    role, right = pg_password_db["role"], pg_password_db["password"]
+    wrong = "Wr0ng-" + right[:8]
+    before = None
+    monkeypatch.setenv("PGPASSWORD", right)
+    before = state(open_target(url))
+    for how in ("url", "PGPASSWORD"):
+        if how == "url":
+            raw = url.set(password=wrong).render_as_string(hide_password=False)
+        else:
+            monkeypatch.setenv("PGPASSWORD", wrong)
+            raw = str(url.render_as_string(hide_password=False))
+        with pytest.raises(BadInput) as exc:
+            open_target(raw)
+        message = str(exc.value)
+        assert f'password authentication failed for user "{role}"' in message
+        assert "PGPASSWORD, ~/.pgpass" in message
+        assert wrong not in message and right not in message and "\n" not in message
+    monkeypatch.setenv("PGPASSWORD", right)
+    assert state(open_target(url)) == before
+
+
+def test_password_from_the_environment_reaches_pg_dump(pg_password_db, tmp_path, monkeypatch):
+    """A scram-protected role: pg_dump, pg_restore and psql get the password only from the
+    environment (open_target moved it there), and it is nowhere in what backup returns."""
+    password = pg_password_db["password"]
+    raw = sa.make_url(pg_password_db["url"]).set(password=password).render_as_string(hide_password=False)
+    target = open_target(raw)
+    assert target.url.password is None and os.environ["PGPASSWORD"] == password
+    conninfo, _ = pg.libpq(target)
+    assert password not in conninfo
+    info = target.kind.backup(target, tmp_path, "pw")
+    assert password not in repr(info)
+    assert all(c["passed"] for c in target.kind.verify_backup(target, info))
+    before = state(target)
+    with target.engine().begin() as conn:
+        conn.exec_driver_sql("DELETE FROM contractors")
+    target.kind.restore(target, Path(info["path"]))
+    assert state(target) == before
+
+
+# -- statements that cannot run inside a transaction -------------------------------------------
+CIC_SQLITE = "CREATE INDEX {name} ON {table}({column});\n"
+CIC_PG = "-- Risk Level: LOW\nCREATE {unique}INDEX CONCURRENTLY {name} ON {table} ({column});\n"
+
+
+def cic_folder(tmp_path: Path, migrations_dir: Path, *, name: str, table: str, column: str,
+               unique: bool = False) -> Path:
+    files = {
+        "003_concurrent_index.sql": CIC_SQLITE.format(name=name, table=table, column=column),
+        "003_concurrent_index.postgresql.sql": CIC_PG.format(
+            name=name, table=table, column=column, unique="UNIQUE " if unique else ""),
+    }
+    return folder_with(tmp_path, migrations_dir, files)
+
+
+def test_create_index_concurrently_runs_outside_a_transaction(adopted, migrations_dir, tmp_path):
+    folder = cic_folder(tmp_path, migrations_dir, name="idx_contractors_phone", table="contractors", column="phone")
+    result = migrate(open_target(adopted), folder)
+    assert result.passed, result.error
+    assert history(adopted) == ["000", "001", "002", "003"]
+    after = state(adopted)
+    assert ("idx_contractors_phone", ("phone",), False) in after["contractors"]["indexes"]
+    assert after["_invalid_indexes"] == 0
+
+
+def test_failed_create_index_concurrently_leaves_nothing(adopted, migrations_dir, tmp_path):
+    folder = cic_folder(tmp_path, migrations_dir, name="idx_partners_active_u", table="strategic_partners",
+                        column="is_active", unique=True)  # duplicates: the unique index cannot be built
+    assert migrate(open_target(adopted), folder, to="002").passed
+    before = state(adopted)
+    result = migrate(open_target(adopted), folder)
+    assert not result.passed
+    assert "003_concurrent_index failed" in result.error and "could not create unique index" in result.error
+    after = state(adopted)
+    assert after == before and after["_invalid_indexes"] == 0
+    with open_target(adopted).engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT to_regclass('idx_partners_active_u')").scalar() is None
+    assert history(adopted) == ["000", "001", "002"]
+
+
+def test_concurrent_index_must_be_alone_in_its_migration(adopted, migrations_dir, tmp_path):
+    folder = folder_with(tmp_path, migrations_dir, {
+        "003_mixed.sql": "CREATE INDEX a ON contractors(phone);\n",
+        "003_mixed.postgresql.sql": "CREATE INDEX CONCURRENTLY a ON contractors (phone);\n"
+                                    "ALTER TABLE contractors ADD COLUMN x TEXT;\n"})
+    before = state(adopted)
+    with pytest.raises(BadInput, match="cannot run inside a transaction; such a statement must be alone"):
+        migrate(open_target(adopted), folder)
+    assert state(adopted) == before
+
+
+@pytest.mark.parametrize("sql, outside", [
+    ("CREATE INDEX CONCURRENTLY i ON t (a)", True),
+    ("/* note */ create unique index concurrently if not exists i on t (a)", True),
+    ("DROP INDEX CONCURRENTLY IF EXISTS i", True),
+    ("REINDEX INDEX CONCURRENTLY i", True),
+    ("VACUUM (ANALYZE) contractors", True),
+    ("ALTER TABLE p DETACH PARTITION c CONCURRENTLY", True),
+    ("CREATE INDEX i ON t (a)", False),
+    ("ALTER TABLE t ADD COLUMN concurrently INT", False),
+    ("INSERT INTO t VALUES ('VACUUM')", False),
+    ("REINDEX TABLE t", False),
+])
+def test_runs_outside_transaction(sql, outside):
+    assert pg.PostgresEngine().runs_outside_transaction(sql) is outside
