@@ -1237,13 +1237,7 @@ def check_rollbacks(units: list[MigrationLint], engine: "Engine", target: "Targe
     from .migrate import prepare
 
     try:
-        scratch_cm = engine.scratch_database(target)
-    except NotImplementedError:
-        for u in units:
-            u.rollback_check = {"status": "skipped", "detail": f"no scratch database on {engine.name}"}
-        return
-    try:
-        with scratch_cm as scratch:
+        with engine.scratch_database(target) as scratch:
             stopped: str | None = None
             for u in units:
                 if stopped:
@@ -1258,8 +1252,9 @@ def check_rollbacks(units: list[MigrationLint], engine: "Engine", target: "Targe
                     stopped = f"{m.label} cannot run"
                     u.rollback_check = {"status": "failed", "detail": str(exc)}
                     continue
-                with _connect(scratch) as conn:
-                    before = _snapshot(conn, engine)
+                if backward is not None:
+                    with _connect(scratch) as conn:
+                        before = _snapshot(conn, engine)
                 failure = _apply(scratch, forward, m, "migration")
                 if failure:
                     u.findings.append(Finding("error", "apply-failed", str(u.file), None,
@@ -1294,6 +1289,9 @@ def check_rollbacks(units: list[MigrationLint], engine: "Engine", target: "Targe
                         u.findings.append(Finding("error", "rollback-mismatch", str(m.rollback.path), None,
                                                   f"after its rollback, {m.label} cannot be applied again: {failure}"))
                     stopped = f"{m.label} could not be re-applied after its rollback"
+    except NotImplementedError:
+        for u in units:
+            u.rollback_check = {"status": "skipped", "detail": f"no scratch database on {engine.name} without a server"}
     except (sa.exc.SQLAlchemyError, OSError) as exc:  # no scratch database could be made
         detail = f"cannot make a scratch database: {str(getattr(exc, 'orig', exc)).strip().splitlines()[0]}"
         for u in units:
@@ -1402,7 +1400,8 @@ def gate(pending: list[Migration], engine: "Engine", *, allow_risk: bool = False
     rollback script or declares a lower risk than detected, unless ``allow_risk``: then the
     report carries ``"override": true`` and the reasons it overrode. The earlier migrations of
     the same folder are read for the schema model; with ``target``, the pending ones are checked
-    against the target's real schema. Nothing is run.
+    against the target's real schema. Nothing is run. The refusal carries the report as
+    ``exc.report``.
     """
     report: dict[str, Any] = {"engine": engine.name, "migrations": [], "refused": [], "override": False,
                               "overridden": [], "errors": 0, "warnings": 0}
@@ -1415,9 +1414,6 @@ def gate(pending: list[Migration], engine: "Engine", *, allow_risk: bool = False
         if target is not None:
             with target.engine().connect() as conn:
                 db = schema_from_database(conn)
-            start = SchemaModel()
-            for m in earlier:
-                lint_migration(m, engine, start)
             units = lint_sequence(pending, engine, start=db, target=target)
         else:
             units = lint_sequence(earlier + pending, engine, target=target)
@@ -1428,8 +1424,10 @@ def gate(pending: list[Migration], engine: "Engine", *, allow_risk: bool = False
     report["warnings"] = sum(f.level == "warning" for u in units for f in u.findings)
     if reasons and not allow_risk:
         report["refused"] = reasons
-        raise BadInput("refusing to migrate: " + " | ".join(reasons)
-                       + " (fix the migration, or override explicitly with allow_risk)")
+        refusal = BadInput("refusing to migrate: " + " | ".join(reasons)
+                           + " (fix the migration, or override explicitly with allow_risk)")
+        refusal.report = report  # type: ignore[attr-defined]  # for the notebook to show
+        raise refusal
     if reasons:
         report["override"] = True
         report["overridden"] = reasons

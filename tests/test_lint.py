@@ -87,3 +87,384 @@ def test_corpus_accuracy(tmp_path: Path) -> None:
     for name, wrong in failures.items():
         print(f"  WRONG {name}: " + "; ".join(wrong))
     assert accuracy == 100.0, f"lint corpus accuracy {accuracy:.1f}% < 100%: {sorted(failures)}"
+
+
+# -- helpers -----------------------------------------------------------------------------------
+BASE = """-- Migration: base
+-- Risk Level: LOW
+CREATE TABLE contractors (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT UNIQUE NOT NULL, phone TEXT);
+"""
+BASE_ROLLBACK = "-- Rollback: base\nDROP TABLE contractors;\n"
+
+
+def make_folder(root: Path, files: dict[str, str], *, base: bool = True) -> Path:
+    """A migrations folder with ``files`` (paths relative to it); 000 = a one-table baseline."""
+    folder = root / "migrations"
+    (folder / "rollbacks").mkdir(parents=True, exist_ok=True)
+    if base:
+        files = {"000_base.sql": BASE, "rollbacks/000_rollback_base.sql": BASE_ROLLBACK, **files}
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+def codes(report: lint.LintReport) -> list[str]:
+    return sorted(f.code for f in report.all_findings())
+
+
+def only(report: lint.LintReport, code: str) -> list[lint.Finding]:
+    return [f for f in report.all_findings() if f.code == code]
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    rc = main(args)
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def sqlite_schema(path: str) -> list[tuple]:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name").fetchall()
+
+
+# -- the shipped migrations ----------------------------------------------------------------------
+def test_shipped_migrations_lint_clean(capsys: pytest.CaptureFixture[str]) -> None:
+    report = lint.lint(MIGRATIONS)
+    assert report.errors == 0 and report.warnings == 0, codes(report)
+    assert [u.migration.version for u in report.migrations] == ["000", "001", "002", "003", "004"]
+    for u in report.migrations:
+        assert u.engine == "sqlite" and u.category == 1 and not u.destructive
+        assert u.declared_risk == "LOW" and u.rollback_check["status"] == "passed", u.rollback_check
+    first = report.migrations[1]  # the guide's template, verbatim
+    kinds = [v.kind for v in first.statements]
+    assert kinds[0] == "transaction-control" and kinds[-1] == "transaction-control"
+    assert kinds.count("add-column") == 16 and "read-only" in kinds and "pragma" in kinds
+    rc, out, _ = run_cli(["lint", "--migrations", str(MIGRATIONS)], capsys)
+    assert rc == 0
+    assert "001_add_contractor_fields" in out and "0 error(s), 0 warning(s)" in out
+
+
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_shipped_migrations_against_a_database(engine: str, request: pytest.FixtureRequest) -> None:
+    url = request.getfixturevalue("sqlite_url" if engine == "sqlite" else "pg_url")
+    target = open_target(url)
+    with target.engine().connect() as conn:
+        before = lint.schema_from_database(conn)
+        databases = _pg_databases(conn) if engine == "postgresql" else []
+    report = lint.lint(MIGRATIONS, target=target)
+    assert report.errors == 0, [f.message for f in report.all_findings()]
+    assert [u.applied for u in report.migrations] == [True, False, False, False, False]  # baseline adopted
+    assert all(u.rollback_check["status"] == "passed" for u in report.migrations), \
+        [u.rollback_check for u in report.migrations]
+    warned = {(Path(f.file).name, f.line) for f in report.all_findings()}
+    if engine == "postgresql":  # plain CREATE INDEX on existing tables: a warning each, nothing else
+        assert {f.code for f in report.all_findings()} == {"index-not-concurrent"}
+        assert ("001_add_contractor_fields.sql", 27) in warned and len(warned) == 5
+    else:
+        assert not warned
+    with target.engine().connect() as conn:  # the target is untouched, the scratch database gone
+        after = lint.schema_from_database(conn)
+        assert not mig.has_history(conn)
+        if engine == "postgresql":
+            assert _pg_databases(conn) == databases
+    assert sorted(after.tables) == sorted(before.tables)
+    assert {t: sorted(i.columns) for t, i in after.tables.items()} == {t: sorted(i.columns) for t, i in before.tables.items()}
+
+
+def _pg_databases(conn: sa.Connection) -> list[str]:
+    return sorted(r[0] for r in conn.exec_driver_sql("SELECT datname FROM pg_database"))
+
+
+# -- findings on purpose-made bad folders -----------------------------------------------------------
+def test_file_names_numbers_and_orphans_are_findings_not_crashes(tmp_path: Path) -> None:
+    ok = "-- Risk Level: LOW\nALTER TABLE contractors ADD COLUMN a TEXT;\n"
+    folder = make_folder(tmp_path, {
+        "001_add_a.sql": ok,
+        "001_add_b.sql": ok,  # repeated number
+        "003_add_c.sql": ok.replace(" a ", " c "),  # 002 missing
+        "4_bad.sql": ok,  # breaks {number}_{description}.sql
+        "005_x.oracle.sql": ok,  # unknown engine variant
+        "rollbacks/009_rollback_nothing.sql": "-- nothing\n",  # no migration 009
+        "rollbacks/rollback_001.sql": "-- misnamed\n",
+        "README.md": "not a migration",
+    })
+    report = lint.lint(folder)
+    assert codes(report) == ["bad-name", "bad-name", "bad-name", "duplicate-number", "number-gap", "orphan-rollback"]
+    gap = only(report, "number-gap")[0]
+    assert "002 is missing" in gap.message and gap.file.endswith("003_add_c.sql") and gap.level == "error"
+    assert [u.migration.version for u in report.migrations] == ["000", "001", "003"]  # the rest still linted
+    with pytest.raises(BadInput):
+        mig.discover(folder)  # where the runner refuses, lint reports
+
+
+def test_risk_understated_points_at_the_header_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = make_folder(tmp_path, {
+        "001_drop_phone.sql": "-- Migration: drop phone\n-- Date: 2025-03-01\n-- Risk Level: LOW (harmless)\n\n"
+                              "ALTER TABLE contractors DROP COLUMN phone;\n",
+        "rollbacks/001_rollback_drop_phone.sql": "ALTER TABLE contractors ADD COLUMN phone TEXT;\n",
+    })
+    report = lint.lint(folder)
+    [f] = report.all_findings()
+    assert (f.code, f.level, f.line) == ("risk-understated", "error", 3)
+    assert "Category 2" in f.message and "MEDIUM" in f.message and "line 5" in f.message
+    unit = report.migrations[1]
+    assert unit.destructive and unit.statements[0].destructive and unit.rollback_check["status"] == "passed"
+    rc, out, _ = run_cli(["lint", "--migrations", str(folder)], capsys)
+    assert rc == 1 and "risk-understated" in out and "DESTRUCTIVE" in out
+
+
+def test_missing_rollback_and_missing_risk(tmp_path: Path) -> None:
+    folder = make_folder(tmp_path, {
+        "001_notes.sql": "-- Migration: notes\n-- Risk Level: HIGH\nUPDATE contractors SET phone = NULL;\n",
+        "002_unrated.sql": "-- Migration: no risk level\nALTER TABLE contractors ADD COLUMN site TEXT;\n",
+        "rollbacks/002_rollback_unrated.sql": "ALTER TABLE contractors DROP COLUMN site;\n",
+    })
+    report = lint.lint(folder)
+    missing = only(report, "rollback-missing")
+    assert len(missing) == 1 and missing[0].file.endswith("001_notes.sql") and missing[0].level == "error"
+    assert "rollbacks/001_rollback_notes.sql" in missing[0].message
+    [risk] = only(report, "risk-missing")
+    assert risk.level == "warning" and risk.file.endswith("002_unrated.sql")
+    assert report.exit_code == 1
+
+
+def test_names_that_do_not_exist_at_that_point(tmp_path: Path) -> None:
+    folder = make_folder(tmp_path, {
+        "001_partners.sql": "-- Risk Level: LOW\nCREATE TABLE partners (id INTEGER PRIMARY KEY, name TEXT);\n"
+                            "CREATE INDEX idx_partners_tier ON partners(tier);\n",  # no such column
+        "002_drop_partners.sql": "-- Risk Level: MEDIUM\nDROP TABLE partners;\n",
+        "003_late_index.sql": "-- Risk Level: LOW\nCREATE INDEX idx_partners_name ON partners(name);\n"  # dropped in 002
+                              "CREATE TABLE deals (id INTEGER PRIMARY KEY, partner_id INTEGER REFERENCES partners(id));\n",
+        "rollbacks/001_rollback_partners.sql": "DROP TABLE partners;\n",
+        "rollbacks/002_rollback_drop_partners.sql": "CREATE TABLE partners (id INTEGER PRIMARY KEY, name TEXT);\n",
+        "rollbacks/003_rollback_late_index.sql": "DROP TABLE deals;\n",
+    })
+    report = lint.lint(folder, check_rollback=False)
+    found = [(Path(f.file).name, f.line) for f in only(report, "unknown-name")]
+    assert found == [("001_partners.sql", 3), ("003_late_index.sql", 2), ("003_late_index.sql", 3)]
+    assert all(f.level == "error" for f in only(report, "unknown-name"))
+    assert "partners.tier" in only(report, "unknown-name")[0].message
+
+
+def test_existing_tables_come_from_the_database(tmp_path: Path, sqlite_url: str) -> None:
+    """With --db, a pending migration is checked against the real schema: a table the application
+    made outside the migrations is there, a table the migrations never made is not."""
+    target = open_target(sqlite_url)
+    with target.engine().begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE app_settings (key TEXT PRIMARY KEY, value TEXT)")
+    folder = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, folder)
+    (folder / "005_settings_index.sql").write_text(
+        "-- Risk Level: LOW\nCREATE INDEX idx_settings_value ON app_settings(value);\n"
+        "CREATE INDEX idx_ghost ON ghost_table(x);\n")
+    (folder / "rollbacks" / "005_rollback_settings_index.sql").write_text("DROP INDEX idx_settings_value;\n")
+    report = lint.lint(folder, target=target, files=[folder / "005_settings_index.sql"], check_rollback=False)
+    assert [u.migration.version for u in report.migrations] == ["005"]
+    [f] = report.all_findings()
+    assert f.code == "unknown-name" and "ghost_table" in f.message and f.line == 3
+    static = lint.lint(folder, files=[folder / "005_settings_index.sql"], check_rollback=False)
+    assert len(only(static, "unknown-name")) == 2  # without the database, app_settings is unknown too
+
+
+def test_rollback_that_does_not_restore_the_schema(tmp_path: Path) -> None:
+    folder = make_folder(tmp_path, {
+        "001_add_site.sql": "-- Risk Level: LOW\nALTER TABLE contractors ADD COLUMN site TEXT;\n"
+                            "CREATE INDEX idx_contractors_site ON contractors(site);\n",
+        "rollbacks/001_rollback_add_site.sql": "DROP INDEX idx_contractors_site;\n",  # forgets the column
+        "002_add_city.sql": "-- Risk Level: LOW\nALTER TABLE contractors ADD COLUMN city TEXT;\n",
+        "rollbacks/002_rollback_add_city.sql": "ALTER TABLE contractors DROP COLUMN city;\n",
+    })
+    report = lint.lint(folder)
+    [f] = report.all_findings()
+    assert f.code == "rollback-mismatch" and f.level == "error" and f.file.endswith("001_rollback_add_site.sql")
+    assert "column site" in f.message
+    checks = [u.rollback_check["status"] for u in report.migrations]
+    assert checks[:2] == ["passed", "failed"] and checks[2] == "not checked"  # 001 cannot be re-applied
+
+
+@pytest.mark.postgres
+def test_rollback_check_on_a_postgresql_scratch_database(tmp_path: Path, pg_url: str) -> None:
+    folder = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, folder)
+    (folder / "005_partner_tier.sql").write_text(
+        "-- Risk Level: LOW\nALTER TABLE strategic_partners ADD COLUMN tier TEXT DEFAULT 'silver';\n")
+    (folder / "rollbacks" / "005_rollback_partner_tier.sql").write_text(
+        "ALTER TABLE strategic_partners ALTER COLUMN tier DROP DEFAULT;\n")  # leaves the column
+    (folder / "006_broken_rollback.sql").write_text("-- Risk Level: LOW\nCREATE TABLE tags (id INTEGER PRIMARY KEY);\n")
+    target = open_target(pg_url)
+    report = lint.lint(folder, target=target)
+    mismatch = only(report, "rollback-mismatch")
+    assert len(mismatch) == 1 and "column tier" in mismatch[0].message
+    by_version = {u.migration.version: u for u in report.migrations}
+    assert by_version["004"].rollback_check["status"] == "passed"
+    assert by_version["005"].rollback_check["status"] == "failed"
+    assert by_version["006"].rollback_check["status"] == "not checked"
+
+
+def test_migration_or_rollback_failing_on_the_scratch_database(tmp_path: Path) -> None:
+    folder = make_folder(tmp_path, {
+        "001_dup.sql": "-- Risk Level: LOW\nALTER TABLE contractors ADD COLUMN site TEXT;\n",
+        "rollbacks/001_rollback_dup.sql": "ALTER TABLE contractors DROP COLUMN no_such_column;\n",
+    })
+    report = lint.lint(folder)
+    [f] = report.all_findings()
+    assert f.code == "rollback-failed" and "no_such_column" in f.message
+    (folder / "002_again.sql").write_text("-- Risk Level: LOW\nALTER TABLE contractors ADD COLUMN email TEXT;\n")
+    (folder / "rollbacks" / "001_rollback_dup.sql").write_text("ALTER TABLE contractors DROP COLUMN site;\n")
+    report = lint.lint(folder)
+    [f] = report.all_findings()
+    assert f.code == "apply-failed" and "duplicate column" in f.message and f.file.endswith("002_again.sql")
+    (folder / "rollbacks" / "002_rollback_again.sql").write_text("ROLLBACK;\n")
+    (folder / "002_again.sql").write_text("-- Risk Level: LOW\nALTER TABLE contractors ADD COLUMN city TEXT;\n")
+    assert codes(lint.lint(folder)) == ["not-runnable"]
+
+
+def test_postgresql_lock_findings(tmp_path: Path) -> None:
+    """The PostgreSQL-only findings apply to .postgresql.sql variants (and to every file with a
+    PostgreSQL --db): a plain index on an existing table warns; lock_timeout = 0 before a
+    lock-heavy statement is an error, the runner's own lock_timeout is enough otherwise."""
+    folder = make_folder(tmp_path, {
+        "001_phone_index.sql": "-- Risk Level: LOW\nCREATE INDEX idx_contractors_phone ON contractors(phone);\n",
+        "001_phone_index.postgresql.sql": "SET lock_timeout = 0;\nCREATE INDEX idx_contractors_phone ON contractors (phone);\n",
+        "rollbacks/001_rollback_phone_index.sql": "DROP INDEX idx_contractors_phone;\n",
+    })
+    report = lint.lint(folder)
+    by_engine = {(u.migration.version, u.engine): u for u in report.migrations}
+    assert not by_engine["001", "sqlite"].findings  # SQLite: no such concern
+    pg = by_engine["001", "postgresql"]
+    assert sorted(f.code for f in pg.findings) == ["index-not-concurrent", "lock-timeout-disabled"]
+    assert {f.code: f.level for f in pg.findings} == {"index-not-concurrent": "warning", "lock-timeout-disabled": "error"}
+    assert pg.rollback_check["status"] == "skipped"  # no server without --db
+    assert [f.line for f in pg.findings if f.code == "lock-timeout-disabled"] == [2]
+
+
+# -- the CLI ---------------------------------------------------------------------------------------
+def test_cli_exit_codes_and_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_cli(["lint", "--migrations", str(tmp_path / "nowhere")], capsys)[0] == 2
+    assert run_cli(["lint", "--migrations", str(MIGRATIONS), "--db", "not a url"], capsys)[0] == 2
+    assert run_cli(["lint", "--migrations", str(MIGRATIONS), "--db", f"sqlite:///{tmp_path}/none.db"], capsys)[0] == 2
+    assert run_cli(["lint", str(MIGRATIONS / "009_nothing.sql")], capsys)[0] == 2
+    other = tmp_path / "elsewhere.sql"
+    other.write_text("SELECT 1;")
+    rc, _, err = run_cli(["lint", "--migrations", str(MIGRATIONS), str(other)], capsys)
+    assert rc == 2 and "not in the migrations folder" in err
+    assert not (tmp_path / "none.db").exists()
+    rc, out, _ = run_cli(["lint", str(MIGRATIONS / "004_add_search_indexes.sql")], capsys)
+    assert rc == 0 and "004_add_search_indexes" in out and "001_add_contractor_fields" not in out
+    bad = make_folder(tmp_path, {"001_x.sql": "-- Risk Level: LOW\nDELETE FROM contractors;\n"})
+    assert run_cli(["lint", "--migrations", str(bad)], capsys)[0] == 1
+
+
+def test_cli_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = make_folder(tmp_path, {
+        "001_move.sql": "-- Risk Level: LOW\nCREATE TABLE phones (contractor_id INTEGER, phone TEXT);\n"
+                        "INSERT INTO phones SELECT id, phone FROM contractors;\n"
+                        "ALTER TABLE contractors DROP COLUMN phone;\n",
+    })
+    rc, out, _ = run_cli(["lint", "--json", "--migrations", str(folder)], capsys)
+    assert rc == 1
+    data = json.loads(out)
+    assert {"migrations", "findings", "errors", "warnings", "passed"} <= set(data) and data["passed"] is False
+    move = next(m for m in data["migrations"] if m["version"] == "001")
+    assert (move["category"], move["destructive"], move["declared_risk"], move["rollback"]) == (3, True, "LOW", None)
+    assert [(s["line"], s["category"], s["destructive"]) for s in move["statements"]] == [
+        (2, 1, False), (3, 3, False), (4, 2, True)]
+    assert all(s["reason"] and s["kind"] for s in move["statements"])
+    assert sorted(f["code"] for f in move["findings"]) == ["risk-understated", "rollback-missing"]
+    assert all({"level", "code", "file", "line", "message"} == set(f) for f in move["findings"])
+
+
+# -- the migrate gate ------------------------------------------------------------------------------
+def _risky_folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, folder)
+    (folder / "005_drop_phone.sql").write_text(
+        "-- Migration: drop phone\n-- Risk Level: LOW (cleanup)\nALTER TABLE contractors DROP COLUMN phone;\n")
+    return folder
+
+
+def test_gate_refuses_and_nothing_changes(tmp_path: Path, sqlite_url: str) -> None:
+    folder = _risky_folder(tmp_path)
+    target = open_target(sqlite_url)
+    before = sqlite_schema(target.url.database)
+    with target.engine().connect() as conn:
+        rows = conn.exec_driver_sql("SELECT COUNT(*), COUNT(phone) FROM contractors").one()
+    with pytest.raises(BadInput) as refused:
+        migrate(target, folder, gate=lambda pending: lint.gate(pending, target.kind))
+    message = str(refused.value)
+    assert "005_drop_phone" in message and "declares LOW" in message and "rollback script" in message
+    assert refused.value.report["refused"] and not refused.value.report["override"]
+    assert sqlite_schema(target.url.database) == before  # no history table, no column dropped
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT COUNT(*), COUNT(phone) FROM contractors").one() == rows
+
+
+def test_gate_override_is_reported(tmp_path: Path, sqlite_url: str) -> None:
+    folder = _risky_folder(tmp_path)
+    target = open_target(sqlite_url)
+    seen: dict = {}
+
+    def gate(pending: list) -> None:
+        seen.update(lint.gate(pending, target.kind, allow_risk=True, target=target))
+
+    result = migrate(target, folder, gate=gate)
+    assert result.passed and result.after == "005"
+    assert seen["override"] is True and len(seen["overridden"]) == 2
+    assert any("declares LOW" in r for r in seen["overridden"]) and any("rollback" in r for r in seen["overridden"])
+    assert [m["version"] for m in seen["migrations"]] == ["001", "002", "003", "004", "005"]
+    json.dumps(seen)  # JSON-able, for the report
+
+
+def test_gate_passes_clean_migrations(sqlite_url: str) -> None:
+    target = open_target(sqlite_url)
+    pending = [m for m in mig.discover(MIGRATIONS) if m.number >= 1]
+    report = lint.gate(pending, target.kind)
+    assert report["override"] is False and report["refused"] == [] and report["errors"] == 0
+    assert [m["category"] for m in report["migrations"]] == [1, 1, 1, 1]
+    assert lint.gate([], target.kind)["migrations"] == []
+
+
+# -- runbook new -----------------------------------------------------------------------------------
+def test_new_scaffolds_the_next_migration(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, folder)
+    rc, out, _ = run_cli(["new", "Add partner tiers", "--migrations", str(folder)], capsys)
+    assert rc == 0
+    path, rollback = folder / "005_add_partner_tiers.sql", folder / "rollbacks" / "005_rollback_add_partner_tiers.sql"
+    assert path.is_file() and rollback.is_file() and str(path) in out
+    fields = header(path.read_text())
+    assert fields["migration"] == "Add partner tiers" and fields["description"] == "Add partner tiers"
+    assert fields["risk_level"].startswith("LOW") and len(fields["date"]) == 10
+    [m] = [m for m in mig.discover(folder) if m.number == 5]
+    assert m.risk_level == "LOW" and m.rollback is not None and m.rollback.path == rollback
+    report = lint.lint(folder, files=[path])
+    assert codes(report) == ["empty"] and report.exit_code == 0  # a scaffold lints with one warning
+    # filled in with something risky, lint holds the header to it
+    path.write_text(path.read_text().replace("COMMIT;", "ALTER TABLE strategic_partners DROP COLUMN is_active;\nCOMMIT;"))
+    assert codes(lint.lint(folder, files=[path], check_rollback=False)) == ["risk-understated"]
+
+
+def test_new_refuses_to_overwrite_and_empty_descriptions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, folder)
+    squatter = folder / "rollbacks" / "005_rollback_add_tiers.sql"
+    squatter.write_text("-- someone's\n")
+    listing = sorted(p.name for p in folder.rglob("*"))
+    with pytest.raises(BadInput, match="005_rollback_add_tiers.sql"):  # its rollback name is taken
+        mig.new_migration(folder, "Add tiers")
+    assert sorted(p.name for p in folder.rglob("*")) == listing and squatter.read_text() == "-- someone's\n"
+    squatter.unlink()
+    (folder / "005_add_tiers.sql").mkdir()  # not a migration file, but the name is taken
+    with pytest.raises(BadInput, match="already exists"):
+        mig.new_migration(folder, "Add tiers")
+    assert not (folder / "rollbacks" / "005_rollback_add_tiers.sql").exists()
+    (folder / "005_add_tiers.sql").rmdir()
+    listing = sorted(p.name for p in folder.rglob("*"))
+    for empty in ("", "   ", "!!!"):
+        assert run_cli(["new", empty, "--migrations", str(folder)], capsys)[0] == 2
+    assert sorted(p.name for p in folder.rglob("*")) == listing
+    assert run_cli(["new", "x", "--migrations", str(tmp_path / "nowhere")], capsys)[0] == 2
+    empty_folder = tmp_path / "fresh"
+    empty_folder.mkdir()
+    path, _ = mig.new_migration(empty_folder, "First one")
+    assert path.name == "001_first_one.sql"
