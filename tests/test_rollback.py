@@ -207,6 +207,10 @@ def test_restore_needs_confirm_and_a_matching_file(db_url, migrations_dir, tmp_p
     tampered.write_bytes(path.read_bytes() + b"\0")
     with pytest.raises(BadInput, match="changed since it was taken"):
         rollback.restore_backup(target, tampered, confirm=True, record=record)
+    junk = tmp_path / "backups" / "junk.bak"  # no record beside it: the engine must refuse it
+    junk.write_text("not a backup\n")
+    with pytest.raises(BadInput, match="not a readable"):
+        rollback.restore_backup(target, junk, confirm=True)
     assert state(target) == before
 
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from ..errors import BadInput, LockBusy
+from ..errors import BadInput, LockBusy, RunFailed
 from .base import Engine
 
 if TYPE_CHECKING:
@@ -184,14 +184,29 @@ class SQLiteEngine(Engine):
         return checks
 
     def restore(self, target: "Target", backup_path: Path) -> None:
-        """Overwrite the target with the backup, through the backup API (atomic for readers)."""
-        target.dispose()
+        """Overwrite the target with the backup, through the backup API (atomic for readers).
+
+        ``BadInput`` (target untouched) when the file is not a sound SQLite database;
+        ``RunFailed`` when the copy fails (the destination's write transaction rolls back)."""
+        if not Path(backup_path).is_file():
+            raise BadInput(f"backup file not found: {backup_path}")
         src = sqlite3.connect(f"file:{backup_path}?mode=ro", uri=True)
-        dst = sqlite3.connect(db_path(target), timeout=target.lock_timeout_s)
         try:
-            src.backup(dst)
+            try:
+                result = src.execute("PRAGMA quick_check").fetchone()[0]
+            except sqlite3.DatabaseError as exc:
+                raise BadInput(f"not a readable SQLite database: {backup_path}: {exc}") from None
+            if result != "ok":
+                raise BadInput(f"{backup_path} fails SQLite's quick_check ({result.splitlines()[0][:200]}); not restoring")
+            target.dispose()
+            dst = sqlite3.connect(db_path(target), timeout=target.lock_timeout_s)
+            try:
+                src.backup(dst)
+            except sqlite3.Error as exc:
+                raise RunFailed(f"restore of {db_path(target)} from {Path(backup_path).name} failed: {exc}") from None
+            finally:
+                dst.close()
         finally:
-            dst.close()
             src.close()
 
     @contextlib.contextmanager
