@@ -110,9 +110,17 @@ def pg_password_server(pg_server: sa.URL) -> sa.URL:
 @pytest.fixture
 def pg_password_db(pg_password_server: sa.URL, monkeypatch: pytest.MonkeyPatch):
     """A production-like database owned by a role that logs in with a password, on a server that
-    checks it. Yields ``{"url", "password", "role"}``; ``url`` has no password in it.
-    ``PGPASSWORD`` is restored after the test."""
-    monkeypatch.setenv("PGPASSWORD", "")
+    checks it. Yields ``{"url", "password", "role"}``; ``url`` has no password in it. The test
+    runs with ``PGPASSWORD`` as it was before (set it to ``password`` to log in as the role);
+    it is restored afterwards."""
+    original = os.environ.get("PGPASSWORD")
+
+    def restore_env() -> None:  # the admin connections may rely on it (or on ~/.pgpass)
+        if original is None:
+            monkeypatch.delenv("PGPASSWORD", raising=False)
+        else:
+            monkeypatch.setenv("PGPASSWORD", original)
+
     suffix = uuid.uuid4().hex[:12]
     role, name, password = f"rbrole_{suffix}", f"rbtest_{suffix}", uuid.uuid4().hex
     with _admin(pg_password_server).connect() as conn:
@@ -120,10 +128,12 @@ def pg_password_db(pg_password_server: sa.URL, monkeypatch: pytest.MonkeyPatch):
         conn.exec_driver_sql(f'CREATE DATABASE "{name}" OWNER {role}')
     url = pg_password_server.set(drivername="postgresql", username=role, database=name)._replace(password=None)
     try:
-        build_baseline(open_target(url.set(password=password)), MIGRATIONS, SEEDS)
-        monkeypatch.delenv("PGPASSWORD")
+        monkeypatch.setenv("PGPASSWORD", password)
+        build_baseline(open_target(url), MIGRATIONS, SEEDS)
+        restore_env()
         yield {"url": url.render_as_string(hide_password=False), "password": password, "role": role}
     finally:
+        restore_env()
         drop_pg_database(pg_password_server, name)
         with _admin(pg_password_server).connect() as conn:
             conn.exec_driver_sql(f"DROP ROLE IF EXISTS {role}")

@@ -138,11 +138,9 @@ def test_backup_verify_restore_round_trip(pg_url, migrations_dir, tmp_path):
     assert new_id == before["admin_users"]["rows"] + 1
 
 
-def test_restore_keeps_owners(pg_password_db, pg_password_server, tmp_path, monkeypatch):
+def test_restore_keeps_owners(pg_password_db, pg_password_server, tmp_path):
     """Run as a superuser, a restore gives the tables back to the role that owned them."""
-    monkeypatch.setenv("PGPASSWORD", pg_password_db["password"])
-    owner_target = open_target(pg_password_db["url"])
-    admin = open_target(pg_password_server.set(database=owner_target.url.database))
+    admin = open_target(pg_password_server.set(database=sa.make_url(pg_password_db["url"]).database))
     before = state(admin)
     assert f"contractors:{pg_password_db['role']}" in before["_owners"]
     info = admin.kind.backup(admin, tmp_path, "owners")
