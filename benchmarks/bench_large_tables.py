@@ -90,7 +90,7 @@ def build(engine: str, rows: int, workdir: Path, pg_url: str | None) -> tuple[st
     target = open_target(url)
     build_baseline(target, REPO / "migrations", REPO / "seeds")
     with target.engine().begin() as conn:
-        conn.exec_driver_sql(fill.format(rows=rows))
+        target.kind.run_sql(conn, fill.format(rows=rows))
     target.dispose()
     return url, cleanup
 

@@ -111,9 +111,10 @@ def prepare(script: mig.Script, engine: "Engine") -> list[PreparedStatement]:
 
 
 def execute_script(conn: sa.Connection, prepared: list[PreparedStatement], label: str,
-                   version: str = "") -> list[StatementResult]:
+                   version: str = "", engine: "Engine | None" = None) -> list[StatementResult]:
     """Run prepared statements on ``conn`` (inside the caller's transaction, unless the single
     statement must run outside one); ``MigrationFailed`` names the statement that failed."""
+    engine = engine or _engine_of(conn)
     results = []
     for p in prepared:
         st = p.statement
@@ -122,7 +123,7 @@ def execute_script(conn: sa.Connection, prepared: list[PreparedStatement], label
             continue
         for sql in p.sql:
             try:
-                res = conn.exec_driver_sql(sql)
+                res = engine.run_sql(conn, sql)
             except sa.exc.DBAPIError as exc:
                 raise MigrationFailed(version, label, st.index, st.line, st.sql, _cause(exc)) from exc
             out = StatementResult(st.index, st.line, sql, p.note)
@@ -134,6 +135,12 @@ def execute_script(conn: sa.Connection, prepared: list[PreparedStatement], label
                 out.rowcount = res.rowcount if res.rowcount is not None and res.rowcount >= 0 else None
             results.append(out)
     return results
+
+
+def _engine_of(conn: sa.Connection) -> "Engine":
+    from .engines import engine_for
+
+    return engine_for(conn.engine.url)
 
 
 def _plain(value: Any) -> Any:

@@ -120,3 +120,19 @@ def test_missing_sqlite_file_is_not_created(tmp_path, migrations_dir):
     with pytest.raises(BadInput, match="not found"):
         open_target(f"sqlite:///{path}")
     assert not path.exists()
+
+
+def test_percent_signs_and_semicolons_in_literals_run_as_written(db_url, migrations_dir, tmp_path):
+    folder = tmp_path / "migrations"
+    shutil.copytree(migrations_dir, folder)
+    (folder / "005_normalize_phone_notes.sql").write_text(
+        "-- Risk Level: HIGH\n"
+        "ALTER TABLE contractors ADD COLUMN notes TEXT DEFAULT '100% sure; really';\n"
+        "UPDATE contractors SET notes = 'a%b' WHERE email LIKE '%@olsenhvac.example';\n")
+    result = migrate(open_target(db_url), folder, run_id="pct")
+    assert result.passed, result.error
+    with open_target(db_url).engine().connect() as conn:
+        notes = dict(conn.exec_driver_sql(
+            "SELECT email, notes FROM contractors WHERE email IN "
+            "('derek@olsenhvac.example', 'maria@alvarezroofing.example')").fetchall())
+    assert notes == {"derek@olsenhvac.example": "a%b", "maria@alvarezroofing.example": "100% sure; really"}

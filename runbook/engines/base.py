@@ -49,6 +49,10 @@ class Engine:
         """
         return [statement.sql]
 
+    def run_sql(self, conn: sa.Connection, sql: str) -> sa.CursorResult:
+        """Execute one statement of a script exactly as written (no parameters)."""
+        return conn.exec_driver_sql(sql)
+
     def runs_outside_transaction(self, sql: str) -> bool:
         """True for statements the engine refuses inside a transaction block."""
         return False

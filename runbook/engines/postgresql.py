@@ -122,6 +122,10 @@ class PostgresEngine(Engine):
                 ordered.set("nulls_first", None)
         return [tree.sql(dialect=self.sqlglot_dialect)]
 
+    def run_sql(self, conn: sa.Connection, sql: str) -> sa.CursorResult:
+        # psycopg reads % as a placeholder even with no parameters; %% is a literal %
+        return conn.exec_driver_sql(sql.replace("%", "%%"))
+
     def runs_outside_transaction(self, sql: str) -> bool:
         """CREATE/DROP INDEX CONCURRENTLY, REINDEX CONCURRENTLY, DETACH PARTITION CONCURRENTLY,
         VACUUM, CLUSTER (all tables), CREATE/DROP DATABASE or TABLESPACE, ALTER SYSTEM."""
