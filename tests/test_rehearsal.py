@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from runbook import backup, inventory, rehearsal
 from runbook import migrations as mig

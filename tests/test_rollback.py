@@ -3,6 +3,7 @@ before it, data intact), refusals that change nothing, a failing script, restore
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -87,7 +88,7 @@ def test_failed_first_run_goes_back_to_no_history(db_url, migrations_dir, tmp_pa
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     snapshot = inventory.take(target, folder)
-    (run_dir / "inventory.json").write_text(__import__("json").dumps(snapshot))
+    (run_dir / "inventory.json").write_text(json.dumps(snapshot))
     result = migrate(target, folder, run_id="failing-run")
     assert not result.passed and history(target) == ["000", "001", "002", "003", "004"]
 
