@@ -4,7 +4,9 @@
 free port, listening on 127.0.0.1 only, with its unix socket inside that directory. Host
 connections use ``scram-sha-256`` with a random superuser password (so password tests are real);
 the returned ``Cluster.url`` carries that password. When the tests run as root the cluster runs as
-the ``postgres`` OS user (initdb refuses root), through ``runuser`` (or ``su``).
+the ``postgres`` OS user (initdb refuses root), through ``runuser`` (or ``su``). The cluster is
+stopped and deleted by ``Cluster.stop()``, at interpreter exit, or, if the test process is killed,
+by a watchdog shell that outlives it.
 
 The binaries are found through ``pg_config --bindir``, then ``/usr/lib/postgresql/*/bin`` (newest
 first), then ``initdb`` on ``PATH``. Everything that goes wrong raises ``ClusterUnavailable`` with
@@ -100,6 +102,7 @@ class Cluster:
     password: str
     prefix: list[str] = field(default_factory=list)
     stopped: bool = False
+    watchdog: subprocess.Popen | None = None
 
     @property
     def data(self) -> Path:
@@ -118,6 +121,9 @@ class Cluster:
         if self.stopped:
             return
         self.stopped = True
+        if self.watchdog is not None:
+            self.watchdog.kill()
+            self.watchdog.wait()
         try:
             self.run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop", timeout=60)
         finally:
@@ -127,6 +133,18 @@ class Cluster:
 def _run(prefix: list[str], cmd: list[str], *, cwd: Path, timeout: float) -> subprocess.CompletedProcess:
     full = prefix + [shlex.join(cmd)] if prefix[:1] == ["su"] else prefix + cmd
     return subprocess.run(full, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def _watchdog(cluster: Cluster) -> subprocess.Popen:
+    """A small shell that stops the cluster and deletes it if this process dies without doing
+    so (killed test run): no server is left running behind a dead session."""
+    stop = cluster.prefix + [str(cluster.bindir / "pg_ctl"), "-D", str(cluster.data), "-m", "immediate", "stop"]
+    if cluster.prefix[:1] == ["su"]:
+        stop = cluster.prefix + [shlex.join(stop[len(cluster.prefix):])]
+    script = (f'while kill -0 {os.getpid()} 2>/dev/null; do sleep 2; done; '
+              f'{shlex.join(stop)} >/dev/null 2>&1; rm -rf {shlex.quote(str(cluster.base))}')
+    return subprocess.Popen(["sh", "-c", script], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
 
 
 def start_cluster(prefix_name: str = "runbook-pg-") -> Cluster:
@@ -162,6 +180,7 @@ def start_cluster(prefix_name: str = "runbook-pg-") -> Cluster:
                                 "-o", options, "-w", "-t", "60", "start", timeout=90)
             if start.returncode == 0:
                 atexit.register(cluster.stop)
+                cluster.watchdog = _watchdog(cluster)
                 return cluster
             log = base / "server.log"
             last = (log.read_text(errors="replace") if log.exists() else start.stderr).strip()[-500:]
