@@ -171,8 +171,8 @@ def ensure_history(conn: sa.Connection) -> None:
 def applied(conn: sa.Connection) -> list[Applied]:
     if not has_history(conn):
         return []
-    rows = conn.execute(sa.select(history).order_by(history.c.version)).mappings()
-    return [Applied(**row) for row in rows]
+    rows = conn.execute(sa.select(history)).mappings()
+    return sorted((Applied(**row) for row in rows), key=lambda a: int(a.version))
 
 
 def record(conn: sa.Connection, m: Migration, checksum: str, duration_ms: int, run_id: str,

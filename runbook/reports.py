@@ -92,6 +92,7 @@ def execute_step(step: str, run_dir: Path, parameters: dict[str, Any], *, run_id
         papermill.execute_notebook(
             str(source), str(output), parameters=parameters, kernel_name="python3",
             progress_bar=False, cwd=str(source.parent),
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no start-up chatter on the CLI's stderr
         )
     except PapermillExecutionError as exc:
         error = f"{exc.ename}: {mask(str(exc.evalue))}".strip()

@@ -52,7 +52,11 @@ class SQLiteEngine(Engine):
     variant_suffix = "sqlite"
 
     def normalize_url(self, url: sa.URL) -> sa.URL:
-        return url.set(drivername="sqlite")
+        """Absolute file path: notebooks run in another working directory than the CLI."""
+        database = url.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            database = str(Path(database).expanduser().resolve())
+        return url.set(drivername="sqlite", database=database)
 
     def target_name(self, url: sa.URL) -> str:
         return Path(url.database or "sqlite").stem
