@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from .target import Target
 
 STREAM_BATCH = 1000  # rows fetched per round trip when streaming a table
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 # -- counts ----------------------------------------------------------------------------------
@@ -231,8 +232,7 @@ def fingerprint(conn: sa.Connection, table: str, columns: list[str], engine: "En
     try:
         for partition in result.partitions():
             for row in partition:
-                h.update(json.dumps([plain_value(v) for v in row], ensure_ascii=False,
-                                    separators=(",", ":")).encode() + b"\n")
+                h.update(_ENCODER.encode([plain_value(v) for v in row]).encode() + b"\n")
                 rows += 1
     finally:
         result.close()
