@@ -110,7 +110,8 @@ class MigrationLint:
             "dialect": self.dialect, "declared_risk": self.declared_risk,
             "declared_category": self.declared_category, "category": self.category,
             "category_name": CATEGORY_NAMES[self.category], "destructive": self.destructive,
-            "rollback": str(m.rollback.path) if m.rollback else None, "rollback_check": self.rollback_check,
+            "rollback": str(m.rollback.path) if m.rollback else None, "has_rollback": m.rollback is not None,
+            "rollback_check": self.rollback_check,
             "applied": self.applied,
             "statements": [v.as_dict() for v in self.statements],
             "findings": [f.as_dict() for f in self.findings],
@@ -524,6 +525,11 @@ class _FileLinter:
             return _Outcome(3, "merge", f"MERGE INTO {_name(tree.this)}: rewrites existing rows from another table",
                             destructive=True)
         if isinstance(tree, exp.Query):
+            for call in tree.find_all(exp.Anonymous):  # SELECT set_config('lock_timeout', '0', ...)
+                args = call.expressions
+                if call.name.lower() == "set_config" and len(args) >= 2 and args[0].name.lower() == "lock_timeout":
+                    self.lock_timeout_ms, self.lock_timeout_line = _duration_ms(args[1].name), st.line
+                    return _Outcome(1, "setting", f"set_config lock_timeout: {args[1].name!r}")
             return _Outcome(1, "read-only", "read-only query")
         if isinstance(tree, exp.Pragma):
             return _Outcome(1, "pragma", "PRAGMA: reads or sets a connection setting; no schema or data change")
@@ -590,7 +596,7 @@ class _FileLinter:
 
     def trigger(self, st: Statement, table: str) -> _Outcome:
         if not self.check_table(st, table, "trigger"):
-            return _Outcome(2, "create-trigger", f"trigger on {table}, which does not exist")
+            return _Outcome(1, "create-trigger", f"trigger on {table}, which does not exist: it will fail")
         if self.existed(table):
             return _Outcome(2, "create-trigger", f"trigger on existing table {table}: every write to it now also runs "
                                                  "the trigger (writes may fail or change other rows)", lock_heavy=True)
@@ -733,7 +739,7 @@ class _FileLinter:
         kind = "create-unique-index" if unique else "create-index"
         columns = sorted({_name(c) for c in index.find_all(exp.Column)}) if isinstance(index, exp.Index) else []
         if not self.check_table(st, table, f"index {name}"):
-            return _Outcome(2 if unique else 1, kind, f"index {name} on {table}, which does not exist")
+            return _Outcome(1, kind, f"index {name} on {table}, which does not exist: it will fail")
         self.check_columns(st, table, columns, f"index {name}")
         if name:
             self.schema.indexes[name] = table
@@ -747,8 +753,8 @@ class _FileLinter:
         if unique and existing:
             return _Outcome(2, kind, f"unique index {name} on existing table {table}: existing rows may violate it",
                             lock_heavy=heavy)
-        where = "existing table" if existing else "table created in this migration"
-        return _Outcome(1, kind, f"{'unique ' if unique else ''}index {name} on {where} {table}", lock_heavy=heavy)
+        where = f"existing table {table}" if existing else f"{table} (created in this migration)"
+        return _Outcome(1, kind, f"{'unique ' if unique else ''}index {name} on {where}", lock_heavy=heavy)
 
     # DROP ...
     def drop(self, st: Statement, tree: exp.Drop) -> _Outcome:
@@ -793,7 +799,7 @@ class _FileLinter:
             return self.unreadable(st, "unclassified", f"ALTER {kind or '?'} is not classified by the linter")
         table = _name(tree.this)
         if not self.check_table(st, table, "ALTER TABLE"):
-            return _Outcome(2, "alter-table", f"ALTER TABLE {table}, which does not exist")
+            return _Outcome(1, "alter-table", f"ALTER TABLE {table}, which does not exist: it will fail")
         outcomes = [self.alter_action(st, tree, table, action) for action in tree.args.get("actions") or []]
         return _merge(outcomes) if outcomes else self.unreadable(st, "unclassified", "ALTER TABLE without an action")
 
@@ -1450,9 +1456,9 @@ def render(report: LintReport) -> str:
         for u in report.migrations:
             lines.append("")
             lines.append(f"{u.file} ({u.engine}, Category {u.category}{', DESTRUCTIVE' if u.destructive else ''})")
-            rows = [(str(v.line), "-" if v.category is None else str(v.category), "!" if v.destructive else "",
-                     v.kind, v.reason) for v in u.statements if v.category is not None]
-            lines += ["  " + r for r in _table(("line", "cat", "", "kind", "reason"), rows)]
+            rows = [(str(v.line), str(v.category), "YES" if v.destructive else "", v.kind, v.reason)
+                    for v in u.statements if v.category is not None]
+            lines += ["  " + r for r in _table(("line", "cat", "data loss", "kind", "reason"), rows)]
     found = report.all_findings()
     lines.append("")
     if found:
