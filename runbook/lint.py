@@ -27,7 +27,7 @@ from sqlglot.errors import TokenError
 from sqlglot.tokens import TokenType
 
 from . import migrations as mig
-from .errors import BadInput, MigrationFailed
+from .errors import BadInput, MigrationFailed, RunFailed
 from .migrations import _NAME, _ROLLBACK, VARIANTS, Migration, Script
 from .sqltext import Statement, split
 
@@ -1243,7 +1243,7 @@ def check_rollbacks(units: list[MigrationLint], engine: "Engine", target: "Targe
     from .migrate import prepare
 
     try:
-        with engine.scratch_database(target) as scratch:
+        with engine.scratch_database(target, "lint") as scratch:
             stopped: str | None = None
             for u in units:
                 if stopped:
@@ -1295,11 +1295,12 @@ def check_rollbacks(units: list[MigrationLint], engine: "Engine", target: "Targe
                         u.findings.append(Finding("error", "rollback-mismatch", str(m.rollback.path), None,
                                                   f"after its rollback, {m.label} cannot be applied again: {failure}"))
                     stopped = f"{m.label} could not be re-applied after its rollback"
-    except NotImplementedError:
+    except (NotImplementedError, BadInput) as exc:  # an engine with servers, and no server given
         for u in units:
-            u.rollback_check = {"status": "skipped", "detail": f"no scratch database on {engine.name} without a server"}
-    except (sa.exc.SQLAlchemyError, OSError) as exc:  # no scratch database could be made
-        detail = f"cannot make a scratch database: {str(getattr(exc, 'orig', exc)).strip().splitlines()[0]}"
+            if u.rollback_check.get("status") == "not run":
+                u.rollback_check = {"status": "skipped", "detail": f"no scratch database: {exc}"}
+    except (RunFailed, sa.exc.SQLAlchemyError, OSError) as exc:  # e.g. the role may not CREATE DATABASE
+        detail = f"cannot make a scratch database: {str(getattr(exc, 'orig', None) or exc).strip().splitlines()[0]}"
         for u in units:
             if u.rollback_check.get("status") == "not run":
                 u.rollback_check = {"status": "skipped", "detail": detail}

@@ -152,7 +152,7 @@ class Engine:
         raise NotImplementedError
         yield  # pragma: no cover
 
-    def scratch_database(self, target: "Target | None") -> contextlib.AbstractContextManager["Target"]:
+    def scratch_database(self, target: "Target | None", purpose: str = "scratch") -> contextlib.AbstractContextManager["Target"]:
         """An empty throwaway database of this engine (on ``target``'s server where the engine
         has servers), dropped on exit. Used by lint to replay migrations and rollbacks."""
         raise NotImplementedError

@@ -211,28 +211,6 @@ class PostgresEngine(Engine):
             return tree.this.name  # '-1'::integer is the number -1
         return super().canonical_default(default)
 
-    @contextlib.contextmanager
-    def scratch_database(self, target: "Target | None") -> Iterator["Target"]:
-        """An empty database on ``target``'s server, dropped (WITH (FORCE)) on exit."""
-        if target is None:
-            raise NotImplementedError("a PostgreSQL scratch database needs a server")
-        import uuid
-
-        name = f"runbook_scratch_{uuid.uuid4().hex[:12]}"
-        admin = sa.create_engine(target.url, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
-        try:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-            scratch = target.with_database(name)
-            try:
-                yield scratch
-            finally:
-                scratch.dispose()
-                with admin.connect() as conn:
-                    conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            admin.dispose()
-
     # -- safety ------------------------------------------------------------------------------
     @contextlib.contextmanager
     def exclusive_lock(self, target: "Target") -> Iterator[None]:

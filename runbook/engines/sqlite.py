@@ -225,12 +225,12 @@ class SQLiteEngine(Engine):
                 scratch.dispose()
 
     @contextlib.contextmanager
-    def scratch_database(self, target: "Target | None") -> Iterator["Target"]:
+    def scratch_database(self, target: "Target | None", purpose: str = "scratch") -> Iterator["Target"]:
         """An empty SQLite file in a temporary folder (``target`` only lends its timeouts)."""
         from ..target import open_target
 
-        with tempfile.TemporaryDirectory(prefix="runbook-scratch-") as tmp:
-            path = Path(tmp) / "scratch.db"
+        with tempfile.TemporaryDirectory(prefix=f"runbook-{purpose}-") as tmp:
+            path = Path(tmp) / f"{purpose}.db"
             sqlite3.connect(path).close()
             scratch = (target.with_database(str(path)) if target is not None
                        else open_target(sa.URL.create("sqlite", database=str(path))))
