@@ -189,6 +189,7 @@ class SchemaModel:
 
     tables: dict[str, TableInfo] = field(default_factory=dict)
     indexes: dict[str, str] = field(default_factory=dict)  # index → table
+    views: set[str] = field(default_factory=set)
     closed: bool = True  # False: a table not in ``tables`` may still exist
     doubt: str | None = None  # why a "does not exist" may be a false alarm
 
@@ -246,6 +247,7 @@ def schema_from_database(conn: sa.Connection) -> SchemaModel:
             if ix.get("name"):
                 model.indexes[ix["name"].lower()] = name.lower()
         model.tables[name.lower()] = t
+    model.views = {v.lower() for v in insp.get_view_names()}
     return model
 
 
@@ -412,8 +414,10 @@ class _FileLinter:
         else:
             self.finding("error", "unknown-name", st.line, what)
 
-    def check_table(self, st: Statement, table: str, role: str) -> bool:
+    def check_table(self, st: Statement, table: str, role: str, *, view_ok: bool = False) -> bool:
         """False (and a finding) when ``table`` is known not to exist."""
+        if view_ok and table in self.schema.views:
+            return True
         if table and self.schema.exists(table) is False:
             self.unknown(st, f"{role} names table {table}, which does not exist at this point of the migrations")
             return False
@@ -595,7 +599,7 @@ class _FileLinter:
         return self.trigger(st, table)
 
     def trigger(self, st: Statement, table: str) -> _Outcome:
-        if not self.check_table(st, table, "trigger"):
+        if not self.check_table(st, table, "trigger", view_ok=True):
             return _Outcome(1, "create-trigger", f"trigger on {table}, which does not exist: it will fail")
         if self.existed(table):
             return _Outcome(2, "create-trigger", f"trigger on existing table {table}: every write to it now also runs "
@@ -624,6 +628,7 @@ class _FileLinter:
         if kind == "INDEX":
             return self.create_index(st, tree)
         if kind == "VIEW":
+            self.schema.views.add(_name(tree.this))
             return _Outcome(1, "create-view", f"new view {_name(tree.this)}")
         if kind == "TRIGGER":
             props = tree.args.get("properties")
@@ -780,6 +785,7 @@ class _FileLinter:
             return _Outcome(1, "drop-index", f"drops index {', '.join(names)}: no data lost (queries may slow down)",
                             lock_heavy=not tree.args.get("concurrently"))
         if kind == "VIEW":
+            self.schema.views -= set(names)
             return _Outcome(2, "drop-view", f"drops view {', '.join(names)}: its readers break")
         if kind in ("FUNCTION", "PROCEDURE", "TRIGGER", "SEQUENCE", "TYPE", "DOMAIN"):
             return _Outcome(2, f"drop-{kind.lower()}", f"drops {kind.lower()} {', '.join(names)}: what uses it breaks")
@@ -798,6 +804,8 @@ class _FileLinter:
         if kind != "TABLE":
             return self.unreadable(st, "unclassified", f"ALTER {kind or '?'} is not classified by the linter")
         table = _name(tree.this)
+        if tree.args.get("exists") and self.schema.exists(table) is False:
+            return _Outcome(1, "alter-table", f"ALTER TABLE IF EXISTS {table}: no such table, nothing changes")
         if not self.check_table(st, table, "ALTER TABLE"):
             return _Outcome(1, "alter-table", f"ALTER TABLE {table}, which does not exist: it will fail")
         outcomes = [self.alter_action(st, tree, table, action) for action in tree.args.get("actions") or []]
@@ -834,7 +842,13 @@ class _FileLinter:
             dkind = (action.args.get("kind") or "").upper()
             if dkind == "COLUMN":
                 cols = [_name(c) for c in _dropped(action)]
-                self.check_columns(st, table, cols, "DROP COLUMN")
+                if action.args.get("exists"):
+                    absent = [c for c in cols if self.schema.column_exists(table, c) is False]
+                    if absent and len(absent) == len(cols):
+                        return _Outcome(1, "drop-column", f"DROP COLUMN IF EXISTS {', '.join(absent)}: "
+                                                          f"no such column in {table}, nothing changes")
+                else:
+                    self.check_columns(st, table, cols, "DROP COLUMN")
                 if info is not None and info.columns is not None:
                     for c in cols:
                         info.columns.pop(c, None)
@@ -957,7 +971,7 @@ class _FileLinter:
     # data
     def insert(self, st: Statement, tree: exp.Insert) -> _Outcome:
         table = _name(tree.this)
-        self.check_table(st, table, "INSERT")
+        self.check_table(st, table, "INSERT", view_ok=True)
         overwrite = (tree.args.get("alternative") or "").upper() == "REPLACE" or (
             tree.args.get("conflict") is not None and "UPDATE" in tree.args["conflict"].sql().upper())
         source = tree.expression
@@ -971,7 +985,7 @@ class _FileLinter:
 
     def update(self, st: Statement, tree: exp.Update) -> _Outcome:
         table = _name(tree.this)
-        self.check_table(st, table, "UPDATE")
+        self.check_table(st, table, "UPDATE", view_ok=True)
         cols = [_name(eq.this) for eq in tree.expressions if isinstance(eq, exp.EQ)]
         self.check_columns(st, table, cols, "UPDATE")
         overwritten = [c for c in cols if (table, c) not in self.added_columns]
@@ -1215,9 +1229,7 @@ def lint_sequence(migrations: list[Migration], engine: "Engine", *, start: Schem
     switched = False
     for m in migrations:
         if from_database is not None and not switched and m.version not in from_database[0]:
-            doubt = schema.doubt
-            schema = from_database[1].copy()
-            schema.doubt = doubt
+            schema = from_database[1].copy()  # the real schema: earlier doubts no longer matter
             switched = True
         unit = lint_migration(m, engine, schema, runner_lock_timeout_ms=_lock_timeout_ms(target))
         if from_database is not None:
