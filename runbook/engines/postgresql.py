@@ -22,9 +22,12 @@ What differs from the default:
   password) and the password only through the inherited environment (``PGPASSWORD`` or
   ``~/.pgpass``), never on a command line.
 - Restore replaces every table, view and sequence of the target with the backup's in one
-  transaction (``pg_restore --clean --if-exists`` streamed into ``psql --single-transaction``
-  after dropping the relations the backup does not have); owners come back as they were backed
-  up. Other kinds of objects created after the backup (functions, types) are left in place.
+  transaction: it first drops all of them (so none created after the backup survives), under
+  ``lock_timeout``, then ``pg_restore --clean --if-exists`` is streamed into
+  ``psql --single-transaction``; if anything fails, or the archive turns out truncated half-way,
+  nothing is committed. Owners come back as they were backed up (no ``--no-owner``: a role that
+  may drop the tables may give them back). Objects of other kinds created after the backup
+  (functions, types) are left in place.
 - Scratch databases (rehearsals, lint) are ``<db>_<purpose>_<random>`` on the same server,
   always dropped ``WITH (FORCE)``; the runbook's role needs ``CREATEDB`` for them.
 """
@@ -375,9 +378,11 @@ class PostgresEngine(Engine):
                                     f"back (the database is as it was): {_error_line(_read(err2) or _read(err1))}")
 
     @contextlib.contextmanager
-    def scratch_database(self, target: "Target", purpose: str = "scratch") -> Iterator["Target"]:
+    def scratch_database(self, target: "Target | None", purpose: str = "scratch") -> Iterator["Target"]:
         """An empty database ``<db>_<purpose>_<random>`` on the target's server, with the
         target's encoding and collation; always dropped (``WITH (FORCE)``) on exit."""
+        if target is None:
+            raise BadInput("a PostgreSQL scratch database lives on a server: give the target database (--db)")
         base = _file_safe(target.url.database or "postgres")[:40]
         name = f"{base}_{_file_safe(purpose)[:10]}_{secrets.token_hex(4)}"
         try:
