@@ -392,6 +392,10 @@ def test_wrong_password_is_bad_input_without_the_password(pg_password_db, monkey
         assert f'password authentication failed for user "{role}"' in message
         assert "PGPASSWORD, ~/.pgpass" in message
         assert wrong not in message and right not in message and "\n" not in message
+    monkeypatch.delenv("PGPASSWORD")
+    monkeypatch.setenv("PGPASSFILE", "/nonexistent/pgpass")
+    with pytest.raises(BadInput, match=f'wants a password for user "{role}" and none was given'):
+        open_target(url.render_as_string(hide_password=False))
     monkeypatch.setenv("PGPASSWORD", right)
     assert state(open_target(url)) == before
 

@@ -479,9 +479,12 @@ def connect_error(target: "Target", exc: BaseException) -> BadInput:
     """A one-line ``BadInput`` for a connection that failed, never with a password in it."""
     text = mask(_first_line(exc))
     fatal = text.split("FATAL:", 1)[-1].strip()
-    if "password authentication failed" in text or "no password supplied" in text:
-        return BadInput(f"cannot connect to {target.display}: {fatal} (the password comes from PGPASSWORD, "
-                        "~/.pgpass or the URL given to --db)")
+    where = "(the password comes from PGPASSWORD, ~/.pgpass or the URL given to --db)"
+    if "no password supplied" in text:
+        return BadInput(f"cannot connect to {target.display}: the server wants a password for user "
+                        f"\"{target.url.username or ''}\" and none was given {where}")
+    if "password authentication failed" in text:
+        return BadInput(f"cannot connect to {target.display}: {fatal} {where}")
     return BadInput(f"cannot connect to {target.display}: {fatal}")
 
 
