@@ -92,6 +92,7 @@ def cmd_steps(args: argparse.Namespace) -> int:
         rollback_to=getattr(args, "rollback_to", None),
         restore_backup=getattr(args, "restore", None),
         confirm_restore=getattr(args, "confirm_restore", False),
+        rollback_on_failure=args.command == "run",
     )
     run = pipeline.execute(target, steps, opts)
     _report(run, args.reports)

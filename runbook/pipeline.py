@@ -33,6 +33,7 @@ class Options:
     allow_risk: bool = False
     preflight: bool = True
     allow_quality_issues: bool = False
+    rollback_on_failure: bool = True  # the whole pipeline rolls back; a lone migrate step does not
     # standalone verify / rollback
     snapshot: Path | None = None
     rollback_to: str | None = None
@@ -109,7 +110,7 @@ def execute(target: Target, steps: tuple[str, ...], opts: Options) -> Run:
             result = _run_step(step, target, run_dir, opts, run)
             if not result.passed:
                 run.error = f"{step}: {result.error}"
-                if step in ("migrate", "verify") and "rollback" not in steps and not opts.dry_run:
+                if opts.rollback_on_failure and step in ("migrate", "verify") and not opts.dry_run:
                     _run_step("rollback", target, run_dir, opts, run)
                 break
     run.status = "passed" if all(s.passed for s in run.steps) and run.error is None else "failed"

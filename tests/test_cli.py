@@ -71,7 +71,7 @@ def test_demo_then_rerun_is_a_noop(tmp_path):
 
 
 def failing_folder(tmp_path: Path) -> Path:
-    """000-002 as shipped, then a third migration (003) that fails in its second statement."""
+    """000-002 as shipped, then a third migration (003) that fails in its second statement (a duplicate key)."""
     folder = tmp_path / "migrations"
     (folder / "rollbacks").mkdir(parents=True)
     for n in ("000", "001", "002"):
@@ -79,10 +79,10 @@ def failing_folder(tmp_path: Path) -> Path:
             shutil.copy(p, folder)
         for p in (MIGRATIONS / "rollbacks").glob(f"{n}_*.sql"):
             shutil.copy(p, folder / "rollbacks")
-    (folder / "003_add_audit_log.sql").write_text(
+    (folder / "003_add_audit_log.sql").write_text(  # lint passes it; it fails only when it runs
         "-- Migration: Add audit log\n-- Risk Level: LOW\n"
         "CREATE TABLE audit_log (id INTEGER PRIMARY KEY, what TEXT);\n"
-        "ALTER TABLE no_such_table ADD COLUMN x TEXT;\n"
+        "INSERT INTO audit_log (id, what) VALUES (1, 'created'), (1, 'duplicate key');\n"
         "ALTER TABLE contractors ADD COLUMN never_added TEXT;\n")
     (folder / "rollbacks" / "003_rollback_audit_log.sql").write_text("DROP TABLE audit_log;\n")
     return folder
@@ -91,7 +91,7 @@ def failing_folder(tmp_path: Path) -> Path:
 def test_migrate_stops_at_the_failing_migration_and_keeps_its_report(tmp_path):
     db = tmp_path / "power100.db"
     url = new_sqlite_db(db)
-    done = runbook("migrate", "--db", url, "--migrations", str(failing_folder(tmp_path)),
+    done = runbook("migrate", "--db", url, "--migrations", str(failing_folder(tmp_path)), "--no-rehearsal",
                    "--reports", str(tmp_path / "reports"), "--backups", str(tmp_path / "backups"))
     assert done.returncode == 1, done.stdout + done.stderr
     assert "003_add_audit_log" in done.stderr and "statement 2" in done.stderr
@@ -104,11 +104,22 @@ def test_migrate_stops_at_the_failing_migration_and_keeps_its_report(tmp_path):
     assert "never_added" not in {row[1] for row in conn.execute("PRAGMA table_info(contractors)")}
 
 
+def test_failed_rehearsal_leaves_the_target_untouched(tmp_path):
+    db = tmp_path / "power100.db"
+    url = new_sqlite_db(db)
+    before = sqlite_state(db)
+    done = runbook("migrate", "--db", url, "--migrations", str(failing_folder(tmp_path)),
+                   "--reports", str(tmp_path / "reports"), "--backups", str(tmp_path / "backups"))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "rehearsal" in done.stderr and "003_add_audit_log" in done.stderr and "not touched" in done.stderr
+    assert sqlite_state(db) == before
+
+
 def test_run_rolls_back_to_the_state_before_the_run(tmp_path):
     db = tmp_path / "power100.db"
     url = new_sqlite_db(db)
     before = sqlite_state(db)
-    done = runbook("run", "--db", url, "--migrations", str(failing_folder(tmp_path)),
+    done = runbook("run", "--db", url, "--migrations", str(failing_folder(tmp_path)), "--no-rehearsal",
                    "--reports", str(tmp_path / "reports"), "--backups", str(tmp_path / "backups"))
     assert done.returncode == 1, done.stdout + done.stderr
     run = run_json(done.stdout)
