@@ -169,3 +169,46 @@ def test_status_json(tmp_path):
     status = json.loads(done.stdout)
     assert status["current"] is None and status["adopt_baseline"] is True
     assert status["pending"][0] == "000_baseline" and len(status["pending"]) == 5
+
+
+def _env_without_password() -> dict[str, str]:
+    import os
+    return {k: v for k, v in os.environ.items() if k not in ("PGPASSWORD", "RUNBOOK_DB", "RUNBOOK_LOCK_HELD")}
+
+
+def _cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "runbook.cli", *args], capture_output=True, text=True,
+                          env=env, timeout=600)
+
+
+@pytest.mark.postgres
+def test_run_on_postgresql_with_a_password_in_the_url_leaves_it_nowhere(tmp_path, pg_password_db):
+    import sqlalchemy as sa
+
+    password = pg_password_db["password"]
+    url = sa.make_url(pg_password_db["url"]).set(password=password).render_as_string(hide_password=False)
+    reports_dir, backups = tmp_path / "reports", tmp_path / "backups"
+    done = _cli(["run", "--db", url, "--reports", str(reports_dir), "--backups", str(backups)], _env_without_password())
+    assert done.returncode == 0, done.stdout + done.stderr
+    run = run_json(done.stdout)
+    assert run["status"] == "passed" and run["engine"] == "postgresql"
+    assert run["versions"] == {"before": None, "after": "004"}
+    assert run["backup"]["format"].startswith("pg_dump") and run["backup"]["verified"]
+    assert run["rehearsal"]["passed"] and run["rehearsal"]["migrate_duration_s"] > 0
+    assert password not in done.stdout + done.stderr
+    files = [p for p in reports_dir.rglob("*") if p.is_file()]
+    assert len(files) >= 10
+    leaking = [str(p) for p in files if password in p.read_text(errors="replace")]
+    assert leaking == []
+
+
+@pytest.mark.postgres
+def test_wrong_password_is_bad_input_and_not_echoed(tmp_path, pg_password_db):
+    import sqlalchemy as sa
+
+    url = sa.make_url(pg_password_db["url"]).set(password="not-the-password-123").render_as_string(hide_password=False)
+    done = _cli(["run", "--db", url, "--reports", str(tmp_path / "reports")], _env_without_password())
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "password authentication failed" in done.stderr
+    assert "not-the-password-123" not in done.stdout + done.stderr
+    assert not (tmp_path / "reports").exists()
