@@ -99,6 +99,21 @@ def cmd_steps(args: argparse.Namespace) -> int:
     return pipeline.exit_code(run)
 
 
+def cmd_reports(args: argparse.Namespace) -> int:
+    """The migration log for reviewers: every run in a reports folder, oldest first."""
+    from .reports import list_runs
+
+    runs = list_runs(args.reports)
+    if args.json:
+        print(json.dumps(runs, indent=2))
+        return 0
+    if not runs:
+        print(f"no runs in {args.reports}")
+    for r in runs:
+        print(f"{r['run_id']:<40} {r['status'].upper():<7} {r['started_at']}  {r['target']}\n    {r['steps']}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from . import demo
 
@@ -154,6 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
     _db(p), _migrations(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_status)
+
+    p = sub.add_parser("reports", help="list the runs in a reports folder (the migration log)")
+    p.add_argument("--reports", default="reports", type=Path, help="reports folder (default ./reports)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=cmd_reports)
 
     p = sub.add_parser("demo", help="build the demo Power100 database and run the whole pipeline on it")
     p.add_argument("--dir", type=Path, default=Path("demo"), help="demo folder (default ./demo); its power100.db is rebuilt")

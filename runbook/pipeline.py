@@ -102,10 +102,10 @@ def execute(target: Target, steps: tuple[str, ...], opts: Options) -> Run:
     """Run ``steps`` (the pipeline, or one step) and write the run's report; never raises for a
     failed step: ``run.status`` says ``passed`` or ``failed``."""
     discover(opts.migrations_dir)  # a bad folder is bad input: refused before any report is made
-    run_dir = reports.new_run_dir(opts.reports_dir, target.name)
-    run = Run(run_dir.name, run_dir, target.display, target.kind.name, options=opts.for_report())
-    run.write()
-    with target.kind.lock(target):
+    with target.kind.lock(target):  # a concurrent run is refused before it leaves a report
+        run_dir = reports.new_run_dir(opts.reports_dir, target.name)
+        run = Run(run_dir.name, run_dir, target.display, target.kind.name, options=opts.for_report())
+        run.write()
         for step in steps:
             result = _run_step(step, target, run_dir, opts, run)
             if not result.passed:

@@ -16,10 +16,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import nbformat
-import papermill
-from papermill.exceptions import PapermillExecutionError
-
 from . import __version__
 from .target import mask
 
@@ -84,6 +80,9 @@ def execute_step(step: str, run_dir: Path, parameters: dict[str, Any], *, run_id
                  notebooks_dir: Path | None = None) -> StepResult:
     """Run a step's notebook with papermill into ``run_dir/NN_<step>.ipynb``; never raises for a
     failed step (the failure is in the result and in the written notebook)."""
+    import papermill  # heavy imports, only where notebooks run (keeps the CLI quick to answer)
+    from papermill.exceptions import PapermillExecutionError
+
     source = notebook_path(step, notebooks_dir)
     output = run_dir / source.name
     started = time.perf_counter()
@@ -106,6 +105,8 @@ def execute_step(step: str, run_dir: Path, parameters: dict[str, Any], *, run_id
 
 def add_summary_cell(path: Path, result: StepResult, *, run_id: str, target_display: str) -> None:
     """Put a short, readable verdict at the top of an executed notebook."""
+    import nbformat
+
     if not path.is_file():
         nb = nbformat.v4.new_notebook()
         nb.cells.append(nbformat.v4.new_markdown_cell("The notebook could not be executed; see run.json."))

@@ -212,3 +212,46 @@ def test_wrong_password_is_bad_input_and_not_echoed(tmp_path, pg_password_db):
     assert "password authentication failed" in done.stderr
     assert "not-the-password-123" not in done.stdout + done.stderr
     assert not (tmp_path / "reports").exists()
+
+
+def test_a_second_concurrent_run_is_refused_at_once(tmp_path):
+    from runbook.target import open_target
+
+    db = tmp_path / "power100.db"
+    url = new_sqlite_db(db)
+    before = sqlite_state(db)
+    target = open_target(url)
+    with target.kind.exclusive_lock(target):  # another runbook holds this database
+        done = runbook("run", "--db", url, "--reports", str(tmp_path / "reports"), "--backups", str(tmp_path / "b"))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "another runbook is already working on" in done.stderr
+    assert not (tmp_path / "reports").exists()
+    assert sqlite_state(db) == before
+
+
+def test_lint_gate_refuses_then_records_the_override(tmp_path):
+    db = tmp_path / "power100.db"
+    url = new_sqlite_db(db)
+    folder = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, folder)
+    (folder / "005_drop_phone.sql").write_text(  # category 2 and destructive, declared LOW, no rollback
+        "-- Migration: Drop phone\n-- Risk Level: LOW\nALTER TABLE contractors DROP COLUMN phone;\n")
+    common = ["--db", url, "--migrations", str(folder), "--reports", str(tmp_path / "reports"),
+              "--backups", str(tmp_path / "backups"), "--no-rehearsal"]
+    before = sqlite_state(db)
+    refused = runbook("migrate", *common)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "005_drop_phone" in refused.stderr and "refusing to migrate" in refused.stderr
+    assert sqlite_state(db) == before
+
+    forced = runbook("migrate", *common, "--allow-risk")
+    assert forced.returncode == 0, forced.stdout + forced.stderr
+    run = run_json(forced.stdout)
+    assert run["options"]["allow_risk"] is True
+    lint = json.loads((Path(run["run_dir"]) / "lint.json").read_text())
+    assert lint["override"] is True and any("005_drop_phone" in r for r in lint["overridden"])
+    assert "Risk override" in (Path(run["run_dir"]) / "03_migrate.ipynb").read_text()
+    conn = sqlite3.connect(db)
+    assert "phone" not in {row[1] for row in conn.execute("PRAGMA table_info(contractors)")}
+    runs = runbook("reports", "--reports", str(tmp_path / "reports"), "--json")
+    assert [r["status"] for r in json.loads(runs.stdout)] == ["failed", "passed"]
