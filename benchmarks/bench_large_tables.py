@@ -101,7 +101,7 @@ def main() -> None:
     ap.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
     ap.add_argument("--pg-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = ap.parse_args()
-    print(f"| engine | contractors | operation | seconds | peak RSS (MiB) | above idle (MiB) |")
+    print("| engine | contractors | operation | seconds | peak RSS (MiB) | above idle (MiB) |")
     print("|---|---:|---|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
         for rows in args.rows:

@@ -13,13 +13,13 @@ whatever else the engine reported (e.g. ``source_row_counts``). Counts and hashe
 
 from __future__ import annotations
 
-import hashlib
 import json
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .checks import failed
+from .engines.base import sha256_file
 from .errors import BadInput, RunFailed
 
 if TYPE_CHECKING:
@@ -40,11 +40,6 @@ class BackupFailed(RunFailed):
 def stamp_now() -> str:
     """The guide's ``$(date +%Y%m%d_%H%M%S)``, in UTC."""
     return datetime.now(timezone.utc).strftime("%Y%m%d_%H%M%S")
-
-
-def file_sha256(path: str | Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def sidecar_path(backup_path: str | Path) -> Path:
@@ -132,7 +127,7 @@ def check_file(record: dict[str, Any], consequence: str) -> Path:
     path = Path(record["path"])
     if not path.is_file():
         raise RunFailed(f"the backup file {path} is gone; {consequence}")
-    if file_sha256(path) != record.get("sha256"):
+    if sha256_file(path) != record.get("sha256"):
         raise RunFailed(f"the backup file {path} changed since it was verified (SHA-256 differs); {consequence}")
     return path
 

@@ -814,7 +814,6 @@ class _FileLinter:
     def alter_action(self, st: Statement, tree: exp.Alter, table: str, action: exp.Expression) -> _Outcome:
         info = self.schema.tables.get(table)
         existing = self.existed(table)
-        where = f"{'existing' if existing else 'new'} table {table}"
         if isinstance(action, exp.ColumnDef):
             col = _column_info(action)
             rules = _column_constraints(action)
@@ -1381,11 +1380,11 @@ def lint(folder: str | Path, *, target: "Target | None" = None, engine: "Engine 
             plans.append((pg, [u for u in units if pg.variant_suffix in u.migration.script.variants], None))
     for kind, units, tgt in plans:
         if check_rollback and units:
-            if kind.name == "sqlite" or tgt is not None:  # PostgreSQL needs a server: only with a target
+            if kind.serverless or tgt is not None:  # a server engine needs one given (--db)
                 check_rollbacks(units, kind, tgt)
             else:
                 for u in units:
-                    u.rollback_check = {"status": "skipped", "detail": "no PostgreSQL server given (--db)"}
+                    u.rollback_check = {"status": "skipped", "detail": f"no {kind.name} server given (--db)"}
         report.migrations.extend(u for u in units if wanted is None or _unit_files(u) & wanted)
     if wanted is not None:
         report.findings = [f for f in report.findings if Path(f.file).resolve() in wanted]

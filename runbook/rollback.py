@@ -223,7 +223,7 @@ def restore_backup(target: "Target", backup_path: str | Path, *, confirm: bool,
     if not path.is_file():
         raise BadInput(f"backup file not found: {path}")
     record = record if record is not None else backup.read_sidecar(path)
-    sha = backup.file_sha256(path)
+    sha = backup.sha256_file(path)
     if record is not None:
         if record.get("target") not in (None, target.display):
             raise BadInput(f"{path.name} is a backup of {record['target']}, not of {target.display}; not restoring")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 from collections.abc import Collection
 from pathlib import Path
@@ -18,6 +19,12 @@ if TYPE_CHECKING:
 LOCK_ENV = "RUNBOOK_LOCK_HELD"
 
 
+def sha256_file(path: str | Path) -> str:
+    """SHA-256 of a file, read in chunks."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
 class Engine:
     """What the runbook needs from a database engine."""
 
@@ -26,6 +33,8 @@ class Engine:
     sqlglot_dialect: str = ""
     #: file-name marker of engine-specific migration variants: NNN_name.<variant_suffix>.sql
     variant_suffix: str = ""
+    #: True when a scratch database needs no server (a temporary file will do)
+    serverless: bool = False
 
     # -- target & connection -------------------------------------------------------------
     def normalize_url(self, url: sa.URL) -> sa.URL:
@@ -141,6 +150,19 @@ class Engine:
         raise NotImplementedError
 
     def verify_backup(self, target: "Target", info: dict[str, Any]) -> list[dict[str, Any]]:
+        """Checks of a backup: the file is there with its recorded SHA-256, then what the engine
+        can tell of its contents (``verify_backup_contents``)."""
+        from ..checks import check
+
+        path = Path(info["path"])
+        checks = [check("backup file exists", path.is_file(), str(path))]
+        if not path.is_file():
+            return checks
+        checks.append(check("SHA-256 matches", sha256_file(path) == info["sha256"], info["sha256"][:16] + "…"))
+        return checks + self.verify_backup_contents(path, info)
+
+    def verify_backup_contents(self, path: Path, info: dict[str, Any]) -> list[dict[str, Any]]:
+        """Open or list the backup and compare it with what was recorded of the source."""
         raise NotImplementedError
 
     def restore(self, target: "Target", backup_path: Path) -> None:
