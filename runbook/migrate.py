@@ -36,6 +36,7 @@ class PreparedStatement:
     sql: list[str]  # what runs (translation may give 0 or more statements)
     note: str | None = None  # why it is skipped or changed
     outside_transaction: bool = False
+    withhold_rows: bool = False  # its result may hold table contents: report columns and count only
 
 
 @dataclass
@@ -98,7 +99,7 @@ def prepare(script: mig.Script, engine: "Engine") -> list[PreparedStatement]:
         if sql and sql != [st.sql]:
             note = f"translated from {dialect} to {engine.name}"
         outside = any(engine.runs_outside_transaction(s) for s in sql)
-        prepared.append(PreparedStatement(st, sql, note, outside))
+        prepared.append(PreparedStatement(st, sql, note, outside, st.shows_row_data(dialect)))
     outside = [p for p in prepared if p.outside_transaction]
     runnable = [p for p in prepared if p.sql]
     if outside and len(runnable) > 1:
@@ -129,7 +130,11 @@ def execute_script(conn: sa.Connection, prepared: list[PreparedStatement], label
             out = StatementResult(st.index, st.line, sql, p.note)
             if res.returns_rows:
                 out.columns = list(res.keys())
-                out.rows = [list(_plain(v) for v in row) for row in res.fetchmany(MAX_RESULT_ROWS)]
+                if p.withhold_rows:  # count the rows in the driver, keep none of them
+                    out.rowcount = sum(len(batch) for batch in iter(lambda: res.fetchmany(1000), []))
+                    out.note = "rows withheld: reports show counts, not table contents"
+                else:
+                    out.rows = [list(_plain(v) for v in row) for row in res.fetchmany(MAX_RESULT_ROWS)]
                 res.close()
             else:
                 out.rowcount = res.rowcount if res.rowcount is not None and res.rowcount >= 0 else None

@@ -42,6 +42,22 @@ class Statement:
             return False
         return not (words[0] == "START" and (len(words) < 2 or words[1] != "TRANSACTION"))
 
+    def shows_row_data(self, dialect: str) -> bool:
+        """Whether this statement's result would show table contents (personal data, perhaps).
+
+        Reports show what a migration's verification queries return only when that is a count,
+        an aggregate or schema information (``SELECT COUNT(*) ...``, ``PRAGMA table_info``); any
+        other result is reported as its columns and row count, never its values.
+        """
+        tree = self.parse(dialect)
+        if isinstance(tree, exp.Pragma):
+            return False
+        if not isinstance(tree, exp.Select) or tree.args.get("group") is not None:
+            return True
+        return not all(
+            isinstance(e.unalias(), (exp.AggFunc, exp.Literal)) for e in tree.expressions
+        )
+
     def parse(self, dialect: str) -> exp.Expression | None:
         """The statement's syntax tree (a fresh copy), or ``None`` when sqlglot cannot read it."""
         tree = _parse(self.sql, dialect)

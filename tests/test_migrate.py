@@ -136,3 +136,20 @@ def test_percent_signs_and_semicolons_in_literals_run_as_written(db_url, migrati
             "SELECT email, notes FROM contractors WHERE email IN "
             "('derek@olsenhvac.example', 'maria@alvarezroofing.example')").fetchall())
     assert notes == {"derek@olsenhvac.example": "a%b", "maria@alvarezroofing.example": "100% sure; really"}
+
+
+def test_verification_queries_show_counts_and_schema_but_never_table_contents(db_url, migrations_dir, tmp_path):
+    folder = tmp_path / "migrations"
+    shutil.copytree(migrations_dir, folder)
+    (folder / "005_check_contractors.sql").write_text(
+        "-- Risk Level: LOW\n"
+        "SELECT COUNT(*) AS n, MAX(id) AS top FROM contractors;\n"
+        "SELECT name, email FROM contractors;\n"
+        "PRAGMA table_info(admin_users);\n")
+    result = migrate(open_target(db_url), folder)
+    counted, listed, info = result.migrations[-1].statements
+    assert counted.rows == [[11, counted.rows[0][1]]] and counted.columns == ["n", "top"]
+    assert listed.columns == ["name", "email"] and listed.rows == [] and listed.rowcount == 11
+    assert "withheld" in listed.note
+    assert any("password_hash" in row for row in info.rows)
+    assert "maria@alvarezroofing.example" not in str(result.as_dict())
