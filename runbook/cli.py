@@ -14,7 +14,7 @@ from typing import Callable
 
 from . import migrations as mig
 from . import pipeline
-from .errors import RunbookError
+from .errors import BadInput, RunbookError
 from .target import DEFAULT_LOCK_TIMEOUT_S, DEFAULT_STATEMENT_TIMEOUT_S, mask, open_target
 
 Handler = Callable[[argparse.Namespace], int]
@@ -74,6 +74,8 @@ def _report(run: "pipeline.Run", reports_dir: Path) -> None:
 
 def cmd_steps(args: argparse.Namespace) -> int:
     """``run`` and the one-step commands: execute notebooks, write the report."""
+    if getattr(args, "restore", None) and not args.confirm_restore:
+        raise BadInput(f"--restore {args.restore} overwrites the database: add --confirm-restore to mean it")
     target = open_target(args.db, lock_timeout_s=args.lock_timeout, statement_timeout_s=args.statement_timeout)
     steps = STEPS_OF[args.command]
     if args.command == "migrate" and args.no_backup:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from . import reports
-from .migrations import discover
+from .migrations import applied, discover
 from .reports import Run, StepResult
 from .target import Target
 
@@ -79,23 +79,20 @@ def _parameters(step: str, target: Target, run_dir: Path, opts: Options, run: Ru
 
 def _absorb(run: Run, step: str) -> None:
     """Copy what a finished step left in the run folder into run.json."""
-    if step == "inventory":
-        inv = reports.load_artifact(run.run_dir, "inventory") or {}
-        run.versions["before"] = (inv.get("migrations") or {}).get("current")
-        run.versions["after"] = run.versions["before"]
-    elif step == "backup":
+    if step == "backup":
         rec = reports.load_artifact(run.run_dir, "backup")
         if rec:
             run.backup = {k: rec.get(k) for k in ("path", "format", "size_bytes", "sha256", "tool", "verified")}
     elif step == "migrate":
-        res = reports.load_artifact(run.run_dir, "migrate")
-        if res:
-            run.versions["after"] = res.get("after")
         run.rehearsal = reports.load_artifact(run.run_dir, "rehearsal")
-    elif step == "rollback":
-        res = reports.load_artifact(run.run_dir, "rollback")
-        if res:
-            run.versions["after"] = res.get("after")
+
+
+def current_version(target: Target) -> str | None:
+    """The latest applied migration (``None``: no history table, or nothing applied)."""
+    with target.engine().connect() as conn:
+        done = applied(conn)
+    target.dispose()
+    return done[-1].version if done else None
 
 
 def execute(target: Target, steps: tuple[str, ...], opts: Options) -> Run:
@@ -105,6 +102,7 @@ def execute(target: Target, steps: tuple[str, ...], opts: Options) -> Run:
     with target.kind.lock(target):  # a concurrent run is refused before it leaves a report
         run_dir = reports.new_run_dir(opts.reports_dir, target.name)
         run = Run(run_dir.name, run_dir, target.display, target.kind.name, options=opts.for_report())
+        run.versions["before"] = run.versions["after"] = current_version(target)
         run.write()
         for step in steps:
             result = _run_step(step, target, run_dir, opts, run)
@@ -113,6 +111,7 @@ def execute(target: Target, steps: tuple[str, ...], opts: Options) -> Run:
                 if opts.rollback_on_failure and step in ("migrate", "verify") and not opts.dry_run:
                     _run_step("rollback", target, run_dir, opts, run)
                 break
+        run.versions["after"] = current_version(target)
     run.status = "passed" if all(s.passed for s in run.steps) and run.error is None else "failed"
     run.finished_at = reports.utc_now().isoformat(timespec="seconds")
     run.write()
@@ -134,4 +133,4 @@ def exit_code(run: Run) -> int:
     if run.status == "passed":
         return 0
     first = next((s for s in run.steps if not s.passed), None)
-    return 2 if first is not None and (first.error or "").startswith(("BadInput", "LockBusy")) and first.step != "rollback" else 1
+    return 2 if first is not None and (first.error or "").startswith("BadInput") else 1

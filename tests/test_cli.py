@@ -255,3 +255,27 @@ def test_lint_gate_refuses_then_records_the_override(tmp_path):
     assert "phone" not in {row[1] for row in conn.execute("PRAGMA table_info(contractors)")}
     runs = runbook("reports", "--reports", str(tmp_path / "reports"), "--json")
     assert [r["status"] for r in json.loads(runs.stdout)] == ["failed", "passed"]
+
+
+def test_one_step_commands_report_versions_and_refuse_an_unconfirmed_restore(tmp_path):
+    db = tmp_path / "power100.db"
+    url = new_sqlite_db(db)
+    common = ["--db", url, "--reports", str(tmp_path / "reports")]
+    migrated = runbook("migrate", *common, "--backups", str(tmp_path / "backups"), "--no-rehearsal", "--to", "002")
+    assert migrated.returncode == 0, migrated.stdout + migrated.stderr
+    assert run_json(migrated.stdout)["versions"] == {"before": None, "after": "002"}
+    backup = Path(run_json(migrated.stdout)["backup"]["path"])
+
+    before = sqlite_state(db)
+    refused = runbook("rollback", *common, "--restore", str(backup))
+    assert refused.returncode == 2 and "--confirm-restore" in refused.stderr
+    assert sqlite_state(db) == before
+
+    down = runbook("rollback", *common, "--to", "001")
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert run_json(down.stdout)["versions"] == {"before": "002", "after": "001"}
+
+    restored = runbook("rollback", *common, "--restore", str(backup), "--confirm-restore")
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert run_json(restored.stdout)["versions"] == {"before": "001", "after": None}
+    assert "schema_history" not in {r[0] for r in sqlite3.connect(db).execute("SELECT name FROM sqlite_master")}
