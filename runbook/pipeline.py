@@ -79,7 +79,10 @@ def _parameters(step: str, target: Target, run_dir: Path, opts: Options, run: Ru
 
 def _absorb(run: Run, step: str) -> None:
     """Copy what a finished step left in the run folder into run.json."""
-    if step == "backup":
+    if step in ("inventory", "verify"):  # the guide's "database size before/after"
+        rec = reports.load_artifact(run.run_dir, step) or {}
+        run.database_size_bytes["before" if step == "inventory" else "after"] = rec.get("size_bytes")
+    elif step == "backup":
         rec = reports.load_artifact(run.run_dir, "backup")
         if rec:
             run.backup = {k: rec.get(k) for k in ("path", "format", "size_bytes", "sha256", "tool", "verified")}

@@ -145,6 +145,7 @@ class Run:
     steps: list[StepResult] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
     versions: dict[str, str | None] = field(default_factory=lambda: {"before": None, "after": None})
+    database_size_bytes: dict[str, int | None] = field(default_factory=lambda: {"before": None, "after": None})
     backup: dict[str, Any] | None = None
     rehearsal: dict[str, Any] | None = None
     error: str | None = None

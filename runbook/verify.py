@@ -477,8 +477,8 @@ def _history_check(status: mig.Status) -> Check:
 
 def verify(target: "Target", migrations_dir: str | Path, before: dict[str, Any] | None = None) -> dict[str, Any]:
     """Check the database against its applied migrations and, when given, the pre-migration
-    inventory ``before`` (see the module doc). Returns ``{"passed", "checks", "health", "plans",
-    "json_round_trip", "expected"}``; never raises for a failed check (see ``assert_passed``)."""
+    inventory ``before`` (see the module doc). Returns ``{"passed", "checks", "health", "size_bytes",
+    "plans", "json_round_trip", "expected"}``; never raises for a failed check (see ``assert_passed``)."""
     engine = target.kind
     migrations = mig.discover(migrations_dir)
     with engine.read_snapshot(target) as conn:
@@ -492,7 +492,7 @@ def verify(target: "Target", migrations_dir: str | Path, before: dict[str, Any] 
                        check("content: compared with the pre-migration inventory", True, reason, skipped=True)]
         else:
             since = (before.get("migrations") or {}).get("current")
-            later = {m.label for m in chosen if since is None or m.version > since}
+            later = {m.label for m in chosen if since is None or int(m.version) > int(since)}
             dropped: dict[str, dict[str, str]] = {}
             for (table, col), origin in expected.dropped_columns.items():
                 if origin in later:
@@ -502,6 +502,7 @@ def verify(target: "Target", migrations_dir: str | Path, before: dict[str, Any] 
             checks += inventory.content_checks(conn, engine, before, dropped_on_purpose=dropped,
                                                tables_dropped_on_purpose=gone_tables)
         checks += orphan_checks(conn)
+        size_bytes = engine.database_size(conn)
     round_trip, rt_checks = json_round_trip(target)
     plans, plan_checks = query_plans(target, expected)
     checks += rt_checks + plan_checks
@@ -509,6 +510,7 @@ def verify(target: "Target", migrations_dir: str | Path, before: dict[str, Any] 
         "passed": all(c["passed"] for c in checks),
         "checks": checks,
         "health": health(checks),
+        "size_bytes": size_bytes,
         "plans": plans,
         "json_round_trip": round_trip,
         "expected": {"migrations": expected.migrations,

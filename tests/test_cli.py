@@ -48,6 +48,8 @@ def test_demo_then_rerun_is_a_noop(tmp_path):
     assert all(s["status"] == "passed" for s in run["steps"])
     assert run["versions"] == {"before": None, "after": "004"}
     assert run["backup"]["sha256"] and Path(run["backup"]["path"]).is_file()
+    sizes = run["database_size_bytes"]
+    assert 0 < sizes["before"] <= sizes["after"]
     run_dir = Path(run["run_dir"])
     for name in ("01_inventory.ipynb", "02_backup.ipynb", "03_migrate.ipynb", "04_verify.ipynb", "run.json"):
         assert (run_dir / name).is_file(), name
