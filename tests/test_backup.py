@@ -204,3 +204,20 @@ def test_list_backups_newest_first_and_only_this_target(sqlite_url, tmp_path):
     assert listed[0]["name"] == Path(second["path"]).name
     assert listed[0]["size_bytes"] == second["size_bytes"] and listed[0]["verified"] is True
     assert listed[0]["sha256"] == second["sha256"] and listed[0]["taken_at"]
+
+
+def test_sqlite_paths_with_uri_characters_back_up_and_restore_the_right_file(tmp_path):
+    from conftest import new_sqlite_db
+    from runbook import backup, rollback
+    from runbook.target import open_target
+
+    folder = tmp_path / "we ird#dir"
+    folder.mkdir()
+    url = new_sqlite_db(folder / "power100.db")
+    target = open_target(url)
+    record = backup.take(target, tmp_path / "backups")
+    assert record["verified"] and record["source_row_counts"]["contractors"] == 11
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["backups", "we ird#dir"]  # no stray file
+    rollback.restore_backup(target, record["path"], confirm=True)
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM contractors").scalar() == 11

@@ -33,6 +33,12 @@ def db_path(target: "Target") -> Path:
     return Path(target.url.database or "")
 
 
+def read_only(path: str | Path, **kwargs: Any) -> sqlite3.Connection:
+    """Open an existing database file read-only. The path goes in as a ``file:`` URI, escaped, so a
+    ``#`` or ``?`` in it cannot cut it short (and silently create another, empty file)."""
+    return sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True, **kwargs)
+
+
 def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -132,8 +138,7 @@ class SQLiteEngine(Engine):
         dest = dest_dir / f"{src_path.stem}_backup_{stamp}.db"
         if dest.exists():
             raise BadInput(f"backup file already exists: {dest}")
-        src = sqlite3.connect(f"file:{src_path}?mode=ro", uri=True, timeout=target.lock_timeout_s,
-                              isolation_level=None)
+        src = read_only(src_path, timeout=target.lock_timeout_s, isolation_level=None)
         try:
             src.execute("BEGIN")  # one read snapshot for the counts and the copy
             counts = _row_counts(src)
@@ -158,7 +163,7 @@ class SQLiteEngine(Engine):
         """``integrity_check`` of the copy, and its row counts equal to the source's (counted in
         the snapshot the backup copied)."""
         checks: list[dict[str, Any]] = []
-        copy = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        copy = read_only(path)
         try:
             integrity = copy.execute("PRAGMA integrity_check").fetchone()[0]
             problems = integrity.strip().splitlines()
@@ -183,7 +188,7 @@ class SQLiteEngine(Engine):
         ``RunFailed`` when the copy fails (the destination's write transaction rolls back)."""
         if not Path(backup_path).is_file():
             raise BadInput(f"backup file not found: {backup_path}")
-        src = sqlite3.connect(f"file:{backup_path}?mode=ro", uri=True)
+        src = read_only(backup_path)
         try:
             try:
                 result = src.execute("PRAGMA quick_check").fetchone()[0]
