@@ -19,6 +19,7 @@ from sqlglot.tokens import TokenType
 
 from .errors import BadInput
 
+_COUNTING = (exp.Count, exp.Sum, exp.Avg, exp.Literal)
 _TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "END", "ROLLBACK", "START", "SAVEPOINT", "RELEASE"}
 
 
@@ -45,18 +46,17 @@ class Statement:
     def shows_row_data(self, dialect: str) -> bool:
         """Whether this statement's result would show table contents (personal data, perhaps).
 
-        Reports show what a migration's verification queries return only when that is a count,
-        an aggregate or schema information (``SELECT COUNT(*) ...``, ``PRAGMA table_info``); any
-        other result is reported as its columns and row count, never its values.
+        Reports show what a migration's verification queries return only when that is a count or
+        a numeric summary (``COUNT``, ``SUM``, ``AVG``), a literal, or schema information
+        (``PRAGMA table_info``); any other result, ``MIN``/``MAX``/``group_concat`` of a column
+        included (they return a row's value), is reported as its columns and row count only.
         """
         tree = self.parse(dialect)
         if isinstance(tree, exp.Pragma):
             return False
         if not isinstance(tree, exp.Select) or tree.args.get("group") is not None:
             return True
-        return not all(
-            isinstance(e.unalias(), (exp.AggFunc, exp.Literal)) for e in tree.expressions
-        )
+        return not all(isinstance(e.unalias(), _COUNTING) for e in tree.expressions)
 
     def parse(self, dialect: str) -> exp.Expression | None:
         """The statement's syntax tree (a fresh copy), or ``None`` when sqlglot cannot read it."""

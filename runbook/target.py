@@ -107,9 +107,10 @@ def open_target(
 
     kind = engine_for(url)  # raises BadInput for unknown engines
     url = kind.normalize_url(url)
-    if url.password:
-        os.environ["PGPASSWORD"] = str(url.password)
-        url = url._replace(password=None)  # URL.set(password=None) would keep it
+    password = url.password or url.query.get("password")  # ?password=... is libpq's spelling
+    if password:
+        os.environ["PGPASSWORD"] = str(password if isinstance(password, str) else password[0])
+        url = url._replace(password=None).difference_update_query(["password"])  # set() would keep it
     target = Target(url, lock_timeout_s, statement_timeout_s)
     if must_exist:
         kind.check_exists(target)
@@ -118,4 +119,5 @@ def open_target(
 
 def mask(text: str) -> str:
     """Hide any password inside URLs found in ``text`` (for errors and logs)."""
-    return re.sub(r"(://[^:/@\s]+:)[^@\s]*@", r"\1***@", text)
+    text = re.sub(r"(://[^:/@\s]+:)[^@\s]*@", r"\1***@", text)
+    return re.sub(r"([?&]password=)[^&\s'\"]*", r"\1***", text, flags=re.IGNORECASE)

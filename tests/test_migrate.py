@@ -143,13 +143,16 @@ def test_verification_queries_show_counts_and_schema_but_never_table_contents(db
     shutil.copytree(migrations_dir, folder)
     (folder / "005_check_contractors.sql").write_text(
         "-- Risk Level: LOW\n"
-        "SELECT COUNT(*) AS n, MAX(id) AS top FROM contractors;\n"
+        "SELECT COUNT(*) AS n, SUM(team_size) AS people FROM contractors;\n"
         "SELECT name, email FROM contractors;\n"
+        "SELECT MAX(password_hash) FROM admin_users;\n"
         "PRAGMA table_info(admin_users);\n")
     result = migrate(open_target(db_url), folder)
-    counted, listed, info = result.migrations[-1].statements
-    assert counted.rows == [[11, counted.rows[0][1]]] and counted.columns == ["n", "top"]
+    counted, listed, largest, info = result.migrations[-1].statements
+    assert counted.rows == [[11, None]] and counted.columns == ["n", "people"]
     assert listed.columns == ["name", "email"] and listed.rows == [] and listed.rowcount == 11
     assert "withheld" in listed.note
+    assert largest.rows == [] and largest.rowcount == 1 and "withheld" in largest.note
     assert any("password_hash" in row for row in info.rows)
     assert "maria@alvarezroofing.example" not in str(result.as_dict())
+    assert "pbkdf2_sha256" not in str(result.as_dict())
