@@ -400,6 +400,26 @@ def test_wrong_password_is_bad_input_without_the_password(pg_password_db, monkey
     assert state(open_target(url)) == before
 
 
+@pytest.mark.parametrize("suffix", ["", "/"])
+def test_url_without_a_database_is_refused_before_anything_runs(pg_url, suffix, monkeypatch):
+    """psycopg would connect to the database named after the user while pg_dump/pg_restore
+    would get another one: a URL naming no database is refused at once, its password is not
+    moved into PGPASSWORD, and the server's databases are as they were."""
+    server = sa.make_url(pg_url)
+    before = state(pg_url)
+    dbs = databases(server.set(drivername="postgresql+psycopg"), "%")
+    monkeypatch.setenv("PGPASSWORD", "as-it-was")
+    raw = server._replace(database=None, password="S3cret-pw").render_as_string(hide_password=False) + suffix
+    with pytest.raises(BadInput) as exc:
+        open_target(raw)
+    message = str(exc.value)
+    assert "name the database: postgresql://user@host:port/DBNAME" in message
+    assert "S3cret-pw" not in message and "\n" not in message
+    assert os.environ["PGPASSWORD"] == "as-it-was"
+    assert databases(server.set(drivername="postgresql+psycopg"), "%") == dbs
+    assert state(pg_url) == before
+
+
 def test_password_from_the_environment_reaches_pg_dump(pg_password_db, tmp_path, monkeypatch):
     """A scram-protected role: pg_dump, pg_restore and psql get the password only from the
     environment (open_target moved it there), and it is nowhere in what backup returns."""

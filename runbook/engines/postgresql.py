@@ -82,6 +82,12 @@ class PostgresEngine(Engine):
 
     # -- target & connection -------------------------------------------------------------
     def normalize_url(self, url: sa.URL) -> sa.URL:
+        """The psycopg URL; ``BadInput`` when it names no database: psycopg would then connect to
+        the database named after the user (or ``PGDATABASE``) while the client tools and the
+        advisory lock key need the name spelled out, so a restore could hit another database."""
+        if not url.database:
+            shown = url.render_as_string(hide_password=True)
+            raise BadInput(f"no database in {shown}: name the database: postgresql://user@host:port/DBNAME")
         return url.set(drivername="postgresql+psycopg")
 
     def target_name(self, url: sa.URL) -> str:
