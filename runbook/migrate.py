@@ -102,6 +102,8 @@ def prepare(script: mig.Script, engine: "Engine") -> list[PreparedStatement]:
         prepared.append(PreparedStatement(st, sql, note, outside, st.shows_row_data(dialect)))
     outside = [p for p in prepared if p.outside_transaction]
     runnable = [p for p in prepared if p.sql]
+    if not runnable:
+        raise BadInput(f"{script.path}: no statement to run on {engine.name} (an empty or comment-only script)")
     if outside and len(runnable) > 1:
         p = outside[0]
         raise BadInput(
@@ -282,18 +284,27 @@ def migrate(
             raise RunFailed(f"preflight: {len(blockers)} session(s) would block the migration: "
                             + "; ".join(f"pid {b.get('pid')} ({b.get('reason', 'busy')})" for b in blockers)
                             + "; nothing was changed")
-        if baseline is not None:
-            checksum = baseline.script.checksum_for(kind)
-            with target.engine().begin() as conn:
+        adoption: Callable[[sa.Connection], None] | None = None
+        if baseline is not None:  # recorded with the first migration, so a failure leaves no trace
+            adopted = MigrationResult(baseline.version, baseline.name, "adopted",
+                                      checksum=baseline.script.checksum_for(kind))
+
+            def adoption(conn: sa.Connection) -> None:
                 mig.ensure_history(conn)
-                mig.record(conn, baseline, checksum, 0, run_id, note="adopted: baseline tables existed")
-            result.migrations.append(MigrationResult(baseline.version, baseline.name, "adopted", checksum=checksum))
-            result.after = baseline.version
+                mig.record(conn, baseline, adopted.checksum, 0, run_id, note="adopted: baseline tables existed")
+
+            if not pending:
+                with target.engine().begin() as conn:
+                    adoption(conn)
+                result.migrations.append(adopted)
+                result.after = baseline.version
         for m in pending:
             checksum = m.script.checksum_for(kind)
             out = MigrationResult(m.version, m.name, "applied", checksum=checksum)
             try:
-                def record(conn: sa.Connection, m: mig.Migration = m) -> None:
+                def record(conn: sa.Connection, m: mig.Migration = m, adopt=adoption) -> None:
+                    if adopt is not None:
+                        adopt(conn)
                     mig.ensure_history(conn)
                     mig.record(conn, m, checksum, int((time.perf_counter() - t0) * 1000), run_id)
 
@@ -305,6 +316,9 @@ def migrate(
                 result.migrations.append(out)
                 result.error = str(exc)
                 return result
+            if adoption is not None:
+                result.migrations.append(adopted)
+                adoption = None
             result.migrations.append(out)
             result.after = m.version
         return result

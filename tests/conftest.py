@@ -176,3 +176,15 @@ def pg_url(pg_empty_url: str) -> str:
 def db_url(request: pytest.FixtureRequest) -> str:
     """The same test against both engines: a production-like Power100 database."""
     return request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url")
+
+
+def db_state(url: str) -> dict:
+    """Everything a "nothing changed" assertion compares, on either engine: schema, row counts,
+    content fingerprints of every table, and the history table (applied rows, or its absence)."""
+    from runbook import inventory
+
+    target = open_target(url)
+    snap = inventory.take(target, MIGRATIONS)
+    target.dispose()
+    return {"tables": {name: {k: v for k, v in t.items() if k != "size_bytes"} for name, t in snap["tables"].items()},
+            "history": snap["migrations"]["applied"]}

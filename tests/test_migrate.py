@@ -8,10 +8,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from runbook import inventory
 from runbook import migrations as mig
 from runbook.errors import BadInput
 from runbook.migrate import migrate
 from runbook.target import open_target
+
+from conftest import db_state
 
 
 def columns(url: str, table: str) -> list[str]:
@@ -73,11 +76,11 @@ def test_failure_mid_migration_rolls_back_that_migration_only(db_url, migrations
 
 
 def test_dry_run_changes_nothing(db_url, migrations_dir):
-    before = (tables(db_url), columns(db_url, "contractors"))
+    before = db_state(db_url)
     result = migrate(open_target(db_url), migrations_dir, dry_run=True)
     assert result.passed and [m.status for m in result.migrations] == ["planned"] * 5
     assert any("company_website" in s.sql for s in result.migrations[1].statements)
-    assert (tables(db_url), columns(db_url, "contractors")) == before
+    assert db_state(db_url) == before
     assert mig.HISTORY_TABLE not in tables(db_url)
 
 
@@ -101,18 +104,20 @@ def test_target_version(db_url, migrations_dir):
         migrate(open_target(db_url), migrations_dir, to=9)
 
 
-@pytest.mark.parametrize("name,message", [
-    ("1_short.sql", "NNN_description.sql"),
-    ("001-dash.sql", "NNN_description.sql"),
-    ("002_again.sql", "two migrations numbered 002"),
+@pytest.mark.parametrize("name,content,message", [
+    ("005_nothing_yet.sql", "-- Migration: scaffolded, not written yet\n", "no statement to run"),
+    ("1_short.sql", "CREATE TABLE t (x INTEGER);", "NNN_description.sql"),
+    ("001-dash.sql", "CREATE TABLE t (x INTEGER);", "NNN_description.sql"),
+    ("002_again.sql", "CREATE TABLE t (x INTEGER);", "two migrations numbered 002"),
 ])
-def test_bad_folder_is_rejected_before_anything_runs(sqlite_url, migrations_dir, tmp_path, name, message):
+def test_bad_folder_is_rejected_before_anything_runs(db_url, migrations_dir, tmp_path, name, content, message):
     folder = tmp_path / "migrations"
     shutil.copytree(migrations_dir, folder)
-    (folder / name).write_text("CREATE TABLE t (x INTEGER);")
+    (folder / name).write_text(content)
+    before = db_state(db_url)
     with pytest.raises(BadInput, match=message):
-        migrate(open_target(sqlite_url), folder)
-    assert mig.HISTORY_TABLE not in tables(sqlite_url)
+        migrate(open_target(db_url), folder)
+    assert db_state(db_url) == before
 
 
 def test_missing_sqlite_file_is_not_created(tmp_path, migrations_dir):
@@ -156,3 +161,17 @@ def test_verification_queries_show_counts_and_schema_but_never_table_contents(db
     assert any("password_hash" in row for row in info.rows)
     assert "maria@alvarezroofing.example" not in str(result.as_dict())
     assert "pbkdf2_sha256" not in str(result.as_dict())
+
+
+def test_a_failing_first_migration_leaves_no_adoption_behind(db_url, migrations_dir, tmp_path):
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    shutil.copy(migrations_dir / "000_baseline.sql", folder)
+    (folder / "001_broken.sql").write_text("ALTER TABLE contractors ADD COLUMN x TEXT;\nALTER TABLE nope ADD COLUMN y TEXT;\n")
+    target = open_target(db_url)
+    before = inventory.take(target, folder)
+    result = migrate(target, folder)
+    assert not result.passed and [m.status for m in result.migrations] == ["failed"]
+    assert mig.HISTORY_TABLE not in tables(db_url)
+    checks = inventory.compare_to_snapshot(target, before)
+    assert checks and all(c["passed"] for c in checks), checks
