@@ -382,20 +382,20 @@ class _Outcome:
     kind: str
     reason: str
     destructive: bool = False
-    lock_heavy: bool = False  # PostgreSQL: takes a lock that blocks reads or writes of an existing table
+    lock_heavy: bool = False  # takes a lock that blocks reads or writes of an existing table
 
 
 class _FileLinter:
     """Classifies the statements of one migration, updating ``schema`` as they apply."""
 
     def __init__(self, lint: MigrationLint, schema: SchemaModel, statements: list[Statement], *,
-                 target_engine: str, runner_lock_timeout_ms: int | None):
+                 engine: "Engine", runner_lock_timeout_ms: int | None):
         self.lint = lint
         self.dialect = lint.dialect
         self.before = schema.copy()  # as it stood when this migration starts
         self.schema = schema
         self.statements = statements
-        self.target_engine = target_engine
+        self.engine = engine
         self.runner_lock_timeout_ms = runner_lock_timeout_ms
         self.created: set[str] = set()  # tables created by this migration
         self.added_columns: set[tuple[str, str]] = set()
@@ -449,7 +449,7 @@ class _FileLinter:
             with _quiet_sqlglot():
                 out = self.classify(st, tree)
             self.lint.statements.append(Verdict(st.index, st.line, st.sql, out.kind, out.category, out.reason, out.destructive))
-            if out.lock_heavy and self.target_engine == "postgresql" and self.lock_timeout_ms == 0:
+            if out.lock_heavy and self.engine.lock_timeout_matters and self.lock_timeout_ms == 0:
                 self.finding("error", "lock-timeout-disabled", st.line,
                              f"{out.kind} takes a heavy lock but line {self.lock_timeout_line} set lock_timeout to 0: "
                              "it can wait forever behind a long transaction while every query on the table queues "
@@ -749,11 +749,11 @@ class _FileLinter:
         if name:
             self.schema.indexes[name] = table
         existing = self.existed(table)
-        if existing and self.target_engine == "postgresql" and not concurrently:
+        if existing and self.engine.supports_concurrent_index and not concurrently:
             self.finding("warning", "index-not-concurrent", st.line,
                          f"CREATE {'UNIQUE ' if unique else ''}INDEX {name} on existing table {table} blocks writes to it "
-                         "while the index builds: on PostgreSQL use CREATE INDEX CONCURRENTLY, alone in its migration "
-                         "(a NNN_name.postgresql.sql variant)")
+                         "while the index builds: use CREATE INDEX CONCURRENTLY, alone in its migration "
+                         f"(a NNN_name.{self.engine.variant_suffix}.sql variant)")
         heavy = existing and not concurrently
         if unique and existing:
             return _Outcome(2, kind, f"unique index {name} on existing table {table}: existing rows may violate it",
@@ -1166,7 +1166,7 @@ def _risk_line(path: Path) -> int | None:
     return None
 
 
-def lint_migration(m: Migration, engine: "Engine", schema: SchemaModel, *, target_engine: str | None = None,
+def lint_migration(m: Migration, engine: "Engine", schema: SchemaModel, *,
                    runner_lock_timeout_ms: int | None = None) -> MigrationLint:
     """Classify the file of ``m`` that runs on ``engine``, against ``schema`` (updated in place to
     the schema after it), with the findings about that one migration."""
@@ -1179,8 +1179,7 @@ def lint_migration(m: Migration, engine: "Engine", schema: SchemaModel, *, targe
         unit.findings.append(Finding("error", "unparsable", str(path), None, f"the file cannot be read as SQL: {exc}"))
         schema.doubt = schema.doubt or f"{m.label} could not be read"
     else:
-        _FileLinter(unit, schema, statements, target_engine=target_engine or engine.name,
-                    runner_lock_timeout_ms=runner_lock_timeout_ms).run()
+        _FileLinter(unit, schema, statements, engine=engine, runner_lock_timeout_ms=runner_lock_timeout_ms).run()
     _risk_findings(unit)
     return unit
 

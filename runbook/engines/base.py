@@ -35,6 +35,12 @@ class Engine:
     variant_suffix: str = ""
     #: True when a scratch database needs no server (a temporary file will do)
     serverless: bool = False
+    #: True when a plain CREATE INDEX blocks writes while it builds and CREATE INDEX CONCURRENTLY
+    #: exists (lint then suggests it for an index on an existing table)
+    supports_concurrent_index: bool = False
+    #: True when migrations run under a lock timeout that a migration may switch off
+    #: (lint then flags a heavy lock taken after ``SET lock_timeout = 0``)
+    lock_timeout_matters: bool = False
 
     # -- target & connection -------------------------------------------------------------
     def normalize_url(self, url: sa.URL) -> sa.URL:

@@ -79,6 +79,8 @@ class PostgresEngine(Engine):
     name = "postgresql"
     sqlglot_dialect = "postgres"
     variant_suffix = "postgresql"
+    supports_concurrent_index = True
+    lock_timeout_matters = True
 
     # -- target & connection -------------------------------------------------------------
     def normalize_url(self, url: sa.URL) -> sa.URL:
