@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from . import reports
+from .errors import BadInput
+from .migrate import plan
 from .migrations import applied, discover
 from .reports import Run, StepResult
 from .target import Target
@@ -98,10 +100,26 @@ def current_version(target: Target) -> str | None:
     return done[-1].version if done else None
 
 
+def check_input(target: Target, steps: tuple[str, ...], opts: Options) -> None:
+    """Refuse bad input before anything runs or any report is made: a bad migrations folder,
+    drift, a bad ``--to``, and (when the run would roll back on failure) a pending migration it
+    could not roll back."""
+    if steps == ("backup",):
+        return  # a backup needs no migrations folder
+    discover(opts.migrations_dir)
+    if "migrate" not in steps:
+        return
+    _, pending = plan(target, opts.migrations_dir, to=opts.to)
+    missing = [m.label for m in pending if m.rollback is None]
+    if opts.rollback_on_failure and not opts.dry_run and missing:
+        raise BadInput(f"no rollback script for {', '.join(missing)}: this run could not roll back if it failed "
+                       "(add rollbacks/NNN_rollback_*.sql, or migrate step by step with `runbook migrate`)")
+
+
 def execute(target: Target, steps: tuple[str, ...], opts: Options) -> Run:
     """Run ``steps`` (the pipeline, or one step) and write the run's report; never raises for a
     failed step: ``run.status`` says ``passed`` or ``failed``."""
-    discover(opts.migrations_dir)  # a bad folder is bad input: refused before any report is made
+    check_input(target, steps, opts)
     with target.kind.lock(target):  # a concurrent run is refused before it leaves a report
         run_dir = reports.new_run_dir(opts.reports_dir, target.name)
         run = Run(run_dir.name, run_dir, target.display, target.kind.name, options=opts.for_report())
@@ -111,7 +129,8 @@ def execute(target: Target, steps: tuple[str, ...], opts: Options) -> Run:
             result = _run_step(step, target, run_dir, opts, run)
             if not result.passed:
                 run.error = f"{step}: {result.error}"
-                if opts.rollback_on_failure and step in ("migrate", "verify") and not opts.dry_run:
+                nothing_touched = (result.error or "").startswith("BadInput")
+                if opts.rollback_on_failure and step in ("migrate", "verify") and not opts.dry_run and not nothing_touched:
                     _run_step("rollback", target, run_dir, opts, run)
                 break
         run.versions["after"] = current_version(target)

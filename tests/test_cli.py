@@ -281,3 +281,28 @@ def test_one_step_commands_report_versions_and_refuse_an_unconfirmed_restore(tmp
     assert restored.returncode == 0, restored.stdout + restored.stderr
     assert run_json(restored.stdout)["versions"] == {"before": "001", "after": None}
     assert "schema_history" not in {r[0] for r in sqlite3.connect(db).execute("SELECT name FROM sqlite_master")}
+
+
+@pytest.mark.parametrize("extra,message", [
+    (["--to", "abc"], "--to must be a migration number"),
+    (["--to", "009"], "no migration numbered 009"),
+])
+def test_bad_target_version_is_refused_before_anything_runs(tmp_path, extra, message):
+    db = tmp_path / "power100.db"
+    url = new_sqlite_db(db)
+    before = sqlite_state(db)
+    done = runbook("run", "--db", url, "--reports", str(tmp_path / "reports"), "--backups", str(tmp_path / "b"), *extra)
+    assert done.returncode == 2 and message in done.stderr, done.stdout + done.stderr
+    assert not (tmp_path / "reports").exists() and not (tmp_path / "b").exists()
+    assert sqlite_state(db) == before
+
+
+def test_a_run_refuses_migrations_it_could_not_roll_back(tmp_path):
+    db = tmp_path / "power100.db"
+    url = new_sqlite_db(db)
+    folder = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, folder)
+    (folder / "rollbacks" / "004_rollback_search_indexes.sql").unlink()
+    done = runbook("run", "--db", url, "--migrations", str(folder), "--reports", str(tmp_path / "reports"))
+    assert done.returncode == 2 and "no rollback script for 004_add_search_indexes" in done.stderr
+    assert not (tmp_path / "reports").exists()
