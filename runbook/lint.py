@@ -1260,6 +1260,9 @@ def check_rollbacks(units: list[MigrationLint], engine: "Engine", target: "Targe
                     u.rollback_check = {"status": "not checked", "detail": stopped}
                     continue
                 m = u.migration
+                if all(v.category is None for v in u.statements):  # already reported as "empty"
+                    u.rollback_check = {"status": "skipped", "detail": "the migration has no statements to run"}
+                    continue
                 try:
                     forward = prepare(m.script, engine)
                     backward = prepare(m.rollback, engine) if m.rollback else None
