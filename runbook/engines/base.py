@@ -75,6 +75,14 @@ class Engine:
     def after_failed_outside_transaction(self, conn: sa.Connection, prepared: list) -> None:
         """Clean up after a statement that ran outside a transaction failed (nothing by default)."""
 
+    def set_local_lock_timeout(self, conn: sa.Connection, ms: int) -> None:
+        """Make the current transaction wait at most ``ms`` for a lock. Nothing by default
+        (SQLite's busy timeout belongs to the connection: the target's ``lock_timeout``)."""
+
+    def lock_timed_out(self, exc: sa.exc.DBAPIError) -> bool:
+        """True when ``exc`` says a lock was not granted in time (False by default: not told apart)."""
+        return False
+
     def explain(self, conn: sa.Connection, sql: str) -> list[str]:
         raise NotImplementedError
 

@@ -46,6 +46,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Iterator
 
+import psycopg
 import sqlalchemy as sa
 import sqlglot
 from psycopg.conninfo import make_conninfo
@@ -180,6 +181,12 @@ class PostgresEngine(Engine):
                     {"name": name.name, "schema": schema}).first()
                 if row is not None:
                     conn.exec_driver_sql(f"DROP INDEX CONCURRENTLY IF EXISTS {_ident(row[0])}.{_ident(name.name)}")
+
+    def set_local_lock_timeout(self, conn: sa.Connection, ms: int) -> None:
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = {max(1, int(ms))}")
+
+    def lock_timed_out(self, exc: sa.exc.DBAPIError) -> bool:
+        return isinstance(exc.orig, psycopg.errors.LockNotAvailable)
 
     def explain(self, conn: sa.Connection, sql: str) -> list[str]:
         return [row[0] for row in conn.exec_driver_sql("EXPLAIN " + sql)]
