@@ -1,0 +1,56 @@
+"""The decisions the migrate and rollback notebooks take between their calls, as functions.
+
+A notebook cell calls one of these and shows what it returns; a Python caller gets the same
+guarded procedure as the notebook (backup guard before migrating, rehearsal when wanted, the
+right way back) without copying cells.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import backup, rehearsal, rollback
+from .migrations import Migration
+
+if TYPE_CHECKING:
+    from .target import Target
+
+
+def backup_guard(run_dir: str | Path, target: "Target", *, dry_run: bool, skip_backup: bool) -> dict[str, Any]:
+    """The verified backup of this run a migration needs (``RunFailed`` without one), or
+    ``{"skipped": True, "reason": ...}`` for a dry run or an explicit ``skip_backup``."""
+    if dry_run:
+        return {"skipped": True, "reason": "dry run: nothing will change"}
+    return backup.require_verified(run_dir, target, skip=skip_backup)
+
+
+def rehearse_if_wanted(target: "Target", guard: dict[str, Any], migrations_dir: str | Path,
+                       pending: list[Migration], *, wanted: bool, dry_run: bool, to: str | None,
+                       run_id: str) -> dict[str, Any]:
+    """Rehearse on a scratch copy restored from the backup, unless there is no reason or no way to:
+    ``{"ran": False, "reason": ...}``. A failed rehearsal raises ``RunFailed`` (target untouched)."""
+    reason = ("nothing pending" if not pending else "dry run" if dry_run
+              else "no backup to rehearse on" if guard.get("skipped") else None if wanted else "rehearse = False")
+    if reason:
+        return {"ran": False, "reason": reason}
+    result = rehearsal.rehearse(target, guard, migrations_dir, to=to, run_id=run_id)
+    rehearsal.assert_rehearsal_passed(result)
+    return {"ran": True, **result}
+
+
+def snapshot_from(run_dir: str | Path, snapshot_path: str | Path | None) -> dict[str, Any] | None:
+    """The pre-migration inventory: ``snapshot_path`` when given, else the run's, if any."""
+    path = Path(snapshot_path) if snapshot_path else Path(run_dir) / "inventory.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def roll_back(target: "Target", migrations_dir: str | Path, *, run_id: str, to: str | None,
+              restore_backup: str | Path | None, confirm_restore: bool,
+              before: dict[str, Any] | None) -> dict[str, Any]:
+    """Restore ``restore_backup`` (needs ``confirm_restore``), or run rollback scripts down to
+    ``to`` (default: the version the pre-migration inventory recorded)."""
+    if restore_backup:
+        return rollback.restore_backup(target, Path(restore_backup), confirm=confirm_restore)
+    return rollback.rollback_to(target, migrations_dir, rollback.resolve_version(to, before), run_id=run_id)
