@@ -343,7 +343,8 @@ def take(target: "Target", migrations_dir: str | Path) -> dict[str, Any]:
             "size_bytes": engine.database_size(conn),
             "tables": tables,
             "quality": quality_checks(conn),
-            "migrations": mig.status(conn, migrations, engine).as_dict(),
+            "migrations": {**mig.status(conn, migrations, engine).as_dict(),
+                           "history_table": mig.has_history(conn)},
         }
     return snapshot
 
@@ -413,15 +414,41 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
     return out
 
 
+def history_check(conn: sa.Connection, snapshot: dict[str, Any]) -> Check:
+    """Does the migration history equal the snapshot's: the same applied versions, and the
+    history table present exactly when it was (a snapshot without ``history_table``, written
+    before it was recorded, expects the table when it lists applied versions)?"""
+    recorded = snapshot.get("migrations") or {}
+    want = sorted((a["version"] for a in recorded.get("applied") or []), key=int)
+    want_table = recorded.get("history_table", bool(want))
+    has_table = mig.has_history(conn)
+    now = [a.version for a in mig.applied(conn)]
+    problems = []
+    if has_table != want_table:
+        problems.append(f"the {mig.HISTORY_TABLE} table " + ("exists now and did not" if has_table
+                                                             else "is gone and existed") + " in the snapshot")
+    if now != want:
+        extra = [v for v in now if v not in want]
+        missing = [v for v in want if v not in now]
+        problems += ([f"applied now, not in the snapshot: {', '.join(extra)}"] if extra else []) + (
+            [f"applied in the snapshot, not now: {', '.join(missing)}"] if missing else [])
+    where = f"at version {want[-1]}" if want else (
+        f"no applied version ({mig.HISTORY_TABLE} " + ("present" if want_table else "absent") + ")")
+    return check("migration history equals the snapshot's", not problems,
+                 "; ".join(problems) if problems else f"{where}, as in the snapshot")
+
+
 def compare_to_snapshot(target: "Target", snapshot: dict[str, Any]) -> list[Check]:
     """Is the database back to ``snapshot``? The schema (exactly), the row count and the
-    content fingerprint of every table. Used after a rollback."""
+    content fingerprint of every table, and the migration history (``history_check``). Used
+    after a rollback."""
     engine = target.kind
     with engine.read_snapshot(target) as conn:
         diffs = compare_schemas(snapshot, schema_snapshot(conn, engine))
         shown = "; ".join(diffs[:10]) + (f"; … {len(diffs) - 10} more" if len(diffs) > 10 else "")
         out = [check("schema equals the snapshot", not diffs,
                      shown if diffs else f"{len(snapshot.get('tables', {}))} tables as in the snapshot")]
+        out.append(history_check(conn, snapshot))
         out += count_checks(conn, snapshot)
         out += content_checks(conn, engine, snapshot)
     return out

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from runbook import inventory as inv
+from runbook import migrations as mig
 from runbook.engines.sqlite import sha256_file
 from runbook.migrate import migrate
 from runbook.target import open_target
@@ -76,6 +77,7 @@ def test_take_has_the_documented_shape_and_changes_nothing(db_url, migrations_di
     assert c["indexes"] == [{"name": "contractors_email_key", "columns": ["email"], "unique": True}]
     assert c["fingerprint"]["columns"] == BASE_COLUMNS and c["fingerprint"]["rows"] == 11
     assert snap["migrations"]["current"] is None and snap["migrations"]["adopt_baseline"] is True
+    assert snap["migrations"]["history_table"] is False
     assert len(snap["migrations"]["pending"]) == 5
     assert all(q["passed"] for q in snap["quality"])
     assert "ops@power100.example" not in json.dumps(snap)  # no personal data
@@ -238,7 +240,37 @@ def test_compare_to_snapshot_finds_each_kind_of_change(db_url, migrations_dir):
     migrate(target, migrations_dir, to="001")
     failed = {c["check"]: c["detail"] for c in inv.compare_to_snapshot(target, snap) if not c["passed"]}
     assert failed["schema equals the snapshot"].startswith("contractors: column company_website added")
+    assert failed["migration history equals the snapshot's"] == (
+        "the schema_history table exists now and did not in the snapshot; "
+        "applied now, not in the snapshot: 000, 001")
     assert "content: strategic_partners" not in failed  # untouched table still equal
+
+
+def test_compare_to_snapshot_checks_the_migration_history(db_url, migrations_dir):
+    """Schema, rows and content may all be back while the history is not: a leftover history
+    row (or a history table the snapshot did not have) fails the history check alone."""
+    target = open_target(db_url)
+    empty = inv.take(target, migrations_dir)  # no history table
+    with target.engine().begin() as conn:
+        mig.ensure_history(conn)
+    failed = {c["check"]: c["detail"] for c in inv.compare_to_snapshot(target, empty) if not c["passed"]}
+    assert failed == {"migration history equals the snapshot's":
+                      "the schema_history table exists now and did not in the snapshot"}
+    assert migrate(target, migrations_dir, to="002").passed
+    snap = inv.take(target, migrations_dir)
+    checks = {c["check"]: c for c in inv.compare_to_snapshot(target, snap)}
+    assert checks["migration history equals the snapshot's"]["passed"]
+    assert checks["migration history equals the snapshot's"]["detail"] == "at version 002, as in the snapshot"
+    with target.engine().begin() as conn:  # a rollback that undid 003's schema but left its row
+        conn.execute(mig.history.insert().values(version="003", name="create_supporting_tables", checksum="x",
+                                                 applied_at="2026-01-01T00:00:00+00:00", duration_ms=1,
+                                                 run_id="leftover", note=None))
+    failed = {c["check"]: c["detail"] for c in inv.compare_to_snapshot(target, snap) if not c["passed"]}
+    assert failed == {"migration history equals the snapshot's": "applied now, not in the snapshot: 003"}
+    with target.engine().begin() as conn:
+        conn.execute(mig.history.delete().where(mig.history.c.version.in_(["002", "003"])))
+    failed = {c["check"]: c["detail"] for c in inv.compare_to_snapshot(target, snap) if not c["passed"]}
+    assert failed["migration history equals the snapshot's"] == "applied in the snapshot, not now: 002"
 
 
 @pytest.mark.postgres
