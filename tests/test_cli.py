@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MIGRATIONS, new_sqlite_db
+from conftest import MIGRATIONS, db_state, new_sqlite_db
 
 pytestmark = pytest.mark.slow
 
@@ -117,17 +117,17 @@ def test_failed_rehearsal_leaves_the_target_untouched(tmp_path):
     assert sqlite_state(db) == before
 
 
-def test_run_rolls_back_to_the_state_before_the_run(tmp_path):
-    db = tmp_path / "power100.db"
-    url = new_sqlite_db(db)
-    before = sqlite_state(db)
-    done = runbook("run", "--db", url, "--migrations", str(failing_folder(tmp_path)), "--no-rehearsal",
+def test_run_rolls_back_to_the_state_before_the_run(tmp_path, db_url):
+    before = db_state(db_url)
+    done = runbook("run", "--db", db_url, "--migrations", str(failing_folder(tmp_path)), "--no-rehearsal",
                    "--reports", str(tmp_path / "reports"), "--backups", str(tmp_path / "backups"))
     assert done.returncode == 1, done.stdout + done.stderr
+    assert "003_add_audit_log" in done.stderr and "statement 2" in done.stderr
     run = run_json(done.stdout)
     assert [(s["step"], s["status"]) for s in run["steps"]] == [
         ("inventory", "passed"), ("backup", "passed"), ("migrate", "failed"), ("rollback", "passed")]
-    assert sqlite_state(db) == before
+    assert run["versions"] == {"before": None, "after": None}
+    assert db_state(db_url) == before
 
 
 @pytest.mark.parametrize("args,message", [
@@ -216,19 +216,17 @@ def test_wrong_password_is_bad_input_and_not_echoed(tmp_path, pg_password_db):
     assert not (tmp_path / "reports").exists()
 
 
-def test_a_second_concurrent_run_is_refused_at_once(tmp_path):
+def test_a_second_concurrent_run_is_refused_at_once(tmp_path, db_url):
     from runbook.target import open_target
 
-    db = tmp_path / "power100.db"
-    url = new_sqlite_db(db)
-    before = sqlite_state(db)
-    target = open_target(url)
+    before = db_state(db_url)
+    target = open_target(db_url)
     with target.kind.exclusive_lock(target):  # another runbook holds this database
-        done = runbook("run", "--db", url, "--reports", str(tmp_path / "reports"), "--backups", str(tmp_path / "b"))
+        done = runbook("run", "--db", db_url, "--reports", str(tmp_path / "reports"), "--backups", str(tmp_path / "b"))
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "another runbook is already working on" in done.stderr
+    assert "another runbook" in done.stderr
     assert not (tmp_path / "reports").exists()
-    assert sqlite_state(db) == before
+    assert db_state(db_url) == before
 
 
 def test_lint_gate_refuses_then_records_the_override(tmp_path):
