@@ -41,7 +41,6 @@ def test_notebooks_on_the_demo_database(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("RUNBOOK_DB", "RUNBOOK_LOCK_HELD")}
     done = nbval(checkout, env)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    assert "5 passed" in done.stdout or "passed" in done.stdout.splitlines()[-1]
     run_dir = checkout / "demo" / "reports" / "interactive"
     for artefact in ("inventory", "backup", "lint", "rehearsal", "migrate", "verify", "rollback"):
         assert (run_dir / f"{artefact}.json").is_file(), artefact
