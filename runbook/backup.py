@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import reports
 from .checks import failed
 from .engines.base import sha256_file
 from .errors import BadInput, RunFailed
@@ -68,27 +69,15 @@ def take(target: "Target", dest_dir: str | Path, *, stamp: str | None = None,
         "engine": kind.name,
         "taken_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
-    _write_json(sidecar_path(record["path"]), record)
+    side = sidecar_path(record["path"])
+    reports.save_artifact(side.parent, side.name.removesuffix(".json"), record)
     if run_dir is not None:
-        save(record, run_dir)
+        reports.save_artifact(run_dir, Path(RECORD_FILE).stem, record)
     if not record["verified"]:
         names = ", ".join(c["check"] for c in failed(checks)) or "no checks ran"
         raise BackupFailed(f"backup {record['path']} did not verify ({names}); "
                            "the migration will not run without a verified backup", record)
     return record
-
-
-def verify(target: "Target", record: dict[str, Any]) -> dict[str, Any]:
-    """Run the engine's checks on an existing backup again; returns the record with fresh
-    ``checks`` and ``verified`` (a changed or missing file fails)."""
-    checks = target.kind.verify_backup(target, record)
-    return {**record, "checks": checks, "verified": bool(checks) and not failed(checks)}
-
-
-def save(record: dict[str, Any], run_dir: str | Path) -> Path:
-    path = Path(run_dir) / RECORD_FILE
-    _write_json(path, record)
-    return path
 
 
 def load(run_dir: str | Path) -> dict[str, Any]:
@@ -132,37 +121,6 @@ def check_file(record: dict[str, Any], consequence: str) -> Path:
     return path
 
 
-def list_backups(dest_dir: str | Path, target: "Target") -> list[dict[str, Any]]:
-    """Backups of ``target`` in ``dest_dir``, newest first: ``name``, ``path``, ``size_bytes``,
-    ``modified`` and, from the record beside the file when there is one, ``taken_at``,
-    ``sha256``, ``verified`` and ``target``. Files named for the target whose record says
-    another target are left out."""
-    folder = Path(dest_dir)
-    if not folder.is_dir():
-        return []
-    out = []
-    for path in folder.glob(f"{target.name}_backup_*"):
-        if not path.is_file() or path.name.endswith(SIDECAR_SUFFIX):
-            continue
-        st = path.stat()
-        item: dict[str, Any] = {
-            "name": path.name, "path": str(path.resolve()), "size_bytes": st.st_size,
-            "modified": datetime.fromtimestamp(st.st_mtime, timezone.utc).isoformat(timespec="seconds"),
-            "taken_at": None, "sha256": None, "verified": None, "target": None,
-        }
-        side = sidecar_path(path)
-        if side.is_file():
-            try:
-                rec = json.loads(side.read_text())
-            except json.JSONDecodeError:
-                rec = {}
-            item.update({k: rec.get(k) for k in ("taken_at", "sha256", "verified", "target")})
-            if item["target"] not in (None, target.display):
-                continue
-        out.append(item)
-    return sorted(out, key=lambda i: (i["taken_at"] or i["modified"], i["name"]), reverse=True)
-
-
 def read_sidecar(backup_path: str | Path) -> dict[str, Any] | None:
     """The record written beside a backup file, if any."""
     side = sidecar_path(backup_path)
@@ -173,9 +131,3 @@ def read_sidecar(backup_path: str | Path) -> dict[str, Any] | None:
     except json.JSONDecodeError as exc:
         raise BadInput(f"the backup record {side} is unreadable: {exc}") from None
 
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str))
-    tmp.replace(path)

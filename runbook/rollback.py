@@ -28,7 +28,6 @@ with the pre-migration inventory.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +44,6 @@ if TYPE_CHECKING:
     from .target import Target
 
 NONE = "none"
-RECORD_FILE = "rollback.json"
 
 
 # -- which version --------------------------------------------------------------------------
@@ -75,14 +73,6 @@ def version_in(snapshot: dict[str, Any] | None) -> str:
 def resolve_version(explicit: str | int | None, snapshot: dict[str, Any] | None) -> str | int:
     """The version to roll back to: ``explicit`` when given, else the one before the run."""
     return explicit if explicit is not None else version_in(snapshot)
-
-
-def pre_run_version(run_dir: str | Path) -> str:
-    """The version the database was at when the run's inventory was taken (``"none"``: none)."""
-    path = Path(run_dir) / "inventory.json"
-    if not path.is_file():
-        raise BadInput(f"no pre-migration inventory in {run_dir} (inventory.json): give the version explicitly")
-    return version_in(json.loads(path.read_text()))
 
 
 def is_adopted(a: mig.Applied) -> bool:
@@ -258,13 +248,6 @@ def _current(target: "Target") -> str | None:
 
 # -- after either kind of rollback ----------------------------------------------------------
 def check_restored(target: "Target", snapshot: dict[str, Any]) -> list[dict[str, Any]]:
-    """Checks that the schema equals the pre-migration ``snapshot`` and the original data is
-    intact (rows and content fingerprints of every table)."""
+    """Checks that the schema and the migration history equal the pre-migration ``snapshot``
+    and the original data is intact (rows and content fingerprints of every table)."""
     return inventory.compare_to_snapshot(target, snapshot)
-
-
-def save(result: dict[str, Any], run_dir: str | Path) -> Path:
-    path = Path(run_dir) / RECORD_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=2, default=str) + "\n")
-    return path

@@ -41,7 +41,8 @@ def copy_counts(target, path: str | Path) -> dict[str, int]:
 
 def test_take_names_sizes_hashes_and_verifies(db_url, tmp_path):
     target = open_target(db_url)
-    record = backup.take(target, tmp_path / "backups", stamp=STAMP)
+    run_dir = tmp_path / "run"
+    record = backup.take(target, tmp_path / "backups", stamp=STAMP, run_dir=run_dir)
     path = Path(record["path"])
     assert path.parent == (tmp_path / "backups").resolve()
     assert path.name.startswith(f"{target.name}_backup_{STAMP}")
@@ -52,9 +53,8 @@ def test_take_names_sizes_hashes_and_verifies(db_url, tmp_path):
     assert record["target"] == target.display and record["tool"] and record["format"]
     assert re.match(r"\d{4}-\d\d-\d\dT", record["taken_at"])
     # the record sits beside the file, and round-trips through the run dir
-    assert json.loads(backup.sidecar_path(path).read_text())["sha256"] == record["sha256"]
-    run_dir = tmp_path / "run"
-    backup.save(record, run_dir)
+    assert backup.sidecar_path(path) == path.with_name(path.name + ".json")
+    assert backup.read_sidecar(path) == json.loads(json.dumps(record))
     assert backup.load(run_dir) == json.loads(json.dumps(record))
     # the copy holds the source's rows
     assert copy_counts(target, path)["contractors"] == count(db_url, "contractors")
@@ -122,12 +122,11 @@ def test_tampered_backup_fails_verification(db_url, tmp_path):
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
-    again = backup.verify(target, record)
-    assert again["verified"] is False
-    assert [c["check"] for c in failed(again["checks"])][0].startswith("SHA-256")
+    again = target.kind.verify_backup(target, record)
+    assert [c["check"] for c in failed(again)][0].startswith("SHA-256")
     path.unlink()
-    gone = backup.verify(target, record)
-    assert gone["verified"] is False and not gone["checks"][0]["passed"]
+    gone = target.kind.verify_backup(target, record)
+    assert [c["check"] for c in failed(gone)] == ["backup file exists"]
 
 
 def _corrupt_sqlite_db(path: Path) -> str:
@@ -173,7 +172,7 @@ def test_require_verified_guards_the_migrate_step(db_url, tmp_path):
     assert skipped == {"skipped": True, "reason": "backup skipped by explicit option"}
 
     other = open_target(new_sqlite_db(tmp_path / "other.db"))
-    backup.save(backup.take(other, tmp_path / "b", stamp=STAMP), run_dir)
+    backup.take(other, tmp_path / "b", stamp=STAMP, run_dir=run_dir)
     with pytest.raises(RunFailed, match="is of .*other.db, not of"):
         backup.require_verified(run_dir, target)
 
@@ -187,23 +186,6 @@ def test_require_verified_guards_the_migrate_step(db_url, tmp_path):
     path.unlink()
     with pytest.raises(RunFailed, match="is gone"):
         backup.require_verified(run_dir, target)
-
-
-def test_list_backups_newest_first_and_only_this_target(sqlite_url, tmp_path):
-    target = open_target(sqlite_url)
-    dest = tmp_path / "backups"
-    assert backup.list_backups(dest, target) == []
-    first = backup.take(target, dest, stamp="20240101_000000")
-    second = backup.take(target, dest, stamp="20240301_000000")
-    # a database of the same file name elsewhere: its backups land beside ours but are not ours
-    (tmp_path / "elsewhere").mkdir()
-    other = open_target(new_sqlite_db(tmp_path / "elsewhere" / "power100.db"))
-    backup.take(other, dest, stamp="20240201_000000")
-    listed = backup.list_backups(dest, target)
-    assert [b["path"] for b in listed] == [second["path"], first["path"]]
-    assert listed[0]["name"] == Path(second["path"]).name
-    assert listed[0]["size_bytes"] == second["size_bytes"] and listed[0]["verified"] is True
-    assert listed[0]["sha256"] == second["sha256"] and listed[0]["taken_at"]
 
 
 def test_sqlite_paths_with_uri_characters_back_up_and_restore_the_right_file(tmp_path):

@@ -3,14 +3,13 @@ before it, data intact), refusals that change nothing, a failing script, restore
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from runbook import backup, inventory, rollback, seeds
+from runbook import backup, inventory, reports, rollback, seeds
 from runbook import migrations as mig
 from runbook.errors import BadInput, RunFailed
 from runbook.migrate import migrate
@@ -89,19 +88,17 @@ def test_failed_first_run_goes_back_to_no_history(db_url, migrations_dir, tmp_pa
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     snapshot = inventory.take(target, folder)
-    (run_dir / "inventory.json").write_text(json.dumps(snapshot))
+    reports.save_artifact(run_dir, "inventory", snapshot)  # as the inventory notebook does
     result = migrate(target, folder, run_id="failing-run")
     assert not result.passed and history(target) == ["000", "001", "002", "003", "004"]
 
-    version = rollback.resolve_version(None, snapshot)
-    assert version == "none" == rollback.pre_run_version(run_dir)
+    version = rollback.resolve_version(None, reports.load_artifact(run_dir, "inventory"))
+    assert version == "none"
     undone = rollback.rollback_to(target, folder, version, run_id="failing-run")
     assert undone["error"] is None
     assert [r["version"] for r in undone["rolled_back"]] == ["004", "003", "002", "001", "000"]
     assert history(target) is None
     assert_back_to(target, snapshot)
-    rollback.save(undone, run_dir)
-    assert (run_dir / "rollback.json").is_file()
 
 
 def test_refusals_change_nothing(db_url, migrations_dir, tmp_path):
