@@ -67,9 +67,11 @@ def count_rows(conn: sa.Connection, table: str, where: sa.ColumnElement[bool] | 
     return int(conn.execute(query).scalar_one())
 
 
-def row_counts(conn: sa.Connection) -> dict[str, int]:
-    """``COUNT(*)`` of every table (the guide's data inventory), ``schema_history`` left out."""
-    return {t: count_rows(conn, t) for t in table_names(conn)}
+def row_counts(conn: sa.Connection, *, with_history: bool = False) -> dict[str, int]:
+    """``COUNT(*)`` of every table (the guide's data inventory), ``schema_history`` left out
+    unless ``with_history`` (a backup's record counts every table it copied)."""
+    names = sorted(sa.inspect(conn).get_table_names()) if with_history else table_names(conn)
+    return {t: count_rows(conn, t) for t in names}
 
 
 # -- schema ----------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import Any, Iterator
 import pytest
 import sqlalchemy as sa
 
+from runbook import inventory
 from runbook import migrations as mig
 from runbook.engines import postgresql as pg
 from runbook.errors import BadInput, LockBusy, RunFailed
@@ -264,7 +265,8 @@ def test_scratch_copy_holds_the_backup_and_is_always_dropped(pg_url, pg_server, 
     with target.kind.scratch_copy(target, Path(info["path"])) as scratch:
         assert scratch.url.database.startswith(f"{target.url.database}_rehearsal_")
         assert databases(pg_server, prefix) == [scratch.url.database]
-        assert pg.row_counts(scratch.engine().connect()) == info["source_row_counts"]
+        with scratch.engine().connect() as conn:
+            assert inventory.row_counts(conn, with_history=True) == info["source_row_counts"]
         leaked = scratch.engine().connect()  # a session still open at exit does not stop the drop
         leaked.exec_driver_sql("SELECT 1")
     assert databases(pg_server, prefix) == []

@@ -204,7 +204,7 @@ class PostgresEngine(Engine):
 
     def table_size(self, conn: sa.Connection, table: str) -> int | None:
         return conn.execute(
-            sa.text("SELECT pg_total_relation_size(CAST(:t AS regclass))"), {"t": _qualified(table)}
+            sa.text("SELECT pg_total_relation_size(CAST(:t AS regclass))"), {"t": _ident(table)}
         ).scalar()
 
     @contextlib.contextmanager
@@ -221,7 +221,7 @@ class PostgresEngine(Engine):
         identity column (which has no default at all), so it compares as no default."""
         if default is None:
             return None
-        tree = _parse_default(str(default))
+        tree = _parse_postgres(str(default))
         if isinstance(tree, exp.Anonymous) and tree.name.lower() == "nextval":
             return None
         if (isinstance(tree, exp.Cast) and isinstance(tree.this, exp.Literal) and tree.this.is_string
@@ -298,6 +298,8 @@ class PostgresEngine(Engine):
         """``pg_dump -Fc`` into ``<db>_backup_<stamp>.dump``, from the snapshot the row counts are
         read in. ``BadInput`` when pg_dump is missing or older than the server; ``RunFailed``
         when the dump fails. A failed dump leaves no file behind."""
+        from ..inventory import row_counts  # here: an engine imports no higher module at import time
+
         pg_dump = _tool("pg_dump")
         tool, tool_major = _tool_version(pg_dump)
         server_version, server_major = self._server_version(target)
@@ -317,7 +319,7 @@ class PostgresEngine(Engine):
                 conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
                 with conn.begin():
                     snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
-                    counts = row_counts(conn)
+                    counts = row_counts(conn, with_history=True)  # the history table is dumped too
                     proc = subprocess.run(
                         [pg_dump, "--format=custom", f"--snapshot={snapshot}",
                          f"--lock-wait-timeout={_ms(target.lock_timeout_s)}", f"--file={partial}",
@@ -454,17 +456,6 @@ class PostgresEngine(Engine):
                             "drop it by hand") from None
 
 
-def _parse_default(default: str) -> exp.Expression | None:
-    try:
-        return sqlglot.parse_one(default, read="postgres")
-    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
-        return None
-
-
-def _qualified(table: str) -> str:
-    return '"' + table.replace('"', '""') + '"'
-
-
 def _translate_pragma(tree: exp.Pragma) -> list[str]:
     """``PRAGMA table_info(t)`` → information_schema; any other PRAGMA means nothing here."""
     inner = tree.this
@@ -525,12 +516,6 @@ def lock_key(database: str) -> int:
     """The advisory lock key of a database: 64 bits of SHA-256 of ``schema-runbook:<name>``."""
     digest = hashlib.sha256(f"{LOCK_NAMESPACE}:{database}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
-
-
-def row_counts(conn: sa.Connection) -> dict[str, int]:
-    """Rows per table of the current schema, counted in SQL (inside the caller's transaction)."""
-    return {t: int(conn.execute(sa.select(sa.func.count()).select_from(sa.table(t))).scalar_one())
-            for t in sorted(sa.inspect(conn).get_table_names())}
 
 
 def archive_list(path: Path) -> tuple[bool, list[str]]:
