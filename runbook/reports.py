@@ -53,7 +53,9 @@ def new_run_dir(reports_dir: Path, target_name: str) -> Path:
 def save_artifact(run_dir: str | Path, name: str, data: Any) -> Path:
     path = Path(run_dir) / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    partial = path.with_name(path.name + ".partial")  # a crash never leaves a truncated record
+    partial.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    partial.replace(path)
     return path
 
 
