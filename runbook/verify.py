@@ -308,22 +308,25 @@ def _row(conn: sa.Connection, table: str, key: str, key_value: Any) -> list[Any]
     return [inventory.plain_value(v) for v in row]
 
 
+def _missing(conn: sa.Connection, table: str, columns: list[str]) -> str | None:
+    """Why a check on ``table(columns)`` cannot run here (``None``: it can)."""
+    insp = sa.inspect(conn)
+    if not insp.has_table(table):
+        return f"table {table} does not exist"
+    have = {c["name"] for c in insp.get_columns(table)}
+    gone = [c for c in columns if c not in have]
+    if gone:
+        return f"column(s) {', '.join(f'{table}.{c}' for c in gone)} do not exist (migration not applied)"
+    return None
+
+
 def json_round_trip(target: "Target") -> tuple[dict[str, Any], list[Check]]:
     """The guide's JSON-field test, in a transaction that is rolled back; then a check that the
     row is exactly as it was."""
     name = f"JSON round trip: {JSON_TABLE}.{JSON_COLUMN}"
     info: dict[str, Any] = {"table": JSON_TABLE, "column": JSON_COLUMN, "written": JSON_VALUE}
     with target.engine().connect() as conn:
-        insp = sa.inspect(conn)
-        reason = None
-        if not insp.has_table(JSON_TABLE):
-            reason = f"table {JSON_TABLE} does not exist"
-        else:
-            cols = {c["name"] for c in insp.get_columns(JSON_TABLE)}
-            for col in (JSON_COLUMN, JSON_KEY):
-                if col not in cols:
-                    reason = f"column {JSON_TABLE}.{col} does not exist (migration not applied?)"
-                    break
+        reason = _missing(conn, JSON_TABLE, [JSON_COLUMN, JSON_KEY])
         tbl = sa.table(JSON_TABLE, sa.column(JSON_KEY), sa.column(JSON_COLUMN))
         first = None
         if reason is None:
@@ -402,19 +405,11 @@ def query_plans(target: "Target", expected: Expected, sql: str = GUIDE_QUERY) ->
     engine = target.kind
     table, columns = _query_shape(sql)
     with target.engine().connect() as conn:
-        insp = sa.inspect(conn)
-        reason = None
-        if not insp.has_table(table):
-            reason = f"table {table} does not exist"
-        else:
-            have = {c["name"] for c in insp.get_columns(table)}
-            gone = [c for c in columns if c not in have]
-            if gone:
-                reason = f"column(s) {', '.join(f'{table}.{c}' for c in gone)} do not exist (migration not applied)"
+        reason = _missing(conn, table, columns)
         if reason is not None:
             conn.rollback()
             return None, [check("query plan: indexes used", True, f"skipped: {reason}", skipped=True)]
-        existing = {ix["name"] for ix in insp.get_indexes(table)}
+        existing = {ix["name"] for ix in sa.inspect(conn).get_indexes(table)}
         ours = [ix.name for ix in expected.indexes.values() if ix.table == table and ix.name in existing]
         relevant = [ix.name for ix in expected.indexes.values()
                     if ix.table == table and ix.name in existing and ix.columns and ix.columns[0] in columns]

@@ -185,7 +185,7 @@ def test_before_the_migration_plans_and_json_are_skipped_with_reasons(db_url, mi
         "skipped: column(s) contractors.current_stage, contractors.primary_focus_area do not exist "
         "(migration not applied)")
     assert skipped["JSON round trip: contractors.services_offered"] == (
-        "skipped: column contractors.services_offered does not exist (migration not applied?)")
+        "skipped: column(s) contractors.services_offered do not exist (migration not applied)")
     assert result["json_round_trip"]["skipped"]
     assert health(result)["Query Plan"] == "SKIP" and health(result)["Data Integrity"] == "PASS"
     schema = {c["check"]: c for c in result["checks"] if c["check"].startswith("schema: ")}
