@@ -27,6 +27,13 @@ def _db(p: argparse.ArgumentParser) -> None:
 
 def _migrations(p: argparse.ArgumentParser) -> None:
     p.add_argument("--migrations", default="migrations", type=Path, help="migrations folder (default ./migrations)")
+    _dialect(p)
+
+
+def _dialect(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dialect", choices=tuple(mig.DIALECTS), default=os.environ.get("RUNBOOK_DIALECT", mig.DEFAULT_DIALECT),
+                   help="the dialect NNN_name.sql files are written in: sqlite (translated for PostgreSQL) or "
+                        "postgresql (run as written; refused on SQLite) (default: $RUNBOOK_DIALECT, else sqlite)")
 
 
 def _run_options(p: argparse.ArgumentParser, step: str) -> None:
@@ -45,6 +52,8 @@ def _run_options(p: argparse.ArgumentParser, step: str) -> None:
         p.add_argument("--no-rehearsal", action="store_true", help="skip the rehearsal on a scratch copy (small dev databases)")
         p.add_argument("--allow-risk", action="store_true", help="apply migrations the lint gate refuses (recorded in the report)")
         p.add_argument("--no-preflight", action="store_true", help="do not stop for sessions that would block the migration")
+        p.add_argument("--out-of-order", action="store_true",
+                       help="apply pending migrations numbered below the current version (refused otherwise)")
     if step == "migrate":
         p.add_argument("--no-backup", action="store_true", help="migrate without taking a backup first (the report says so)")
     if step in ("run", "inventory"):
@@ -82,7 +91,8 @@ def cmd_steps(args: argparse.Namespace) -> int:
     if args.command == "migrate" and args.no_backup:
         steps = ("migrate",)
     opts = pipeline.Options(
-        migrations_dir=args.migrations, reports_dir=args.reports,
+        migrations_dir=args.migrations, reports_dir=args.reports, dialect=args.dialect,
+        out_of_order=getattr(args, "out_of_order", False),
         backup_dir=getattr(args, "backups", Path("backups")),
         to=getattr(args, "to", None) if args.command != "rollback" else None,
         dry_run=getattr(args, "dry_run", False),
@@ -128,7 +138,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 # -- commands ------------------------------------------------------------------------------
 def cmd_status(args: argparse.Namespace) -> int:
     target = open_target(args.db)
-    migrations = mig.discover(args.migrations)
+    migrations = mig.discover(args.migrations, args.dialect)
     with target.engine().connect() as conn:
         status = mig.status(conn, migrations, target.kind)
     if args.json:
@@ -152,13 +162,13 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
     folder = args.migrations or (Path(args.files[0]).parent if args.files else Path("migrations"))
     target = open_target(args.db) if args.db else None  # only an explicit --db: lint is static by default
-    report = lint.lint(folder, target=target, files=args.files)
+    report = lint.lint(folder, target=target, files=args.files, dialect=args.dialect)
     print(json.dumps(report.as_dict(), indent=2) if args.json else lint.render(report))
     return report.exit_code
 
 
 def cmd_new(args: argparse.Namespace) -> int:
-    path, rollback = mig.new_migration(args.migrations, args.description)
+    path, rollback = mig.new_migration(args.migrations, args.description, args.dialect)
     print(f"created {path}")
     print(f"created {rollback}")
     return 0
@@ -187,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="migrations folder (default: the FILEs' folder, else ./migrations)")
     p.add_argument("--db", help="lint the files that run on this database, pending ones against its schema "
                                 "(default: static; shared files as SQLite, .postgresql.sql variants as PostgreSQL)")
+    _dialect(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("files", nargs="*", metavar="FILE", help="only report these migration files")
     p.set_defaults(handler=cmd_lint)

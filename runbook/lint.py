@@ -1352,7 +1352,8 @@ def _compare(before: Any, after: Any) -> list[str]:
 
 # -- the whole folder --------------------------------------------------------------------------
 def lint(folder: str | Path, *, target: "Target | None" = None, engine: "Engine | None" = None,
-         files: list[str | Path] | None = None, check_rollback: bool = True) -> LintReport:
+         files: list[str | Path] | None = None, check_rollback: bool = True,
+         dialect: str | None = "sqlite") -> LintReport:
     """Lint a migrations folder.
 
     With ``target``: the files that run on its engine, the pending ones checked against its real
@@ -1364,8 +1365,11 @@ def lint(folder: str | Path, *, target: "Target | None" = None, engine: "Engine 
     """
     from .engines import ENGINES
 
+    from .migrations import source_dialect, with_dialect
+
     folder = Path(folder)
     migrations, findings = scan_folder(folder)
+    migrations = with_dialect(migrations, dialect)
     report = LintReport(str(folder), target.display if target is not None else None, [], findings)
     wanted = _wanted_files(folder, files)
     if target is not None:
@@ -1375,11 +1379,12 @@ def lint(folder: str | Path, *, target: "Target | None" = None, engine: "Engine 
     elif engine is not None:
         plans = [(engine, lint_sequence(migrations, engine), None)]
     else:
-        sqlite, pg = ENGINES["sqlite"], ENGINES["postgresql"]
-        plans = [(sqlite, lint_sequence(migrations, sqlite), None)]
-        if any(pg.variant_suffix in m.script.variants for m in migrations):
-            units = lint_sequence(migrations, pg)
-            plans.append((pg, [u for u in units if pg.variant_suffix in u.migration.script.variants], None))
+        shared = next(e for e in ENGINES.values() if e.sqlglot_dialect == source_dialect(dialect))
+        plans = [(shared, lint_sequence(migrations, shared), None)]
+        for other in (e for e in ENGINES.values() if e is not shared):
+            if any(other.variant_suffix in m.script.variants for m in migrations):
+                units = lint_sequence(migrations, other)
+                plans.append((other, [u for u in units if other.variant_suffix in u.migration.script.variants], None))
     for kind, units, tgt in plans:
         if check_rollback and units:
             if kind.serverless or tgt is not None:  # a server engine needs one given (--db)

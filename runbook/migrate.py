@@ -1,8 +1,9 @@
 """Apply pending migrations: each in one transaction together with its history row.
 
 ``migrate()`` is the procedure: check the folder against the database (drift, unknown versions,
-baseline adoption), take the one-runbook lock, run the preflight, then apply each pending
-migration in order. A migration that fails rolls back whole (DDL included) and stops the run;
+baseline adoption, order), take the one-runbook lock, run the preflight, then apply each pending
+migration in order. A migration with no statement to run (comment-only, or only statements that
+mean nothing on this engine) is a recorded no-op: its history row says so. A migration that fails rolls back whole (DDL included) and stops the run;
 migrations before it stay applied. ``execute_script()`` is shared with rollback and seeds.
 """
 
@@ -59,6 +60,7 @@ class MigrationResult:
     checksum: str = ""
     statements: list[StatementResult] = field(default_factory=list)
     error: str | None = None
+    note: str | None = None  # as recorded in the history row (e.g. "no-op: no statements")
 
     @property
     def label(self) -> str:
@@ -85,12 +87,13 @@ class MigrateResult:
 
 # -- preparing scripts -----------------------------------------------------------------------
 def prepare(script: mig.Script, engine: "Engine") -> list[PreparedStatement]:
-    """Statements of ``script`` as they will run on ``engine``; ``BadInput`` for what cannot run."""
+    """Statements of ``script`` as they will run on ``engine``; ``BadInput`` for what cannot run.
+    An empty result, or one where nothing has SQL to run (``is_no_op``), is a declared no-op."""
     statements, dialect = script.statements_for(engine)
     prepared = []
     for st in statements:
         if st.is_transaction_control:
-            if st.first_word == "ROLLBACK":
+            if st.is_rollback:
                 raise BadInput(f"{script.path}:{st.line}: a migration may not ROLLBACK; the runner owns transactions")
             prepared.append(PreparedStatement(st, [], "transaction control: the runner wraps the whole file in one transaction"))
             continue
@@ -102,8 +105,6 @@ def prepare(script: mig.Script, engine: "Engine") -> list[PreparedStatement]:
         prepared.append(PreparedStatement(st, sql, note, outside, st.shows_row_data(dialect)))
     outside = [p for p in prepared if p.outside_transaction]
     runnable = [p for p in prepared if p.sql]
-    if not runnable:
-        raise BadInput(f"{script.path}: no statement to run on {engine.name} (an empty or comment-only script)")
     if outside and len(runnable) > 1:
         p = outside[0]
         raise BadInput(
@@ -111,6 +112,11 @@ def prepare(script: mig.Script, engine: "Engine") -> list[PreparedStatement]:
             "such a statement must be alone in its migration (so a failure leaves nothing half-applied)"
         )
     return prepared
+
+
+def is_no_op(prepared: list[PreparedStatement]) -> bool:
+    """Nothing to run: an empty or comment-only script, or only statements skipped here."""
+    return not any(p.sql for p in prepared)
 
 
 def execute_script(conn: sa.Connection, prepared: list[PreparedStatement], label: str,
@@ -199,10 +205,24 @@ def check_folder(conn: sa.Connection, migrations: list[mig.Migration], engine: "
     return status
 
 
-def select_pending(status: mig.Status, migrations: list[mig.Migration], to: str | int | None) -> list[mig.Migration]:
+def select_pending(status: mig.Status, migrations: list[mig.Migration], to: str | int | None, *,
+                   out_of_order: bool = False) -> list[mig.Migration]:
+    """The pending migrations to apply (up to ``to``); ``BadInput`` for a bad ``to``, or a pending
+    migration numbered below the current version unless ``out_of_order``."""
     pending = [m for m in status.pending if not (status.adoptable and m.number == 0)]
-    if to is None:
-        return pending
+    if to is not None:
+        pending = _up_to(status, migrations, to, pending)
+    late = [m for m in pending if status.current is not None and m.number < int(status.current)]
+    if late and not out_of_order:
+        names = ", ".join(m.label for m in late)
+        raise BadInput(f"{names}: numbered below the current version {status.current}, so "
+                       f"{'it' if len(late) == 1 else 'they'} would be applied out of order; nothing was run "
+                       "(renumber it above the current version, or pass --out-of-order to apply it anyway)")
+    return pending
+
+
+def _up_to(status: mig.Status, migrations: list[mig.Migration], to: str | int,
+           pending: list[mig.Migration]) -> list[mig.Migration]:
     try:
         number = int(str(to))
     except ValueError:
@@ -214,13 +234,14 @@ def select_pending(status: mig.Status, migrations: list[mig.Migration], to: str 
     return [m for m in pending if m.number <= number]
 
 
-def plan(target: "Target", migrations_dir: str | Path, *, to: str | int | None = None
+def plan(target: "Target", migrations_dir: str | Path, *, to: str | int | None = None,
+         dialect: str | None = mig.DEFAULT_DIALECT, out_of_order: bool = False
          ) -> tuple[mig.Status, list[mig.Migration]]:
     """Where the database stands and what ``migrate()`` would apply (changes nothing)."""
-    migrations = mig.discover(migrations_dir)
+    migrations = mig.discover(migrations_dir, dialect)
     with target.engine().connect() as conn:
         status = check_folder(conn, migrations, target.kind)
-    return status, select_pending(status, migrations, to)
+    return status, select_pending(status, migrations, to, out_of_order=out_of_order)
 
 
 def assert_passed(result: MigrateResult) -> None:
@@ -252,19 +273,21 @@ def migrate(
     run_id: str | None = None,
     gate: Callable[[list[mig.Migration]], None] | None = None,
     preflight: bool = True,
+    dialect: str | None = mig.DEFAULT_DIALECT,
+    out_of_order: bool = False,
 ) -> MigrateResult:
     """Apply the pending migrations (up to ``to``) in order; see the module doc.
 
     Returns the result even when a migration fails (``result.error`` set, the failed migration
     rolled back); raises ``BadInput`` for problems found before anything ran.
     """
-    migrations = mig.discover(migrations_dir)
+    migrations = mig.discover(migrations_dir, dialect)
     run_id = run_id or "manual-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     kind = target.kind
     with kind.lock(target):
         with target.engine().connect() as conn:
             status = check_folder(conn, migrations, kind)
-        pending = select_pending(status, migrations, to)
+        pending = select_pending(status, migrations, to, out_of_order=out_of_order)
         prepared = {m.version: prepare(m.script, kind) for m in pending}  # all checked before any runs
         if gate is not None:
             gate(pending)
@@ -275,7 +298,8 @@ def migrate(
                 result.migrations.append(MigrationResult(baseline.version, baseline.name, "planned",
                                                          error=None, statements=[StatementResult(0, 0, "-- would adopt: baseline tables exist, no history table")]))
             for m in pending:
-                result.migrations.append(MigrationResult(m.version, m.name, "planned", checksum=m.script.checksum_for(kind), statements=[
+                result.migrations.append(MigrationResult(m.version, m.name, "planned", checksum=m.script.checksum_for(kind),
+                                                         note=mig.NO_OP_NOTE if is_no_op(prepared[m.version]) else None, statements=[
                     StatementResult(p.statement.index, p.statement.line, s, p.note) for p in prepared[m.version] for s in (p.sql or [p.statement.sql])
                 ]))
             return result
@@ -300,13 +324,14 @@ def migrate(
                 result.after = baseline.version
         for m in pending:
             checksum = m.script.checksum_for(kind)
-            out = MigrationResult(m.version, m.name, "applied", checksum=checksum)
+            note = mig.NO_OP_NOTE if is_no_op(prepared[m.version]) else None
+            out = MigrationResult(m.version, m.name, "applied", checksum=checksum, note=note)
             try:
-                def record(conn: sa.Connection, m: mig.Migration = m, adopt=adoption) -> None:
+                def record(conn: sa.Connection, m: mig.Migration = m, adopt=adoption, note=note) -> None:
                     if adopt is not None:
                         adopt(conn)
                     mig.ensure_history(conn)
-                    mig.record(conn, m, checksum, int((time.perf_counter() - t0) * 1000), run_id)
+                    mig.record(conn, m, checksum, int((time.perf_counter() - t0) * 1000), run_id, note=note)
 
                 t0 = time.perf_counter()
                 out.statements, out.duration_ms = run_in_transaction(target, prepared[m.version], m.name, m.version, record)

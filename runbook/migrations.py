@@ -1,9 +1,10 @@
 """Migrations on disk and the history table in the database.
 
-On disk: ``NNN_description.sql`` (written in SQLite's dialect, the guide's), optional
-engine-specific variants ``NNN_description.postgresql.sql`` that win over translation, and
-``rollbacks/NNN_rollback_description.sql``. In the database: the ``schema_history`` table, one
-row per applied migration, created on first use.
+On disk: ``NNN_description.sql``, written in the project's dialect (``sqlite``, the guide's and
+the default, translated for PostgreSQL; or ``postgresql``, run on PostgreSQL as written and
+refused on SQLite), optional engine-specific variants ``NNN_description.<engine>.sql`` that win
+on their engine, and ``rollbacks/NNN_rollback_description.sql``. In the database: the
+``schema_history`` table, one row per applied migration, created on first use.
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ if TYPE_CHECKING:
     from .engines.base import Engine
 
 HISTORY_TABLE = "schema_history"
-SOURCE_DIALECT = "sqlite"  # the dialect shared migration files are written in
+SOURCE_DIALECT = "sqlite"  # the default dialect shared migration files are written in (sqlglot name)
+#: the project dialects (``--dialect``) and the sqlglot dialect their files are read as
+DIALECTS = {"sqlite": "sqlite", "postgresql": "postgres"}
+DEFAULT_DIALECT = "sqlite"
+NO_OP_NOTE = "no-op: no statements"
 
 _NAME = re.compile(r"^(?P<number>\d{3,})_(?P<name>[A-Za-z0-9][A-Za-z0-9_]*?)(?:\.(?P<variant>[a-z]+))?\.sql$")
 _ROLLBACK = re.compile(r"^(?P<number>\d{3,})_rollback_(?P<name>[A-Za-z0-9][A-Za-z0-9_]*?)(?:\.(?P<variant>[a-z]+))?\.sql$")
@@ -52,18 +57,41 @@ def checksum_of(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def source_dialect(dialect: str | None) -> str:
+    """The sqlglot dialect of files written in project dialect ``dialect`` (``sqlite`` when None);
+    ``BadInput`` for an unknown one."""
+    name = (dialect or DEFAULT_DIALECT).strip().lower()
+    name = "postgresql" if name == "postgres" else name
+    if name not in DIALECTS:
+        raise BadInput(f"unknown dialect {dialect!r}: expected one of {', '.join(DIALECTS)}")
+    return DIALECTS[name]
+
+
+def dialect_name(source: str) -> str:
+    """The project dialect (``sqlite``/``postgresql``) of a sqlglot dialect name."""
+    return next((k for k, v in DIALECTS.items() if v == source), source)
+
+
 @dataclass(frozen=True)
 class Script:
     """One SQL file, with the engine-specific variants found beside it."""
 
     path: Path
     variants: dict[str, Path] = field(default_factory=dict)
+    dialect: str = SOURCE_DIALECT  # sqlglot dialect of ``path`` (the project's dialect)
 
     def source_for(self, engine: "Engine") -> tuple[Path, str]:
-        """The file that runs on ``engine`` and the sqlglot dialect it is written in."""
+        """The file that runs on ``engine`` and the sqlglot dialect it is written in; ``BadInput``
+        when ``engine`` can neither run the shared file's dialect nor has a variant of its own."""
         if engine.variant_suffix in self.variants:
             return self.variants[engine.variant_suffix], engine.sqlglot_dialect
-        return self.path, SOURCE_DIALECT
+        if not engine.can_run(self.dialect):
+            raise BadInput(f"{self.path}: written in {dialect_name(self.dialect)} (the project's dialect), which "
+                           f"{engine.name} cannot run, and no {self.path.stem}.{engine.variant_suffix}.sql beside it")
+        return self.path, self.dialect
+
+    def runs_on(self, engine: "Engine") -> bool:
+        return engine.variant_suffix in self.variants or engine.can_run(self.dialect)
 
     def text_for(self, engine: "Engine") -> str:
         return _normalized(self.source_for(engine)[0])
@@ -106,7 +134,18 @@ class Migration:
         return raw.split()[0].strip("()").upper() if raw else None
 
 
-def _scan(folder: Path, pattern: re.Pattern[str], what: str) -> dict[int, tuple[str, Script]]:
+def with_dialect(migrations: list[Migration], dialect: str | None) -> list[Migration]:
+    """The same migrations with their shared files (and rollbacks) read as project ``dialect``."""
+    source = source_dialect(dialect)
+
+    def redo(script: Script | None) -> Script | None:
+        return None if script is None else Script(script.path, script.variants, source)
+
+    return [Migration(m.number, m.name, redo(m.script), redo(m.rollback)) for m in migrations]
+
+
+def _scan(folder: Path, pattern: re.Pattern[str], what: str, dialect: str = SOURCE_DIALECT
+          ) -> dict[int, tuple[str, Script]]:
     base: dict[int, tuple[str, Path]] = {}
     variants: dict[int, dict[str, Path]] = {}
     for path in sorted(folder.iterdir()):
@@ -129,16 +168,19 @@ def _scan(folder: Path, pattern: re.Pattern[str], what: str) -> dict[int, tuple[
     for number, found in variants.items():
         if number not in base:
             raise BadInput(f"{next(iter(found.values()))}: engine variant without its {what} {number:03d}_*.sql")
-    return {n: (name, Script(p, variants.get(n, {}))) for n, (name, p) in base.items()}
+    return {n: (name, Script(p, variants.get(n, {}), dialect)) for n, (name, p) in base.items()}
 
 
-def discover(folder: str | Path) -> list[Migration]:
-    """All migrations in ``folder``, in order; ``BadInput`` for anything misnamed or duplicated."""
+def discover(folder: str | Path, dialect: str | None = DEFAULT_DIALECT) -> list[Migration]:
+    """All migrations in ``folder``, in order, their shared files read as project dialect
+    ``dialect`` (``sqlite`` or ``postgresql``); ``BadInput`` for anything misnamed or duplicated."""
     folder = Path(folder)
+    source = source_dialect(dialect)
     if not folder.is_dir():
         raise BadInput(f"migrations folder not found: {folder}")
-    found = _scan(folder, _NAME, "migration")
-    rollbacks = _scan(folder / "rollbacks", _ROLLBACK, "rollback") if (folder / "rollbacks").is_dir() else {}
+    found = _scan(folder, _NAME, "migration", source)
+    rollbacks = (_scan(folder / "rollbacks", _ROLLBACK, "rollback", source)
+                 if (folder / "rollbacks").is_dir() else {})
     for number, (_, script) in rollbacks.items():
         if number not in found:
             raise BadInput(f"{script.path}: rollback for migration {number:03d}, which does not exist")
@@ -228,7 +270,21 @@ def baseline_tables(m: Migration, engine: "Engine") -> set[str]:
     return names
 
 
+def check_runnable(migrations: list[Migration], engine: "Engine") -> None:
+    """``BadInput`` (before anything runs) when ``engine`` cannot run some migrations: files in a
+    project dialect it does not read (PostgreSQL on SQLite) with no variant for it."""
+    stuck = [m for m in migrations if not m.script.runs_on(engine)]
+    if not stuck:
+        return
+    names = ", ".join(m.path.name for m in stuck[:3]) + (f" and {len(stuck) - 3} more" if len(stuck) > 3 else "")
+    dialect = dialect_name(stuck[0].script.dialect)
+    raise BadInput(f"the migrations are written in {dialect} (the project's dialect) and {engine.name} cannot run "
+                   f"them: {names} ha{'s' if len(stuck) == 1 else 've'} no .{engine.variant_suffix}.sql variant; "
+                   f"nothing was run (use a {dialect} target, or --dialect for the dialect they are written in)")
+
+
 def status(conn: sa.Connection, migrations: list[Migration], engine: "Engine") -> Status:
+    check_runnable(migrations, engine)
     done = applied(conn)
     by_version = {m.version: m for m in migrations}
     done_versions = {a.version for a in done}
@@ -255,7 +311,13 @@ def status(conn: sa.Connection, migrations: list[Migration], engine: "Engine") -
 
 
 # -- scaffolding -----------------------------------------------------------------------------
-def new_migration(folder: str | Path, description: str) -> tuple[Path, Path]:
+_WRITTEN_IN = {
+    "sqlite": "SQLite's dialect (a .postgresql.sql file beside this one wins on PostgreSQL)",
+    "postgres": "PostgreSQL's dialect, as it runs (SQLite needs a .sqlite.sql file beside this one)",
+}
+
+
+def new_migration(folder: str | Path, description: str, dialect: str | None = DEFAULT_DIALECT) -> tuple[Path, Path]:
     """Write the next numbered migration with the guide's header template, and its rollback stub
     in ``rollbacks/``; returns both paths. ``BadInput`` (nothing written) for an empty description,
     a folder that is missing or breaks the naming rules, or a file that already exists."""
@@ -266,7 +328,8 @@ def new_migration(folder: str | Path, description: str) -> tuple[Path, Path]:
     slug = re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_")[:60].rstrip("_")
     if not slug:
         raise BadInput("a new migration needs a description with letters or digits, e.g. \"Add partner tiers\"")
-    existing = discover(folder)
+    existing = discover(folder, dialect)
+    written_in = _WRITTEN_IN[source_dialect(dialect)]
     number = max((m.number for m in existing), default=0) + 1
     version = f"{number:03d}"
     path = folder / f"{version}_{slug}.sql"
@@ -287,7 +350,7 @@ def new_migration(folder: str | Path, description: str) -> tuple[Path, Path]:
         "\n"
         "BEGIN TRANSACTION;\n"
         "\n"
-        "-- statements here, in SQLite's dialect (a .postgresql.sql file beside this one wins on PostgreSQL)\n"
+        f"-- statements here, in {written_in}\n"
         "\n"
         "COMMIT;\n",
         encoding="utf-8",

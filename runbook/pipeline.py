@@ -14,7 +14,7 @@ from typing import Any
 from . import reports
 from .errors import BadInput
 from .migrate import plan
-from .migrations import applied, discover
+from .migrations import DEFAULT_DIALECT, applied, check_runnable, discover
 from .reports import Run, StepResult
 from .target import Target
 
@@ -28,6 +28,8 @@ class Options:
     migrations_dir: Path
     reports_dir: Path
     backup_dir: Path
+    dialect: str = DEFAULT_DIALECT  # what NNN_name.sql files are written in: sqlite | postgresql
+    out_of_order: bool = False  # apply pending migrations numbered below the current version
     to: str | None = None
     dry_run: bool = False
     skip_backup: bool = False
@@ -55,6 +57,7 @@ def _parameters(step: str, target: Target, run_dir: Path, opts: Options, run: Ru
         "migrations_dir": str(opts.migrations_dir.resolve()),
         "run_dir": str(run_dir.resolve()),
         "run_id": run.run_id,
+        "dialect": opts.dialect,
         "lock_timeout_s": target.lock_timeout_s,
         "statement_timeout_s": target.statement_timeout_s,
     }
@@ -66,7 +69,7 @@ def _parameters(step: str, target: Target, run_dir: Path, opts: Options, run: Ru
     elif step == "migrate":
         params |= {"to_version": opts.to, "dry_run": opts.dry_run, "skip_backup": opts.skip_backup,
                    "rehearse": opts.rehearse and not opts.skip_backup, "allow_risk": opts.allow_risk,
-                   "preflight": opts.preflight}
+                   "preflight": opts.preflight, "out_of_order": opts.out_of_order}
     elif step == "verify":
         params["snapshot_path"] = str(Path(snapshot).resolve()) if Path(snapshot).is_file() else None
     elif step == "rollback":
@@ -106,10 +109,10 @@ def check_input(target: Target, steps: tuple[str, ...], opts: Options) -> None:
     could not roll back."""
     if steps == ("backup",):
         return  # a backup needs no migrations folder
-    discover(opts.migrations_dir)
+    check_runnable(discover(opts.migrations_dir, opts.dialect), target.kind)
     if "migrate" not in steps:
         return
-    _, pending = plan(target, opts.migrations_dir, to=opts.to)
+    _, pending = plan(target, opts.migrations_dir, to=opts.to, dialect=opts.dialect, out_of_order=opts.out_of_order)
     missing = [m.label for m in pending if m.rollback is None]
     if opts.rollback_on_failure and not opts.dry_run and missing:
         raise BadInput(f"no rollback script for {', '.join(missing)}: this run could not roll back if it failed "

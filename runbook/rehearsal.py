@@ -31,7 +31,8 @@ if TYPE_CHECKING:
 
 
 def rehearse(target: "Target", backup_record: dict[str, Any], migrations_dir: str | Path, *,
-             to: str | int | None = None, run_id: str | None = None) -> dict[str, Any]:
+             to: str | int | None = None, run_id: str | None = None,
+             dialect: str | None = "sqlite", out_of_order: bool = False) -> dict[str, Any]:
     """Migrate and verify a scratch copy restored from ``backup_record``; the target is not touched.
 
     Returns ``{"passed", "target", "backup", "scratch", "duration_s", "migrate_duration_s",
@@ -57,7 +58,7 @@ def rehearse(target: "Target", backup_record: dict[str, Any], migrations_dir: st
         with target.kind.scratch_copy(target, path) as scratch:
             result["scratch"] = scratch.display
             try:
-                _rehearse_on(scratch, migrations_dir, to, run_id, result)
+                _rehearse_on(scratch, migrations_dir, to, run_id, result, dialect=dialect, out_of_order=out_of_order)
             finally:
                 scratch.dispose()
     except (RunFailed, sa.exc.SQLAlchemyError) as exc:
@@ -68,10 +69,11 @@ def rehearse(target: "Target", backup_record: dict[str, Any], migrations_dir: st
 
 
 def _rehearse_on(scratch: "Target", migrations_dir: str | Path, to: str | int | None, run_id: str,
-                 result: dict[str, Any]) -> None:
-    before = inventory.take(scratch, migrations_dir)
+                 result: dict[str, Any], *, dialect: str | None, out_of_order: bool) -> None:
+    before = inventory.take(scratch, migrations_dir, dialect)
     t0 = time.perf_counter()
-    migrated = migrating.migrate(scratch, migrations_dir, to=to, run_id=run_id)
+    migrated = migrating.migrate(scratch, migrations_dir, to=to, run_id=run_id, dialect=dialect,
+                                 out_of_order=out_of_order)
     result["migrate_duration_s"] = round(time.perf_counter() - t0, 3)
     for m in migrated.migrations:
         if m.status == "applied":
@@ -82,7 +84,7 @@ def _rehearse_on(scratch: "Target", migrations_dir: str | Path, to: str | int | 
     if migrated.error:
         result["error"] = f"rehearsal: {migrated.error}"
         return
-    checked = verify.verify(scratch, migrations_dir, before=before)
+    checked = verify.verify(scratch, migrations_dir, before=before, dialect=dialect)
     bad = failed(checked["checks"])
     result["verify"] = {"passed": checked["passed"], "checks": len(checked["checks"]), "failed": bad}
     if not checked["passed"]:

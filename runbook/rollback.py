@@ -10,7 +10,10 @@ history row: a failing script rolls back its own transaction and stops, leaving 
 - ``version`` must be an applied version, or ``"none"`` (also ``-1``): below every applied
   migration, i.e. the state of a database with no applied version (``Status.current`` None);
 - a version above the current one is refused (that is ``migrate``'s job);
-- every migration to undo needs its rollback script (``rollbacks/NNN_rollback_*.sql``);
+- every migration to undo needs its rollback script (``rollbacks/NNN_rollback_*.sql``); only
+  those it crosses: a migration below ``version`` without one blocks nothing. An empty or
+  comment-only rollback script is a declared no-op rollback (nothing runs, the history row goes),
+  and a migration recorded as a no-op needs no script;
 - the history must match the folder (no drift, no unknown versions), as for ``migrate``.
 
 The baseline (``000``) is special. An *adopted* baseline (its tables existed before the runbook;
@@ -23,11 +26,14 @@ database whose baseline was adopted in a failed run ends up exactly as it was be
 
 ``restore_backup(target, path, confirm=True)`` overwrites the target with a backup, after
 checking the file against its record. ``check_restored(target, snapshot)`` compares the result
-with the pre-migration inventory.
+with the pre-migration inventory; ``compare_after(...)`` picks that inventory (the one given, this
+run's, else the latest inventory of the target at the version rolled back to in the reports
+folder) and says which it used.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +44,7 @@ import sqlalchemy as sa
 from . import backup, inventory
 from . import migrations as mig
 from .errors import BadInput, MigrationFailed
-from .migrate import PreparedStatement, check_folder, prepare, run_in_transaction
+from .migrate import PreparedStatement, check_folder, is_no_op, prepare, run_in_transaction
 
 if TYPE_CHECKING:
     from .target import Target
@@ -114,13 +120,16 @@ def plan(conn: sa.Connection, migrations: list[mig.Migration], target: "Target",
         m = by_version[a.version]
         if is_adopted(a):
             steps.append(_Step(a, m, None))
+        elif m.rollback is None and a.note == mig.NO_OP_NOTE:
+            steps.append(_Step(a, m, []))  # it changed nothing: only its history row goes
         elif m.rollback is None:
             missing.append(m.label)
         else:
             steps.append(_Step(a, m, prepare(m.rollback, kind)))
     if missing:
-        raise BadInput(f"no rollback script for {', '.join(missing)} (expected rollbacks/NNN_rollback_<name>.sql "
-                       "in the migrations folder); nothing was rolled back")
+        raise BadInput(f"cannot roll back to {wanted or NONE}: it crosses {', '.join(missing)}, which ha"
+                       f"{'s' if len(missing) == 1 else 've'} no rollback script (expected "
+                       "rollbacks/NNN_rollback_<name>.sql in the migrations folder); nothing was rolled back")
     for step in steps:
         if step.prepared is not None and step.migration.number == 0:
             tables = mig.baseline_tables(step.migration, kind) & set(sa.inspect(conn).get_table_names())
@@ -133,14 +142,14 @@ def plan(conn: sa.Connection, migrations: list[mig.Migration], target: "Target",
 
 
 def rollback_to(target: "Target", migrations_dir: str | Path, version: str | int, *,
-                run_id: str) -> dict[str, Any]:
+                run_id: str, dialect: str | None = mig.DEFAULT_DIALECT) -> dict[str, Any]:
     """Roll back every migration applied above ``version`` (see the module doc).
 
     Returns ``{"method": "scripts", "target", "run_id", "to", "before", "after", "rolled_back":
     [{"version", "name", "action", "duration_ms", "statements"}], "history_table_dropped",
     "error"}``; a failing script sets ``error`` (naming it) instead of raising.
     """
-    migrations = mig.discover(migrations_dir)
+    migrations = mig.discover(migrations_dir, dialect)
     kind = target.kind
     with kind.lock(target):
         with target.engine().connect() as conn:
@@ -180,7 +189,9 @@ def rollback_to(target: "Target", migrations_dir: str | Path, version: str | int
                                         "script": script, "statement": exc.statement_no, "line": exc.line,
                                         "cause": exc.cause}
                     break
-                statements, action = sum(1 for p in step.prepared if p.sql), "script"
+                statements = sum(1 for p in step.prepared if p.sql)
+                action = ("script" if not is_no_op(step.prepared) else "no-op: empty rollback script"
+                          if step.migration.rollback is not None else "no-op: the migration was a no-op")
             result["rolled_back"].append({"version": step.migration.version, "name": step.migration.name,
                                           "action": action, "duration_ms": ms, "statements": statements})
         with target.engine().connect() as conn:
@@ -247,7 +258,62 @@ def _current(target: "Target") -> str | None:
 
 
 # -- after either kind of rollback ----------------------------------------------------------
-def check_restored(target: "Target", snapshot: dict[str, Any]) -> list[dict[str, Any]]:
+def check_restored(target: "Target", snapshot: dict[str, Any], *, data: bool = True) -> list[dict[str, Any]]:
     """Checks that the schema and the migration history equal the pre-migration ``snapshot``
-    and the original data is intact (rows and content fingerprints of every table)."""
-    return inventory.compare_to_snapshot(target, snapshot)
+    and (unless ``data`` is False) the original data is intact (rows and content fingerprints of
+    every table)."""
+    return inventory.compare_to_snapshot(target, snapshot, data=data)
+
+
+def latest_inventory(reports_dir: str | Path, target_display: str, version: str | None
+                     ) -> tuple[Path, dict[str, Any]] | None:
+    """The newest ``<reports_dir>/*/inventory.json`` taken of ``target_display`` at ``version``
+    (``None``/``"none"``: no applied version), with its path; ``None`` when there is none."""
+    wanted = version or NONE
+    found = []
+    for path in Path(reports_dir).glob("*/inventory.json"):
+        try:
+            snap = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if (isinstance(snap, dict) and snap.get("target") == target_display
+                and ((snap.get("migrations") or {}).get("current") or NONE) == wanted):
+            found.append((str(snap.get("taken_at") or ""), path.parent.name, path, snap))
+    if not found:
+        return None
+    _, _, path, snap = max(found, key=lambda f: f[:2])
+    return path, snap
+
+
+def compare_after(target: "Target", run_dir: str | Path, snapshot_path: str | Path | None,
+                  result: dict[str, Any]) -> dict[str, Any]:
+    """After a rollback (``result``), compare the database with a pre-migration inventory:
+    ``snapshot_path`` when given, else this run's (``run_dir/inventory.json``), else the latest
+    inventory of this target at the version rolled back to in the reports folder (``run_dir``'s
+    parent). That last one is from an earlier run: the application may have written since, so
+    its schema and history are compared, not its rows. Returns ``{"compared_with": {"source",
+    "path", "taken_at", "detail"}, "checks": [...]}`` (no checks when no inventory was found)."""
+    run_dir = Path(run_dir)
+    version = result.get("after") or NONE
+    own = run_dir / "inventory.json"
+    path = Path(snapshot_path) if snapshot_path else own if own.is_file() else None
+    source = "given" if snapshot_path else "this run" if path else None
+    snap = json.loads(path.read_text()) if path else None
+    if path is None:
+        found = latest_inventory(run_dir.parent, target.display, version)
+        if found:
+            path, snap = found
+            source = "latest in reports"
+    if snap is None:
+        detail = (f"no inventory of {target.display} at version {version} in {run_dir.parent.resolve()}: "
+                  "the database was not compared with a pre-migration snapshot (pass --snapshot to compare)")
+        return {"compared_with": {"source": None, "path": None, "taken_at": None, "detail": detail}, "checks": []}
+    data = source != "latest in reports"
+    detail = {"given": "the snapshot given", "this run": "this run's pre-migration inventory",
+              "latest in reports": f"the latest inventory of {target.display} at version {version} in the reports "
+                                   "folder (schema and history compared; rows not, the application may have "
+                                   "written since)"}[source]
+    checks = check_restored(target, snap, data=data)
+    return {"compared_with": {"source": source, "path": str(Path(path).resolve()), "taken_at": snap.get("taken_at"),
+                              "detail": f"{detail}: {path} (taken at {snap.get('taken_at')})"},
+            "checks": checks}

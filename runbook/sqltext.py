@@ -1,35 +1,54 @@
-"""Reading SQL files: split them into statements with sqlglot's tokenizer, never with regexes.
+"""Reading SQL files: split them into statements with the engine's own lexer, never with regexes.
 
-The tokenizer knows string literals, comments, quoted identifiers and PostgreSQL's dollar-quoted
-bodies, so a ``;`` inside any of them does not end a statement. SQLite trigger bodies
-(``CREATE TRIGGER ... BEGIN ...; ...; END``) are the one place where ``;`` sits inside a
-statement at token level; we track their ``BEGIN``/``CASE`` ... ``END`` nesting.
+Each dialect is read by its engine's own code:
+
+- **PostgreSQL** (``postgres``/``postgresql``): PostgreSQL's parser, through pglast (which embeds
+  libpg_query). It knows tagged dollar quotes (``$fn$ ... $fn$``), nested block comments,
+  ``E'...'`` strings and routine bodies exactly as the server does; each statement is where the
+  parser's ``RawStmt`` says (``stmt_location``/``stmt_len``). A script the parser refuses is
+  ``BadInput`` naming the file, the line and the parser's message.
+- **SQLite**: SQLite's own ``sqlite3_complete()`` (``sqlite3.complete_statement``): text is
+  accumulated up to each ``;`` until SQLite says it is a complete statement, so a ``;`` inside a
+  string, a comment or a trigger body (``CREATE TRIGGER ... BEGIN ...; ...; END``) does not end one.
+
+``Statement.parse`` gives sqlglot's tree (lint, verify and the translation to PostgreSQL read it);
+``Statement.pg_tree`` gives PostgreSQL's own parse tree for PostgreSQL-dialect text.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, Callable
 
 import sqlglot
+from pglast import ast as pg_ast
+from pglast import parser as pg_parser
 from sqlglot import exp
-from sqlglot.dialects import Dialect
 from sqlglot.errors import ParseError, TokenError
-from sqlglot.tokens import TokenType
 
 from .errors import BadInput
 
 _COUNTING = (exp.Count, exp.Sum, exp.Avg, exp.Literal)
+_PG_COUNTING = {"count", "sum", "avg"}
 _TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "END", "ROLLBACK", "START", "SAVEPOINT", "RELEASE"}
+_POSTGRES = {"postgres", "postgresql"}
+
+
+def is_postgres(dialect: str) -> bool:
+    """Whether ``dialect`` (a sqlglot dialect name, or ``postgresql``) is PostgreSQL's."""
+    return (dialect or "").lower() in _POSTGRES
 
 
 @dataclass(frozen=True)
 class Statement:
-    """One statement of a SQL file, as written."""
+    """One statement of a SQL file, as written (without its terminating ``;``)."""
 
     sql: str
     line: int  # 1-based line of its first token in the file
     index: int  # 1-based position in the file
+    dialect: str = ""  # the dialect it was split as ("" when made by hand: read by its words)
 
     @property
     def first_word(self) -> str:
@@ -37,11 +56,19 @@ class Statement:
 
     @property
     def is_transaction_control(self) -> bool:
-        """``BEGIN TRANSACTION``/``COMMIT``/...: the runner owns transactions, so these are skipped."""
+        """``BEGIN TRANSACTION``/``COMMIT``/...: the runner owns transactions, so these are skipped.
+        PostgreSQL text is read from PostgreSQL's parse tree (a ``TransactionStmt``)."""
+        if is_postgres(self.dialect):
+            return isinstance(self.pg_tree, pg_ast.TransactionStmt)
         words = self.sql.upper().split()
         if not words or words[0] not in _TRANSACTION_CONTROL:
             return False
         return not (words[0] == "START" and (len(words) < 2 or words[1] != "TRANSACTION"))
+
+    @property
+    def is_rollback(self) -> bool:
+        """``ROLLBACK``/``ABORT`` (a migration may not end the runner's transaction that way)."""
+        return self.is_transaction_control and self.first_word in ("ROLLBACK", "ABORT")
 
     def shows_row_data(self, dialect: str) -> bool:
         """Whether this statement's result would show table contents (personal data, perhaps).
@@ -50,7 +77,10 @@ class Statement:
         a numeric summary (``COUNT``, ``SUM``, ``AVG``), a literal, or schema information
         (``PRAGMA table_info``); any other result, ``MIN``/``MAX``/``group_concat`` of a column
         included (they return a row's value), is reported as its columns and row count only.
+        PostgreSQL text is judged from PostgreSQL's parse tree.
         """
+        if is_postgres(dialect):
+            return _pg_shows_row_data(_pg_tree(self.sql))
         tree = self.parse(dialect)
         if isinstance(tree, exp.Pragma):
             return False
@@ -59,9 +89,14 @@ class Statement:
         return not all(isinstance(e.unalias(), _COUNTING) for e in tree.expressions)
 
     def parse(self, dialect: str) -> exp.Expression | None:
-        """The statement's syntax tree (a fresh copy), or ``None`` when sqlglot cannot read it."""
+        """The statement's sqlglot syntax tree (a fresh copy), or ``None`` when sqlglot cannot read it."""
         tree = _parse(self.sql, dialect)
         return tree.copy() if tree is not None else None
+
+    @property
+    def pg_tree(self) -> pg_ast.Node | None:
+        """PostgreSQL's parse tree of this statement (pglast), or ``None`` when it does not parse."""
+        return _pg_tree(self.sql)
 
 
 @lru_cache(maxsize=4096)
@@ -72,42 +107,108 @@ def _parse(sql: str, dialect: str) -> exp.Expression | None:
         return None
 
 
-def split(sql: str, dialect: str, *, source: str = "<sql>") -> list[Statement]:
-    """Split a SQL script into statements; ``BadInput`` when it cannot even be tokenized."""
+@lru_cache(maxsize=4096)
+def _pg_tree(sql: str) -> pg_ast.Node | None:
     try:
-        tokens = Dialect.get_or_raise(dialect).tokenize(sql)
-    except (TokenError, ValueError) as exc:
-        raise BadInput(f"{source}: cannot read SQL: {exc}") from None
-    statements: list[Statement] = []
-    current: list = []
-    depth = 0
-    in_trigger = False
+        raw = pg_parser.parse_sql(sql)
+    except pg_parser.ParseError:
+        return None
+    return raw[0].stmt if len(raw) == 1 else None
 
-    def flush() -> None:
-        if current:
-            text = sql[current[0].start : current[-1].end + 1].strip()
-            statements.append(Statement(text, current[0].line, len(statements) + 1))
-            current.clear()
 
-    for tok in tokens:
-        if tok.token_type == TokenType.SEMICOLON and depth == 0:
-            flush()
-            in_trigger = False
+def _pg_shows_row_data(tree: pg_ast.Node | None) -> bool:
+    if not isinstance(tree, pg_ast.SelectStmt):
+        return True
+    if any(getattr(tree, k, None) for k in ("groupClause", "valuesClause", "larg")):
+        return True
+    for target in getattr(tree, "targetList", None) or ():
+        value = target.val
+        if isinstance(value, pg_ast.A_Const):
             continue
-        if not current:
-            in_trigger = False
-        current.append(tok)
-        upper = tok.text.upper()
-        if len(current) <= 4 and upper == "TRIGGER" and current[0].text.upper() == "CREATE":
-            in_trigger = True
-        elif in_trigger and upper in ("BEGIN", "CASE"):
-            depth += 1
-        elif in_trigger and upper == "END" and depth > 0:
-            depth -= 1
-    if depth:
-        raise BadInput(f"{source}: unterminated BEGIN ... END block at end of file")
-    flush()
-    return statements
+        if isinstance(value, pg_ast.FuncCall) and value.funcname[-1].sval.lower() in _PG_COUNTING:
+            continue
+        return True
+    return False
+
+
+# -- splitting ---------------------------------------------------------------------------------
+def _line_of(sql: str, offset: int) -> int:
+    return sql.count("\n", 0, offset) + 1
+
+
+def _split_postgres(sql: str, source: str) -> list[tuple[int, str]]:
+    """(offset, text) of each statement, as PostgreSQL's parser delimits them."""
+    try:
+        raw = pg_parser.parse_sql(sql)
+    except pg_parser.ParseError as exc:
+        message, offset = (exc.args + (None,))[:2] if exc.args else (str(exc), None)
+        where = f"{source}:{_line_of(sql, offset)}" if isinstance(offset, int) else source
+        raise BadInput(f"{where}: PostgreSQL cannot parse it: {message}") from None
+    out = []
+    for r in raw:
+        start = r.stmt_location or 0
+        text = sql[start: start + r.stmt_len] if r.stmt_len else sql[start:]
+        out.append((start, text.strip()))
+    return out
+
+
+def _skip_trivia(sql: str, pos: int, end: int) -> int:
+    """The offset of the first token at or after ``pos`` (SQLite's whitespace and comments:
+    ``--`` to the end of the line, ``/* ... */`` not nested, unterminated runs to the end)."""
+    while pos < end:
+        if sql[pos].isspace():
+            pos += 1
+        elif sql.startswith("--", pos):
+            nl = sql.find("\n", pos, end)
+            pos = end if nl < 0 else nl + 1
+        elif sql.startswith("/*", pos):
+            close = sql.find("*/", pos + 2, end)
+            pos = end if close < 0 else close + 2
+        else:
+            return pos
+    return end
+
+
+def _split_sqlite(sql: str, source: str) -> list[tuple[int, str]]:
+    """(offset, text) of each statement, as SQLite's ``sqlite3_complete()`` delimits them."""
+    out = []
+    start = 0
+    semi = sql.find(";")
+    while semi >= 0:
+        if sqlite3.complete_statement(sql[start: semi + 1]):
+            first = _skip_trivia(sql, start, semi)
+            if first < semi:  # not only comments and an empty ";"
+                out.append((first, sql[first:semi].strip()))
+            start = semi + 1
+        semi = sql.find(";", semi + 1)
+    first = _skip_trivia(sql, start, len(sql))
+    if first < len(sql):
+        rest = sql[first:]
+        if not sqlite3.complete_statement(rest + "\n;"):
+            raise BadInput(f"{source}:{_line_of(sql, first)}: SQLite reads an unterminated statement "
+                           "(a string, a comment or a trigger's BEGIN ... END not closed) at the end of the file")
+        out.append((first, rest.strip()))
+    return out
+
+
+#: dialect → its engine's own splitter
+SPLITTERS: dict[str, Callable[[str, str], list[tuple[int, str]]]] = {
+    "sqlite": _split_sqlite,
+    "postgres": _split_postgres,
+    "postgresql": _split_postgres,
+}
+
+
+def split(sql: str, dialect: str, *, source: str = "<sql>") -> list[Statement]:
+    """Split a SQL script into statements with its engine's own lexer (see the module doc);
+    ``BadInput`` naming ``source`` and the line when the engine cannot read it."""
+    try:
+        splitter = SPLITTERS[(dialect or "").lower()]
+    except KeyError:
+        raise BadInput(f"{source}: no reader for SQL dialect {dialect!r} "
+                       f"(expected one of {', '.join(sorted(SPLITTERS))})") from None
+    return [Statement(text, _line_of(sql, offset), i, dialect)
+            for i, (offset, text) in enumerate(splitter(sql, source), start=1)]
 
 
 def header(sql: str) -> dict[str, str]:
@@ -123,3 +224,6 @@ def header(sql: str) -> dict[str, str]:
         if sep and key.strip() and len(key.strip()) <= 30:
             fields[key.strip().lower().replace(" ", "_")] = value.strip()
     return fields
+
+
+__all__: list[Any] = ["Statement", "split", "header", "is_postgres", "SPLITTERS"]

@@ -28,14 +28,15 @@ def backup_guard(run_dir: str | Path, target: "Target", *, dry_run: bool, skip_b
 
 def rehearse_if_wanted(target: "Target", guard: dict[str, Any], migrations_dir: str | Path,
                        pending: list[Migration], *, wanted: bool, dry_run: bool, to: str | None,
-                       run_id: str) -> dict[str, Any]:
+                       run_id: str, dialect: str | None = "sqlite", out_of_order: bool = False) -> dict[str, Any]:
     """Rehearse on a scratch copy restored from the backup, unless there is no reason or no way to:
     ``{"ran": False, "reason": ...}``. A failed rehearsal raises ``RunFailed`` (target untouched)."""
     reason = ("nothing pending" if not pending else "dry run" if dry_run
               else "no backup to rehearse on" if guard.get("skipped") else None if wanted else "rehearse = False")
     if reason:
         return {"ran": False, "reason": reason}
-    result = rehearsal.rehearse(target, guard, migrations_dir, to=to, run_id=run_id)
+    result = rehearsal.rehearse(target, guard, migrations_dir, to=to, run_id=run_id, dialect=dialect,
+                                out_of_order=out_of_order)
     rehearsal.assert_rehearsal_passed(result)
     return {"ran": True, **result}
 
@@ -48,9 +49,10 @@ def snapshot_from(run_dir: str | Path, snapshot_path: str | Path | None) -> dict
 
 def roll_back(target: "Target", migrations_dir: str | Path, *, run_id: str, to: str | None,
               restore_backup: str | Path | None, confirm_restore: bool,
-              before: dict[str, Any] | None) -> dict[str, Any]:
+              before: dict[str, Any] | None, dialect: str | None = "sqlite") -> dict[str, Any]:
     """Restore ``restore_backup`` (needs ``confirm_restore``), or run rollback scripts down to
     ``to`` (default: the version the pre-migration inventory recorded)."""
     if restore_backup:
         return rollback.restore_backup(target, Path(restore_backup), confirm=confirm_restore)
-    return rollback.rollback_to(target, migrations_dir, rollback.resolve_version(to, before), run_id=run_id)
+    return rollback.rollback_to(target, migrations_dir, rollback.resolve_version(to, before), run_id=run_id,
+                                dialect=dialect)

@@ -499,12 +499,13 @@ def _history_check(status: mig.Status) -> Check:
                  f"at version {status.current or 'none'}, {len(status.applied)} applied, {len(status.pending)} pending")
 
 
-def verify(target: "Target", migrations_dir: str | Path, before: dict[str, Any] | None = None) -> dict[str, Any]:
+def verify(target: "Target", migrations_dir: str | Path, before: dict[str, Any] | None = None, *,
+           dialect: str | None = mig.DEFAULT_DIALECT) -> dict[str, Any]:
     """Check the database against its applied migrations and, when given, the pre-migration
     inventory ``before`` (see the module doc). Returns ``{"passed", "checks", "health", "size_bytes",
     "plans", "json_round_trip", "expected"}``; never raises for a failed check (see ``assert_passed``)."""
     engine = target.kind
-    migrations = mig.discover(migrations_dir)
+    migrations = mig.discover(migrations_dir, dialect)
     with engine.read_snapshot(target) as conn:
         chosen, status = applied_migrations(conn, migrations, engine)
         expected = expected_schema(chosen, engine)

@@ -33,6 +33,8 @@ class Engine:
     sqlglot_dialect: str = ""
     #: file-name marker of engine-specific migration variants: NNN_name.<variant_suffix>.sql
     variant_suffix: str = ""
+    #: other sqlglot dialects whose scripts ``translate`` turns into this engine's SQL
+    translates_from: tuple[str, ...] = ()
     #: True when a scratch database needs no server (a temporary file will do)
     serverless: bool = False
     #: True when a plain CREATE INDEX blocks writes while it builds and CREATE INDEX CONCURRENTLY
@@ -57,6 +59,10 @@ class Engine:
         raise NotImplementedError
 
     # -- SQL ---------------------------------------------------------------------------------
+    def can_run(self, source_dialect: str) -> bool:
+        """Whether scripts written in ``source_dialect`` run here (as written, or translated)."""
+        return source_dialect in (self.sqlglot_dialect, *self.translates_from)
+
     def translate(self, statement: "Statement", source_dialect: str) -> list[str]:
         """The SQL to run on this engine for a statement written in ``source_dialect``.
 

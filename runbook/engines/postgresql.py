@@ -80,6 +80,7 @@ class PostgresEngine(Engine):
     name = "postgresql"
     sqlglot_dialect = "postgres"
     variant_suffix = "postgresql"
+    translates_from = ("sqlite",)  # the guide's dialect, translated by sqlglot (``translate``)
     supports_concurrent_index = True
     lock_timeout_matters = True
 
