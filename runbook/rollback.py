@@ -127,9 +127,9 @@ def plan(conn: sa.Connection, migrations: list[mig.Migration], target: "Target",
         else:
             steps.append(_Step(a, m, prepare(m.rollback, kind)))
     if missing:
-        raise BadInput(f"cannot roll back to {wanted or NONE}: it crosses {', '.join(missing)}, which ha"
-                       f"{'s' if len(missing) == 1 else 've'} no rollback script (expected "
-                       "rollbacks/NNN_rollback_<name>.sql in the migrations folder); nothing was rolled back")
+        raise BadInput(f"no rollback script for {', '.join(missing)}, which rolling back to {wanted or NONE} must "
+                       "cross (expected rollbacks/NNN_rollback_<name>.sql in the migrations folder); "
+                       "nothing was rolled back")
     for step in steps:
         if step.prepared is not None and step.migration.number == 0:
             tables = mig.baseline_tables(step.migration, kind) & set(sa.inspect(conn).get_table_names())

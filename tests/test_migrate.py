@@ -105,7 +105,7 @@ def test_target_version(db_url, migrations_dir):
 
 
 @pytest.mark.parametrize("name,content,message", [
-    ("005_nothing_yet.sql", "-- Migration: scaffolded, not written yet\n", "no statement to run"),
+    ("005_unterminated.sql", "CREATE TABLE t (x TEXT DEFAULT 'open);\n", "005_unterminated.sql:1: SQLite reads an unterminated"),
     ("1_short.sql", "CREATE TABLE t (x INTEGER);", "NNN_description.sql"),
     ("001-dash.sql", "CREATE TABLE t (x INTEGER);", "NNN_description.sql"),
     ("002_again.sql", "CREATE TABLE t (x INTEGER);", "two migrations numbered 002"),
