@@ -257,17 +257,8 @@ class Status:
 
 def baseline_tables(m: Migration, engine: "Engine") -> set[str]:
     """Tables the baseline migration creates (read from its CREATE TABLE statements)."""
-    from sqlglot import exp
-
     statements, dialect = m.script.statements_for(engine)
-    names = set()
-    for st in statements:
-        tree = st.parse(dialect)
-        if isinstance(tree, exp.Create) and (tree.args.get("kind") or "").upper() == "TABLE":
-            table = tree.find(exp.Table)
-            if table is not None:
-                names.add(table.name)
-    return names
+    return {name for st in statements if (name := st.created_table(dialect))}
 
 
 def check_runnable(migrations: list[Migration], engine: "Engine") -> None:

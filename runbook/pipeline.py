@@ -13,7 +13,7 @@ from typing import Any
 
 from . import reports
 from .errors import BadInput
-from .migrate import plan
+from .migrate import is_no_op, plan, prepare
 from .migrations import DEFAULT_DIALECT, applied, check_runnable, discover
 from .reports import Run, StepResult
 from .target import Target
@@ -113,7 +113,7 @@ def check_input(target: Target, steps: tuple[str, ...], opts: Options) -> None:
     if "migrate" not in steps:
         return
     _, pending = plan(target, opts.migrations_dir, to=opts.to, dialect=opts.dialect, out_of_order=opts.out_of_order)
-    missing = [m.label for m in pending if m.rollback is None]
+    missing = [m.label for m in pending if m.rollback is None and not is_no_op(prepare(m.script, target.kind))]
     if opts.rollback_on_failure and not opts.dry_run and missing:
         raise BadInput(f"no rollback script for {', '.join(missing)}: this run could not roll back if it failed "
                        "(add rollbacks/NNN_rollback_*.sql, or migrate step by step with `runbook migrate`)")

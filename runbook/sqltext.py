@@ -93,6 +93,20 @@ class Statement:
         tree = _parse(self.sql, dialect)
         return tree.copy() if tree is not None else None
 
+    def created_table(self, dialect: str) -> str | None:
+        """The table a ``CREATE TABLE`` statement creates (PostgreSQL text: from PostgreSQL's parse
+        tree), else ``None``."""
+        if is_postgres(dialect):
+            tree = _pg_tree(self.sql)
+            relation = (tree.relation if isinstance(tree, pg_ast.CreateStmt)
+                        else tree.into.rel if isinstance(tree, pg_ast.CreateTableAsStmt) else None)
+            return relation.relname if relation is not None else None
+        tree = self.parse(dialect)
+        if isinstance(tree, exp.Create) and (tree.args.get("kind") or "").upper() == "TABLE":
+            table = tree.find(exp.Table)
+            return table.name if table is not None else None
+        return None
+
     @property
     def pg_tree(self) -> pg_ast.Node | None:
         """PostgreSQL's parse tree of this statement (pglast), or ``None`` when it does not parse."""
