@@ -297,7 +297,7 @@ def compare_after(target: "Target", run_dir: str | Path, snapshot_path: str | Pa
     version = result.get("after") or NONE
     own = run_dir / "inventory.json"
     path = Path(snapshot_path) if snapshot_path else own if own.is_file() else None
-    source = "given" if snapshot_path else "this run" if path else None
+    source = None if path is None else "this run" if path.resolve() == own.resolve() else "given"
     snap = json.loads(path.read_text()) if path else None
     if path is None:
         found = latest_inventory(run_dir.parent, target.display, version)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable
 
 import sqlglot
 from pglast import ast as pg_ast
@@ -33,12 +32,6 @@ from .errors import BadInput
 _COUNTING = (exp.Count, exp.Sum, exp.Avg, exp.Literal)
 _PG_COUNTING = {"count", "sum", "avg"}
 _TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "END", "ROLLBACK", "START", "SAVEPOINT", "RELEASE"}
-_POSTGRES = {"postgres", "postgresql"}
-
-
-def is_postgres(dialect: str) -> bool:
-    """Whether ``dialect`` (a sqlglot dialect name, or ``postgresql``) is PostgreSQL's."""
-    return (dialect or "").lower() in _POSTGRES
 
 
 @dataclass(frozen=True)
@@ -48,7 +41,7 @@ class Statement:
     sql: str
     line: int  # 1-based line of its first token in the file
     index: int  # 1-based position in the file
-    dialect: str = ""  # the dialect it was split as ("" when made by hand: read by its words)
+    dialect: str = ""  # the dialect it was split as ("" when made by hand: read as SQLite's)
 
     @property
     def first_word(self) -> str:
@@ -58,12 +51,7 @@ class Statement:
     def is_transaction_control(self) -> bool:
         """``BEGIN TRANSACTION``/``COMMIT``/...: the runner owns transactions, so these are skipped.
         PostgreSQL text is read from PostgreSQL's parse tree (a ``TransactionStmt``)."""
-        if is_postgres(self.dialect):
-            return isinstance(self.pg_tree, pg_ast.TransactionStmt)
-        words = self.sql.upper().split()
-        if not words or words[0] not in _TRANSACTION_CONTROL:
-            return False
-        return not (words[0] == "START" and (len(words) < 2 or words[1] != "TRANSACTION"))
+        return reader(self.dialect or "sqlite").is_transaction_control(self)
 
     @property
     def is_rollback(self) -> bool:
@@ -79,33 +67,17 @@ class Statement:
         included (they return a row's value), is reported as its columns and row count only.
         PostgreSQL text is judged from PostgreSQL's parse tree.
         """
-        if is_postgres(dialect):
-            return _pg_shows_row_data(_pg_tree(self.sql))
-        tree = self.parse(dialect)
-        if isinstance(tree, exp.Pragma):
-            return False
-        if not isinstance(tree, exp.Select) or tree.args.get("group") is not None:
-            return True
-        return not all(isinstance(e.unalias(), _COUNTING) for e in tree.expressions)
+        return reader(dialect).shows_row_data(self)
+
+    def created_table(self, dialect: str) -> str | None:
+        """The table a ``CREATE TABLE`` statement creates (PostgreSQL text: from PostgreSQL's parse
+        tree), else ``None``."""
+        return reader(dialect).created_table(self)
 
     def parse(self, dialect: str) -> exp.Expression | None:
         """The statement's sqlglot syntax tree (a fresh copy), or ``None`` when sqlglot cannot read it."""
         tree = _parse(self.sql, dialect)
         return tree.copy() if tree is not None else None
-
-    def created_table(self, dialect: str) -> str | None:
-        """The table a ``CREATE TABLE`` statement creates (PostgreSQL text: from PostgreSQL's parse
-        tree), else ``None``."""
-        if is_postgres(dialect):
-            tree = _pg_tree(self.sql)
-            relation = (tree.relation if isinstance(tree, pg_ast.CreateStmt)
-                        else tree.into.rel if isinstance(tree, pg_ast.CreateTableAsStmt) else None)
-            return relation.relname if relation is not None else None
-        tree = self.parse(dialect)
-        if isinstance(tree, exp.Create) and (tree.args.get("kind") or "").upper() == "TABLE":
-            table = tree.find(exp.Table)
-            return table.name if table is not None else None
-        return None
 
     @property
     def pg_tree(self) -> pg_ast.Node | None:
@@ -130,40 +102,100 @@ def _pg_tree(sql: str) -> pg_ast.Node | None:
     return raw[0].stmt if len(raw) == 1 else None
 
 
-def _pg_shows_row_data(tree: pg_ast.Node | None) -> bool:
-    if not isinstance(tree, pg_ast.SelectStmt):
-        return True
-    if any(getattr(tree, k, None) for k in ("groupClause", "valuesClause", "larg")):
-        return True
-    for target in getattr(tree, "targetList", None) or ():
-        value = target.val
-        if isinstance(value, pg_ast.A_Const):
-            continue
-        if isinstance(value, pg_ast.FuncCall) and value.funcname[-1].sval.lower() in _PG_COUNTING:
-            continue
-        return True
-    return False
-
-
-# -- splitting ---------------------------------------------------------------------------------
 def _line_of(sql: str, offset: int) -> int:
     return sql.count("\n", 0, offset) + 1
 
 
-def _split_postgres(sql: str, source: str) -> list[tuple[int, str]]:
-    """(offset, text) of each statement, as PostgreSQL's parser delimits them."""
-    try:
-        raw = pg_parser.parse_sql(sql)
-    except pg_parser.ParseError as exc:
-        message, offset = (exc.args + (None,))[:2] if exc.args else (str(exc), None)
-        where = f"{source}:{_line_of(sql, offset)}" if isinstance(offset, int) else source
-        raise BadInput(f"{where}: PostgreSQL cannot parse it: {message}") from None
-    out = []
-    for r in raw:
-        start = r.stmt_location or 0
-        text = sql[start: start + r.stmt_len] if r.stmt_len else sql[start:]
-        out.append((start, text.strip()))
-    return out
+# -- the readers: one per dialect, each with its engine's own lexer/parser ---------------------
+class PostgresReader:
+    """PostgreSQL text, read by PostgreSQL's parser (pglast embeds libpg_query)."""
+
+    def split(self, sql: str, source: str) -> list[tuple[int, str]]:
+        """(offset, text) of each statement, as PostgreSQL's parser delimits them (``RawStmt``)."""
+        try:
+            raw = pg_parser.parse_sql(sql)
+        except pg_parser.ParseError as exc:
+            message, offset = (tuple(exc.args) + (None, None))[:2]
+            where = f"{source}:{_line_of(sql, offset)}" if isinstance(offset, int) else source
+            raise BadInput(f"{where}: PostgreSQL cannot parse it: {message or exc}") from None
+        out = []
+        for r in raw:
+            start = r.stmt_location or 0
+            text = sql[start: start + r.stmt_len] if r.stmt_len else sql[start:]
+            out.append((start, text.strip()))
+        return out
+
+    def is_transaction_control(self, st: Statement) -> bool:
+        return isinstance(_pg_tree(st.sql), pg_ast.TransactionStmt)
+
+    def shows_row_data(self, st: Statement) -> bool:
+        tree = _pg_tree(st.sql)
+        if not isinstance(tree, pg_ast.SelectStmt):
+            return True
+        if any(getattr(tree, k, None) for k in ("groupClause", "valuesClause", "larg")):
+            return True
+        for target in getattr(tree, "targetList", None) or ():
+            value = target.val
+            if isinstance(value, pg_ast.A_Const):
+                continue
+            if isinstance(value, pg_ast.FuncCall) and value.funcname[-1].sval.lower() in _PG_COUNTING:
+                continue
+            return True
+        return False
+
+    def created_table(self, st: Statement) -> str | None:
+        tree = _pg_tree(st.sql)
+        relation = (tree.relation if isinstance(tree, pg_ast.CreateStmt)
+                    else tree.into.rel if isinstance(tree, pg_ast.CreateTableAsStmt) else None)
+        return relation.relname if relation is not None else None
+
+
+class SQLiteReader:
+    """SQLite text: statements delimited by SQLite's own ``sqlite3_complete()``; what a statement
+    is, read from its words and sqlglot's tree (SQLite exposes no parse tree)."""
+
+    def split(self, sql: str, source: str) -> list[tuple[int, str]]:
+        """(offset, text) of each statement: text is accumulated up to each ``;`` until SQLite
+        says it is a complete statement."""
+        out = []
+        start = 0
+        semi = sql.find(";")
+        while semi >= 0:
+            if sqlite3.complete_statement(sql[start: semi + 1]):
+                first = _skip_trivia(sql, start, semi)
+                if first < semi:  # not only comments and an empty ";"
+                    out.append((first, sql[first:semi].strip()))
+                start = semi + 1
+            semi = sql.find(";", semi + 1)
+        first = _skip_trivia(sql, start, len(sql))
+        if first < len(sql):
+            rest = sql[first:]
+            if not sqlite3.complete_statement(rest + "\n;"):
+                raise BadInput(f"{source}:{_line_of(sql, first)}: SQLite reads an unterminated statement "
+                               "(a string, a comment or a trigger's BEGIN ... END not closed) at the end of the file")
+            out.append((first, rest.strip()))
+        return out
+
+    def is_transaction_control(self, st: Statement) -> bool:
+        words = st.sql.upper().split()
+        if not words or words[0] not in _TRANSACTION_CONTROL:
+            return False
+        return not (words[0] == "START" and (len(words) < 2 or words[1] != "TRANSACTION"))
+
+    def shows_row_data(self, st: Statement) -> bool:
+        tree = st.parse("sqlite")
+        if isinstance(tree, exp.Pragma):
+            return False
+        if not isinstance(tree, exp.Select) or tree.args.get("group") is not None:
+            return True
+        return not all(isinstance(e.unalias(), _COUNTING) for e in tree.expressions)
+
+    def created_table(self, st: Statement) -> str | None:
+        tree = st.parse("sqlite")
+        if isinstance(tree, exp.Create) and (tree.args.get("kind") or "").upper() == "TABLE":
+            table = tree.find(exp.Table)
+            return table.name if table is not None else None
+        return None
 
 
 def _skip_trivia(sql: str, pos: int, end: int) -> int:
@@ -183,46 +215,28 @@ def _skip_trivia(sql: str, pos: int, end: int) -> int:
     return end
 
 
-def _split_sqlite(sql: str, source: str) -> list[tuple[int, str]]:
-    """(offset, text) of each statement, as SQLite's ``sqlite3_complete()`` delimits them."""
-    out = []
-    start = 0
-    semi = sql.find(";")
-    while semi >= 0:
-        if sqlite3.complete_statement(sql[start: semi + 1]):
-            first = _skip_trivia(sql, start, semi)
-            if first < semi:  # not only comments and an empty ";"
-                out.append((first, sql[first:semi].strip()))
-            start = semi + 1
-        semi = sql.find(";", semi + 1)
-    first = _skip_trivia(sql, start, len(sql))
-    if first < len(sql):
-        rest = sql[first:]
-        if not sqlite3.complete_statement(rest + "\n;"):
-            raise BadInput(f"{source}:{_line_of(sql, first)}: SQLite reads an unterminated statement "
-                           "(a string, a comment or a trigger's BEGIN ... END not closed) at the end of the file")
-        out.append((first, rest.strip()))
-    return out
-
-
-#: dialect → its engine's own splitter
-SPLITTERS: dict[str, Callable[[str, str], list[tuple[int, str]]]] = {
-    "sqlite": _split_sqlite,
-    "postgres": _split_postgres,
-    "postgresql": _split_postgres,
+#: dialect (sqlglot's name, or the project's) → its engine's own reader
+READERS: dict[str, PostgresReader | SQLiteReader] = {
+    "sqlite": SQLiteReader(),
+    "postgres": PostgresReader(),
+    "postgresql": PostgresReader(),
 }
 
 
-def split(sql: str, dialect: str, *, source: str = "<sql>") -> list[Statement]:
-    """Split a SQL script into statements with its engine's own lexer (see the module doc);
-    ``BadInput`` naming ``source`` and the line when the engine cannot read it."""
+def reader(dialect: str, source: str = "<sql>") -> PostgresReader | SQLiteReader:
+    """The reader of ``dialect``; ``BadInput`` for a dialect no engine here reads."""
     try:
-        splitter = SPLITTERS[(dialect or "").lower()]
+        return READERS[(dialect or "").lower()]
     except KeyError:
         raise BadInput(f"{source}: no reader for SQL dialect {dialect!r} "
-                       f"(expected one of {', '.join(sorted(SPLITTERS))})") from None
+                       f"(expected one of {', '.join(sorted(READERS))})") from None
+
+
+def split(sql: str, dialect: str, *, source: str = "<sql>") -> list[Statement]:
+    """Split a SQL script into statements with its engine's own reader (see the module doc);
+    ``BadInput`` naming ``source`` and the line when the engine cannot read it."""
     return [Statement(text, _line_of(sql, offset), i, dialect)
-            for i, (offset, text) in enumerate(splitter(sql, source), start=1)]
+            for i, (offset, text) in enumerate(reader(dialect, source).split(sql, source), start=1)]
 
 
 def header(sql: str) -> dict[str, str]:
@@ -240,4 +254,4 @@ def header(sql: str) -> dict[str, str]:
     return fields
 
 
-__all__: list[Any] = ["Statement", "split", "header", "is_postgres", "SPLITTERS"]
+__all__ = ["Statement", "split", "header", "reader", "READERS"]
