@@ -147,6 +147,23 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 1 if status.drifted or status.unknown else 0
 
 
+def cmd_history(args: argparse.Namespace) -> int:
+    """The database's event log (``schema_events``): every deploy, revert, failure and adoption."""
+    target = open_target(args.db)
+    with target.engine().connect() as conn:
+        events = mig.event_log(conn)
+    if args.json:
+        print(json.dumps({"target": target.display, "events": events}, indent=2, default=str))
+        return 0
+    print(f"target: {target.display}")
+    if not events:
+        print(f"no events (no {mig.EVENTS_TABLE} table, or it is empty)")
+    for e in events:
+        line = f"  {e['at']}  {e['event']:<8} {e['version']}_{e['name']:<32} run {e['run_id']}  by {e['who']}@{e['host']}"
+        print(line + (f"\n      {mask(e['note'])}" if e.get("note") else ""))
+    return 0
+
+
 def cmd_lint(args: argparse.Namespace) -> int:
     from . import lint
 
@@ -172,6 +189,11 @@ def build_parser() -> argparse.ArgumentParser:
     _db(p), _migrations(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_status)
+
+    p = sub.add_parser("history", help="the database's event log: deploys, reverts, failures, adoptions")
+    _db(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=cmd_history)
 
     p = sub.add_parser("reports", help="list the runs in a reports folder (the migration log)")
     p.add_argument("--reports", default="reports", type=Path, help="reports folder (default ./reports)")
