@@ -138,6 +138,7 @@ def execute(target: Target, steps: tuple[str, ...], opts: Options) -> Run:
                     _run_step("rollback", target, run_dir, opts, run)
                 break
         run.versions["after"] = current_version(target)
+        reports.save_artifact(run_dir, "after", reports.after_snapshot(target))
     run.status = "passed" if all(s.passed for s in run.steps) and run.error is None else "failed"
     run.finished_at = reports.utc_now().isoformat(timespec="seconds")
     run.write()

@@ -175,6 +175,18 @@ def migrations_source(folder: str | Path) -> dict[str, Any]:
     return out
 
 
+def after_snapshot(target: Any) -> dict[str, Any]:
+    """The schema, row counts and size at the end of a run (``after.json``): the "after" side of
+    the run page's schema diff and row counts (the inventory is the "before")."""
+    from .inventory import row_counts, schema_snapshot
+
+    with target.engine().connect() as conn:
+        out = {"taken_at": utc_now().isoformat(timespec="seconds"), **schema_snapshot(conn, target.kind),
+               "rows": row_counts(conn), "size_bytes": target.kind.database_size(conn)}
+    target.dispose()
+    return out
+
+
 def verdict(run: dict[str, Any]) -> str:
     """The run's verdict as a reviewer reads it: PASSED, FAILED, DRY RUN (passed, changed nothing),
     REFUSED (bad input: a step refused before touching anything), RUNNING, INTERACTIVE."""
