@@ -65,7 +65,7 @@ def duration_s(run: dict[str, Any]) -> float | None:
 def failure(run: dict[str, Any], records: dict[str, Any]) -> dict[str, Any] | None:
     """The failing step, its error, and the failing statement (migration, number, line, SQL,
     cause) or the failed checks, when the run failed."""
-    bad = next((s for s in run.get("steps") or [] if s.get("status") != "passed"), None)
+    bad = next((s for s in run.get("steps") or [] if s.get("status") == "failed"), None)
     if bad is None and not run.get("error"):
         return None
     out: dict[str, Any] = {"step": bad.get("step") if bad else None,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import time
 from dataclasses import asdict, dataclass, field
@@ -25,6 +26,7 @@ from .target import mask
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 STEPS = ("inventory", "backup", "migrate", "verify", "rollback")
 RUN_JSON = "run.json"
+INTERACTIVE_REPORTS = "../demo/reports"  # relative to notebooks/, where JupyterLab runs them
 RUN_PAGE = "index.html"
 STATUS_TAG = "runbook-summary"
 VERDICTS = ("PASSED", "FAILED", "DRY RUN", "REFUSED", "RUNNING", "INTERACTIVE")
@@ -248,6 +250,44 @@ class Run:
 
     def write(self) -> Path:
         return save_artifact(self.run_dir, Path(RUN_JSON).stem, self.as_dict())
+
+
+# -- interactive runs (JupyterLab) ------------------------------------------------------------------
+def interactive_run(run_dir: str | Path | None, run_id: str | None, target: Any, step: str,
+                    migrations_dir: str | Path) -> tuple[str, str]:
+    """The run folder and run id a notebook's step writes into.
+
+    papermill (``runbook run``) passes both: they are used as they are. A notebook run by hand in
+    JupyterLab leaves them ``None``: its session is a run of its own, in a new folder under
+    ``$RUNBOOK_REPORTS`` (default ``../demo/reports``) that ``runbook reports`` lists like any
+    other. The inventory notebook starts it; the later notebooks join the newest interactive run
+    of the same target (or start one when there is none). Each step is added to its ``run.json``
+    (status ``interactive``: nobody but the operator watched its cells pass)."""
+    if run_dir:
+        Path(run_dir).mkdir(parents=True, exist_ok=True)
+        return str(run_dir), run_id or Path(run_dir).name
+    reports_dir = Path(os.environ.get("RUNBOOK_REPORTS") or INTERACTIVE_REPORTS)
+    joined = None if step == STEPS[0] else next(
+        (r for r in load_runs(reports_dir) if r.get("interactive") and r.get("target") == target.display), None)
+    if joined is None:
+        folder = new_run_dir(reports_dir, target.name)
+        data = Run(folder.name, folder, target.display, target.kind.name, status="interactive", interactive=True,
+                   source=migrations_source(migrations_dir)).as_dict()
+    else:
+        folder, data = Path(joined["run_dir"]), joined
+    data["steps"] = [st for st in data.get("steps") or [] if st.get("step") != step] + [
+        {"step": step, "status": "interactive", "notebook": notebook_path(step).name, "duration_s": None,
+         "error": None, "started_at": utc_now().isoformat(timespec="seconds")}]
+    data["finished_at"] = utc_now().isoformat(timespec="seconds")
+    save_artifact(folder, Path(RUN_JSON).stem, data)
+    try:
+        from . import html
+
+        html.write_run(folder, notebooks=False)
+        html.write_index(reports_dir)
+    except Exception:  # the pages are derived (`runbook reports --html`); never stop an operator for them
+        pass
+    return str(folder), folder.name
 
 
 def load_runs(reports_dir: Path) -> list[dict[str, Any]]:
