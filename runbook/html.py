@@ -96,7 +96,7 @@ def failure(run: dict[str, Any], records: dict[str, Any]) -> dict[str, Any] | No
 def schema_diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[dict[str, str]] | None:
     """Tables, columns, types, defaults, indexes and constraints added, removed or changed between
     the inventory snapshot and the schema at the end of the run (``None``: a side is missing)."""
-    if not before or not after:
+    if not before or not after or "tables" not in before or "tables" not in after:
         return None
     from .inventory import compare_schemas
 

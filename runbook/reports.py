@@ -180,11 +180,17 @@ def migrations_source(folder: str | Path) -> dict[str, Any]:
 def after_snapshot(target: Any) -> dict[str, Any]:
     """The schema, row counts and size at the end of a run (``after.json``): the "after" side of
     the run page's schema diff and row counts (the inventory is the "before")."""
+    import sqlalchemy as sa
+
     from .inventory import row_counts, schema_snapshot
 
-    with target.engine().connect() as conn:
-        out = {"taken_at": utc_now().isoformat(timespec="seconds"), **schema_snapshot(conn, target.kind),
-               "rows": row_counts(conn), "size_bytes": target.kind.database_size(conn)}
+    try:
+        with target.engine().connect() as conn:
+            out = {"taken_at": utc_now().isoformat(timespec="seconds"), **schema_snapshot(conn, target.kind),
+                   "rows": row_counts(conn), "size_bytes": target.kind.database_size(conn)}
+    except sa.exc.SQLAlchemyError as exc:  # a damaged database: the page says so, the run's verdict stands
+        out = {"taken_at": utc_now().isoformat(timespec="seconds"),
+               "error": mask(f"{type(exc).__name__}: {exc}".splitlines()[0])}
     target.dispose()
     return out
 
@@ -215,8 +221,14 @@ def finish(run: "Run") -> None:
             add_summary_cell(path, result, run_id=run.run_id, target_display=run.target, run_verdict=final)
     from . import html
 
-    html.write_run(run.run_dir)
-    html.write_index(run.run_dir.parent)
+    try:
+        html.write_run(run.run_dir)
+        html.write_index(run.run_dir.parent)
+    except Exception as exc:  # pages are derived; the records are written: say so, do not fail the run
+        import sys
+
+        print(f"runbook: the HTML pages of {run.run_id} were not written ({type(exc).__name__}: {exc}); "
+              "`runbook reports --html` writes them from the records", file=sys.stderr)
 
 
 # -- run.json --------------------------------------------------------------------------------------
