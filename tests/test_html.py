@@ -261,3 +261,18 @@ def test_run_json_says_who_and_from_what(log):
     assert not any(k in json.dumps(data).lower() for k in ("password", "pgpassword"))
     statements = json.loads((log["passed"].run_dir / "migrate.json").read_text())["migrations"][1]["statements"]
     assert all(s["duration_ms"] is not None for s in statements if not (s["note"] or "").startswith("transaction"))
+
+
+def test_a_failed_rehearsal_is_reported_and_not_followed_by_a_rollback(tmp_path):
+    url = new_sqlite_db(tmp_path / "power100.db")
+    opts = pipeline.Options(migrations_dir=failing_folder(tmp_path), reports_dir=tmp_path / "reports",
+                            backup_dir=tmp_path / "backups")
+    run = pipeline.execute(open_target(url), pipeline.PIPELINE, opts)
+    assert [(s.step, s.status) for s in run.steps] == [("inventory", "passed"), ("backup", "passed"),
+                                                       ("migrate", "failed")]  # no no-op "rollback: PASSED"
+    data = json.loads((run.run_dir / "run.json").read_text())
+    assert data["rehearsal"]["ran"] is True and data["rehearsal"]["passed"] is False
+    assert "003_add_audit_log" in data["rehearsal"]["error"]
+    assert "target was not touched" in data["rollback_skipped"]
+    page = (run.run_dir / "index.html").read_text()
+    assert "The rehearsal on a scratch copy failed" in page and "No rollback: the rehearsal failed" in page
