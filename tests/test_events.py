@@ -18,7 +18,7 @@ from runbook.rollback import rollback_to
 from runbook.target import open_target
 
 from conftest import MIGRATIONS, new_sqlite_db
-from test_html import failing_folder
+from test_cli import failing_folder
 
 
 def events(target) -> list[tuple[str, str, str]]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -26,26 +25,10 @@ from runbook.reports import Run, StepResult
 from runbook.target import open_target
 
 from conftest import MIGRATIONS, new_sqlite_db
+from test_cli import failing_folder
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.slow
-
-
-def failing_folder(tmp: Path) -> Path:
-    """000-002 as shipped and a 003 that fails at its second statement (a duplicate key)."""
-    folder = tmp / "migrations"
-    (folder / "rollbacks").mkdir(parents=True)
-    for n in ("000", "001", "002"):
-        for p in MIGRATIONS.glob(f"{n}_*.sql"):
-            shutil.copy(p, folder)
-        for p in (MIGRATIONS / "rollbacks").glob(f"{n}_*.sql"):
-            shutil.copy(p, folder / "rollbacks")
-    (folder / "003_add_audit_log.sql").write_text(
-        "-- Migration: Add audit log\n-- Risk Level: LOW\n"
-        "CREATE TABLE audit_log (id INTEGER PRIMARY KEY, what TEXT);\n"
-        "INSERT INTO audit_log (id, what) VALUES (1, 'created'), (1, 'duplicate key');\n")
-    (folder / "rollbacks" / "003_rollback_audit_log.sql").write_text("DROP TABLE audit_log;\n")
-    return folder
 
 
 def _step(run: Run, step: str, error: str | None = None) -> None:
