@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlparse
 import nbformat
 import pytest
 
-from runbook import html, inventory, pipeline, reports, rollback
+from runbook import inventory, pipeline, reports, rollback
 from runbook import migrate as migrating
 from runbook import migrations as mig
 from runbook.cli import main as cli
