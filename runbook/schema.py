@@ -87,10 +87,19 @@ class Difference:
     owner: str
     obj: str
     text: str
+    field: str | None = None  # changed: what changed, and its value in a and in b (shown)
+    a: str | None = None
+    b: str | None = None
 
     @property
     def table(self) -> str | None:
         return self.owner[len("table "):] if self.owner.startswith("table ") else None
+
+    @property
+    def within(self) -> str:
+        """``obj`` without its table's name in front (``column c`` for ``t: column c``)."""
+        prefix = f"{self.table}: "
+        return self.obj[len(prefix):] if self.table and self.obj.startswith(prefix) else self.obj
 
 
 def _index_summary(ix: dict[str, Any]) -> str:
@@ -137,17 +146,17 @@ def _show(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "…"
 
 
-def _changes(key: str, a: dict[str, Any], b: dict[str, Any]) -> list[str]:
-    """A line per field that differs; only fields both sides record are compared (a snapshot
-    written by an older runbook lacks some, a canonical view leaves some out)."""
+def _changes(owner: str, key: str, a: dict[str, Any], b: dict[str, Any]) -> list[Difference]:
+    """A difference per field that differs; only fields both sides record are compared (a
+    snapshot written by an older runbook lacks some, a canonical view leaves some out)."""
     out = []
     for field in [f for f in a if f in b]:
         if a[field] != b[field]:
-            what = field.replace("_", " ")
             if field in _UNSHOWN:
-                out.append(f"{key} definition changed")
+                out.append(Difference("changed", owner, key, f"{key} definition changed", "definition"))
             else:
-                out.append(f"{key} {what} changed from {_show(a.get(field))} to {_show(b.get(field))}")
+                what, was, now = field.replace("_", " "), _show(a[field]), _show(b[field])
+                out.append(Difference("changed", owner, key, f"{key} {what} changed from {was} to {now}", what, was, now))
     return out
 
 
@@ -163,24 +172,24 @@ def differences(a: dict[str, Any], b: dict[str, Any]) -> list[Difference]:
         out += [Difference("added", owner, k, f"{k} added{cb[k][0]}") for k in sorted(cb.keys() - ca.keys(), key=_order(cb))]
         out += [Difference("missing", owner, k, f"{k} missing{ca[k][0]}") for k in sorted(ca.keys() - cb.keys(), key=_order(ca))]
         for k in sorted(ca.keys() & cb.keys(), key=_order(ca)):
-            out += [Difference("changed", owner, k, line) for line in _changes(k, ca[k][1], cb[k][1])]
+            out += _changes(owner, k, ca[k][1], cb[k][1])
         order_a = [c["name"] for c in ta[t].get("columns") or []]
         order_b = [c["name"] for c in tb[t].get("columns") or []]
         if set(order_a) == set(order_b) and order_a != order_b and not a.get("canonical"):
-            out.append(Difference("changed", owner, owner,
-                                  f"{t}: column order changed from {', '.join(order_a)} to {', '.join(order_b)}"))
+            out.append(Difference("changed", owner, f"{t}: column order",
+                                  f"{t}: column order changed from {', '.join(order_a)} to {', '.join(order_b)}",
+                                  "", ", ".join(order_a), ", ".join(order_b)))
         pa, pb = ta[t].get("primary_key"), tb[t].get("primary_key")
         if "primary_key" in ta[t] and "primary_key" in tb[t] and pa != pb:
             out.append(Difference("changed", owner, f"{t}: primary key",
-                                  f"{t}: primary key changed from {_pk(pa)} to {_pk(pb)}"))
+                                  f"{t}: primary key changed from {_pk(pa)} to {_pk(pb)}", "", _pk(pa), _pk(pb)))
     for section in SECTIONS:
         sa_, sb = a.get(section) or {}, b.get(section) or {}
         word = _SINGULAR[section]
         out += [Difference("added", f"{word} {n}", f"{word} {n}", f"{word} {n} added") for n in sorted(sb.keys() - sa_.keys())]
         out += [Difference("missing", f"{word} {n}", f"{word} {n}", f"{word} {n} missing") for n in sorted(sa_.keys() - sb.keys())]
         for n in sorted(sa_.keys() & sb.keys()):
-            out += [Difference("changed", f"{word} {n}", f"{word} {n}", line)
-                    for line in _changes(f"{word} {n}", sa_[n], sb[n])]
+            out += _changes(f"{word} {n}", f"{word} {n}", sa_[n], sb[n])
     return out
 
 
@@ -191,6 +200,17 @@ def _pk(pk: dict[str, Any] | None) -> str:
 def _order(children: dict[str, Any]) -> Any:
     keys = list(children)
     return lambda k: keys.index(k)
+
+
+def object_keys(model: dict[str, Any]) -> set[str]:
+    """The key of every object of ``model`` (``table t``, ``t: column c``, ``view v`` ...), as
+    ``Difference.obj`` names them."""
+    keys = set()
+    for t, table in (model.get("tables") or {}).items():
+        keys |= {f"table {t}", *_table_children(t, table)}
+    for section in SECTIONS:
+        keys |= {f"{_SINGULAR[section]} {n}" for n in model.get(section) or {}}
+    return keys
 
 
 def diff(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
