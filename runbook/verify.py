@@ -310,6 +310,11 @@ def _query_shape(sql: str) -> tuple[str, list[str]]:
     return tree.find(exp.Table).name, list(dict.fromkeys(c.name for c in where.find_all(exp.Column))) if where else []
 
 
+def _index_names(conn: sa.Connection, engine: "Engine", table: str) -> set[str]:
+    model = schema.introspect(conn, engine)
+    return {ix["name"] for ix in (model["tables"].get(table) or {}).get("indexes") or []}
+
+
 def query_plans(target: "Target", expected: dict[str, Any] | None, sql: str = GUIDE_QUERY) -> tuple[dict[str, Any] | None, list[Check]]:
     """The plan of ``sql`` now and without the indexes the applied migrations created on its
     table (dropped in a transaction that is rolled back). ``None`` when its columns do not exist."""
@@ -320,7 +325,7 @@ def query_plans(target: "Target", expected: dict[str, Any] | None, sql: str = GU
         if reason is not None:
             conn.rollback()
             return None, [check("query plan: indexes used", True, f"skipped: {reason}", skipped=True)]
-        existing = {ix["name"] for ix in sa.inspect(conn).get_indexes(table)}
+        existing = _index_names(conn, engine, table)
         declared = schema.plain_indexes(expected or {}, table)  # the indexes the migrations created on it
         ours = [ix["name"] for ix in declared if ix["name"] in existing]
         relevant = [ix["name"] for ix in declared
@@ -342,7 +347,7 @@ def query_plans(target: "Target", expected: dict[str, Any] | None, sql: str = GU
             not_compared = _lock_reason(engine, exc, table)
         finally:
             tx.rollback()
-        still = {ix["name"] for ix in sa.inspect(conn).get_indexes(table)}
+        still = _index_names(conn, engine, table)
         conn.rollback()
     plan_text = "\n".join(index_plan)
     used = [n for n in sorted(existing) if n in plan_text]
