@@ -4,12 +4,11 @@ pre-migration inventory when one is given. It can run at any time.
 
 What it checks:
 
-1. **schema**: replaying the applied migrations' statements (read with sqlglot: ``CREATE TABLE``,
-   ``ALTER TABLE ... ADD/DROP/RENAME COLUMN``, ``RENAME TO``, ``CREATE/DROP INDEX``, ``DROP TABLE``)
-   gives the tables, columns (type, default) and indexes that must exist; every table must have
-   exactly those columns (the guide's "Schema Consistency", without its SQLite-only, arbitrary
-   ``COUNT(*) >= 15``), with the declared type and default (compared through the engine's
-   canonical forms), and every index must exist on its columns.
+1. **schema**: the target's schema, introspected from the engine (``runbook.schema``), equals
+   the schema the same engine holds after applying the applied migrations (``runbook.expected``:
+   the rehearsal's migrated copy of this run, else a cached replay on an empty scratch database),
+   exactly: one check per table and per other kind of object, each naming every difference.
+   Objects nobody declared on an adopted baseline are notes unless they appeared during the run.
 2. **rows**: each table of the pre-migration inventory has as many rows as it had.
 3. **content**: each such table's fingerprint over its pre-migration columns is unchanged.
 4. **JSON round trip** (the guide's): write ``["plumbing", "electrical"]`` into
@@ -21,7 +20,8 @@ What it checks:
 5. **orphans**: for every declared foreign key and the guide's implied relations
    (``IMPLIED_RELATIONS``), rows whose reference matches nothing, counted with a LEFT JOIN.
 6. **query plan** of the guide's example query: the plan now, and the plan in a transaction in
-   which the indexes the applied migrations created on its table are dropped, then rolled back.
+   which the indexes the applied migrations created on its table (the expected schema's indexes
+   on it that no constraint owns) are dropped, then rolled back.
    On PostgreSQL that ``DROP INDEX`` needs an ACCESS EXCLUSIVE lock on the table, held until
    the rollback (milliseconds); it waits at most ``VERIFY_LOCK_TIMEOUT_MS`` for it, so the
    application's queries never queue behind it for longer (SQLite: a write lock, other writers
