@@ -21,7 +21,8 @@ Two sources, both introspected with ``schema.introspect`` (never rebuilt from th
    hit: a different migration set is a different key.
 
 A database adopted at ``000`` was not created by the migrations: its baseline tables may carry
-columns, indexes or tables nobody declared. So with a replay, objects only in the target are
+columns, indexes or tables nobody declared (so is a database whose folder has no ``000``
+baseline: what was there before its first migration is nobody's). So with a replay, objects only in the target are
 reported as "not declared by any applied migration" and fail when they belong to a table that a
 migration after the baseline created, or when they were not there in the pre-migration
 inventory either (they appeared during the run); otherwise (already there before the run, on
@@ -64,7 +65,9 @@ class Expected:
     source: str  # "rehearsal", "replay" or "cache"
     where: str  # the rehearsal's scratch database, or the cache file
     migrations: list[str] = field(default_factory=list)  # labels, in order
-    baseline: dict[str, Any] | None = None  # after an adopted baseline alone (replay only)
+    #: the schema the migrations started from when they did not create the database from empty
+    #: (after an adopted baseline; empty without a 000 baseline); None when they did (replay only)
+    baseline: dict[str, Any] | None = None
     at_before: dict[str, Any] | None = None  # at the pre-migration version (replay only)
     after: dict[str, dict[str, Any]] = field(default_factory=dict)  # label → schema after it (replay only)
     error: str | None = None
@@ -74,7 +77,7 @@ class Expected:
 
     def as_dict(self) -> dict[str, Any]:
         return {"source": self.source, "where": self.where, "migrations": self.migrations, "error": self.error,
-                "adopted_baseline": self.baseline is not None}
+                "created_from_empty": self.baseline is None}
 
 
 def applied_key(applied: list[mig.Applied]) -> list[list[str]]:
@@ -176,8 +179,14 @@ def expected_schema(target: "Target", chosen: list[mig.Migration], status: mig.S
     adopted = bool(chosen) and chosen[0].number == 0 and (
         status.adoptable or any(a.version == chosen[0].version and (a.note or "").startswith("adopted")
                                 for a in status.applied))
-    baseline_point = chosen[0].version if adopted else None
-    before_point = since or baseline_point or NOTHING
+    # a database the migrations did not create from empty: adopted at 000, or a folder without a
+    # 000 baseline (the tables that were there before the first migration are nobody's)
+    baseline_point = chosen[0].version if adopted else (None if chosen and chosen[0].number == 0 else NOTHING)
+    before_point = since or (baseline_point if adopted else None) or NOTHING
+    if not chosen:  # nothing applied: nothing declared, no scratch database needed
+        nothing = schema.empty(target.kind.name)
+        return Expected(nothing, "replay", "no applied migration", labels, baseline=nothing,
+                        at_before=nothing, before_point=NOTHING)
     rehearsed = from_rehearsal(run_dir, status.applied)
     if rehearsed is not None:
         return Expected(rehearsed["schema"], "rehearsal", rehearsed["where"], labels, before_point=before_point)
@@ -189,7 +198,7 @@ def expected_schema(target: "Target", chosen: list[mig.Migration], status: mig.S
         models, source, path = replayed(target, chosen, points, run_dir)
     except MigrationFailed as exc:
         return Expected(None, "replay", "", labels, before_point=before_point, error=(
-            f"replaying the applied migrations on an empty scratch database failed at {exc.version} "
+            f"replaying the applied migrations on an empty scratch database failed at migration {exc.version} "
             f"statement {exc.statement_no} (line {exc.line}): {exc.cause}"))
     except BadInput as exc:
         return Expected(None, "replay", "", labels, before_point=before_point, error=f"the applied migrations cannot be replayed: {exc}")
