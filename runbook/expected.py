@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlglot
 
-from . import __version__, schema
+from . import __version__, progress, schema
 from . import migrations as mig
 from .errors import BadInput, MigrationFailed
 
@@ -129,7 +129,9 @@ def replay(target: "Target", chosen: list[mig.Migration], points: set[str]) -> d
     if NOTHING in points:
         models[NOTHING] = schema.empty(engine.name)
     with engine.scratch_database(target, "expected") as scratch:
-        for m in chosen:
+        for i, m in enumerate(chosen, 1):
+            progress.emit(f"expected schema: replaying {m.label} ({i}/{len(chosen)}) on a scratch database",
+                          detail=True)
             prepared = prepare(m.script, engine)
             run_in_transaction(scratch, prepared, f"{m.label} (replayed for the expected schema)", m.version,
                                lambda conn: None)
