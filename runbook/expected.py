@@ -27,7 +27,10 @@ reported as "not declared by any applied migration" and fail when they belong to
 migration after the baseline created, or when they were not there in the pre-migration
 inventory either (they appeared during the run); otherwise (already there before the run, on
 or beside the baseline's tables; or no inventory to tell) they are notes in the check's detail.
-Whatever the migrations declare must be there, exactly as the engine holds it.
+Whatever the migrations declare must be there, exactly as the engine holds it. When the replay
+fails, the schema check fails naming the statement, except on such a database: there a migration
+may rely on what was there before (a table the baseline does not declare), so the check is
+skipped with the reason (the rehearsal's copy, which has it, is compared with on the target).
 """
 
 from __future__ import annotations
@@ -71,13 +74,15 @@ class Expected:
     at_before: dict[str, Any] | None = None  # at the pre-migration version (replay only)
     after: dict[str, dict[str, Any]] = field(default_factory=dict)  # label → schema after it (replay only)
     error: str | None = None
+    #: False when the migrations did not create the database from empty (adopted 000, no 000)
+    from_empty: bool = True
     #: the version the pre-migration state was at (``NOTHING``: none; an adopted baseline counts
     #: as applied, since adopting it changes no schema)
     before_point: str = NOTHING
 
     def as_dict(self) -> dict[str, Any]:
         return {"source": self.source, "where": self.where, "migrations": self.migrations, "error": self.error,
-                "created_from_empty": self.baseline is None}
+                "created_from_empty": self.from_empty}
 
 
 def applied_key(applied: list[mig.Applied]) -> list[list[str]]:
@@ -188,7 +193,7 @@ def expected_schema(target: "Target", chosen: list[mig.Migration], status: mig.S
     if not chosen:  # nothing applied: nothing declared, no scratch database needed
         nothing = schema.empty(target.kind.name)
         return Expected(nothing, "replay", "no applied migration", labels, baseline=nothing,
-                        at_before=nothing, before_point=NOTHING)
+                        at_before=nothing, before_point=NOTHING, from_empty=False)
     rehearsed = from_rehearsal(run_dir, status.applied)
     if rehearsed is not None:
         return Expected(rehearsed["schema"], "rehearsal", rehearsed["where"], labels, before_point=before_point)
@@ -199,12 +204,12 @@ def expected_schema(target: "Target", chosen: list[mig.Migration], status: mig.S
     try:
         models, source, path = replayed(target, chosen, points, run_dir)
     except MigrationFailed as exc:
-        return Expected(None, "replay", "", labels, before_point=before_point, error=(
+        return Expected(None, "replay", "", labels, before_point=before_point, from_empty=baseline_point is None, error=(
             f"replaying the applied migrations on an empty scratch database failed at migration {exc.version} "
             f"statement {exc.statement_no} (line {exc.line}): {exc.cause}"))
     except BadInput as exc:
-        return Expected(None, "replay", "", labels, before_point=before_point, error=f"the applied migrations cannot be replayed: {exc}")
-    return Expected(models["end"], source, str(path), labels,
+        return Expected(None, "replay", "", labels, before_point=before_point, from_empty=baseline_point is None, error=f"the applied migrations cannot be replayed: {exc}")
+    return Expected(models["end"], source, str(path), labels, from_empty=baseline_point is None,
                     baseline=models.get(baseline_point) if baseline_point else None,
                     at_before=models.get(before_point) if want_before else None, before_point=before_point,
                     after={m.label: models[m.version] for m in later if m.version in models})

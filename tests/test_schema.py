@@ -21,6 +21,8 @@ from runbook.migrate import migrate
 from runbook.target import open_target
 from runbook.verify import verify
 
+from conftest import new_sqlite_db
+
 #: a PostgreSQL history written as PostgreSQL projects write theirs (.postgresql.sql variants;
 #: the shared file is what SQLite would run, never read here)
 PG_HISTORY = {
@@ -201,3 +203,27 @@ def test_diff_names_each_object_once(sqlite_url):
     assert schema.diff(a, b) == ["admin_users: column nickname added", "view active_partners added",
                                  "trigger touch on admin_users added"]
     assert schema.diff(b, b) == []
+
+
+def test_a_replay_that_cannot_run_fails_or_is_skipped_with_the_reason(sqlite_url, migrations_dir, tmp_path):
+    """A migration indexing a table no migration declares cannot be replayed from empty: on a
+    database the migrations created that is a failure naming it; on an adopted one the check is
+    skipped with the reason (the rehearsal's copy has the table)."""
+    folder = tmp_path / "migrations"
+    shutil.copytree(migrations_dir, folder)
+    (folder / "005_index_sessions.sql").write_text("CREATE INDEX idx_sessions_user ON app_sessions (user_id);\n")
+    run_sql(sqlite_url, "CREATE TABLE app_sessions (id INTEGER PRIMARY KEY, user_id INTEGER)")
+    target = open_target(sqlite_url)
+    assert migrate(target, folder).passed  # 000 adopted
+    checks = {c["check"]: c for c in verify(target, folder)["checks"]}
+    skipped = checks["schema: the applied migrations' schema"]
+    assert skipped["passed"] and skipped["skipped"]
+    assert "failed at migration 005 statement 1 (line 1): no such table: main.app_sessions" in skipped["detail"]
+
+    fresh_url = new_sqlite_db(tmp_path / "fresh.db", baseline=False)
+    run_sql(fresh_url, "CREATE TABLE app_sessions (id INTEGER PRIMARY KEY, user_id INTEGER)")
+    fresh = open_target(fresh_url)
+    assert migrate(fresh, folder).passed  # 000 applied by the runbook: the migrations made this database
+    result = verify(fresh, folder)
+    assert failed(result)["schema: the applied migrations' schema"].startswith(
+        "replaying the applied migrations on an empty scratch database failed at migration 005")
