@@ -13,7 +13,7 @@ and pragmas, PostgreSQL's catalogs) and returns a JSON-able, deterministic dict:
                        "checks": [{"name", "definition"}]}},
      "views": {name: {"materialized", "definition"}},
      "types": {name: {"kind", "definition"}},          # enums, domains, composite, range types
-     "sequences": {name: {"type", "start", "increment", "min", "max", "cache", "cycle"}},
+     "sequences": {name: {"type", "start", "increment", "min", "max", "cache", "cycle", "owned_by"}},
      "functions": {"name(args)": {"kind", "sha256"}},
      "triggers": {"name on table": {"table", "sha256"}},
      "extensions": {name: {"version", "schema"}}}
@@ -24,8 +24,8 @@ as the engine stores them (PostgreSQL ``format_type``/``pg_get_expr``/``pg_get_i
 ``pg_get_viewdef``; SQLite the declared type, the stored default and ``sqlite_master.sql``);
 ``DEFAULT NULL`` is no default. ``indexes`` lists every index, those behind a unique or primary
 key constraint too (``constraint`` says which), expression (``<expression>`` on SQLite, the
-expression on PostgreSQL) and partial ones (in ``definition``). The runbook's own
-``schema_history`` table is left out.
+expression on PostgreSQL) and partial ones (in ``definition``). The runbook's own tables
+(``migrations.RUNBOOK_TABLES``), and the sequences and triggers that belong to them, are left out.
 
 ``diff(a, b)`` lists what differs from ``a`` to ``b``, one line per object: ``table x added``,
 ``t: column c missing``, ``t: column c default changed from none to 'a'``,
@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from .migrations import HISTORY_TABLE
+from .migrations import RUNBOOK_TABLES
 
 if TYPE_CHECKING:
     from .engines.base import Engine
@@ -67,7 +67,10 @@ _UNSHOWN = {"sha256"}
 def introspect(conn: sa.Connection, engine: "Engine") -> dict[str, Any]:
     """The schema ``conn`` sees, as ``engine`` reports it (the module doc's model). Read-only."""
     model = engine.introspect(conn)
-    model["tables"].pop(HISTORY_TABLE, None)
+    for table in RUNBOOK_TABLES:  # the runbook's own tables, and what belongs to them
+        model["tables"].pop(table, None)
+    model["sequences"] = {n: s for n, s in model["sequences"].items() if s.get("owned_by") not in RUNBOOK_TABLES}
+    model["triggers"] = {n: t for n, t in model["triggers"].items() if t.get("table") not in RUNBOOK_TABLES}
     return {"engine": engine.name, "tables": dict(sorted(model["tables"].items())),
             **{s: dict(sorted((model.get(s) or {}).items())) for s in SECTIONS}}
 

@@ -259,7 +259,7 @@ class PostgresEngine(Engine):
             "tables": tables,
             "views": {name: {"materialized": kind == "m", "definition": definition}
                       for name, kind, definition in rels.values() if kind in ("v", "m")},
-            "sequences": {name: dict(zip(("type", "start", "increment", "min", "max", "cache", "cycle"), rest))
+            "sequences": {name: dict(zip(("type", "start", "increment", "min", "max", "cache", "cycle", "owned_by"), rest))
                           for name, *rest in q(_INTROSPECT_SEQUENCES)},
             "types": {name: {"kind": kind, "definition": definition} for name, kind, definition in q(_INTROSPECT_TYPES)},
             "functions": {f"{name}({args})": {"kind": kind, "sha256": hashlib.sha256((body or "").encode()).hexdigest()}
@@ -815,7 +815,11 @@ ORDER BY i.indrelid, ic.relname"""
 
 _INTROSPECT_SEQUENCES = f"""
 SELECT {_qualified('n.nspname', 'c.relname')}, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement,
-       s.seqmin, s.seqmax, s.seqcache, s.seqcycle
+       s.seqmin, s.seqmax, s.seqcache, s.seqcycle,
+       (SELECT {_qualified('tn.nspname', 't.relname')} FROM pg_depend d
+        JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace
+        WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass
+          AND d.deptype IN ('a', 'i') LIMIT 1)
 FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE {_USER_NAMESPACE} AND {_not_extension('pg_class', 'c.oid')}
 ORDER BY 1"""
