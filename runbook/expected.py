@@ -46,7 +46,7 @@ import sqlglot
 
 from . import __version__, progress, schema
 from . import migrations as mig
-from .errors import BadInput, MigrationFailed
+from .errors import BadInput, MigrationFailed, RunFailed
 
 if TYPE_CHECKING:
     from .engines.base import Engine
@@ -207,6 +207,9 @@ def expected_schema(target: "Target", chosen: list[mig.Migration], status: mig.S
         return Expected(None, "replay", "", labels, before_point=before_point, from_empty=baseline_point is None, error=(
             f"replaying the applied migrations on an empty scratch database failed at migration {exc.version} "
             f"statement {exc.statement_no} (line {exc.line}): {exc.cause}"))
+    except RunFailed as exc:  # e.g. no scratch database (PostgreSQL: the role needs CREATEDB)
+        return Expected(None, "replay", "", labels, before_point=before_point, from_empty=baseline_point is None,
+                        error=f"the applied migrations cannot be replayed: {exc}")
     except BadInput as exc:
         return Expected(None, "replay", "", labels, before_point=before_point, from_empty=baseline_point is None, error=f"the applied migrations cannot be replayed: {exc}")
     return Expected(models["end"], source, str(path), labels, from_empty=baseline_point is None,
