@@ -245,7 +245,7 @@ def test_cli_rollback_without_snapshot_says_which_inventory_and_exits_1_on_a_tab
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "schema equals the snapshot" in done.stderr
-    run_dir = next(p for p in reports.iterdir() if p.name != used.parent.name)
+    run_dir = next(p for p in reports.iterdir() if (p / "rollback.json").is_file())
     record = json.loads((run_dir / "rollback.json").read_text())
     assert record["compared_with"]["path"] == str(used.resolve())
     assert record["after"] == "004" and record["rolled_back"][0]["action"] == "no-op: empty rollback script"
