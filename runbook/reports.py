@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from importlib import resources
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import Any
 from . import __version__
 from .target import mask
 
-NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS_DIR = Path(str(resources.files("runbook") / "notebooks"))  # package data: the five source notebooks
 STEPS = ("inventory", "backup", "migrate", "verify", "rollback")
 RUN_JSON = "run.json"
 STATUS_TAG = "runbook-summary"

@@ -8,15 +8,18 @@ the sample data, no history table), runs the whole pipeline on it with its repor
 from __future__ import annotations
 
 import sqlite3
+from importlib import resources
 from pathlib import Path
 
-from . import pipeline, seeds
-from .reports import Run
-from .target import open_target
+from .. import pipeline, seeds
+from ..reports import Run
+from ..target import open_target
 
-REPO = Path(__file__).resolve().parent.parent
-MIGRATIONS = REPO / "migrations"
-SEEDS = REPO / "seeds"
+# The demo's migrations and seeds ship inside the package (package data), so an installed wheel
+# runs the demo from any directory.
+DATA = Path(str(resources.files(__name__)))
+MIGRATIONS = DATA / "migrations"
+SEEDS = DATA / "seeds"
 REFERENCE_SEEDS = ("focus_areas.sql", "revenue_ranges.sql")
 
 
