@@ -169,6 +169,7 @@ def list_runs(reports_dir: Path) -> list[dict[str, Any]]:
     runs = []
     for path in sorted(Path(reports_dir).glob(f"*/{RUN_JSON}")):
         data = json.loads(path.read_text())
-        runs.append({k: data.get(k) for k in ("run_id", "status", "target", "started_at")}
-                    | {"steps": " → ".join(f"{s['step']}:{s['status']}" for s in data.get("steps", []))})
+        runs.append({k: data.get(k) for k in ("run_id", "status", "target", "engine", "started_at", "finished_at")}
+                    | {"run_dir": str(path.parent),
+                       "steps": [{"step": s["step"], "status": s["status"]} for s in data.get("steps", [])]})
     return runs
