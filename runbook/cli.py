@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import os
 import sys
 from pathlib import Path
@@ -225,7 +226,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
     folder = args.migrations or (Path(args.files[0]).parent if args.files else Path("migrations"))
     target = open_target(args.db) if args.db else None  # only an explicit --db: lint is static by default
     report = lint.lint(folder, target=target, files=args.files)
-    args.out.emit("lint", {"report": report.as_dict()})
+    args.out.emit("lint", report.as_dict())  # the report's own keys, as docs/lint.md shows
     if not args.out.json_mode and not args.out.quiet:
         print(lint.render(report))
     return report.exit_code
@@ -336,6 +337,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("config", "show the settings in effect and where each comes from (passwords masked)", cmd_config)
     _db(p), _migrations(p)
+    p.add_argument("--reports", type=Path, metavar="DIR", help="reports folder")
+    p.add_argument("--backups", type=Path, metavar="DIR", help="backup folder")
+    p.add_argument("--lock-timeout", type=float, metavar="SECONDS", help="seconds to wait for a table lock")
+    p.add_argument("--statement-timeout", type=float, metavar="SECONDS", help="seconds any one statement may run")
 
     p = add("status", "applied, pending and drifted migrations (exit 1 on drift)", cmd_status)
     _db(p), _migrations(p)
@@ -417,12 +422,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else argv
     json_mode = "--json" in argv
+    usage = io.StringIO()
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse exits 2 on bad usage (its message is on stderr already)
+        with contextlib.redirect_stderr(usage) if json_mode else contextlib.nullcontext():
+            args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on bad usage, with its message on stderr
         code = int(exc.code or 0)
         if code and json_mode:
-            print_error("bad usage (see the message above, or runbook --help)", exit_code=code, kind="usage", json_mode=True)
+            message = (usage.getvalue().strip().splitlines() or ["bad usage"])[-1].removeprefix("runbook: ")
+            print_error(message, exit_code=code, kind="usage", json_mode=True)
         return code
     out = Output(json_mode=args.json, quiet=args.quiet, verbose=args.verbose)
     args.out = out

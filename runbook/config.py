@@ -90,6 +90,7 @@ class Settings:
     values: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     file: Path | None = None
+    env: Mapping[str, str] = field(default_factory=lambda: os.environ, repr=False)
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -102,7 +103,7 @@ class Settings:
         raw = self.values.get("db")
         if isinstance(raw, str) and raw.startswith("env:"):
             var = raw[4:]
-            value = os.environ.get(var)
+            value = self.env.get(var)
             if not value:
                 raise BadInput(f"db = {raw!r} ({self.sources['db']}) but the environment variable {var} is not set")
             return value
@@ -116,7 +117,7 @@ class Settings:
             if name == "db" and isinstance(value, str):
                 value = mask(value)
                 if self.values[name].startswith("env:"):
-                    resolved = os.environ.get(self.values[name][4:])
+                    resolved = self.env.get(self.values[name][4:])
                     value += f" (= {mask(resolved)})" if resolved else " (not set)"
             rows.append({"name": name, "value": str(value) if isinstance(value, Path) else value,
                          "source": self.sources[name]})
@@ -164,7 +165,7 @@ def load(flags: Mapping[str, Any] | None = None, *, cwd: Path | None = None, con
     env = os.environ if env is None else env
     flags = flags or {}
     path, table = find_file(cwd, config_file, env)
-    settings = Settings(file=path)
+    settings = Settings(file=path, env=env)
     for name, opt in OPTIONS.items():
         value, source = opt.default, "default"
         if name in table:

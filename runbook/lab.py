@@ -22,6 +22,7 @@ def prepare(target: Target, *, migrations_dir: Path, reports_dir: Path, backup_d
             rehearse: bool = True) -> Path:
     """Make the session folder and its parameterized notebooks; returns the folder."""
     import nbformat
+    from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
     from .migrations import discover
@@ -34,7 +35,7 @@ def prepare(target: Target, *, migrations_dir: Path, reports_dir: Path, backup_d
                    rehearse=rehearse, rollback_on_failure=False)
     for step in reports.STEPS:
         source = reports.notebook_path(step)
-        nb = nbformat.read(source, as_version=4)
+        nb = load_notebook_node(str(source))
         nb = parameterize_notebook(nb, _parameters(step, target, run_dir, opts, run), report_mode=False)
         nbformat.write(nb, run_dir / source.name)
     run.write()

@@ -170,7 +170,8 @@ def test_status_json(tmp_path):
     assert done.returncode == 0, done.stderr
     status = json.loads(done.stdout)
     assert status["current"] is None and status["adopt_baseline"] is True
-    assert status["pending"][0] == "000_baseline" and len(status["pending"]) == 5
+    assert [m["version"] for m in status["pending"]] == ["000", "001", "002", "003", "004"]
+    assert status["pending"][0]["name"] == "baseline" and status["pending"][0]["state"] == "pending"
 
 
 def _env_without_password() -> dict[str, str]:
@@ -254,7 +255,7 @@ def test_lint_gate_refuses_then_records_the_override(tmp_path):
     conn = sqlite3.connect(db)
     assert "phone" not in {row[1] for row in conn.execute("PRAGMA table_info(contractors)")}
     runs = runbook("reports", "--reports", str(tmp_path / "reports"), "--json")
-    assert [r["status"] for r in json.loads(runs.stdout)] == ["failed", "passed"]
+    assert [r["status"] for r in json.loads(runs.stdout)["runs"]] == ["failed", "passed"]
 
 
 def test_one_step_commands_report_versions_and_refuse_an_unconfirmed_restore(tmp_path):
