@@ -103,6 +103,13 @@ def _report(run: "Run", out: Output, command: str) -> None:
         print(f"runbook: run failed at {run.error}", file=sys.stderr)
 
 
+def _progress(args: argparse.Namespace) -> contextlib.AbstractContextManager:
+    """What a run is doing, on stderr while it works (nothing with --quiet)."""
+    from . import progress
+
+    return contextlib.nullcontext() if args.quiet else progress.printed()
+
+
 def cmd_steps(args: argparse.Namespace) -> int:
     """``run`` and the one-step commands: execute notebooks, write the report."""
     from . import pipeline
@@ -131,7 +138,8 @@ def cmd_steps(args: argparse.Namespace) -> int:
         rollback_on_failure=args.command == "run",
     )
     args.out.detail(f"target {target.display}; migrations {args.migrations}; reports {args.reports}")
-    run = pipeline.execute(target, steps, opts)
+    with _progress(args):
+        run = pipeline.execute(target, steps, opts)
     _report(run, args.out, args.command)
     return pipeline.exit_code(run)
 
@@ -155,7 +163,8 @@ def cmd_reports(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from . import demo, pipeline
 
-    run = demo.run_demo(args.dir, stop_before=args.stop_before)
+    with _progress(args):
+        run = demo.run_demo(args.dir, stop_before=args.stop_before)
     _report(run, args.out, "demo")
     if args.stop_before and run.status == "passed":
         args.out.line(f"left pending for you: {args.stop_before} and later; step through them with "
