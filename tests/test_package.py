@@ -11,6 +11,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import sysconfig
 import venv
 from importlib import resources
 from pathlib import Path
@@ -271,17 +272,24 @@ def test_a_project_configured_by_runbook_toml_runs_with_no_flags(project, capsys
 # -- the wheel, installed outside this checkout -------------------------------------------------
 @pytest.mark.slow
 def test_the_wheel_installs_and_runs_outside_the_checkout(tmp_path):
-    """Build the wheel (the build backend comes from the package index, as pip does), install it
-    into a fresh virtual environment that sees this machine's packages (--system-site-packages:
-    the dependencies are already here, so the test needs no download of pandas & co. and runs in
-    seconds; the wheel's own files are what is tested), and use it from an empty folder."""
+    """Build the wheel (its build backend, setuptools, comes from the package index as pip would
+    fetch it), install it into a fresh virtual environment, and use it from an empty folder.
+
+    The new environment sees the dependencies of the environment running the tests through a
+    .pth file (a path entry: its own .pth files, such as an editable install of this checkout, are
+    not processed), so pip finds them installed and nothing large is downloaded; what is tested
+    is the wheel's own files: the package, its notebooks, demo migrations, seeds and schemas."""
     dist = tmp_path / "dist"
     subprocess.run([sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(REPO)],
                    check=True, capture_output=True, text=True, timeout=600)
     wheel = next(dist.glob("schema_runbook-*.whl"))
     env_dir = tmp_path / "venv"
-    venv.EnvBuilder(system_site_packages=True, with_pip=True).create(env_dir)
+    venv.EnvBuilder(with_pip=True).create(env_dir)
     bin_dir = env_dir / "bin"
+    site = subprocess.run([str(bin_dir / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    ours = sysconfig.get_paths()
+    Path(site, "_test_dependencies.pth").write_text(f"{ours['purelib']}\n{ours['platlib']}\n")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "RUNBOOK_DB", "RUNBOOK_LOCK_HELD")}
     env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
     subprocess.run([str(bin_dir / "pip"), "install", "-q", str(wheel)], check=True, env=env, timeout=600)
