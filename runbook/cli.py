@@ -424,6 +424,8 @@ def apply_settings(args: argparse.Namespace) -> None:
             if hasattr(args, "db") and getattr(args, "config_db", True) and args.command != "config":
                 args.db = settings.url()
         elif hasattr(args, name) and getattr(args, name) is None:
+            if name == "migrations" and args.command == "lint" and settings.sources[name] == "default":
+                continue  # lint without a configured folder takes the FILEs' folder
             setattr(args, name, settings.values[name])
 
 
