@@ -416,6 +416,9 @@ def apply_settings(args: argparse.Namespace) -> None:
         flags.pop("db")
     settings = config.load(flags, config_file=getattr(args, "config", None))
     args.settings = settings
+    if args.verbose:
+        for row in settings.shown():
+            print(f"runbook: {row['name']} = {row['value']}  ({row['source']})", file=sys.stderr)
     for name in config.OPTIONS:
         if name == "rehearsal":
             if hasattr(args, "no_rehearsal"):
