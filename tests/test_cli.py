@@ -69,7 +69,7 @@ def test_demo_then_rerun_is_a_noop(tmp_path):
 
     before = sqlite_state(demo / "power100.db")
     again = runbook("run", "--db", f"sqlite:///{demo / 'power100.db'}", "--reports", str(demo / "reports"),
-                    "--backups", str(demo / "backups"))
+                    "--backups", str(demo / "backups"), "--migrations", str(MIGRATIONS))
     assert again.returncode == 0, again.stdout + again.stderr
     rerun = run_json(again.stdout)
     assert rerun["status"] == "passed" and rerun["versions"] == {"before": "004", "after": "004"}
@@ -227,7 +227,8 @@ def test_a_second_concurrent_run_is_refused_at_once(tmp_path, db_url):
     before = db_state(db_url)
     target = open_target(db_url)
     with target.kind.exclusive_lock(target):  # another runbook holds this database
-        done = runbook("run", "--db", db_url, "--reports", str(tmp_path / "reports"), "--backups", str(tmp_path / "b"))
+        done = runbook("run", "--db", db_url, "--reports", str(tmp_path / "reports"), "--backups", str(tmp_path / "b"),
+                       "--migrations", str(MIGRATIONS))
     assert done.returncode == 1, done.stdout + done.stderr
     assert "another runbook" in done.stderr
     assert not (tmp_path / "reports").exists()
@@ -265,7 +266,7 @@ def test_lint_gate_refuses_then_records_the_override(tmp_path):
 def test_one_step_commands_report_versions_and_refuse_an_unconfirmed_restore(tmp_path):
     db = tmp_path / "power100.db"
     url = new_sqlite_db(db)
-    common = ["--db", url, "--reports", str(tmp_path / "reports")]
+    common = ["--db", url, "--reports", str(tmp_path / "reports"), "--migrations", str(MIGRATIONS)]
     migrated = runbook("migrate", *common, "--backups", str(tmp_path / "backups"), "--no-rehearsal", "--to", "002")
     assert migrated.returncode == 0, migrated.stdout + migrated.stderr
     assert run_json(migrated.stdout)["versions"] == {"before": None, "after": "002"}
@@ -294,7 +295,8 @@ def test_bad_target_version_is_refused_before_anything_runs(tmp_path, extra, mes
     db = tmp_path / "power100.db"
     url = new_sqlite_db(db)
     before = sqlite_state(db)
-    done = runbook("run", "--db", url, "--reports", str(tmp_path / "reports"), "--backups", str(tmp_path / "b"), *extra)
+    done = runbook("run", "--db", url, "--reports", str(tmp_path / "reports"), "--backups", str(tmp_path / "b"),
+                   "--migrations", str(MIGRATIONS), *extra)
     assert done.returncode == 2 and message in done.stderr, done.stdout + done.stderr
     assert not (tmp_path / "reports").exists() and not (tmp_path / "b").exists()
     assert sqlite_state(db) == before
