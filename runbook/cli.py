@@ -38,16 +38,21 @@ def _migrations(p: argparse.ArgumentParser) -> None:
     p.add_argument("--migrations", type=Path, metavar="DIR", help="migrations folder (default ./migrations)")
 
 
-def _run_options(p: argparse.ArgumentParser, step: str) -> None:
-    """Options shared by the commands that execute notebooks and write a report."""
+def _target_options(p: argparse.ArgumentParser, backups: bool = True) -> None:
+    """The database, its folders and timeouts (each also a setting in runbook.toml)."""
     _db(p), _migrations(p)
     p.add_argument("--reports", type=Path, metavar="DIR", help="reports folder, the migration log (default ./reports)")
     p.add_argument("--lock-timeout", type=float, metavar="SECONDS",
                    help="give up waiting for a table lock after this long (default 5)")
     p.add_argument("--statement-timeout", type=float, metavar="SECONDS",
                    help="cancel any one statement after this long (default 600)")
-    if step in ("run", "backup", "migrate"):
+    if backups:
         p.add_argument("--backups", type=Path, metavar="DIR", help="backup folder (default ./backups)")
+
+
+def _run_options(p: argparse.ArgumentParser, step: str) -> None:
+    """Options shared by the commands that execute notebooks and write a report."""
+    _target_options(p, backups=step in ("run", "backup", "migrate"))
     if step in ("run", "migrate"):
         p.add_argument("--to", metavar="VERSION", help="apply pending migrations up to this version")
         p.add_argument("--dry-run", action="store_true", help="show the SQL that would run; change nothing")
@@ -345,11 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the environment variable that will hold the database URL (default DATABASE_URL)")
 
     p = add("config", "show the settings in effect and where each comes from (passwords masked)", cmd_config)
-    _db(p), _migrations(p)
-    p.add_argument("--reports", type=Path, metavar="DIR", help="reports folder")
-    p.add_argument("--backups", type=Path, metavar="DIR", help="backup folder")
-    p.add_argument("--lock-timeout", type=float, metavar="SECONDS", help="seconds to wait for a table lock")
-    p.add_argument("--statement-timeout", type=float, metavar="SECONDS", help="seconds any one statement may run")
+    _target_options(p)
 
     p = add("status", "applied, pending and drifted migrations (exit 1 on drift)", cmd_status)
     _db(p), _migrations(p)
@@ -371,11 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="migrate only up to the version before this one, leaving the rest pending for an operator")
 
     p = add("lab", "prepare a session folder with the five notebooks set for the database, and open JupyterLab", cmd_lab)
-    _db(p), _migrations(p)
-    p.add_argument("--reports", type=Path, metavar="DIR", help="reports folder; the session folder goes here (default ./reports)")
-    p.add_argument("--backups", type=Path, metavar="DIR", help="backup folder (default ./backups)")
-    p.add_argument("--lock-timeout", type=float, metavar="SECONDS", help="give up waiting for a table lock after this long")
-    p.add_argument("--statement-timeout", type=float, metavar="SECONDS", help="cancel any one statement after this long")
+    _target_options(p)  # the session folder goes in the reports folder
     p.add_argument("--no-rehearsal", action="store_true", help="the migrate notebook skips the rehearsal")
     p.add_argument("--no-start", action="store_true", help="only prepare the folder; do not start JupyterLab")
 
