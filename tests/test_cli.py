@@ -195,7 +195,8 @@ def test_run_on_postgresql_with_a_password_in_the_url_leaves_it_nowhere(tmp_path
     password = pg_password_db["password"]
     url = sa.make_url(pg_password_db["url"]).set(password=password).render_as_string(hide_password=False)
     reports_dir, backups = tmp_path / "reports", tmp_path / "backups"
-    done = _cli(["run", "--db", url, "--reports", str(reports_dir), "--backups", str(backups)], _env_without_password())
+    done = _cli(["run", "--db", url, "--reports", str(reports_dir), "--backups", str(backups), "--migrations", str(MIGRATIONS)],
+                _env_without_password())
     assert done.returncode == 0, done.stdout + done.stderr
     run = run_json(done.stdout)
     assert run["status"] == "passed" and run["engine"] == "postgresql"
@@ -214,7 +215,8 @@ def test_wrong_password_is_bad_input_and_not_echoed(tmp_path, pg_password_db):
     import sqlalchemy as sa
 
     url = sa.make_url(pg_password_db["url"]).set(password="not-the-password-123").render_as_string(hide_password=False)
-    done = _cli(["run", "--db", url, "--reports", str(tmp_path / "reports")], _env_without_password())
+    done = _cli(["run", "--db", url, "--reports", str(tmp_path / "reports"), "--migrations", str(MIGRATIONS)],
+                _env_without_password())
     assert done.returncode == 2, done.stdout + done.stderr
     assert "password authentication failed" in done.stderr
     assert "not-the-password-123" not in done.stdout + done.stderr
