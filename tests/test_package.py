@@ -316,3 +316,10 @@ def test_the_wheel_installs_and_runs_outside_the_checkout(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     env["DATABASE_URL"] = "sqlite:///demo/power100.db"  # the project's own (empty) migrations: 000-004 unknown
     assert runbook("check").returncode == 1
+
+
+def test_demo_stop_before_is_checked_before_anything_is_built(project, capsys):
+    assert main(["demo", "--dir", "d", "--stop-before", "000"]) == 2
+    assert "no demo migration comes before it" in capsys.readouterr().err
+    assert main(["demo", "--dir", "d", "--stop-before", "x1"]) == 2
+    assert not (project / "d").exists()
