@@ -104,6 +104,7 @@ def _report(run: "Run", out: Output, command: str) -> None:
     out.line(f"run {run.run_id}: {run.status.upper()}  (version {v.get('before') or 'none'} → {v.get('after') or 'none'})",
              style=run.status)
     out.line(f"report: {run.run_dir / 'run.json'}")
+    out.line(f"page:   {run.run_dir / 'index.html'}")
     if run.status != "passed" and not out.json_mode:
         print(f"runbook: run failed at {run.error}", file=sys.stderr)
 
@@ -150,17 +151,27 @@ def cmd_steps(args: argparse.Namespace) -> int:
 
 
 def cmd_reports(args: argparse.Namespace) -> int:
-    """The migration log for reviewers: every run in a reports folder, oldest first."""
+    """The migration log for reviewers: every run in a reports folder, newest first."""
     from .reports import list_runs
 
+    if args.html:
+        from . import html
+
+        pages = html.rebuild(args.reports)
+        args.out.emit("reports", {"reports_dir": str(args.reports), "runs": list_runs(args.reports),
+                                  "pages": [str(p) for p in pages]})
+        args.out.line(f"wrote {len(pages)} page(s); open {args.reports / html.INDEX}")
+        return 0
     runs = list_runs(args.reports)
     out = args.out
     out.emit("reports", {"reports_dir": str(args.reports), "runs": runs})
     if not runs:
         out.line(f"no runs in {args.reports}")
         return 0
-    out.table(["run", "status", "started", "target", "steps"],
-              [(r["run_id"], r["status"], r["started_at"], r["target"],
+    out.table(["run", "verdict", "started", "target", "versions", "by", "steps"],
+              [(r["run_id"], r["verdict"], r["started_at"], r["target"],
+                f"{(r.get('versions') or {}).get('before') or 'none'} → {(r.get('versions') or {}).get('after') or 'none'}",
+                f"{r['who']['user']}@{r['who']['host']}" if r.get("who") else "?",
                 " → ".join(f"{s['step']}:{s['status']}" for s in r["steps"])) for r in runs], status_column=1)
     return 0
 
@@ -231,6 +242,26 @@ def cmd_check(args: argparse.Namespace) -> int:
     args.out.line("up to date" if not problems else "not up to date: " + ", ".join(problems),
                   style="passed" if not problems else "failed")
     return 0 if not problems else 1
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    """The database's event log (``schema_events``): every deploy, revert, failure and adoption."""
+    from . import migrations as mig
+    from .target import mask, open_target
+
+    target = open_target(args.db)
+    with target.engine().connect() as conn:
+        events = mig.event_log(conn)
+    target.dispose()
+    out = args.out
+    out.emit("history", {"target": target.display, "events": events})
+    out.line(f"target: {target.display}")
+    if not events:
+        out.line(f"no events (no {mig.EVENTS_TABLE} table, or it is empty)")
+    for e in events:
+        line = f"  {e['at']}  {e['event']:<8} {e['version']}_{e['name']:<32} run {e['run_id']}  by {e['who']}@{e['host']}"
+        out.line(line + (f"\n      {mask(e['note'])}" if e.get("note") else ""))
+    return 0
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
@@ -358,13 +389,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("check", "exit 1 when a migration is pending or drifted: a gate for CI", cmd_check)
     _db(p), _migrations(p)
 
+    p = add("history", "the database's event log: deploys, reverts, failures, adoptions", cmd_history)
+    _db(p)
+
     p = add("baseline", "adopt an existing database at a version without running anything", cmd_baseline)
     _db(p), _migrations(p)
     p.add_argument("--version", required=True, metavar="N", help="the migration the database already matches; "
                    "it and every earlier one are recorded as applied")
 
-    p = add("reports", "list the runs in a reports folder (the migration log)", cmd_reports)
+    p = add("reports", "list the runs in a reports folder (the migration log), newest first", cmd_reports)
     p.add_argument("--reports", type=Path, metavar="DIR", help="reports folder (default ./reports)")
+    p.add_argument("--html", action="store_true", help="(re)write every run's index.html and reports/index.html from the JSON records")
 
     p = add("demo", "build the demo Power100 database and run the whole pipeline on it", cmd_demo)
     p.add_argument("--dir", type=Path, default=Path("demo"), help="demo folder (default ./demo); its power100.db is rebuilt")

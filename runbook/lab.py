@@ -29,7 +29,7 @@ def prepare(target: Target, *, migrations_dir: Path, reports_dir: Path, backup_d
 
     discover(migrations_dir)  # a bad migrations folder is refused before anything is made
     run_dir = reports.new_run_dir(Path(reports_dir), f"{target.name}-lab")
-    run = reports.Run(run_dir.name, run_dir, target.display, target.kind.name, status="interactive",
+    run = reports.Run(run_dir.name, run_dir, target.display, target.kind.name, status="interactive", interactive=True,
                       options={"session": "runbook lab", "migrations_dir": str(migrations_dir)})
     opts = Options(migrations_dir=Path(migrations_dir), reports_dir=Path(reports_dir), backup_dir=Path(backup_dir),
                    rehearse=rehearse, rollback_on_failure=False)
