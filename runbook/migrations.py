@@ -349,7 +349,9 @@ def baseline(target: "Target", folder: str | Path, version: str) -> list[Migrati
         ensure_history(conn)
         run_id = f"baseline-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}"
         for m in chosen:
-            record(conn, m, m.script.checksum_for(target.kind), 0, run_id, note=BASELINE_NOTE)
+            checksum = m.script.checksum_for(target.kind)
+            record(conn, m, checksum, 0, run_id, note=BASELINE_NOTE)
+            record_event(conn, "baseline", m.version, m.name, checksum, run_id, note=BASELINE_NOTE)
     target.dispose()
     return chosen
 

@@ -144,10 +144,14 @@ def test_baseline_records_history_only(project, capsys):
     doc = run_json_cli(capsys, "baseline", "--version", "0", "--db", url, "--migrations", str(MIGRATIONS))
     assert [m["version"] for m in doc["recorded"]] == ["000"] and doc["version"] == "000"
     conn = sqlite3.connect(project / "power100.db")
-    after = conn.execute("SELECT name, sql FROM sqlite_master WHERE tbl_name != 'schema_history' ORDER BY name").fetchall()
+    after = conn.execute("SELECT name, sql FROM sqlite_master WHERE tbl_name NOT IN ('schema_history', 'schema_events') "
+                         "ORDER BY name").fetchall()
     history = conn.execute("SELECT version, note FROM schema_history").fetchall()
+    events = conn.execute("SELECT event, version FROM schema_events").fetchall()
     conn.close()
     assert after == schema_before and history == [("000", "adopted by runbook baseline: recorded as applied, not run")]
+    assert events == [("baseline", "000")]  # and in the event log
+    assert [e["event"] for e in run_json_cli(capsys, "history", "--db", url)["events"]] == ["baseline"]
     status = run_json_cli(capsys, "status", "--db", url, "--migrations", str(MIGRATIONS))
     assert status["current"] == "000" and [m["state"] for m in status["applied"]] == ["applied"]
     assert [m["version"] for m in status["pending"]] == ["001", "002", "003", "004"]
