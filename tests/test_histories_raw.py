@@ -35,8 +35,8 @@ def test_histories_have_thirty_migrations_each_with_its_rollback_and_header():
             risk = [l for l in s.path.read_text().splitlines() if l.startswith("-- Risk Level: ")]
             assert risk and risk[0].split()[3] in ("LOW", "MEDIUM", "HIGH"), s.path
             assert s.rollback is not None and s.rollback.name == f"{s.version}_rollback_{s.name}.sql", s.path
-        assert not list((raw.HERE / name).glob("*.postgresql.sql")), name
-        assert not list((raw.HERE / name).glob("*.sqlite.sql")), name
+        assert not list((raw.HERE / name).rglob("*.postgresql.sql")), name
+        assert not list((raw.HERE / name).rglob("*.sqlite.sql")), name
         no_ops = [s for s in steps if not raw.runnable(s.path.read_text())]
         assert no_ops, f"{name} has no comment-only migration"
 

@@ -5,8 +5,9 @@ transaction), and read back the schema and the rows the way the engine reports t
 The acceptance tests (``tests/test_histories.py``) compare what the runbook leaves with what
 these functions leave; ``tests/test_histories_raw.py`` proves each history correct here first.
 
-A history folder holds ``NNN_name.sql`` migrations, ``rollbacks/NNN_rollback_name.sql`` and
-``seed.sql`` (rows loaded right after ``000``, the baseline). ``shared_app`` is written in the
+A history folder holds ``migrations/`` (``NNN_name.sql`` and ``rollbacks/NNN_rollback_name.sql``,
+the folder given to ``runbook --migrations``) and ``seed.sql`` (rows loaded right after ``000``,
+the baseline). ``shared_app`` is written in the
 project's shared dialect (SQLite's): on PostgreSQL its scripts are translated statement by
 statement with the runbook's own translation (``PostgresEngine.translate``), the contract the
 shared dialect is defined by, and then run by psql like any other script.
@@ -36,7 +37,10 @@ class Step:
 
 
 def history(folder: Path) -> list[Step]:
-    """The migrations of a history folder, in order, each with its rollback script."""
+    """The migrations of a history folder (or of a migrations folder), in order, each with its
+    rollback script."""
+    if (folder / "migrations").is_dir():
+        folder = folder / "migrations"
     steps = []
     for p in sorted(folder.glob("[0-9][0-9][0-9]_*.sql")):
         version, name = p.stem.split("_", 1)
@@ -167,24 +171,33 @@ def _sort_table_columns(lines: list[str]) -> list[str]:
     return out
 
 
+_TABLES_SQL = (
+    "SELECT CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END "
+    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind IN ('r', 'm', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+    f"AND n.nspname NOT LIKE 'pg_toast%%' AND c.relname NOT LIKE '{HISTORY_TABLE}%%' ORDER BY 1")
+
+
+def _pg_connect(url: str):
+    import psycopg
+
+    return psycopg.connect(pg_libpq(url), autocommit=True)
+
+
 def pg_tables(url: str) -> list[str]:
     """Tables and materialized views outside the system schemas (schema-qualified when not public)."""
-    rows = psql(url, sql=(
-        "SELECT CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END "
-        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE c.relkind IN ('r', 'm', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
-        f"AND n.nspname NOT LIKE 'pg_toast%' AND c.relname NOT LIKE '{HISTORY_TABLE}%' ORDER BY 1"))
-    return rows.split()
+    with _pg_connect(url) as conn:
+        return [r[0] for r in conn.execute(_TABLES_SQL)]
 
 
 def pg_rows(url: str) -> dict[str, list[str]]:
     """Every row of every table, as sorted jsonb texts (key order, not column order)."""
-    result = {}
-    for t in pg_tables(url):
-        q = ".".join(f'"{p}"' for p in t.split("."))
-        out = psql(url, sql=f"SELECT to_jsonb(r)::text FROM {q} r")
-        result[t] = sorted(out.splitlines())
-    return result
+    with _pg_connect(url) as conn:
+        result = {}
+        for (t,) in conn.execute(_TABLES_SQL).fetchall():
+            q = ".".join(f'"{p}"' for p in t.split("."))
+            result[t] = sorted(r[0] for r in conn.execute(f"SELECT to_jsonb(r)::text FROM {q} r"))
+        return result
 
 
 # -- SQLite ------------------------------------------------------------------------------------
