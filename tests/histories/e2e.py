@@ -29,8 +29,8 @@ SEEDED = {
 }
 #: where the rollback goes, step by step, after the run (the last step: the adopted baseline)
 ROLLBACK_STEPS = {
-    "pg_app": ["024", "012", "000"],
-    "sqlite_app": ["019", "006", "000"],
+    "pg_app": ["016", "000"],
+    "sqlite_app": ["018", "000"],
     "shared_app": ["016", "000"],
 }
 #: values the database writes itself at migration time (DEFAULT CURRENT_TIMESTAMP on rows a
