@@ -24,7 +24,7 @@ import pytest
 from histories.e2e import (DURATIONS, PgSide, SqliteSide, history_copy, production_like, run_history, run_json,
                            runbook)
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.histories]
 
 
 @pytest.fixture
@@ -60,19 +60,21 @@ def test_shared_app_runs_and_rolls_back_on_postgresql(pg_admin, tmp_path):
 
 # -- declared data changes ---------------------------------------------------------------------
 def test_a_correct_data_migration_passes_and_an_undeclared_row_loss_fails(tmp_path):
-    """sqlite_app's 000-002 and 005-007: 005 and 007 are declared backfills (HIGH), 006 a table
-    rebuild that keeps every row (003, a WITHOUT ROWID table, and 004, a comment-only no-op, are
-    left out so that only declared data changes decide this test). The same folder up to a 006
-    that copies only the even ids must fail, and leave the target as it was (the rehearsal
-    catches it on the scratch copy)."""
+    """sqlite_app's 000-002, 005-007 and 012: 005 and 007 are declared backfills of new columns,
+    006 a table rebuild that keeps every row, 012 (HIGH) rewrites existing values of a baseline
+    column (users.email NULL -> a placeholder address) and rebuilds the table: the content of a
+    column that existed before the run changes, as declared. (003, a WITHOUT ROWID table, and
+    004, a comment-only no-op, are left out: only declared data changes decide this test.)
+    The same folder with a 006 that copies only the even ids must fail, and leave the target as
+    it was (the rehearsal catches it on the scratch copy)."""
     side = SqliteSide("sqlite_app", tmp_path)
-    good = history_copy("sqlite_app", ["000", "001", "002", "005", "006", "007"], tmp_path / "good")
+    good = history_copy("sqlite_app", ["000", "001", "002", "005", "006", "007", "012"], tmp_path / "good")
     url = production_like(side, "sqlite_app")
     done, seconds = runbook("run", "--db", url, "--migrations", str(good), "--reports", str(tmp_path / "reports"),
                             "--backups", str(tmp_path / "backups"), cwd=tmp_path)
-    DURATIONS["category 3 (sqlite_app 000-007) run"] = seconds
+    DURATIONS["category 3 (sqlite_app 000-012, 7 migrations) run"] = seconds
     assert done.returncode == 0, done.stdout + done.stderr
-    assert run_json(done.stdout)["versions"]["after"] == "007"
+    assert run_json(done.stdout)["versions"]["after"] == "012"
 
     bad = history_copy("sqlite_app", ["000", "001", "002", "005", "006"], tmp_path / "bad")
     rebuild = bad / "006_items_read_check.sql"

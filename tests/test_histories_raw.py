@@ -18,6 +18,8 @@ import pytest
 
 from histories import raw
 
+pytestmark = pytest.mark.histories
+
 PG_HISTORIES = {"pg_app": False, "shared_app": True}  # history -> translated from the shared dialect
 SQLITE_HISTORIES = ("sqlite_app", "shared_app")
 
