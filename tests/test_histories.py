@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from histories.e2e import (DURATIONS, PgSide, SqliteSide, history_copy, production_like, run_history, run_json,
+from histories import raw
+from histories.e2e import (DURATIONS, HISTORIES, PgSide, SqliteSide, history_copy, production_like, run_history, run_json,
                            runbook)
 
 pytestmark = [pytest.mark.slow, pytest.mark.histories]
@@ -75,6 +76,12 @@ def test_a_correct_data_migration_passes_and_an_undeclared_row_loss_fails(tmp_pa
     DURATIONS["category 3 (sqlite_app 000-012, 7 migrations) run"] = seconds
     assert done.returncode == 0, done.stdout + done.stderr
     assert run_json(done.stdout)["versions"]["after"] == "012"
+    reference = side.new("reference")
+    for s in raw.history(good):
+        side.apply(reference, s.path)
+        if s.version == "000":
+            side.apply(reference, HISTORIES / "sqlite_app" / "seed.sql")
+    assert side.state(url) == side.state(reference), "the data migrations did what the raw engine does"
 
     bad = history_copy("sqlite_app", ["000", "001", "002", "005", "006"], tmp_path / "bad")
     rebuild = bad / "006_items_read_check.sql"
