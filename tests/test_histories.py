@@ -60,14 +60,12 @@ def test_shared_app_runs_and_rolls_back_on_postgresql(pg_admin, tmp_path):
 
 
 # -- declared data changes ---------------------------------------------------------------------
-def test_a_correct_data_migration_passes_and_an_undeclared_row_loss_fails(tmp_path):
+def test_a_correct_data_migration_passes(tmp_path):
     """sqlite_app's 000-002, 005-007 and 012: 005 and 007 are declared backfills of new columns,
     006 a table rebuild that keeps every row, 012 (HIGH) rewrites existing values of a baseline
     column (users.email NULL -> a placeholder address) and rebuilds the table: the content of a
     column that existed before the run changes, as declared. (003, a WITHOUT ROWID table, and
-    004, a comment-only no-op, are left out: only declared data changes decide this test.)
-    The same folder with a 006 that copies only the even ids must fail, and leave the target as
-    it was (the rehearsal catches it on the scratch copy)."""
+    004, a comment-only no-op, are left out: only declared data changes decide this test.)"""
     side = SqliteSide("sqlite_app", tmp_path)
     good = history_copy("sqlite_app", ["000", "001", "002", "005", "006", "007", "012"], tmp_path / "good")
     url = production_like(side, "sqlite_app")
@@ -83,18 +81,25 @@ def test_a_correct_data_migration_passes_and_an_undeclared_row_loss_fails(tmp_pa
             side.apply(reference, HISTORIES / "sqlite_app" / "seed.sql")
     assert side.state(url) == side.state(reference), "the data migrations did what the raw engine does"
 
+
+def test_a_rebuild_that_loses_rows_fails_and_changes_nothing(tmp_path):
+    """sqlite_app's 000-002 and 005, then its 006 rebuild of items copying only the even ids:
+    undeclared row loss. The run fails and leaves the target as it was (the rehearsal catches it
+    on the scratch copy)."""
+    side = SqliteSide("sqlite_app", tmp_path)
     bad = history_copy("sqlite_app", ["000", "001", "002", "005", "006"], tmp_path / "bad")
     rebuild = bad / "006_items_read_check.sql"
     text = rebuild.read_text()
     assert "SELECT id, feed_id, guid, title, link, published, read, starred FROM items;" in text
     rebuild.write_text(text.replace("starred FROM items;", "starred FROM items WHERE id % 2 = 0;"))
-    url = production_like(side, "sqlite_app", "target2")
+    url = production_like(side, "sqlite_app")
     before = side.state(url)
-    done, seconds = runbook("run", "--db", url, "--migrations", str(bad), "--reports", str(tmp_path / "reports2"),
-                            "--backups", str(tmp_path / "backups2"), cwd=tmp_path)
+    done, seconds = runbook("run", "--db", url, "--migrations", str(bad), "--reports", str(tmp_path / "reports"),
+                            "--backups", str(tmp_path / "backups"), cwd=tmp_path)
     DURATIONS["category 3 half-copy run"] = seconds
     assert done.returncode == 1, done.stdout + done.stderr
-    assert "items" in done.stdout + done.stderr
+    record = run_json(done.stdout)
+    assert record["status"] == "failed" and "items" in record["error"], record["error"]
     assert side.state(url) == before
 
 
