@@ -15,6 +15,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from . import raw
 
 REPO = Path(__file__).resolve().parents[2]
@@ -191,3 +193,8 @@ def history_copy(name: str, versions: list[str], dest: Path) -> Path:
             shutil.copy(s.path, dest)
             shutil.copy(s.rollback, dest / "rollbacks")
     return dest
+
+
+@pytest.fixture
+def pg_admin(pg_server) -> str:
+    return pg_server.render_as_string(hide_password=False)
