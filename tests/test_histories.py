@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import pytest
 
-from histories.e2e import DURATIONS, SqliteSide, history_copy, production_like, run_json, runbook
+from histories.e2e import DURATIONS, SqliteSide, print_durations, history_copy, production_like, run_json, runbook
 
 pytestmark = [pytest.mark.slow, pytest.mark.histories]
 
@@ -48,5 +48,4 @@ def test_a_rebuild_that_loses_rows_fails_and_changes_nothing(tmp_path):
 
 
 def teardown_module(module) -> None:
-    if DURATIONS:
-        print("\nDURATIONS (s): " + ", ".join(f"{k}: {v:.1f}" for k, v in DURATIONS.items()))
+    print_durations()

@@ -33,8 +33,8 @@ from pathlib import Path
 import pytest
 
 from histories import raw
-from histories.e2e import (DURATIONS, HISTORIES, PgSide, SqliteSide, history_copy, pg_admin, production_like,
-                           run_history, run_json, runbook)
+from histories.e2e import (DURATIONS, HISTORIES, PgSide, SqliteSide, history_copy, pg_admin, print_durations,
+                           production_like, run_history, run_json, runbook)
 
 pytestmark = [pytest.mark.slow, pytest.mark.histories]
 
@@ -125,5 +125,4 @@ def test_no_row_value_reaches_the_reports(pg_admin, tmp_path):
 
 
 def teardown_module(module) -> None:
-    if DURATIONS:
-        print("\nDURATIONS (s): " + ", ".join(f"{k}: {v:.1f}" for k, v in DURATIONS.items()))
+    print_durations()

@@ -198,3 +198,10 @@ def history_copy(name: str, versions: list[str], dest: Path) -> Path:
 @pytest.fixture
 def pg_admin(pg_server) -> str:
     return pg_server.render_as_string(hide_password=False)
+
+
+def print_durations() -> None:
+    """The seconds each runbook command took (shown with ``pytest -s``), then forgotten."""
+    if DURATIONS:
+        print("\nDURATIONS (s): " + ", ".join(f"{k}: {v:.1f}" for k, v in DURATIONS.items()))
+        DURATIONS.clear()
