@@ -25,7 +25,10 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 HERE = Path(__file__).resolve().parent
-HISTORY_TABLE = "schema_history"
+#: the runbook's own tables in the target (its history and its event log): not the project's schema
+from runbook.migrations import EVENTS_TABLE, HISTORY_TABLE  # noqa: E402
+
+RUNBOOK_TABLES = (HISTORY_TABLE, EVENTS_TABLE)
 
 
 @dataclass(frozen=True)
@@ -141,12 +144,13 @@ _DUMP_NOISE = re.compile(r"^(--.*|SET .*|\\(un)?restrict .*|SELECT pg_catalog\.s
 
 
 def pg_schema(url: str) -> str:
-    """``pg_dump --schema-only`` without the runbook's history table, comments and SET lines,
+    """``pg_dump --schema-only`` without the runbook's own tables, comments and SET lines,
     with the column lines of each CREATE TABLE sorted: a column re-added by a rollback comes
     back at the end of the table, which is the engine's only way to bring it back."""
     done = subprocess.run(
         ["pg_dump", "--schema-only", "--no-owner", "--no-privileges",
-         f"--exclude-table=public.{HISTORY_TABLE}", f"--exclude-table=public.{HISTORY_TABLE}_*",
+         *(f"--exclude-table=public.{t}" for t in RUNBOOK_TABLES),
+         *(f"--exclude-table=public.{t}_*" for t in RUNBOOK_TABLES),
          "-d", pg_libpq(url)],
         capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
@@ -175,7 +179,8 @@ _TABLES_SQL = (
     "SELECT CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || '.' || c.relname END "
     "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
     "WHERE c.relkind IN ('r', 'm', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
-    f"AND n.nspname NOT LIKE 'pg_toast%%' AND c.relname NOT LIKE '{HISTORY_TABLE}%%' ORDER BY 1")
+    "AND n.nspname NOT LIKE 'pg_toast%%' "
+    + "".join(f"AND c.relname NOT LIKE '{t}%%' " for t in RUNBOOK_TABLES) + "ORDER BY 1")
 
 
 def _pg_connect(url: str):
@@ -235,14 +240,24 @@ def sqlite_statements(text: str) -> list[str]:
     return out
 
 
+_NOT_RUNBOOK = " AND ".join("name NOT LIKE ?" for _ in RUNBOOK_TABLES)
+_RUNBOOK_LIKE = tuple(f"{t}%" for t in RUNBOOK_TABLES)
+
+
+def _sqlite_tables(conn: sqlite3.Connection) -> list[str]:
+    return [r[0] for r in conn.execute(
+        f"SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND {_NOT_RUNBOOK}",
+        _RUNBOOK_LIKE)]
+
+
 def sqlite_schema(path_db: Path) -> list[tuple[str, str, str]]:
     """``sqlite_master`` as SQLite stores it (the CREATE text of every object), without the
-    runbook's history table; whitespace runs collapsed."""
+    runbook's own tables; whitespace runs collapsed."""
     conn = sqlite3.connect(path_db)
     try:
         rows = conn.execute(
-            "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE ? AND name NOT LIKE 'sqlite_%' "
-            "ORDER BY type, name", (f"{HISTORY_TABLE}%",)).fetchall()
+            f"SELECT type, name, sql FROM sqlite_master WHERE {_NOT_RUNBOOK} AND name NOT LIKE 'sqlite_%' "
+            "ORDER BY type, name", _RUNBOOK_LIKE).fetchall()
     finally:
         conn.close()
     return [(t, n, re.sub(r"\s+", " ", s or "")) for t, n, s in rows]
@@ -253,9 +268,7 @@ def sqlite_columns(path_db: Path) -> dict[str, list[tuple]]:
     re-added by a rollback comes back at the end)."""
     conn = sqlite3.connect(path_db)
     try:
-        names = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "AND name NOT LIKE ?", (f"{HISTORY_TABLE}%",))]
+        names = _sqlite_tables(conn)
         return {n: sorted(tuple(r[1:]) for r in conn.execute(f'PRAGMA table_xinfo("{n}")'))
                 + sorted(tuple(r[2:]) for r in conn.execute(f'PRAGMA foreign_key_list("{n}")'))
                 for n in names}
@@ -266,9 +279,7 @@ def sqlite_columns(path_db: Path) -> dict[str, list[tuple]]:
 def sqlite_rows(path_db: Path) -> dict[str, list[str]]:
     conn = sqlite3.connect(path_db)
     try:
-        names = [r[0] for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-            "AND name NOT LIKE ?", (f"{HISTORY_TABLE}%",))]
+        names = _sqlite_tables(conn)
         result = {}
         for n in names:
             cur = conn.execute(f'SELECT * FROM "{n}"')
