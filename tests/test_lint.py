@@ -371,7 +371,7 @@ def test_cli_json_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
         (2, 1, False), (3, 3, False), (4, 2, True)]
     assert all(s["reason"] and s["kind"] for s in move["statements"])
     assert sorted(f["code"] for f in move["findings"]) == ["risk-understated", "rollback-missing"]
-    assert all({"level", "code", "file", "line", "message"} == set(f) for f in move["findings"])
+    assert all({"level", "code", "file", "line", "message", "help"} == set(f) for f in move["findings"])
 
 
 # -- the migrate gate ------------------------------------------------------------------------------
