@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import migrations as mig
-from . import pipeline
+from . import pipeline, progress
 from .errors import BadInput, RunbookError
 from .target import DEFAULT_LOCK_TIMEOUT_S, DEFAULT_STATEMENT_TIMEOUT_S, mask, open_target
 
@@ -97,7 +97,8 @@ def cmd_steps(args: argparse.Namespace) -> int:
         confirm_restore=getattr(args, "confirm_restore", False),
         rollback_on_failure=args.command == "run",
     )
-    run = pipeline.execute(target, steps, opts)
+    with progress.printed():
+        run = pipeline.execute(target, steps, opts)
     _report(run, args.reports)
     return pipeline.exit_code(run)
 
@@ -120,7 +121,8 @@ def cmd_reports(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from . import demo
 
-    run = demo.run_demo(args.dir)
+    with progress.printed():
+        run = demo.run_demo(args.dir)
     _report(run, args.dir / "reports")
     return pipeline.exit_code(run)
 
