@@ -69,7 +69,15 @@ def _report(run: "pipeline.Run", reports_dir: Path) -> None:
     v = run.versions
     print(f"run {run.run_id}: {run.status.upper()}  (version {v.get('before') or 'none'} → {v.get('after') or 'none'})")
     print(f"report: {run.run_dir / 'run.json'}")
-    if run.status != "passed":
+    if run.status == "refused":
+        print("runbook: refused by the lint gate before anything ran (nothing touched); the findings behind it:",
+              file=sys.stderr)
+        for f in run.lint_refusal or []:
+            where = f"{f['file']}:{f['line']}" if f.get("line") else f["file"]
+            print(f"  {f['code']}  {where}  {f['message']}", file=sys.stderr)
+        print(f"  fix the migrations, or override explicitly with --allow-risk (recorded); lint.json: "
+              f"{run.run_dir / 'lint.json'}", file=sys.stderr)
+    elif run.status != "passed":
         print(f"runbook: run failed at {run.error}", file=sys.stderr)
 
 

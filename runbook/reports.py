@@ -156,6 +156,7 @@ class Run:
     backup: dict[str, Any] | None = None
     rehearsal: dict[str, Any] | None = None
     error: str | None = None
+    lint_refusal: list[dict[str, Any]] | None = None  # the findings behind a lint-gate refusal
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)

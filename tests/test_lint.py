@@ -468,3 +468,47 @@ def test_new_refuses_to_overwrite_and_empty_descriptions(tmp_path: Path, capsys:
     empty_folder.mkdir()
     path, _ = mig.new_migration(empty_folder, "First one")
     assert path.name == "001_first_one.sql"
+
+
+def test_run_is_refused_by_the_lint_gate_first(tmp_path: Path, sqlite_url: str,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """The gate runs before inventory and backup: a refusal is quick, writes lint.json and a
+    run.json with status refused, prints every finding behind it, exits 2, touches nothing."""
+    import time
+
+    folder = _risky_folder(tmp_path)
+    (folder / "rollbacks" / "005_rollback_drop_phone.sql").write_text("ALTER TABLE contractors ADD COLUMN phone TEXT;\n")
+    path = sqlite_url.removeprefix("sqlite:///")
+    before = sqlite_schema(path)
+    data_before = Path(path).read_bytes()
+    reports_dir, backups = tmp_path / "reports", tmp_path / "backups"
+    started = time.monotonic()
+    rc, out, err = run_cli(["run", "--db", sqlite_url, "--migrations", str(folder), "--reports", str(reports_dir),
+                            "--backups", str(backups)], capsys)
+    assert rc == 2, err
+    assert time.monotonic() - started < 20  # no notebook ran
+    assert "risk-understated" in err and "005_drop_phone.sql:2" in err and "declares LOW" in err
+    [run_dir] = [p for p in reports_dir.iterdir() if p.is_dir()]
+    run = json.loads((run_dir / "run.json").read_text())
+    assert run["status"] == "refused" and run["steps"] == []
+    assert [f["code"] for f in run["lint_refusal"]] == ["risk-understated"]
+    gate = json.loads((run_dir / "lint.json").read_text())
+    assert gate["refused"] and gate["refusing"][0]["line"] == 2
+    assert not list(run_dir.glob("*.ipynb")) and not (backups.exists() and list(backups.iterdir()))
+    assert sqlite_schema(path) == before and Path(path).read_bytes() == data_before
+
+
+def test_run_allow_risk_passes_the_gate_and_records_the_override(tmp_path: Path, sqlite_url: str) -> None:
+    from runbook import pipeline
+    from runbook.reports import load_artifact
+
+    folder = _risky_folder(tmp_path)
+    (folder / "rollbacks" / "005_rollback_drop_phone.sql").write_text("ALTER TABLE contractors ADD COLUMN phone TEXT;\n")
+    target = open_target(sqlite_url)
+    opts = pipeline.Options(migrations_dir=folder, reports_dir=tmp_path / "r", backup_dir=tmp_path / "b",
+                            allow_risk=True)
+    run = pipeline.Run("x", tmp_path / "r" / "x", target.display, "sqlite")
+    run.run_dir.mkdir(parents=True)
+    assert pipeline._refused_by_lint(target, ("migrate",), opts, run) is False
+    gate = load_artifact(run.run_dir, "lint")
+    assert gate["override"] is True and any("risk-understated" in r for r in gate["overridden"])
