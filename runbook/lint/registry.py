@@ -58,10 +58,10 @@ def rule(code: str, level: str, summary: str, help: str, *, family: str) -> Rule
 
 def markdown_table() -> str:
     """The findings table of docs/lint.md."""
-    from . import rules  # noqa: F401  (registers every family)
+    from runbook.lint import registry, rules  # noqa: F401  (registers every family; also when run as __main__)
 
     lines = ["| code | level | family | when | help |", "|---|---|---|---|---|"]
-    for r in RULES.values():
+    for r in registry.RULES.values():
         lines.append(f"| `{r.code}` | {r.level} | {r.family} | {r.summary} | {r.help} |")
     return "\n".join(lines)
 

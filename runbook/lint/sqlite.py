@@ -36,16 +36,19 @@ def quiet_sqlglot() -> Iterator[None]:
         logger.setLevel(level)
 
 
+_MEMORY = sqlite3.connect(":memory:", check_same_thread=False)
+
+
 def sqlite_syntax_error(sql: str) -> str | None:
-    """SQLite's own verdict: its syntax error, or None when it can parse ``sql``."""
-    conn = sqlite3.connect(":memory:")
+    """SQLite's own verdict: its syntax error, or None when it can parse ``sql`` (``EXPLAIN``
+    compiles without running; "no such table" is not a syntax error)."""
     try:
-        conn.execute("EXPLAIN " + sql)
+        _MEMORY.execute("EXPLAIN " + sql).fetchall()
+    except sqlite3.Warning:  # more than one statement: not ours to judge here
+        return None
     except sqlite3.Error as exc:
         text = str(exc)
         return text if ("syntax error" in text or "incomplete input" in text or "unrecognized token" in text) else None
-    finally:
-        conn.close()
     return None
 
 
@@ -132,12 +135,10 @@ class SqliteClassifier(Classifier):
     def parse(self, st: Statement) -> Any:
         with quiet_sqlglot():
             tree = st.parse(self.lint.dialect)
-        if tree is None or isinstance(tree, (exp.Command, exp.Block)):
-            error = sqlite_syntax_error(st.sql) if self.lint.dialect == "sqlite" else None
-            if error:
-                raise Unreadable(error)
-            return tree if tree is not None else st  # read by its tokens
-        return tree
+        error = sqlite_syntax_error(st.sql) if self.lint.dialect == "sqlite" else None
+        if error:
+            raise Unreadable(error)
+        return tree if tree is not None else st  # SQLite parses it, sqlglot does not: read by its tokens
 
     def shape(self, tree: Any) -> Shape:
         if isinstance(tree, exp.Create) and (tree.args.get("kind") or "").upper() == "TABLE":

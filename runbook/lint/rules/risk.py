@@ -16,7 +16,7 @@ RISK_UNDERSTATED = rule("risk-understated", "error",
                         "declare the detected level (`-- Risk Level: MEDIUM` for Category 2, `HIGH` for 3), or split "
                         "the risky statement into its own migration", family=__name__)
 RISK_MISSING = rule("risk-missing", "warning", "no `-- Risk Level:` in the header, or not one of LOW, MEDIUM, HIGH",
-                    "add `-- Risk Level: LOW|MEDIUM|HIGH` to the header comment", family=__name__)
+                    "add `-- Risk Level: LOW` (or `MEDIUM`, `HIGH`) to the header comment", family=__name__)
 ROLLBACK_MISSING = rule("rollback-missing", "error", "a Category 2 or 3 migration has no `rollbacks/NNN_rollback_*.sql`",
                         "write `rollbacks/NNN_rollback_<name>.sql` that undoes it (an empty one declares a no-op)",
                         family=__name__)
