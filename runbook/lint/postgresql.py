@@ -277,7 +277,8 @@ class PostgresClassifier(Classifier):
                 c = _constraint(item)
                 if c is not None:
                     constraints.append(c)
-        if s.inhRelations or s.partbound is not None or s.ofTypename is not None:
+        if s.inhRelations or s.partbound is not None or s.ofTypename is not None or any(
+                isinstance(item, ast.TableLikeClause) for item in s.tableElts or ()):
             columns = None  # columns come from elsewhere
         return self.create_table(st, name, columns, constraints, if_not_exists=bool(s.if_not_exists))
 
