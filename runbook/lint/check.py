@@ -17,6 +17,7 @@ Where the schema comes from:
 from __future__ import annotations
 
 import contextlib
+import re
 from typing import TYPE_CHECKING, Any, Iterator
 
 import sqlalchemy as sa
@@ -105,6 +106,8 @@ def database_state(target: "Target", migrations: list[Migration]) -> tuple[set[s
 def _with_extra_tables(model: SchemaModel, real: SchemaModel) -> SchemaModel:
     """``model`` plus what the real database holds beyond it (tables made outside the migrations)."""
     out = model.copy()
+    if not real.tables.keys() - out.tables.keys() and real.views <= out.views:
+        return out
     for name, info in real.tables.items():
         out.tables.setdefault(name, info)
     out.views |= real.views
@@ -131,59 +134,106 @@ def lint_replayed(migrations: list[Migration], engine: "Engine", target: "Target
         stopped: str | None = None
         static: SchemaModel | None = None  # after a failure: the static model goes on from there
         with sa_engine.connect() as conn:
-            model, snap = reflect(conn)
+            state = reflect(conn)
         for m in migrations:
             pending = real is not None and m.version not in real[0]
             if stopped:
                 unit = lint_migration(m, engine, static, runner_lock_timeout_ms=ms)
                 unit.rollback_check = {"status": "not checked", "detail": stopped}
             else:
-                seen = _with_extra_tables(model, real[1]) if pending else model
-                static = seen.copy()
+                static = _with_extra_tables(state[0], real[1]) if pending else state[0].copy()
                 unit = lint_migration(m, engine, static, runner_lock_timeout_ms=ms, schema_source="engine")
-                stopped, model, snap = _replay_one(unit, sa_engine, scratch, snap, prepare)
+                stopped, state = _replay_one(unit, sa_engine, scratch, state, prepare)
             if real is not None:
                 unit.applied = not pending
             units.append(unit)
     return units
 
 
-def _replay_one(u: MigrationLint, sa_engine: sa.Engine, scratch: "Target", before: dict,
-                prepare: Any) -> tuple[str | None, SchemaModel, dict]:
+def touched_names(u: MigrationLint, state: tuple[SchemaModel, dict]) -> set[str] | None:
+    """Lower-case names of the tables the migration or its rollback may change: every known table
+    its text names, and the tables whose foreign keys point at one of those. ``None`` (reflect
+    everything) when it cannot be told from the text: a statement lint could not read, CASCADE,
+    DO, CALL, EXECUTE."""
+    if any(v.kind in ("unparsable", "unclassified") for v in u.statements):
+        return None
+    text = u.file.read_text(encoding="utf-8-sig")
+    if u.migration.rollback is not None:
+        text += "\n" + u.migration.rollback.path.read_text(encoding="utf-8-sig")
+    words = set(re.findall(r"[a-z_][a-z0-9_$]*", text.lower()))
+    if words & {"cascade", "do", "call", "execute", "perform"}:
+        return None
+    model = state[0]
+    named = {t for t in model.tables if t in words} | {v for v in model.views if v in words}
+    named |= {t for t, info in model.tables.items() if any(fk.table in named for fk in info.foreign_keys)}
+    return named
+
+
+def _replay_one(u: MigrationLint, sa_engine: sa.Engine, scratch: "Target", state: tuple[SchemaModel, dict],
+                prepare: Any) -> tuple[str | None, tuple[SchemaModel, dict]]:
     """Apply ``u``'s migration on the scratch database and check its rollback; returns (why the
-    replay stops, or None; the model and snapshot after the migration)."""
+    replay stops, or None; the model and snapshot after the migration). ``state`` is the model and
+    snapshot after the previous migration: nothing is replayed twice, and only the tables the
+    migration may change are introspected again."""
     m, engine = u.migration, scratch.kind
+    before = state[1]
+    touched = touched_names(u, state)
     if all(v.category is None for v in u.statements):  # already reported as "empty"
         u.rollback_check = {"status": "skipped", "detail": "the migration has no statements to run"}
-        with sa_engine.connect() as conn:
-            model = reflect(conn)[0]
-        return None, model, before
+        return None, state
     try:
         forward = prepare(m.script, engine)
         backward = prepare(m.rollback, engine) if m.rollback else None
     except BadInput as exc:
         u.findings.append(NOT_RUNNABLE.at(u.file, None, str(exc)))
         u.rollback_check = {"status": "failed", "detail": str(exc)}
-        return f"{m.label} cannot run", SchemaModel(), before
-    failure = _apply(scratch, forward, m, "migration")
-    if failure:
-        u.findings.append(APPLY_FAILED.at(u.file, None, f"fails on a scratch database built from the migrations "
-                                                        f"before it: {failure}"))
-        u.rollback_check = {"status": "failed", "detail": failure}
-        return f"{m.label} failed on the scratch database", SchemaModel(), before
-    if backward is None:
-        if u.rollback_check["status"] == "not run":
-            u.rollback_check = {"status": "no rollback", "detail": ""}
-        with sa_engine.connect() as conn:
-            model, after = reflect(conn)
-        return None, model, after
-    failure = _apply(scratch, backward, m, "rollback")
-    if failure:
-        u.findings.append(ROLLBACK_FAILED.at(m.rollback.path, None, f"the rollback fails right after its migration: {failure}"))
-        u.rollback_check = {"status": "failed", "detail": failure}
-        return f"the rollback of {m.label} failed on the scratch database", SchemaModel(), before
+        return f"{m.label} cannot run", state
+    if any(p.outside_transaction for p in forward + (backward or [])):
+        return _replay_outside_transaction(u, sa_engine, scratch, state, touched, forward, backward)
+    return _replay_in_transaction(u, sa_engine, state, touched, forward, backward)
+
+
+def _replay_in_transaction(u: MigrationLint, sa_engine: sa.Engine, state: tuple[SchemaModel, dict],
+                           touched: set[str] | None, forward: list,
+                           backward: list | None) -> tuple[str | None, tuple[SchemaModel, dict]]:
+    """One transaction: the migration; a savepoint; its rollback; the schema compared with the one
+    before; back to the savepoint; the schema after the migration; commit. The migration runs once."""
+    from ..migrate import execute_script
+
+    m, before = u.migration, state[1]
     with sa_engine.connect() as conn:
-        rolled_back = reflect(conn)[1]
+        tx = conn.begin()
+        try:
+            execute_script(conn, forward, f"{m.label} (migration)", m.version)
+        except MigrationFailed as exc:
+            tx.rollback()
+            failure = f"statement {exc.statement_no} (line {exc.line}): {exc.cause}"
+            u.findings.append(APPLY_FAILED.at(u.file, None, f"fails on a scratch database built from the migrations "
+                                                            f"before it: {failure}"))
+            u.rollback_check = {"status": "failed", "detail": failure}
+            return f"{m.label} failed on the scratch database", state
+        if backward is None:
+            if u.rollback_check["status"] == "not run":
+                u.rollback_check = {"status": "no rollback", "detail": ""}
+        else:
+            savepoint = conn.begin_nested()
+            try:
+                execute_script(conn, backward, f"{m.label} (rollback)", m.version)
+            except MigrationFailed as exc:
+                failure = f"statement {exc.statement_no} (line {exc.line}): {exc.cause}"
+                u.findings.append(ROLLBACK_FAILED.at(m.rollback.path, None,
+                                                     f"the rollback fails right after its migration: {failure}"))
+                u.rollback_check = {"status": "failed", "detail": failure}
+            else:
+                _judge_rollback(u, before, reflect(conn, state, touched)[1])
+            savepoint.rollback()
+        after = reflect(conn, state, touched)
+        tx.commit()
+    return None, after
+
+
+def _judge_rollback(u: MigrationLint, before: dict, rolled_back: dict) -> list[str]:
+    m = u.migration
     diffs = compare(before, rolled_back)
     if diffs:
         shown = "; ".join(diffs[:5]) + (f"; and {len(diffs) - 5} more" if len(diffs) > 5 else "")
@@ -192,15 +242,41 @@ def _replay_one(u: MigrationLint, sa_engine: sa.Engine, scratch: "Target", befor
         u.rollback_check = {"status": "failed", "detail": shown}
     elif u.rollback_check["status"] == "not run":
         u.rollback_check = {"status": "passed", "detail": "schema after migration + rollback equals the schema before"}
+    return diffs
+
+
+def _replay_outside_transaction(u: MigrationLint, sa_engine: sa.Engine, scratch: "Target",
+                                state: tuple[SchemaModel, dict], touched: set[str] | None, forward: list,
+                                backward: list | None) -> tuple[str | None, tuple[SchemaModel, dict]]:
+    """A migration (or rollback) with a statement that cannot run in a transaction (``CREATE INDEX
+    CONCURRENTLY``): apply, roll back, compare, apply again, each committed."""
+    m, before = u.migration, state[1]
+    failure = _apply(scratch, forward, m, "migration")
+    if failure:
+        u.findings.append(APPLY_FAILED.at(u.file, None, f"fails on a scratch database built from the migrations "
+                                                        f"before it: {failure}"))
+        u.rollback_check = {"status": "failed", "detail": failure}
+        return f"{m.label} failed on the scratch database", state
+    if backward is None:
+        if u.rollback_check["status"] == "not run":
+            u.rollback_check = {"status": "no rollback", "detail": ""}
+        with sa_engine.connect() as conn:
+            return None, reflect(conn, state, touched)
+    failure = _apply(scratch, backward, m, "rollback")
+    if failure:
+        u.findings.append(ROLLBACK_FAILED.at(m.rollback.path, None, f"the rollback fails right after its migration: {failure}"))
+        u.rollback_check = {"status": "failed", "detail": failure}
+        return f"the rollback of {m.label} failed on the scratch database", state
+    with sa_engine.connect() as conn:
+        diffs = _judge_rollback(u, before, reflect(conn, state, touched)[1])
     failure = _apply(scratch, forward, m, "migration")
     if failure:
         if not diffs:
             u.findings.append(ROLLBACK_MISMATCH.at(m.rollback.path, None,
                                                    f"after its rollback, {m.label} cannot be applied again: {failure}"))
-        return f"{m.label} could not be re-applied after its rollback", SchemaModel(), before
+        return f"{m.label} could not be re-applied after its rollback", state
     with sa_engine.connect() as conn:
-        model, after = reflect(conn)
-    return None, model, after
+        return None, reflect(conn, state, touched)
 
 
 def compare(before: dict, after: dict) -> list[str]:

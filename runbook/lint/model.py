@@ -8,7 +8,6 @@ model: a guess, labelled as such in the report (``LintReport.schema_source``).
 
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass, field
 
@@ -83,6 +82,11 @@ class TableInfo:
     foreign_keys: list[ForeignKeyInfo] = field(default_factory=list)
     constraints: dict[str, str] = field(default_factory=dict)  # name → UNIQUE | CHECK | PRIMARY KEY | FOREIGN KEY
 
+    def copy(self) -> "TableInfo":
+        columns = None if self.columns is None else {
+            k: ColumnInfo(c.name, c.type, c.nullable, c.has_default) for k, c in self.columns.items()}
+        return TableInfo(self.name, columns, list(self.foreign_keys), dict(self.constraints))
+
 
 @dataclass
 class SchemaModel:
@@ -95,7 +99,8 @@ class SchemaModel:
     doubt: str | None = None  # why a "does not exist" may be a false alarm
 
     def copy(self) -> "SchemaModel":
-        return copy.deepcopy(self)
+        return SchemaModel({k: t.copy() for k, t in self.tables.items()}, dict(self.indexes), set(self.views),
+                           self.closed, self.doubt)
 
     def exists(self, table: str) -> bool | None:
         """True/False when known; None when it cannot be told."""
@@ -117,11 +122,15 @@ def from_database(conn: sa.Connection) -> SchemaModel:
     return reflect(conn)[0]
 
 
-def reflect(conn: sa.Connection) -> tuple[SchemaModel, dict]:
+def reflect(conn: sa.Connection, since: tuple[SchemaModel, dict] | None = None,
+            touched: set[str] | None = None) -> tuple[SchemaModel, dict]:
     """The model of a live database and its schema snapshot in ``inventory.schema_snapshot``'s
     shape (``{"tables": {name: {"columns", "indexes", "foreign_keys"}}, "views": [...]}``), from
-    one multi-table reflection (one catalogue query per kind, in every non-system schema, not
-    one per table): cheap enough to take after every migration of a long history."""
+    SQLAlchemy's multi-table reflection (one catalogue query per kind, not one per table).
+
+    ``since=(model, snapshot)`` with ``touched`` (lower-case names that may have changed since):
+    only those tables, and tables that are new, are reflected again; the others are taken from
+    ``since`` (the table and view lists are always read afresh). ``touched=None``: everything."""
     insp = sa.inspect(conn)
     model = SchemaModel()
     snap: dict = {"tables": {}, "views": []}
@@ -132,23 +141,47 @@ def reflect(conn: sa.Connection) -> tuple[SchemaModel, dict]:
         schemas = [insp.default_schema_name]
     for schema in schemas:
         sch = None if schema == insp.default_schema_name else schema
-        _add_schema(insp, conn, sch, model, snap)
+        names = [n for n in insp.get_table_names(schema=sch) if n != mig.HISTORY_TABLE]
+        keep = []
+        if since is not None and touched is not None:
+            keep = [n for n in names if n.lower() not in touched and _key(sch, n) in since[1]["tables"]
+                    and n.lower() in since[0].tables]
+        fresh = [n for n in names if n not in keep]
+        if fresh:
+            _add_schema(insp, conn, sch, model, snap, fresh)
+        for n in keep:
+            model.tables[n.lower()] = since[0].tables[n.lower()].copy()
+            snap["tables"][_key(sch, n)] = since[1]["tables"][_key(sch, n)]
+        if keep:
+            kept = {n.lower() for n in keep}
+            model.indexes.update({i: t for i, t in since[0].indexes.items() if t in kept})
+        model.views |= {v.lower() for v in insp.get_view_names(schema=sch)}
+        try:
+            model.views |= {v.lower() for v in insp.get_materialized_view_names(schema=sch)}
+        except NotImplementedError:
+            pass
     snap["views"] = sorted(model.views)
     return model, snap
 
 
-def _multi(getter, schema: str | None) -> dict:
+def _key(schema: str | None, name: str) -> str:
+    return name if schema is None else f"{schema}.{name}"
+
+
+def _multi(getter, schema: str | None, names: list[str]) -> dict:
     try:
-        return {key[1]: value for key, value in getter(schema=schema).items()}
+        return {key[1]: value for key, value in getter(schema=schema, filter_names=names).items()}
     except NotImplementedError:
         return {}
 
 
-def _add_schema(insp: sa.Inspector, conn: sa.Connection, schema: str | None, model: SchemaModel, snap: dict) -> None:
-    columns = _multi(insp.get_multi_columns, schema)
-    fks, pks = _multi(insp.get_multi_foreign_keys, schema), _multi(insp.get_multi_pk_constraint, schema)
-    uniques, checks = _multi(insp.get_multi_unique_constraints, schema), _multi(insp.get_multi_check_constraints, schema)
-    indexes = _multi(insp.get_multi_indexes, schema)
+def _add_schema(insp: sa.Inspector, conn: sa.Connection, schema: str | None, model: SchemaModel, snap: dict,
+                names: list[str]) -> None:
+    columns = _multi(insp.get_multi_columns, schema, names)
+    fks, pks = _multi(insp.get_multi_foreign_keys, schema, names), _multi(insp.get_multi_pk_constraint, schema, names)
+    uniques = _multi(insp.get_multi_unique_constraints, schema, names)
+    checks = _multi(insp.get_multi_check_constraints, schema, names)
+    indexes = _multi(insp.get_multi_indexes, schema, names)
     for name, cols in columns.items():
         if name == mig.HISTORY_TABLE:
             continue
@@ -177,14 +210,8 @@ def _add_schema(insp: sa.Inspector, conn: sa.Connection, schema: str | None, mod
             if ix.get("name"):
                 model.indexes[ix["name"].lower()] = name.lower()
         model.tables[name.lower()] = t
-        key = name if schema is None else f"{schema}.{name}"
-        snap["tables"][key] = _snapshot_table(cols, (pks.get(name) or {}).get("constrained_columns") or [],
+        snap["tables"][_key(schema, name)] = _snapshot_table(cols, (pks.get(name) or {}).get("constrained_columns") or [],
                                               indexes.get(name, []), uniques.get(name, []), fks.get(name, []))
-    model.views |= {v.lower() for v in insp.get_view_names(schema=schema)}
-    try:
-        model.views |= {v.lower() for v in insp.get_materialized_view_names(schema=schema)}
-    except NotImplementedError:
-        pass
 
 
 def _snapshot_table(cols: list, pk: list, indexes: list, uniques: list, fks: list) -> dict:
