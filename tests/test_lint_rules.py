@@ -182,3 +182,37 @@ def test_materialized_views_and_engine_made_names_on_postgresql(tmp_path: Path, 
     by_version = {u.migration.version: u for u in report.migrations}
     assert by_version["003"].schema_source == "engine"
     assert by_version["002"].rollback_check["status"] == "passed", by_version["002"].rollback_check
+
+
+def test_incremental_introspection_equals_a_full_one(tmp_path: Path) -> None:
+    """The replay re-reads only the tables a migration names (and those whose foreign keys point
+    at them): after a rename that rewrites another table's foreign key, the result is the same as
+    reading everything."""
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    from runbook.lint.check import lint_migration, touched_names
+    from runbook.lint.model import reflect
+    from runbook.migrations import discover
+
+    db = tmp_path / "x.db"
+    sqlite3.connect(db).executescript(
+        "CREATE TABLE a (id INTEGER PRIMARY KEY, name TEXT);"
+        "CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER REFERENCES a(id));"
+        "CREATE TABLE untouched (id INTEGER PRIMARY KEY);").close()
+    root = folder(tmp_path, {"001_rename.sql": mig("ALTER TABLE a RENAME TO c;\nCREATE INDEX c_name ON c (name);", "MEDIUM"),
+                             "rollbacks/001_rollback_rename.sql": "DROP INDEX c_name;\nALTER TABLE c RENAME TO a;"})
+    [m] = discover(root)
+    engine = sa.create_engine(f"sqlite:///{db}")
+    with engine.connect() as conn:
+        state = reflect(conn)
+    unit = lint_migration(m, ENGINES["sqlite"], state[0].copy())
+    touched = touched_names(unit, state, ENGINES["sqlite"])
+    assert touched == {"a", "b"}
+    sqlite3.connect(db).executescript("ALTER TABLE a RENAME TO c; CREATE INDEX c_name ON c (name);").close()
+    with engine.connect() as conn:
+        partial, full = reflect(conn, state, touched), reflect(conn)
+    assert partial[1] == full[1]
+    assert partial[1]["tables"]["b"]["foreign_keys"][0]["referred_table"] == "c"
+    assert partial[0].tables.keys() == full[0].tables.keys() and partial[0].indexes == full[0].indexes

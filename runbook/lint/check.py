@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 import sqlalchemy as sa
@@ -150,16 +151,17 @@ def lint_replayed(migrations: list[Migration], engine: "Engine", target: "Target
     return units
 
 
-def touched_names(u: MigrationLint, state: tuple[SchemaModel, dict]) -> set[str] | None:
+def touched_names(u: MigrationLint, state: tuple[SchemaModel, dict], engine: "Engine") -> set[str] | None:
     """Lower-case names of the tables the migration or its rollback may change: every known table
     its text names, and the tables whose foreign keys point at one of those. ``None`` (reflect
     everything) when it cannot be told from the text: a statement lint could not read, CASCADE,
     DO, CALL, EXECUTE."""
     if any(v.kind in ("unparsable", "unclassified") for v in u.statements):
         return None
-    text = u.file.read_text(encoding="utf-8-sig")
-    if u.migration.rollback is not None:
-        text += "\n" + u.migration.rollback.path.read_text(encoding="utf-8-sig")
+    text = Path(u.file).read_text(encoding="utf-8-sig")
+    if u.migration.rollback is not None:  # the rollback file that runs on this engine (a variant wins)
+        rollback_file = u.migration.rollback.variants.get(engine.variant_suffix, u.migration.rollback.path)
+        text += "\n" + Path(rollback_file).read_text(encoding="utf-8-sig")
     words = set(re.findall(r"[a-z_][a-z0-9_$]*", text.lower()))
     if words & {"cascade", "do", "call", "execute", "perform"}:
         return None
@@ -177,7 +179,7 @@ def _replay_one(u: MigrationLint, sa_engine: sa.Engine, scratch: "Target", state
     migration may change are introspected again."""
     m, engine = u.migration, scratch.kind
     before = state[1]
-    touched = touched_names(u, state)
+    touched = touched_names(u, state, engine)
     if all(v.category is None for v in u.statements):  # already reported as "empty"
         u.rollback_check = {"status": "skipped", "detail": "the migration has no statements to run"}
         return None, state
