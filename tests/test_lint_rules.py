@@ -114,6 +114,7 @@ def pg_unit(tmp_path: Path, body: str, risk: str = "HIGH") -> lint.MigrationLint
     ("ALTER TABLE accounts RENAME CONSTRAINT accounts_email_key TO accounts_email_unique;", 1),
     ("DROP SCHEMA old_stuff;", 2),
     ("DROP FUNCTION f(integer), g(text);", 2),
+    ("DROP TRIGGER accounts_touch ON accounts;", 1),
     ("CREATE OR REPLACE FUNCTION f(a integer) RETURNS integer LANGUAGE sql AS 'SELECT 3';", 1),
     ("CREATE TRIGGER accounts_audit AFTER INSERT ON accounts FOR EACH ROW EXECUTE FUNCTION touch();", 1),
     ("ALTER TABLE accounts ADD COLUMN referrer_id INTEGER REFERENCES accounts(id);", 1),
@@ -138,12 +139,12 @@ def test_a_statement_postgresql_cannot_parse_is_an_error(tmp_path: Path) -> None
 def test_sqlite_trigger_body_and_nullable_foreign_key_are_category_1(tmp_path: Path) -> None:
     body = ("ALTER TABLE t ADD COLUMN parent_id INTEGER REFERENCES t(id);\n"
             "CREATE TRIGGER t_touch AFTER UPDATE ON t BEGIN\n  UPDATE t SET name = name WHERE id = NEW.id;\n"
-            "  DELETE FROM t WHERE id < 0;\nEND;\n")
+            "  DELETE FROM t WHERE id < 0;\nEND;\nDROP TRIGGER t_touch;\n")
     root = folder(tmp_path, {"001_base.sql": mig(BASE), "002_case.sql": mig(body),
                              "rollbacks/001_rollback_base.sql": "DROP TABLE t;"})
     report = lint.lint(root, engine=ENGINES["sqlite"])
     unit = report.migrations[1]
-    assert [v.category for v in unit.statements] == [1, 1] and not unit.destructive
+    assert [v.category for v in unit.statements] == [1, 1, 1] and not unit.destructive
     assert not [f for f in report.all_findings() if f.level == "error"], [f.message for f in report.all_findings()]
     assert unit.schema_source == "engine"  # names came from the replay on a scratch SQLite file
 

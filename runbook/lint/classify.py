@@ -306,6 +306,10 @@ class Classifier:
             return Outcome(1, "drop-view", f"DROP VIEW IF EXISTS {', '.join(names)}: no such view, nothing dropped")
         return Outcome(2, "drop-view", f"drops view {', '.join(names)}: its readers break")
 
+    def drop_triggers(self, names: list[str]) -> Outcome:
+        return Outcome(1, "drop-trigger", f"drops trigger {', '.join(names)}: later writes no longer run it; "
+                                          "no data change", lock_heavy=True)
+
     def drop_other(self, kind: str, names: list[str]) -> Outcome:
         return Outcome(2, f"drop-{kind.lower().replace(' ', '-')}",
                        f"drops {kind.lower()} {', '.join(names)}: what uses it breaks")

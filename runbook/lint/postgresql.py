@@ -323,8 +323,7 @@ class PostgresClassifier(Classifier):
                            + (" and everything in it (CASCADE): its tables' rows" if cascade else
                               ": what uses it breaks (it must be empty)"), destructive=cascade, lock_heavy=cascade)
         if t == OT.OBJECT_TRIGGER:
-            return Outcome(1, "drop-trigger", f"drops trigger {', '.join(names)}: later writes no longer run it; "
-                                              "no data change", lock_heavy=True)
+            return self.drop_triggers(names)
         kind = OT(t).name.removeprefix("OBJECT_").lower().replace("_", " ")
         return self.drop_other(kind, names)
 

@@ -315,7 +315,9 @@ class SqliteClassifier(Classifier):
             return self.drop_indexes(names, bool(tree.args.get("concurrently")))
         if kind == "VIEW":
             return self.drop_views(names, bool(tree.args.get("exists")))
-        if kind in ("FUNCTION", "PROCEDURE", "TRIGGER", "SEQUENCE", "TYPE", "DOMAIN"):
+        if kind == "TRIGGER":
+            return self.drop_triggers(names)
+        if kind in ("FUNCTION", "PROCEDURE", "SEQUENCE", "TYPE", "DOMAIN"):
             return self.drop_other(kind, names)
         return self.unclassified(st, f"DROP {kind or '?'} is not classified by the linter")
 
