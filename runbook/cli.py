@@ -70,8 +70,8 @@ def _report(run: "pipeline.Run", reports_dir: Path) -> None:
     print(f"run {run.run_id}: {run.status.upper()}  (version {v.get('before') or 'none'} → {v.get('after') or 'none'})")
     print(f"report: {run.run_dir / 'run.json'}")
     if run.status == "refused":
-        print("runbook: refused by the lint gate before anything ran (nothing touched); the findings behind it:",
-              file=sys.stderr)
+        print("runbook: refusing to migrate: the lint gate refused before anything ran (nothing touched); "
+              "the findings behind it:", file=sys.stderr)
         for f in run.lint_refusal or []:
             where = f"{f['file']}:{f['line']}" if f.get("line") else f["file"]
             print(f"  {f['code']}  {where}  {f['message']}", file=sys.stderr)

@@ -172,7 +172,9 @@ def test_shipped_migrations_against_a_database(engine: str, request: pytest.Fixt
 
 
 def _pg_databases(conn: sa.Connection) -> list[str]:
-    return sorted(r[0] for r in conn.exec_driver_sql("SELECT datname FROM pg_database"))
+    """This test database's lint scratch databases (other tests make databases at the same time)."""
+    prefix = conn.engine.url.database + "_lint_"
+    return sorted(r[0] for r in conn.exec_driver_sql("SELECT datname FROM pg_database") if r[0].startswith(prefix))
 
 
 # -- findings on purpose-made bad folders -----------------------------------------------------------

@@ -16,10 +16,9 @@ Where the schema comes from:
 
 from __future__ import annotations
 
-import contextlib
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -209,14 +208,9 @@ def _replay_in_transaction(u: MigrationLint, sa_engine: sa.Engine, state: tuple[
             execute_script(conn, forward, f"{m.label} (migration)", m.version)
         except MigrationFailed as exc:
             tx.rollback()
-            failure = f"statement {exc.statement_no} (line {exc.line}): {exc.cause}"
-            u.findings.append(APPLY_FAILED.at(u.file, None, f"fails on a scratch database built from the migrations "
-                                                            f"before it: {failure}"))
-            u.rollback_check = {"status": "failed", "detail": failure}
-            return f"{m.label} failed on the scratch database", state
+            return _apply_failed(u, f"statement {exc.statement_no} (line {exc.line}): {exc.cause}"), state
         if backward is None:
-            if u.rollback_check["status"] == "not run":
-                u.rollback_check = {"status": "no rollback", "detail": ""}
+            _no_rollback(u)
         else:
             savepoint = conn.begin_nested()
             try:
@@ -232,6 +226,18 @@ def _replay_in_transaction(u: MigrationLint, sa_engine: sa.Engine, state: tuple[
         after = reflect(conn, state, touched)
         tx.commit()
     return None, after
+
+
+def _apply_failed(u: MigrationLint, failure: str) -> str:
+    u.findings.append(APPLY_FAILED.at(u.file, None, f"fails on a scratch database built from the migrations "
+                                                    f"before it: {failure}"))
+    u.rollback_check = {"status": "failed", "detail": failure}
+    return f"{u.migration.label} failed on the scratch database"
+
+
+def _no_rollback(u: MigrationLint) -> None:
+    if u.rollback_check["status"] == "not run":
+        u.rollback_check = {"status": "no rollback", "detail": ""}
 
 
 def _judge_rollback(u: MigrationLint, before: dict, rolled_back: dict) -> list[str]:
@@ -255,13 +261,9 @@ def _replay_outside_transaction(u: MigrationLint, sa_engine: sa.Engine, scratch:
     m, before = u.migration, state[1]
     failure = _apply(scratch, forward, m, "migration")
     if failure:
-        u.findings.append(APPLY_FAILED.at(u.file, None, f"fails on a scratch database built from the migrations "
-                                                        f"before it: {failure}"))
-        u.rollback_check = {"status": "failed", "detail": failure}
-        return f"{m.label} failed on the scratch database", state
+        return _apply_failed(u, failure), state
     if backward is None:
-        if u.rollback_check["status"] == "not run":
-            u.rollback_check = {"status": "no rollback", "detail": ""}
+        _no_rollback(u)
         with sa_engine.connect() as conn:
             return None, reflect(conn, state, touched)
     failure = _apply(scratch, backward, m, "rollback")
@@ -307,12 +309,6 @@ def skip_rollback_checks(units: list[MigrationLint], detail: str, *, warn: bool)
             u.rollback_check = {"status": "skipped", "detail": detail}
             if warn and u.migration.rollback is not None:
                 u.findings.append(ROLLBACK_UNCHECKED.at(u.migration.rollback.path, None, detail))
-
-
-@contextlib.contextmanager
-def _connect(target: "Target") -> Iterator[sa.Connection]:
-    with target.engine().connect() as conn:
-        yield conn
 
 
 def lint_engine(migrations: list[Migration], engine: "Engine", target: "Target | None", *,
