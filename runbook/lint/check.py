@@ -57,8 +57,10 @@ def lint_migration(m: Migration, engine: "Engine", schema: SchemaModel, *,
         statements, dialect = m.script.statements_for(engine)
         unit.dialect = dialect
     except BadInput as exc:
-        unit.statements.append(Verdict(1, 1, "", "unparsable", HIGHEST, f"the file cannot be read: {exc}"))
-        unit.findings.append(UNPARSABLE.at(path, None, f"the file cannot be read as SQL: {exc}"))
+        at = re.match(rf"{re.escape(str(path))}:(\d+):", str(exc))  # the reader names the line when it can
+        line = int(at.group(1)) if at else None
+        unit.statements.append(Verdict(1, line or 1, "", "unparsable", HIGHEST, f"the file cannot be read: {exc}"))
+        unit.findings.append(UNPARSABLE.at(path, line, f"the file cannot be read as SQL: {exc}"))
         schema.doubt = schema.doubt or f"{m.label} could not be read"
     else:
         classifier_for(dialect)(unit, schema, statements, engine=engine,
