@@ -3,7 +3,7 @@
 from ..registry import rule
 
 UNPARSABLE = rule("unparsable", "error",
-                  "the engine's own parser (pglast for PostgreSQL, SQLite's grammar via sqlglot) cannot parse a "
+                  "the engine's own parser (pglast for PostgreSQL; SQLite itself, asked with EXPLAIN) cannot parse a "
                   "statement or the file; counted as Category 3",
                   "fix the syntax; the statement would fail on the engine", family=__name__)
 UNCLASSIFIED = rule("unclassified", "warning",
