@@ -123,7 +123,8 @@ def execute(target: Target, steps: tuple[str, ...], opts: Options) -> Run:
     check_input(target, steps, opts)
     with target.kind.lock(target):  # a concurrent run is refused before it leaves a report
         run_dir = reports.new_run_dir(opts.reports_dir, target.name)
-        run = Run(run_dir.name, run_dir, target.display, target.kind.name, options=opts.for_report())
+        run = Run(run_dir.name, run_dir, target.display, target.kind.name, options=opts.for_report(),
+                  source=reports.migrations_source(opts.migrations_dir))
         run.versions["before"] = run.versions["after"] = current_version(target)
         run.write()
         if _refused_by_lint(target, steps, opts, run):
@@ -136,13 +137,18 @@ def execute(target: Target, steps: tuple[str, ...], opts: Options) -> Run:
                 if not result.passed:
                     run.error = f"{step}: {result.error}"
                     nothing_touched = (result.error or "").startswith("BadInput")
+                    if step == "migrate" and run.rehearsal and run.rehearsal.get("ran") and not run.rehearsal.get("passed"):
+                        nothing_touched = True  # the rehearsal failed on the scratch copy: the target was not touched
+                        run.rollback_skipped = "the rehearsal failed on a scratch copy: the target was not touched"
                     if opts.rollback_on_failure and step in ("migrate", "verify") and not opts.dry_run and not nothing_touched:
                         _run_step("rollback", target, run_dir, opts, run, km)
                     break
         run.versions["after"] = current_version(target)
+        reports.save_artifact(run_dir, "after", reports.after_snapshot(target))
     run.status = "passed" if all(s.passed for s in run.steps) and run.error is None else "failed"
     run.finished_at = reports.utc_now().isoformat(timespec="seconds")
     run.write()
+    reports.finish(run)  # the verdict into every notebook's first cell; the HTML pages
     return run
 
 
@@ -166,6 +172,7 @@ def _refused_by_lint(target: Target, steps: tuple[str, ...], opts: Options, run:
         run.lint_refusal = report["refusing"]
         run.finished_at = reports.utc_now().isoformat(timespec="seconds")
         run.write()
+        reports.finish(run)  # the run's page says REFUSED, with lint.json beside it
         return True
     finally:
         target.dispose()

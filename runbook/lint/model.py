@@ -141,7 +141,7 @@ def reflect(conn: sa.Connection, since: tuple[SchemaModel, dict] | None = None,
         schemas = [insp.default_schema_name]
     for schema in schemas:
         sch = None if schema == insp.default_schema_name else schema
-        names = [n for n in insp.get_table_names(schema=sch) if n != mig.HISTORY_TABLE]
+        names = [n for n in insp.get_table_names(schema=sch) if n not in mig.RUNBOOK_TABLES]
         keep = []
         if since is not None and touched is not None:
             keep = [n for n in names if n.lower() not in touched and _key(sch, n) in since[1]["tables"]
@@ -183,7 +183,7 @@ def _add_schema(insp: sa.Inspector, conn: sa.Connection, schema: str | None, mod
     checks = _multi(insp.get_multi_check_constraints, schema, names)
     indexes = _multi(insp.get_multi_indexes, schema, names)
     for name, cols in columns.items():
-        if name == mig.HISTORY_TABLE:
+        if name in mig.RUNBOOK_TABLES:
             continue
         t = TableInfo(name.lower(), {})
         for col in cols:
