@@ -498,6 +498,8 @@ def test_run_is_refused_by_the_lint_gate_first(tmp_path: Path, sqlite_url: str,
     gate = json.loads((run_dir / "lint.json").read_text())
     assert gate["refused"] and gate["refusing"][0]["line"] == 2
     assert not list(run_dir.glob("*.ipynb")) and not (backups.exists() and list(backups.iterdir()))
+    page = (run_dir / "index.html").read_text()  # the migration log shows the refusal and its findings
+    assert "REFUSED" in page and "risk-understated" in page
     assert sqlite_schema(path) == before and Path(path).read_bytes() == data_before
 
 
