@@ -226,3 +226,38 @@ def _snapshot_table(cols: list, pk: list, indexes: list, uniques: list, fks: lis
              "referred_table": fk["referred_table"], "referred_columns": list(fk["referred_columns"])} for fk in fks]
     return {"columns": columns, "indexes": sorted(ixs, key=lambda i: (i["name"], i["columns"])),
             "foreign_keys": sorted(keys, key=lambda f: (f["name"], f["columns"]))}
+
+
+def from_schema(model: dict) -> SchemaModel:
+    """Lint's view of ``schema.introspect``'s model (the package's one schema model): tables by
+    lower-case unqualified name, their columns, foreign keys and named constraints, index names,
+    views and materialized views."""
+    out = SchemaModel()
+    for qualified, t in model.get("tables", {}).items():
+        name = qualified.rsplit(".", 1)[-1].lower()
+        info = TableInfo(name, {})
+        for c in t.get("columns", []):
+            dtype = TypeInfo.of(c["type"]) if c.get("type") else None
+            info.columns[c["name"].lower()] = ColumnInfo(
+                c["name"].lower(), dtype, bool(c.get("nullable", True)) and not c.get("primary_key"),
+                c.get("default") is not None or bool(c.get("identity")) or bool(c.get("generated")))
+        for fk in t.get("foreign_keys", []):
+            ref = ForeignKeyInfo(tuple(x.lower() for x in fk["columns"]), fk["referred_table"].rsplit(".", 1)[-1].lower(),
+                                 tuple(x.lower() for x in fk.get("referred_columns") or []), fk.get("name") or None)
+            info.foreign_keys.append(ref)
+            if ref.name:
+                info.constraints[ref.name.lower()] = "FOREIGN KEY"
+        pk = t.get("primary_key") or {}
+        if pk.get("name"):
+            info.constraints[pk["name"].lower()] = "PRIMARY KEY"
+        for ix in t.get("indexes", []):
+            if ix.get("name"):
+                out.indexes[ix["name"].lower()] = name
+                if (ix.get("constraint") or "").lower() == "unique":
+                    info.constraints[ix["name"].lower()] = "UNIQUE"
+        for ck in t.get("checks", []):
+            if ck.get("name"):
+                info.constraints[ck["name"].lower()] = "CHECK"
+        out.tables[name] = info
+    out.views = {v.rsplit(".", 1)[-1].lower() for v in model.get("views", {})}
+    return out
