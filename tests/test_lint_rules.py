@@ -217,3 +217,11 @@ def test_incremental_introspection_equals_a_full_one(tmp_path: Path) -> None:
     assert partial[1] == full[1]
     assert partial[1]["tables"]["b"]["foreign_keys"][0]["referred_table"] == "c"
     assert partial[0].tables.keys() == full[0].tables.keys() and partial[0].indexes == full[0].indexes
+
+
+def test_a_rollback_that_leaves_a_view_behind_is_a_mismatch(tmp_path: Path) -> None:
+    files = {"001_base.sql": mig(BASE + "CREATE VIEW names AS SELECT name FROM t;"),
+             "rollbacks/001_rollback_base.sql": "DROP TABLE t;"}  # forgets the view
+    report = lint.lint(folder(tmp_path, files), engine=ENGINES["sqlite"])
+    [f] = [f for f in report.all_findings() if f.code == "rollback-mismatch"]
+    assert "view names" in f.message

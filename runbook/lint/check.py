@@ -299,10 +299,7 @@ def _replay_outside_transaction(u: MigrationLint, sa_engine: sa.Engine, scratch:
 def compare(before: dict, after: dict) -> list[str]:
     from .. import inventory
 
-    out = inventory.compare_schemas(before, after)
-    out += [f"view {v} added" for v in sorted(set(after.get("views", [])) - set(before.get("views", [])))]
-    out += [f"view {v} missing" for v in sorted(set(before.get("views", [])) - set(after.get("views", [])))]
-    return out
+    return inventory.compare_schemas(before, after)  # schema.diff: tables, then views by name
 
 
 def _apply(target: "Target", prepared: list, m: Migration, what: str) -> str | None:

@@ -125,7 +125,7 @@ def from_database(conn: sa.Connection) -> SchemaModel:
 def reflect(conn: sa.Connection, since: tuple[SchemaModel, dict] | None = None,
             touched: set[str] | None = None) -> tuple[SchemaModel, dict]:
     """The model of a live database and its schema snapshot in ``inventory.schema_snapshot``'s
-    shape (``{"tables": {name: {"columns", "indexes", "foreign_keys"}}, "views": [...]}``), from
+    shape (``{"tables": {name: {"columns", "indexes", "foreign_keys"}}, "views": {name: {}}}``), from
     SQLAlchemy's multi-table reflection (one catalogue query per kind, not one per table).
 
     ``since=(model, snapshot)`` with ``touched`` (lower-case names that may have changed since):
@@ -133,7 +133,7 @@ def reflect(conn: sa.Connection, since: tuple[SchemaModel, dict] | None = None,
     ``since`` (the table and view lists are always read afresh). ``touched=None``: everything."""
     insp = sa.inspect(conn)
     model = SchemaModel()
-    snap: dict = {"tables": {}, "views": []}
+    snap: dict = {"tables": {}, "views": {}}
     try:
         schemas = [s for s in insp.get_schema_names()
                    if s not in ("information_schema", "pg_catalog", "pg_toast") and not s.startswith("pg_temp")]
@@ -160,7 +160,7 @@ def reflect(conn: sa.Connection, since: tuple[SchemaModel, dict] | None = None,
             model.views |= {v.lower() for v in insp.get_materialized_view_names(schema=sch)}
         except NotImplementedError:
             pass
-    snap["views"] = sorted(model.views)
+    snap["views"] = {v: {} for v in sorted(model.views)}  # schema.diff's shape: views by name
     return model, snap
 
 
