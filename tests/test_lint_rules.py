@@ -225,3 +225,11 @@ def test_a_rollback_that_leaves_a_view_behind_is_a_mismatch(tmp_path: Path) -> N
     report = lint.lint(folder(tmp_path, files), engine=ENGINES["sqlite"])
     [f] = [f for f in report.all_findings() if f.code == "rollback-mismatch"]
     assert "view names" in f.message
+
+
+def test_sqlite_table_options_are_a_new_table(tmp_path: Path) -> None:
+    files = {"001_base.sql": mig("CREATE TABLE kv (k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID;\n"
+                                 "CREATE TABLE s (id INTEGER PRIMARY KEY, n INTEGER) STRICT;")}
+    report = lint.lint(folder(tmp_path, files), engine=ENGINES["sqlite"], check_rollback=False)
+    assert [v.kind for v in report.migrations[0].statements] == ["create-table", "create-table"]
+    assert not report.all_findings()
