@@ -211,6 +211,8 @@ def verdict(run: dict[str, Any]) -> str:
         return "DRY RUN" if (run.get("options") or {}).get("dry_run") else "PASSED"
     if status == "running":
         return "RUNNING"
+    if status == "refused":  # the lint gate, before anything ran
+        return "REFUSED"
     first = next((st for st in run.get("steps") or [] if st.get("status") != "passed"), None)
     if first is not None and (first.get("error") or "").startswith("BadInput"):
         return "REFUSED"
@@ -254,6 +256,7 @@ class Run:
     backup: dict[str, Any] | None = None
     rehearsal: dict[str, Any] | None = None
     error: str | None = None
+    lint_refusal: list[dict[str, Any]] | None = None  # the findings behind a lint-gate refusal
     rollback_skipped: str | None = None  # why a failed run did not roll back
     who: dict[str, str] = field(default_factory=who)
     source: dict[str, Any] | None = None  # migrations_source() of the migrations folder
