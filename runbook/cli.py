@@ -314,7 +314,7 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     from .target import open_target
 
     target = open_target(args.db)
-    recorded = mig.baseline(target, args.migrations, args.version)
+    recorded = mig.baseline(target, args.migrations, args.version, args.dialect)
     data = {"target": target.display, "version": recorded[-1].version,
             "recorded": [migration_json(m, None, "applied") | {"note": mig.BASELINE_NOTE} for m in recorded]}
     args.out.emit("baseline", data)

@@ -377,7 +377,7 @@ def status(conn: sa.Connection, migrations: list[Migration], engine: "Engine") -
 BASELINE_NOTE = "adopted by runbook baseline: recorded as applied, not run"  # rollback treats "adopted" as never to undo
 
 
-def baseline(target: "Target", folder: str | Path, version: str) -> list[Migration]:
+def baseline(target: "Target", folder: str | Path, version: str, dialect: str | None = DEFAULT_DIALECT) -> list[Migration]:
     """Record every migration up to ``version`` as applied without running it, for a database
     that already has that schema but no history. ``BadInput`` (nothing written) when the database
     already has a history or ``version`` is not in the folder."""
@@ -385,7 +385,7 @@ def baseline(target: "Target", folder: str | Path, version: str) -> list[Migrati
         number = int(version)
     except ValueError:
         raise BadInput(f"not a migration version: {version!r} (expected a number such as 003)") from None
-    migrations = discover(folder)
+    migrations = discover(folder, dialect)
     if number not in {m.number for m in migrations}:
         raise BadInput(f"no migration {number:03d} in {folder}")
     chosen = [m for m in migrations if m.number <= number]

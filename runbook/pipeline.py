@@ -163,7 +163,7 @@ def _refused_by_lint(target: Target, steps: tuple[str, ...], opts: Options, run:
 
     if "migrate" not in steps:
         return False
-    _, pending = plan(target, opts.migrations_dir, to=opts.to)
+    _, pending = plan(target, opts.migrations_dir, to=opts.to, dialect=opts.dialect, out_of_order=opts.out_of_order)
     try:
         report = lint.gate(pending, target.kind, allow_risk=opts.allow_risk, target=target)
     except BadInput as exc:

@@ -119,7 +119,9 @@ def gate(pending: list[Migration], engine: "Engine", *, allow_risk: bool = False
                               "override": False, "overridden": [], "errors": 0, "warnings": 0}
     if not pending:
         return report
-    everything, _ = scan_folder(pending[0].path.parent)
+    from ..migrations import with_dialect
+
+    everything = with_dialect(scan_folder(pending[0].path.parent)[0], pending[0].script.dialect)
     wanted = {m.version for m in pending}
     earlier = [m for m in everything if m.number < min(m.number for m in pending) and m.version not in wanted]
     with quiet_sqlglot():

@@ -51,7 +51,12 @@ def lint_migration(m: Migration, engine: "Engine", schema: SchemaModel, *,
                    runner_lock_timeout_ms: int | None = None, schema_source: str = "static") -> MigrationLint:
     """Classify the file of ``m`` that runs on ``engine``, against ``schema`` (updated in place to
     the schema after it), with the findings about that one migration."""
-    path, dialect = m.script.source_for(engine)
+    try:
+        path, dialect = m.script.source_for(engine)
+    except BadInput as exc:  # a file in a dialect this engine cannot run, without a variant for it
+        unit = MigrationLint(m, engine.name, m.path, m.script.dialect, m.risk_level, schema_source=schema_source)
+        unit.findings.append(NOT_RUNNABLE.at(m.path, None, str(exc)))
+        return unit
     unit = MigrationLint(m, engine.name, path, dialect, m.risk_level, schema_source=schema_source)
     try:
         statements, dialect = m.script.statements_for(engine)
