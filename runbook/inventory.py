@@ -50,8 +50,6 @@ if TYPE_CHECKING:
     from .engines.base import Engine
     from .target import Target
 
-STREAM_BATCH = 1000  # rows fetched per round trip when streaming a table
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 # -- counts ----------------------------------------------------------------------------------
@@ -211,33 +209,27 @@ def plain_value(value: Any) -> Any:
     return {"o": str(value)}
 
 
+def primary_key(conn: sa.Connection, table: str) -> list[str]:
+    """The columns of ``table``'s primary key (empty: it has none)."""
+    return list((sa.inspect(conn).get_pk_constraint(table) or {}).get("constrained_columns") or [])
+
+
 def fingerprint(conn: sa.Connection, table: str, columns: list[str], engine: "Engine") -> dict[str, Any]:
     """SHA-256 of ``columns`` over every row of ``table``: ``{"columns", "rows", "sha256"}``.
 
-    Rows are read in primary-key order (in order of the given columns when the table has no
-    primary key) and streamed ``STREAM_BATCH`` at a time (a server-side cursor on PostgreSQL).
-    Values are read as the driver returns them (no type conversion by SQLAlchemy) and written
-    in a form that keeps kinds apart, so the same stored data gives the same hash, and dropping
-    or adding another column does not change it. ``engine`` is the target's engine (kept in the
-    signature so an engine whose driver returns values needing normalisation can be handled).
+    Computed by the engine (``engine.digest_parts``): each row's text is built in SQL (SQLite's
+    ``quote()`` of each value, PostgreSQL's record text), then PostgreSQL sums the rows' md5 in
+    one query (no row leaves the server), SQLite joins chunks of rows in key order into one
+    string each, hashed here. The same stored data gives the same hash on the same engine;
+    adding or dropping another column does not change it; values of different kinds (1, 1.0,
+    '1', NULL, '') are told apart.
     """
-    del engine  # both drivers return plain Python values; see the docstring
-    insp = sa.inspect(conn)
-    pk = list((insp.get_pk_constraint(table) or {}).get("constrained_columns") or [])
-    tbl = sa.table(table, *[sa.column(c) for c in dict.fromkeys(list(columns) + pk)])
-    order = [tbl.c[c] for c in (pk or columns)]
-    query = sa.select(*[tbl.c[c] for c in columns]).select_from(tbl).order_by(*order)
     h = hashlib.sha256()
     h.update(json.dumps(list(columns)).encode() + b"\n")
     rows = 0
-    result = conn.execute(query, execution_options={"yield_per": STREAM_BATCH})
-    try:
-        for partition in result.partitions():
-            for row in partition:
-                h.update(_ENCODER.encode([plain_value(v) for v in row]).encode() + b"\n")
-                rows += 1
-    finally:
-        result.close()
+    for n, part in engine.digest_parts(conn, table, list(columns), primary_key(conn, table)):
+        h.update(part.encode() + b"\n")
+        rows += n
     return {"columns": list(columns), "rows": rows, "sha256": h.hexdigest()}
 
 
