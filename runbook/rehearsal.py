@@ -36,7 +36,11 @@ def rehearse(target: "Target", backup_record: dict[str, Any], migrations_dir: st
 
     Returns ``{"passed", "target", "backup", "scratch", "duration_s", "migrate_duration_s",
     "migrations": [labels applied], "adopted": [labels adopted], "migration_durations_ms":
-    {label: ms}, "verify": {"passed", "checks", "failed": [check]} | None, "error": str | None}``.
+    {label: ms}, "data": {label: effects.DataWatch report}, "verify": {"passed", "checks", "failed":
+    [check]} | None, "error": str | None}``. Each migration's data check runs in full on the copy:
+    every table it touches is compared by content before and after its statements, against what
+    they declare (``effects``); verify then treats any other difference as a failure (no one else
+    writes to the copy).
     A failed migration or verification is ``passed: False`` with ``error`` (never raised);
     ``BadInput`` (before anything ran) when there is no usable backup or the folder is bad.
     """
@@ -50,7 +54,7 @@ def rehearse(target: "Target", backup_record: dict[str, Any], migrations_dir: st
     result: dict[str, Any] = {
         "passed": False, "target": target.display, "backup": str(path), "scratch": None,
         "duration_s": None, "migrate_duration_s": None, "migrations": [], "adopted": [],
-        "migration_durations_ms": {}, "verify": None, "error": None,
+        "migration_durations_ms": {}, "data": {}, "verify": None, "error": None,
     }
     started = time.perf_counter()
     try:
@@ -71,8 +75,9 @@ def _rehearse_on(scratch: "Target", migrations_dir: str | Path, to: str | int | 
                  result: dict[str, Any]) -> None:
     before = inventory.take(scratch, migrations_dir)
     t0 = time.perf_counter()
-    migrated = migrating.migrate(scratch, migrations_dir, to=to, run_id=run_id)
+    migrated = migrating.migrate(scratch, migrations_dir, to=to, run_id=run_id, data_checks="full")
     result["migrate_duration_s"] = round(time.perf_counter() - t0, 3)
+    result["data"] = {m.label: m.data for m in migrated.migrations if m.data is not None}
     for m in migrated.migrations:
         if m.status == "applied":
             result["migrations"].append(m.label)
@@ -82,7 +87,7 @@ def _rehearse_on(scratch: "Target", migrations_dir: str | Path, to: str | int | 
     if migrated.error:
         result["error"] = f"rehearsal: {migrated.error}"
         return
-    checked = verify.verify(scratch, migrations_dir, before=before)
+    checked = verify.verify(scratch, migrations_dir, before=before, writers=False)  # no one else writes there
     bad = failed(checked["checks"])
     result["verify"] = {"passed": checked["passed"], "checks": len(checked["checks"]), "failed": bad}
     if not checked["passed"]:

@@ -43,7 +43,7 @@ import sqlalchemy as sa
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
-from . import inventory
+from . import effects, inventory
 from . import migrations as mig
 from .checks import Check, assert_checks, check
 from .errors import BadInput
@@ -249,6 +249,57 @@ def schema_checks(conn: sa.Connection, engine: "Engine", expected: Expected) -> 
         detail = "; ".join(problems) if problems else (
             f"{len(columns)} columns and {len(wanted)} indexes as the applied migrations declare")
         out.append(check(name, not problems, detail))
+    return out
+
+
+# -- 2./3. rows and content -----------------------------------------------------------------
+def declared_since(before: dict[str, Any], chosen: list[mig.Migration], engine: "Engine") -> dict[str, Any]:
+    """What the migrations applied since the inventory ``before`` declare (``effects``), keyed by
+    the tables' names in the inventory: ``{"rows": {table: why}, "renamed": {table: now},
+    "dropped_tables": {table: why}, "dropped_columns": {table: {column: why}}}``."""
+    since = (before.get("migrations") or {}).get("current")
+    later = [m for m in chosen if since is None or int(m.version) > int(since)]
+    out: dict[str, Any] = {"rows": {}, "renamed": {}, "dropped_tables": {}, "dropped_columns": {}}
+    original: dict[str, str] = {}  # name now → name in the inventory
+    for m in later:
+        statements, dialect = m.script.statements_for(engine)
+        declared = effects.declare_statements(statements, dialect)
+        for e in declared.existing():
+            first = original.pop(e.table, e.table)
+            if e.now is None:
+                out["dropped_tables"][first] = f"by {m.label}"
+                continue
+            original[e.now] = first
+            if e.now != first:
+                out["renamed"][first] = e.now
+            for col in e.dropped_columns:
+                out["dropped_columns"].setdefault(first, {})[col] = f"by {m.label}"
+            if e.changes_rows:
+                previous = out["rows"].get(first)
+                out["rows"][first] = (previous + "; " if previous else "") + f"{m.label}: {'; '.join(e.why)}"
+    return out
+
+
+def data_checks(conn: sa.Connection, engine: "Engine", before: dict[str, Any], chosen: list[mig.Migration], *,
+                writers: bool) -> list[Check]:
+    """Rows and content of every table of the inventory ``before``, against what the migrations
+    applied since declare. The exact check of each migration's effect ran in its own transaction
+    (``effects.DataWatch``); here, on a live target (``writers``), what no migration declares is
+    the application's doing: reported as concurrent writes, one summary check, never a failure."""
+    d = declared_since(before, chosen, engine)
+    common = {"tables_dropped_on_purpose": d["dropped_tables"], "declared": d["rows"], "renamed": d["renamed"],
+              "writers": writers}
+    out = inventory.count_checks(conn, before, **common)
+    out += inventory.content_checks(conn, engine, before, dropped_on_purpose=d["dropped_columns"], **common)
+    concurrent = sorted({c["check"].split(": ", 1)[1] for c in out if "concurrent_writes" in c})
+    if writers:
+        rows = {c["check"].split(": ", 1)[1]: c["concurrent_writes"] for c in out
+                if c["check"].startswith("rows: ") and "concurrent_writes" in c}
+        shown = ", ".join(f"{t} ({rows[t]:+d} rows)" if rows.get(t) else f"{t} (rows changed)" for t in concurrent)
+        out.append(check("concurrent writes since the inventory", True,
+                         f"the application wrote to {shown}: reported, not a failure" if concurrent else
+                         "none: every difference from the inventory is declared by a migration")
+                   | {"tables": concurrent})
     return out
 
 
@@ -463,6 +514,7 @@ HEALTH_GROUPS = [  # (the health row, the checks it summarises)
     ("Schema Consistency", lambda c: c.startswith("schema: ")),
     ("Row Counts", lambda c: c.startswith("rows: ")),
     ("Content Unchanged", lambda c: c.startswith("content: ")),
+    ("Concurrent Writes", lambda c: c == "concurrent writes since the inventory"),
     ("JSON Round Trip", lambda c: c.startswith("JSON round trip")),
     ("Referential Integrity", lambda c: c.startswith("orphans: ")),
     ("Query Plan", lambda c: c.startswith("query plan: ")),
@@ -499,9 +551,12 @@ def _history_check(status: mig.Status) -> Check:
                  f"at version {status.current or 'none'}, {len(status.applied)} applied, {len(status.pending)} pending")
 
 
-def verify(target: "Target", migrations_dir: str | Path, before: dict[str, Any] | None = None) -> dict[str, Any]:
+def verify(target: "Target", migrations_dir: str | Path, before: dict[str, Any] | None = None, *,
+           writers: bool = True) -> dict[str, Any]:
     """Check the database against its applied migrations and, when given, the pre-migration
-    inventory ``before`` (see the module doc). Returns ``{"passed", "checks", "health", "size_bytes",
+    inventory ``before`` (see the module doc). ``writers`` (the default, a live target): a change
+    since the inventory that no migration declares is reported as concurrent writes, never a
+    failure; ``False`` (a scratch copy no one else writes to): it fails. Returns ``{"passed", "checks", "health", "size_bytes",
     "plans", "json_round_trip", "expected"}``; never raises for a failed check (see ``assert_passed``)."""
     engine = target.kind
     migrations = mig.discover(migrations_dir)
@@ -515,16 +570,7 @@ def verify(target: "Target", migrations_dir: str | Path, before: dict[str, Any] 
             checks += [check("rows: compared with the pre-migration inventory", True, reason, skipped=True),
                        check("content: compared with the pre-migration inventory", True, reason, skipped=True)]
         else:
-            since = (before.get("migrations") or {}).get("current")
-            later = {m.label for m in chosen if since is None or int(m.version) > int(since)}
-            dropped: dict[str, dict[str, str]] = {}
-            for (table, col), origin in expected.dropped_columns.items():
-                if origin in later:
-                    dropped.setdefault(table, {})[col] = f"by {origin}"
-            gone_tables = {t: f"by {o}" for t, o in expected.dropped_tables.items() if o in later}
-            checks += inventory.count_checks(conn, before, tables_dropped_on_purpose=gone_tables)
-            checks += inventory.content_checks(conn, engine, before, dropped_on_purpose=dropped,
-                                               tables_dropped_on_purpose=gone_tables)
+            checks += data_checks(conn, engine, before, chosen, writers=writers)
         checks += orphan_checks(conn)
         size_bytes = engine.database_size(conn)
     round_trip, rt_checks = json_round_trip(target)

@@ -125,8 +125,12 @@ class Engine:
         raise NotImplementedError
 
     def comparable_sql(self, expr: str) -> str:
-        """``expr`` in a form ``IS DISTINCT FROM`` can compare for every column type."""
+        """``expr`` in a form every column type can be compared (and grouped) in."""
         return expr
+
+    def differs_sql(self, a: str, b: str) -> str:
+        """True when two values differ, NULLs included (``IS DISTINCT FROM``)."""
+        return f"{self.comparable_sql(a)} IS DISTINCT FROM {self.comparable_sql(b)}"
 
     def create_before_copy(self, conn: sa.Connection, name: str, table: str, columns: list[str],
                            key: list[str]) -> None:

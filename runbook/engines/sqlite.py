@@ -162,6 +162,9 @@ class SQLiteEngine(Engine):
                 return
             last = tuple(boundary)
 
+    def differs_sql(self, a: str, b: str) -> str:
+        return f"{a} IS NOT {b}"  # SQLite's null-safe comparison (IS DISTINCT FROM only since 3.39)
+
     def create_before_copy(self, conn: sa.Connection, name: str, table: str, columns: list[str],
                            key: list[str]) -> None:
         cols = ", ".join(quote(c) for c in columns) or "1 AS _none"
