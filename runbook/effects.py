@@ -30,6 +30,7 @@ target) copies only tables whose rows a statement may change; the others are com
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
@@ -404,6 +405,7 @@ class DataWatch:
         self._started = 0.0
 
     def before(self, conn: sa.Connection) -> None:
+        """Hold writers off, count and copy the tables the statements touch (call first)."""
         self._started = time.perf_counter()
         insp = sa.inspect(conn)
         present = set(insp.get_table_names())
@@ -425,9 +427,10 @@ class DataWatch:
         present = set(insp.get_table_names())
         tables = [self._compare(conn, insp, present, w) for w in self.watched]
         problems = [f"{t['table']}: {p}" for t in tables for p in t["undeclared"]]
+        created = {t: _count(conn, self.engine, t) for t in sorted(self.declared.created) if t in present}
         self.report = {"passed": not problems, "mode": "full" if self.full else "rows it may change",
                        "tables": tables, "problems": problems, "notes": self.declared.notes,
-                       "created": sorted(self.declared.created),
+                       "created": sorted(self.declared.created), "created_rows": created,
                        "check_ms": int((time.perf_counter() - self._started) * 1000)}
         return self.report
 
@@ -448,8 +451,9 @@ class DataWatch:
         before_of = {c: e.renamed_columns.get(c, c) for c in now_cols}
         common = [(c, before_of[c]) for c in now_cols if before_of[c] in w.columns]
         new_cols = [c for c in now_cols if before_of[c] not in w.columns]
+        defaults = {c["name"]: c.get("default") for c in insp.get_columns(e.now)}
         for c in new_cols:
-            out["new_columns"][c] = _count(conn, self.engine, e.now, f"{self.engine.quote_name(c)} IS NOT NULL")
+            out["new_columns"][c] = written_values(conn, self.engine, e.now, c, defaults.get(c))
         if w.copy is None:
             delta = out["rows_after"] - w.rows
             out["added"], out["removed"] = max(delta, 0), max(-delta, 0)
@@ -515,6 +519,22 @@ def _count(conn: sa.Connection, engine: "Engine", table: str, where: str | None 
     return _scalar(conn, f"SELECT count(*) FROM {engine.quote_name(table)}" + (f" WHERE {where}" if where else ""))
 
 
+_CONSTANT = re.compile(r"^\(*('(?:[^']|'')*'|[-+]?\d+(?:\.\d+)?|TRUE|FALSE|NULL)\)*(?:::[\w ]+(?:\[\])?)?$",
+                       re.IGNORECASE)
+
+
+def written_values(conn: sa.Connection, engine: "Engine", table: str, column: str, default: Any) -> int:
+    """Values in ``table.column`` that are neither NULL nor the column's constant default: what
+    was written there (by a backfill, or by the application). A default that is not a constant
+    (``CURRENT_TIMESTAMP``, ``nextval(...)``) is not told apart: every non-NULL value counts."""
+    col = engine.quote_name(column)
+    where = f"{col} IS NOT NULL"
+    text = None if default is None else str(default).strip()
+    if text and _CONSTANT.match(text) and text.upper() != "NULL":
+        where += f" AND {engine.differs_sql(col, '(' + text + ')')}"
+    return _count(conn, engine, table, where)
+
+
 def summary(report: dict[str, Any] | None) -> str:
     """One line per table of a ``DataWatch`` report, for notebooks and the CLI."""
     if not report:
@@ -525,7 +545,7 @@ def summary(report: dict[str, Any] | None) -> str:
             lines.append(f"{t['table']}: dropped as declared ({t['rows_before']} rows)")
             continue
         cols = ", ".join(f"{c} in {n} rows" for c, n in t["changed_columns"].items())
-        new = ", ".join(f"{c}: {n} values" for c, n in t["new_columns"].items())
+        new = ", ".join(f"{c}: {n} values" for c, n in t["new_columns"].items() if n)
         lines.append(f"{t['table']}" + (f" (now {t['now']})" if t["now"] != t["table"] else "")
                      + f": {t['rows_before']} → {t['rows_after']} rows; +{t['added']} −{t['removed']}"
                      + (f" ~{t['changed']}" if t["changed"] is not None else "")
