@@ -344,11 +344,13 @@ def take(target: "Target", migrations_dir: str | Path) -> dict[str, Any]:
 
 
 # -- comparing with a snapshot ---------------------------------------------------------------
-def _differs(name: str, detail: str, table: str, declared: dict[str, str], writers: bool,
+def _differs(name: str, detail: str, table: str, declared: dict[str, str] | None, writers: bool,
              delta: int | None) -> Check:
     """A table that differs from the snapshot: declared by a migration (passes, says which),
     written by the application meanwhile (``writers``: passes, reported as concurrent writes),
     or neither (fails)."""
+    if declared is None:  # compared with a snapshot only (after a rollback): any difference fails
+        return check(name, False, detail)
     if table in declared:
         return check(name, True, f"{detail}: changed as declared ({declared[table]})") | {"declared": True}
     if writers:
@@ -368,7 +370,7 @@ def count_checks(conn: sa.Connection, snapshot: dict[str, Any], *, what: str = "
     names the table, or, with ``writers`` (the live target: the application may write), as
     concurrent writes. ``renamed`` (old → new name) follows tables a migration renamed."""
     gone_ok = tables_dropped_on_purpose or {}
-    declared, renamed = declared or {}, renamed or {}
+    renamed = renamed or {}
     present = set(table_names(conn))
     out = []
     for table, info in sorted(snapshot.get("tables", {}).items()):
@@ -398,7 +400,7 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
     ``declared``, ``renamed`` and ``writers`` as for ``count_checks``."""
     dropped_on_purpose = dropped_on_purpose or {}
     gone_ok = tables_dropped_on_purpose or {}
-    declared, renamed = declared or {}, renamed or {}
+    renamed = renamed or {}
     insp = sa.inspect(conn)
     present = set(table_names(conn))
     out = []
