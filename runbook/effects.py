@@ -452,8 +452,9 @@ class DataWatch:
         common = [(c, before_of[c]) for c in now_cols if before_of[c] in w.columns]
         new_cols = [c for c in now_cols if before_of[c] not in w.columns]
         defaults = {c["name"]: c.get("default") for c in insp.get_columns(e.now)}
-        for c in new_cols:
-            out["new_columns"][c] = written_values(conn, self.engine, e.now, c, defaults.get(c))
+        written = [c for c in new_cols if c in e.changed_columns or ALL in e.changed_columns or e.may_add_rows
+                   or e.anything or not _constant(defaults.get(c))]
+        out["new_columns"] = {c: 0 for c in new_cols} | written_values(conn, self.engine, e.now, written, defaults)
         if w.copy is None:
             delta = out["rows_after"] - w.rows
             out["added"], out["removed"] = max(delta, 0), max(-delta, 0)
@@ -477,22 +478,20 @@ class DataWatch:
 
     def _compare_by_key(self, conn: sa.Connection, w: _Watched, table: str, common: list[tuple[str, str]],
                         out: dict[str, Any]) -> None:
+        """One pass over the table, joined by key to its copy: rows without a partner were added;
+        per column, rows whose value differs; the copy's rows without a partner were removed."""
         q, eng = self.engine.quote_name, self.engine
         on = " AND ".join(f"a.{q(k)} = b.{q(k)}" for k in w.key)
-        out["removed"] = _scalar(conn, f"SELECT count(*) FROM {q(w.copy)} b WHERE NOT EXISTS "
-                                       f"(SELECT 1 FROM {q(table)} a WHERE {on})")
-        out["added"] = _scalar(conn, f"SELECT count(*) FROM {q(table)} a WHERE NOT EXISTS "
-                                     f"(SELECT 1 FROM {q(w.copy)} b WHERE {on})")
+        missing = f"b.{q(w.key[0])} IS NULL"
         diffs = [eng.differs_sql(f"a.{q(now)}", f"b.{q(before)}") for now, before in common]
-        if not diffs:
-            out["changed"] = 0
-            return
-        sums = ", ".join(f"SUM(CASE WHEN {d} THEN 1 ELSE 0 END)" for d in diffs)
-        any_ = " OR ".join(diffs)
-        row = conn.exec_driver_sql(f"SELECT SUM(CASE WHEN {any_} THEN 1 ELSE 0 END), {sums} "
-                                   f"FROM {q(table)} a JOIN {q(w.copy)} b ON {on}").one()
-        out["changed"] = int(row[0] or 0)
-        out["changed_columns"] = {now: int(n or 0) for (now, _), n in zip(common, row[1:]) if n}
+        sums = "".join(f", SUM(CASE WHEN {missing} THEN 0 WHEN {d} THEN 1 ELSE 0 END)" for d in diffs)
+        any_ = f", SUM(CASE WHEN {missing} THEN 0 WHEN {' OR '.join(diffs)} THEN 1 ELSE 0 END)" if diffs else ", 0"
+        row = conn.exec_driver_sql(f"SELECT SUM(CASE WHEN {missing} THEN 1 ELSE 0 END){any_}{sums} "
+                                   f"FROM {q(table)} a LEFT JOIN {q(w.copy)} b ON {on}").one()
+        out["added"] = int(row[0] or 0)
+        out["removed"] = w.rows - ((out["rows_after"] or 0) - out["added"])
+        out["changed"] = int(row[1] or 0)
+        out["changed_columns"] = {now: int(n) for (now, _), n in zip(common, row[2:]) if n}
 
     def _compare_as_multiset(self, conn: sa.Connection, w: _Watched, table: str, common: list[tuple[str, str]],
                              out: dict[str, Any]) -> None:
@@ -523,16 +522,29 @@ _CONSTANT = re.compile(r"^\(*('(?:[^']|'')*'|[-+]?\d+(?:\.\d+)?|TRUE|FALSE|NULL)
                        re.IGNORECASE)
 
 
-def written_values(conn: sa.Connection, engine: "Engine", table: str, column: str, default: Any) -> int:
-    """Values in ``table.column`` that are neither NULL nor the column's constant default: what
-    was written there (by a backfill, or by the application). A default that is not a constant
-    (``CURRENT_TIMESTAMP``, ``nextval(...)``) is not told apart: every non-NULL value counts."""
-    col = engine.quote_name(column)
-    where = f"{col} IS NOT NULL"
+def _constant(default: Any) -> bool:
     text = None if default is None else str(default).strip()
-    if text and _CONSTANT.match(text) and text.upper() != "NULL":
-        where += f" AND {engine.differs_sql(col, '(' + text + ')')}"
-    return _count(conn, engine, table, where)
+    return text is None or bool(_CONSTANT.match(text))
+
+
+def written_values(conn: sa.Connection, engine: "Engine", table: str, columns: list[str],
+                   defaults: dict[str, Any]) -> dict[str, int]:
+    """Per column, the values that are neither NULL nor the column's constant default: what was
+    written there (by a backfill, or by the application), counted in one scan. A default that is
+    not a constant (``CURRENT_TIMESTAMP``, ``nextval(...)``) is not told apart: every non-NULL
+    value counts."""
+    if not columns:
+        return {}
+    conds = []
+    for column in columns:
+        col = engine.quote_name(column)
+        cond = f"{col} IS NOT NULL"
+        text = None if defaults.get(column) is None else str(defaults[column]).strip()
+        if text and _CONSTANT.match(text) and text.upper() != "NULL":
+            cond += f" AND {engine.differs_sql(col, '(' + text + ')')}"
+        conds.append(f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)")
+    row = conn.exec_driver_sql(f"SELECT {', '.join(conds)} FROM {engine.quote_name(table)}").one()
+    return {c: int(n or 0) for c, n in zip(columns, row)}
 
 
 def summary(report: dict[str, Any] | None) -> str:

@@ -155,10 +155,10 @@ def new_data(conn: sa.Connection, target: "Target", step: _Step, written: dict[s
                           "at_commit": at_commit_rows.get(e.table)})
             continue
         defaults = {c["name"]: c.get("default") for c in insp.get_columns(e.table)}
-        for col in e.dropped_columns:
-            if col in defaults:
-                found.append({"table": e.table, "column": col, "at_commit": at_commit_cols.get((e.table, col)),
-                              "values": effects.written_values(conn, kind, e.table, col, defaults[col])})
+        dropped = [c for c in e.dropped_columns if c in defaults]
+        for col, n in effects.written_values(conn, kind, e.table, dropped, defaults).items():
+            found.append({"table": e.table, "column": col, "at_commit": at_commit_cols.get((e.table, col)),
+                          "values": n})
     for f in found:
         f["written_since"] = max(f["values"] - (f["at_commit"] or 0), 0) if f["at_commit"] is not None else f["values"]
     return [f for f in found if f["written_since"]]

@@ -167,11 +167,15 @@ class SQLiteEngine(Engine):
 
     def create_before_copy(self, conn: sa.Connection, name: str, table: str, columns: list[str],
                            key: list[str]) -> None:
-        cols = ", ".join(quote(c) for c in columns) or "1 AS _none"
-        conn.exec_driver_sql(f"CREATE TEMP TABLE {quote(name)} AS SELECT {cols} FROM main.{quote(table)}")
+        """Untyped columns (values copied exactly as stored, no affinity), keyed like the table
+        and filled in key order (an ordered append: no separate index build)."""
+        cols = [quote(c) for c in columns] or ["_none"]
         if key:
-            conn.exec_driver_sql(f"CREATE INDEX temp.{quote(name + '_key')} ON {quote(name)} "
-                                 f"({', '.join(quote(k) for k in key)})")
+            cols.append(f"PRIMARY KEY ({', '.join(quote(k) for k in key)})")
+        conn.exec_driver_sql(f"CREATE TEMP TABLE {quote(name)} ({', '.join(cols)})")
+        select = ", ".join(quote(c) for c in columns) or "NULL"
+        order = f" ORDER BY {', '.join(quote(k) for k in key)}" if key else ""
+        conn.exec_driver_sql(f"INSERT INTO temp.{quote(name)} SELECT {select} FROM main.{quote(table)}{order}")
 
     def hold_writers(self, conn: sa.Connection, tables: list[str]) -> None:
         """A write that changes nothing takes the database's RESERVED lock now: no other
