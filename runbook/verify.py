@@ -10,8 +10,11 @@ What it checks:
    exactly those columns (the guide's "Schema Consistency", without its SQLite-only, arbitrary
    ``COUNT(*) >= 15``), with the declared type and default (compared through the engine's
    canonical forms), and every index must exist on its columns.
-2. **rows**: each table of the pre-migration inventory has as many rows as it had.
-3. **content**: each such table's fingerprint over its pre-migration columns is unchanged.
+2. **rows** and 3. **content**: each table of the pre-migration inventory has as many rows and the
+   same fingerprint over its pre-migration columns as it had, or differs as a migration applied
+   since declares (``effects``; the exact check of that ran in the migration's own transaction).
+   Any other difference is, on a live target (``writers=True``), the application's: reported as
+   concurrent writes, never a failure; on a copy no one else writes to (the rehearsal), a failure.
 4. **JSON round trip** (the guide's): write ``["plumbing", "electrical"]`` into
    ``contractors.services_offered`` of the first contractor and read it back, in a transaction
    that is rolled back; then check the row is as it was. The UPDATE locks that one row until the
