@@ -11,13 +11,12 @@ import pytest
 import sqlalchemy as sa
 
 from runbook import backup, effects, inventory, rehearsal, rollback
-from runbook import migrations as mig
 from runbook.errors import BadInput
 from runbook.migrate import migrate
 from runbook.target import open_target
 from runbook.verify import verify
 
-from conftest import MIGRATIONS
+from conftest import MIGRATIONS, db_state
 
 BACKFILL = """-- Migration: Lower-case copy of contractor emails, names trimmed
 -- Risk Level: HIGH (Category 3: data migration)
@@ -61,16 +60,6 @@ def folder_with(tmp_path: Path, files: dict[str, str]) -> Path:
     for name, text in files.items():
         (folder / name).write_text(text)
     return folder
-
-
-def state(url: str, folder: Path) -> dict:
-    """Schema, row counts, content fingerprints and history: what "unchanged" means."""
-    target = open_target(url)
-    snap = inventory.take(target, folder)
-    with target.engine().connect() as conn:
-        history = [a.version for a in mig.applied(conn)] if mig.has_history(conn) else None
-    target.dispose()
-    return {"tables": snap["tables"], "history": history}
 
 
 def failed(result: dict) -> dict[str, str]:
@@ -159,14 +148,14 @@ def test_rebuild_that_copies_half_the_rows_fails_and_changes_nothing(at_004, tmp
     rehearsed = rehearsal.rehearse(target, record, folder, run_id="rehearse-rebuild")
     assert not rehearsed["passed"]
     assert "a rebuild must keep every row: 5 of 10 rows removed" in rehearsed["error"]
-    unchanged = state(url, folder)
+    unchanged = db_state(url)
     result = migrate(target, folder, run_id="rebuild")
     assert not result.passed and result.migrations[-1].status == "failed"
     assert "admin_users: a rebuild must keep every row: 5 of 10 rows removed" in result.error
     assert "rolled back" in result.error
     (t,) = result.migrations[-1].data["tables"]
     assert (t["rows_before"], t["rows_after"], t["removed"], t["added"]) == (10, 5, 5, 0)
-    assert state(url, folder) == unchanged  # the whole migration rolled back, admin_users intact
+    assert db_state(url) == unchanged  # the whole migration rolled back, admin_users intact
 
 
 def test_update_that_changes_an_undeclared_column_fails_and_changes_nothing(at_004, tmp_path):
@@ -174,12 +163,12 @@ def test_update_that_changes_an_undeclared_column_fails_and_changes_nothing(at_0
     run_sql(url, "UPDATE contractors SET email = 'Mixed.Case@Example.com' WHERE id = 3")
     folder = folder_with(tmp_path, {"005_trim_names.sql": TRIGGER_UPDATE,
                                     "005_trim_names.postgresql.sql": TRIGGER_UPDATE_PG})
-    unchanged = state(url, folder)
+    unchanged = db_state(url)
     target = open_target(url)
     result = migrate(target, folder, run_id="trim")
     assert not result.passed
     assert "contractors: column email changed in 1 rows, and no statement sets it" in result.error
-    assert state(url, folder) == unchanged  # the trigger was not created, no name was trimmed
+    assert db_state(url) == unchanged  # the trigger was not created, no name was trimmed
     with target.engine().connect() as conn:
         assert conn.exec_driver_sql("SELECT email FROM contractors WHERE id = 3").scalar_one() == "Mixed.Case@Example.com"
 
@@ -212,14 +201,14 @@ def test_rollback_refuses_to_drop_values_written_after_the_migration(at_004, tmp
     written = {"005": result.migrations[-1].data}
     run_sql(url, *[f"INSERT INTO contractors (name, email, email_lower) VALUES ('New {i}', 'n{i}@x.example', "
                    f"'n{i}@x.example')" for i in range(4)])
-    at_005 = state(url, folder)
+    at_005 = db_state(url)
     with pytest.raises(BadInput, match=r"drop 4 value\(s\) written after the migration \(005_email_lower: "
                                        r"contractors.email_lower holds 15 values \(11 when the migration committed, "
                                        r"so 4 written since\)\); pass --discard-new-data"):
         rollback.rollback_to(target, folder, "004", run_id="back", written=written)
     with pytest.raises(BadInput, match=r"drop 15 value\(s\) .*contractors.email_lower holds 15 values\)"):
         rollback.rollback_to(target, folder, "004", run_id="back")  # no record of the migration: all 15 count
-    assert state(url, folder) == at_005  # refused: nothing rolled back
+    assert db_state(url) == at_005  # refused: nothing rolled back
     done = rollback.rollback_to(target, folder, "004", run_id="back", written=written, discard_new_data=True)
     assert done["error"] is None and done["after"] == "004"
     assert [(d["table"], d["column"], d["values"], d["written_since"]) for d in done["discarded"]] == [

@@ -167,9 +167,11 @@ class SQLiteEngine(Engine):
 
     def create_before_copy(self, conn: sa.Connection, name: str, table: str, columns: list[str],
                            key: list[str]) -> None:
-        """Untyped columns (values copied exactly as stored, no affinity), keyed like the table
-        and filled in key order (an ordered append: no separate index build)."""
-        cols = [quote(c) for c in columns] or ["_none"]
+        """Columns declared as in the table (same affinity, so values copy unchanged and the key
+        index serves joins with the table), keyed like it (an ``INTEGER`` key is the rowid) and
+        filled in key order (an ordered append: no separate index build)."""
+        declared = {r[1]: r[2] for r in conn.exec_driver_sql(f"PRAGMA main.table_info({quote(table)})")}
+        cols = [f"{quote(c)} {declared.get(c) or ''}".rstrip() for c in columns] or ["_none"]
         if key:
             cols.append(f"PRIMARY KEY ({', '.join(quote(k) for k in key)})")
         conn.exec_driver_sql(f"CREATE TEMP TABLE {quote(name)} ({', '.join(cols)})")
