@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from . import migrations as mig
+from . import progress
 from .checks import Check, check
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ if TYPE_CHECKING:
 # -- counts ----------------------------------------------------------------------------------
 def table_names(conn: sa.Connection) -> list[str]:
     """The database's tables, without the runbook's own history table."""
-    return sorted(t for t in sa.inspect(conn).get_table_names() if t != mig.HISTORY_TABLE)
+    return sorted(t for t in sa.inspect(conn).get_table_names() if t not in mig.RUNBOOK_TABLES)
 
 
 def count_rows(conn: sa.Connection, table: str, where: sa.ColumnElement[bool] | None = None) -> int:
@@ -322,7 +323,9 @@ def take(target: "Target", migrations_dir: str | Path) -> dict[str, Any]:
     with engine.read_snapshot(target) as conn:
         schema = schema_snapshot(conn, engine)
         tables: dict[str, Any] = {}
-        for name, info in schema["tables"].items():
+        for i, (name, info) in enumerate(schema["tables"].items(), 1):
+            progress.emit(f"inventory {target.name}: {name} ({i}/{len(schema['tables'])}): rows and fingerprint",
+                          detail=True)
             columns = [c["name"] for c in info["columns"]]
             tables[name] = {
                 "rows": count_rows(conn, name),

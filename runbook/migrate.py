@@ -19,6 +19,7 @@ from sqlglot import exp
 
 from . import effects
 from . import migrations as mig
+from . import progress
 from .errors import BadInput, MigrationFailed, RunFailed
 from .sqltext import Statement
 
@@ -49,6 +50,7 @@ class StatementResult:
     columns: list[str] = field(default_factory=list)
     rows: list[list[Any]] = field(default_factory=list)
     rowcount: int | None = None
+    duration_ms: float | None = None  # how long the statement ran (None: not run)
 
 
 @dataclass
@@ -123,10 +125,14 @@ def execute_script(conn: sa.Connection, prepared: list[PreparedStatement], label
     results = []
     for p in prepared:
         st = p.statement
+        if p.sql:
+            progress.emit(f"{label}: statement {st.index} of {len(prepared)} (line {st.line}): "
+                          f"{' '.join(st.sql.split())[:70]}", detail=True)
         if not p.sql:
             results.append(StatementResult(st.index, st.line, st.sql, p.note))
             continue
         for sql in p.sql:
+            started = time.perf_counter()
             try:
                 res = engine.run_sql(conn, sql)
             except sa.exc.DBAPIError as exc:
@@ -142,6 +148,7 @@ def execute_script(conn: sa.Connection, prepared: list[PreparedStatement], label
                 res.close()
             else:
                 out.rowcount = res.rowcount if res.rowcount is not None and res.rowcount >= 0 else None
+            out.duration_ms = round((time.perf_counter() - started) * 1000, 3)
             results.append(out)
     return results
 
@@ -240,6 +247,14 @@ def assert_passed(result: MigrateResult) -> None:
         raise RunFailed(result.error)
 
 
+def record_failure(target: "Target", m: mig.Migration, checksum: str, run_id: str, error: str) -> None:
+    """A ``fail`` event, in its own transaction after the failed one, in a database that already
+    keeps an event log (a database the runbook never managed gets no new table from a failure)."""
+    with target.engine().begin() as conn:
+        if mig.has_events(conn):
+            mig.record_event(conn, "fail", m.version, m.name, checksum, run_id, note=error)
+
+
 def touched_tables(prepared: Iterable[list[PreparedStatement]], engine: "Engine") -> set[str]:
     """Names of the tables the prepared statements refer to (read with sqlglot), plus the
     history table every migration writes to."""
@@ -309,13 +324,16 @@ def migrate(
             def adoption(conn: sa.Connection) -> None:
                 mig.ensure_history(conn)
                 mig.record(conn, baseline, adopted.checksum, 0, run_id, note="adopted: baseline tables existed")
+                mig.record_event(conn, "adopt", baseline.version, baseline.name, adopted.checksum, run_id,
+                                 note="baseline tables existed")
 
             if not pending:
                 with target.engine().begin() as conn:
                     adoption(conn)
                 result.migrations.append(adopted)
                 result.after = baseline.version
-        for m in pending:
+        for i, m in enumerate(pending, 1):
+            progress.emit(f"migrate {target.name}: {m.label} ({i}/{len(pending)})")
             checksum = m.script.checksum_for(kind)
             out = MigrationResult(m.version, m.name, "applied", checksum=checksum)
             try:
@@ -324,6 +342,7 @@ def migrate(
                         adopt(conn)
                     mig.ensure_history(conn)
                     mig.record(conn, m, checksum, int((time.perf_counter() - t0) * 1000), run_id)
+                    mig.record_event(conn, "deploy", m.version, m.name, checksum, run_id)
 
                 watch = None if data_checks == "off" else effects.DataWatch(
                     kind, effects.declare_prepared(prepared[m.version], kind), full=data_checks == "full")
@@ -335,6 +354,8 @@ def migrate(
                 out.data = watch.report if watch is not None else None
                 out.status, out.error = "failed", str(exc)
                 out.statements = [StatementResult(exc.statement_no, exc.line, exc.sql, "FAILED: " + exc.cause)]
+                out.duration_ms = int((time.perf_counter() - t0) * 1000)
+                record_failure(target, m, checksum, run_id, str(exc))
                 result.migrations.append(out)
                 result.error = str(exc)
                 return result

@@ -1,7 +1,7 @@
 """The whole run: inventory → backup → migrate → verify, and rollback when migrate or verify fails.
 
-Each step is its notebook, executed by papermill into the run's folder; steps hand each other
-JSON artefacts in that folder (see ``reports``). The run holds the one-runbook lock for its whole
+Each step is its notebook, executed by papermill into the run's folder, all in one kernel
+(``kernel.shared_kernel``); steps hand each other JSON artefacts in that folder (see ``reports``). The run holds the one-runbook lock for its whole
 length; the notebook kernels inherit it. A failed run is still fully reported.
 """
 
@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import reports
+from . import progress, reports
 from .errors import BadInput
+from .kernel import shared_kernel
 from .migrate import plan
 from .migrations import applied, discover
 from .reports import Run, StepResult
@@ -124,30 +125,42 @@ def execute(target: Target, steps: tuple[str, ...], opts: Options) -> Run:
     check_input(target, steps, opts)
     with target.kind.lock(target):  # a concurrent run is refused before it leaves a report
         run_dir = reports.new_run_dir(opts.reports_dir, target.name)
-        run = Run(run_dir.name, run_dir, target.display, target.kind.name, options=opts.for_report())
+        run = Run(run_dir.name, run_dir, target.display, target.kind.name, options=opts.for_report(),
+                  source=reports.migrations_source(opts.migrations_dir))
         run.versions["before"] = run.versions["after"] = current_version(target)
         run.write()
-        for step in steps:
-            result = _run_step(step, target, run_dir, opts, run)
-            if not result.passed:
-                run.error = f"{step}: {result.error}"
-                nothing_touched = (result.error or "").startswith("BadInput")
-                if opts.rollback_on_failure and step in ("migrate", "verify") and not opts.dry_run and not nothing_touched:
-                    back = _run_step("rollback", target, run_dir, opts, run)
-                    if not back.passed:  # e.g. refused to drop values written since: say it where it shows
-                        run.error += f"; automatic rollback failed, the database was NOT rolled back: {back.error}"
-                break
+        progress.emit(f"run {run.run_id}: {', '.join(steps)} on {target.display}; starting the notebook kernel")
+        with progress.follow(run_dir / progress.FILE_NAME), \
+                shared_kernel(reports.notebook_path(steps[0], opts.notebooks_dir).parent) as km:
+            for step in steps:
+                result = _run_step(step, target, run_dir, opts, run, km)
+                if not result.passed:
+                    run.error = f"{step}: {result.error}"
+                    nothing_touched = (result.error or "").startswith("BadInput")
+                    if step == "migrate" and run.rehearsal and run.rehearsal.get("ran") and not run.rehearsal.get("passed"):
+                        nothing_touched = True  # the rehearsal failed on the scratch copy: the target was not touched
+                        run.rollback_skipped = "the rehearsal failed on a scratch copy: the target was not touched"
+                    if opts.rollback_on_failure and step in ("migrate", "verify") and not opts.dry_run and not nothing_touched:
+                        back = _run_step("rollback", target, run_dir, opts, run, km)
+                        if not back.passed:  # e.g. refused to drop values written since: say it where it shows
+                            run.error += f"; automatic rollback failed, the database was NOT rolled back: {back.error}"
+                    break
         run.versions["after"] = current_version(target)
+        reports.save_artifact(run_dir, "after", reports.after_snapshot(target))
     run.status = "passed" if all(s.passed for s in run.steps) and run.error is None else "failed"
     run.finished_at = reports.utc_now().isoformat(timespec="seconds")
     run.write()
+    reports.finish(run)  # the verdict into every notebook's first cell; the HTML pages
     return run
 
 
-def _run_step(step: str, target: Target, run_dir: Path, opts: Options, run: Run) -> StepResult:
+def _run_step(step: str, target: Target, run_dir: Path, opts: Options, run: Run, km: Any) -> StepResult:
+    progress.emit(f"{step}: started ({reports.notebook_path(step, opts.notebooks_dir).name})")
     result = reports.execute_step(step, run_dir, _parameters(step, target, run_dir, opts, run),
                                   run_id=run.run_id, target_display=target.display,
-                                  notebooks_dir=opts.notebooks_dir)
+                                  notebooks_dir=opts.notebooks_dir, km=km)
+    progress.emit(f"{step}: {result.status.upper()} in {result.duration_s:.1f} s"
+                  + (f": {result.error}" if result.error else ""))
     run.steps.append(result)
     _absorb(run, step)
     run.write()
