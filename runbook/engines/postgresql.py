@@ -243,7 +243,7 @@ class PostgresEngine(Engine):
         number) over the record text, and the count. Order-independent, so it needs neither a
         key nor a sort (a table without a primary key is digested the same way)."""
         text = self.row_text_sql(columns)
-        n, total = conn.exec_driver_sql(
+        n, total = self.run_sql(conn, 
             f"SELECT count(*), sum(('x' || left(md5({text}), 16))::bit(64)::bigint::numeric) "
             f"FROM {_ident(table)}").one()
         yield int(n), str(total or 0)
@@ -254,16 +254,16 @@ class PostgresEngine(Engine):
     def create_before_copy(self, conn: sa.Connection, name: str, table: str, columns: list[str],
                            key: list[str]) -> None:
         cols = ", ".join(_ident(c) for c in columns) or "1 AS _none"
-        conn.exec_driver_sql(f"CREATE TEMP TABLE {_ident(name)} ON COMMIT DROP AS SELECT {cols} FROM {_ident(table)}")
+        self.run_sql(conn, f"CREATE TEMP TABLE {_ident(name)} ON COMMIT DROP AS SELECT {cols} FROM {_ident(table)}")
         if key:
-            conn.exec_driver_sql(f"CREATE INDEX ON pg_temp.{_ident(name)} ({', '.join(_ident(k) for k in key)})")
-            conn.exec_driver_sql(f"ANALYZE pg_temp.{_ident(name)}")
+            self.run_sql(conn, f"CREATE INDEX ON pg_temp.{_ident(name)} ({', '.join(_ident(k) for k in key)})")
+            self.run_sql(conn, f"ANALYZE pg_temp.{_ident(name)}")
 
     def hold_writers(self, conn: sa.Connection, tables: list[str]) -> None:
         """``LOCK TABLE ... IN SHARE MODE`` (under the connection's lock_timeout): reads go on,
         the application's writes to these tables wait until the migration's transaction ends."""
         if tables:
-            conn.exec_driver_sql(f"LOCK TABLE {', '.join(_ident(t) for t in tables)} IN SHARE MODE")
+            self.run_sql(conn, f"LOCK TABLE {', '.join(_ident(t) for t in tables)} IN SHARE MODE")
 
     # -- safety ------------------------------------------------------------------------------
     @contextlib.contextmanager
