@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import time
+from importlib import resources
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import Any
 from . import __version__
 from .target import mask
 
-NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS_DIR = Path(str(resources.files("runbook") / "notebooks"))  # package data: the five source notebooks
 STEPS = ("inventory", "backup", "migrate", "verify", "rollback")
 RUN_JSON = "run.json"
 INTERACTIVE_REPORTS = "../demo/reports"  # relative to notebooks/, where JupyterLab runs them
@@ -323,8 +324,8 @@ def load_runs(reports_dir: Path) -> list[dict[str, Any]]:
 
 def list_runs(reports_dir: Path) -> list[dict[str, Any]]:
     """Every run in a reports folder, newest first (for reviewers and ``runbook reports``)."""
-    return [{k: data.get(k) for k in ("run_id", "status", "target", "started_at")}
+    return [{k: data.get(k) for k in ("run_id", "status", "target", "engine", "started_at", "finished_at", "run_dir")}
             | {"verdict": verdict(data), "who": data.get("who"),
                "versions": data.get("versions"),
-               "steps": " → ".join(f"{s['step']}:{s['status']}" for s in data.get("steps", []))}
+               "steps": [{"step": s["step"], "status": s["status"]} for s in data.get("steps") or []]}
             for data in load_runs(reports_dir)]
