@@ -75,6 +75,10 @@ def _run_options(p: argparse.ArgumentParser, step: str) -> None:
         p.add_argument("--allow-quality-issues", action="store_true", help="report data-quality issues without failing")
     if step in ("verify", "rollback"):
         p.add_argument("--snapshot", type=Path, help="pre-migration inventory.json to compare with (from an earlier run)")
+    if step in ("run", "rollback"):
+        p.add_argument("--discard-new-data", action="store_true",
+                       help="let rollback scripts drop columns and tables holding values written after the migration "
+                            "(refused without it, naming how many)")
     if step == "rollback":
         group = p.add_mutually_exclusive_group(required=True)
         group.add_argument("--to", dest="rollback_to", metavar="VERSION", help="run rollback scripts down to this version")
@@ -160,6 +164,7 @@ def cmd_steps(args: argparse.Namespace) -> int:
         rollback_to=getattr(args, "rollback_to", None),
         restore_backup=getattr(args, "restore", None),
         confirm_restore=getattr(args, "confirm_restore", False),
+        discard_new_data=getattr(args, "discard_new_data", False),
         rollback_on_failure=args.command == "run",
     )
     args.out.detail(f"target {target.display}; migrations {args.migrations}; reports {args.reports}")

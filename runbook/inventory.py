@@ -34,8 +34,6 @@ if TYPE_CHECKING:
     from .engines.base import Engine
     from .target import Target
 
-STREAM_BATCH = 1000  # rows fetched per round trip when streaming a table
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 # -- counts ----------------------------------------------------------------------------------
@@ -97,33 +95,27 @@ def plain_value(value: Any) -> Any:
     return {"o": str(value)}
 
 
+def primary_key(conn: sa.Connection, table: str) -> list[str]:
+    """The columns of ``table``'s primary key (empty: it has none)."""
+    return list((sa.inspect(conn).get_pk_constraint(table) or {}).get("constrained_columns") or [])
+
+
 def fingerprint(conn: sa.Connection, table: str, columns: list[str], engine: "Engine") -> dict[str, Any]:
     """SHA-256 of ``columns`` over every row of ``table``: ``{"columns", "rows", "sha256"}``.
 
-    Rows are read in primary-key order (in order of the given columns when the table has no
-    primary key) and streamed ``STREAM_BATCH`` at a time (a server-side cursor on PostgreSQL).
-    Values are read as the driver returns them (no type conversion by SQLAlchemy) and written
-    in a form that keeps kinds apart, so the same stored data gives the same hash, and dropping
-    or adding another column does not change it. ``engine`` is the target's engine (kept in the
-    signature so an engine whose driver returns values needing normalisation can be handled).
+    Computed by the engine (``engine.digest_parts``): each row's text is built in SQL (SQLite's
+    ``quote()`` of each value, PostgreSQL's record text), then PostgreSQL sums the rows' md5 in
+    one query (no row leaves the server), SQLite joins chunks of rows in key order into one
+    string each, hashed here. The same stored data gives the same hash on the same engine;
+    adding or dropping another column does not change it; values of different kinds (1, 1.0,
+    '1', NULL, '') are told apart.
     """
-    del engine  # both drivers return plain Python values; see the docstring
-    insp = sa.inspect(conn)
-    pk = list((insp.get_pk_constraint(table) or {}).get("constrained_columns") or [])
-    tbl = sa.table(table, *[sa.column(c) for c in dict.fromkeys(list(columns) + pk)])
-    order = [tbl.c[c] for c in (pk or columns)]
-    query = sa.select(*[tbl.c[c] for c in columns]).select_from(tbl).order_by(*order)
     h = hashlib.sha256()
     h.update(json.dumps(list(columns)).encode() + b"\n")
     rows = 0
-    result = conn.execute(query, execution_options={"yield_per": STREAM_BATCH})
-    try:
-        for partition in result.partitions():
-            for row in partition:
-                h.update(_ENCODER.encode([plain_value(v) for v in row]).encode() + b"\n")
-                rows += 1
-    finally:
-        result.close()
+    for n, part in engine.digest_parts(conn, table, list(columns), primary_key(conn, table)):
+        h.update(part.encode() + b"\n")
+        rows += n
     return {"columns": list(columns), "rows": rows, "sha256": h.hexdigest()}
 
 
@@ -241,51 +233,80 @@ def take(target: "Target", migrations_dir: str | Path, dialect: str | None = mig
 
 
 # -- comparing with a snapshot ---------------------------------------------------------------
+def _differs(name: str, detail: str, table: str, declared: dict[str, str] | None, writers: bool,
+             delta: int | None) -> Check:
+    """A table that differs from the snapshot: declared by a migration (passes, says which),
+    written by the application meanwhile (``writers``: passes, reported as concurrent writes),
+    or neither (fails)."""
+    if declared is None:  # compared with a snapshot only (after a rollback): any difference fails
+        return check(name, False, detail)
+    if table in declared:
+        return check(name, True, f"{detail}: changed as declared ({declared[table]})") | {"declared": True}
+    if writers:
+        moved = f"{delta:+d} rows" if delta else "rows changed"
+        return check(name, True, f"{detail}: concurrent writes since the inventory ({moved}; no migration "
+                     "declares it, so the application wrote): not a failure") | {"concurrent_writes": delta or 0}
+    return check(name, False, f"{detail}: an undeclared change")
+
+
 def count_checks(conn: sa.Connection, snapshot: dict[str, Any], *, what: str = "rows",
-                 tables_dropped_on_purpose: dict[str, str] | None = None) -> list[Check]:
+                 tables_dropped_on_purpose: dict[str, str] | None = None,
+                 declared: dict[str, str] | None = None, renamed: dict[str, str] | None = None,
+                 writers: bool = False) -> list[Check]:
     """One check per table of ``snapshot``: does it still have the same number of rows?
-    ``tables_dropped_on_purpose`` (table → why) turns a table that is gone into a skipped check."""
+    ``tables_dropped_on_purpose`` (table → why) turns a table that is gone into a skipped check;
+    a different count passes when ``declared`` (table → which migration may change its rows)
+    names the table, or, with ``writers`` (the live target: the application may write), as
+    concurrent writes. ``renamed`` (old → new name) follows tables a migration renamed."""
     gone_ok = tables_dropped_on_purpose or {}
+    renamed = renamed or {}
     present = set(table_names(conn))
     out = []
     for table, info in sorted(snapshot.get("tables", {}).items()):
         name = f"{what}: {table}"
-        if table not in present and table in gone_ok:
+        now_name = renamed.get(table, table)
+        if now_name not in present and table in gone_ok:
             out.append(check(name, True, f"skipped: table dropped on purpose ({gone_ok[table]})", skipped=True))
             continue
-        if table not in present:
-            out.append(check(name, False, f"table {table} no longer exists (had {info['rows']} rows)"))
+        if now_name not in present:
+            out.append(check(name, False, f"table {now_name} no longer exists (had {info['rows']} rows)"))
             continue
-        n = count_rows(conn, table)
-        out.append(check(name, n == info["rows"], f"{n} rows now, {info['rows']} in the snapshot"))
+        n = count_rows(conn, now_name)
+        detail = f"{n} rows now, {info['rows']} in the snapshot"
+        out.append(check(name, True, detail) if n == info["rows"] else
+                   _differs(name, detail, table, declared, writers, n - info["rows"]))
     return out
 
 
 def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, Any], *,
                    dropped_on_purpose: dict[str, dict[str, str]] | None = None,
                    tables_dropped_on_purpose: dict[str, str] | None = None,
-                   what: str = "content") -> list[Check]:
+                   what: str = "content", declared: dict[str, str] | None = None,
+                   renamed: dict[str, str] | None = None, writers: bool = False) -> list[Check]:
     """One check per table of ``snapshot``: is the fingerprint over the snapshot's columns the
     same now? ``dropped_on_purpose`` (table → column → why) and ``tables_dropped_on_purpose``
-    (table → why) turn a column or table that is gone into a skipped check instead of a failure."""
+    (table → why) turn a column or table that is gone into a skipped check instead of a failure;
+    ``declared``, ``renamed`` and ``writers`` as for ``count_checks``."""
     dropped_on_purpose = dropped_on_purpose or {}
     gone_ok = tables_dropped_on_purpose or {}
+    renamed = renamed or {}
     insp = sa.inspect(conn)
     present = set(table_names(conn))
     out = []
     for table, info in sorted(snapshot.get("tables", {}).items()):
         name = f"{what}: {table}"
         fp = info.get("fingerprint")
+        now_name = renamed.get(table, table)
         if not fp:
             out.append(check(name, True, "skipped: no fingerprint in the snapshot", skipped=True))
             continue
-        if table not in present and table in gone_ok:
+        if now_name not in present and table in gone_ok:
             out.append(check(name, True, f"skipped: table dropped on purpose ({gone_ok[table]})", skipped=True))
             continue
-        if table not in present:
-            out.append(check(name, False, f"table {table} no longer exists"))
+        if now_name not in present:
+            out.append(check(name, False, f"table {now_name} no longer exists"))
             continue
-        now_cols = {c["name"] for c in insp.get_columns(table)}
+        now_cols = {c["name"] for c in insp.get_columns(now_name)}
         gone = [c for c in fp["columns"] if c not in now_cols]
         if gone:
             why = dropped_on_purpose.get(table, {})
@@ -296,12 +317,12 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
             else:
                 out.append(check(name, False, f"column(s) {', '.join(gone)} no longer exist"))
             continue
-        now = fingerprint(conn, table, fp["columns"], engine)
-        same = now["sha256"] == fp["sha256"]
-        detail = (f"{len(fp['columns'])} columns × {now['rows']} rows unchanged" if same else
-                  f"content differs from the snapshot ({now['rows']} rows now, {fp['rows']} then; "
-                  f"sha256 {now['sha256'][:12]}… vs {fp['sha256'][:12]}…)")
-        out.append(check(name, same, detail))
+        now = fingerprint(conn, now_name, fp["columns"], engine)
+        if now["sha256"] == fp["sha256"]:
+            out.append(check(name, True, f"{len(fp['columns'])} columns × {now['rows']} rows unchanged"))
+            continue
+        detail = f"content differs from the snapshot ({now['rows']} rows now, {fp['rows']} then)"
+        out.append(_differs(name, detail, table, declared, writers, now["rows"] - fp["rows"]))
     return out
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 import sqlalchemy as sa
 from sqlglot import exp
 
+from . import effects
 from . import migrations as mig
 from . import progress
 from .errors import BadInput, MigrationFailed, RunFailed
@@ -63,6 +64,7 @@ class MigrationResult:
     statements: list[StatementResult] = field(default_factory=list)
     error: str | None = None
     note: str | None = None  # as recorded in the history row (e.g. "no-op: no statements")
+    data: dict[str, Any] | None = None  # effects.DataWatch report: rows and columns changed, per table
 
     @property
     def label(self) -> str:
@@ -173,11 +175,16 @@ def _cause(exc: sa.exc.DBAPIError) -> str:
 
 
 def run_in_transaction(target: "Target", prepared: list[PreparedStatement], label: str, version: str,
-                       after: Callable[[sa.Connection], None]) -> tuple[list[StatementResult], int]:
+                       after: Callable[[sa.Connection], None],
+                       watch: "effects.DataWatch | None" = None) -> tuple[list[StatementResult], int]:
     """Run a script and ``after(conn)`` (the history change) atomically; returns results and ms.
 
-    A lone statement that cannot run in a transaction runs in autocommit, then ``after`` runs in
-    its own transaction: the statement succeeded, so recording it cannot leave a half state.
+    With ``watch``, the tables the script touches are counted and compared before and after its
+    statements in the same transaction (``effects.DataWatch``); a change the statements do not
+    declare raises ``effects.DataCheckFailed`` and the transaction rolls back whole.
+    A lone statement that cannot run in a transaction runs in autocommit (unwatched: such
+    statements build indexes, they change no row), then ``after`` runs in its own transaction:
+    the statement succeeded, so recording it cannot leave a half state.
     """
     started = time.perf_counter()
     eng = target.engine()
@@ -193,7 +200,11 @@ def run_in_transaction(target: "Target", prepared: list[PreparedStatement], labe
             after(conn)
     else:
         with eng.begin() as conn:
+            if watch is not None:
+                watch.before(conn)
             results = execute_script(conn, prepared, label, version)
+            if watch is not None and not watch.after(conn)["passed"]:
+                raise effects.DataCheckFailed(version, label, watch.report["problems"])
             after(conn)
     return results, int((time.perf_counter() - started) * 1000)
 
@@ -290,8 +301,14 @@ def migrate(
     preflight: bool = True,
     dialect: str | None = mig.DEFAULT_DIALECT,
     out_of_order: bool = False,
+    data_checks: str = "target",
 ) -> MigrateResult:
     """Apply the pending migrations (up to ``to``) in order; see the module doc.
+
+    ``data_checks``: inside each migration's transaction, compare the tables it touches before
+    and after its statements against what they declare (``effects``): ``"full"`` every touched
+    table by content (the rehearsal's scratch copy), ``"target"`` by content those whose rows a
+    statement may change and the others by count, ``"off"`` not at all.
 
     Returns the result even when a migration fails (``result.error`` set, the failed migration
     rolled back); raises ``BadInput`` for problems found before anything ran.
@@ -352,9 +369,14 @@ def migrate(
                     mig.record(conn, m, checksum, int((time.perf_counter() - t0) * 1000), run_id, note=note)
                     mig.record_event(conn, "deploy", m.version, m.name, checksum, run_id)
 
+                watch = None if data_checks == "off" else effects.DataWatch(
+                    kind, effects.declare_prepared(prepared[m.version], kind), full=data_checks == "full")
                 t0 = time.perf_counter()
-                out.statements, out.duration_ms = run_in_transaction(target, prepared[m.version], m.name, m.version, record)
+                out.statements, out.duration_ms = run_in_transaction(target, prepared[m.version], m.name, m.version,
+                                                                     record, watch)
+                out.data = watch.report if watch is not None else None
             except MigrationFailed as exc:
+                out.data = watch.report if watch is not None else None
                 out.status, out.error = "failed", str(exc)
                 out.statements = [StatementResult(exc.statement_no, exc.line, exc.sql, "FAILED: " + exc.cause)]
                 out.duration_ms = int((time.perf_counter() - t0) * 1000)

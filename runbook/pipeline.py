@@ -44,6 +44,7 @@ class Options:
     rollback_to: str | None = None
     restore_backup: Path | None = None
     confirm_restore: bool = False
+    discard_new_data: bool = False  # rollback may drop columns/tables holding values written after the migration
     notebooks_dir: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -78,6 +79,7 @@ def _parameters(step: str, target: Target, run_dir: Path, opts: Options, run: Ru
             "rollback_to": opts.rollback_to if opts.rollback_to is not None else run.versions.get("before"),
             "restore_backup": str(opts.restore_backup.resolve()) if opts.restore_backup else None,
             "confirm_restore": opts.confirm_restore,
+            "discard_new_data": opts.discard_new_data,
             "snapshot_path": str(Path(snapshot).resolve()) if Path(snapshot).is_file() else None,
         }
     return params
@@ -144,7 +146,9 @@ def execute(target: Target, steps: tuple[str, ...], opts: Options) -> Run:
                         nothing_touched = True  # the rehearsal failed on the scratch copy: the target was not touched
                         run.rollback_skipped = "the rehearsal failed on a scratch copy: the target was not touched"
                     if opts.rollback_on_failure and step in ("migrate", "verify") and not opts.dry_run and not nothing_touched:
-                        _run_step("rollback", target, run_dir, opts, run, km)
+                        back = _run_step("rollback", target, run_dir, opts, run, km)
+                        if not back.passed:  # e.g. refused to drop values written since: say it where it shows
+                            run.error += f"; automatic rollback failed, the database was NOT rolled back: {back.error}"
                     break
         run.versions["after"] = current_version(target)
         reports.save_artifact(run_dir, "after", reports.after_snapshot(target))
@@ -197,10 +201,13 @@ def _run_step(step: str, target: Target, run_dir: Path, opts: Options, run: Run,
 
 
 def exit_code(run: Run) -> int:
-    """0 passed; 2 when the first failure was bad input (nothing was touched); else 1."""
+    """0 passed; 2 when the first failure was bad input (nothing was touched); 3 when a run's
+    automatic rollback failed or refused (the database is left changed); else 1."""
     if run.status == "passed":
         return 0
     if run.status == "refused":  # the lint gate, before anything ran
         return 2
+    if len(run.steps) > 1 and run.steps[-1].step == "rollback" and not run.steps[-1].passed:
+        return 3
     first = next((s for s in run.steps if not s.passed), None)
     return 2 if first is not None and (first.error or "").startswith("BadInput") else 1

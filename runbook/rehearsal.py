@@ -42,9 +42,13 @@ def rehearse(target: "Target", backup_record: dict[str, Any], migrations_dir: st
 
     Returns ``{"passed", "target", "backup", "scratch", "duration_s", "migrate_duration_s",
     "migrations": [labels applied], "adopted": [labels adopted], "migration_durations_ms":
-    {label: ms}, "verify": {"passed", "checks", "failed": [check]} | None, "schema": the copy's schema
-    model after migrating (``runbook.schema``) | None, "schema_applied": [[version, checksum]] it
-    was taken at, "error": str | None}``. Verify on the target compares with ``schema``.
+    {label: ms}, "data": {label: effects.DataWatch report}, "verify": {"passed", "checks", "failed":
+    [check]} | None, "schema": the copy's schema model after migrating (``runbook.schema``) | None,
+    "schema_applied": [[version, checksum]] it was taken at, "error": str | None}``. Verify on the
+    target compares with ``schema``. Each migration's data check runs in full on the copy: every
+    table it touches is compared by content before and after its statements, against what they
+    declare (``effects``); verify then treats any other difference as a failure (no one else
+    writes to the copy).
     A failed migration or verification is ``passed: False`` with ``error`` (never raised);
     ``BadInput`` (before anything ran) when there is no usable backup or the folder is bad.
     """
@@ -58,7 +62,8 @@ def rehearse(target: "Target", backup_record: dict[str, Any], migrations_dir: st
     result: dict[str, Any] = {
         "passed": False, "target": target.display, "backup": str(path), "scratch": None,
         "duration_s": None, "migrate_duration_s": None, "migrations": [], "adopted": [],
-        "migration_durations_ms": {}, "verify": None, "schema": None, "schema_applied": None, "error": None,
+        "migration_durations_ms": {}, "data": {}, "verify": None, "schema": None, "schema_applied": None,
+        "error": None,
     }
     started = time.perf_counter()
     try:
@@ -80,8 +85,9 @@ def _rehearse_on(scratch: "Target", migrations_dir: str | Path, to: str | int | 
     before = inventory.take(scratch, migrations_dir, dialect)
     t0 = time.perf_counter()
     migrated = migrating.migrate(scratch, migrations_dir, to=to, run_id=run_id, dialect=dialect,
-                                 out_of_order=out_of_order)
+                                 out_of_order=out_of_order, data_checks="full")
     result["migrate_duration_s"] = round(time.perf_counter() - t0, 3)
+    result["data"] = {m.label: m.data for m in migrated.migrations if m.data is not None}
     for m in migrated.migrations:
         if m.status == "applied":
             result["migrations"].append(m.label)
@@ -94,7 +100,8 @@ def _rehearse_on(scratch: "Target", migrations_dir: str | Path, to: str | int | 
     with scratch.kind.read_snapshot(scratch) as conn:  # what verify on the target compares with
         result["schema"] = schema.introspect(conn, scratch.kind)
         result["schema_applied"] = expected.applied_key(mig.applied(conn))
-    checked = verify.verify(scratch, migrations_dir, before=before, dialect=dialect)
+    checked = verify.verify(scratch, migrations_dir, before=before, dialect=dialect,
+                            writers=False)  # no one else writes there
     bad = failed(checked["checks"])
     result["verify"] = {"passed": checked["passed"], "checks": len(checked["checks"]), "failed": bad}
     if not checked["passed"]:

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from . import backup, inventory
+from . import backup, effects, inventory
 from . import migrations as mig
 from .errors import BadInput, MigrationFailed
 from .migrate import PreparedStatement, check_folder, is_no_op, prepare, run_in_transaction
@@ -142,9 +142,74 @@ def plan(conn: sa.Connection, migrations: list[mig.Migration], target: "Target",
     return status, wanted, steps
 
 
+# -- values a rollback would drop ------------------------------------------------------------
+def new_data(conn: sa.Connection, target: "Target", step: _Step, written: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """What ``step``'s rollback script would drop that holds values: for each column it drops,
+    the values neither NULL nor the column's constant default (``effects.written_values``); for
+    each table it drops, its rows. ``written`` (the migration's ``effects.DataWatch`` report, when
+    this run applied it) gives the count at the migration's commit: only values beyond that were
+    written since (by the application)."""
+    kind = target.kind
+    declared = effects.declare_prepared(step.prepared or [], kind)
+    insp = sa.inspect(conn)
+    present = set(insp.get_table_names())
+    at_commit_cols = {(t["now"], c): n for t in (written or {}).get("tables", [])
+                      for c, n in t.get("new_columns", {}).items()}
+    at_commit_rows = (written or {}).get("created_rows", {})
+    found = []
+    for e in declared.existing():
+        if e.table not in present:
+            continue
+        if e.now is None and not e.rebuilt:
+            found.append({"table": e.table, "column": None, "values": inventory.count_rows(conn, e.table),
+                          "at_commit": at_commit_rows.get(e.table)})
+            continue
+        defaults = {c["name"]: c.get("default") for c in insp.get_columns(e.table)}
+        dropped = [c for c in e.dropped_columns if c in defaults]
+        for col, n in effects.written_values(conn, kind, e.table, dropped, defaults).items():
+            found.append({"table": e.table, "column": col, "at_commit": at_commit_cols.get((e.table, col)),
+                          "values": n})
+    for f in found:
+        f["written_since"] = max(f["values"] - (f["at_commit"] or 0), 0) if f["at_commit"] is not None else f["values"]
+    return [f for f in found if f["written_since"]]
+
+
+def _held(f: dict[str, Any]) -> str:
+    where = f"{f['table']}.{f['column']}" if f["column"] else f"table {f['table']}"
+    what = "values" if f["column"] else "rows"
+    since = (f" ({f['at_commit']} when the migration committed, so {f['written_since']} written since)"
+             if f["at_commit"] is not None else "")
+    return f"{where} holds {f['values']} {what}{since}"
+
+
+def guard_new_data(conn: sa.Connection, target: "Target", steps: list[_Step], *, discard: bool,
+                   written: dict[str, dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """Refuse (``BadInput``, nothing rolled back) when a rollback script would drop values written
+    after its migration, unless ``discard``; returns what will be dropped, named and counted."""
+    held = []
+    for step in steps:
+        if step.prepared is None:
+            continue
+        for f in new_data(conn, target, step, (written or {}).get(step.migration.version)):
+            held.append(f | {"migration": step.label})
+    if held and not discard:
+        total = sum(f["written_since"] for f in held)
+        named = "; ".join(f"{f['migration']}: {_held(f)}" for f in held)
+        raise BadInput(f"refusing to roll back: it would drop {total} value(s) written after the migration "
+                       f"({named}); pass --discard-new-data (notebook: discard_new_data = True) to drop them. "
+                       "Nothing was rolled back")
+    return held
+
+
 def rollback_to(target: "Target", migrations_dir: str | Path, version: str | int, *,
-                run_id: str, dialect: str | None = mig.DEFAULT_DIALECT) -> dict[str, Any]:
+                run_id: str, dialect: str | None = mig.DEFAULT_DIALECT, discard_new_data: bool = False,
+                written: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Roll back every migration applied above ``version`` (see the module doc).
+
+    Before anything runs, ``guard_new_data`` refuses when a script would drop a column or table
+    holding values written after its migration (``discard_new_data`` drops them; the result's
+    ``discarded`` lists them, counted). ``written``: version → that migration's data report
+    (``MigrationResult.data``) when this run applied it.
 
     Returns ``{"method": "scripts", "target", "run_id", "to", "before", "after", "rolled_back":
     [{"version", "name", "action", "duration_ms", "statements"}], "history_table_dropped",
@@ -155,10 +220,11 @@ def rollback_to(target: "Target", migrations_dir: str | Path, version: str | int
     with kind.lock(target):
         with target.engine().connect() as conn:
             status, wanted, steps = plan(conn, migrations, target, version)
+            discarded = guard_new_data(conn, target, steps, discard=discard_new_data, written=written)
         result: dict[str, Any] = {
             "method": "scripts", "target": target.display, "run_id": run_id, "to": wanted or NONE,
             "before": status.current, "after": status.current, "rolled_back": [],
-            "history_table_dropped": False, "error": None,
+            "history_table_dropped": False, "error": None, "discarded": discarded,
         }
         last = steps[-1] if steps else None
         for step in steps:

@@ -56,12 +56,24 @@ def snapshot_from(run_dir: str | Path, snapshot_path: str | Path | None) -> dict
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def written_in_run(run_dir: str | Path) -> dict[str, dict[str, Any]]:
+    """Version → data report (``effects.DataWatch``) of each migration this run applied, from
+    its ``migrate.json`` (empty when there is none)."""
+    path = Path(run_dir) / "migrate.json"
+    record = json.loads(path.read_text()) if path.is_file() else {}
+    return {m["version"]: m["data"] for m in record.get("migrations", []) if m.get("data")}
+
+
 def roll_back(target: "Target", migrations_dir: str | Path, *, run_id: str, to: str | None,
               restore_backup: str | Path | None, confirm_restore: bool,
-              before: dict[str, Any] | None, dialect: str | None = "sqlite") -> dict[str, Any]:
+              before: dict[str, Any] | None, dialect: str | None = "sqlite", discard_new_data: bool = False,
+              run_dir: str | Path | None = None) -> dict[str, Any]:
     """Restore ``restore_backup`` (needs ``confirm_restore``), or run rollback scripts down to
-    ``to`` (default: the version the pre-migration inventory recorded)."""
+    ``to`` (default: the version the pre-migration inventory recorded); scripts refuse to drop
+    values written after their migration unless ``discard_new_data`` (see
+    ``rollback.guard_new_data``; ``run_dir``'s migrate record says what the migrations wrote)."""
     if restore_backup:
         return rollback.restore_backup(target, Path(restore_backup), confirm=confirm_restore)
     return rollback.rollback_to(target, migrations_dir, rollback.resolve_version(to, before), run_id=run_id,
-                                dialect=dialect)
+                                dialect=dialect, discard_new_data=discard_new_data,
+                                written=written_in_run(run_dir) if run_dir else None)

@@ -9,8 +9,11 @@ What it checks:
    the rehearsal's migrated copy of this run, else a cached replay on an empty scratch database),
    exactly: one check per table and per other kind of object, each naming every difference.
    Objects nobody declared on an adopted baseline are notes unless they appeared during the run.
-2. **rows**: each table of the pre-migration inventory has as many rows as it had.
-3. **content**: each such table's fingerprint over its pre-migration columns is unchanged.
+2. **rows** and 3. **content**: each table of the pre-migration inventory has as many rows and the
+   same fingerprint over its pre-migration columns as it had, or differs as a migration applied
+   since declares (``effects``; the exact check of that ran in the migration's own transaction).
+   Any other difference is, on a live target (``writers=True``), the application's: reported as
+   concurrent writes, never a failure; on a copy no one else writes to (the rehearsal), a failure.
 4. **JSON round trip** (the guide's): write ``["plumbing", "electrical"]`` into
    ``contractors.services_offered`` of the first contractor and read it back, in a transaction
    that is rolled back; then check the row is as it was. The UPDATE locks that one row until the
@@ -42,8 +45,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlglot import exp
 
+from . import effects, inventory, schema
 from . import expected as exp_
-from . import inventory, schema
 from . import migrations as mig
 from .checks import Check, assert_checks, check
 from .errors import BadInput
@@ -164,6 +167,60 @@ def schema_checks(actual: dict[str, Any], expected: "exp_.Expected", before: dic
         if noted and not bad:
             detail += " (adopted baseline; " + "; ".join(noted) + ")"
         out.append(check(name, not bad, detail) | {"expected_from": source})
+    return out
+
+
+# -- 2./3. rows and content -----------------------------------------------------------------
+def declared_since(before: dict[str, Any], chosen: list[mig.Migration], engine: "Engine") -> dict[str, Any]:
+    """What the migrations applied since the inventory ``before`` declare (``effects``), keyed by
+    the tables' names in the inventory: ``{"rows": {table: why}, "renamed": {table: now},
+    "dropped_tables": {table: why}, "dropped_columns": {table: {column: why}}}``."""
+    since = (before.get("migrations") or {}).get("current")
+    later = [m for m in chosen if since is None or int(m.version) > int(since)]
+    out: dict[str, Any] = {"rows": {}, "renamed": {}, "dropped_tables": {}, "dropped_columns": {}}
+    original: dict[str, str] = {}  # name now → name in the inventory
+    for m in later:
+        statements, dialect = m.script.statements_for(engine)
+        declared = effects.declare_statements(statements, dialect)
+        for e in declared.existing():
+            first = original.pop(e.table, e.table)
+            if e.now is None:
+                out["dropped_tables"][first] = f"by {m.label}"
+                continue
+            original[e.now] = first
+            if e.now != first:
+                out["renamed"][first] = e.now
+            for col in e.dropped_columns:
+                out["dropped_columns"].setdefault(first, {})[col] = f"by {m.label}"
+            if e.changes_rows:
+                previous = out["rows"].get(first)
+                out["rows"][first] = (previous + "; " if previous else "") + f"{m.label}: {'; '.join(e.why)}"
+    return out
+
+
+def data_checks(conn: sa.Connection, engine: "Engine", before: dict[str, Any], chosen: list[mig.Migration], *,
+                writers: bool, dropped: dict[str, dict[str, str]] | None = None,
+                gone_tables: dict[str, str] | None = None) -> list[Check]:
+    """Rows and content of every table of the inventory ``before``, against what the migrations
+    applied since declare. The exact check of each migration's effect ran in its own transaction
+    (``effects.DataWatch``); here, on a live target (``writers``), what no migration declares is
+    the application's doing: reported as concurrent writes, one summary check, never a failure."""
+    d = declared_since(before, chosen, engine)
+    gone = d["dropped_tables"] | (gone_tables or {})  # the engine's schema (``dropped``) wins over the parse
+    cols = {t: d["dropped_columns"].get(t, {}) | (dropped or {}).get(t, {})
+            for t in set(d["dropped_columns"]) | set(dropped or {})}
+    common = {"tables_dropped_on_purpose": gone, "declared": d["rows"], "renamed": d["renamed"], "writers": writers}
+    out = inventory.count_checks(conn, before, **common)
+    out += inventory.content_checks(conn, engine, before, dropped_on_purpose=cols, **common)
+    concurrent = sorted({c["check"].split(": ", 1)[1] for c in out if "concurrent_writes" in c})
+    if writers:
+        rows = {c["check"].split(": ", 1)[1]: c["concurrent_writes"] for c in out
+                if c["check"].startswith("rows: ") and "concurrent_writes" in c}
+        shown = ", ".join(f"{t} ({rows[t]:+d} rows)" if rows.get(t) else f"{t} (rows changed)" for t in concurrent)
+        out.append(check("concurrent writes since the inventory", True,
+                         f"the application wrote to {shown}: reported, not a failure" if concurrent else
+                         "none: every difference from the inventory is declared by a migration")
+                   | {"tables": concurrent})
     return out
 
 
@@ -384,6 +441,7 @@ HEALTH_GROUPS = [  # (the health row, the checks it summarises)
     ("Schema Consistency", lambda c: c.startswith("schema: ")),
     ("Row Counts", lambda c: c.startswith("rows: ")),
     ("Content Unchanged", lambda c: c.startswith("content: ")),
+    ("Concurrent Writes", lambda c: c == "concurrent writes since the inventory"),
     ("JSON Round Trip", lambda c: c.startswith("JSON round trip")),
     ("Referential Integrity", lambda c: c.startswith("orphans: ")),
     ("Query Plan", lambda c: c.startswith("query plan: ")),
@@ -454,11 +512,14 @@ def dropped_on_purpose(before: dict[str, Any], expected: "exp_.Expected", chosen
 
 
 def verify(target: "Target", migrations_dir: str | Path, before: dict[str, Any] | None = None, *,
-           run_dir: str | Path | None = None, dialect: str | None = mig.DEFAULT_DIALECT) -> dict[str, Any]:
+           run_dir: str | Path | None = None, dialect: str | None = mig.DEFAULT_DIALECT,
+           writers: bool = True) -> dict[str, Any]:
     """Check the database against its applied migrations and, when given, the pre-migration
     inventory ``before`` (see the module doc). ``run_dir``: the run's directory, where the
     rehearsal left the schema of its migrated copy (``rehearsal.json``) and beside which the
-    replayed schemas are cached (``runbook.expected``). Returns ``{"passed", "checks", "health",
+    replayed schemas are cached (``runbook.expected``). ``writers`` (the default, a live target):
+    a change since the inventory that no migration declares is reported as concurrent writes,
+    never a failure; ``False`` (a scratch copy no one else writes to): it fails. Returns ``{"passed", "checks", "health",
     "size_bytes", "plans", "json_round_trip", "expected"}``; never raises for a failed check
     (see ``assert_passed``)."""
     engine = target.kind
@@ -478,9 +539,8 @@ def verify(target: "Target", migrations_dir: str | Path, before: dict[str, Any] 
                        check("content: compared with the pre-migration inventory", True, reason, skipped=True)]
         else:
             dropped, gone_tables = dropped_on_purpose(before, expected, chosen)
-            checks += inventory.count_checks(conn, before, tables_dropped_on_purpose=gone_tables)
-            checks += inventory.content_checks(conn, engine, before, dropped_on_purpose=dropped,
-                                               tables_dropped_on_purpose=gone_tables)
+            checks += data_checks(conn, engine, before, chosen, writers=writers, dropped=dropped,
+                                  gone_tables=gone_tables)
         checks += orphan_checks(conn)
         size_bytes = engine.database_size(conn)
     round_trip, rt_checks = json_round_trip(target)

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from runbook import inventory as inv
 from runbook import migrations as mig
+from runbook.engines import sqlite as sqlite_engine
 from runbook.engines.sqlite import sha256_file
 from runbook.migrate import migrate
 from runbook.target import open_target
@@ -164,12 +165,14 @@ def test_fingerprint_follows_values_not_other_columns(db_url):
     assert fp(db_url, "contractors", BASE_COLUMNS) == first
 
 
-def test_fingerprint_tells_kinds_apart_and_streams_in_batches(sqlite_url, monkeypatch):
+def test_fingerprint_tells_kinds_apart_and_reads_in_chunks(sqlite_url, monkeypatch):
     run_sql(sqlite_url, 'CREATE TABLE "odd table" ("select", "Mixed Case" TEXT)',
             """INSERT INTO "odd table" VALUES (1, 'a'), ('1', 'a'), (1.0, 'a'), (NULL, 'a'), (x'01', 'a')""")
     whole = fp(sqlite_url, "odd table", ["select", "Mixed Case"])
     assert whole["rows"] == 5
-    monkeypatch.setattr(inv, "STREAM_BATCH", 2)
+    keyed = fp(sqlite_url, "contractors", BASE_COLUMNS)
+    monkeypatch.setattr(sqlite_engine, "FINGERPRINT_CHUNK", 2)  # keyset chunks of 2 rows
+    assert fp(sqlite_url, "contractors", BASE_COLUMNS) == keyed
     assert fp(sqlite_url, "odd table", ["select", "Mixed Case"]) == whole
     run_sql(sqlite_url, """UPDATE "odd table" SET "select" = '1.0' WHERE typeof("select") = 'real'""")
     assert fp(sqlite_url, "odd table", ["select", "Mixed Case"])["sha256"] != whole["sha256"]

@@ -91,13 +91,23 @@ def test_failing_migration_fails_the_rehearsal_target_untouched(taken, db_url, m
 
 def test_failing_verification_fails_the_rehearsal(taken, db_url, migrations_dir, tmp_path):
     target, record = taken
-    # a migration that runs fine but loses rows: verify compares counts with the inventory
+    # a migration that runs fine but loses rows of a table none of its statements names (a
+    # trigger does it): the migration's own check watches only the tables it names; verify on the
+    # copy, where no one else writes, compares every table with the inventory and fails
     folder = folder_with(tmp_path, migrations_dir, "005_lose_rows.sql",
-                         "DELETE FROM contractors WHERE id > 3;\n")
+                         "CREATE TRIGGER sp_touch AFTER UPDATE ON strategic_partners "
+                         "BEGIN DELETE FROM contractors WHERE id > 3; END;\n"
+                         "UPDATE strategic_partners SET is_active = is_active;\n")
+    (folder / "005_lose_rows.postgresql.sql").write_text(
+        "CREATE FUNCTION sp_touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "DELETE FROM contractors WHERE id > 3; RETURN NULL; END $$;\n"
+        "CREATE TRIGGER sp_touch AFTER UPDATE ON strategic_partners FOR EACH STATEMENT EXECUTE FUNCTION sp_touch();\n"
+        "UPDATE strategic_partners SET is_active = is_active;\n")
     before = state(db_url, folder)
     result = rehearsal.rehearse(target, record, folder)
     assert result["passed"] is False and result["migrations"][-1] == "005_lose_rows"
     assert "verification" in result["error"] and "rows: contractors" in result["error"]
+    assert "an undeclared change" in result["error"]
     assert not result["verify"]["passed"]
     assert "rows: contractors" in [c["check"] for c in result["verify"]["failed"]]
     assert state(db_url, folder) == before

@@ -111,23 +111,35 @@ def test_verify_without_inventory_skips_comparisons_and_says_why(migrated, migra
     assert health(result)["Row Counts"] == "SKIP"
 
 
-def test_deleted_row_fails_data_integrity(migrated, migrations_dir):
+def test_deleted_row_is_concurrent_writes_on_the_target_and_fails_where_no_one_writes(migrated, migrations_dir):
+    """On a live target a row gone since the inventory that no migration declares is the
+    application's doing: reported, not failed. Where no one else writes (writers=False, the
+    rehearsal copy), it fails."""
     url, before = migrated
     run_sql(url, "DELETE FROM contractors WHERE id = 5")
     result = verify(open_target(url), migrations_dir, before)
-    assert failed(result) == {"rows: contractors": "10 rows now, 11 in the snapshot",
-                              "content: contractors": failed(result)["content: contractors"]}
-    assert health(result)["Data Integrity"] == "FAIL"
-    with pytest.raises(CheckFailed, match=r"rows: contractors \(10 rows now, 11 in the snapshot\)"):
-        assert_passed(result)
+    assert failed(result) == {}
+    writes = next(c for c in result["checks"] if c["check"] == "concurrent writes since the inventory")
+    assert writes["tables"] == ["contractors"] and "contractors (-1 rows)" in writes["detail"]
+    assert health(result)["Concurrent Writes"] == "PASS"
+    strict = verify(open_target(url), migrations_dir, before, writers=False)
+    assert failed(strict) == {"rows: contractors": "10 rows now, 11 in the snapshot: an undeclared change",
+                              "content: contractors": failed(strict)["content: contractors"]}
+    assert health(strict)["Data Integrity"] == "FAIL"
+    with pytest.raises(CheckFailed, match=r"rows: contractors \(10 rows now, 11 in the snapshot: an undeclared"):
+        assert_passed(strict)
 
 
-def test_changed_value_fails_content(migrated, migrations_dir):
+def test_changed_value_is_concurrent_writes_on_the_target_and_fails_where_no_one_writes(migrated, migrations_dir):
     url, before = migrated
     run_sql(url, "UPDATE strategic_partners SET company_name = 'Renamed Co' WHERE id = 2")
     result = verify(open_target(url), migrations_dir, before)
-    assert list(failed(result)) == ["content: strategic_partners"]
-    assert health(result)["Content Unchanged"] == "FAIL" and health(result)["Data Integrity"] == "PASS"
+    assert failed(result) == {}
+    content = next(c for c in result["checks"] if c["check"] == "content: strategic_partners")
+    assert "concurrent writes since the inventory" in content["detail"] and "Renamed" not in content["detail"]
+    strict = verify(open_target(url), migrations_dir, before, writers=False)
+    assert list(failed(strict)) == ["content: strategic_partners"]
+    assert health(strict)["Content Unchanged"] == "FAIL" and health(strict)["Data Integrity"] == "PASS"
 
 
 def test_added_column_dropped_by_hand_fails_schema_consistency(migrated, migrations_dir):

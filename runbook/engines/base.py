@@ -126,6 +126,39 @@ class Engine:
             "NUMERIC": "DECIMAL", "SERIAL": "INTEGER", "BIGSERIAL": "INTEGER", "SMALLSERIAL": "INTEGER",
         }.get(t, t)
 
+    # -- data checks: row text, fingerprints, before-copies (engine SQL; see inventory, effects) --
+    def quote_name(self, name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    def row_text_sql(self, columns: list[str], alias: str = "") -> str:
+        """An SQL expression giving one row's ``columns`` as text that tells values and kinds apart."""
+        raise NotImplementedError
+
+    def digest_parts(self, conn: sa.Connection, table: str, columns: list[str],
+                     key: list[str]) -> Iterator[tuple[int, str]]:
+        """``(rows, digest or text)`` pieces covering every row of ``table`` over ``columns``, the
+        same for the same stored data (``inventory.fingerprint`` hashes them); ``key`` is the
+        primary key (empty: none)."""
+        raise NotImplementedError
+
+    def comparable_sql(self, expr: str) -> str:
+        """``expr`` in a form every column type can be compared (and grouped) in."""
+        return expr
+
+    def differs_sql(self, a: str, b: str) -> str:
+        """True when two values differ, NULLs included (``IS DISTINCT FROM``)."""
+        return f"{self.comparable_sql(a)} IS DISTINCT FROM {self.comparable_sql(b)}"
+
+    def create_before_copy(self, conn: sa.Connection, name: str, table: str, columns: list[str],
+                           key: list[str]) -> None:
+        """A temporary copy of ``table``'s ``columns`` named ``name`` (indexed on ``key``), dropped
+        with the connection (or at commit), for comparing the table after statements ran."""
+        raise NotImplementedError
+
+    def hold_writers(self, conn: sa.Connection, tables: list[str]) -> None:
+        """Keep other sessions from writing to ``tables`` until this transaction ends, so what it
+        reads before and after its own statements differs only by them (nothing by default)."""
+
     def introspect(self, conn: sa.Connection) -> dict[str, Any]:
         """The schema as this engine holds it (see ``runbook.schema`` for the model): ``tables``,
         ``views``, ``types``, ``sequences``, ``functions``, ``triggers``, ``extensions``, each a

@@ -295,6 +295,42 @@ class PostgresEngine(Engine):
             return tree.this.name  # '-1'::integer is the number -1
         return super().canonical_default(default)
 
+    # -- data checks -----------------------------------------------------------------------------
+    def row_text_sql(self, columns: list[str], alias: str = "") -> str:
+        """``ROW(c1, c2, ...)::text``: PostgreSQL's own record text (NULL, '' and quoting told apart)."""
+        prefix = f"{_ident(alias)}." if alias else ""
+        if not columns:
+            return "''"
+        return f"ROW({', '.join(prefix + _ident(c) for c in columns)})::text"
+
+    def digest_parts(self, conn: sa.Connection, table: str, columns: list[str],
+                     key: list[str]) -> Iterator[tuple[int, str]]:
+        """One query, no row to the client: the sum of every row's md5 (its first 64 bits, as a
+        number) over the record text, and the count. Order-independent, so it needs neither a
+        key nor a sort (a table without a primary key is digested the same way)."""
+        text = self.row_text_sql(columns)
+        n, total = self.run_sql(conn, 
+            f"SELECT count(*), sum(('x' || left(md5({text}), 16))::bit(64)::bigint::numeric) "
+            f"FROM {_ident(table)}").one()
+        yield int(n), str(total or 0)
+
+    def comparable_sql(self, expr: str) -> str:
+        return f"({expr})::text"  # json, point, ... have no equality operator; their text does
+
+    def create_before_copy(self, conn: sa.Connection, name: str, table: str, columns: list[str],
+                           key: list[str]) -> None:
+        cols = ", ".join(_ident(c) for c in columns) or "1 AS _none"
+        self.run_sql(conn, f"CREATE TEMP TABLE {_ident(name)} ON COMMIT DROP AS SELECT {cols} FROM {_ident(table)}")
+        if key:
+            self.run_sql(conn, f"CREATE INDEX ON pg_temp.{_ident(name)} ({', '.join(_ident(k) for k in key)})")
+            self.run_sql(conn, f"ANALYZE pg_temp.{_ident(name)}")
+
+    def hold_writers(self, conn: sa.Connection, tables: list[str]) -> None:
+        """``LOCK TABLE ... IN SHARE MODE`` (under the connection's lock_timeout): reads go on,
+        the application's writes to these tables wait until the migration's transaction ends."""
+        if tables:
+            self.run_sql(conn, f"LOCK TABLE {', '.join(_ident(t) for t in tables)} IN SHARE MODE")
+
     # -- safety ------------------------------------------------------------------------------
     @contextlib.contextmanager
     def exclusive_lock(self, target: "Target") -> Iterator[None]:

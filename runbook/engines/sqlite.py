@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     from ..target import Target
 
 
+#: rows per fingerprint chunk (one string of their text each)
+FINGERPRINT_CHUNK = 100_000
+
+
 def db_path(target: "Target") -> Path:
     return Path(target.url.database or "")
 
@@ -114,6 +118,73 @@ class SQLiteEngine(Engine):
             ).scalar()
         except sa.exc.OperationalError:
             return None
+
+    # -- data checks -----------------------------------------------------------------------------
+    def row_text_sql(self, columns: list[str], alias: str = "") -> str:
+        """``quote(c1)||','||quote(c2)...``: SQLite's own literal of each value (NULL, 1, 1.0, 'x',
+        X'00' differ), so a row's text is unambiguous."""
+        prefix = f"{quote(alias)}." if alias else ""
+        return "||','||".join(f"quote({prefix}{quote(c)})" for c in columns) or "''"
+
+    def digest_parts(self, conn: sa.Connection, table: str, columns: list[str],
+                     key: list[str]) -> Iterator[tuple[int, str]]:
+        """SQLite has no hash function: each chunk of ``FINGERPRINT_CHUNK`` rows (keyset pages in
+        key order) comes back as one string, its rows' text joined by ``group_concat`` in SQL, for
+        the caller to hash (one string per chunk, not one Python object per value). A table
+        without a key is streamed in order of its row text."""
+        text = self.row_text_sql(columns)
+        if not key:
+            result = conn.execute(sa.text(f"SELECT r FROM (SELECT {text} AS r FROM {quote(table)}) ORDER BY r"),
+                                  execution_options={"yield_per": 1000})
+            try:
+                for part in result.partitions():
+                    yield len(part), "\n".join(r[0] for r in part)
+            finally:
+                result.close()
+            return
+        keys = ", ".join(quote(k) for k in key)
+        after = f"({keys}) > (" + ", ".join(f":a{i}" for i in range(len(key))) + ")"
+        upto = f"({keys}) <= (" + ", ".join(f":b{i}" for i in range(len(key))) + ")"
+        last: tuple | None = None
+        while True:
+            params = {f"a{i}": v for i, v in enumerate(last or ())}
+            where = f"WHERE {after}" if last is not None else ""
+            boundary = conn.execute(sa.text(f"SELECT {keys} FROM {quote(table)} {where} ORDER BY {keys} "
+                                            f"LIMIT 1 OFFSET {FINGERPRINT_CHUNK - 1}"), params).first()
+            conds = ([after] if last is not None else []) + ([upto] if boundary is not None else [])
+            params |= {f"b{i}": v for i, v in enumerate(boundary or ())}
+            where = ("WHERE " + " AND ".join(conds)) if conds else ""
+            n, joined = conn.execute(sa.text(
+                f"SELECT count(*), group_concat(r, char(10)) FROM (SELECT {text} AS r FROM {quote(table)} "
+                f"{where} ORDER BY {keys})"), params).one()
+            if n:
+                yield int(n), joined
+            if boundary is None:
+                return
+            last = tuple(boundary)
+
+    def differs_sql(self, a: str, b: str) -> str:
+        return f"{a} IS NOT {b}"  # SQLite's null-safe comparison (IS DISTINCT FROM only since 3.39)
+
+    def create_before_copy(self, conn: sa.Connection, name: str, table: str, columns: list[str],
+                           key: list[str]) -> None:
+        """Columns declared as in the table (same affinity, so values copy unchanged and the key
+        index serves joins with the table), keyed like it (an ``INTEGER`` key is the rowid) and
+        filled in key order (an ordered append: no separate index build)."""
+        declared = {r[1]: r[2] for r in conn.exec_driver_sql(f"PRAGMA main.table_info({quote(table)})")}
+        cols = [f"{quote(c)} {declared.get(c) or ''}".rstrip() for c in columns] or ["_none"]
+        if key:
+            cols.append(f"PRIMARY KEY ({', '.join(quote(k) for k in key)})")
+        conn.exec_driver_sql(f"CREATE TEMP TABLE {quote(name)} ({', '.join(cols)})")
+        select = ", ".join(quote(c) for c in columns) or "NULL"
+        order = f" ORDER BY {', '.join(quote(k) for k in key)}" if key else ""
+        conn.exec_driver_sql(f"INSERT INTO temp.{quote(name)} SELECT {select} FROM main.{quote(table)}{order}")
+
+    def hold_writers(self, conn: sa.Connection, tables: list[str]) -> None:
+        """A write that changes nothing takes the database's RESERVED lock now: no other
+        connection can write until this transaction ends (readers go on)."""
+        if tables:
+            conn.exec_driver_sql(f"DELETE FROM main.{quote(tables[0])} WHERE 0")
 
     def introspect(self, conn: sa.Connection) -> dict[str, Any]:
         """The schema from ``sqlite_master`` and the pragmas (``table_xinfo``, ``index_list``,

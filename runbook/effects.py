@@ -1,0 +1,568 @@
+"""Declared data changes: what each statement of a migration may change, per table, and a check
+of what really changed against that, where nothing else writes.
+
+**Declaring** (``declare``): every statement is read by a parser of its dialect (pglast, i.e.
+PostgreSQL's own parser, for PostgreSQL text; sqlglot for SQLite's) into one of a few actions,
+replayed in order per table (so renames and rebuilds are followed):
+
+- ``ADD COLUMN`` fills only that column (with its default, or NULL); existing columns and rows
+  stay as they were;
+- ``UPDATE t SET a, b`` changes columns ``a`` and ``b`` of ``t``; its row count stays;
+- ``DELETE`` / ``TRUNCATE`` may remove rows; ``INSERT`` may add rows, existing rows unchanged
+  (``INSERT OR REPLACE`` / ``ON CONFLICT DO UPDATE`` may also change them);
+- a table rebuild (create a new table, ``INSERT ... SELECT`` into it, drop the old one, rename the
+  new one to the old name) keeps every row and the content of every kept column;
+- ``DROP TABLE`` / ``DROP COLUMN`` remove; ``CREATE TABLE`` makes a new table (not compared);
+- routines, triggers, views, indexes, comments, settings and queries change no row;
+- a statement the parser cannot read, or of a kind not listed, may change anything on the tables
+  it names (and says so); one that names no table declares nothing, so what it changes is
+  undeclared (a ``DO`` block's body is not read).
+
+**Checking** (``DataWatch``), inside the transaction that runs the statements: before them, the
+session keeps other writers off the tables they touch (``engine.hold_writers``), counts rows and
+copies each table into a temporary table (``engine.create_before_copy``); after them, it compares
+by primary key in SQL (rows added, removed, changed, and per column how many rows changed; tables
+without a key as multisets of rows) and holds the result against the declaration. Anything
+undeclared fails the check, and the caller rolls the transaction back. ``full=False`` (the live
+target) copies only tables whose rows a statement may change; the others are compared by count
+(an ``ADD COLUMN`` cannot change another column). The rehearsal runs with ``full=True``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Iterable
+
+import sqlalchemy as sa
+
+from .errors import MigrationFailed
+
+if TYPE_CHECKING:
+    from .engines.base import Engine
+    from .sqltext import Statement
+
+ALL = "*"  # "every column" in changed_columns
+_NO_ROWS = ("CREATE TRIGGER", "CREATE TEMP TRIGGER", "CREATE TEMPORARY TRIGGER", "CREATE VIEW",
+            "CREATE TEMP VIEW", "CREATE TEMPORARY VIEW", "CREATE INDEX", "CREATE UNIQUE INDEX",
+            "DROP INDEX", "DROP VIEW", "DROP TRIGGER", "CREATE FUNCTION", "CREATE OR REPLACE",
+            "CREATE PROCEDURE", "DROP FUNCTION", "DROP PROCEDURE", "PRAGMA", "ANALYZE", "VACUUM",
+            "REINDEX", "SELECT", "EXPLAIN", "SET", "RESET", "COMMENT", "GRANT", "REVOKE", "WITH RECURSIVE")
+
+
+# -- declaring -------------------------------------------------------------------------------
+@dataclass
+class Action:
+    """One thing a statement does to a table (``kind`` in the module doc's vocabulary)."""
+
+    kind: str  # create|drop|rename|add_column|drop_column|rename_column|change_column|update|delete|insert|unknown
+    table: str
+    column: str | None = None
+    new: str | None = None  # new name (rename, rename_column)
+    columns: tuple[str, ...] = ()  # update: SET columns; insert: columns an upsert updates
+    sources: tuple[str, ...] = ()  # insert ... select: the tables it reads
+
+
+@dataclass
+class TableEffect:
+    """What the migration may do to one table, named as it was before the migration."""
+
+    table: str
+    existed: bool = True  # False: created by the migration
+    now: str | None = None  # its name after the migration (None: dropped)
+    added_columns: list[str] = field(default_factory=list)
+    dropped_columns: list[str] = field(default_factory=list)
+    renamed_columns: dict[str, str] = field(default_factory=dict)  # now → before
+    changed_columns: set[str] = field(default_factory=set)
+    may_add_rows: bool = False
+    may_remove_rows: bool = False
+    rebuilt: bool = False
+    anything: bool = False
+    copied_from: set[str] = field(default_factory=set)
+    why: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.now is None and self.existed:
+            self.now = self.table
+
+    @property
+    def changes_rows(self) -> bool:
+        """Whether a statement may change rows or values of existing columns (not only add or
+        drop columns)."""
+        return bool(self.may_add_rows or self.may_remove_rows or self.changed_columns or self.rebuilt
+                    or self.anything or self.renamed_columns)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"table": self.table, "now": self.now, "existed": self.existed,
+                "added_columns": self.added_columns, "dropped_columns": self.dropped_columns,
+                "renamed_columns": self.renamed_columns, "changed_columns": sorted(self.changed_columns),
+                "may_add_rows": self.may_add_rows, "may_remove_rows": self.may_remove_rows,
+                "rebuilt": self.rebuilt, "may_change_anything": self.anything, "why": self.why}
+
+
+@dataclass
+class Declared:
+    """Per table (its name before the migration), what the statements declare; ``notes`` says
+    what could not be declared."""
+
+    tables: dict[str, TableEffect] = field(default_factory=dict)
+    created: dict[str, TableEffect] = field(default_factory=dict)  # by final name
+    notes: list[str] = field(default_factory=list)
+
+    def existing(self) -> list[TableEffect]:
+        return [e for e in self.tables.values() if e.existed]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"tables": {t: e.as_dict() for t, e in self.tables.items()},
+                "created": sorted(self.created), "notes": self.notes}
+
+
+def _name(parts: Iterable[str]) -> str:
+    return list(parts)[-1]  # schema-qualified names compare by the table name
+
+
+def _pg_actions(sql: str) -> list[Action] | None:
+    """Actions of one PostgreSQL statement, read by PostgreSQL's own parser (``None``: unreadable)."""
+    import pglast
+    from pglast import ast, enums
+
+    try:
+        stmts = pglast.parse_sql(sql)
+    except pglast.parser.ParseError:
+        return None
+    out: list[Action] = []
+    for raw in stmts:
+        st = raw.stmt
+        if isinstance(st, ast.CreateStmt):
+            out.append(Action("create", st.relation.relname))
+        elif isinstance(st, ast.CreateTableAsStmt) and st.objtype == enums.ObjectType.OBJECT_TABLE:
+            out.append(Action("create", st.into.rel.relname))
+        elif isinstance(st, ast.DropStmt):
+            if st.removeType == enums.ObjectType.OBJECT_TABLE:
+                out += [Action("drop", _name(s.sval for s in obj)) for obj in st.objects]
+        elif isinstance(st, ast.AlterTableStmt) and st.objtype == enums.ObjectType.OBJECT_TABLE:
+            table = st.relation.relname
+            for cmd in st.cmds or ():
+                sub = cmd.subtype
+                if sub == enums.AlterTableType.AT_AddColumn:
+                    out.append(Action("add_column", table, cmd.def_.colname))
+                elif sub == enums.AlterTableType.AT_DropColumn:
+                    out.append(Action("drop_column", table, cmd.name))
+                elif sub == enums.AlterTableType.AT_AlterColumnType:
+                    out.append(Action("change_column", table, cmd.name))
+        elif isinstance(st, ast.RenameStmt):
+            if st.renameType == enums.ObjectType.OBJECT_TABLE:
+                out.append(Action("rename", st.relation.relname, new=st.newname))
+            elif st.renameType == enums.ObjectType.OBJECT_COLUMN and st.relation is not None:
+                out.append(Action("rename_column", st.relation.relname, st.subname, st.newname))
+        elif isinstance(st, ast.UpdateStmt):
+            out.append(Action("update", st.relation.relname, columns=tuple(t.name for t in st.targetList)))
+        elif isinstance(st, ast.DeleteStmt):
+            out.append(Action("delete", st.relation.relname))
+        elif isinstance(st, ast.TruncateStmt):
+            out += [Action("delete", r.relname) for r in st.relations]
+        elif isinstance(st, ast.InsertStmt):
+            sources = _pg_tables(st.selectStmt) if st.selectStmt is not None else set()
+            upsert: tuple[str, ...] = ()
+            occ = st.onConflictClause
+            if occ is not None and occ.action == enums.OnConflictAction.ONCONFLICT_UPDATE:
+                upsert = tuple(t.name for t in occ.targetList or ())
+            out.append(Action("insert", st.relation.relname, columns=upsert, sources=tuple(sorted(sources))))
+        elif isinstance(st, (ast.CreateFunctionStmt, ast.CreateTrigStmt, ast.ViewStmt, ast.IndexStmt,
+                             ast.CommentStmt, ast.VariableSetStmt, ast.SelectStmt, ast.CreateEnumStmt,
+                             ast.AlterEnumStmt, ast.CreateDomainStmt, ast.CreateSchemaStmt, ast.GrantStmt,
+                             ast.CreateExtensionStmt, ast.CreateSeqStmt, ast.AlterSeqStmt, ast.ExplainStmt,
+                             ast.TransactionStmt, ast.VariableShowStmt, ast.CompositeTypeStmt,
+                             ast.AlterFunctionStmt, ast.CreatePolicyStmt, ast.AlterOwnerStmt)):
+            continue
+        elif isinstance(st, ast.CreateTableAsStmt):  # a materialized view: no row of a table
+            continue
+        else:
+            out.append(Action("unknown", ",".join(sorted(_pg_tables(st)))))
+    return out
+
+
+def _pg_tables(node: Any) -> set[str]:
+    from pglast import ast
+    from pglast.visitors import Visitor
+
+    found: set[str] = set()
+
+    class _Tables(Visitor):
+        def visit_RangeVar(self, _ancestors: Any, rv: ast.RangeVar) -> None:
+            found.add(rv.relname)
+
+    _Tables()(node)
+    return found
+
+
+def _sqlglot_actions(sql: str, dialect: str) -> list[Action] | None:
+    """Actions of one statement read with sqlglot (``None``: unreadable)."""
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import ParseError, TokenError
+
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect)
+    except (ParseError, TokenError, ValueError):
+        return None
+    if isinstance(tree, exp.Create):
+        kind = (tree.args.get("kind") or "").upper()
+        if kind == "TABLE":
+            return [Action("create", tree.find(exp.Table).name)]
+        return []
+    if isinstance(tree, exp.Drop):
+        if (tree.args.get("kind") or "").upper() == "TABLE":
+            return [Action("drop", t.name) for t in tree.args.get("tables") or [tree.this] if t is not None]
+        return []
+    if isinstance(tree, exp.Alter) and (tree.args.get("kind") or "").upper() == "TABLE":
+        table, out = tree.this.name, []
+        for action in tree.args.get("actions") or []:
+            if isinstance(action, exp.ColumnDef):
+                out.append(Action("add_column", table, action.name))
+            elif isinstance(action, exp.Drop) and (action.args.get("kind") or "").upper() == "COLUMN":
+                out += [Action("drop_column", table, c.name) for c in action.args.get("tables") or [action.this]]
+            elif isinstance(action, exp.RenameColumn):
+                out.append(Action("rename_column", table, action.this.name, action.args["to"].name))
+            elif isinstance(action, exp.AlterRename):
+                out.append(Action("rename", table, new=action.this.name))
+            elif isinstance(action, exp.AlterColumn) and action.args.get("dtype") is not None:
+                out.append(Action("change_column", table, action.this.name))
+        return out
+    if isinstance(tree, exp.Update):
+        cols = tuple(e.this.name for e in tree.expressions if isinstance(e, exp.EQ))
+        return [Action("update", tree.this.name, columns=cols)]
+    if isinstance(tree, exp.Delete):
+        return [Action("delete", tree.this.name)]
+    if isinstance(tree, exp.TruncateTable):
+        return [Action("delete", t.name) for t in tree.expressions]
+    if isinstance(tree, exp.Insert):
+        table = tree.this.this.name if isinstance(tree.this, exp.Schema) else tree.this.name
+        source = tree.expression
+        sources = tuple(sorted({t.name for t in source.find_all(exp.Table)})) if source is not None else ()
+        upsert: tuple[str, ...] = ()
+        conflict = tree.args.get("conflict")
+        if (tree.args.get("alternative") or "").upper() == "REPLACE":
+            upsert = (ALL,)
+        elif conflict is not None and conflict.args.get("expressions"):
+            upsert = tuple(e.this.name for e in conflict.args["expressions"] if isinstance(e, exp.EQ))
+        return [Action("insert", table, columns=upsert, sources=sources)]
+    if isinstance(tree, (exp.Select, exp.Pragma, exp.Analyze, exp.Transaction, exp.Commit, exp.Rollback, exp.Set)):
+        return []
+    return [Action("unknown", ",".join(sorted({t.name for t in tree.find_all(exp.Table)})))]
+
+
+def statement_actions(sql: str, dialect: str) -> tuple[list[Action], str | None]:
+    """The actions of one statement, and a note when it could not be declared exactly."""
+    head = " ".join(sql.split()[:3]).upper()
+    if any(head.startswith(p) for p in _NO_ROWS) and not head.startswith("CREATE OR REPLACE TABLE"):
+        return [], None
+    if head.startswith(("REPLACE INTO", "INSERT OR REPLACE")):
+        import re
+
+        m = re.search(r"INTO\s+\"?([\w$]+)\"?", sql, re.IGNORECASE)
+        return ([Action("insert", m.group(1), columns=(ALL,))] if m else []), None
+    actions = _pg_actions(sql) if dialect == "postgres" else _sqlglot_actions(sql, dialect)
+    if actions is None:
+        return [], "cannot be parsed, so it declares nothing: what it changes is undeclared"
+    note = None
+    for a in actions:
+        if a.kind == "unknown" and not a.table:
+            note = "is of a kind whose effect is not known and names no table: what it changes is undeclared"
+    return [a for a in actions if not (a.kind == "unknown" and not a.table)], note
+
+
+def declare(statements: Iterable[tuple[str, str]], dialect: str) -> Declared:
+    """What ``statements`` (``(label, sql)`` pairs, in order) may change, per table (see the
+    module doc)."""
+    out = Declared()
+    current: dict[str, TableEffect] = {}  # by the name the table has at this point
+
+    def effect(name: str) -> TableEffect:
+        if name not in current:
+            e = TableEffect(name)
+            out.tables[name] = e
+            current[name] = e
+        return current[name]
+
+    for label, sql in statements:
+        actions, note = statement_actions(sql, dialect)
+        if note:
+            out.notes.append(f"{label} {note}")
+        for a in actions:
+            for name in (a.table.split(",") if a.kind == "unknown" else [a.table]):
+                _apply(a, name, label, out, current, effect)
+    for e in list(out.created.values()):  # rebuilds: a new table took the name of a dropped one
+        old = out.tables.get(e.now or "")
+        if old is not None and old.existed and old.now is None and e.now == old.table:
+            old.now, old.rebuilt = e.now, True
+            old.changed_columns |= e.changed_columns
+            old.may_add_rows |= e.may_add_rows
+            old.may_remove_rows |= e.may_remove_rows
+            old.anything |= e.anything
+            old.why += [f"rebuilt: {w}" for w in e.why] + ["a rebuild keeps every row and every kept column"]
+            del out.created[e.now]
+    return out
+
+
+def _apply(a: Action, name: str, label: str, out: Declared, current: dict[str, TableEffect], effect: Any) -> None:
+    if a.kind == "create":
+        e = TableEffect(name, existed=False, now=name, why=[f"{label}: created"])
+        current[name] = e
+        out.created[name] = e
+        return
+    e = effect(name)
+    if a.kind == "drop":
+        e.now = None
+        e.why.append(f"{label}: dropped")
+        current.pop(name, None)
+        if not e.existed:
+            out.created.pop(name, None)
+    elif a.kind == "rename":
+        current.pop(name, None)
+        e.now = a.new
+        current[a.new] = e
+        if not e.existed:
+            out.created.pop(name, None)
+            out.created[a.new] = e
+        e.why.append(f"{label}: renamed to {a.new}")
+    elif a.kind == "add_column":
+        e.added_columns.append(a.column)
+        e.why.append(f"{label}: column {a.column} added (fills only that column)")
+    elif a.kind == "drop_column":
+        e.dropped_columns.append(a.column)
+        e.why.append(f"{label}: column {a.column} dropped")
+    elif a.kind == "rename_column":
+        e.renamed_columns[a.new] = e.renamed_columns.pop(a.column, a.column)
+        e.why.append(f"{label}: column {a.column} renamed to {a.new}")
+    elif a.kind == "change_column":
+        e.changed_columns.add(a.column)
+        e.why.append(f"{label}: column {a.column} changes type (its values may change)")
+    elif a.kind == "update":
+        e.changed_columns |= set(a.columns)
+        e.why.append(f"{label}: UPDATE sets {', '.join(a.columns)} (row count unchanged)")
+    elif a.kind == "delete":
+        e.may_remove_rows = True
+        e.why.append(f"{label}: may remove rows")
+    elif a.kind == "insert":
+        if not e.existed and a.sources and not a.columns:
+            e.copied_from |= set(a.sources)
+            e.why.append(f"{label}: rows copied from {', '.join(a.sources)}")
+        else:
+            e.may_add_rows = True
+            e.changed_columns |= set(a.columns)
+            e.why.append(f"{label}: may add rows" + (f" and change {', '.join(a.columns)}" if a.columns else
+                                                      ", existing rows unchanged"))
+    else:
+        e.anything = True
+        e.why.append(f"{label}: may change anything on {name} (a statement whose effect is not known names it)")
+
+
+def declare_statements(statements: Iterable["Statement"], dialect: str) -> Declared:
+    """``declare`` for a script's statements (labelled ``statement N (line L)``)."""
+    return declare(((f"statement {s.index} (line {s.line})", s.sql) for s in statements
+                    if not s.is_transaction_control), dialect)
+
+
+def declare_prepared(prepared: Iterable[Any], engine: "Engine") -> Declared:
+    """``declare`` for ``migrate.prepare()``'s statements, as they run on ``engine``."""
+    return declare(((f"statement {p.statement.index} (line {p.statement.line})", sql)
+                    for p in prepared for sql in p.sql), engine.sqlglot_dialect)
+
+
+# -- checking --------------------------------------------------------------------------------
+class DataCheckFailed(MigrationFailed):
+    """The statements changed data they do not declare; the transaction was rolled back."""
+
+    def __init__(self, version: str, name: str, problems: list[str]):
+        super().__init__(version, name, 0, 0, "", "; ".join(problems))
+        self.problems = problems
+        self.args = (f"migration {version}_{name} changed data it does not declare: {'; '.join(problems)}; "
+                     "its transaction was rolled back",)
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+@dataclass
+class _Watched:
+    effect: TableEffect
+    columns: list[str]
+    key: list[str]
+    rows: int
+    copy: str | None  # temporary copy's name (None: compared by count only)
+
+
+class DataWatch:
+    """Counts and compares the tables a migration touches, before and after its statements, in
+    its own transaction (see the module doc). ``report`` is JSON-able."""
+
+    def __init__(self, engine: "Engine", declared: Declared, *, full: bool):
+        self.engine, self.declared, self.full = engine, declared, full
+        self.watched: list[_Watched] = []
+        self.report: dict[str, Any] | None = None
+        self._spent = 0.0  # seconds spent checking (before + after), not running the statements
+
+    def before(self, conn: sa.Connection) -> None:
+        """Hold writers off, count and copy the tables the statements touch (call first)."""
+        started = time.perf_counter()
+        insp = sa.inspect(conn)
+        present = set(insp.get_table_names())
+        effects = [e for e in self.declared.existing() if e.table in present]
+        self.engine.hold_writers(conn, [e.table for e in effects])
+        for i, e in enumerate(effects):
+            columns = [c["name"] for c in insp.get_columns(e.table)]
+            key = list((insp.get_pk_constraint(e.table) or {}).get("constrained_columns") or [])
+            rows = _count(conn, self.engine, e.table)
+            copy = None
+            if self.full or e.changes_rows:
+                copy = f"runbook_before_{i}"
+                self.engine.create_before_copy(conn, copy, e.table, columns, key)
+            self.watched.append(_Watched(e, columns, key, rows, copy))
+        self._spent = time.perf_counter() - started
+
+    def after(self, conn: sa.Connection) -> dict[str, Any]:
+        """Compare and judge; returns the report (``passed`` False: something undeclared)."""
+        started = time.perf_counter()
+        insp = sa.inspect(conn)
+        present = set(insp.get_table_names())
+        tables = [self._compare(conn, insp, present, w) for w in self.watched]
+        problems = [f"{t['table']}: {p}" for t in tables for p in t["undeclared"]]
+        created = {t: _count(conn, self.engine, t) for t in sorted(self.declared.created) if t in present}
+        self.report = {"passed": not problems, "mode": "full" if self.full else "rows it may change",
+                       "tables": tables, "problems": problems, "notes": self.declared.notes,
+                       "created": sorted(self.declared.created), "created_rows": created,
+                       "check_ms": int((self._spent + time.perf_counter() - started) * 1000)}
+        return self.report
+
+    def _compare(self, conn: sa.Connection, insp: Any, present: set[str], w: _Watched) -> dict[str, Any]:
+        e = w.effect
+        out: dict[str, Any] = {"table": e.table, "now": e.now, "rows_before": w.rows, "rows_after": None,
+                               "compared": "content" if w.copy else "count", "added": None, "removed": None,
+                               "changed": None, "changed_columns": {}, "new_columns": {},
+                               "declared": e.why, "undeclared": []}
+        if e.now is None:
+            out["compared"] = "dropped as declared"
+            return out
+        if e.now not in present:
+            out["undeclared"].append(f"table {e.now} does not exist after the statements")
+            return out
+        now_cols = [c["name"] for c in insp.get_columns(e.now)]
+        out["rows_after"] = _count(conn, self.engine, e.now)
+        before_of = {c: e.renamed_columns.get(c, c) for c in now_cols}
+        common = [(c, before_of[c]) for c in now_cols if before_of[c] in w.columns]
+        new_cols = [c for c in now_cols if before_of[c] not in w.columns]
+        defaults = {c["name"]: c.get("default") for c in insp.get_columns(e.now)}
+        written = [c for c in new_cols if c in e.changed_columns or ALL in e.changed_columns or e.may_add_rows
+                   or e.anything or not _constant(defaults.get(c))]
+        out["new_columns"] = {c: 0 for c in new_cols} | written_values(conn, self.engine, e.now, written, defaults)
+        if w.copy is None:
+            delta = out["rows_after"] - w.rows
+            out["added"], out["removed"] = max(delta, 0), max(-delta, 0)
+        elif w.key and all(k in [b for _, b in common] for k in w.key):
+            self._compare_by_key(conn, w, e.now, common, out)
+        else:
+            self._compare_as_multiset(conn, w, e.now, common, out)
+        if out["removed"] and not e.may_remove_rows:
+            why = ("a rebuild must keep every row: " if e.rebuilt else "") + \
+                  f"{out['removed']} of {w.rows} rows removed, and no statement may remove rows"
+            out["undeclared"].append(why)
+        if out["added"] and not e.may_add_rows:
+            out["undeclared"].append(f"{out['added']} rows added, and no statement may add rows")
+        if not e.anything and ALL not in e.changed_columns:
+            for col, n in out["changed_columns"].items():
+                if n and col not in e.changed_columns:
+                    out["undeclared"].append(f"column {col} changed in {n} rows, and no statement sets it")
+        if e.anything:
+            out["undeclared"] = []  # a statement that may change anything on it names it
+        return out
+
+    def _compare_by_key(self, conn: sa.Connection, w: _Watched, table: str, common: list[tuple[str, str]],
+                        out: dict[str, Any]) -> None:
+        """One pass over the table, joined by key to its copy: rows without a partner were added;
+        per column, rows whose value differs; the copy's rows without a partner were removed."""
+        q, eng = self.engine.quote_name, self.engine
+        on = " AND ".join(f"a.{q(k)} = b.{q(k)}" for k in w.key)
+        missing = f"b.{q(w.key[0])} IS NULL"
+        diffs = [eng.differs_sql(f"a.{q(now)}", f"b.{q(before)}") for now, before in common]
+        sums = "".join(f", SUM(CASE WHEN {missing} THEN 0 WHEN {d} THEN 1 ELSE 0 END)" for d in diffs)
+        any_ = f", SUM(CASE WHEN {missing} THEN 0 WHEN {' OR '.join(diffs)} THEN 1 ELSE 0 END)" if diffs else ", 0"
+        row = eng.run_sql(conn, f"SELECT SUM(CASE WHEN {missing} THEN 1 ELSE 0 END){any_}{sums} "
+                                   f"FROM {q(table)} a LEFT JOIN {q(w.copy)} b ON {on}").one()
+        out["added"] = int(row[0] or 0)
+        out["removed"] = w.rows - ((out["rows_after"] or 0) - out["added"])
+        out["changed"] = int(row[1] or 0)
+        out["changed_columns"] = {now: int(n) for (now, _), n in zip(common, row[2:]) if n}
+
+    def _compare_as_multiset(self, conn: sa.Connection, w: _Watched, table: str, common: list[tuple[str, str]],
+                             out: dict[str, Any]) -> None:
+        """No key: rows whose values (over the kept columns no statement sets) appear on one side
+        only; changed rows show as removed and added."""
+        q, eng = self.engine.quote_name, self.engine
+        kept = [(n, b) for n, b in common if n not in w.effect.changed_columns] or common
+        after = ", ".join(eng.comparable_sql(q(n)) for n, _ in kept)
+        before = ", ".join(eng.comparable_sql(q(b)) for _, b in kept)
+        out["removed"] = _scalar(conn, eng, f"SELECT count(*) FROM (SELECT {before} FROM {q(w.copy)} "
+                                       f"EXCEPT SELECT {after} FROM {q(table)}) x")
+        out["added"] = _scalar(conn, eng, f"SELECT count(*) FROM (SELECT {after} FROM {q(table)} "
+                                     f"EXCEPT SELECT {before} FROM {q(w.copy)}) x")
+        delta = (out["rows_after"] or 0) - w.rows
+        out["added"] = max(out["added"], delta)
+        out["removed"] = max(out["removed"], -delta)
+
+
+def _scalar(conn: sa.Connection, engine: "Engine", sql: str) -> int:
+    return int(engine.run_sql(conn, sql).scalar() or 0)  # run_sql: a % in a literal or name stays one
+
+
+def _count(conn: sa.Connection, engine: "Engine", table: str, where: str | None = None) -> int:
+    return _scalar(conn, engine, f"SELECT count(*) FROM {engine.quote_name(table)}" + (f" WHERE {where}" if where else ""))
+
+
+_CONSTANT = re.compile(r"^\(*('(?:[^']|'')*'|[-+]?\d+(?:\.\d+)?|TRUE|FALSE|NULL)\)*(?:::[\w ]+(?:\[\])?)?$",
+                       re.IGNORECASE)
+
+
+def _constant(default: Any) -> bool:
+    text = None if default is None else str(default).strip()
+    return text is None or bool(_CONSTANT.match(text))
+
+
+def written_values(conn: sa.Connection, engine: "Engine", table: str, columns: list[str],
+                   defaults: dict[str, Any]) -> dict[str, int]:
+    """Per column, the values that are neither NULL nor the column's constant default: what was
+    written there (by a backfill, or by the application), counted in one scan. A default that is
+    not a constant (``CURRENT_TIMESTAMP``, ``nextval(...)``) is not told apart: every non-NULL
+    value counts."""
+    if not columns:
+        return {}
+    conds = []
+    for column in columns:
+        col = engine.quote_name(column)
+        cond = f"{col} IS NOT NULL"
+        text = None if defaults.get(column) is None else str(defaults[column]).strip()
+        if text and _CONSTANT.match(text) and text.upper() != "NULL":
+            cond += f" AND {engine.differs_sql(col, '(' + text + ')')}"
+        conds.append(f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)")
+    row = engine.run_sql(conn, f"SELECT {', '.join(conds)} FROM {engine.quote_name(table)}").one()
+    return {c: int(n or 0) for c, n in zip(columns, row)}
+
+
+def summary(report: dict[str, Any] | None) -> str:
+    """One line per table of a ``DataWatch`` report, for notebooks and the CLI."""
+    if not report:
+        return "no data check"
+    lines = []
+    for t in report["tables"]:
+        if t["compared"] == "dropped as declared":
+            lines.append(f"{t['table']}: dropped as declared ({t['rows_before']} rows)")
+            continue
+        cols = ", ".join(f"{c} in {n} rows" for c, n in t["changed_columns"].items())
+        new = ", ".join(f"{c}: {n} values" for c, n in t["new_columns"].items() if n)
+        lines.append(f"{t['table']}" + (f" (now {t['now']})" if t["now"] != t["table"] else "")
+                     + f": {t['rows_before']} → {t['rows_after']} rows; +{t['added']} −{t['removed']}"
+                     + (f" ~{t['changed']}" if t["changed"] is not None else "")
+                     + (f"; changed: {cols}" if cols else "") + (f"; new columns: {new}" if new else "")
+                     + (f"; UNDECLARED: {'; '.join(t['undeclared'])}" if t["undeclared"] else ""))
+    return "\n".join(lines) or "no existing table touched"

@@ -1,0 +1,224 @@
+"""Data checks where they are exact: declared data changes (effects), the migration's own
+transaction, the rehearsal copy; concurrent writes on the live target; rollback that will not
+drop values written after the migration. Real SQLite files and the real PostgreSQL."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from runbook import backup, effects, inventory, rehearsal, rollback
+from runbook.errors import BadInput
+from runbook.migrate import migrate
+from runbook.target import open_target
+from runbook.verify import verify
+
+from conftest import MIGRATIONS, db_state
+
+BACKFILL = """-- Migration: Lower-case copy of contractor emails, names trimmed
+-- Risk Level: HIGH (Category 3: data migration)
+ALTER TABLE contractors ADD COLUMN email_lower TEXT;
+UPDATE contractors SET email_lower = lower(email), name = trim(name);
+"""
+BACKFILL_ROLLBACK = "ALTER TABLE contractors DROP COLUMN email_lower;\n"
+
+HALF_REBUILD = """-- Migration: Rebuild admin_users (copies only half of it: a bug)
+CREATE TABLE admin_users_new (id INTEGER PRIMARY KEY, email TEXT UNIQUE NOT NULL, password_hash TEXT NOT NULL,
+  full_name TEXT, created_at DATETIME DEFAULT CURRENT_TIMESTAMP);
+INSERT INTO admin_users_new (id, email, password_hash, full_name, created_at)
+  SELECT id, email, password_hash, full_name, created_at FROM admin_users WHERE id % 2 = 0;
+DROP TABLE admin_users;
+ALTER TABLE admin_users_new RENAME TO admin_users;
+"""
+
+TRIGGER_UPDATE = """CREATE TRIGGER contractors_lower_email AFTER UPDATE OF name ON contractors
+BEGIN UPDATE contractors SET email = lower(email) WHERE id = NEW.id; END;
+UPDATE contractors SET name = trim(name);
+"""
+TRIGGER_UPDATE_PG = """CREATE FUNCTION contractors_lower_email() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.email := lower(NEW.email); RETURN NEW; END $$;
+CREATE TRIGGER contractors_lower_email BEFORE UPDATE OF name ON contractors
+  FOR EACH ROW EXECUTE FUNCTION contractors_lower_email();
+UPDATE contractors SET name = trim(name);
+"""
+
+
+def run_sql(url: str, *statements: str) -> None:
+    target = open_target(url)
+    with target.engine().begin() as conn:
+        for sql in statements:
+            conn.exec_driver_sql(sql)
+    target.dispose()
+
+
+def folder_with(tmp_path: Path, files: dict[str, str]) -> Path:
+    folder = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, folder)
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+def failed(result: dict) -> dict[str, str]:
+    return {c["check"]: c["detail"] for c in result["checks"] if not c["passed"]}
+
+
+@pytest.fixture
+def at_004(db_url):
+    """The production-like database migrated to 004 (the shipped migrations)."""
+    assert migrate(open_target(db_url), MIGRATIONS).passed
+    return db_url
+
+
+# -- declaring ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("dialect", ["sqlite", "postgres"])
+def test_each_statement_declares_what_it_may_change(dialect):
+    d = effects.declare([
+        ("s1", "ALTER TABLE contractors ADD COLUMN tier TEXT DEFAULT 'basic'"),
+        ("s2", "UPDATE contractors SET tier = 'gold', name = upper(name) WHERE id = 1"),
+        ("s3", "DELETE FROM audit_log WHERE id < 10"),
+        ("s4", "INSERT INTO focus_areas (slug, label) VALUES ('x', 'X')"),
+        ("s5", "CREATE TABLE p_new (id INTEGER PRIMARY KEY, company_name TEXT)"),
+        ("s6", "INSERT INTO p_new (id, company_name) SELECT id, company_name FROM partners"),
+        ("s7", "DROP TABLE partners"),
+        ("s8", "ALTER TABLE p_new RENAME TO partners"),
+        ("s9", "CREATE VIEW v AS SELECT * FROM contractors"),
+        ("s10", "DROP TABLE old_stuff"),
+        ("s11", "ALTER TABLE admin_users DROP COLUMN full_name"),
+    ], dialect)
+    c = d.tables["contractors"]
+    assert c.added_columns == ["tier"] and c.changed_columns == {"tier", "name"}
+    assert not c.may_add_rows and not c.may_remove_rows
+    assert d.tables["audit_log"].may_remove_rows and not d.tables["audit_log"].may_add_rows
+    assert d.tables["focus_areas"].may_add_rows and not d.tables["focus_areas"].changed_columns
+    p = d.tables["partners"]
+    assert p.rebuilt and p.now == "partners" and not p.may_add_rows and not p.may_remove_rows
+    assert d.tables["old_stuff"].now is None
+    assert d.tables["admin_users"].dropped_columns == ["full_name"]
+    assert "v" not in d.tables and d.created == {}
+
+
+def test_unparsable_or_unknown_statements_say_what_they_declare():
+    d = effects.declare([("s1", "FROBNICATE contractors"), ("s2", "DO $$ BEGIN DELETE FROM t; END $$")], "postgres")
+    assert any("s1 cannot be parsed" in n for n in d.notes)
+    assert any("s2 is of a kind whose effect is not known and names no table" in n for n in d.notes)
+    d = effects.declare([("s1", "LOCK TABLE contractors IN SHARE MODE")], "postgres")
+    assert d.tables["contractors"].anything and "may change anything on contractors" in d.tables["contractors"].why[0]
+
+
+# -- the rehearsal and the migration's own transaction --------------------------------------
+def test_category_3_backfill_passes_rehearsal_migrate_and_verify(at_004, tmp_path):
+    """A correct data migration (declared HIGH, with a rollback) changes content as declared."""
+    url = at_004
+    run_sql(url, "UPDATE contractors SET name = '  ' || name || ' ' WHERE id = 2",
+            "UPDATE contractors SET email = 'Mixed.Case@Example.com' WHERE id = 3")
+    folder = folder_with(tmp_path, {"005_email_lower.sql": BACKFILL,
+                                    "rollbacks/005_rollback_email_lower.sql": BACKFILL_ROLLBACK})
+    target = open_target(url)
+    before = inventory.take(target, folder)
+    record = backup.take(target, tmp_path / "backups")
+    rehearsed = rehearsal.rehearse(target, record, folder, run_id="rehearse-backfill")
+    assert rehearsed["passed"], rehearsed["error"]
+    data = rehearsed["data"]["005_email_lower"]
+    assert data["passed"] and data["mode"] == "full"
+    (t,) = data["tables"]
+    assert (t["table"], t["added"], t["removed"], t["changed"]) == ("contractors", 0, 0, 1)
+    assert t["changed_columns"] == {"name": 1} and t["new_columns"] == {"email_lower": 11}
+
+    result = migrate(target, folder, run_id="backfill")
+    assert result.passed, result.error
+    assert result.migrations[-1].data["tables"][0]["changed_columns"] == {"name": 1}
+    checked = verify(target, folder, before)
+    assert failed(checked) == {}
+    content = next(c for c in checked["checks"] if c["check"] == "content: contractors")
+    assert "changed as declared" in content["detail"] and "005_email_lower" in content["detail"]
+    assert next(c for c in checked["checks"] if c["check"] == "concurrent writes since the inventory")["tables"] == []
+
+
+def test_rebuild_that_copies_half_the_rows_fails_and_changes_nothing(at_004, tmp_path):
+    url = at_004
+    run_sql(url, *[f"INSERT INTO admin_users (id, email, password_hash) VALUES ({i}, 'a{i}@x.example', 'h')"
+                   for i in range(2, 11)])
+    folder = folder_with(tmp_path, {"005_rebuild_admin_users.sql": HALF_REBUILD})
+    target = open_target(url)
+    record = backup.take(target, tmp_path / "backups")
+    rehearsed = rehearsal.rehearse(target, record, folder, run_id="rehearse-rebuild")
+    assert not rehearsed["passed"]
+    assert "a rebuild must keep every row: 5 of 10 rows removed" in rehearsed["error"]
+    unchanged = db_state(url)
+    result = migrate(target, folder, run_id="rebuild")
+    assert not result.passed and result.migrations[-1].status == "failed"
+    assert "admin_users: a rebuild must keep every row: 5 of 10 rows removed" in result.error
+    assert "rolled back" in result.error
+    (t,) = result.migrations[-1].data["tables"]
+    assert (t["rows_before"], t["rows_after"], t["removed"], t["added"]) == (10, 5, 5, 0)
+    assert db_state(url) == unchanged  # the whole migration rolled back, admin_users intact
+
+
+def test_update_that_changes_an_undeclared_column_fails_and_changes_nothing(at_004, tmp_path):
+    url = at_004
+    run_sql(url, "UPDATE contractors SET email = 'Mixed.Case@Example.com' WHERE id = 3")
+    folder = folder_with(tmp_path, {"005_trim_names.sql": TRIGGER_UPDATE,
+                                    "005_trim_names.postgresql.sql": TRIGGER_UPDATE_PG})
+    unchanged = db_state(url)
+    target = open_target(url)
+    result = migrate(target, folder, run_id="trim")
+    assert not result.passed
+    assert "contractors: column email changed in 1 rows, and no statement sets it" in result.error
+    assert db_state(url) == unchanged  # the trigger was not created, no name was trimmed
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT email FROM contractors WHERE id = 3").scalar_one() == "Mixed.Case@Example.com"
+
+
+# -- the live target ---------------------------------------------------------------------------
+def test_application_writes_after_the_inventory_are_concurrent_writes_not_failures(db_url, migrations_dir):
+    target = open_target(db_url)
+    before = inventory.take(target, migrations_dir)
+    run_sql(db_url, *[f"INSERT INTO contractors (name, email) VALUES ('App {i}', 'app{i}@x.example')"
+                      for i in range(3)],
+            "UPDATE strategic_partners SET company_name = 'Renamed by the app' WHERE id = 1")
+    assert migrate(target, migrations_dir, run_id="live").passed
+    result = verify(target, migrations_dir, before)
+    assert failed(result) == {}, failed(result)
+    writes = next(c for c in result["checks"] if c["check"] == "concurrent writes since the inventory")
+    assert writes["tables"] == ["contractors", "strategic_partners"]
+    assert "contractors (+3 rows)" in writes["detail"] and "strategic_partners (rows changed)" in writes["detail"]
+    rows = next(c for c in result["checks"] if c["check"] == "rows: contractors")
+    assert rows["concurrent_writes"] == 3 and "Renamed" not in str(result["checks"])
+
+
+# -- rollback --------------------------------------------------------------------------------
+def test_rollback_refuses_to_drop_values_written_after_the_migration(at_004, tmp_path):
+    url = at_004
+    folder = folder_with(tmp_path, {"005_email_lower.sql": BACKFILL,
+                                    "rollbacks/005_rollback_email_lower.sql": BACKFILL_ROLLBACK})
+    target = open_target(url)
+    result = migrate(target, folder, run_id="backfill")
+    assert result.passed, result.error
+    written = {"005": result.migrations[-1].data}
+    run_sql(url, *[f"INSERT INTO contractors (name, email, email_lower) VALUES ('New {i}', 'n{i}@x.example', "
+                   f"'n{i}@x.example')" for i in range(4)])
+    at_005 = db_state(url)
+    with pytest.raises(BadInput, match=r"drop 4 value\(s\) written after the migration \(005_email_lower: "
+                                       r"contractors.email_lower holds 15 values \(11 when the migration committed, "
+                                       r"so 4 written since\)\); pass --discard-new-data"):
+        rollback.rollback_to(target, folder, "004", run_id="back", written=written)
+    with pytest.raises(BadInput, match=r"drop 15 value\(s\) .*contractors.email_lower holds 15 values\)"):
+        rollback.rollback_to(target, folder, "004", run_id="back")  # no record of the migration: all 15 count
+    assert db_state(url) == at_005  # refused: nothing rolled back
+    done = rollback.rollback_to(target, folder, "004", run_id="back", written=written, discard_new_data=True)
+    assert done["error"] is None and done["after"] == "004"
+    assert [(d["table"], d["column"], d["values"], d["written_since"]) for d in done["discarded"]] == [
+        ("contractors", "email_lower", 15, 4)]
+    with target.engine().connect() as conn:
+        assert "email_lower" not in {c["name"] for c in sa.inspect(conn).get_columns("contractors")}
+
+
+def test_rollback_of_columns_holding_only_defaults_is_not_refused(at_004, migrations_dir):
+    """001 adds columns whose values are their defaults (or NULL): nothing written, nothing refused."""
+    target = open_target(at_004)
+    done = rollback.rollback_to(target, migrations_dir, "000", run_id="back")
+    assert done["error"] is None and done["discarded"] == [] and done["after"] == "000"
