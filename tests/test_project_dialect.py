@@ -86,7 +86,9 @@ def test_postgresql_project_without_variant_files_migrates_and_rolls_back(pg_emp
         conn.exec_driver_sql("UPDATE accounts SET email = 'b@example.org'")
         row = conn.exec_driver_sql("SELECT note, status::text, updated_at IS NOT NULL FROM accounts").one()
     assert tuple(row) == ("it's new; welcome", "active", True)
-    back = rollback.rollback_to(target, folder, "none", run_id="pg-down", dialect="postgresql")
+    with pytest.raises(BadInput, match="1 value"):  # the row written since is not dropped silently
+        rollback.rollback_to(target, folder, "none", run_id="pg-down", dialect="postgresql")
+    back = rollback.rollback_to(target, folder, "none", run_id="pg-down", dialect="postgresql", discard_new_data=True)
     assert back["error"] is None
     assert [(r["version"], r["action"]) for r in back["rolled_back"]] == [
         ("003", "script"), ("002", "no-op: the migration was a no-op"), ("001", "script")]
