@@ -1,7 +1,8 @@
 """The ``runbook`` command: a thin layer over the same functions the notebooks call.
 
 Exit status: 0 passed; 1 the run failed (database left as before, or rolled back);
-2 bad usage or bad input (nothing touched).
+2 bad usage or bad input (nothing touched); 3 the database changed but the report of it could
+not be written (the message says which version the database is at).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Callable
 from . import migrations as mig
 from . import pipeline
 from .errors import BadInput, RunbookError
+from .guards import check_utf8
 from .target import DEFAULT_LOCK_TIMEOUT_S, DEFAULT_STATEMENT_TIMEOUT_S, mask, open_target
 
 Handler = Callable[[argparse.Namespace], int]
@@ -56,6 +58,10 @@ def _run_options(p: argparse.ArgumentParser, step: str) -> None:
         group.add_argument("--to", dest="rollback_to", metavar="VERSION", help="run rollback scripts down to this version")
         group.add_argument("--restore", type=Path, metavar="BACKUP", help="restore the database from this backup file")
         p.add_argument("--confirm-restore", action="store_true", help="required with --restore: it overwrites the database")
+        p.add_argument("--trust-unverified-backup", action="store_true",
+                       help="with --restore: accept a file without a valid record beside it (never one of another database)")
+        p.add_argument("--discard-newer-writes", action="store_true",
+                       help="with --restore: discard the rows written since the backup (the refusal says how many)")
 
 
 STEPS_OF = {"run": pipeline.PIPELINE, "inventory": ("inventory",), "backup": ("backup",),
@@ -95,6 +101,8 @@ def cmd_steps(args: argparse.Namespace) -> int:
         rollback_to=getattr(args, "rollback_to", None),
         restore_backup=getattr(args, "restore", None),
         confirm_restore=getattr(args, "confirm_restore", False),
+        trust_unverified_backup=getattr(args, "trust_unverified_backup", False),
+        discard_newer_writes=getattr(args, "discard_newer_writes", False),
         rollback_on_failure=args.command == "run",
     )
     run = pipeline.execute(target, steps, opts)
@@ -114,6 +122,25 @@ def cmd_reports(args: argparse.Namespace) -> int:
         print(f"no runs in {args.reports}")
     for r in runs:
         print(f"{r['run_id']:<40} {r['status'].upper():<7} {r['started_at']}  {r['target']}\n    {r['steps']}")
+    return 0
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    """Remove what dead runs left: partial backups, rehearsal and restore copies in the backups
+    folder, scratch databases on the server (with --db), run.json still "running" (marked died)."""
+    from .backup import remove_leftovers
+    from .reports import mark_dead_runs
+
+    if args.db:
+        target = open_target(args.db)
+        with target.kind.lock(target):
+            done = pipeline.clean_leftovers(target, args.reports, args.backups)
+    else:
+        done = [f"run {r} marked died" for r in mark_dead_runs(args.reports)] if args.reports.is_dir() else []
+        done += [f"removed {p}" for p in remove_leftovers(args.backups)]
+    for line in done:
+        print(line)
+    print(f"{len(done)} leftover(s) of dead runs cleaned" if done else "nothing to clean")
     return 0
 
 
@@ -178,6 +205,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_reports)
 
+    p = sub.add_parser("clean", help="remove leftovers of dead runs (partial backups, scratch copies and databases)")
+    p.add_argument("--db", help="also drop this server's scratch databases of dead runs (and take its lock)")
+    p.add_argument("--reports", default="reports", type=Path, help="reports folder (default ./reports)")
+    p.add_argument("--backups", default="backups", type=Path, help="backup folder (default ./backups)")
+    p.set_defaults(handler=cmd_clean)
+
     p = sub.add_parser("demo", help="build the demo Power100 database and run the whole pipeline on it")
     p.add_argument("--dir", type=Path, default=Path("demo"), help="demo folder (default ./demo); its power100.db is rebuilt")
     p.set_defaults(handler=cmd_demo)
@@ -219,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # argparse exits 2 on bad usage already
         return int(exc.code or 0)
     try:
+        check_utf8([v for k, v in vars(args).items() if k != "handler"], "argument")
         return args.handler(args)
     except RunbookError as exc:
         print(f"runbook: {mask(str(exc))}", file=sys.stderr)

@@ -17,8 +17,9 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 import sqlalchemy as sa
 from sqlglot import exp
 
+from . import faults
 from . import migrations as mig
-from .errors import BadInput, MigrationFailed, RunFailed
+from .errors import BadInput, MigrationFailed, RunFailed, db_error_line
 from .sqltext import Statement
 
 if TYPE_CHECKING:
@@ -155,8 +156,7 @@ def _plain(value: Any) -> Any:
 
 
 def _cause(exc: sa.exc.DBAPIError) -> str:
-    text = str(exc.orig).strip() or type(exc.orig).__name__
-    return text.splitlines()[0]
+    return db_error_line(exc)  # row values redacted: they may be personal data
 
 
 def run_in_transaction(target: "Target", prepared: list[PreparedStatement], label: str, version: str,
@@ -308,6 +308,8 @@ def migrate(
                     mig.ensure_history(conn)
                     mig.record(conn, m, checksum, int((time.perf_counter() - t0) * 1000), run_id)
 
+                faults.barrier(f"before-migration-{m.version}")
+                kind.check_lock(target)  # a lost lock admits a second run: stop before changing more
                 t0 = time.perf_counter()
                 out.statements, out.duration_ms = run_in_transaction(target, prepared[m.version], m.name, m.version, record)
             except MigrationFailed as exc:

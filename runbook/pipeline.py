@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import reports
-from .errors import BadInput
+from . import backup, faults, guards, reports
+from .errors import BadInput, ReportIncomplete, RunFailed, redact
 from .migrate import plan
 from .migrations import applied, discover
 from .reports import Run, StepResult
-from .target import Target
+from .target import Target, mask
 
 PIPELINE = ("inventory", "backup", "migrate", "verify")
 
@@ -41,6 +41,8 @@ class Options:
     rollback_to: str | None = None
     restore_backup: Path | None = None
     confirm_restore: bool = False
+    trust_unverified_backup: bool = False
+    discard_newer_writes: bool = False
     notebooks_dir: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -74,6 +76,8 @@ def _parameters(step: str, target: Target, run_dir: Path, opts: Options, run: Ru
             "rollback_to": opts.rollback_to if opts.rollback_to is not None else run.versions.get("before"),
             "restore_backup": str(opts.restore_backup.resolve()) if opts.restore_backup else None,
             "confirm_restore": opts.confirm_restore,
+            "trust_unverified_backup": opts.trust_unverified_backup,
+            "discard_newer_writes": opts.discard_newer_writes,
             "snapshot_path": str(Path(snapshot).resolve()) if Path(snapshot).is_file() else None,
         }
     return params
@@ -104,9 +108,16 @@ def check_input(target: Target, steps: tuple[str, ...], opts: Options) -> None:
     """Refuse bad input before anything runs or any report is made: a bad migrations folder,
     drift, a bad ``--to``, and (when the run would roll back on failure) a pending migration it
     could not roll back."""
+    guards.check_utf8([opts.migrations_dir, opts.snapshot, opts.restore_backup], "path")
+    if steps != ("backup",):  # a backup needs no migrations folder
+        guards.check_migration_files(opts.migrations_dir)
+        discover(opts.migrations_dir)
+    guards.check_writable_dir(opts.reports_dir, "reports folder")
+    if "backup" in steps or opts.restore_backup:  # restores keep their scratch files beside the backup
+        guards.check_writable_dir(opts.restore_backup.parent if opts.restore_backup else opts.backup_dir,
+                                  "backups folder")
     if steps == ("backup",):
-        return  # a backup needs no migrations folder
-    discover(opts.migrations_dir)
+        return
     if "migrate" not in steps:
         return
     _, pending = plan(target, opts.migrations_dir, to=opts.to)
@@ -121,23 +132,56 @@ def execute(target: Target, steps: tuple[str, ...], opts: Options) -> Run:
     failed step: ``run.status`` says ``passed`` or ``failed``."""
     check_input(target, steps, opts)
     with target.kind.lock(target):  # a concurrent run is refused before it leaves a report
+        cleaned = clean_leftovers(target, opts.reports_dir, opts.backup_dir)  # no other run is alive on it now
         run_dir = reports.new_run_dir(opts.reports_dir, target.name)
         run = Run(run_dir.name, run_dir, target.display, target.kind.name, options=opts.for_report())
+        if cleaned:
+            run.options["cleaned_leftovers"] = cleaned
         run.versions["before"] = run.versions["after"] = current_version(target)
         run.write()
+        report_error = None
         for step in steps:
-            result = _run_step(step, target, run_dir, opts, run)
+            try:
+                result = _run_step(step, target, run_dir, opts, run)
+            except Exception as exc:  # the report could not be written (full disk, ...): stop here
+                report_error = f"{type(exc).__name__}: {mask(redact(str(exc)))}".splitlines()[0]
+                break
+            faults.barrier(f"after-{step}")
             if not result.passed:
                 run.error = f"{step}: {result.error}"
-                nothing_touched = (result.error or "").startswith("BadInput")
+                nothing_touched = ((result.error or "").startswith("BadInput")
+                                   or (step == "migrate" and current_version(target) == run.versions["before"]))
                 if opts.rollback_on_failure and step in ("migrate", "verify") and not opts.dry_run and not nothing_touched:
-                    _run_step("rollback", target, run_dir, opts, run)
+                    try:
+                        _run_step("rollback", target, run_dir, opts, run)
+                    except Exception as exc:
+                        report_error = f"{type(exc).__name__}: {mask(redact(str(exc)))}".splitlines()[0]
                 break
         run.versions["after"] = current_version(target)
-    run.status = "passed" if all(s.passed for s in run.steps) and run.error is None else "failed"
+    run.status = "passed" if all(s.passed for s in run.steps) and run.error is None and not report_error else "failed"
     run.finished_at = reports.utc_now().isoformat(timespec="seconds")
-    run.write()
+    try:
+        run.write()
+    except OSError as exc:
+        report_error = report_error or f"{type(exc).__name__}: {exc}"
+    if report_error:
+        before, after = run.versions["before"] or "none", run.versions["after"] or "none"
+        if before != after:
+            raise ReportIncomplete(f"database changed, report incomplete: {target.display} is now at version {after} "
+                                   f"(was {before}), but the report in {run_dir} could not be written ({report_error})")
+        raise RunFailed(f"the report in {run_dir} could not be written ({report_error}); the database is unchanged "
+                        f"at version {before}")
     return run
+
+
+def clean_leftovers(target: Target, reports_dir: Path, backup_dir: Path | None) -> list[str]:
+    """What dead runs left behind, removed: their scratch databases and temporary copies, partial
+    backups; their run.json marked ``died``. Returns what was done (``runbook clean`` prints it)."""
+    done = [f"run {r} marked died" for r in reports.mark_dead_runs(reports_dir)] if Path(reports_dir).is_dir() else []
+    if backup_dir is not None:
+        done += [f"removed {p}" for p in backup.remove_leftovers(backup_dir)]
+    done += [f"dropped {d}" for d in target.kind.remove_leftovers(target)]
+    return done
 
 
 def _run_step(step: str, target: Target, run_dir: Path, opts: Options, run: Run) -> StepResult:

@@ -10,6 +10,8 @@ leaves its notebook.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .owner import run_is_dead
 from .target import mask
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
@@ -151,6 +154,8 @@ class Run:
     backup: dict[str, Any] | None = None
     rehearsal: dict[str, Any] | None = None
     error: str | None = None
+    host: str = field(default_factory=socket.gethostname)  # with pid: a run that died is told apart
+    pid: int = field(default_factory=os.getpid)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -168,6 +173,27 @@ def list_runs(reports_dir: Path) -> list[dict[str, Any]]:
     runs = []
     for path in sorted(Path(reports_dir).glob(f"*/{RUN_JSON}")):
         data = json.loads(path.read_text())
+        if data.get("status") == "running" and run_is_dead(data.get("host"), data.get("pid")):
+            data["status"] = "died"
         runs.append({k: data.get(k) for k in ("run_id", "status", "target", "started_at")}
                     | {"steps": " → ".join(f"{s['step']}:{s['status']}" for s in data.get("steps", []))})
     return runs
+
+
+def mark_dead_runs(reports_dir: Path) -> list[str]:
+    """Mark ``died`` every run still ``running`` in ``run.json`` whose process (same host, its
+    pid) is gone; the run ids marked. A run of another host is left as it is."""
+    marked = []
+    for path in sorted(Path(reports_dir).glob(f"*/{RUN_JSON}")):
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        if data.get("status") == "running" and run_is_dead(data.get("host"), data.get("pid")):
+            data["status"] = "died"
+            data["error"] = data.get("error") or ("the run's process ended without finishing its report "
+                                                  "(killed or crashed); marked by a later run")
+            data["finished_at"] = data.get("finished_at") or utc_now().isoformat(timespec="seconds")
+            save_artifact(path.parent, path.stem, data)
+            marked.append(str(data.get("run_id") or path.parent.name))
+    return marked

@@ -48,9 +48,12 @@ def snapshot_from(run_dir: str | Path, snapshot_path: str | Path | None) -> dict
 
 def roll_back(target: "Target", migrations_dir: str | Path, *, run_id: str, to: str | None,
               restore_backup: str | Path | None, confirm_restore: bool,
-              before: dict[str, Any] | None) -> dict[str, Any]:
+              before: dict[str, Any] | None, trust_unverified_backup: bool = False,
+              discard_newer_writes: bool = False) -> dict[str, Any]:
     """Restore ``restore_backup`` (needs ``confirm_restore``), or run rollback scripts down to
     ``to`` (default: the version the pre-migration inventory recorded)."""
     if restore_backup:
-        return rollback.restore_backup(target, Path(restore_backup), confirm=confirm_restore)
+        return rollback.restore_backup(target, Path(restore_backup), confirm=confirm_restore,
+                                       trust_unverified=trust_unverified_backup,
+                                       discard_newer_writes=discard_newer_writes)
     return rollback.rollback_to(target, migrations_dir, rollback.resolve_version(to, before), run_id=run_id)
