@@ -349,6 +349,8 @@ def test_preflight_stops_before_a_session_holding_locks(adopted, migrations_dir)
     target = open_target(adopted, lock_timeout_s=0.5)
     before = state(adopted)
     with other_session(adopted, "SELECT count(*) FROM contractors WHERE email = 'someone@personal.example'") as pid:
+        assert target.kind.preflight(target, ["contractors"]) == []  # younger than the lock timeout: traffic
+        time.sleep(1.1)  # now older than the lock timeout (0.5 s) and MIN_BLOCKER_AGE_S (1 s)
         blockers = target.kind.preflight(target, ["contractors"])
         assert [b["pid"] for b in blockers] == [pid]
         b = blockers[0]
@@ -357,7 +359,7 @@ def test_preflight_stops_before_a_session_holding_locks(adopted, migrations_dir)
         assert "someone@personal.example" not in repr(blockers)  # never the query text
         assert target.kind.preflight(target, ["admin_users"]) == []  # other tables are free
         with pytest.raises(RunFailed, match=rf"preflight: 1 session\(s\) would block the migration: pid {pid} "
-                                            r"\(holds or waits for locks on contractors\); nothing was changed"):
+                                            r"\(holds or waits for locks on contractors in a transaction open for [\d.]+ s\); nothing was changed"):
             migrate(target, migrations_dir)
         assert state(adopted) == before
 
