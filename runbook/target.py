@@ -88,6 +88,9 @@ def parse_url(raw: str | None) -> sa.URL:
         url = make_url(raw)
     except (ArgumentError, ValueError) as exc:
         raise BadInput(f"cannot parse database URL {mask(raw)!r}: {exc}") from None
+    if "@" in (url.host or ""):  # user:p@ss@host: the password would end at its first @, the rest shown as host
+        raise BadInput(f"cannot parse database URL {mask(raw)!r}: more than one '@' (write an '@' inside the "
+                       "password as %40, or pass the password in PGPASSWORD)")
     return url
 
 
