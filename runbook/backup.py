@@ -85,7 +85,8 @@ def take(target: "Target", dest_dir: str | Path, *, stamp: str | None = None,
         info = kind.backup(target, partial)
         faults.barrier("backup-written")
         _fsync(partial)
-        checks = kind.verify_backup(target, info)
+        checks = [{**c, "detail": str(c.get("detail", "")).replace(str(partial), str(final))}
+                  for c in kind.verify_backup(target, info)]
         record = {
             **info,
             "path": str(final),

@@ -221,11 +221,11 @@ def fingerprint(conn: sa.Connection, table: str, columns: list[str], engine: "En
     or adding another column does not change it. ``engine`` is the target's engine (kept in the
     signature so an engine whose driver returns values needing normalisation can be handled).
     """
-    del engine  # both drivers return plain Python values; see the docstring
     insp = sa.inspect(conn)
     pk = list((insp.get_pk_constraint(table) or {}).get("constrained_columns") or [])
     tbl = sa.table(table, *[sa.column(c) for c in dict.fromkeys(list(columns) + pk)])
-    order = [tbl.c[c] for c in (pk or columns)]
+    unordered = engine.unorderable_columns(conn, table) if not pk else set()  # json has no "<"
+    order = [sa.cast(tbl.c[c], sa.Text) if c in unordered else tbl.c[c] for c in (pk or columns)]
     query = sa.select(*[tbl.c[c] for c in columns]).select_from(tbl).order_by(*order)
     h = hashlib.sha256()
     h.update(json.dumps(list(columns)).encode() + b"\n")

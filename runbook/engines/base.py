@@ -109,6 +109,10 @@ class Engine:
             "NUMERIC": "DECIMAL", "SERIAL": "INTEGER", "BIGSERIAL": "INTEGER", "SMALLSERIAL": "INTEGER",
         }.get(t, t)
 
+    def unorderable_columns(self, conn: sa.Connection, table: str) -> set[str]:
+        """Columns of ``table`` whose type has no ordering (they are ordered by their text)."""
+        return set()
+
     @contextlib.contextmanager
     def read_snapshot(self, target: "Target") -> Iterator[sa.Connection]:
         """A connection inside one read transaction, so every query sees the same state

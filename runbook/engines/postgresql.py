@@ -218,6 +218,11 @@ class PostgresEngine(Engine):
             sa.text("SELECT pg_total_relation_size(CAST(:t AS regclass))"), {"t": _ident(table)}
         ).scalar()
 
+    def unorderable_columns(self, conn: sa.Connection, table: str) -> set[str]:
+        """Columns whose type (or array element type) has no default btree operator class:
+        ``json``, ``xml``, ``point``, ... (``ORDER BY`` on them fails)."""
+        return set(conn.execute(sa.text(_UNORDERABLE_SQL), {"t": _ident(table)}).scalars())
+
     @contextlib.contextmanager
     def read_snapshot(self, target: "Target") -> Iterator[sa.Connection]:
         """One REPEATABLE READ, READ ONLY transaction: every query sees the same snapshot."""
@@ -802,6 +807,23 @@ WHERE a.datname = current_database()
   AND a.backend_type = 'client backend'
 GROUP BY a.pid, a.usename, a.application_name, a.state, a.xact_start
 ORDER BY a.pid
+"""
+
+# Columns with no default btree operator class for their type (for an array: its element type;
+# a domain: its base type; enums, ranges and composites have generic ones).
+_UNORDERABLE_SQL = """
+SELECT a.attname
+FROM pg_attribute a
+JOIN pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_type e ON e.oid = t.typelem AND t.typcategory = 'A'
+WHERE a.attrelid = to_regclass(:t) AND a.attnum > 0 AND NOT a.attisdropped
+  AND NOT EXISTS (
+    SELECT 1 FROM pg_opclass o JOIN pg_am m ON m.oid = o.opcmethod AND m.amname = 'btree'
+    WHERE o.opcdefault AND o.opcintype IN (
+      COALESCE(e.oid, t.oid),
+      NULLIF(COALESCE(e.typbasetype, t.typbasetype), 0),
+      CASE COALESCE(e.typtype, t.typtype) WHEN 'e' THEN 'anyenum'::regtype WHEN 'r' THEN 'anyrange'::regtype
+                                          WHEN 'c' THEN 'record'::regtype END))
 """
 
 # Drops every table, view, materialized view, sequence and foreign table outside the system
