@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import migrations as mig
-from . import pipeline
+from . import pipeline, progress
 from .errors import BadInput, RunbookError
 from .guards import check_utf8
 from .target import DEFAULT_LOCK_TIMEOUT_S, DEFAULT_STATEMENT_TIMEOUT_S, mask, open_target
@@ -105,7 +105,8 @@ def cmd_steps(args: argparse.Namespace) -> int:
         discard_newer_writes=getattr(args, "discard_newer_writes", False),
         rollback_on_failure=args.command == "run",
     )
-    run = pipeline.execute(target, steps, opts)
+    with progress.printed():
+        run = pipeline.execute(target, steps, opts)
     _report(run, args.reports)
     return pipeline.exit_code(run)
 
@@ -147,7 +148,8 @@ def cmd_clean(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from . import demo
 
-    run = demo.run_demo(args.dir)
+    with progress.printed():
+        run = demo.run_demo(args.dir)
     _report(run, args.dir / "reports")
     return pipeline.exit_code(run)
 

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from . import migrations as mig
+from . import progress
 from .checks import Check, check
 
 if TYPE_CHECKING:
@@ -330,7 +331,9 @@ def take(target: "Target", migrations_dir: str | Path) -> dict[str, Any]:
     with engine.read_snapshot(target) as conn:
         schema = schema_snapshot(conn, engine)
         tables: dict[str, Any] = {}
-        for name, info in schema["tables"].items():
+        for i, (name, info) in enumerate(schema["tables"].items(), 1):
+            progress.emit(f"inventory {target.name}: {name} ({i}/{len(schema['tables'])}): rows and fingerprint",
+                          detail=True)
             columns = [c["name"] for c in info["columns"]]
             tables[name] = {
                 "rows": count_rows(conn, name),

@@ -19,6 +19,7 @@ from sqlglot import exp
 
 from . import faults
 from . import migrations as mig
+from . import progress
 from .errors import BadInput, MigrationFailed, RunFailed, db_error_line
 from .sqltext import Statement
 
@@ -122,6 +123,9 @@ def execute_script(conn: sa.Connection, prepared: list[PreparedStatement], label
     results = []
     for p in prepared:
         st = p.statement
+        if p.sql:
+            progress.emit(f"{label}: statement {st.index} of {len(prepared)} (line {st.line}): "
+                          f"{' '.join(st.sql.split())[:70]}", detail=True)
         if not p.sql:
             results.append(StatementResult(st.index, st.line, st.sql, p.note))
             continue
@@ -298,7 +302,8 @@ def migrate(
                     adoption(conn)
                 result.migrations.append(adopted)
                 result.after = baseline.version
-        for m in pending:
+        for i, m in enumerate(pending, 1):
+            progress.emit(f"migrate {target.name}: {m.label} ({i}/{len(pending)})")
             checksum = m.script.checksum_for(kind)
             out = MigrationResult(m.version, m.name, "applied", checksum=checksum)
             try:

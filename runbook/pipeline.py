@@ -1,7 +1,7 @@
 """The whole run: inventory → backup → migrate → verify, and rollback when migrate or verify fails.
 
-Each step is its notebook, executed by papermill into the run's folder; steps hand each other
-JSON artefacts in that folder (see ``reports``). The run holds the one-runbook lock for its whole
+Each step is its notebook, executed by papermill into the run's folder, all in one kernel
+(``kernel.shared_kernel``); steps hand each other JSON artefacts in that folder (see ``reports``). The run holds the one-runbook lock for its whole
 length; the notebook kernels inherit it. A failed run is still fully reported.
 """
 
@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import backup, faults, guards, reports
+from . import backup, faults, guards, progress, reports
 from .errors import BadInput, ReportIncomplete, RunFailed, redact
+from .kernel import shared_kernel
 from .migrate import plan
 from .migrations import applied, discover
 from .reports import Run, StepResult
@@ -140,23 +141,26 @@ def execute(target: Target, steps: tuple[str, ...], opts: Options) -> Run:
         run.versions["before"] = run.versions["after"] = current_version(target)
         run.write()
         report_error = None
-        for step in steps:
-            try:
-                result = _run_step(step, target, run_dir, opts, run)
-            except Exception as exc:  # the report could not be written (full disk, ...): stop here
-                report_error = f"{type(exc).__name__}: {mask(redact(str(exc)))}".splitlines()[0]
-                break
-            faults.barrier(f"after-{step}")
-            if not result.passed:
-                run.error = f"{step}: {result.error}"
-                nothing_touched = ((result.error or "").startswith("BadInput")
-                                   or (step == "migrate" and current_version(target) == run.versions["before"]))
-                if opts.rollback_on_failure and step in ("migrate", "verify") and not opts.dry_run and not nothing_touched:
-                    try:
-                        _run_step("rollback", target, run_dir, opts, run)
-                    except Exception as exc:
-                        report_error = f"{type(exc).__name__}: {mask(redact(str(exc)))}".splitlines()[0]
-                break
+        progress.emit(f"run {run.run_id}: {', '.join(steps)} on {target.display}; starting the notebook kernel")
+        with progress.follow(run_dir / progress.FILE_NAME), \
+                shared_kernel(reports.notebook_path(steps[0], opts.notebooks_dir).parent) as km:
+            for step in steps:
+                try:
+                    result = _run_step(step, target, run_dir, opts, run, km)
+                except Exception as exc:  # the report could not be written (full disk, ...): stop here
+                    report_error = f"{type(exc).__name__}: {mask(redact(str(exc)))}".splitlines()[0]
+                    break
+                faults.barrier(f"after-{step}")
+                if not result.passed:
+                    run.error = f"{step}: {result.error}"
+                    nothing_touched = ((result.error or "").startswith("BadInput")
+                                       or (step == "migrate" and current_version(target) == run.versions["before"]))
+                    if opts.rollback_on_failure and step in ("migrate", "verify") and not opts.dry_run and not nothing_touched:
+                        try:
+                            _run_step("rollback", target, run_dir, opts, run, km)
+                        except Exception as exc:
+                            report_error = f"{type(exc).__name__}: {mask(redact(str(exc)))}".splitlines()[0]
+                    break
         run.versions["after"] = current_version(target)
     run.status = "passed" if all(s.passed for s in run.steps) and run.error is None and not report_error else "failed"
     run.finished_at = reports.utc_now().isoformat(timespec="seconds")
@@ -184,10 +188,13 @@ def clean_leftovers(target: Target, reports_dir: Path, backup_dir: Path | None) 
     return done
 
 
-def _run_step(step: str, target: Target, run_dir: Path, opts: Options, run: Run) -> StepResult:
+def _run_step(step: str, target: Target, run_dir: Path, opts: Options, run: Run, km: Any) -> StepResult:
+    progress.emit(f"{step}: started ({reports.notebook_path(step, opts.notebooks_dir).name})")
     result = reports.execute_step(step, run_dir, _parameters(step, target, run_dir, opts, run),
                                   run_id=run.run_id, target_display=target.display,
-                                  notebooks_dir=opts.notebooks_dir)
+                                  notebooks_dir=opts.notebooks_dir, km=km)
+    progress.emit(f"{step}: {result.status.upper()} in {result.duration_s:.1f} s"
+                  + (f": {result.error}" if result.error else ""))
     run.steps.append(result)
     _absorb(run, step)
     run.write()

@@ -82,9 +82,10 @@ class StepResult:
 
 
 def execute_step(step: str, run_dir: Path, parameters: dict[str, Any], *, run_id: str, target_display: str,
-                 notebooks_dir: Path | None = None) -> StepResult:
+                 notebooks_dir: Path | None = None, km: Any = None) -> StepResult:
     """Run a step's notebook with papermill into ``run_dir/NN_<step>.ipynb``; never raises for a
-    failed step (the failure is in the result and in the written notebook)."""
+    failed step (the failure is in the result and in the written notebook). ``km``: a kernel
+    shared by the run's steps (``kernel.shared_kernel``); without it papermill starts its own."""
     import papermill  # heavy imports, only where notebooks run (keeps the CLI quick to answer)
     from papermill.exceptions import PapermillExecutionError
 
@@ -92,11 +93,15 @@ def execute_step(step: str, run_dir: Path, parameters: dict[str, Any], *, run_id
     output = run_dir / source.name
     started = time.perf_counter()
     error = None
+    from .kernel import KERNEL_ARGUMENTS, KERNEL_NAME, fresh_namespace
+
     try:
+        if km is not None:
+            fresh_namespace(km)
         papermill.execute_notebook(
-            str(source), str(output), parameters=parameters, kernel_name="python3",
-            progress_bar=False, cwd=str(source.parent),
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no start-up chatter on the CLI's stderr
+            str(source), str(output), parameters=parameters, kernel_name=KERNEL_NAME,
+            progress_bar=False, cwd=str(source.parent), extra_arguments=KERNEL_ARGUMENTS,
+            **({"km": km} if km is not None else {}),
         )
     except PapermillExecutionError as exc:
         error = f"{exc.ename}: {mask(str(exc.evalue))}".strip()

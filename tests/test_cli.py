@@ -45,6 +45,10 @@ def test_demo_then_rerun_is_a_noop(tmp_path):
     run = run_json(done.stdout)
     assert run["status"] == "passed"
     assert [s["step"] for s in run["steps"]] == ["inventory", "backup", "migrate", "verify"]
+    # progress, piped: timestamped lines for each step and migration as they happen
+    for line in ("inventory: started", "verify: PASSED in", "migrate power100: 004_add_search_indexes (4/4)"):
+        assert line in done.stderr, done.stderr
+    assert "KeyboardInterrupt" not in done.stderr
     assert all(s["status"] == "passed" for s in run["steps"])
     assert run["versions"] == {"before": None, "after": "004"}
     assert run["backup"]["sha256"] and Path(run["backup"]["path"]).is_file()

@@ -1,0 +1,78 @@
+"""Progress: events reach the CLI from the run's kernels, and the CLI is never silent for long."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+from runbook import kernel, progress, reports
+
+
+def test_events_written_by_another_process_reach_the_listeners_in_order(tmp_path):
+    seen: list[str] = []
+    stop = progress.listen(lambda e: seen.append(e["message"]))
+    try:
+        with progress.follow(tmp_path / progress.FILE_NAME):
+            child = ("from runbook import progress\n"
+                     "for i in range(3): progress.emit(f'step {i}')\n"
+                     "with progress.scan('rows', total=10) as advance: advance(10)\n")
+            subprocess.run([sys.executable, "-c", child], check=True, env=os.environ.copy())
+    finally:
+        stop()
+    assert seen[:3] == ["step 0", "step 1", "step 2"] and seen[-1] == "rows"
+    assert progress.ENV not in os.environ
+    recorded = [json.loads(line) for line in (tmp_path / progress.FILE_NAME).read_text().splitlines()]
+    assert [e["message"] for e in recorded] == seen and recorded[-1]["finished"] is True
+
+
+def test_plain_output_is_timestamped_and_never_silent_for_long(monkeypatch):
+    monkeypatch.setattr(progress, "HEARTBEAT_S", 1.0)
+    out = io.StringIO()
+    with progress.printed(out, live=False):
+        progress.emit("migrate: 001_x (1/1)")
+        progress.emit("001_x: statement 1 of 1 (line 3): UPDATE t SET a = 1", detail=True)
+        import time
+        time.sleep(2.5)
+    lines = out.getvalue().splitlines()
+    assert lines[0].endswith("migrate: 001_x (1/1)") and lines[0][2] == ":"  # HH:MM:SS
+    assert any(line.split("  ", 1)[1].startswith("… 001_x: statement 1 of 1") for line in lines[1:]), lines
+
+
+def test_a_terminal_gets_a_bar_for_scans():
+    out = io.StringIO()
+    with progress.printed(out, live=True):
+        with progress.scan("fingerprint contractors", total=1000) as advance:
+            advance(500)
+        progress.emit("inventory: PASSED")
+    assert "inventory: PASSED" in out.getvalue()
+
+
+def _stdout(path: Path) -> str:
+    nb = nbformat.read(path, as_version=4)
+    return "".join(o["text"] for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+                   if o.get("name") == "stdout")
+
+
+def test_steps_share_one_kernel_but_not_their_variables(tmp_path):
+    first, second = tmp_path / "01_inventory.ipynb", tmp_path / "02_backup.ipynb"
+    for path, code in ((first, "import os\nleft_behind = 1\nprint(os.getpid())"),
+                       (second, "import os\nprint(os.getpid())\nleft_behind")):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell("# parameters", metadata={"tags": ["parameters"]}),
+                    nbformat.v4.new_code_cell(code)]
+        nbformat.write(nb, path)
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    with kernel.shared_kernel(tmp_path) as km:
+        one = reports.execute_step("inventory", run_dir, {}, run_id="r", target_display="t", notebooks_dir=tmp_path, km=km)
+        two = reports.execute_step("backup", run_dir, {}, run_id="r", target_display="t", notebooks_dir=tmp_path, km=km)
+    assert one.passed
+    assert not two.passed and "NameError" in (two.error or "")  # %reset -f between steps
+    pids = {_stdout(run_dir / first.name).strip(), _stdout(run_dir / second.name).strip()}
+    assert len(pids) == 1 and pids.pop().isdigit()  # one kernel process ran both
