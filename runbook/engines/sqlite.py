@@ -332,8 +332,7 @@ class SQLiteEngine(Engine):
             finally:
                 scratch.dispose()
         finally:
-            for leftover in (copy, copy.with_name(copy.name + "-journal"), copy.with_name(copy.name + "-wal"),
-                             copy.with_name(copy.name + "-shm")):
+            for leftover in (copy, *(copy.with_name(copy.name + s) for s in ("-journal", "-wal", "-shm", ".runbook.lock"))):
                 leftover.unlink(missing_ok=True)
 
     @contextlib.contextmanager

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from runbook import backup, pipeline, rehearsal, reports
+from runbook import backup, pipeline, reports
 from runbook.owner import owner_tag
 from runbook.target import open_target
 
@@ -40,9 +40,9 @@ def test_rehearsal_copy_lives_beside_the_backup_private_and_goes(db_url, tmp_pat
     target = open_target(db_url)
     record = backup.take(target, tmp_path / "backups")
     seen = []
-    original = target.kind.scratch_copy
-
-    with original(target, Path(record["path"])) as scratch:
+    with target.kind.scratch_copy(target, Path(record["path"])) as scratch:
+        with target.kind.lock(scratch):  # migrate takes the scratch copy's own lock
+            pass
         if target.kind.name == "sqlite":
             copy = Path(scratch.url.database)
             seen.append(copy)
@@ -51,7 +51,8 @@ def test_rehearsal_copy_lives_beside_the_backup_private_and_goes(db_url, tmp_pat
         else:
             assert owner_tag() in scratch.url.database
     assert not any(p.exists() for p in seen)
-    assert not any("rehearsal" in p.name for p in (tmp_path / "backups").iterdir())
+    name = Path(record["path"]).name
+    assert sorted(p.name for p in (tmp_path / "backups").iterdir()) == [name, name + ".json"]
 
 
 def test_killed_rehearsal_leftovers_are_removed_by_the_next_run(db_url, tmp_path, pg_server_or_none):
