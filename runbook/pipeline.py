@@ -130,7 +130,9 @@ def check_input(target: Target, steps: tuple[str, ...], opts: Options) -> None:
 
 def execute(target: Target, steps: tuple[str, ...], opts: Options) -> Run:
     """Run ``steps`` (the pipeline, or one step) and write the run's report; never raises for a
-    failed step: ``run.status`` says ``passed`` or ``failed``."""
+    failed step: ``run.status`` says ``passed`` or ``failed``. Raises ``ReportIncomplete`` (exit
+    3) when the report could not be written and the database changed, ``RunFailed`` when it
+    could not be written and nothing changed."""
     check_input(target, steps, opts)
     with target.kind.lock(target):  # a concurrent run is refused before it leaves a report
         cleaned = clean_leftovers(target, opts.reports_dir, opts.backup_dir)  # no other run is alive on it now
@@ -154,7 +156,7 @@ def execute(target: Target, steps: tuple[str, ...], opts: Options) -> Run:
                 if not result.passed:
                     run.error = f"{step}: {result.error}"
                     nothing_touched = ((result.error or "").startswith("BadInput")
-                                       or (step == "migrate" and current_version(target) == run.versions["before"]))
+                                       or (step == "migrate" and _unchanged(target, run.versions["before"])))
                     if opts.rollback_on_failure and step in ("migrate", "verify") and not opts.dry_run and not nothing_touched:
                         try:
                             _run_step("rollback", target, run_dir, opts, run, km)
@@ -176,6 +178,15 @@ def execute(target: Target, steps: tuple[str, ...], opts: Options) -> Run:
         raise RunFailed(f"the report in {run_dir} could not be written ({report_error}); the database is unchanged "
                         f"at version {before}")
     return run
+
+
+def _unchanged(target: Target, before: str | None) -> bool:
+    """True when the database is still at ``before`` (a failed migrate rolled back whole: no
+    rollback step needed); False when that cannot be read (roll back to be safe)."""
+    try:
+        return current_version(target) == before
+    except Exception:
+        return False
 
 
 def clean_leftovers(target: Target, reports_dir: Path, backup_dir: Path | None) -> list[str]:
