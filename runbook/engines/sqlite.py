@@ -18,6 +18,7 @@ import secrets
 import shutil
 import sqlite3
 import tempfile
+import time
 from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
@@ -170,21 +171,27 @@ class SQLiteEngine(Engine):
 
     def ensure_identity(self, target: "Target") -> dict[str, Any] | None:
         """Give the database a random ``application_id`` when it has none (0), so its backups can
-        be told from any other database's; an application's own non-zero id is kept."""
+        be told from any other database's; an application's own non-zero id is kept. When the
+        application keeps the write lock for longer than the lock timeout, the backup goes ahead
+        without an identity (its record then names the target by URL, as before identities)."""
         found = self.identity(target)
         if found is not None:
             return found
-        conn = sqlite3.connect(db_path(target), timeout=target.lock_timeout_s, isolation_level=None)
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            if conn.execute("PRAGMA application_id").fetchone()[0] == 0:
-                conn.execute(f"PRAGMA application_id = {secrets.randbelow(2**31 - 2) + 1}")
-            conn.execute("COMMIT")
-        except sqlite3.OperationalError as exc:
-            raise LockBusy(f"cannot mark {db_path(target)} with an application_id for its backups: {exc}") from None
-        finally:
-            conn.close()
-        return self.identity(target)
+        deadline = time.monotonic() + target.lock_timeout_s
+        while True:
+            conn = sqlite3.connect(db_path(target), timeout=0.05, isolation_level=None)
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                if conn.execute("PRAGMA application_id").fetchone()[0] == 0:
+                    conn.execute(f"PRAGMA application_id = {secrets.randbelow(2**31 - 2) + 1}")
+                conn.execute("COMMIT")
+                return self.identity(target)
+            except sqlite3.OperationalError:
+                if time.monotonic() > deadline:
+                    return None
+            finally:
+                conn.close()
+            time.sleep(0.01)
 
     def backup_facts(self, path: Path) -> dict[str, Any]:
         """What a backup file itself says: its identity and how many tables it holds."""
