@@ -19,12 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .errors import redact
 from .owner import run_is_dead
 from .target import mask
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 STEPS = ("inventory", "backup", "migrate", "verify", "rollback")
 RUN_JSON = "run.json"
+#: exception names of database drivers (DB-API, SQLAlchemy, psycopg, sqlite3): their text is redacted
+DB_ERRORS = {"DatabaseError", "DataError", "IntegrityError", "OperationalError", "ProgrammingError",
+             "InternalError", "NotSupportedError", "InterfaceError", "DBAPIError"}
 STATUS_TAG = "runbook-summary"
 
 
@@ -104,7 +108,8 @@ def execute_step(step: str, run_dir: Path, parameters: dict[str, Any], *, run_id
             **({"km": km} if km is not None else {}),
         )
     except PapermillExecutionError as exc:
-        error = f"{exc.ename}: {mask(str(exc.evalue))}".strip()
+        text = str(exc.evalue)  # a driver's error escaping a cell may quote row values: redacted
+        error = f"{exc.ename}: {mask(redact(text) if exc.ename in DB_ERRORS else text)}".strip()
     except Exception as exc:  # kernel died, notebook unreadable: still a failed step with a report
         error = f"{type(exc).__name__}: {mask(str(exc))}"
     result = StepResult(step, "failed" if error else "passed", output.name,
