@@ -69,10 +69,10 @@ _IDENTIFIER_WORDS = (
     "database", "role", "user", "sequence", "view", "trigger", "extension", "operator", "collation",
     "domain", "tablespace", "policy", "rule", "aggregate", "server", "cursor", "statement",
     "savepoint", "parameter", "attribute", "publication", "subscription", "enum", "of", "on",
-    "table", "for", "key", "field", "routine", "prepared statement", "portal", "channel",
+    "for", "key", "field", "routine", "statement", "portal", "channel", "view", "near", "name",
 )
 _SINGLE = re.compile(r"'(?:[^']|'')*'")
-_DOUBLE = re.compile(r'(?P<before>\b[\w ]{0,40}?)?"(?:[^"]|"")*"')
+_DOUBLE = re.compile(r'"(?:[^"]|"")*"')
 _KEY = re.compile(r"(Key \((?:[^()]|\([^()]*\))*\)=)\(.*?\)(?=( already exists| is not present in table"
                   r"| is still referenced| conflicts with)|[.\s]*$)", re.MULTILINE)
 _FAILING_ROW = re.compile(r"(Failing row contains )\(.*\)(?=\.?\s*$)", re.MULTILINE)
@@ -80,12 +80,11 @@ _PARAMETERS = re.compile(r"\n?\[parameters: .*?\](?=\n|$)", re.DOTALL)
 
 
 def _redact_double(m: re.Match) -> str:
-    before = (m.group("before") or "").rstrip().lower()
-    last = before.rsplit(" ", 1)[-1] if before else ""
-    if last in _IDENTIFIER_WORDS or before.endswith(("prepared statement", "materialized view",
-                                                     "foreign table")):
+    before = re.sub(r"[\s:]+$", "", m.string[max(0, m.start() - 40):m.start()]).lower()
+    last = re.split(r"[\s(]", before)[-1] if before else ""
+    if last in _IDENTIFIER_WORDS:
         return m.group(0)
-    return (m.group("before") or "") + '"?"'
+    return '"?"'
 
 
 def redact(text: str) -> str:
