@@ -75,6 +75,7 @@ def _report(run: "pipeline.Run", reports_dir: Path) -> None:
     v = run.versions
     print(f"run {run.run_id}: {run.status.upper()}  (version {v.get('before') or 'none'} → {v.get('after') or 'none'})")
     print(f"report: {run.run_dir / 'run.json'}")
+    print(f"page:   {run.run_dir / 'index.html'}")
     if run.status != "passed":
         print(f"runbook: run failed at {run.error}", file=sys.stderr)
 
@@ -112,9 +113,15 @@ def cmd_steps(args: argparse.Namespace) -> int:
 
 
 def cmd_reports(args: argparse.Namespace) -> int:
-    """The migration log for reviewers: every run in a reports folder, oldest first."""
+    """The migration log for reviewers: every run in a reports folder, newest first."""
     from .reports import list_runs
 
+    if args.html:
+        from . import html
+
+        pages = html.rebuild(args.reports)
+        print(f"wrote {len(pages)} page(s); open {args.reports / html.INDEX}")
+        return 0
     runs = list_runs(args.reports)
     if args.json:
         print(json.dumps(runs, indent=2))
@@ -122,7 +129,10 @@ def cmd_reports(args: argparse.Namespace) -> int:
     if not runs:
         print(f"no runs in {args.reports}")
     for r in runs:
-        print(f"{r['run_id']:<40} {r['status'].upper():<7} {r['started_at']}  {r['target']}\n    {r['steps']}")
+        who = f"{r['who']['user']}@{r['who']['host']}" if r.get("who") else "?"
+        v = r.get("versions") or {}
+        print(f"{r['run_id']:<40} {r['verdict']:<11} {r['started_at']}  {r['target']}  "
+              f"{v.get('before') or 'none'} → {v.get('after') or 'none'}  by {who}\n    {r['steps']}")
     return 0
 
 
@@ -176,6 +186,23 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 1 if status.drifted or status.unknown else 0
 
 
+def cmd_history(args: argparse.Namespace) -> int:
+    """The database's event log (``schema_events``): every deploy, revert, failure and adoption."""
+    target = open_target(args.db)
+    with target.engine().connect() as conn:
+        events = mig.event_log(conn)
+    if args.json:
+        print(json.dumps({"target": target.display, "events": events}, indent=2, default=str))
+        return 0
+    print(f"target: {target.display}")
+    if not events:
+        print(f"no events (no {mig.EVENTS_TABLE} table, or it is empty)")
+    for e in events:
+        line = f"  {e['at']}  {e['event']:<8} {e['version']}_{e['name']:<32} run {e['run_id']}  by {e['who']}@{e['host']}"
+        print(line + (f"\n      {mask(e['note'])}" if e.get("note") else ""))
+    return 0
+
+
 def cmd_lint(args: argparse.Namespace) -> int:
     from . import lint
 
@@ -202,9 +229,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_status)
 
+    p = sub.add_parser("history", help="the database's event log: deploys, reverts, failures, adoptions")
+    _db(p)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=cmd_history)
+
     p = sub.add_parser("reports", help="list the runs in a reports folder (the migration log)")
     p.add_argument("--reports", default="reports", type=Path, help="reports folder (default ./reports)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--html", action="store_true", help="(re)write every run's index.html and reports/index.html from the JSON records")
     p.set_defaults(handler=cmd_reports)
 
     p = sub.add_parser("clean", help="remove leftovers of dead runs (partial backups, scratch copies and databases)")

@@ -58,7 +58,7 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 # -- counts ----------------------------------------------------------------------------------
 def table_names(conn: sa.Connection) -> list[str]:
     """The database's tables, without the runbook's own history table."""
-    return sorted(t for t in sa.inspect(conn).get_table_names() if t != mig.HISTORY_TABLE)
+    return sorted(t for t in sa.inspect(conn).get_table_names() if t not in mig.RUNBOOK_TABLES)
 
 
 def count_rows(conn: sa.Connection, table: str, where: sa.ColumnElement[bool] | None = None) -> int:

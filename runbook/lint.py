@@ -216,7 +216,7 @@ def schema_from_database(conn: sa.Connection) -> SchemaModel:
     insp = sa.inspect(conn)
     model = SchemaModel()
     for name in insp.get_table_names():
-        if name == mig.HISTORY_TABLE:
+        if name in mig.RUNBOOK_TABLES:
             continue
         t = TableInfo(name.lower(), {})
         for col in insp.get_columns(name):

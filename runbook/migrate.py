@@ -50,6 +50,7 @@ class StatementResult:
     columns: list[str] = field(default_factory=list)
     rows: list[list[Any]] = field(default_factory=list)
     rowcount: int | None = None
+    duration_ms: float | None = None  # how long the statement ran (None: not run)
 
 
 @dataclass
@@ -130,6 +131,7 @@ def execute_script(conn: sa.Connection, prepared: list[PreparedStatement], label
             results.append(StatementResult(st.index, st.line, st.sql, p.note))
             continue
         for sql in p.sql:
+            started = time.perf_counter()
             try:
                 res = engine.run_sql(conn, sql)
             except sa.exc.DBAPIError as exc:
@@ -145,6 +147,7 @@ def execute_script(conn: sa.Connection, prepared: list[PreparedStatement], label
                 res.close()
             else:
                 out.rowcount = res.rowcount if res.rowcount is not None and res.rowcount >= 0 else None
+            out.duration_ms = round((time.perf_counter() - started) * 1000, 3)
             results.append(out)
     return results
 
@@ -233,6 +236,14 @@ def assert_passed(result: MigrateResult) -> None:
         raise RunFailed(result.error)
 
 
+def record_failure(target: "Target", m: mig.Migration, checksum: str, run_id: str, error: str) -> None:
+    """A ``fail`` event, in its own transaction after the failed one, in a database that already
+    keeps an event log (a database the runbook never managed gets no new table from a failure)."""
+    with target.engine().begin() as conn:
+        if mig.has_events(conn):
+            mig.record_event(conn, "fail", m.version, m.name, checksum, run_id, note=error)
+
+
 def touched_tables(prepared: Iterable[list[PreparedStatement]], engine: "Engine") -> set[str]:
     """Names of the tables the prepared statements refer to (read with sqlglot), plus the
     history table every migration writes to."""
@@ -296,6 +307,8 @@ def migrate(
             def adoption(conn: sa.Connection) -> None:
                 mig.ensure_history(conn)
                 mig.record(conn, baseline, adopted.checksum, 0, run_id, note="adopted: baseline tables existed")
+                mig.record_event(conn, "adopt", baseline.version, baseline.name, adopted.checksum, run_id,
+                                 note="baseline tables existed")
 
             if not pending:
                 with target.engine().begin() as conn:
@@ -312,6 +325,7 @@ def migrate(
                         adopt(conn)
                     mig.ensure_history(conn)
                     mig.record(conn, m, checksum, int((time.perf_counter() - t0) * 1000), run_id)
+                    mig.record_event(conn, "deploy", m.version, m.name, checksum, run_id)
 
                 faults.barrier(f"before-migration-{m.version}")
                 kind.check_lock(target)  # a lost lock admits a second run: stop before changing more
@@ -320,6 +334,8 @@ def migrate(
             except MigrationFailed as exc:
                 out.status, out.error = "failed", str(exc)
                 out.statements = [StatementResult(exc.statement_no, exc.line, exc.sql, "FAILED: " + exc.cause)]
+                out.duration_ms = int((time.perf_counter() - t0) * 1000)
+                record_failure(target, m, checksum, run_id, str(exc))
                 result.migrations.append(out)
                 result.error = str(exc)
                 return result

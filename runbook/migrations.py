@@ -3,7 +3,9 @@
 On disk: ``NNN_description.sql`` (written in SQLite's dialect, the guide's), optional
 engine-specific variants ``NNN_description.postgresql.sql`` that win over translation, and
 ``rollbacks/NNN_rollback_description.sql``. In the database: the ``schema_history`` table, one
-row per applied migration, created on first use.
+row per applied migration, created on first use; and beside it the ``schema_events`` table, the
+event log (like Sqitch's ``events``): one row per deploy, revert, failure and adoption, written in
+the same transaction as the history change and kept when a rollback removes history rows.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ if TYPE_CHECKING:
     from .engines.base import Engine
 
 HISTORY_TABLE = "schema_history"
+EVENTS_TABLE = "schema_events"
+RUNBOOK_TABLES = (HISTORY_TABLE, EVENTS_TABLE)  # the runbook's own tables: never part of the schema it migrates
+EVENTS = ("deploy", "revert", "fail", "adopt", "baseline")
 SOURCE_DIALECT = "sqlite"  # the dialect shared migration files are written in
 
 _NAME = re.compile(r"^(?P<number>\d{3,})_(?P<name>[A-Za-z0-9][A-Za-z0-9_]*?)(?:\.(?P<variant>[a-z]+))?\.sql$")
@@ -41,6 +46,20 @@ history = sa.Table(
     sa.Column("duration_ms", sa.Integer, nullable=False),
     sa.Column("run_id", sa.String(200), nullable=False),
     sa.Column("note", sa.String(200)),
+)
+events = sa.Table(
+    EVENTS_TABLE,
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("event", sa.String(16), nullable=False),
+    sa.Column("version", sa.String(32), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("checksum", sa.String(64)),
+    sa.Column("run_id", sa.String(200), nullable=False),
+    sa.Column("who", sa.String(200)),
+    sa.Column("host", sa.String(200)),
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Column("note", sa.String(500)),
 )
 
 
@@ -165,7 +184,8 @@ def has_history(conn: sa.Connection) -> bool:
 
 
 def ensure_history(conn: sa.Connection) -> None:
-    metadata.create_all(conn, tables=[history], checkfirst=True)
+    """Create the history table and the event log beside it (in the caller's transaction)."""
+    metadata.create_all(conn, tables=[history, events], checkfirst=True)
 
 
 def applied(conn: sa.Connection) -> list[Applied]:
@@ -186,6 +206,56 @@ def record(conn: sa.Connection, m: Migration, checksum: str, duration_ms: int, r
 
 def unrecord(conn: sa.Connection, version: str) -> None:
     conn.execute(history.delete().where(history.c.version == version))
+
+
+# -- the event log ---------------------------------------------------------------------------
+def who_and_host() -> tuple[str, str]:
+    """The OS user and host name running the runbook (never a secret)."""
+    import getpass
+    import socket
+
+    try:
+        user = getpass.getuser()
+    except Exception:  # no user name in the environment or the password database
+        user = "unknown"
+    return user, socket.gethostname()
+
+
+def has_events(conn: sa.Connection) -> bool:
+    return sa.inspect(conn).has_table(EVENTS_TABLE)
+
+
+def record_event(conn: sa.Connection, event: str, version: str, name: str, checksum: str | None,
+                 run_id: str, note: str | None = None) -> None:
+    """Append an event (in the caller's transaction, so it commits with the history change)."""
+    if event not in EVENTS:
+        raise ValueError(f"unknown event {event!r}")
+    events.create(conn, checkfirst=True)  # a history table from before the event log existed
+    user, host = who_and_host()
+    conn.execute(events.insert().values(
+        event=event, version=version, name=name, checksum=checksum, run_id=run_id, who=user, host=host,
+        at=datetime.now(timezone.utc).isoformat(timespec="seconds"), note=(note or None) and note[:500],
+    ))
+
+
+def event_log(conn: sa.Connection) -> list[dict]:
+    """Every event, oldest first (empty when the database has no event log)."""
+    if not has_events(conn):
+        return []
+    return [dict(r) for r in conn.execute(sa.select(events).order_by(events.c.id)).mappings()]
+
+
+def drop_events_of_run(conn: sa.Connection, run_id: str) -> bool:
+    """Drop the event log when it holds only ``run_id``'s events: called when a rollback to no
+    version drops the history table, so a database the run found without runbook tables ends up
+    exactly as it was (those events are in the run's report). An older log is kept."""
+    if not has_events(conn):
+        return False
+    others = conn.execute(sa.select(sa.func.count()).select_from(events).where(events.c.run_id != run_id)).scalar_one()
+    if others:
+        return False
+    events.drop(conn)
+    return True
 
 
 @dataclass

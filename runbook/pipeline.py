@@ -137,7 +137,8 @@ def execute(target: Target, steps: tuple[str, ...], opts: Options) -> Run:
     with target.kind.lock(target):  # a concurrent run is refused before it leaves a report
         cleaned = clean_leftovers(target, opts.reports_dir, opts.backup_dir)  # no other run is alive on it now
         run_dir = reports.new_run_dir(opts.reports_dir, target.name)
-        run = Run(run_dir.name, run_dir, target.display, target.kind.name, options=opts.for_report())
+        run = Run(run_dir.name, run_dir, target.display, target.kind.name, options=opts.for_report(),
+                  source=reports.migrations_source(opts.migrations_dir))
         if cleaned:
             run.options["cleaned_leftovers"] = cleaned
         run.versions["before"] = run.versions["after"] = current_version(target)
@@ -155,8 +156,14 @@ def execute(target: Target, steps: tuple[str, ...], opts: Options) -> Run:
                 faults.barrier(f"after-{step}")
                 if not result.passed:
                     run.error = f"{step}: {result.error}"
-                    nothing_touched = ((result.error or "").startswith("BadInput")
-                                       or (step == "migrate" and _unchanged(target, run.versions["before"])))
+                    nothing_touched = (result.error or "").startswith("BadInput")
+                    if step == "migrate" and run.rehearsal and run.rehearsal.get("ran") and not run.rehearsal.get("passed"):
+                        nothing_touched = True  # the rehearsal failed on the scratch copy: the target was not touched
+                        run.rollback_skipped = "the rehearsal failed on a scratch copy: the target was not touched"
+                    elif step == "migrate" and not nothing_touched and _unchanged(target, run.versions["before"]):
+                        nothing_touched = True  # each migration rolls back whole: the failed one left nothing
+                        run.rollback_skipped = ("the failed migration rolled back whole: the database is still at "
+                                                f"version {run.versions['before'] or 'none'}")
                     if opts.rollback_on_failure and step in ("migrate", "verify") and not opts.dry_run and not nothing_touched:
                         try:
                             _run_step("rollback", target, run_dir, opts, run, km)
@@ -164,12 +171,17 @@ def execute(target: Target, steps: tuple[str, ...], opts: Options) -> Run:
                             report_error = f"{type(exc).__name__}: {mask(redact(str(exc)))}".splitlines()[0]
                     break
         run.versions["after"] = current_version(target)
+        try:
+            reports.save_artifact(run_dir, "after", reports.after_snapshot(target))
+        except OSError as exc:
+            report_error = report_error or f"{type(exc).__name__}: {exc}"
     run.status = "passed" if all(s.passed for s in run.steps) and run.error is None and not report_error else "failed"
     run.finished_at = reports.utc_now().isoformat(timespec="seconds")
     try:
         run.write()
-    except OSError as exc:
-        report_error = report_error or f"{type(exc).__name__}: {exc}"
+        reports.finish(run)  # the verdict into every notebook's first cell; the HTML pages
+    except Exception as exc:  # a full disk, a notebook left truncated by one
+        report_error = report_error or f"{type(exc).__name__}: {mask(redact(str(exc)))}".splitlines()[0]
     if report_error:
         before, after = run.versions["before"] or "none", run.versions["after"] or "none"
         if before != after:

@@ -2,16 +2,19 @@
 
 ``reports/<run id>/`` holds the executed notebooks (``NN_<step>.ipynb``), the JSON artefacts the
 steps hand to each other (``inventory.json``, ``backup.json``, ...) and ``run.json``, the run's
-summary. Every executed notebook gets a summary cell at the top (step, status, target, run id,
-where to look), and on failure papermill's own banner naming the failing cell; a failed step still
-leaves its notebook.
+summary. Every executed notebook gets a summary cell at the top (the run's verdict beside the
+step's, target, run id, a link to the run's page), and on failure papermill's own banner naming the
+failing cell; a failed step still leaves its notebook. ``index.html`` pages (see ``html``) are
+derived from these records and rebuilt by ``runbook reports --html``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
+import subprocess
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -29,7 +32,10 @@ RUN_JSON = "run.json"
 #: exception names of database drivers (DB-API, SQLAlchemy, psycopg, sqlite3): their text is redacted
 DB_ERRORS = {"DatabaseError", "DataError", "IntegrityError", "OperationalError", "ProgrammingError",
              "InternalError", "NotSupportedError", "InterfaceError", "DBAPIError"}
+INTERACTIVE_REPORTS = "../demo/reports"  # relative to notebooks/, where JupyterLab runs them
+RUN_PAGE = "index.html"
 STATUS_TAG = "runbook-summary"
+VERDICTS = ("PASSED", "FAILED", "DRY RUN", "REFUSED", "RUNNING", "DIED", "INTERACTIVE")
 
 
 def notebook_path(step: str, notebooks_dir: Path | None = None) -> Path:
@@ -118,8 +124,11 @@ def execute_step(step: str, run_dir: Path, parameters: dict[str, Any], *, run_id
     return result
 
 
-def add_summary_cell(path: Path, result: StepResult, *, run_id: str, target_display: str) -> None:
-    """Put a short, readable verdict at the top of an executed notebook."""
+def add_summary_cell(path: Path, result: StepResult, *, run_id: str, target_display: str,
+                     run_verdict: str = "RUNNING") -> None:
+    """Put a short, readable verdict at the top of an executed notebook: the run's verdict beside
+    this step's, and links to the run's page and record (text marks, no emoji: they render as
+    empty boxes where no emoji font is installed)."""
     import nbformat
 
     if not path.is_file():
@@ -128,15 +137,16 @@ def add_summary_cell(path: Path, result: StepResult, *, run_id: str, target_disp
     else:
         nb = nbformat.read(path, as_version=4)
         nb.cells = [c for c in nb.cells if STATUS_TAG not in c.get("metadata", {}).get("tags", [])]
-    mark = "✅ PASSED" if result.passed else "❌ FAILED"
     lines = [
-        f"# {result.step}: {mark}",
+        f"# {result.step}: {'PASSED' if result.passed else 'FAILED'} · run: {run_verdict}",
         "",
         "| | |", "|---|---|",
+        f"| this step | **{'PASSED' if result.passed else 'FAILED'}** |",
+        f"| the whole run | **{run_verdict}** |",
         f"| run | `{run_id}` |",
         f"| target | `{target_display}` |",
         f"| duration | {result.duration_s:.1f} s |",
-        f"| run summary | [`run.json`]({RUN_JSON}) |",
+        f"| run page | [{RUN_PAGE}]({RUN_PAGE}) · record [`run.json`]({RUN_JSON}) |",
     ]
     if result.error:
         lines += ["", f"**Error:** `{result.error}`", "",
@@ -145,6 +155,95 @@ def add_summary_cell(path: Path, result: StepResult, *, run_id: str, target_disp
     cell.metadata["tags"] = [STATUS_TAG]
     nb.cells.insert(0, cell)
     nbformat.write(nb, path)
+
+
+# -- who ran it, from what -------------------------------------------------------------------------
+def who() -> dict[str, str]:
+    """The OS user and host running the runbook (no secrets, no environment)."""
+    from .migrations import who_and_host
+
+    user, host = who_and_host()
+    return {"user": user, "host": host}
+
+
+def migrations_source(folder: str | Path) -> dict[str, Any]:
+    """Which migrations ran: the git commit of the migrations folder and whether it has uncommitted
+    changes (``None`` outside a git checkout), and the SHA-256 of the set of files (names and
+    contents of every ``.sql`` file, rollbacks included)."""
+    folder = Path(folder)
+    digest = hashlib.sha256()
+    files = sorted(p for p in folder.rglob("*.sql") if p.is_file()) if folder.is_dir() else []
+    for p in files:
+        digest.update(p.relative_to(folder).as_posix().encode() + b"\0" + hashlib.sha256(p.read_bytes()).digest())
+    out: dict[str, Any] = {"folder": str(folder.resolve()), "files": len(files), "checksum": digest.hexdigest(),
+                           "commit": None, "dirty": None}
+    try:
+        git = ["git", "-C", str(folder.resolve())]
+        head = subprocess.run(git + ["rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+        if head.returncode == 0:
+            out["commit"] = head.stdout.strip()
+            changes = subprocess.run(git + ["status", "--porcelain", "--", "."], capture_output=True, text=True, timeout=10)
+            out["dirty"] = bool(changes.stdout.strip()) if changes.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return out
+
+
+def after_snapshot(target: Any) -> dict[str, Any]:
+    """The schema, row counts and size at the end of a run (``after.json``): the "after" side of
+    the run page's schema diff and row counts (the inventory is the "before")."""
+    import sqlalchemy as sa
+
+    from .inventory import row_counts, schema_snapshot
+
+    try:
+        with target.engine().connect() as conn:
+            out = {"taken_at": utc_now().isoformat(timespec="seconds"), **schema_snapshot(conn, target.kind),
+                   "rows": row_counts(conn), "size_bytes": target.kind.database_size(conn)}
+    except sa.exc.SQLAlchemyError as exc:  # a damaged database: the page says so, the run's verdict stands
+        out = {"taken_at": utc_now().isoformat(timespec="seconds"),
+               "error": mask(f"{type(exc).__name__}: {exc}".splitlines()[0])}
+    target.dispose()
+    return out
+
+
+def verdict(run: dict[str, Any]) -> str:
+    """The run's verdict as a reviewer reads it: PASSED, FAILED, DRY RUN (passed, changed nothing),
+    REFUSED (bad input: a step refused before touching anything), RUNNING, DIED (its process ended
+    without finishing the report), INTERACTIVE."""
+    status = run.get("status")
+    if run.get("interactive") and status in (None, "running", "interactive"):
+        return "INTERACTIVE"
+    if status == "passed":
+        return "DRY RUN" if (run.get("options") or {}).get("dry_run") else "PASSED"
+    if status == "running":
+        return "RUNNING"
+    if status == "died":
+        return "DIED"
+    first = next((st for st in run.get("steps") or [] if st.get("status") != "passed"), None)
+    if first is not None and (first.get("error") or "").startswith("BadInput"):
+        return "REFUSED"
+    return "FAILED"
+
+
+def finish(run: "Run") -> None:
+    """At the end of a run: every notebook's summary cell gets the run's verdict, then the run's
+    page and the log's front page are (re)written."""
+    final = verdict(run.as_dict())
+    for result in run.steps:
+        path = run.run_dir / result.notebook
+        if path.is_file():
+            add_summary_cell(path, result, run_id=run.run_id, target_display=run.target, run_verdict=final)
+    from . import html
+
+    try:
+        html.write_run(run.run_dir)
+        html.write_index(run.run_dir.parent)
+    except Exception as exc:  # pages are derived; the records are written: say so, do not fail the run
+        import sys
+
+        print(f"runbook: the HTML pages of {run.run_id} were not written ({type(exc).__name__}: {exc}); "
+              "`runbook reports --html` writes them from the records", file=sys.stderr)
 
 
 # -- run.json --------------------------------------------------------------------------------------
@@ -166,6 +265,10 @@ class Run:
     error: str | None = None
     host: str = field(default_factory=socket.gethostname)  # with pid: a run that died is told apart
     pid: int = field(default_factory=os.getpid)
+    rollback_skipped: str | None = None  # why a failed run did not roll back
+    who: dict[str, str] = field(default_factory=who)
+    source: dict[str, Any] | None = None  # migrations_source() of the migrations folder
+    interactive: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -178,16 +281,67 @@ class Run:
         return save_artifact(self.run_dir, Path(RUN_JSON).stem, self.as_dict())
 
 
-def list_runs(reports_dir: Path) -> list[dict[str, Any]]:
-    """Every run in a reports folder, oldest first (for reviewers and ``runbook reports``)."""
+# -- interactive runs (JupyterLab) ------------------------------------------------------------------
+def interactive_run(run_dir: str | Path | None, run_id: str | None, target: Any, step: str,
+                    migrations_dir: str | Path) -> tuple[str, str]:
+    """The run folder and run id a notebook's step writes into.
+
+    papermill (``runbook run``) passes both: they are used as they are. A notebook run by hand in
+    JupyterLab leaves them ``None``: its session is a run of its own, in a new folder under
+    ``$RUNBOOK_REPORTS`` (default ``../demo/reports``) that ``runbook reports`` lists like any
+    other. The inventory notebook starts it; the later notebooks join the newest interactive run
+    of the same target (or start one when there is none). Each step is added to its ``run.json``
+    (status ``interactive``: nobody but the operator watched its cells pass)."""
+    if run_dir:
+        Path(run_dir).mkdir(parents=True, exist_ok=True)
+        return str(run_dir), run_id or Path(run_dir).name
+    reports_dir = Path(os.environ.get("RUNBOOK_REPORTS") or INTERACTIVE_REPORTS)
+    joined = None if step == STEPS[0] else next(
+        (r for r in load_runs(reports_dir) if r.get("interactive") and r.get("target") == target.display), None)
+    if joined is None:
+        folder = new_run_dir(reports_dir, target.name)
+        data = Run(folder.name, folder, target.display, target.kind.name, status="interactive", interactive=True,
+                   source=migrations_source(migrations_dir)).as_dict()
+    else:
+        folder, data = Path(joined["run_dir"]), joined
+    data["steps"] = [st for st in data.get("steps") or [] if st.get("step") != step] + [
+        {"step": step, "status": "interactive", "notebook": notebook_path(step).name, "duration_s": None,
+         "error": None, "started_at": utc_now().isoformat(timespec="seconds")}]
+    data["finished_at"] = utc_now().isoformat(timespec="seconds")
+    save_artifact(folder, Path(RUN_JSON).stem, data)
+    try:
+        from . import html
+
+        html.write_run(folder, notebooks=False)
+        html.write_index(reports_dir)
+    except Exception:  # the pages are derived (`runbook reports --html`); never stop an operator for them
+        pass
+    return str(folder), folder.name
+
+
+def load_runs(reports_dir: Path) -> list[dict[str, Any]]:
+    """Every run record (``run.json``) in a reports folder, newest first."""
     runs = []
-    for path in sorted(Path(reports_dir).glob(f"*/{RUN_JSON}")):
-        data = json.loads(path.read_text())
+    for path in Path(reports_dir).glob(f"*/{RUN_JSON}"):
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue  # a record being written, or damaged: the others are still listed
         if data.get("status") == "running" and run_is_dead(data.get("host"), data.get("pid")):
-            data["status"] = "died"
-        runs.append({k: data.get(k) for k in ("run_id", "status", "target", "started_at")}
-                    | {"steps": " → ".join(f"{s['step']}:{s['status']}" for s in data.get("steps", []))})
-    return runs
+            data["status"] = "died"  # its process is gone: it will never finish (see mark_dead_runs)
+        data["run_dir"] = str(path.parent)
+        data.setdefault("run_id", path.parent.name)
+        runs.append(data)
+    return sorted(runs, key=lambda d: (d.get("started_at") or "", d["run_id"]), reverse=True)
+
+
+def list_runs(reports_dir: Path) -> list[dict[str, Any]]:
+    """Every run in a reports folder, newest first (for reviewers and ``runbook reports``)."""
+    return [{k: data.get(k) for k in ("run_id", "status", "target", "started_at")}
+            | {"verdict": verdict(data), "who": data.get("who"),
+               "versions": data.get("versions"),
+               "steps": " → ".join(f"{s['step']}:{s['status']}" for s in data.get("steps", []))}
+            for data in load_runs(reports_dir)]
 
 
 def mark_dead_runs(reports_dir: Path) -> list[str]:

@@ -157,9 +157,12 @@ def rollback_to(target: "Target", migrations_dir: str | Path, version: str | int
 
             def after(conn: sa.Connection, step: _Step = step, drop_if_empty: bool = drop_if_empty) -> None:
                 mig.unrecord(conn, step.applied.version)
+                mig.record_event(conn, "revert", step.applied.version, step.applied.name, step.applied.checksum,
+                                 run_id, note="adoption removed" if step.prepared is None else None)
                 if drop_if_empty and not mig.applied(conn):
                     mig.history.drop(conn)
                     result["history_table_dropped"] = True
+                    result["event_log_dropped"] = mig.drop_events_of_run(conn, run_id)
 
             if step.prepared is None:
                 started = time.perf_counter()
@@ -172,6 +175,7 @@ def rollback_to(target: "Target", migrations_dir: str | Path, version: str | int
                                                      step.migration.version, after)
                 except MigrationFailed as exc:
                     result["history_table_dropped"] = False
+                    result.pop("event_log_dropped", None)
                     script = step.migration.rollback.source_for(kind)[0].name if step.migration.rollback else "?"
                     first = " ".join(exc.sql.split())[:120]
                     result["error"] = (f"rollback of {step.label} failed: {script} statement {exc.statement_no} "

@@ -28,16 +28,24 @@ def backup_guard(run_dir: str | Path, target: "Target", *, dry_run: bool, skip_b
 
 def rehearse_if_wanted(target: "Target", guard: dict[str, Any], migrations_dir: str | Path,
                        pending: list[Migration], *, wanted: bool, dry_run: bool, to: str | None,
-                       run_id: str) -> dict[str, Any]:
+                       run_id: str, run_dir: str | Path | None = None) -> dict[str, Any]:
     """Rehearse on a scratch copy restored from the backup, unless there is no reason or no way to:
-    ``{"ran": False, "reason": ...}``. A failed rehearsal raises ``RunFailed`` (target untouched)."""
+    ``{"ran": False, "reason": ...}``. A failed rehearsal raises ``RunFailed`` (target untouched),
+    after saving its record as ``rehearsal.json`` in ``run_dir`` (when given), so the report
+    says what failed there."""
+    from . import reports
+
     reason = ("nothing pending" if not pending else "dry run" if dry_run
               else "no backup to rehearse on" if guard.get("skipped") else None if wanted else "rehearse = False")
     if reason:
-        return {"ran": False, "reason": reason}
-    result = rehearsal.rehearse(target, guard, migrations_dir, to=to, run_id=run_id)
-    rehearsal.assert_rehearsal_passed(result)
-    return {"ran": True, **result}
+        out = {"ran": False, "reason": reason}
+    else:
+        out = {"ran": True, **rehearsal.rehearse(target, guard, migrations_dir, to=to, run_id=run_id)}
+    if run_dir is not None:
+        reports.save_artifact(run_dir, "rehearsal", out)
+    if out["ran"]:
+        rehearsal.assert_rehearsal_passed(out)
+    return out
 
 
 def snapshot_from(run_dir: str | Path, snapshot_path: str | Path | None) -> dict[str, Any] | None:

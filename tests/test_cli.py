@@ -27,7 +27,7 @@ def sqlite_state(path: Path) -> dict:
     try:
         schema = conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY type, name").fetchall()
         rows = {name: conn.execute(f'SELECT * FROM "{name}" ORDER BY 1').fetchall()
-                for (kind, name, _) in schema if kind == "table"}
+                for (kind, name, _) in schema if kind == "table" and name != "schema_events"}  # the event log records failures too
         return {"schema": schema, "rows": rows}
     finally:
         conn.close()
@@ -258,7 +258,8 @@ def test_lint_gate_refuses_then_records_the_override(tmp_path):
     conn = sqlite3.connect(db)
     assert "phone" not in {row[1] for row in conn.execute("PRAGMA table_info(contractors)")}
     runs = runbook("reports", "--reports", str(tmp_path / "reports"), "--json")
-    assert [r["status"] for r in json.loads(runs.stdout)] == ["failed", "passed"]
+    listed = json.loads(runs.stdout)  # newest first; the refusal is marked as such
+    assert [(r["status"], r["verdict"]) for r in listed] == [("passed", "PASSED"), ("failed", "REFUSED")]
 
 
 def test_one_step_commands_report_versions_and_refuse_an_unconfirmed_restore(tmp_path):

@@ -93,7 +93,7 @@ def test_take_after_migrations_lists_foreign_keys(db_url, migrations_dir):
     assert snap["migrations"]["current"] == "004"
     with open_target(db_url).engine().connect() as conn:  # a backup's record counts the history too
         assert "schema_history" not in inv.row_counts(conn)
-        assert inv.row_counts(conn, with_history=True) == {**inv.row_counts(conn), "schema_history": 5}
+        assert inv.row_counts(conn, with_history=True) == {**inv.row_counts(conn), "schema_history": 5, "schema_events": 5}
     fks = snap["tables"]["contractor_partner_matches"]["foreign_keys"]
     assert {(tuple(f["columns"]), f["referred_table"]) for f in fks} == {
         (("contractor_id",), "contractors"), (("partner_id",), "strategic_partners")}

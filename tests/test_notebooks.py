@@ -35,13 +35,24 @@ def nbval(checkout: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
+def interactive_run(checkout: Path) -> Path:
+    """The session's own run folder: one run, listed by `runbook reports` like any other."""
+    from runbook.reports import list_runs
+
+    runs = list_runs(checkout / "demo" / "reports")
+    assert [(r["verdict"], [s.split(":")[0] for s in r["steps"].split(" → ")]) for r in runs] == [
+        ("INTERACTIVE", ["inventory", "backup", "migrate", "verify", "rollback"])]
+    assert (checkout / "demo" / "reports" / "index.html").is_file()
+    return checkout / "demo" / "reports" / runs[0]["run_id"]
+
+
 def test_notebooks_on_the_demo_database(tmp_path):
     checkout = operator_checkout(tmp_path)
     build_database(checkout / "demo" / "power100.db")
     env = {k: v for k, v in os.environ.items() if k not in ("RUNBOOK_DB", "RUNBOOK_LOCK_HELD")}
     done = nbval(checkout, env)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    run_dir = checkout / "demo" / "reports" / "interactive"
+    run_dir = interactive_run(checkout)
     for artefact in ("inventory", "backup", "lint", "rehearsal", "migrate", "verify", "rollback"):
         assert (run_dir / f"{artefact}.json").is_file(), artefact
     # the rollback notebook took the database back to where the inventory found it
@@ -60,7 +71,7 @@ def test_notebooks_on_postgresql(tmp_path, pg_url):
         env["PGPASSWORD"] = str(url.password)
     done = nbval(checkout, env)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    run_dir = checkout / "demo" / "reports" / "interactive"
+    run_dir = interactive_run(checkout)
     assert (run_dir / "verify.json").is_file() and (run_dir / "rollback.json").is_file()
     backups = list((checkout / "demo" / "backups").glob("*.dump"))
     assert backups, "pg_dump backup expected"

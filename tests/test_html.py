@@ -1,0 +1,261 @@
+"""The HTML migration log, read as a reviewer reads it: in a real (headless) Chromium.
+
+One real run (papermill, the demo database) gives the passing run; the failing, refused and dry
+runs are made in-process with the same functions the notebooks call (migrate, rollback,
+inventory), so the records are real but no kernel starts. Chromium is Debian's
+(/usr/bin/chromium), driven by Playwright; with CI=true these tests never skip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import nbformat
+import pytest
+
+from runbook import inventory, pipeline, reports, rollback
+from runbook import migrate as migrating
+from runbook import migrations as mig
+from runbook.cli import main as cli
+from runbook.reports import Run, StepResult
+from runbook.target import open_target
+
+from conftest import MIGRATIONS, new_sqlite_db
+from test_cli import failing_folder
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = pytest.mark.slow
+
+
+def _step(run: Run, step: str, error: str | None = None) -> None:
+    """A step done in-process: its notebook is a one-cell stand-in (the summary cell goes on top)."""
+    name = reports.notebook_path(step).name
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_markdown_cell(f"{step}, done in-process by the test"))
+    nbformat.write(nb, run.run_dir / name)
+    result = StepResult(step, "failed" if error else "passed", name, 0.2, error)
+    reports.add_summary_cell(run.run_dir / name, result, run_id=run.run_id, target_display=run.target)
+    run.steps.append(result)
+
+
+def in_process_run(reports_dir: Path, url: str, folder: Path, kind: str) -> Run:
+    """A failed (migration fails, rolled back), refused (bad --to) or dry run, without papermill."""
+    target = open_target(url)
+    run_dir = reports.new_run_dir(reports_dir, target.name)
+    run = Run(run_dir.name, run_dir, target.display, target.kind.name,
+              options={"dry_run": True} if kind == "dry" else {}, source=reports.migrations_source(folder))
+    run.versions["before"] = pipeline.current_version(target)
+    snapshot = inventory.take(target, folder)
+    reports.save_artifact(run_dir, "inventory", snapshot)
+    run.database_size_bytes["before"] = snapshot["size_bytes"]
+    _step(run, "inventory")
+    if kind == "refused":
+        _step(run, "migrate", "BadInput: --to 9: no migration numbered 009")
+    else:
+        result = migrating.migrate(target, folder, dry_run=kind == "dry", run_id=run.run_id)
+        reports.save_artifact(run_dir, "migrate", result.as_dict())
+        reports.save_artifact(run_dir, "rehearsal", {"ran": False, "reason": "rehearse = False"})
+        _step(run, "migrate", f"RunFailed: {result.error}" if result.error else None)
+        if result.error:
+            back = rollback.rollback_to(target, folder, "none", run_id=run.run_id)
+            reports.save_artifact(run_dir, "rollback", back)
+            _step(run, "rollback")
+            run.error = f"migrate: RunFailed: {result.error}"
+    run.versions["after"] = pipeline.current_version(target)
+    reports.save_artifact(run_dir, "after", reports.after_snapshot(target))
+    run.status = "failed" if any(not s.passed for s in run.steps) else "passed"
+    run.finished_at = reports.utc_now().isoformat(timespec="seconds")
+    run.write()
+    reports.finish(run)
+    return run
+
+
+@pytest.fixture(scope="module")
+def log(tmp_path_factory) -> dict:
+    """A reports folder with a passing (real, papermill), a failing, a refused and a dry run."""
+    tmp = tmp_path_factory.mktemp("log")
+    reports_dir = tmp / "reports"
+    url = new_sqlite_db(tmp / "power100.db")
+    opts = pipeline.Options(migrations_dir=MIGRATIONS, reports_dir=reports_dir, backup_dir=tmp / "backups",
+                            rehearse=False)
+    passed = pipeline.execute(open_target(url), pipeline.PIPELINE, opts)
+    assert passed.status == "passed", passed.error
+    (tmp / "f").mkdir()
+    bad_url = new_sqlite_db(tmp / "f" / "power100.db")
+    failed = in_process_run(reports_dir, bad_url, failing_folder(tmp / "f"), "failed")
+    refused = in_process_run(reports_dir, bad_url, MIGRATIONS, "refused")
+    dry = in_process_run(reports_dir, bad_url, MIGRATIONS, "dry")
+    return {"dir": reports_dir, "passed": passed, "failed": failed, "refused": refused, "dry": dry,
+            "bad_url": bad_url}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true and no /usr/bin/chromium (apt-get install chromium)", pytrace=False)
+        pytest.skip("no /usr/bin/chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM))
+        yield b
+        b.close()
+
+
+def open_page(browser, path: Path, external: list[str]):
+    page = browser.new_page(viewport={"width": 1100, "height": 800})
+
+    def route(r):  # every request a page makes: anything but a file or inline data is external
+        if not r.request.url.startswith(("file:", "data:")):
+            external.append(r.request.url)
+            return r.abort()
+        return r.continue_()
+
+    page.route("**/*", route)
+    page.goto(path.as_uri())
+    return page
+
+
+def assert_links_resolve(page, path: Path) -> list[Path]:
+    hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
+    assert hrefs, f"{path}: no links"
+    files = []
+    for href in hrefs:
+        if href.startswith("#"):
+            continue
+        parsed = urlparse(href)
+        assert not parsed.scheme and not parsed.netloc, f"{path}: link {href} leaves the folder"
+        target = (path.parent / unquote(parsed.path)).resolve()
+        assert target.is_file(), f"{path}: link {href} resolves to no file"
+        files.append(target)
+    return files
+
+
+def assert_not_blank(page, shot: Path) -> None:
+    from PIL import Image
+
+    page.screenshot(path=str(shot), full_page=True)
+    colours = Image.open(shot).convert("RGB").getcolors(maxcolors=1 << 20)
+    assert colours is None or len(colours) > 20, f"{shot} is (nearly) one colour"
+
+
+def test_front_page_lists_every_run_newest_first(log, browser, tmp_path):
+    external: list[str] = []
+    page = open_page(browser, log["dir"] / "index.html", external)
+    badges = page.locator("#runs tbody tr td:first-child").all_inner_texts()
+    assert [b.strip() for b in badges] == ["DRY RUN", "REFUSED", "FAILED", "PASSED"]
+    first = page.locator("#runs tbody tr").nth(3).inner_text()
+    assert "none → 004" in first and "power100.db" in first and "@" in first  # versions, target, who
+    assert "rolled back: 002_enhance_partner_table" in page.locator("#runs tbody tr").nth(2).inner_text()
+    assert "would apply" in page.locator("#runs tbody tr").nth(0).inner_text()
+    links = assert_links_resolve(page, log["dir"] / "index.html")
+    assert {p.parent.name for p in links} == {log[k].run_id for k in ("passed", "failed", "refused", "dry")}
+    assert_not_blank(page, tmp_path / "index.png")
+    assert external == []
+
+
+@pytest.mark.parametrize("kind,verdict", [("passed", "PASSED"), ("failed", "FAILED"), ("refused", "REFUSED"),
+                                          ("dry", "DRY RUN")])
+def test_run_page(log, browser, tmp_path, kind, verdict):
+    run = log[kind]
+    path = run.run_dir / "index.html"
+    external: list[str] = []
+    page = open_page(browser, path, external)
+    assert page.locator("#verdict").inner_text().strip() == verdict
+    assert page.title().startswith(verdict)
+    facts = page.locator("#facts").inner_text()
+    assert run.target in facts and "runbook version" in facts
+    user, host = mig.who_and_host()
+    assert f"{user} on {host}" in facts
+    assert "set checksum" in facts
+    diff = page.locator("#schema-diff").inner_text()
+    if kind == "passed":
+        assert "commit" in facts  # the shipped migrations are in this git checkout
+        assert "table contractor_partner_matches added" in diff
+        row = page.locator("#schema-diff tr", has_text="column company_website added").inner_text()
+        assert row.split("\t")[:2] == ["added", "contractors"]
+        assert page.locator("#failure").count() == 0
+    elif kind == "failed":
+        failure = page.locator("#failure").inner_text()
+        assert "Failed at step migrate" in failure
+        assert "003_add_audit_log, statement 2 (line 4)" in failure
+        assert "'duplicate key'" in page.locator("#failing-sql").inner_text()
+        assert "No schema change." in diff  # rolled back to where it was
+    elif kind == "refused":
+        assert "no migration numbered 009" in page.locator("#failure").inner_text()
+    else:
+        assert "No schema change." in diff
+    for linked in assert_links_resolve(page, path):
+        if linked.suffix == ".html" and linked.name != "index.html":  # a notebook as HTML, beside the run page
+            nb_page = open_page(browser, linked, external)
+            assert verdict in nb_page.locator("body").inner_text()[:2000]  # its summary cell names the run's verdict
+            nb_page.close()
+    assert_not_blank(page, tmp_path / f"{kind}.png")
+    assert external == []
+
+
+def test_no_page_needs_the_network(log):
+    pages = sorted(log["dir"].rglob("*.html"))
+    assert len(pages) >= 4 + 1 + 4
+    outside_text = re.compile(r"""(?:src|href|action|poster|data)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?\s*(?:https?:)?//|@import""", re.I)
+    for page in pages:
+        text = page.read_text()
+        assert not outside_text.search(text), f"{page}: {outside_text.search(text).group(0)}"
+        assert "<script" not in text.lower(), f"{page} has a script"
+
+
+def test_notebooks_first_cell_shows_the_run_verdict(log):
+    run = log["failed"]
+    nb = nbformat.read(run.run_dir / "01_inventory.ipynb", as_version=4)
+    first = nb.cells[0].source
+    assert first.startswith("# inventory: PASSED · run: FAILED")
+    assert "(index.html)" in first
+    real = nbformat.read(log["passed"].run_dir / "03_migrate.ipynb", as_version=4).cells[0].source
+    assert "run: PASSED" in real and "✅" not in real and "❌" not in real
+
+
+def test_reports_html_rebuilds_every_page_from_the_records(log, capsys):
+    pages = [log["dir"] / "index.html", *(log[k].run_dir / "index.html" for k in ("passed", "failed", "refused", "dry"))]
+    before = {p: p.read_text() for p in pages}
+    for p in pages:
+        p.unlink()
+    assert cli(["reports", "--html", "--reports", str(log["dir"])]) == 0
+    for p in pages:
+        assert p.is_file()
+        assert re.sub(r"data:image/png;base64,[^\"]+", "", p.read_text()) == \
+            re.sub(r"data:image/png;base64,[^\"]+", "", before[p])
+    capsys.readouterr()
+    assert cli(["reports", "--json", "--reports", str(log["dir"])]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [r["verdict"] for r in listed] == ["DRY RUN", "REFUSED", "FAILED", "PASSED"]
+
+
+def test_run_json_says_who_and_from_what(log):
+    data = json.loads((log["passed"].run_dir / "run.json").read_text())
+    user, host = mig.who_and_host()
+    assert data["who"] == {"user": user, "host": host}
+    assert len(data["source"]["checksum"]) == 64 and data["source"]["files"] >= 10
+    assert data["source"]["commit"] and data["source"]["dirty"] in (True, False)
+    assert not any(k in json.dumps(data).lower() for k in ("password", "pgpassword"))
+    statements = json.loads((log["passed"].run_dir / "migrate.json").read_text())["migrations"][1]["statements"]
+    assert all(s["duration_ms"] is not None for s in statements if not (s["note"] or "").startswith("transaction"))
+
+
+def test_a_failed_rehearsal_is_reported_and_not_followed_by_a_rollback(tmp_path):
+    url = new_sqlite_db(tmp_path / "power100.db")
+    opts = pipeline.Options(migrations_dir=failing_folder(tmp_path), reports_dir=tmp_path / "reports",
+                            backup_dir=tmp_path / "backups")
+    run = pipeline.execute(open_target(url), pipeline.PIPELINE, opts)
+    assert [(s.step, s.status) for s in run.steps] == [("inventory", "passed"), ("backup", "passed"),
+                                                       ("migrate", "failed")]  # no no-op "rollback: PASSED"
+    data = json.loads((run.run_dir / "run.json").read_text())
+    assert data["rehearsal"]["ran"] is True and data["rehearsal"]["passed"] is False
+    assert "003_add_audit_log" in data["rehearsal"]["error"]
+    assert "target was not touched" in data["rollback_skipped"]
+    page = (run.run_dir / "index.html").read_text()
+    assert "The rehearsal on a scratch copy failed" in page and "No rollback: the rehearsal failed" in page
