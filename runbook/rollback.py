@@ -265,7 +265,8 @@ def restore_backup(target: "Target", backup_path: str | Path, *, confirm: bool,
                        f"{target.display} has {current_identity}); not restoring")
     with kind.lock(target):
         kind.check_lock(target)
-        lost = kind.rows_not_in_backup(target, path, record, skip_tables={mig.HISTORY_TABLE})
+        lost = kind.rows_not_in_backup(target, path, record,  # the runbook's own records are not writes
+                                       skip_tables={mig.HISTORY_TABLE, mig.EVENTS_TABLE})
         if lost["rows"] and not discard_newer_writes:
             tables = ", ".join(f"{t}: {n}" for t, n in sorted(lost["tables"].items())[:10])
             raise BadInput(f"restoring {path.name} would discard {lost['rows']} row(s) of {target.display} added or "
