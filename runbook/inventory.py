@@ -5,28 +5,12 @@ size, columns, indexes, foreign keys and a content fingerprint; the data-quality
 migration status. ``compare_to_snapshot()`` tells whether a database is back to such a snapshot
 (after a rollback). Everything is counted or streamed in SQL; no table is loaded into memory.
 
-Schema snapshots (``schema_snapshot``) come from SQLAlchemy's inspector, written the same way on
-every engine:
-
-- unique constraints are listed among the indexes (``unique: True``), because that is what they
-  are on both engines: PostgreSQL reports ``contractors_email_key`` as an index, SQLite's
-  ``sqlite_autoindex_contractors_1`` is hidden by the inspector and the constraint is reported
-  unnamed. Unnamed constraints get PostgreSQL's default name (``<table>_<columns>_key``, foreign
-  keys ``<table>_<columns>_fkey``), so a snapshot of the same schema looks the same on both.
-- ``primary_key`` is true for the columns of the table's primary key.
-
-``compare_schemas(a, b, canonical=True)`` decides what "the same schema on another engine" is:
-
-- types compare by ``engine.canonical_type`` (``DATETIME`` = ``TIMESTAMP``, ``INT`` = ``INTEGER``),
-  defaults by ``engine.canonical_default`` (``'[]'::text`` = ``'[]'``, ``false`` = ``FALSE``);
-- a primary-key column is NOT NULL (SQLite reports its ``INTEGER PRIMARY KEY`` as nullable, yet it
-  cannot hold NULL);
-- auto-numbering is not compared: SQLite's ``INTEGER PRIMARY KEY`` is a rowid alias, PostgreSQL
-  gets an identity column (no default) or a serial (``nextval`` default, canonically none);
-- indexes, unique constraints and foreign keys compare by what they do (columns, uniqueness,
-  referred table and columns), not by name, since constraint names are engine-generated;
-- column order is compared only without ``canonical`` (both engines append added columns, so
-  order differences within one engine are real).
+The schema part is ``runbook.schema``'s model, read from the engine (``schema.introspect``): a
+snapshot's ``tables`` are the model's tables with ``rows``, ``size_bytes`` and ``fingerprint``
+added, and its ``views``, ``types``, ``sequences``, ``functions``, ``triggers`` and
+``extensions`` are the model's. ``compare_schemas`` is ``schema.diff`` (exact, the engine's
+spelling), or with ``canonical=True`` the diff of ``schema.canonical`` views (the same schema
+on another engine).
 """
 
 from __future__ import annotations
@@ -36,7 +20,6 @@ import decimal
 import hashlib
 import json
 import uuid
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from . import migrations as mig
-from . import progress
+from . import progress, schema
 from .checks import Check, check
 
 if TYPE_CHECKING:
@@ -76,116 +59,18 @@ def row_counts(conn: sa.Connection, *, with_history: bool = False) -> dict[str, 
 
 
 # -- schema ----------------------------------------------------------------------------------
-def _default_name(table: str, columns: list[str], suffix: str) -> str:
-    return f"{table}_{'_'.join(columns)}_{suffix}"  # PostgreSQL's default constraint names
-
-
-def table_schema(insp: sa.Inspector, table: str, engine: "Engine") -> dict[str, Any]:
-    """Columns, indexes (unique constraints included) and foreign keys of one table."""
-    pk = list((insp.get_pk_constraint(table) or {}).get("constrained_columns") or [])
-    columns = [
-        {
-            "name": c["name"],
-            "type": str(c["type"]),
-            "canonical_type": engine.canonical_type(str(c["type"])),
-            "nullable": bool(c["nullable"]),
-            "default": None if c.get("default") is None else str(c["default"]),
-            "canonical_default": engine.canonical_default(c.get("default")),
-            "primary_key": c["name"] in pk,
-        }
-        for c in insp.get_columns(table)
-    ]
-    indexes = []
-    for ix in insp.get_indexes(table):
-        cols = [c if c is not None else str(e) for c, e in
-                zip(ix["column_names"], ix.get("expressions") or [None] * len(ix["column_names"]))]
-        indexes.append({"name": ix["name"], "columns": cols, "unique": bool(ix["unique"])})
-    for uc in insp.get_unique_constraints(table):
-        cols = list(uc["column_names"])
-        name = uc.get("name") or _default_name(table, cols, "key")
-        if not any(ix["name"] == name or (ix["unique"] and ix["columns"] == cols) for ix in indexes):
-            indexes.append({"name": name, "columns": cols, "unique": True})
-    foreign_keys = [
-        {
-            "name": fk.get("name") or _default_name(table, list(fk["constrained_columns"]), "fkey"),
-            "columns": list(fk["constrained_columns"]),
-            "referred_table": fk["referred_table"],
-            "referred_columns": list(fk["referred_columns"]),
-        }
-        for fk in insp.get_foreign_keys(table)
-    ]
-    return {
-        "columns": columns,
-        "indexes": sorted(indexes, key=lambda i: i["name"]),
-        "foreign_keys": sorted(foreign_keys, key=lambda f: (f["name"], f["columns"])),
-    }
-
-
 def schema_snapshot(conn: sa.Connection, engine: "Engine") -> dict[str, Any]:
-    """``{"tables": {name: {"columns", "indexes", "foreign_keys"}}}`` (see the module doc)."""
-    insp = sa.inspect(conn)
-    return {"tables": {t: table_schema(insp, t, engine) for t in table_names(conn)}}
-
-
-def _column_view(c: dict[str, Any], canonical: bool) -> dict[str, Any]:
-    if canonical:
-        return {"type": c["canonical_type"], "nullable": c["nullable"] and not c["primary_key"],
-                "default": c["canonical_default"], "primary key": c["primary_key"]}
-    return {"type": c["type"], "nullable": c["nullable"], "default": c["default"],
-            "primary key": c["primary_key"]}
-
-
-def _show(value: Any) -> str:
-    return "none" if value is None else str(value)
-
-
-def _compare_table(name: str, a: dict[str, Any], b: dict[str, Any], canonical: bool) -> list[str]:
-    out: list[str] = []
-    cols_a = {c["name"]: c for c in a.get("columns", [])}
-    cols_b = {c["name"]: c for c in b.get("columns", [])}
-    out += [f"{name}: column {col} added" for col in cols_b if col not in cols_a]
-    out += [f"{name}: column {col} missing" for col in cols_a if col not in cols_b]
-    for col in [c for c in cols_a if c in cols_b]:
-        va, vb = _column_view(cols_a[col], canonical), _column_view(cols_b[col], canonical)
-        for what in va:
-            if va[what] != vb[what]:
-                out.append(f"{name}: column {col} {what} changed from {_show(va[what])} to {_show(vb[what])}")
-    if not canonical and set(cols_a) == set(cols_b) and list(cols_a) != list(cols_b):
-        out.append(f"{name}: column order changed from {', '.join(cols_a)} to {', '.join(cols_b)}")
-
-    def index_text(ix: dict[str, Any]) -> str:
-        return f"{'unique ' if ix['unique'] else ''}index on ({', '.join(ix['columns'])})"
-
-    def fk_text(fk: dict[str, Any]) -> str:
-        return f"foreign key ({', '.join(fk['columns'])}) → {fk['referred_table']}({', '.join(fk['referred_columns'])})"
-
-    for kind, key, text in (("indexes", "index", index_text), ("foreign_keys", "foreign key", fk_text)):
-        items_a, items_b = a.get(kind, []), b.get(kind, [])
-        if canonical:  # by what they do: names are engine-generated
-            ca, cb = Counter(text(i) for i in items_a), Counter(text(i) for i in items_b)
-            out += [f"{name}: {t} added" for t in sorted((cb - ca).elements())]
-            out += [f"{name}: {t} missing" for t in sorted((ca - cb).elements())]
-            continue
-        by_a, by_b = {i["name"]: i for i in items_a}, {i["name"]: i for i in items_b}
-        out += [f"{name}: {key} {n} added ({text(by_b[n])})" for n in sorted(by_b.keys() - by_a.keys())]
-        out += [f"{name}: {key} {n} missing ({text(by_a[n])})" for n in sorted(by_a.keys() - by_b.keys())]
-        out += [f"{name}: {key} {n} changed from {text(by_a[n])} to {text(by_b[n])}"
-                for n in sorted(by_a.keys() & by_b.keys()) if text(by_a[n]) != text(by_b[n])]
-    return out
+    """The schema model of the database (``runbook.schema``), as the engine reports it."""
+    return schema.introspect(conn, engine)
 
 
 def compare_schemas(before: dict[str, Any], after: dict[str, Any], *, canonical: bool = False) -> list[str]:
-    """Human-readable differences from ``before`` to ``after`` (empty: the same schema).
-
-    Takes ``schema_snapshot()`` results or full ``take()`` snapshots (only the schema is compared).
-    ``canonical`` compares across engines (see the module doc).
-    """
-    ta, tb = before.get("tables", {}), after.get("tables", {})
-    out = [f"table {t} added" for t in sorted(tb.keys() - ta.keys())]
-    out += [f"table {t} missing" for t in sorted(ta.keys() - tb.keys())]
-    for t in sorted(ta.keys() & tb.keys()):
-        out += _compare_table(t, ta[t], tb[t], canonical)
-    return out
+    """Human-readable differences from ``before`` to ``after`` (empty: the same schema), one
+    line each. Takes schema models or full ``take()`` snapshots (only the schema is compared).
+    ``canonical`` compares across engines (``schema.canonical``)."""
+    if canonical:
+        return schema.diff(schema.canonical(before), schema.canonical(after))
+    return schema.diff(before, after)
 
 
 # -- content fingerprints --------------------------------------------------------------------
@@ -329,10 +214,10 @@ def take(target: "Target", migrations_dir: str | Path) -> dict[str, Any]:
     engine = target.kind
     migrations = mig.discover(migrations_dir)
     with engine.read_snapshot(target) as conn:
-        schema = schema_snapshot(conn, engine)
+        model = schema_snapshot(conn, engine)
         tables: dict[str, Any] = {}
-        for i, (name, info) in enumerate(schema["tables"].items(), 1):
-            progress.emit(f"inventory {target.name}: {name} ({i}/{len(schema['tables'])}): rows and fingerprint",
+        for i, (name, info) in enumerate(model["tables"].items(), 1):
+            progress.emit(f"inventory {target.name}: {name} ({i}/{len(model['tables'])}): rows and fingerprint",
                           detail=True)
             columns = [c["name"] for c in info["columns"]]
             tables[name] = {
@@ -347,6 +232,7 @@ def take(target: "Target", migrations_dir: str | Path) -> dict[str, Any]:
             "engine": engine.name,
             "size_bytes": engine.database_size(conn),
             "tables": tables,
+            **{section: model[section] for section in schema.SECTIONS},
             "quality": quality_checks(conn),
             "migrations": {**mig.status(conn, migrations, engine).as_dict(),
                            "history_table": mig.has_history(conn)},

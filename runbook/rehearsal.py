@@ -10,6 +10,10 @@ stops the run before the target is touched (``assert_rehearsal_passed``).
 
 The scratch copy is restored from a backup of the target, so it has the target's history table
 (or none, for a database whose baseline is still to be adopted); ``migrate`` handles both.
+
+After migrating, the copy's schema is introspected and kept in the result (``schema``): it is
+what the same engine holds after applying these migrations to this database, so verify on the
+target compares with it (``runbook.expected``) instead of replaying the migrations.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from . import backup, inventory, verify
+from . import backup, expected, inventory, schema, verify
+from . import migrations as mig
 from . import migrate as migrating
 from .checks import failed
 from .errors import BadInput, RunFailed
@@ -36,7 +41,9 @@ def rehearse(target: "Target", backup_record: dict[str, Any], migrations_dir: st
 
     Returns ``{"passed", "target", "backup", "scratch", "duration_s", "migrate_duration_s",
     "migrations": [labels applied], "adopted": [labels adopted], "migration_durations_ms":
-    {label: ms}, "verify": {"passed", "checks", "failed": [check]} | None, "error": str | None}``.
+    {label: ms}, "verify": {"passed", "checks", "failed": [check]} | None, "schema": the copy's schema
+    model after migrating (``runbook.schema``) | None, "schema_applied": [[version, checksum]] it
+    was taken at, "error": str | None}``. Verify on the target compares with ``schema``.
     A failed migration or verification is ``passed: False`` with ``error`` (never raised);
     ``BadInput`` (before anything ran) when there is no usable backup or the folder is bad.
     """
@@ -50,7 +57,7 @@ def rehearse(target: "Target", backup_record: dict[str, Any], migrations_dir: st
     result: dict[str, Any] = {
         "passed": False, "target": target.display, "backup": str(path), "scratch": None,
         "duration_s": None, "migrate_duration_s": None, "migrations": [], "adopted": [],
-        "migration_durations_ms": {}, "verify": None, "error": None,
+        "migration_durations_ms": {}, "verify": None, "schema": None, "schema_applied": None, "error": None,
     }
     started = time.perf_counter()
     try:
@@ -82,6 +89,9 @@ def _rehearse_on(scratch: "Target", migrations_dir: str | Path, to: str | int | 
     if migrated.error:
         result["error"] = f"rehearsal: {migrated.error}"
         return
+    with scratch.kind.read_snapshot(scratch) as conn:  # what verify on the target compares with
+        result["schema"] = schema.introspect(conn, scratch.kind)
+        result["schema_applied"] = expected.applied_key(mig.applied(conn))
     checked = verify.verify(scratch, migrations_dir, before=before)
     bad = failed(checked["checks"])
     result["verify"] = {"passed": checked["passed"], "checks": len(checked["checks"]), "failed": bad}

@@ -4,12 +4,11 @@ pre-migration inventory when one is given. It can run at any time.
 
 What it checks:
 
-1. **schema**: replaying the applied migrations' statements (read with sqlglot: ``CREATE TABLE``,
-   ``ALTER TABLE ... ADD/DROP/RENAME COLUMN``, ``RENAME TO``, ``CREATE/DROP INDEX``, ``DROP TABLE``)
-   gives the tables, columns (type, default) and indexes that must exist; every table must have
-   exactly those columns (the guide's "Schema Consistency", without its SQLite-only, arbitrary
-   ``COUNT(*) >= 15``), with the declared type and default (compared through the engine's
-   canonical forms), and every index must exist on its columns.
+1. **schema**: the target's schema, introspected from the engine (``runbook.schema``), equals
+   the schema the same engine holds after applying the applied migrations (``runbook.expected``:
+   the rehearsal's migrated copy of this run, else a cached replay on an empty scratch database),
+   exactly: one check per table and per other kind of object, each naming every difference.
+   Objects nobody declared on an adopted baseline are notes unless they appeared during the run.
 2. **rows**: each table of the pre-migration inventory has as many rows as it had.
 3. **content**: each such table's fingerprint over its pre-migration columns is unchanged.
 4. **JSON round trip** (the guide's): write ``["plumbing", "electrical"]`` into
@@ -21,7 +20,8 @@ What it checks:
 5. **orphans**: for every declared foreign key and the guide's implied relations
    (``IMPLIED_RELATIONS``), rows whose reference matches nothing, counted with a LEFT JOIN.
 6. **query plan** of the guide's example query: the plan now, and the plan in a transaction in
-   which the indexes the applied migrations created on its table are dropped, then rolled back.
+   which the indexes the applied migrations created on its table (the expected schema's indexes
+   on it that no constraint owns) are dropped, then rolled back.
    On PostgreSQL that ``DROP INDEX`` needs an ACCESS EXCLUSIVE lock on the table, held until
    the rollback (milliseconds); it waits at most ``VERIFY_LOCK_TIMEOUT_MS`` for it, so the
    application's queries never queue behind it for longer (SQLite: a write lock, other writers
@@ -35,15 +35,15 @@ table: everything is counted or streamed in SQL.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlglot import exp
-from sqlglot.errors import ParseError, TokenError
 
-from . import inventory
+from . import expected as exp_
+from . import inventory, schema
 from . import migrations as mig
 from .checks import Check, assert_checks, check
 from .errors import BadInput
@@ -88,123 +88,6 @@ IMPLIED_RELATIONS: list[Relation] = [
 
 
 # -- what the applied migrations declare -----------------------------------------------------
-@dataclass
-class ExpectedColumn:
-    name: str
-    type: str | None  # canonical type, None when undeclared
-    default: str | None  # canonical default
-    origin: str  # the migration that declared it
-
-
-@dataclass
-class ExpectedIndex:
-    name: str
-    table: str
-    columns: list[str]
-    unique: bool
-    origin: str
-
-
-@dataclass
-class Expected:
-    """The schema the applied migrations declare, each object with the migration it came from."""
-
-    tables: dict[str, dict[str, ExpectedColumn]] = field(default_factory=dict)
-    table_origin: dict[str, str] = field(default_factory=dict)
-    indexes: dict[str, ExpectedIndex] = field(default_factory=dict)
-    dropped_columns: dict[tuple[str, str], str] = field(default_factory=dict)  # (table, column) → migration
-    dropped_tables: dict[str, str] = field(default_factory=dict)
-    migrations: list[str] = field(default_factory=list)
-
-
-def _type_key(engine: "Engine", type_name: str) -> str:
-    """A type comparable between a migration's declaration and the inspector's report."""
-    try:
-        return engine.canonical_type(exp.DataType.build(type_name, dialect=engine.sqlglot_dialect).this.value)
-    except (ParseError, TokenError, ValueError):  # sqlglot cannot read it: compare the names
-        return engine.canonical_type(type_name)
-
-
-def _column(cd: exp.ColumnDef, engine: "Engine", origin: str) -> ExpectedColumn:
-    declared = None
-    if isinstance(cd.kind, exp.DataType):
-        declared = engine.canonical_type(cd.kind.this.value)
-    default = None
-    for constraint in cd.constraints:
-        if isinstance(constraint.kind, exp.DefaultColumnConstraint):
-            default = engine.canonical_default(constraint.kind.this.sql(dialect=engine.sqlglot_dialect))
-    return ExpectedColumn(cd.name, declared, default, origin)
-
-
-def _replay(tree: exp.Expression | None, engine: "Engine", origin: str, out: Expected) -> None:
-    if isinstance(tree, exp.Create):
-        kind = (tree.args.get("kind") or "").upper()
-        if kind == "TABLE":
-            schema = tree.this
-            table = schema.this.name if isinstance(schema, exp.Schema) else tree.find(exp.Table).name
-            cols = [e for e in schema.expressions if isinstance(e, exp.ColumnDef)] if isinstance(schema, exp.Schema) else []
-            out.tables[table] = {cd.name: _column(cd, engine, origin) for cd in cols}
-            out.table_origin[table] = origin
-            out.dropped_tables.pop(table, None)
-        elif kind == "INDEX" and isinstance(tree.this, exp.Index):
-            index = tree.this
-            params = index.args.get("params")
-            cols = [o.this.name if isinstance(o, exp.Ordered) and isinstance(o.this, exp.Column) else o.sql()
-                    for o in (params.args.get("columns") or [] if params else [])]
-            out.indexes[index.name] = ExpectedIndex(index.name, index.args["table"].name, cols,
-                                                    bool(tree.args.get("unique")), origin)
-    elif isinstance(tree, exp.Drop):
-        kind = (tree.args.get("kind") or "").upper()
-        for t in tree.args.get("tables") or []:
-            if kind == "TABLE":
-                out.tables.pop(t.name, None)
-                out.dropped_tables[t.name] = origin
-                out.indexes = {n: i for n, i in out.indexes.items() if i.table != t.name}
-            elif kind == "INDEX":
-                out.indexes.pop(t.name, None)
-    elif isinstance(tree, exp.Alter) and (tree.args.get("kind") or "").upper() == "TABLE":
-        table = tree.this.name
-        for action in tree.args.get("actions") or []:
-            columns = out.tables.setdefault(table, {})
-            if isinstance(action, exp.ColumnDef):
-                columns[action.name] = _column(action, engine, origin)
-                out.dropped_columns.pop((table, action.name), None)
-            elif isinstance(action, exp.Drop) and (action.args.get("kind") or "").upper() == "COLUMN":
-                for col in action.args.get("tables") or []:
-                    columns.pop(col.name, None)
-                    out.dropped_columns[(table, col.name)] = origin
-                    out.indexes = {n: i for n, i in out.indexes.items()
-                                   if not (i.table == table and col.name in i.columns)}
-            elif isinstance(action, exp.RenameColumn):
-                old, new = action.this.name, action.args["to"].name
-                if old in columns:
-                    columns[new] = columns.pop(old)
-                    columns[new].name = new
-                for ix in out.indexes.values():
-                    if ix.table == table:
-                        ix.columns = [new if c == old else c for c in ix.columns]
-            elif isinstance(action, exp.AlterRename):
-                new_table = action.this.name
-                out.tables[new_table] = out.tables.pop(table, {})
-                out.table_origin[new_table] = out.table_origin.pop(table, origin)
-                for ix in out.indexes.values():
-                    if ix.table == table:
-                        ix.table = new_table
-
-
-def expected_schema(applied: list[mig.Migration], engine: "Engine") -> Expected:
-    """Replay the applied migrations' statements (as they run on ``engine``) into the schema
-    they declare. Statements sqlglot cannot read, and those that declare nothing, are passed by."""
-    out = Expected()
-    for m in applied:
-        statements, dialect = m.script.statements_for(engine)
-        out.migrations.append(m.label)
-        for st in statements:
-            if not st.is_transaction_control:
-                _replay(st.parse(dialect), engine, m.label, out)
-    return out
-
-
 def applied_migrations(conn: sa.Connection, migrations: list[mig.Migration], engine: "Engine") -> tuple[list[mig.Migration], mig.Status]:
     """The migrations the database says it has (its baseline too, when it would be adopted)."""
     status = mig.status(conn, migrations, engine)
@@ -214,41 +97,73 @@ def applied_migrations(conn: sa.Connection, migrations: list[mig.Migration], eng
 
 
 # -- 1. schema -------------------------------------------------------------------------------
-def schema_checks(conn: sa.Connection, engine: "Engine", expected: Expected) -> list[Check]:
-    insp = sa.inspect(conn)
-    present = set(insp.get_table_names())
+def _owner_label(owner: str) -> str:
+    """The check a top-level object is reported under: ``schema: <table>``, ``schema: views`` ..."""
+    if owner.startswith("table "):
+        return f"schema: {owner[len('table '):]}"
+    word = owner.split(" ", 1)[0]
+    return f"schema: {word}s"
+
+
+def _undeclared_fails(expected: "exp_.Expected", d: schema.Difference, before_keys: set[str] | None) -> bool:
+    """Is an object only in the target a failure? Always, unless the baseline was adopted; then
+    on a table a migration after the baseline created, or when the pre-migration inventory did
+    not have it either (see ``runbook.expected``)."""
+    if expected.baseline is None:
+        return True
+    table = d.table
+    if (table is not None and table in (expected.schema or {}).get("tables", {})
+            and table not in expected.baseline.get("tables", {})):
+        return True
+    return before_keys is not None and d.obj not in before_keys
+
+
+def _table_summary(model: dict[str, Any], table: str) -> str:
+    if table not in model["tables"]:
+        return "not declared by any applied migration"
+    return (f"{len(schema.column_names(model, table))} columns and {len(schema.plain_indexes(model, table))} "
+            "indexes as the applied migrations declare")
+
+
+def schema_checks(actual: dict[str, Any], expected: "exp_.Expected", before: dict[str, Any] | None = None) -> list[Check]:
+    """One check per table, and per kind of other object, of the target or the expected schema:
+    the diff between the target's introspected schema and the expected one, exact. ``before``
+    (the pre-migration inventory) tells objects no migration declares that were already there
+    from those that appeared during the run (on an adopted baseline)."""
+    before_keys = schema.object_keys(before) if before is not None else None
+    if expected.schema is None:  # the replay failed (see runbook.expected)
+        if expected.from_empty:
+            return [check("schema: the applied migrations' schema", False, expected.error or "not available")]
+        return [check("schema: the applied migrations' schema", True,
+                      f"skipped: {expected.error}; the migrations rely on objects no migration declares",
+                      skipped=True)]
+    source = {"rehearsal": "the rehearsal's migrated copy", "replay": "a replay of the applied migrations",
+              "cache": "a replay of the applied migrations (cached)"}[expected.source]
+    problems: dict[str, list[str]] = {}
+    notes: dict[str, list[str]] = {}
+    for d in schema.differences(expected.schema, actual):
+        name = _owner_label(d.owner)
+        if d.kind == "added":
+            line = f"{d.within} is not declared by any applied migration"
+            (problems if _undeclared_fails(expected, d, before_keys) else notes).setdefault(name, []).append(line)
+        elif d.kind == "missing":
+            problems.setdefault(name, []).append(f"{d.within} is missing")
+        elif d.a is None:
+            problems.setdefault(name, []).append(f"{d.within} {d.field} differs from what the applied migrations give")
+        else:
+            problems.setdefault(name, []).append(
+                f"{d.within} {d.field} is {d.b}, the applied migrations give {d.a}".replace("  ", " "))
     out = []
-    for table, columns in expected.tables.items():
-        name = f"schema: {table}"
-        if table not in present:
-            out.append(check(name, False, f"table {table} (from {expected.table_origin.get(table, '?')}) does not exist"))
-            continue
-        actual = {c["name"]: c for c in insp.get_columns(table)}
-        problems = []
-        for col in columns.values():
-            if col.name not in actual:
-                problems.append(f"column {col.name} (from {col.origin}) is missing")
-                continue
-            a = actual[col.name]
-            if col.type is not None and _type_key(engine, str(a["type"])) != col.type:
-                problems.append(f"column {col.name} is {a['type']}, {col.origin} declares {col.type}")
-            now = engine.canonical_default(a.get("default"))
-            if now != col.default:
-                problems.append(f"column {col.name} default is {now or 'none'}, {col.origin} declares {col.default or 'none'}")
-        extra = [c for c in actual if c not in columns]
-        if extra and table in expected.table_origin:  # only tables the migrations created are exact
-            problems.append(f"column(s) {', '.join(extra)} declared by no applied migration")
-        indexes = {ix["name"]: ix for ix in insp.get_indexes(table)}
-        wanted = [ix for ix in expected.indexes.values() if ix.table == table]
-        for ix in wanted:
-            if ix.name not in indexes:
-                problems.append(f"index {ix.name} (from {ix.origin}) is missing")
-            elif [c for c in indexes[ix.name]["column_names"]] != ix.columns and None not in indexes[ix.name]["column_names"]:
-                problems.append(f"index {ix.name} is on ({', '.join(indexes[ix.name]['column_names'])}), "
-                                f"{ix.origin} declares ({', '.join(ix.columns)})")
-        detail = "; ".join(problems) if problems else (
-            f"{len(columns)} columns and {len(wanted)} indexes as the applied migrations declare")
-        out.append(check(name, not problems, detail))
+    tables = sorted(set(expected.schema["tables"]) | set(actual["tables"]))
+    passing = {f"schema: {t}": _table_summary(expected.schema, t) for t in tables}
+    passing |= {f"schema: {s}": f"{len(expected.schema.get(s) or {})} {s} as the applied migrations declare"
+                for s in schema.SECTIONS if expected.schema.get(s) or actual.get(s)}
+    for name in list(passing) + sorted((set(problems) | set(notes)) - set(passing)):
+        bad, noted = problems.get(name, []), notes.get(name, [])
+        detail = "; ".join(bad + noted) if bad else passing.get(name, "as the applied migrations declare")
+        if noted and not bad:
+            detail += " (adopted baseline; " + "; ".join(noted) + ")"
+        out.append(check(name, not bad, detail) | {"expected_from": source})
     return out
 
 
@@ -399,7 +314,12 @@ def _query_shape(sql: str) -> tuple[str, list[str]]:
     return tree.find(exp.Table).name, list(dict.fromkeys(c.name for c in where.find_all(exp.Column))) if where else []
 
 
-def query_plans(target: "Target", expected: Expected, sql: str = GUIDE_QUERY) -> tuple[dict[str, Any] | None, list[Check]]:
+def _index_names(conn: sa.Connection, engine: "Engine", table: str) -> set[str]:
+    model = schema.introspect(conn, engine)
+    return {ix["name"] for ix in (model["tables"].get(table) or {}).get("indexes") or []}
+
+
+def query_plans(target: "Target", expected: dict[str, Any] | None, sql: str = GUIDE_QUERY) -> tuple[dict[str, Any] | None, list[Check]]:
     """The plan of ``sql`` now and without the indexes the applied migrations created on its
     table (dropped in a transaction that is rolled back). ``None`` when its columns do not exist."""
     engine = target.kind
@@ -409,10 +329,11 @@ def query_plans(target: "Target", expected: Expected, sql: str = GUIDE_QUERY) ->
         if reason is not None:
             conn.rollback()
             return None, [check("query plan: indexes used", True, f"skipped: {reason}", skipped=True)]
-        existing = {ix["name"] for ix in sa.inspect(conn).get_indexes(table)}
-        ours = [ix.name for ix in expected.indexes.values() if ix.table == table and ix.name in existing]
-        relevant = [ix.name for ix in expected.indexes.values()
-                    if ix.table == table and ix.name in existing and ix.columns and ix.columns[0] in columns]
+        existing = _index_names(conn, engine, table)
+        declared = schema.plain_indexes(expected or {}, table)  # the indexes the migrations created on it
+        ours = [ix["name"] for ix in declared if ix["name"] in existing]
+        relevant = [ix["name"] for ix in declared
+                    if ix["name"] in existing and ix["columns"] and ix["columns"][0] in columns]
         after = engine.explain(conn, sql)
         conn.rollback()
         index_plan = engine.index_usable(conn, sql)
@@ -430,7 +351,7 @@ def query_plans(target: "Target", expected: Expected, sql: str = GUIDE_QUERY) ->
             not_compared = _lock_reason(engine, exc, table)
         finally:
             tx.rollback()
-        still = {ix["name"] for ix in sa.inspect(conn).get_indexes(table)}
+        still = _index_names(conn, engine, table)
         conn.rollback()
     plan_text = "\n".join(index_plan)
     used = [n for n in sorted(existing) if n in plan_text]
@@ -499,36 +420,71 @@ def _history_check(status: mig.Status) -> Check:
                  f"at version {status.current or 'none'}, {len(status.applied)} applied, {len(status.pending)} pending")
 
 
-def verify(target: "Target", migrations_dir: str | Path, before: dict[str, Any] | None = None) -> dict[str, Any]:
+def dropped_on_purpose(before: dict[str, Any], expected: "exp_.Expected", chosen: list[mig.Migration]
+                       ) -> tuple[dict[str, dict[str, str]], dict[str, str]]:
+    """Columns (table → column → why) and tables (table → why) the migrations applied since the
+    pre-migration inventory ``before`` dropped: in the schema at that version (the inventory
+    itself when the expected schema is the rehearsal's copy of the target) and not in the
+    expected one."""
+    since = expected.before_point
+    later = [m.label for m in chosen if since == exp_.NOTHING or int(m.version) > int(since)]
+
+    def why(table: str, column: str | None = None) -> str:
+        for label in later:  # the first migration after which it is gone (replay only)
+            model = expected.after.get(label)
+            if model is not None and (table not in model["tables"] if column is None
+                                      else column not in schema.column_names(model, table)):
+                return f"by {label}"
+        return (f"by {later[0]}" if len(later) == 1 else
+                f"by one of {', '.join(later[:5])}{', …' if len(later) > 5 else ''}")
+
+    then = before if expected.source == "rehearsal" else expected.at_before
+    now = expected.schema
+    if then is None or now is None:
+        return {}, {}
+    gone_tables = {t: why(t) for t in then.get("tables", {}) if t not in now["tables"]}
+    dropped: dict[str, dict[str, str]] = {}
+    for t in then.get("tables", {}):
+        if t in now["tables"]:
+            kept = set(schema.column_names(now, t))
+            for col in schema.column_names(then, t):
+                if col not in kept:
+                    dropped.setdefault(t, {})[col] = why(t, col)
+    return dropped, gone_tables
+
+
+def verify(target: "Target", migrations_dir: str | Path, before: dict[str, Any] | None = None, *,
+           run_dir: str | Path | None = None) -> dict[str, Any]:
     """Check the database against its applied migrations and, when given, the pre-migration
-    inventory ``before`` (see the module doc). Returns ``{"passed", "checks", "health", "size_bytes",
-    "plans", "json_round_trip", "expected"}``; never raises for a failed check (see ``assert_passed``)."""
+    inventory ``before`` (see the module doc). ``run_dir``: the run's directory, where the
+    rehearsal left the schema of its migrated copy (``rehearsal.json``) and beside which the
+    replayed schemas are cached (``runbook.expected``). Returns ``{"passed", "checks", "health",
+    "size_bytes", "plans", "json_round_trip", "expected"}``; never raises for a failed check
+    (see ``assert_passed``)."""
     engine = target.kind
     migrations = mig.discover(migrations_dir)
+    with target.engine().connect() as conn:
+        chosen, status = applied_migrations(conn, migrations, engine)
+    since = (before.get("migrations") or {}).get("current") if before is not None else None
+    expected = exp_.expected_schema(target, chosen, status, since=since, want_before=before is not None,
+                                    run_dir=run_dir)
     with engine.read_snapshot(target) as conn:
         chosen, status = applied_migrations(conn, migrations, engine)
-        expected = expected_schema(chosen, engine)
         checks = [_history_check(status)]
-        checks += schema_checks(conn, engine, expected)
+        checks += schema_checks(schema.introspect(conn, engine), expected, before)
         if before is None:
             reason = "skipped: no pre-migration inventory given"
             checks += [check("rows: compared with the pre-migration inventory", True, reason, skipped=True),
                        check("content: compared with the pre-migration inventory", True, reason, skipped=True)]
         else:
-            since = (before.get("migrations") or {}).get("current")
-            later = {m.label for m in chosen if since is None or int(m.version) > int(since)}
-            dropped: dict[str, dict[str, str]] = {}
-            for (table, col), origin in expected.dropped_columns.items():
-                if origin in later:
-                    dropped.setdefault(table, {})[col] = f"by {origin}"
-            gone_tables = {t: f"by {o}" for t, o in expected.dropped_tables.items() if o in later}
+            dropped, gone_tables = dropped_on_purpose(before, expected, chosen)
             checks += inventory.count_checks(conn, before, tables_dropped_on_purpose=gone_tables)
             checks += inventory.content_checks(conn, engine, before, dropped_on_purpose=dropped,
                                                tables_dropped_on_purpose=gone_tables)
         checks += orphan_checks(conn)
         size_bytes = engine.database_size(conn)
     round_trip, rt_checks = json_round_trip(target)
-    plans, plan_checks = query_plans(target, expected)
+    plans, plan_checks = query_plans(target, expected.schema)
     checks += rt_checks + plan_checks
     return {
         "passed": all(c["passed"] for c in checks),
@@ -537,10 +493,7 @@ def verify(target: "Target", migrations_dir: str | Path, before: dict[str, Any] 
         "size_bytes": size_bytes,
         "plans": plans,
         "json_round_trip": round_trip,
-        "expected": {"migrations": expected.migrations,
-                     "tables": {t: list(cols) for t, cols in expected.tables.items()},
-                     "indexes": {n: {"table": i.table, "columns": i.columns, "unique": i.unique}
-                                 for n, i in expected.indexes.items()}},
+        "expected": expected.as_dict(),
     }
 
 

@@ -30,6 +30,18 @@ MIGRATIONS = REPO / "migrations"
 SEEDS = REPO / "seeds"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _expected_schema_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Replayed schemas (runbook.expected) are cached in the session's temp dir, not ~/.cache."""
+    previous = os.environ.get("RUNBOOK_CACHE_DIR")
+    os.environ["RUNBOOK_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if previous is None:
+        os.environ.pop("RUNBOOK_CACHE_DIR", None)
+    else:
+        os.environ["RUNBOOK_CACHE_DIR"] = previous
+
+
 @pytest.fixture
 def migrations_dir() -> Path:
     return MIGRATIONS

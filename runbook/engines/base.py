@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
@@ -23,6 +24,16 @@ def sha256_file(path: str | Path) -> str:
     """SHA-256 of a file, read in chunks."""
     with open(path, "rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+_NULL_DEFAULT = re.compile(r"^\(*\s*NULL\s*(::[\w .\[\]\"()]+)?\)*$", re.IGNORECASE)
+
+
+def stored_default(default: str | None) -> str | None:
+    """A column default as the engine stores it, ``DEFAULT NULL`` (``NULL::text``) being none."""
+    if default is None or _NULL_DEFAULT.match(str(default).strip()):
+        return None
+    return str(default)
 
 
 class Engine:
@@ -112,6 +123,16 @@ class Engine:
     def unorderable_columns(self, conn: sa.Connection, table: str) -> set[str]:
         """Columns of ``table`` whose type has no ordering (they are ordered by their text)."""
         return set()
+
+    def introspect(self, conn: sa.Connection) -> dict[str, Any]:
+        """The schema as this engine holds it (see ``runbook.schema`` for the model): ``tables``,
+        ``views``, ``types``, ``sequences``, ``functions``, ``triggers``, ``extensions``, each a
+        dict by name, in the engine's own spelling. Read-only."""
+        raise NotImplementedError
+
+    def version_key(self, conn: sa.Connection) -> str:
+        """The engine's version, as far as it decides how a schema is spelled (cache keys)."""
+        return str(conn.dialect.server_version_info or "")
 
     @contextlib.contextmanager
     def read_snapshot(self, target: "Target") -> Iterator[sa.Connection]:

@@ -60,7 +60,7 @@ from sqlglot.tokens import TokenType
 from ..errors import BadInput, LockBusy, LockLost, RunFailed, db_error_line, redact
 from ..owner import is_dead_owner, owner_tag
 from ..target import mask
-from .base import Engine, sha256_file
+from .base import Engine, sha256_file, stored_default
 
 if TYPE_CHECKING:
     from ..sqltext import Statement
@@ -222,6 +222,71 @@ class PostgresEngine(Engine):
         """Columns whose type (or array element type) has no default btree operator class:
         ``json``, ``xml``, ``point``, ... (``ORDER BY`` on them fails)."""
         return set(conn.execute(sa.text(_UNORDERABLE_SQL), {"t": _ident(table)}).scalars())
+
+    def introspect(self, conn: sa.Connection) -> dict[str, Any]:
+        """The schema from the catalogs, in every schema but the system ones (``pg_catalog``,
+        ``information_schema``, ``pg_toast*``, ``pg_temp*``), objects of extensions left out.
+        Names are ``schema.name``, the ``public`` schema's unqualified. Types are ``format_type``
+        (``timestamp with time zone`` stays that), defaults ``pg_get_expr``, indexes
+        ``pg_get_indexdef``, constraints ``pg_get_constraintdef``, views ``pg_get_viewdef``;
+        functions and triggers are a SHA-256 of ``pg_get_functiondef``/``pg_get_triggerdef``."""
+        q = lambda sql: conn.exec_driver_sql(sql.replace("%", "%%")).fetchall()  # noqa: E731
+        rels = {r[0]: r[1:] for r in q(_INTROSPECT_RELATIONS)}  # oid -> (name, relkind, definition)
+        tables: dict[str, Any] = {}
+        attnames: dict[int, dict[int, str]] = {}
+        for oid, (name, kind, _) in rels.items():
+            if kind in ("r", "p", "f"):
+                tables[name] = {"columns": [], "primary_key": None, "indexes": [], "foreign_keys": [], "checks": []}
+        for relid, num, col, typ, notnull, default, identity, generated in q(_INTROSPECT_COLUMNS):
+            attnames.setdefault(relid, {})[num] = col
+            if relid in rels and rels[relid][0] in tables:
+                tables[rels[relid][0]]["columns"].append({
+                    "name": col, "type": typ, "nullable": not notnull,
+                    "default": None if generated else stored_default(default), "primary_key": False,
+                    "identity": {"a": "always", "d": "by default"}.get(identity),
+                    "generated": default if generated else None})
+        for relid, name, kind, definition, keys, ref, ref_keys, on_update, on_delete in q(_INTROSPECT_CONSTRAINTS):
+            if relid not in rels or rels[relid][0] not in tables:
+                continue
+            table = tables[rels[relid][0]]
+            cols = [attnames[relid].get(k, str(k)) for k in keys or []]
+            if kind == "p":
+                table["primary_key"] = {"name": name, "columns": cols}
+                for c in table["columns"]:
+                    c["primary_key"] = c["name"] in cols
+            elif kind == "f":
+                table["foreign_keys"].append({
+                    "name": name, "columns": cols, "referred_table": ref,
+                    "referred_columns": [attnames.get(_oid_of(rels, ref), {}).get(k, str(k)) for k in ref_keys or []],
+                    "on_update": _FK_ACTIONS.get(on_update), "on_delete": _FK_ACTIONS.get(on_delete)})
+            elif kind in ("c", "t"):
+                table["checks"].append({"name": name, "definition": definition})
+        for relid, name, unique, definition, cols, constraint in q(_INTROSPECT_INDEXES):
+            if relid in rels and rels[relid][0] in tables:
+                tables[rels[relid][0]]["indexes"].append({
+                    "name": name, "columns": list(cols), "unique": unique,
+                    "constraint": {"p": "primary key", "u": "unique", "x": "exclusion"}.get(constraint),
+                    "definition": definition})
+        for table in tables.values():
+            table["indexes"].sort(key=lambda i: i["name"])
+            table["foreign_keys"].sort(key=lambda f: (f["name"] or "", f["columns"]))
+            table["checks"].sort(key=lambda c: (c["name"] or "", c["definition"]))
+        return {
+            "tables": tables,
+            "views": {name: {"materialized": kind == "m", "definition": definition}
+                      for name, kind, definition in rels.values() if kind in ("v", "m")},
+            "sequences": {name: dict(zip(("type", "start", "increment", "min", "max", "cache", "cycle", "owned_by"), rest))
+                          for name, *rest in q(_INTROSPECT_SEQUENCES)},
+            "types": {name: {"kind": kind, "definition": definition} for name, kind, definition in q(_INTROSPECT_TYPES)},
+            "functions": {f"{name}({args})": {"kind": kind, "sha256": hashlib.sha256((body or "").encode()).hexdigest()}
+                          for name, args, kind, body in q(_INTROSPECT_FUNCTIONS)},
+            "triggers": {f"{name} on {table}": {"table": table, "sha256": hashlib.sha256(body.encode()).hexdigest()}
+                         for name, table, body in q(_INTROSPECT_TRIGGERS)},
+            "extensions": {name: {"version": version, "schema": schema} for name, version, schema in q(_INTROSPECT_EXTENSIONS)},
+        }
+
+    def version_key(self, conn: sa.Connection) -> str:
+        return "postgresql " + str(conn.exec_driver_sql("SHOW server_version_num").scalar_one())
 
     @contextlib.contextmanager
     def read_snapshot(self, target: "Target") -> Iterator[sa.Connection]:
@@ -851,3 +916,109 @@ BEGIN
 END
 $runbook$;
 """
+
+
+# -- introspection (the schema model, see runbook.schema) ------------------------------------
+_FK_ACTIONS = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
+_USER_NAMESPACE = """n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'"""
+
+
+def _qualified(namespace: str, name: str) -> str:
+    return f"CASE WHEN {namespace} = 'public' THEN {name} ELSE {namespace} || '.' || {name} END"
+
+
+def _not_extension(catalog: str, oid: str) -> str:
+    return (f"NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '{catalog}'::regclass "
+            f"AND d.objid = {oid} AND d.deptype = 'e')")
+
+
+def _oid_of(rels: dict[int, tuple[str, str, Any]], name: str) -> int | None:
+    return next((oid for oid, (n, _, _) in rels.items() if n == name), None)
+
+
+_INTROSPECT_RELATIONS = f"""
+SELECT c.oid, {_qualified('n.nspname', 'c.relname')}, c.relkind,
+       CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid, true) END
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm') AND {_USER_NAMESPACE} AND {_not_extension('pg_class', 'c.oid')}
+ORDER BY 2"""
+
+_INTROSPECT_COLUMNS = f"""
+SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+       pg_get_expr(d.adbin, d.adrelid), NULLIF(a.attidentity, ''), NULLIF(a.attgenerated, '')
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f', 'v', 'm') AND {_USER_NAMESPACE}
+ORDER BY a.attrelid, a.attnum"""
+
+_INTROSPECT_CONSTRAINTS = f"""
+SELECT k.conrelid, k.conname, k.contype, pg_get_constraintdef(k.oid, true), k.conkey,
+       {_qualified('rn.nspname', 'r.relname')}, k.confkey, k.confupdtype, k.confdeltype
+FROM pg_constraint k
+JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+LEFT JOIN pg_class r ON r.oid = k.confrelid LEFT JOIN pg_namespace rn ON rn.oid = r.relnamespace
+WHERE k.conrelid <> 0 AND {_USER_NAMESPACE}
+ORDER BY k.conrelid, k.conname"""
+
+_INTROSPECT_INDEXES = f"""
+SELECT i.indrelid, ic.relname, i.indisunique, pg_get_indexdef(i.indexrelid),
+       ARRAY(SELECT pg_get_indexdef(i.indexrelid, k, true) FROM generate_series(1, i.indnkeyatts) k ORDER BY k),
+       (SELECT k.contype FROM pg_constraint k WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid
+        AND k.contype IN ('p', 'u', 'x') LIMIT 1)
+FROM pg_index i
+JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace
+WHERE {_USER_NAMESPACE}
+ORDER BY i.indrelid, ic.relname"""
+
+_INTROSPECT_SEQUENCES = f"""
+SELECT {_qualified('n.nspname', 'c.relname')}, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement,
+       s.seqmin, s.seqmax, s.seqcache, s.seqcycle,
+       (SELECT {_qualified('tn.nspname', 't.relname')} FROM pg_depend d
+        JOIN pg_class t ON t.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = t.relnamespace
+        WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass
+          AND d.deptype IN ('a', 'i') LIMIT 1)
+FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE {_USER_NAMESPACE} AND {_not_extension('pg_class', 'c.oid')}
+ORDER BY 1"""
+
+_INTROSPECT_TYPES = f"""
+SELECT {_qualified('n.nspname', 't.typname')},
+       CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain' WHEN 'c' THEN 'composite' ELSE 'range' END,
+       CASE t.typtype
+         WHEN 'e' THEN (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder)
+                        FROM pg_enum e WHERE e.enumtypid = t.oid)
+         WHEN 'd' THEN format_type(t.typbasetype, t.typtypmod)
+                       || CASE WHEN t.typnotnull THEN ' NOT NULL' ELSE '' END
+                       || COALESCE(' DEFAULT ' || t.typdefault, '')
+                       || COALESCE((SELECT ' ' || string_agg(pg_get_constraintdef(k.oid, true), ' ' ORDER BY k.conname)
+                                    FROM pg_constraint k WHERE k.contypid = t.oid), '')
+         WHEN 'c' THEN (SELECT string_agg(quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod),
+                                          ', ' ORDER BY a.attnum)
+                        FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped)
+         ELSE (SELECT format_type(r.rngsubtype, NULL) FROM pg_range r WHERE r.rngtypid = t.oid)
+       END
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+WHERE (t.typtype IN ('e', 'd', 'r')
+       OR (t.typtype = 'c' AND (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c'))
+  AND {_USER_NAMESPACE} AND {_not_extension('pg_type', 't.oid')}
+ORDER BY 1"""
+
+_INTROSPECT_FUNCTIONS = f"""
+SELECT {_qualified('n.nspname', 'p.proname')}, pg_get_function_identity_arguments(p.oid), p.prokind,
+       CASE WHEN p.prokind = 'a' THEN p.prosrc || ':' || format_type(p.prorettype, NULL)
+            ELSE pg_get_functiondef(p.oid) END
+FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE {_USER_NAMESPACE} AND {_not_extension('pg_proc', 'p.oid')}
+ORDER BY 1, 2"""
+
+_INTROSPECT_TRIGGERS = f"""
+SELECT t.tgname, {_qualified('n.nspname', 'c.relname')}, pg_get_triggerdef(t.oid, true)
+FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE NOT t.tgisinternal AND {_USER_NAMESPACE}
+ORDER BY 2, 1"""
+
+_INTROSPECT_EXTENSIONS = """
+SELECT e.extname, e.extversion, n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+ORDER BY 1"""

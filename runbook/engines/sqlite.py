@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import secrets
 import shutil
@@ -28,7 +29,7 @@ from sqlalchemy import event
 
 from ..errors import BadInput, LockBusy, RunFailed
 from ..owner import owner_tag
-from .base import Engine, sha256_file
+from .base import Engine, sha256_file, stored_default
 
 if TYPE_CHECKING:
     from ..target import Target
@@ -133,6 +134,32 @@ class SQLiteEngine(Engine):
             ).scalar()
         except sa.exc.OperationalError:
             return None
+
+    def introspect(self, conn: sa.Connection) -> dict[str, Any]:
+        """The schema from ``sqlite_master`` and the pragmas (``table_xinfo``, ``index_list``,
+        ``index_xinfo``, ``foreign_key_list``): types as declared, defaults as stored, every
+        index (expression and partial ones included) with the statement SQLite keeps for it.
+        CHECK constraints are read from the stored ``CREATE TABLE`` with sqlglot (SQLite has no
+        pragma for them). SQLite's own tables (``sqlite_sequence``, ``sqlite_stat*``) are left out."""
+        master = conn.exec_driver_sql(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
+            "ORDER BY type, name").fetchall()
+        sql_of = {name: sql for _, name, _, sql in master}
+        tables: dict[str, Any] = {}
+        for kind, name, _, sql in master:
+            if kind == "table" and not (sql or "").upper().startswith("CREATE VIRTUAL"):
+                tables[name] = _table(conn, name, sql or "", sql_of)
+        return {
+            "tables": tables,
+            "views": {name: {"materialized": False, "definition": sql}
+                      for kind, name, _, sql in master if kind == "view"},
+            "types": {}, "sequences": {}, "functions": {}, "extensions": {},
+            "triggers": {f"{name} on {table}": {"table": table, "sha256": _sha256(sql)}
+                         for kind, name, table, sql in master if kind == "trigger"},
+        }
+
+    def version_key(self, conn: sa.Connection) -> str:
+        return f"sqlite {sqlite3.sqlite_version}"
 
     # -- safety ------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -384,6 +411,70 @@ def _tables(conn: sqlite3.Connection, schema: str) -> list[str]:
 
 def _columns(conn: sqlite3.Connection, schema: str, table: str) -> list[str]:
     return [r[1] for r in conn.execute(f"PRAGMA {schema}.table_info({quote(table)})")]
+
+
+_FK_ACTIONS = {"NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT"}
+
+
+def _sha256(text: str | None) -> str:
+    return hashlib.sha256((text or "").encode()).hexdigest()
+
+
+def _pragma(conn: sa.Connection, pragma: str, name: str) -> list[Any]:
+    return conn.exec_driver_sql(f"PRAGMA {pragma}({quote(name)})").fetchall()
+
+
+def _table(conn: sa.Connection, table: str, sql: str, sql_of: dict[str, str | None]) -> dict[str, Any]:
+    """One table of the schema model (see ``runbook.schema``)."""
+    xinfo = _pragma(conn, "table_xinfo", table)  # cid, name, type, notnull, dflt_value, pk, hidden
+    pk = [r[1] for r in sorted((r for r in xinfo if r[5]), key=lambda r: r[5])]
+    columns = [{"name": r[1], "type": r[2], "nullable": not r[3], "default": stored_default(r[4]), "primary_key": bool(r[5]),
+                "identity": None, "generated": {2: "virtual", 3: "stored"}.get(r[6])}
+               for r in xinfo if r[6] != 1]
+    indexes = []
+    for _, name, unique, origin, partial in _pragma(conn, "index_list", table):
+        keys = [r for r in _pragma(conn, "index_xinfo", name) if r[5]]  # seqno, cid, name, desc, coll, key
+        cols = [r[2] if r[1] >= 0 else ("rowid" if r[1] == -1 else "<expression>") for r in keys]
+        indexes.append({"name": name, "columns": cols, "unique": bool(unique),
+                        "constraint": {"u": "unique", "pk": "primary key"}.get(origin),
+                        "definition": sql_of.get(name)})
+    fks: dict[int, dict[str, Any]] = {}
+    for fid, _, ref, col, to, on_update, on_delete, _match in _pragma(conn, "foreign_key_list", table):
+        fk = fks.setdefault(fid, {"name": None, "columns": [], "referred_table": ref, "referred_columns": [],
+                                  "on_update": on_update, "on_delete": on_delete})
+        fk["columns"].append(col)
+        fk["referred_columns"].append(to)
+    for fk in fks.values():  # REFERENCES t without columns: t's primary key
+        if None in fk["referred_columns"]:
+            ref_pk = [r[1] for r in sorted((r for r in _pragma(conn, "table_info", fk["referred_table"]) if r[5]),
+                                           key=lambda r: r[5])]
+            fk["referred_columns"] = ref_pk or fk["referred_columns"]
+    return {
+        "columns": columns,
+        "primary_key": {"name": None, "columns": pk} if pk else None,
+        "indexes": sorted(indexes, key=lambda i: i["name"]),
+        "foreign_keys": sorted(fks.values(), key=lambda f: (f["columns"], f["referred_table"])),
+        "checks": _checks(sql),
+    }
+
+
+def _checks(sql: str) -> list[dict[str, Any]]:
+    """CHECK constraints of a stored ``CREATE TABLE`` (read with sqlglot: SQLite has no pragma)."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(sql, read="sqlite")
+    except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
+        return [{"name": None, "definition": f"unread (sha256 {_sha256(sql)[:16]} of the table's statement)"}]
+    out = []
+    for node in tree.find_all(exp.CheckColumnConstraint, exp.Check):
+        parent = node.parent
+        name = parent.name if isinstance(parent, exp.Constraint) else None
+        if isinstance(parent, exp.ColumnConstraint) and isinstance(parent.args.get("this"), exp.Identifier):
+            name = parent.args["this"].name
+        out.append({"name": name or None, "definition": f"CHECK ({node.this.sql(dialect='sqlite')})"})
+    return sorted(out, key=lambda c: (c["name"] or "", c["definition"]))
 
 
 def _row_counts(conn: sqlite3.Connection) -> dict[str, int]:

@@ -1,0 +1,253 @@
+"""One schema model for the whole package: what the engine reports, compared the engine's way.
+
+``introspect(conn, engine)`` asks the engine (``Engine.introspect``: SQLite's ``sqlite_master``
+and pragmas, PostgreSQL's catalogs) and returns a JSON-able, deterministic dict::
+
+    {"engine": "sqlite" | "postgresql",
+     "tables": {name: {"columns": [{"name", "type", "nullable", "default", "primary_key",
+                                    "identity", "generated"}],
+                       "primary_key": {"name", "columns"} | None,
+                       "indexes": [{"name", "columns", "unique", "constraint", "definition"}],
+                       "foreign_keys": [{"name", "columns", "referred_table", "referred_columns",
+                                         "on_update", "on_delete"}],
+                       "checks": [{"name", "definition"}]}},
+     "views": {name: {"materialized", "definition"}},
+     "types": {name: {"kind", "definition"}},          # enums, domains, composite, range types
+     "sequences": {name: {"type", "start", "increment", "min", "max", "cache", "cycle", "owned_by"}},
+     "functions": {"name(args)": {"kind", "sha256"}},
+     "triggers": {"name on table": {"table", "sha256"}},
+     "extensions": {name: {"version", "schema"}}}
+
+Names: PostgreSQL objects outside ``public`` are ``schema.name`` (``billing.invoices``); every
+schema but the system ones is read. Types, defaults, index and view definitions are spelled
+as the engine stores them (PostgreSQL ``format_type``/``pg_get_expr``/``pg_get_indexdef``/
+``pg_get_viewdef``; SQLite the declared type, the stored default and ``sqlite_master.sql``);
+``DEFAULT NULL`` is no default. ``indexes`` lists every index, those behind a unique or primary
+key constraint too (``constraint`` says which), expression (``<expression>`` on SQLite, the
+expression on PostgreSQL) and partial ones (in ``definition``). The runbook's own tables
+(``migrations.RUNBOOK_TABLES``), and the sequences and triggers that belong to them, are left out.
+
+``diff(a, b)`` lists what differs from ``a`` to ``b``, one line per object: ``table x added``,
+``t: column c missing``, ``t: column c default changed from none to 'a'``,
+``view v definition changed``. It takes models or inventory snapshots (whose tables carry rows,
+sizes and fingerprints besides the model's fields; those are not compared). Checks on one
+database compare the engine's own spelling exactly.
+
+``canonical(model)`` is the view used only to compare the same schema across engines (the
+demo's SQLite-vs-PostgreSQL equivalence): tables only, types by ``Engine.canonical_type``,
+defaults by ``Engine.canonical_default``, a primary-key column NOT NULL, auto-numbering not
+compared (rowid alias, identity, serial), indexes and foreign keys by what they do, not by name,
+primary-key indexes left out, column order not compared.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from .migrations import RUNBOOK_TABLES
+
+if TYPE_CHECKING:
+    from .engines.base import Engine
+
+#: the kinds of objects besides tables, in the order ``diff`` reports them
+SECTIONS = ("views", "types", "sequences", "functions", "triggers", "extensions")
+_SINGULAR = {"tables": "table", "views": "view", "types": "type", "sequences": "sequence",
+             "functions": "function", "triggers": "trigger", "extensions": "extension"}
+COLUMN_FIELDS = ("type", "nullable", "default", "primary_key", "identity", "generated")
+INDEX_FIELDS = ("columns", "unique", "constraint", "definition")
+FK_FIELDS = ("name", "on_update", "on_delete")
+#: fields whose values are too long or meaningless to show: "changed" says so, without values
+_UNSHOWN = {"sha256"}
+
+
+def introspect(conn: sa.Connection, engine: "Engine") -> dict[str, Any]:
+    """The schema ``conn`` sees, as ``engine`` reports it (the module doc's model). Read-only."""
+    model = engine.introspect(conn)
+    for table in RUNBOOK_TABLES:  # the runbook's own tables, and what belongs to them
+        model["tables"].pop(table, None)
+    model["sequences"] = {n: s for n, s in model["sequences"].items() if s.get("owned_by") not in RUNBOOK_TABLES}
+    model["triggers"] = {n: t for n, t in model["triggers"].items() if t.get("table") not in RUNBOOK_TABLES}
+    return {"engine": engine.name, "tables": dict(sorted(model["tables"].items())),
+            **{s: dict(sorted((model.get(s) or {}).items())) for s in SECTIONS}}
+
+
+def empty(engine_name: str) -> dict[str, Any]:
+    """The model of a database with nothing in it."""
+    return {"engine": engine_name, "tables": {}, **{s: {} for s in SECTIONS}}
+
+
+# -- flattening: every object with its key, its owner and its comparable fields -------------
+@dataclass(frozen=True)
+class Difference:
+    """One line of a diff: ``kind`` is added, missing or changed; ``owner`` the top-level object
+    (``table contractors``, ``view v``); ``obj`` the object itself (``contractors: column c``)."""
+
+    kind: str
+    owner: str
+    obj: str
+    text: str
+    field: str | None = None  # changed: what changed, and its value in a and in b (shown)
+    a: str | None = None
+    b: str | None = None
+
+    @property
+    def table(self) -> str | None:
+        return self.owner[len("table "):] if self.owner.startswith("table ") else None
+
+    @property
+    def within(self) -> str:
+        """``obj`` without its table's name in front (``column c`` for ``t: column c``)."""
+        prefix = f"{self.table}: "
+        return self.obj[len(prefix):] if self.table and self.obj.startswith(prefix) else self.obj
+
+
+def _index_summary(ix: dict[str, Any]) -> str:
+    return f"{'unique ' if ix.get('unique') else ''}index on ({', '.join(map(str, ix.get('columns') or []))})"
+
+
+def _fk_summary(fk: dict[str, Any]) -> str:
+    return (f"foreign key ({', '.join(fk['columns'])}) → "
+            f"{fk['referred_table']}({', '.join(map(str, fk['referred_columns']))})")
+
+
+def _unique_keys(items: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    seen: Counter[str] = Counter()
+    out = []
+    for key, value in items:
+        seen[key] += 1
+        out.append((key if seen[key] == 1 else f"{key} #{seen[key]}", value))
+    return out
+
+
+def _table_children(name: str, t: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """``{key: (summary for added/missing, fields)}`` of a table's columns, indexes, keys, checks."""
+    out: dict[str, tuple[str, dict[str, Any]]] = {}
+    for c in t.get("columns") or []:
+        out[f"{name}: column {c['name']}"] = ("", {f: c[f] for f in COLUMN_FIELDS if f in c})
+    for ix in t.get("indexes") or []:
+        key = f"{name}: index {ix['name']}" if ix.get("name") else f"{name}: {_index_summary(ix)}"
+        out[key] = (f" ({_index_summary(ix)})" if ix.get("name") else "",
+                    {f: ix[f] for f in INDEX_FIELDS if f in ix})
+    for key, fk in _unique_keys([(f"{name}: {_fk_summary(fk)}", fk) for fk in t.get("foreign_keys") or []]):
+        out[key] = ("", {f: fk[f] for f in FK_FIELDS if f in fk})
+    for key, ck in _unique_keys([(f"{name}: check {ck['name']}" if ck.get("name") else f"{name}: {ck['definition']}", ck)
+                                 for ck in t.get("checks") or []]):
+        out[key] = ("", {"definition": ck.get("definition")} if ck.get("name") else {})
+    return out
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, list):
+        return "(" + ", ".join(map(str, value)) + ")"
+    text = " ".join(str(value).split())
+    return text if len(text) <= 120 else text[:117] + "…"
+
+
+def _changes(owner: str, key: str, a: dict[str, Any], b: dict[str, Any]) -> list[Difference]:
+    """A difference per field that differs; only fields both sides record are compared (a
+    snapshot written by an older runbook lacks some, a canonical view leaves some out)."""
+    out = []
+    for field in [f for f in a if f in b]:
+        if a[field] != b[field]:
+            if field in _UNSHOWN:
+                out.append(Difference("changed", owner, key, f"{key} definition changed", "definition"))
+            else:
+                what, was, now = field.replace("_", " "), _show(a[field]), _show(b[field])
+                out.append(Difference("changed", owner, key, f"{key} {what} changed from {was} to {now}", what, was, now))
+    return out
+
+
+def differences(a: dict[str, Any], b: dict[str, Any]) -> list[Difference]:
+    """What differs from schema ``a`` to schema ``b`` (models or inventory snapshots)."""
+    out: list[Difference] = []
+    ta, tb = a.get("tables") or {}, b.get("tables") or {}
+    out += [Difference("added", f"table {t}", f"table {t}", f"table {t} added") for t in sorted(tb.keys() - ta.keys())]
+    out += [Difference("missing", f"table {t}", f"table {t}", f"table {t} missing") for t in sorted(ta.keys() - tb.keys())]
+    for t in sorted(ta.keys() & tb.keys()):
+        owner = f"table {t}"
+        ca, cb = _table_children(t, ta[t]), _table_children(t, tb[t])
+        out += [Difference("added", owner, k, f"{k} added{cb[k][0]}") for k in sorted(cb.keys() - ca.keys(), key=_order(cb))]
+        out += [Difference("missing", owner, k, f"{k} missing{ca[k][0]}") for k in sorted(ca.keys() - cb.keys(), key=_order(ca))]
+        for k in sorted(ca.keys() & cb.keys(), key=_order(ca)):
+            out += _changes(owner, k, ca[k][1], cb[k][1])
+        order_a = [c["name"] for c in ta[t].get("columns") or []]
+        order_b = [c["name"] for c in tb[t].get("columns") or []]
+        if set(order_a) == set(order_b) and order_a != order_b and not a.get("canonical"):
+            out.append(Difference("changed", owner, f"{t}: column order",
+                                  f"{t}: column order changed from {', '.join(order_a)} to {', '.join(order_b)}",
+                                  "", ", ".join(order_a), ", ".join(order_b)))
+        pa, pb = ta[t].get("primary_key"), tb[t].get("primary_key")
+        if "primary_key" in ta[t] and "primary_key" in tb[t] and pa != pb:
+            out.append(Difference("changed", owner, f"{t}: primary key",
+                                  f"{t}: primary key changed from {_pk(pa)} to {_pk(pb)}", "", _pk(pa), _pk(pb)))
+    for section in SECTIONS:
+        sa_, sb = a.get(section) or {}, b.get(section) or {}
+        word = _SINGULAR[section]
+        out += [Difference("added", f"{word} {n}", f"{word} {n}", f"{word} {n} added") for n in sorted(sb.keys() - sa_.keys())]
+        out += [Difference("missing", f"{word} {n}", f"{word} {n}", f"{word} {n} missing") for n in sorted(sa_.keys() - sb.keys())]
+        for n in sorted(sa_.keys() & sb.keys()):
+            out += _changes(f"{word} {n}", f"{word} {n}", sa_[n], sb[n])
+    return out
+
+
+def _pk(pk: dict[str, Any] | None) -> str:
+    return "none" if not pk else f"{pk.get('name') or ''}({', '.join(pk['columns'])})".lstrip()
+
+
+def _order(children: dict[str, Any]) -> Any:
+    keys = list(children)
+    return lambda k: keys.index(k)
+
+
+def object_keys(model: dict[str, Any]) -> set[str]:
+    """The key of every object of ``model`` (``table t``, ``t: column c``, ``view v`` ...), as
+    ``Difference.obj`` names them."""
+    keys = set()
+    for t, table in (model.get("tables") or {}).items():
+        keys |= {f"table {t}", *_table_children(t, table)}
+    for section in SECTIONS:
+        keys |= {f"{_SINGULAR[section]} {n}" for n in model.get(section) or {}}
+    return keys
+
+
+def diff(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+    """Human-readable differences from ``a`` to ``b``, one line each (empty: the same schema)."""
+    return [d.text for d in differences(a, b)]
+
+
+# -- the cross-engine view -------------------------------------------------------------------
+def canonical(model: dict[str, Any]) -> dict[str, Any]:
+    """The view of ``model`` that two engines holding the same schema agree on (module doc).
+    Only for comparing across engines; checks on one database compare ``model`` itself."""
+    from .engines import ENGINES
+
+    engine = ENGINES[model["engine"]]
+    tables = {}
+    for name, t in (model.get("tables") or {}).items():
+        columns = [{"name": c["name"], "type": engine.canonical_type(str(c["type"])),
+                    "nullable": bool(c["nullable"]) and not c["primary_key"],
+                    "default": engine.canonical_default(c.get("default")), "primary_key": c["primary_key"]}
+                   for c in t.get("columns") or []]
+        indexes = [{"name": None, "columns": ix["columns"], "unique": ix["unique"]}
+                   for ix in t.get("indexes") or [] if ix.get("constraint") != "primary key"]
+        fks = [{k: fk[k] for k in ("columns", "referred_table", "referred_columns")} for fk in t.get("foreign_keys") or []]
+        tables[name] = {"columns": columns, "indexes": sorted(indexes, key=_index_summary),
+                        "foreign_keys": sorted(fks, key=_fk_summary)}
+    return {"engine": model["engine"], "canonical": True, "tables": tables}
+
+
+# -- lookups the steps need ------------------------------------------------------------------
+def column_names(model: dict[str, Any], table: str) -> list[str]:
+    return [c["name"] for c in ((model.get("tables") or {}).get(table) or {}).get("columns") or []]
+
+
+def plain_indexes(model: dict[str, Any], table: str) -> list[dict[str, Any]]:
+    """The indexes of ``table`` that no constraint owns (those a ``DROP INDEX`` can drop)."""
+    return [ix for ix in ((model.get("tables") or {}).get(table) or {}).get("indexes") or []
+            if not ix.get("constraint")]
