@@ -64,7 +64,7 @@ print(json.dumps({{"seconds": elapsed, "max_rss_kb": resource.getrusage(resource
 
 
 def measure(url: str, body: str) -> dict:
-    code = CHILD.format(url=url, body=body, migrations=str(REPO / "migrations"))
+    code = CHILD.format(url=url, body=body, migrations=str(REPO / "runbook" / "demo" / "migrations"))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -88,7 +88,7 @@ def build(engine: str, rows: int, workdir: Path, pg_url: str | None) -> tuple[st
                 c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         fill = FILL_PG
     target = open_target(url)
-    build_baseline(target, REPO / "migrations", REPO / "seeds")
+    build_baseline(target, REPO / "runbook" / "demo" / "migrations", REPO / "runbook" / "demo" / "seeds")
     with target.engine().begin() as conn:
         target.kind.run_sql(conn, fill.format(rows=rows))
     target.dispose()

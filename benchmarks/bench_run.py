@@ -53,8 +53,8 @@ from runbook.target import open_target  # noqa: E402
 
 from bench_large_tables import FILL, FILL_PG  # noqa: E402
 
-MIGRATIONS = REPO / "migrations"
-SEEDS = REPO / "seeds"
+MIGRATIONS = REPO / "runbook" / "demo" / "migrations"
+SEEDS = REPO / "runbook" / "demo" / "seeds"
 #: the guide's post-migration verification queries (Post-Migration Verification, Health Checks)
 VERIFY_SQL = [
     "SELECT COUNT(*) FROM contractors",

@@ -149,7 +149,7 @@ def load(run_dir: str | Path) -> dict[str, Any]:
     """The backup record of a run; ``RunFailed`` when the run has none."""
     path = Path(run_dir) / RECORD_FILE
     if not path.is_file():
-        raise RunFailed(f"no backup was taken in this run ({path} does not exist)")
+        raise RunFailed(f"no backup was taken in this run ({path} does not exist): run 02_backup.ipynb first")
     try:
         return json.loads(path.read_text())
     except json.JSONDecodeError as exc:

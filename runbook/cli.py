@@ -1,46 +1,61 @@
-"""The ``runbook`` command: a thin layer over the same functions the notebooks call.
+"""runbook: evolve a database schema safely, with every step executed, checked and recorded.
 
-Exit status: 0 passed; 1 the run failed (database left as before, or rolled back);
-2 bad usage or bad input (nothing touched); 3 the database changed but the report of it could
-not be written (the message says which version the database is at).
+Exit status: 0 passed; 1 the run failed (the database was left as it was, or rolled back) or,
+for `runbook check`, something is pending or drifted; 2 bad usage or bad input (nothing touched);
+3 the database changed but the report of it could not be written (the message says which version
+the database is at).
+
+Settings come from runbook.toml (or [tool.runbook] in pyproject.toml), then RUNBOOK_* environment
+variables, then the flags given here; `runbook config` shows which won.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import contextlib
+import io
 import os
 import sys
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from . import migrations as mig
-from . import pipeline, progress
+from . import __version__
+from .console import Output, error as print_error
 from .errors import BadInput, RunbookError
 from .guards import check_utf8
-from .target import DEFAULT_LOCK_TIMEOUT_S, DEFAULT_STATEMENT_TIMEOUT_S, mask, open_target
+
+if TYPE_CHECKING:
+    from .migrations import Applied, Migration
+    from .reports import Run
 
 Handler = Callable[[argparse.Namespace], int]
+PIPELINE = ("inventory", "backup", "migrate", "verify")  # pipeline.PIPELINE, without importing it for --help
 
 
 def _db(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", help="SQLAlchemy URL of the target (default: $RUNBOOK_DB)")
+    p.add_argument("--db", metavar="URL", help="the database, e.g. postgresql://deploy@db:5432/app or sqlite:///app.db "
+                                               "(default: db in runbook.toml, or $RUNBOOK_DB)")
 
 
 def _migrations(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--migrations", default="migrations", type=Path, help="migrations folder (default ./migrations)")
+    p.add_argument("--migrations", type=Path, metavar="DIR", help="migrations folder (default ./migrations)")
+
+
+def _target_options(p: argparse.ArgumentParser, backups: bool = True) -> None:
+    """The database, its folders and timeouts (each also a setting in runbook.toml)."""
+    _db(p), _migrations(p)
+    p.add_argument("--reports", type=Path, metavar="DIR", help="reports folder, the migration log (default ./reports)")
+    p.add_argument("--lock-timeout", type=float, metavar="SECONDS",
+                   help="give up waiting for a table lock after this long (default 5)")
+    p.add_argument("--statement-timeout", type=float, metavar="SECONDS",
+                   help="cancel any one statement after this long (default 600)")
+    if backups:
+        p.add_argument("--backups", type=Path, metavar="DIR", help="backup folder (default ./backups)")
 
 
 def _run_options(p: argparse.ArgumentParser, step: str) -> None:
     """Options shared by the commands that execute notebooks and write a report."""
-    _db(p), _migrations(p)
-    p.add_argument("--reports", default="reports", type=Path, help="reports folder, the migration log (default ./reports)")
-    p.add_argument("--lock-timeout", type=float, default=DEFAULT_LOCK_TIMEOUT_S, metavar="SECONDS",
-                   help=f"give up waiting for a table lock after this long (default {DEFAULT_LOCK_TIMEOUT_S:g})")
-    p.add_argument("--statement-timeout", type=float, default=DEFAULT_STATEMENT_TIMEOUT_S, metavar="SECONDS",
-                   help=f"cancel any one statement after this long (default {DEFAULT_STATEMENT_TIMEOUT_S:g})")
-    if step in ("run", "backup", "migrate"):
-        p.add_argument("--backups", default="backups", type=Path, help="backup folder (default ./backups)")
+    _target_options(p, backups=step in ("run", "backup", "migrate"))
     if step in ("run", "migrate"):
         p.add_argument("--to", metavar="VERSION", help="apply pending migrations up to this version")
         p.add_argument("--dry-run", action="store_true", help="show the SQL that would run; change nothing")
@@ -64,24 +79,55 @@ def _run_options(p: argparse.ArgumentParser, step: str) -> None:
                        help="with --restore: discard the rows written since the backup (the refusal says how many)")
 
 
-STEPS_OF = {"run": pipeline.PIPELINE, "inventory": ("inventory",), "backup": ("backup",),
+STEPS_OF = {"run": PIPELINE, "inventory": ("inventory",), "backup": ("backup",),
             "migrate": ("backup", "migrate"), "verify": ("verify",), "rollback": ("rollback",)}
 
 
-def _report(run: "pipeline.Run", reports_dir: Path) -> None:
+# -- JSON shapes shared by several commands (schemas in runbook/schemas/) ----------------------
+def migration_json(m: "Migration | None" = None, a: "Applied | None" = None, state: str = "pending") -> dict[str, Any]:
+    """A migration, always as this object: from its file, its history row, or both."""
+    return {"version": (m.version if m else a.version), "name": (m.name if m else a.name), "state": state,
+            "file": str(m.path) if m else None, "applied_at": a.applied_at if a else None,
+            "run_id": a.run_id if a else None, "note": a.note if a else None}
+
+
+def run_json(run: "Run") -> dict[str, Any]:
+    return {"run_id": run.run_id, "status": run.status, "target": run.target, "engine": run.engine,
+            "started_at": run.started_at, "finished_at": run.finished_at, "versions": dict(run.versions),
+            "steps": [{"step": s.step, "status": s.status, "notebook": str(run.run_dir / s.notebook),
+                       "duration_s": s.duration_s, "error": s.error} for s in run.steps],
+            "error": run.error, "run_dir": str(run.run_dir), "report": str(run.run_dir / "run.json")}
+
+
+def _report(run: "Run", out: Output, command: str) -> None:
+    out.emit(command, {"run": run_json(run)})
+    out.table(["step", "status", "time", "notebook"],
+              [(s.step, s.status, f"{s.duration_s:.1f}s", run.run_dir / s.notebook) for s in run.steps],
+              status_column=1)
     for s in run.steps:
-        line = f"  {s.step:<10} {s.status:<7} {s.duration_s:6.1f}s  {run.run_dir / s.notebook}"
-        print(line + (f"\n             {s.error}" if s.error else ""))
+        if s.error:
+            out.line(f"{s.step}: {s.error}", style="failed")
     v = run.versions
-    print(f"run {run.run_id}: {run.status.upper()}  (version {v.get('before') or 'none'} → {v.get('after') or 'none'})")
-    print(f"report: {run.run_dir / 'run.json'}")
-    print(f"page:   {run.run_dir / 'index.html'}")
-    if run.status != "passed":
+    out.line(f"run {run.run_id}: {run.status.upper()}  (version {v.get('before') or 'none'} → {v.get('after') or 'none'})",
+             style=run.status)
+    out.line(f"report: {run.run_dir / 'run.json'}")
+    out.line(f"page:   {run.run_dir / 'index.html'}")
+    if run.status != "passed" and not out.json_mode:
         print(f"runbook: run failed at {run.error}", file=sys.stderr)
+
+
+def _progress(args: argparse.Namespace) -> contextlib.AbstractContextManager:
+    """What a run is doing, on stderr while it works (nothing with --quiet)."""
+    from . import progress
+
+    return contextlib.nullcontext() if args.quiet else progress.printed()
 
 
 def cmd_steps(args: argparse.Namespace) -> int:
     """``run`` and the one-step commands: execute notebooks, write the report."""
+    from . import pipeline
+    from .target import open_target
+
     if getattr(args, "restore", None) and not args.confirm_restore:
         raise BadInput(f"--restore {args.restore} overwrites the database: add --confirm-restore to mean it")
     target = open_target(args.db, lock_timeout_s=args.lock_timeout, statement_timeout_s=args.statement_timeout)
@@ -90,7 +136,7 @@ def cmd_steps(args: argparse.Namespace) -> int:
         steps = ("migrate",)
     opts = pipeline.Options(
         migrations_dir=args.migrations, reports_dir=args.reports,
-        backup_dir=getattr(args, "backups", Path("backups")),
+        backup_dir=getattr(args, "backups", None) or Path("backups"),
         to=getattr(args, "to", None) if args.command != "rollback" else None,
         dry_run=getattr(args, "dry_run", False),
         skip_backup=getattr(args, "no_backup", False),
@@ -106,9 +152,10 @@ def cmd_steps(args: argparse.Namespace) -> int:
         discard_newer_writes=getattr(args, "discard_newer_writes", False),
         rollback_on_failure=args.command == "run",
     )
-    with progress.printed():
+    args.out.detail(f"target {target.display}; migrations {args.migrations}; reports {args.reports}")
+    with _progress(args):
         run = pipeline.execute(target, steps, opts)
-    _report(run, args.reports)
+    _report(run, args.out, args.command)
     return pipeline.exit_code(run)
 
 
@@ -120,19 +167,21 @@ def cmd_reports(args: argparse.Namespace) -> int:
         from . import html
 
         pages = html.rebuild(args.reports)
-        print(f"wrote {len(pages)} page(s); open {args.reports / html.INDEX}")
+        args.out.emit("reports", {"reports_dir": str(args.reports), "runs": list_runs(args.reports),
+                                  "pages": [str(p) for p in pages]})
+        args.out.line(f"wrote {len(pages)} page(s); open {args.reports / html.INDEX}")
         return 0
     runs = list_runs(args.reports)
-    if args.json:
-        print(json.dumps(runs, indent=2))
-        return 0
+    out = args.out
+    out.emit("reports", {"reports_dir": str(args.reports), "runs": runs})
     if not runs:
-        print(f"no runs in {args.reports}")
-    for r in runs:
-        who = f"{r['who']['user']}@{r['who']['host']}" if r.get("who") else "?"
-        v = r.get("versions") or {}
-        print(f"{r['run_id']:<40} {r['verdict']:<11} {r['started_at']}  {r['target']}  "
-              f"{v.get('before') or 'none'} → {v.get('after') or 'none'}  by {who}\n    {r['steps']}")
+        out.line(f"no runs in {args.reports}")
+        return 0
+    out.table(["run", "verdict", "started", "target", "versions", "by", "steps"],
+              [(r["run_id"], r["verdict"], r["started_at"], r["target"],
+                f"{(r.get('versions') or {}).get('before') or 'none'} → {(r.get('versions') or {}).get('after') or 'none'}",
+                f"{r['who']['user']}@{r['who']['host']}" if r.get("who") else "?",
+                " → ".join(f"{s['step']}:{s['status']}" for s in r["steps"])) for r in runs], status_column=1)
     return 0
 
 
@@ -143,6 +192,9 @@ def cmd_clean(args: argparse.Namespace) -> int:
     from .reports import mark_dead_runs
 
     if args.db:
+        from . import pipeline
+        from .target import open_target
+
         target = open_target(args.db)
         with target.kind.lock(target):
             done = pipeline.clean_leftovers(target, args.reports, args.backups)
@@ -156,113 +208,257 @@ def cmd_clean(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from . import demo
+    from . import demo, pipeline
 
-    with progress.printed():
-        run = demo.run_demo(args.dir)
-    _report(run, args.dir / "reports")
+    with _progress(args):
+        run = demo.run_demo(args.dir, stop_before=args.stop_before)
+    _report(run, args.out, "demo")
+    if args.stop_before and run.status == "passed":
+        args.out.line(f"left pending for you: {args.stop_before} and later; step through them with "
+                      f"`runbook lab --db sqlite:///{(args.dir / 'power100.db').resolve()} "
+                      f"--migrations {demo.MIGRATIONS}`")
     return pipeline.exit_code(run)
 
 
 # -- commands ------------------------------------------------------------------------------
-def cmd_status(args: argparse.Namespace) -> int:
+def _status(args: argparse.Namespace) -> tuple[dict[str, Any], Any]:
+    from . import migrations as mig
+    from .target import open_target
+
     target = open_target(args.db)
     migrations = mig.discover(args.migrations)
     with target.engine().connect() as conn:
         status = mig.status(conn, migrations, target.kind)
-    if args.json:
-        print(json.dumps({"target": target.display, **status.as_dict()}, indent=2))
-    else:
-        print(f"target:  {target.display}")
-        print(f"current: {status.current or '(none)'}" + ("  (baseline tables present, will be adopted)" if status.adoptable else ""))
-        for a in status.applied:
-            print(f"  applied  {a.version}_{a.name}  {a.applied_at}  run {a.run_id}")
-        for m in status.pending:
-            print(f"  pending  {m.label}")
-        for m, _ in status.drifted:
-            print(f"  DRIFTED  {m.label}  (file changed since it was applied)")
-        for a in status.unknown:
-            print(f"  UNKNOWN  {a.version}_{a.name}  (applied, no file in the folder)")
+    target.dispose()
+    data = {
+        "target": target.display, "migrations_dir": str(args.migrations), "current": status.current,
+        "adopt_baseline": status.adoptable,
+        "applied": [migration_json(next((m for m in migrations if m.version == a.version), None), a, "applied")
+                    for a in status.applied if a not in [d for _, d in status.drifted] + status.unknown],
+        "pending": [migration_json(m) for m in status.pending],
+        "drifted": [migration_json(m, a, "drifted") for m, a in status.drifted],
+        "unknown": [migration_json(None, a, "unknown") for a in status.unknown],
+    }
+    return data, status
+
+
+def _print_status(out: Output, data: dict[str, Any]) -> None:
+    out.line(f"target:  {data['target']}")
+    out.line(f"current: {data['current'] or '(none)'}" + ("  (baseline tables present, will be adopted)" if data["adopt_baseline"] else ""))
+    rows = [(m["version"], m["name"], m["state"], m["applied_at"] or "", m["run_id"] or "")
+            for kind in ("applied", "drifted", "unknown", "pending") for m in data[kind]]
+    rows.sort(key=lambda r: int(r[0]))
+    if rows:
+        out.table(["version", "name", "state", "applied at", "run"], rows, status_column=2)
+    for m in data["drifted"]:
+        out.line(f"{m['version']}_{m['name']} changed since it was applied", style="drifted")
+    for m in data["unknown"]:
+        out.line(f"{m['version']}_{m['name']} is applied but has no file in {data['migrations_dir']}", style="unknown")
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    data, status = _status(args)
+    args.out.emit("status", data)
+    _print_status(args.out, data)
     return 1 if status.drifted or status.unknown else 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """For CI gates: exit 1 when anything is pending, drifted or unknown."""
+    data, status = _status(args)
+    problems = [f"{len(data[k])} {k}" for k in ("pending", "drifted", "unknown") if data[k]]
+    data["ok"] = not problems
+    args.out.emit("check", data)
+    _print_status(args.out, data)
+    args.out.line("up to date" if not problems else "not up to date: " + ", ".join(problems),
+                  style="passed" if not problems else "failed")
+    return 0 if not problems else 1
 
 
 def cmd_history(args: argparse.Namespace) -> int:
     """The database's event log (``schema_events``): every deploy, revert, failure and adoption."""
+    from . import migrations as mig
+    from .target import mask, open_target
+
     target = open_target(args.db)
     with target.engine().connect() as conn:
         events = mig.event_log(conn)
-    if args.json:
-        print(json.dumps({"target": target.display, "events": events}, indent=2, default=str))
-        return 0
-    print(f"target: {target.display}")
+    target.dispose()
+    out = args.out
+    out.emit("history", {"target": target.display, "events": events})
+    out.line(f"target: {target.display}")
     if not events:
-        print(f"no events (no {mig.EVENTS_TABLE} table, or it is empty)")
+        out.line(f"no events (no {mig.EVENTS_TABLE} table, or it is empty)")
     for e in events:
         line = f"  {e['at']}  {e['event']:<8} {e['version']}_{e['name']:<32} run {e['run_id']}  by {e['who']}@{e['host']}"
-        print(line + (f"\n      {mask(e['note'])}" if e.get("note") else ""))
+        out.line(line + (f"\n      {mask(e['note'])}" if e.get("note") else ""))
     return 0
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
     from . import lint
+    from .target import open_target
 
     folder = args.migrations or (Path(args.files[0]).parent if args.files else Path("migrations"))
     target = open_target(args.db) if args.db else None  # only an explicit --db: lint is static by default
     report = lint.lint(folder, target=target, files=args.files)
-    print(json.dumps(report.as_dict(), indent=2) if args.json else lint.render(report))
+    args.out.emit("lint", report.as_dict())  # the report's own keys, as docs/lint.md shows
+    if not args.out.json_mode and not args.out.quiet:
+        print(lint.render(report))
     return report.exit_code
 
 
 def cmd_new(args: argparse.Namespace) -> int:
+    from . import migrations as mig
+
     path, rollback = mig.new_migration(args.migrations, args.description)
-    print(f"created {path}")
-    print(f"created {rollback}")
+    number, name = path.stem.split("_", 1)
+    args.out.emit("new", {"migration": {"version": number, "name": name, "state": "pending", "file": str(path),
+                                        "rollback": str(rollback)}})
+    args.out.line(f"created {path}", style="created")
+    args.out.line(f"created {rollback}", style="created")
     return 0
 
 
+def cmd_baseline(args: argparse.Namespace) -> int:
+    """Adopt an existing database at a version without running anything."""
+    from . import migrations as mig
+    from .target import open_target
+
+    target = open_target(args.db)
+    recorded = mig.baseline(target, args.migrations, args.version)
+    data = {"target": target.display, "version": recorded[-1].version,
+            "recorded": [migration_json(m, None, "applied") | {"note": mig.BASELINE_NOTE} for m in recorded]}
+    args.out.emit("baseline", data)
+    args.out.line(f"{target.display} adopted at version {data['version']}: "
+                  f"{len(recorded)} migration(s) recorded as applied, none run", style="passed")
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    settings = args.settings
+    rows = settings.shown()
+    args.out.emit("config", {"file": str(settings.file) if settings.file else None, "settings": rows})
+    args.out.line(f"config file: {settings.file or '(none: runbook.toml or [tool.runbook] in pyproject.toml)'}")
+    args.out.table(["setting", "value", "from"], [(r["name"], r["value"], r["source"]) for r in rows])
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from . import scaffold
+
+    created, kept = scaffold.init(args.dir, dialect=args.dialect or "sqlite", db_env=args.db_env)
+    args.out.emit("init", {"dir": str(args.dir), "created": [str(p) for p in created], "kept": [str(p) for p in kept]})
+    for p in created:
+        args.out.line(f"created {p}", style="created")
+    for p in kept:
+        args.out.line(f"kept    {p} (exists; not overwritten)", style="kept")
+    args.out.line(f"next: export {args.db_env}=sqlite:///app.db, then `runbook new \"first change\"` and `runbook run`")
+    return 0
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    from . import lab
+    from .target import open_target
+
+    target = open_target(args.db, lock_timeout_s=args.lock_timeout, statement_timeout_s=args.statement_timeout)
+    session = lab.prepare(target, migrations_dir=args.migrations, reports_dir=args.reports,
+                          backup_dir=args.backups, rehearse=not args.no_rehearsal)
+    notebooks = sorted(str(p) for p in session.glob("*.ipynb"))
+    can_start = lab.jupyterlab_installed()
+    args.out.emit("lab", {"run_dir": str(session), "notebooks": notebooks, "target": target.display,
+                          "started": bool(can_start and not args.no_start)})
+    args.out.line(f"session folder: {session}")
+    args.out.line("open 01_inventory.ipynb and run the notebooks in order; each leaves its record here for the next")
+    if args.no_start:
+        return 0
+    if not can_start:
+        print("runbook: JupyterLab is not installed here: pip install 'schema-runbook[lab]' "
+              f"(or open the notebooks in {session} with any Jupyter)", file=sys.stderr)
+        return 1
+    return lab.start(session)
+
+
+# -- the parser ------------------------------------------------------------------------------
+def _common(p: argparse.ArgumentParser, top: bool = False) -> None:
+    """Options every command takes, before or after the command's name."""
+    d = {} if top else {"default": argparse.SUPPRESS}
+    p.add_argument("--config", metavar="FILE", help="settings file (default: ./runbook.toml, else "
+                                                    "[tool.runbook] in ./pyproject.toml; or $RUNBOOK_CONFIG)", **d)
+    p.add_argument("--json", action="store_true", help="print one JSON document (schemas in runbook/schemas/)", **d)
+    noise = p.add_mutually_exclusive_group()
+    noise.add_argument("-q", "--quiet", action="store_true", help="print only errors; the exit status tells the rest", **d)
+    noise.add_argument("-v", "--verbose", action="store_true", help="print more detail", **d)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="runbook", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="runbook", description=__doc__.split("\n\n")[0],
+                                     epilog=__doc__.split("\n\n", 1)[1],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"runbook (schema-runbook) {__version__}")
+    _common(parser, top=True)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("status", help="applied, pending and drifted migrations")
+    def add(name: str, text: str, handler: Handler) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=text, description=text)
+        _common(p)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = add("init", "start using runbook in a project: migrations/, runbook.toml, .gitignore, README", cmd_init)
+    p.add_argument("dir", nargs="?", type=Path, default=Path("."), help="the project folder (default: here)")
+    p.add_argument("--dialect", choices=("sqlite", "postgresql"), help="the SQL dialect your migrations are written in (default sqlite)")
+    p.add_argument("--db-env", default="DATABASE_URL", metavar="VAR",
+                   help="the environment variable that will hold the database URL (default DATABASE_URL)")
+
+    p = add("config", "show the settings in effect and where each comes from (passwords masked)", cmd_config)
+    _target_options(p)
+
+    p = add("status", "applied, pending and drifted migrations (exit 1 on drift)", cmd_status)
     _db(p), _migrations(p)
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(handler=cmd_status)
 
-    p = sub.add_parser("history", help="the database's event log: deploys, reverts, failures, adoptions")
+    p = add("check", "exit 1 when a migration is pending or drifted: a gate for CI", cmd_check)
+    _db(p), _migrations(p)
+
+    p = add("history", "the database's event log: deploys, reverts, failures, adoptions", cmd_history)
     _db(p)
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(handler=cmd_history)
 
-    p = sub.add_parser("reports", help="list the runs in a reports folder (the migration log)")
-    p.add_argument("--reports", default="reports", type=Path, help="reports folder (default ./reports)")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p = add("baseline", "adopt an existing database at a version without running anything", cmd_baseline)
+    _db(p), _migrations(p)
+    p.add_argument("--version", required=True, metavar="N", help="the migration the database already matches; "
+                   "it and every earlier one are recorded as applied")
+
+    p = add("reports", "list the runs in a reports folder (the migration log), newest first", cmd_reports)
+    p.add_argument("--reports", type=Path, metavar="DIR", help="reports folder (default ./reports)")
     p.add_argument("--html", action="store_true", help="(re)write every run's index.html and reports/index.html from the JSON records")
-    p.set_defaults(handler=cmd_reports)
 
-    p = sub.add_parser("clean", help="remove leftovers of dead runs (partial backups, scratch copies and databases)")
+    p = add("clean", "remove leftovers of dead runs (partial backups, scratch copies and databases)", cmd_clean)
     p.add_argument("--db", help="also drop this server's scratch databases of dead runs (and take its lock)")
-    p.add_argument("--reports", default="reports", type=Path, help="reports folder (default ./reports)")
-    p.add_argument("--backups", default="backups", type=Path, help="backup folder (default ./backups)")
-    p.set_defaults(handler=cmd_clean)
+    p.add_argument("--reports", type=Path, metavar="DIR", help="reports folder (default ./reports)")
+    p.add_argument("--backups", type=Path, metavar="DIR", help="backup folder (default ./backups)")
+    p.set_defaults(config_db=False)
 
-    p = sub.add_parser("demo", help="build the demo Power100 database and run the whole pipeline on it")
+    p = add("demo", "build the demo Power100 database and run the whole pipeline on it", cmd_demo)
     p.add_argument("--dir", type=Path, default=Path("demo"), help="demo folder (default ./demo); its power100.db is rebuilt")
-    p.set_defaults(handler=cmd_demo)
+    p.add_argument("--stop-before", metavar="VERSION",
+                   help="migrate only up to the version before this one, leaving the rest pending for an operator")
 
-    p = sub.add_parser("lint", help="classify migrations by the guide's categories; findings (exit 1 on errors)")
+    p = add("lab", "prepare a session folder with the five notebooks set for the database, and open JupyterLab", cmd_lab)
+    _target_options(p)  # the session folder goes in the reports folder
+    p.add_argument("--no-rehearsal", action="store_true", help="the migrate notebook skips the rehearsal")
+    p.add_argument("--no-start", action="store_true", help="only prepare the folder; do not start JupyterLab")
+
+    p = add("lint", "classify migrations by the guide's risk categories and report findings (exit 1 on errors)", cmd_lint)
     p.add_argument("--migrations", type=Path, default=None,
                    help="migrations folder (default: the FILEs' folder, else ./migrations)")
     p.add_argument("--db", help="lint the files that run on this database, pending ones against its schema "
                                 "(default: static; shared files as SQLite, .postgresql.sql variants as PostgreSQL)")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("files", nargs="*", metavar="FILE", help="only report these migration files")
-    p.set_defaults(handler=cmd_lint)
+    p.set_defaults(config_db=False)
 
-    p = sub.add_parser("new", help="scaffold the next numbered migration and its rollback stub")
+    p = add("new", "create the next numbered migration and its rollback file", cmd_new)
     p.add_argument("description", help='what the migration does, e.g. "Add partner tiers"')
     _migrations(p)
-    p.set_defaults(handler=cmd_new)
 
     helps = {
         "run": "the whole pipeline: inventory, backup, migrate, verify (rollback when migrate or verify fails)",
@@ -273,24 +469,65 @@ def build_parser() -> argparse.ArgumentParser:
         "rollback": "step 5: rollback scripts down to --to VERSION, or --restore BACKUP",
     }
     for name, text in helps.items():
-        p = sub.add_parser(name, help=text, description=text)
+        p = add(name, text, cmd_steps)
         _run_options(p, name)
-        p.set_defaults(handler=cmd_steps)
 
     return parser
 
 
+def apply_settings(args: argparse.Namespace) -> None:
+    """Fill every option not given as a flag from the config file, then ``RUNBOOK_*`` variables."""
+    from . import config
+
+    flags = {name: getattr(args, name, None) for name in config.OPTIONS}
+    flags["rehearsal"] = False if getattr(args, "no_rehearsal", False) else None
+    if not getattr(args, "config_db", True):
+        flags.pop("db")
+    settings = config.load(flags, config_file=getattr(args, "config", None))
+    args.settings = settings
+    if args.verbose:
+        for row in settings.shown():
+            print(f"runbook: {row['name']} = {row['value']}  ({row['source']})", file=sys.stderr)
+    for name in config.OPTIONS:
+        if name == "rehearsal":
+            if hasattr(args, "no_rehearsal"):
+                args.no_rehearsal = not settings.rehearsal
+        elif name == "db":
+            if hasattr(args, "db") and getattr(args, "config_db", True) and args.command != "config":
+                args.db = settings.url()
+        elif hasattr(args, name) and getattr(args, name) is None:
+            if name == "migrations" and args.command == "lint" and settings.sources[name] == "default":
+                continue  # lint without a configured folder takes the FILEs' folder
+            setattr(args, name, settings.values[name])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    json_mode = "--json" in argv
+    usage = io.StringIO()
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse exits 2 on bad usage already
-        return int(exc.code or 0)
+        with contextlib.redirect_stderr(usage) if json_mode else contextlib.nullcontext():
+            args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on bad usage, with its message on stderr
+        code = int(exc.code or 0)
+        if code and json_mode:
+            message = (usage.getvalue().strip().splitlines() or ["bad usage"])[-1].removeprefix("runbook: ")
+            print_error(message, exit_code=code, kind="usage", json_mode=True)
+        return code
+    out = Output(json_mode=args.json, quiet=args.quiet, verbose=args.verbose)
+    args.out = out
+    # Under --json and --quiet, what the steps print goes to stderr / nowhere: stdout holds only the result.
+    sink = sys.stderr if args.json else open(os.devnull, "w") if args.quiet else None
     try:
-        check_utf8([v for k, v in vars(args).items() if k != "handler"], "argument")
-        return args.handler(args)
+        with contextlib.redirect_stdout(sink) if sink else contextlib.nullcontext():
+            check_utf8([v for k, v in vars(args).items() if k not in ("handler", "out")], "argument")
+            apply_settings(args)
+            return args.handler(args)
     except RunbookError as exc:
-        print(f"runbook: {mask(str(exc))}", file=sys.stderr)
+        from .target import mask
+
+        print_error(mask(str(exc)), exit_code=exc.exit_code, kind=type(exc).__name__, json_mode=args.json)
         return exc.exit_code
     except KeyboardInterrupt:
         print("runbook: interrupted", file=sys.stderr)
@@ -302,4 +539,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-

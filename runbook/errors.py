@@ -18,6 +18,11 @@ class RunbookError(Exception):
 
     exit_code = 1
 
+    def _render_traceback_(self) -> list[str]:
+        """IPython shows this instead of a traceback: an operator stepping through a notebook
+        reads the one line that says what to do."""
+        return [f"{type(self).__name__}: {self}"]
+
 
 class BadInput(RunbookError):
     """Bad usage or bad input, detected before anything was changed (exit status 2)."""

@@ -24,6 +24,7 @@ from .sqltext import Statement, header, split
 
 if TYPE_CHECKING:
     from .engines.base import Engine
+    from .target import Target
 
 HISTORY_TABLE = "schema_history"
 EVENTS_TABLE = "schema_events"
@@ -322,6 +323,37 @@ def status(conn: sa.Connection, migrations: list[Migration], engine: "Engine") -
                 "it is not at a known version, so nothing will be applied"
             )
     return Status(done, pending, drifted, unknown, adoptable)
+
+
+# -- adopting a database at a version (Flyway baseline, Alembic stamp) ---------------------------
+BASELINE_NOTE = "adopted by runbook baseline: recorded as applied, not run"  # rollback treats "adopted" as never to undo
+
+
+def baseline(target: "Target", folder: str | Path, version: str) -> list[Migration]:
+    """Record every migration up to ``version`` as applied without running it, for a database
+    that already has that schema but no history. ``BadInput`` (nothing written) when the database
+    already has a history or ``version`` is not in the folder."""
+    try:
+        number = int(version)
+    except ValueError:
+        raise BadInput(f"not a migration version: {version!r} (expected a number such as 003)") from None
+    migrations = discover(folder)
+    if number not in {m.number for m in migrations}:
+        raise BadInput(f"no migration {number:03d} in {folder}")
+    chosen = [m for m in migrations if m.number <= number]
+    with target.kind.lock(target), target.engine().begin() as conn:
+        done = applied(conn)
+        if done:
+            raise BadInput(f"the database already has a migration history (current version {done[-1].version}): "
+                           "baseline is for a database that has none")
+        ensure_history(conn)
+        run_id = f"baseline-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}"
+        for m in chosen:
+            checksum = m.script.checksum_for(target.kind)
+            record(conn, m, checksum, 0, run_id, note=BASELINE_NOTE)
+            record_event(conn, "baseline", m.version, m.name, checksum, run_id, note=BASELINE_NOTE)
+    target.dispose()
+    return chosen
 
 
 # -- scaffolding -----------------------------------------------------------------------------

@@ -102,6 +102,7 @@ def scan(description: str, total: int | None) -> Iterator[Callable[[int], None]]
 def follow(path: Path) -> Iterator[None]:
     """Set ``RUNBOOK_PROGRESS`` to ``path`` for the kernels started inside, and hand each event
     they append there to this process's listeners until the block ends (then the rest)."""
+    path = Path(path).resolve()  # the kernels run in the notebooks' folder, not in ours
     path.touch()
     previous = os.environ.get(ENV)
     os.environ[ENV] = str(path)

@@ -16,6 +16,7 @@ import os
 import socket
 import subprocess
 import time
+from importlib import resources
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,7 +27,7 @@ from .errors import redact
 from .owner import run_is_dead
 from .target import mask
 
-NOTEBOOKS_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS_DIR = Path(str(resources.files("runbook") / "notebooks"))  # package data: the five source notebooks
 STEPS = ("inventory", "backup", "migrate", "verify", "rollback")
 RUN_JSON = "run.json"
 #: exception names of database drivers (DB-API, SQLAlchemy, psycopg, sqlite3): their text is redacted
@@ -337,10 +338,10 @@ def load_runs(reports_dir: Path) -> list[dict[str, Any]]:
 
 def list_runs(reports_dir: Path) -> list[dict[str, Any]]:
     """Every run in a reports folder, newest first (for reviewers and ``runbook reports``)."""
-    return [{k: data.get(k) for k in ("run_id", "status", "target", "started_at")}
+    return [{k: data.get(k) for k in ("run_id", "status", "target", "engine", "started_at", "finished_at", "run_dir")}
             | {"verdict": verdict(data), "who": data.get("who"),
                "versions": data.get("versions"),
-               "steps": " → ".join(f"{s['step']}:{s['status']}" for s in data.get("steps", []))}
+               "steps": [{"step": s["step"], "status": s["status"]} for s in data.get("steps") or []]}
             for data in load_runs(reports_dir)]
 
 

@@ -66,7 +66,8 @@ def parse_version(version: str | int | None) -> str | None:
 def version_in(snapshot: dict[str, Any] | None) -> str:
     """The version a pre-migration inventory recorded (``"none"`` when nothing was applied)."""
     if not snapshot or "migrations" not in snapshot:
-        raise BadInput("no rollback version given and no pre-migration inventory to take it from")
+        raise BadInput("no rollback version given and no pre-migration inventory to take it from: "
+                       "run 01_inventory.ipynb first, or set rollback_to")
     return (snapshot["migrations"] or {}).get("current") or NONE
 
 

@@ -26,8 +26,8 @@ from runbook.target import open_target
 import pgserver
 
 REPO = Path(__file__).resolve().parents[1]
-MIGRATIONS = REPO / "migrations"
-SEEDS = REPO / "seeds"
+MIGRATIONS = REPO / "runbook" / "demo" / "migrations"
+SEEDS = REPO / "runbook" / "demo" / "seeds"
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -69,7 +69,7 @@ def test_demo_then_rerun_is_a_noop(tmp_path):
 
     before = sqlite_state(demo / "power100.db")
     again = runbook("run", "--db", f"sqlite:///{demo / 'power100.db'}", "--reports", str(demo / "reports"),
-                    "--backups", str(demo / "backups"))
+                    "--backups", str(demo / "backups"), "--migrations", str(MIGRATIONS))
     assert again.returncode == 0, again.stdout + again.stderr
     rerun = run_json(again.stdout)
     assert rerun["status"] == "passed" and rerun["versions"] == {"before": "004", "after": "004"}
@@ -174,7 +174,8 @@ def test_status_json(tmp_path):
     assert done.returncode == 0, done.stderr
     status = json.loads(done.stdout)
     assert status["current"] is None and status["adopt_baseline"] is True
-    assert status["pending"][0] == "000_baseline" and len(status["pending"]) == 5
+    assert [m["version"] for m in status["pending"]] == ["000", "001", "002", "003", "004"]
+    assert status["pending"][0]["name"] == "baseline" and status["pending"][0]["state"] == "pending"
 
 
 def _env_without_password() -> dict[str, str]:
@@ -194,7 +195,8 @@ def test_run_on_postgresql_with_a_password_in_the_url_leaves_it_nowhere(tmp_path
     password = pg_password_db["password"]
     url = sa.make_url(pg_password_db["url"]).set(password=password).render_as_string(hide_password=False)
     reports_dir, backups = tmp_path / "reports", tmp_path / "backups"
-    done = _cli(["run", "--db", url, "--reports", str(reports_dir), "--backups", str(backups)], _env_without_password())
+    done = _cli(["run", "--db", url, "--reports", str(reports_dir), "--backups", str(backups), "--migrations", str(MIGRATIONS)],
+                _env_without_password())
     assert done.returncode == 0, done.stdout + done.stderr
     run = run_json(done.stdout)
     assert run["status"] == "passed" and run["engine"] == "postgresql"
@@ -213,7 +215,8 @@ def test_wrong_password_is_bad_input_and_not_echoed(tmp_path, pg_password_db):
     import sqlalchemy as sa
 
     url = sa.make_url(pg_password_db["url"]).set(password="not-the-password-123").render_as_string(hide_password=False)
-    done = _cli(["run", "--db", url, "--reports", str(tmp_path / "reports")], _env_without_password())
+    done = _cli(["run", "--db", url, "--reports", str(tmp_path / "reports"), "--migrations", str(MIGRATIONS)],
+                _env_without_password())
     assert done.returncode == 2, done.stdout + done.stderr
     assert "password authentication failed" in done.stderr
     assert "not-the-password-123" not in done.stdout + done.stderr
@@ -226,7 +229,8 @@ def test_a_second_concurrent_run_is_refused_at_once(tmp_path, db_url):
     before = db_state(db_url)
     target = open_target(db_url)
     with target.kind.exclusive_lock(target):  # another runbook holds this database
-        done = runbook("run", "--db", db_url, "--reports", str(tmp_path / "reports"), "--backups", str(tmp_path / "b"))
+        done = runbook("run", "--db", db_url, "--reports", str(tmp_path / "reports"), "--backups", str(tmp_path / "b"),
+                       "--migrations", str(MIGRATIONS))
     assert done.returncode == 1, done.stdout + done.stderr
     assert "another runbook" in done.stderr
     assert not (tmp_path / "reports").exists()
@@ -258,14 +262,14 @@ def test_lint_gate_refuses_then_records_the_override(tmp_path):
     conn = sqlite3.connect(db)
     assert "phone" not in {row[1] for row in conn.execute("PRAGMA table_info(contractors)")}
     runs = runbook("reports", "--reports", str(tmp_path / "reports"), "--json")
-    listed = json.loads(runs.stdout)  # newest first; the refusal is marked as such
+    listed = json.loads(runs.stdout)["runs"]  # newest first; the refusal is marked as such
     assert [(r["status"], r["verdict"]) for r in listed] == [("passed", "PASSED"), ("failed", "REFUSED")]
 
 
 def test_one_step_commands_report_versions_and_refuse_an_unconfirmed_restore(tmp_path):
     db = tmp_path / "power100.db"
     url = new_sqlite_db(db)
-    common = ["--db", url, "--reports", str(tmp_path / "reports")]
+    common = ["--db", url, "--reports", str(tmp_path / "reports"), "--migrations", str(MIGRATIONS)]
     migrated = runbook("migrate", *common, "--backups", str(tmp_path / "backups"), "--no-rehearsal", "--to", "002")
     assert migrated.returncode == 0, migrated.stdout + migrated.stderr
     assert run_json(migrated.stdout)["versions"] == {"before": None, "after": "002"}
@@ -294,7 +298,8 @@ def test_bad_target_version_is_refused_before_anything_runs(tmp_path, extra, mes
     db = tmp_path / "power100.db"
     url = new_sqlite_db(db)
     before = sqlite_state(db)
-    done = runbook("run", "--db", url, "--reports", str(tmp_path / "reports"), "--backups", str(tmp_path / "b"), *extra)
+    done = runbook("run", "--db", url, "--reports", str(tmp_path / "reports"), "--backups", str(tmp_path / "b"),
+                   "--migrations", str(MIGRATIONS), *extra)
     assert done.returncode == 2 and message in done.stderr, done.stdout + done.stderr
     assert not (tmp_path / "reports").exists() and not (tmp_path / "b").exists()
     assert sqlite_state(db) == before

@@ -231,7 +231,7 @@ def test_reports_html_rebuilds_every_page_from_the_records(log, capsys):
             re.sub(r"data:image/png;base64,[^\"]+", "", before[p])
     capsys.readouterr()
     assert cli(["reports", "--json", "--reports", str(log["dir"])]) == 0
-    listed = json.loads(capsys.readouterr().out)
+    listed = json.loads(capsys.readouterr().out)["runs"]
     assert [r["verdict"] for r in listed] == ["DRY RUN", "REFUSED", "FAILED", "PASSED"]
 
 

@@ -22,7 +22,7 @@ from runbook.sqltext import header
 from runbook.target import open_target
 
 REPO = Path(__file__).resolve().parents[1]
-MIGRATIONS = REPO / "migrations"
+MIGRATIONS = REPO / "runbook" / "demo" / "migrations"
 CORPUS = REPO / "tests" / "lint_corpus"
 CASES = sorted(p for p in CORPUS.glob("*.sql") if not p.name.startswith("_"))
 

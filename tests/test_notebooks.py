@@ -14,16 +14,16 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from conftest import REPO
-from runbook.demo import build_database
+from runbook.demo import MIGRATIONS, build_database
+from runbook.reports import NOTEBOOKS_DIR
 
 pytestmark = pytest.mark.slow
 
 
 def operator_checkout(tmp_path: Path) -> Path:
     """The repository layout the notebooks' defaults expect: notebooks/, migrations/, demo/."""
-    shutil.copytree(REPO / "notebooks", tmp_path / "notebooks")
-    (tmp_path / "migrations").symlink_to(REPO / "migrations")
+    shutil.copytree(NOTEBOOKS_DIR, tmp_path / "notebooks")
+    (tmp_path / "migrations").symlink_to(MIGRATIONS)
     return tmp_path
 
 

@@ -8,15 +8,20 @@ the sample data, no history table), runs the whole pipeline on it with its repor
 from __future__ import annotations
 
 import sqlite3
+from importlib import resources
 from pathlib import Path
 
-from . import pipeline, seeds
-from .reports import Run
-from .target import open_target
+from .. import pipeline, seeds
+from ..errors import BadInput
+from ..migrations import discover
+from ..reports import Run
+from ..target import open_target
 
-REPO = Path(__file__).resolve().parent.parent
-MIGRATIONS = REPO / "migrations"
-SEEDS = REPO / "seeds"
+# The demo's migrations and seeds ship inside the package (package data), so an installed wheel
+# runs the demo from any directory.
+DATA = Path(str(resources.files(__name__)))
+MIGRATIONS = DATA / "migrations"
+SEEDS = DATA / "seeds"
 REFERENCE_SEEDS = ("focus_areas.sql", "revenue_ranges.sql")
 
 
@@ -31,14 +36,30 @@ def build_database(path: Path) -> str:
     return url
 
 
-def run_demo(folder: Path) -> Run:
+def run_demo(folder: Path, stop_before: str | None = None) -> Run:
+    """Build the demo database and run the pipeline on it. ``stop_before``: migrate only up to
+    the migration before that version, leaving it and the later ones pending (for an operator to
+    step through in JupyterLab)."""
     folder = Path(folder)
+    to = None
+    if stop_before is not None:
+        earlier = [m.version for m in discover(MIGRATIONS) if int(m.version) < _number(stop_before)]
+        if not earlier:
+            raise BadInput(f"--stop-before {stop_before}: no demo migration comes before it (the first is 000)")
+        to = earlier[-1]
     url = build_database(folder / "power100.db")
     print(f"built {folder / 'power100.db'}: the guide's baseline schema and sample data, no history table")
     target = open_target(url)
-    opts = pipeline.Options(migrations_dir=MIGRATIONS, reports_dir=folder / "reports", backup_dir=folder / "backups")
+    opts = pipeline.Options(migrations_dir=MIGRATIONS, reports_dir=folder / "reports", backup_dir=folder / "backups", to=to)
     run = pipeline.execute(target, pipeline.PIPELINE, opts)
-    if run.status == "passed":
+    if run.status == "passed" and to is None:
         loaded = seeds.load(target, [SEEDS / name for name in REFERENCE_SEEDS])
         print("reference seeds: " + ", ".join(f"{name} ({rows} rows)" for name, rows in loaded.items()))
     return run
+
+
+def _number(version: str) -> int:
+    try:
+        return int(version)
+    except ValueError:
+        raise BadInput(f"not a migration version: {version!r} (expected a number such as 001)") from None
