@@ -161,7 +161,7 @@ def test_verify_backup_catches_a_damaged_file(pg_url, tmp_path):
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
     failed = [c["check"] for c in target.kind.verify_backup(target, info) if not c["passed"]]
-    assert failed == ["SHA-256 matches"]
+    assert failed[0] == "SHA-256 matches"  # where the flipped byte lands decides whether more fail
     path.write_bytes(b"not an archive")
     failed = [c["check"] for c in target.kind.verify_backup(target, info) if not c["passed"]]
     assert failed == ["SHA-256 matches", "pg_restore --list reads the archive"]
