@@ -1,0 +1,7 @@
+-- Migration: Tasks trigram index (withdrawn)
+-- Date: 2023-06-01
+-- Description: This migration created a trigram index that needed the pg_trgm extension,
+--              which managed hosting did not offer. It was emptied before release and is
+--              kept so that the numbering matches deployed databases; 032 adds a search
+--              column instead. Intentionally no statements.
+-- Risk Level: LOW (no-op)

@@ -1,0 +1,3 @@
+-- Rollback: Add users.last_seen_at
+
+ALTER TABLE users DROP COLUMN last_seen_at;

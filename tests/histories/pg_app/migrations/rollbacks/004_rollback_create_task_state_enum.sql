@@ -1,0 +1,3 @@
+-- Rollback: Create the task_state enum
+
+DROP TYPE task_state;

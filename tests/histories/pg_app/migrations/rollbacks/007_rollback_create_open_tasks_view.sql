@@ -1,0 +1,3 @@
+-- Rollback: open_tasks view
+
+DROP VIEW open_tasks;

@@ -1,0 +1,2 @@
+-- Rollback: Tasks trigram index (withdrawn)
+-- Description: Nothing to undo: 008 has no statements.

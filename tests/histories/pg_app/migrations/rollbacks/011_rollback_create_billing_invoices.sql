@@ -1,0 +1,3 @@
+-- Rollback: billing.invoices
+
+DROP TABLE billing.invoices;

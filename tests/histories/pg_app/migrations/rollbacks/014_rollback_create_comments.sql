@@ -1,0 +1,3 @@
+-- Rollback: Task comments
+
+DROP TABLE comments;

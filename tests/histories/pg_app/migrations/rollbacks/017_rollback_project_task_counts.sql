@@ -1,0 +1,3 @@
+-- Rollback: project_task_counts materialized view
+
+DROP MATERIALIZED VIEW project_task_counts;

@@ -1,0 +1,2 @@
+-- Rollback: Analyze after the bulk import (no-op)
+-- Description: Nothing to undo.

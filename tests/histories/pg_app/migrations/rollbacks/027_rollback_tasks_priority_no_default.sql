@@ -1,0 +1,3 @@
+-- Rollback: No default priority
+
+ALTER TABLE tasks ALTER COLUMN priority SET DEFAULT 3;

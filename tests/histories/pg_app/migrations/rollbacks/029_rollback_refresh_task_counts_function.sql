@@ -1,0 +1,3 @@
+-- Rollback: refresh_project_task_counts()
+
+DROP FUNCTION refresh_project_task_counts();

@@ -1,0 +1,2 @@
+-- Rollback: Reindex after the PostgreSQL 12 upgrade (no-op)
+-- Description: Nothing to undo.

@@ -1,0 +1,4 @@
+-- Rollback: Task search
+
+DROP INDEX tasks_search_idx;
+ALTER TABLE tasks DROP COLUMN search;

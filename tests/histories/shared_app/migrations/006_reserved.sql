@@ -1,0 +1,5 @@
+-- Migration: Reserved (no-op)
+-- Date: 2022-10-20
+-- Description: Number taken by a branch-sync migration that was reverted before release.
+--              Kept empty so installed databases and this folder agree.
+-- Risk Level: LOW (no-op)

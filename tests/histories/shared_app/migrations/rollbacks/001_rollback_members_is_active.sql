@@ -1,0 +1,3 @@
+-- Rollback: members.is_active
+
+ALTER TABLE members DROP COLUMN is_active;

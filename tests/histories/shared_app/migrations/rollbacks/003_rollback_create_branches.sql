@@ -1,0 +1,3 @@
+-- Rollback: Branches
+
+DROP TABLE branches;

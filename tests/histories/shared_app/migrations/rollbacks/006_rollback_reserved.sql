@@ -1,0 +1,2 @@
+-- Rollback: Reserved (no-op)
+-- Description: Nothing to undo.

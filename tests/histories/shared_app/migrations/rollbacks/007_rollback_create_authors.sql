@@ -1,0 +1,3 @@
+-- Rollback: Authors
+
+DROP TABLE authors;

@@ -1,0 +1,3 @@
+-- Rollback: active_loans view
+
+DROP VIEW active_loans;

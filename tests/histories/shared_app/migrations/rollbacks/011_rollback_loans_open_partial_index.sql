@@ -1,0 +1,3 @@
+-- Rollback: Partial index on open loans
+
+DROP INDEX idx_loans_open_book;

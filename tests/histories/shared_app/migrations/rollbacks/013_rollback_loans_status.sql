@@ -1,0 +1,3 @@
+-- Rollback: loans.status
+
+ALTER TABLE loans DROP COLUMN status;

@@ -1,0 +1,3 @@
+-- Rollback: Backfill loans.status
+
+UPDATE loans SET status = 'open' WHERE status = 'returned';

@@ -1,0 +1,4 @@
+-- Rollback: Fines
+
+DROP INDEX idx_fines_loan;
+DROP TABLE fines;

@@ -1,0 +1,3 @@
+-- Rollback: members.phone is now members.phone_number
+
+ALTER TABLE members RENAME COLUMN phone_number TO phone;

@@ -1,0 +1,2 @@
+-- Rollback: Rebuild indexes after the import (no-op)
+-- Description: Nothing to undo.

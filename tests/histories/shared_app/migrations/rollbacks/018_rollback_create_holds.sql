@@ -1,0 +1,3 @@
+-- Rollback: Holds
+
+DROP TABLE holds;

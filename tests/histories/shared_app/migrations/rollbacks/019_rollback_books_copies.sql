@@ -1,0 +1,3 @@
+-- Rollback: books.copies
+
+ALTER TABLE books DROP COLUMN copies;

@@ -1,0 +1,3 @@
+-- Rollback: book_availability view
+
+DROP VIEW book_availability;

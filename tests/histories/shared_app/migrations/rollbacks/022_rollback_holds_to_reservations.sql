@@ -1,0 +1,3 @@
+-- Rollback: holds is now reservations
+
+ALTER TABLE reservations RENAME TO holds;

@@ -1,0 +1,3 @@
+-- Rollback: Membership tiers
+
+ALTER TABLE members DROP COLUMN membership_tier;

@@ -1,0 +1,2 @@
+-- Rollback: Statistics refresh (no-op)
+-- Description: Nothing to undo.

@@ -1,0 +1,3 @@
+-- Rollback: Audit log
+
+DROP TABLE audit_log;

@@ -1,0 +1,3 @@
+-- Rollback: Index reservations by book
+
+DROP INDEX idx_reservations_book;

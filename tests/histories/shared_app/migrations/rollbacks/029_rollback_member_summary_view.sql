@@ -1,0 +1,3 @@
+-- Rollback: member_summary view
+
+DROP VIEW member_summary;

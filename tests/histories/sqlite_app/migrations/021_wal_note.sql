@@ -1,0 +1,5 @@
+-- Migration: Switch to WAL (no-op)
+-- Date: 2022-11-06
+-- Description: journal_mode=WAL is set by the application at connect time now (a PRAGMA in
+--              a migration would be per-connection at best). Kept for numbering.
+-- Risk Level: LOW (no-op)

@@ -1,0 +1,3 @@
+-- Rollback: users.last_login
+
+ALTER TABLE users DROP COLUMN last_login;

@@ -1,0 +1,4 @@
+-- Rollback: Tags
+
+DROP TABLE item_tags;
+DROP TABLE tags;

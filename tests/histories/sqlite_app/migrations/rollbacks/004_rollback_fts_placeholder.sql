@@ -1,0 +1,2 @@
+-- Rollback: Full-text search (postponed)
+-- Description: Nothing to undo.

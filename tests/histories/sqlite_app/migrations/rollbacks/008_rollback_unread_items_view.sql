@@ -1,0 +1,3 @@
+-- Rollback: unread_items view
+
+DROP VIEW unread_items;

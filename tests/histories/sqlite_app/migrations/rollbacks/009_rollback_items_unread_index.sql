@@ -1,0 +1,3 @@
+-- Rollback: Partial index on unread items
+
+DROP INDEX items_unread;

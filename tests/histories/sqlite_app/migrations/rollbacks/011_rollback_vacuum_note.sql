@@ -1,0 +1,2 @@
+-- Rollback: VACUUM after 0.12 (no-op)
+-- Description: Nothing to undo.

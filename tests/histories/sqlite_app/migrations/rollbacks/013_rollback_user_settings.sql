@@ -1,0 +1,3 @@
+-- Rollback: user_settings
+
+DROP TABLE user_settings;

@@ -1,0 +1,3 @@
+-- Rollback: items.read_at
+
+ALTER TABLE items DROP COLUMN read_at;

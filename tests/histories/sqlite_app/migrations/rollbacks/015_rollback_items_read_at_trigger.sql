@@ -1,0 +1,3 @@
+-- Rollback: Stamp read_at when an item is marked read
+
+DROP TRIGGER items_read_at;

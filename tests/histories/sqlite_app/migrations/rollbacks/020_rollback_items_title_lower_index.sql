@@ -1,0 +1,3 @@
+-- Rollback: Case-insensitive title search
+
+DROP INDEX items_title_lower;

@@ -1,0 +1,2 @@
+-- Rollback: Switch to WAL (no-op)
+-- Description: Nothing to undo.

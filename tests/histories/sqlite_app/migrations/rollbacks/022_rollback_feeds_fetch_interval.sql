@@ -1,0 +1,3 @@
+-- Rollback: Per-feed fetch interval
+
+ALTER TABLE feeds DROP COLUMN fetch_interval;

@@ -1,0 +1,3 @@
+-- Rollback: Notes on items
+
+DROP TABLE item_notes;

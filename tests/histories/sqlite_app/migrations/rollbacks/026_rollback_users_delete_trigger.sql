@@ -1,0 +1,3 @@
+-- Rollback: Clean up after a deleted user
+
+DROP TRIGGER users_delete_cleanup;

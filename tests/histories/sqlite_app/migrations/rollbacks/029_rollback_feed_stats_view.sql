@@ -1,0 +1,3 @@
+-- Rollback: feed_stats view
+
+DROP VIEW feed_stats;

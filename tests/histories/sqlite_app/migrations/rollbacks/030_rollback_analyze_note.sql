@@ -1,0 +1,2 @@
+-- Rollback: ANALYZE (no-op)
+-- Description: Nothing to undo.
