@@ -112,7 +112,15 @@ def _report(run: "Run", out: Output, command: str) -> None:
              style=run.status)
     out.line(f"report: {run.run_dir / 'run.json'}")
     out.line(f"page:   {run.run_dir / 'index.html'}")
-    if run.status != "passed" and not out.json_mode:
+    if run.status == "refused" and not out.json_mode:
+        print("runbook: refusing to migrate: the lint gate refused before anything ran (nothing touched); "
+              "the findings behind it:", file=sys.stderr)
+        for f in run.lint_refusal or []:
+            where = f"{f['file']}:{f['line']}" if f.get("line") else f["file"]
+            print(f"  {f['code']}  {where}  {f['message']}", file=sys.stderr)
+        print(f"  fix the migrations, or override explicitly with --allow-risk (recorded); lint.json: "
+              f"{run.run_dir / 'lint.json'}", file=sys.stderr)
+    elif run.status != "passed" and not out.json_mode:
         print(f"runbook: run failed at {run.error}", file=sys.stderr)
 
 

@@ -143,6 +143,8 @@ def execute(target: Target, steps: tuple[str, ...], opts: Options) -> Run:
             run.options["cleaned_leftovers"] = cleaned
         run.versions["before"] = run.versions["after"] = current_version(target)
         run.write()
+        if _refused_by_lint(target, steps, opts, run):
+            return run
         report_error = None
         progress.emit(f"run {run.run_id}: {', '.join(steps)} on {target.display}; starting the notebook kernel")
         with progress.follow(run_dir / progress.FILE_NAME), \
@@ -211,6 +213,34 @@ def clean_leftovers(target: Target, reports_dir: Path, backup_dir: Path | None) 
     return done
 
 
+def _refused_by_lint(target: Target, steps: tuple[str, ...], opts: Options, run: Run) -> bool:
+    """The lint gate over the pending migrations, first: before inventory or backup, so a refusal
+    costs seconds. Writes ``lint.json``; on a refusal, ``run.json`` with status ``refused`` and
+    every finding behind it (``run.lint_refusal``), and nothing else is done."""
+    from . import lint
+
+    if "migrate" not in steps:
+        return False
+    _, pending = plan(target, opts.migrations_dir, to=opts.to)
+    try:
+        report = lint.gate(pending, target.kind, allow_risk=opts.allow_risk, target=target)
+    except BadInput as exc:
+        report = getattr(exc, "report", None)
+        if report is None:
+            raise
+        reports.save_artifact(run.run_dir, "lint", report)
+        run.status, run.error = "refused", f"lint: {exc}"
+        run.lint_refusal = report["refusing"]
+        run.finished_at = reports.utc_now().isoformat(timespec="seconds")
+        run.write()
+        reports.finish(run)  # the run's page says REFUSED, with lint.json beside it
+        return True
+    finally:
+        target.dispose()
+    reports.save_artifact(run.run_dir, "lint", report)
+    return False
+
+
 def _run_step(step: str, target: Target, run_dir: Path, opts: Options, run: Run, km: Any) -> StepResult:
     progress.emit(f"{step}: started ({reports.notebook_path(step, opts.notebooks_dir).name})")
     result = reports.execute_step(step, run_dir, _parameters(step, target, run_dir, opts, run),
@@ -228,5 +258,7 @@ def exit_code(run: Run) -> int:
     """0 passed; 2 when the first failure was bad input (nothing was touched); else 1."""
     if run.status == "passed":
         return 0
+    if run.status == "refused":  # the lint gate, before anything ran
+        return 2
     first = next((s for s in run.steps if not s.passed), None)
     return 2 if first is not None and (first.error or "").startswith("BadInput") else 1

@@ -221,6 +221,8 @@ def verdict(run: dict[str, Any]) -> str:
         return "RUNNING"
     if status == "died":
         return "DIED"
+    if status == "refused":  # the lint gate, before anything ran
+        return "REFUSED"
     first = next((st for st in run.get("steps") or [] if st.get("status") != "passed"), None)
     if first is not None and (first.get("error") or "").startswith("BadInput"):
         return "REFUSED"
@@ -266,6 +268,7 @@ class Run:
     error: str | None = None
     host: str = field(default_factory=socket.gethostname)  # with pid: a run that died is told apart
     pid: int = field(default_factory=os.getpid)
+    lint_refusal: list[dict[str, Any]] | None = None  # the findings behind a lint-gate refusal
     rollback_skipped: str | None = None  # why a failed run did not roll back
     who: dict[str, str] = field(default_factory=who)
     source: dict[str, Any] | None = None  # migrations_source() of the migrations folder

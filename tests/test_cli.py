@@ -262,8 +262,8 @@ def test_lint_gate_refuses_then_records_the_override(tmp_path):
     conn = sqlite3.connect(db)
     assert "phone" not in {row[1] for row in conn.execute("PRAGMA table_info(contractors)")}
     runs = runbook("reports", "--reports", str(tmp_path / "reports"), "--json")
-    listed = json.loads(runs.stdout)["runs"]  # newest first; the refusal is marked as such
-    assert [(r["status"], r["verdict"]) for r in listed] == [("passed", "PASSED"), ("failed", "REFUSED")]
+    listed = json.loads(runs.stdout)["runs"]  # newest first; the refusal (the lint gate, run first) is marked as such
+    assert [(r["status"], r["verdict"]) for r in listed] == [("passed", "PASSED"), ("refused", "REFUSED")]
 
 
 def test_one_step_commands_report_versions_and_refuse_an_unconfirmed_restore(tmp_path):

@@ -1,11 +1,11 @@
--- Case: a trigger (from a dollar-quoted function) on an existing table is Category 2
+-- Case: a routine and a trigger on an existing table change no existing row: Category 1 (was 2 before issue 7: over-classified)
 -- Dialect: postgresql
--- Risk Level: MEDIUM
+-- Risk Level: LOW
 -- Rollback: yes
--- Expect Category: 2
+-- Expect Category: 1
 -- Expect Destructive: no
 -- Expect Findings: none
--- Expect Statements: 1 2
+-- Expect Statements: 1 1
 
 CREATE FUNCTION touch_created_at() RETURNS trigger AS $body$
 BEGIN

@@ -1,11 +1,11 @@
--- Case: a trigger body's UPDATE is not a top-level UPDATE; the trigger on an existing table is Category 2
+-- Case: a trigger body's UPDATE is not a top-level UPDATE; a trigger changes no existing row: Category 1 (was 2 before issue 7)
 -- Dialect: sqlite
--- Risk Level: MEDIUM
+-- Risk Level: LOW
 -- Rollback: yes
--- Expect Category: 2
+-- Expect Category: 1
 -- Expect Destructive: no
 -- Expect Findings: none
--- Expect Statements: 2
+-- Expect Statements: 1
 
 CREATE TRIGGER contractors_touch AFTER UPDATE ON contractors
 BEGIN

@@ -1,8 +1,8 @@
--- Case: ADD COLUMN with REFERENCES adds a foreign key to an existing table: Category 2
+-- Case: a nullable ADD COLUMN with REFERENCES: every existing row holds NULL, which the foreign key accepts: Category 1 (was 2 before issue 7)
 -- Dialect: sqlite
--- Risk Level: MEDIUM
+-- Risk Level: LOW
 -- Rollback: yes
--- Expect Category: 2
+-- Expect Category: 1
 -- Expect Destructive: no
 -- Expect Findings: none
 
