@@ -14,20 +14,24 @@ whatever else the engine reported (e.g. ``source_row_counts``). Counts and hashe
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import reports
+from . import faults, reports
 from .checks import failed
 from .engines.base import sha256_file
 from .errors import BadInput, RunFailed
+from .owner import is_dead_owner, owner_tag
 
 if TYPE_CHECKING:
     from .target import Target
 
 RECORD_FILE = "backup.json"
 SIDECAR_SUFFIX = ".json"
+PARTIAL_SUFFIX = ".partial"
 
 
 class BackupFailed(RunFailed):
@@ -53,31 +57,92 @@ def take(target: "Target", dest_dir: str | Path, *, stamp: str | None = None,
          run_dir: str | Path | None = None) -> dict[str, Any]:
     """Back up ``target`` into ``dest_dir`` and verify the copy; returns the backup record.
 
-    The record is written beside the backup file (and to ``run_dir``/backup.json when given)
-    before verification can fail, so a failure is data a report can show. Raises
-    ``BackupFailed`` (a ``RunFailed``, with ``.record``) when any check fails.
+    The engine writes the copy under a temporary name (``.<name>.<owner tag>.partial``, mode
+    0600); it is fsynced and verified there, its record (checksum, the database's identity, the
+    schema version, row counts) is written and fsynced beside it, and only then are both renamed
+    into place (the record first): a file under a backup's real name is always a complete,
+    verified backup with its record. A backup that does not verify is deleted; its record goes
+    to ``run_dir``/backup.json so the report shows why. Raises ``BackupFailed`` (a
+    ``RunFailed``, with ``.record``) when any check fails.
     """
+    from .migrations import applied
+
     stamp = stamp or stamp_now()
     kind = target.kind
-    info = kind.backup(target, Path(dest_dir), stamp)
-    checks = kind.verify_backup(target, info)
-    record = {
-        **info,
-        "checks": checks,
-        "verified": bool(checks) and not failed(checks),
-        "target": target.display,
-        "engine": kind.name,
-        "taken_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }
-    side = sidecar_path(record["path"])
-    reports.save_artifact(side.parent, side.name.removesuffix(".json"), record)
-    if run_dir is not None:
-        reports.save_artifact(run_dir, Path(RECORD_FILE).stem, record)
-    if not record["verified"]:
-        names = ", ".join(c["check"] for c in failed(checks)) or "no checks ran"
-        raise BackupFailed(f"backup {record['path']} did not verify ({names}); "
-                           "the migration will not run without a verified backup", record)
+    folder = Path(dest_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    final = (folder / kind.backup_file_name(target, stamp)).resolve()
+    if final.exists() or sidecar_path(final).exists():
+        raise BadInput(f"backup file already exists: {final}")
+    partial = final.with_name(f".{final.name}.{owner_tag()}{PARTIAL_SUFFIX}")
+    side_partial = final.with_name(f".{final.name}{SIDECAR_SUFFIX}.{owner_tag()}{PARTIAL_SUFFIX}")
+    identity = kind.ensure_identity(target)
+    with target.engine().connect() as conn:
+        done = applied(conn)
+    target.dispose()
+    try:
+        os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))  # private before data goes in
+        info = kind.backup(target, partial)
+        faults.barrier("backup-written")
+        _fsync(partial)
+        checks = [{**c, "detail": str(c.get("detail", "")).replace(str(partial), str(final))}
+                  for c in kind.verify_backup(target, info)]
+        record = {
+            **info,
+            "path": str(final),
+            "checks": checks,
+            "verified": bool(checks) and not failed(checks),
+            "target": target.display,
+            "engine": kind.name,
+            "identity": identity,
+            "schema_version": done[-1].version if done else None,
+            "taken_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+        if run_dir is not None:
+            reports.save_artifact(run_dir, Path(RECORD_FILE).stem, record)
+        if not record["verified"]:
+            names = ", ".join(c["check"] for c in failed(checks)) or "no checks ran"
+            raise BackupFailed(f"backup {final} did not verify ({names}); the unverified copy was deleted; "
+                               "the migration will not run without a verified backup", record)
+        fd = os.open(side_partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(json.dumps(record, indent=2, default=str) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(side_partial, sidecar_path(final))
+        os.replace(partial, final)
+        _fsync(final.parent)
+    finally:
+        for leftover in (partial, side_partial, partial.with_name(partial.name + "-journal")):
+            leftover.unlink(missing_ok=True)
     return record
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def remove_leftovers(folder: str | Path) -> list[str]:
+    """Delete what dead runs of this host left in a backups folder: partial backups and records,
+    rehearsal copies and restore scratch folders (each named with its owner's tag). Returns
+    what was removed. Files of live runs and of other hosts are left alone."""
+    removed: list[str] = []
+    root = Path(folder)
+    if not root.is_dir():
+        return removed
+    for path in sorted(root.iterdir()):
+        if not path.name.startswith(".") or not is_dead_owner(path.name):
+            continue
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(str(path))
+    return removed
 
 
 def load(run_dir: str | Path) -> dict[str, Any]:

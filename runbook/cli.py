@@ -1,7 +1,9 @@
 """runbook: evolve a database schema safely, with every step executed, checked and recorded.
 
 Exit status: 0 passed; 1 the run failed (the database was left as it was, or rolled back) or,
-for `runbook check`, something is pending or drifted; 2 bad usage or bad input (nothing touched).
+for `runbook check`, something is pending or drifted; 2 bad usage or bad input (nothing touched);
+3 the database changed but the report of it could not be written (the message says which version
+the database is at).
 
 Settings come from runbook.toml (or [tool.runbook] in pyproject.toml), then RUNBOOK_* environment
 variables, then the flags given here; `runbook config` shows which won.
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from . import __version__
 from .console import Output, error as print_error
 from .errors import BadInput, RunbookError
+from .guards import check_utf8
 
 if TYPE_CHECKING:
     from .migrations import Applied, Migration
@@ -84,6 +87,10 @@ def _run_options(p: argparse.ArgumentParser, step: str) -> None:
         group.add_argument("--to", dest="rollback_to", metavar="VERSION", help="run rollback scripts down to this version")
         group.add_argument("--restore", type=Path, metavar="BACKUP", help="restore the database from this backup file")
         p.add_argument("--confirm-restore", action="store_true", help="required with --restore: it overwrites the database")
+        p.add_argument("--trust-unverified-backup", action="store_true",
+                       help="with --restore: accept a file without a valid record beside it (never one of another database)")
+        p.add_argument("--discard-newer-writes", action="store_true",
+                       help="with --restore: discard the rows written since the backup (the refusal says how many)")
 
 
 STEPS_OF = {"run": PIPELINE, "inventory": ("inventory",), "backup": ("backup",),
@@ -165,6 +172,8 @@ def cmd_steps(args: argparse.Namespace) -> int:
         restore_backup=getattr(args, "restore", None),
         confirm_restore=getattr(args, "confirm_restore", False),
         discard_new_data=getattr(args, "discard_new_data", False),
+        trust_unverified_backup=getattr(args, "trust_unverified_backup", False),
+        discard_newer_writes=getattr(args, "discard_newer_writes", False),
         rollback_on_failure=args.command == "run",
     )
     args.out.detail(f"target {target.display}; migrations {args.migrations}; reports {args.reports}")
@@ -197,6 +206,28 @@ def cmd_reports(args: argparse.Namespace) -> int:
                 f"{(r.get('versions') or {}).get('before') or 'none'} → {(r.get('versions') or {}).get('after') or 'none'}",
                 f"{r['who']['user']}@{r['who']['host']}" if r.get("who") else "?",
                 " → ".join(f"{s['step']}:{s['status']}" for s in r["steps"])) for r in runs], status_column=1)
+    return 0
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    """Remove what dead runs left: partial backups, rehearsal and restore copies in the backups
+    folder, scratch databases on the server (with --db), run.json still "running" (marked died)."""
+    from .backup import remove_leftovers
+    from .reports import mark_dead_runs
+
+    if args.db:
+        from . import pipeline
+        from .target import open_target
+
+        target = open_target(args.db)
+        with target.kind.lock(target):
+            done = pipeline.clean_leftovers(target, args.reports, args.backups)
+    else:
+        done = [f"run {r} marked died" for r in mark_dead_runs(args.reports)] if args.reports.is_dir() else []
+        done += [f"removed {p}" for p in remove_leftovers(args.backups)]
+    for line in done:
+        print(line)
+    print(f"{len(done)} leftover(s) of dead runs cleaned" if done else "nothing to clean")
     return 0
 
 
@@ -425,6 +456,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reports", type=Path, metavar="DIR", help="reports folder (default ./reports)")
     p.add_argument("--html", action="store_true", help="(re)write every run's index.html and reports/index.html from the JSON records")
 
+    p = add("clean", "remove leftovers of dead runs (partial backups, scratch copies and databases)", cmd_clean)
+    p.add_argument("--db", help="also drop this server's scratch databases of dead runs (and take its lock)")
+    p.add_argument("--reports", type=Path, metavar="DIR", help="reports folder (default ./reports)")
+    p.add_argument("--backups", type=Path, metavar="DIR", help="backup folder (default ./backups)")
+    p.set_defaults(config_db=False)
+
     p = add("demo", "build the demo Power100 database and run the whole pipeline on it", cmd_demo)
     p.add_argument("--dir", type=Path, default=Path("demo"), help="demo folder (default ./demo); its power100.db is rebuilt")
     p.add_argument("--stop-before", metavar="VERSION",
@@ -509,6 +546,7 @@ def main(argv: list[str] | None = None) -> int:
     sink = sys.stderr if args.json else open(os.devnull, "w") if args.quiet else None
     try:
         with contextlib.redirect_stdout(sink) if sink else contextlib.nullcontext():
+            check_utf8([v for k, v in vars(args).items() if k not in ("handler", "out")], "argument")
             apply_settings(args)
             return args.handler(args)
     except RunbookError as exc:

@@ -2,9 +2,15 @@
 
 ``BadInput`` (exit 2): something given to the runbook is wrong; nothing was touched.
 ``RunFailed`` (exit 1): a step ran and failed; the database was left as it was, or rolled back.
+``ReportIncomplete`` (exit 3): the database changed but the report of it could not be written.
+
+``redact()`` is the one function through which a database error becomes text (reports, run.json,
+the console): row values in it become placeholders, the statement and the error kind stay.
 """
 
 from __future__ import annotations
+
+import re
 
 
 class RunbookError(Exception):
@@ -49,3 +55,60 @@ class CheckFailed(RunFailed):
 
 class LockBusy(RunFailed):
     """Another runbook holds this database's lock."""
+
+
+class LockLost(RunFailed):
+    """The one-runbook lock this run held is gone (its session was ended): the run stops."""
+
+
+class ReportIncomplete(RunbookError):
+    """The database changed but its report could not be written (exit status 3)."""
+
+    exit_code = 3
+
+
+# -- redaction of database error texts ---------------------------------------------------------
+#: words after which a double-quoted name is an identifier (kept), not a value (redacted)
+_IDENTIFIER_WORDS = (
+    "relation", "column", "table", "constraint", "index", "type", "function", "procedure", "schema",
+    "database", "role", "user", "sequence", "view", "trigger", "extension", "operator", "collation",
+    "domain", "tablespace", "policy", "rule", "aggregate", "server", "cursor", "statement",
+    "savepoint", "parameter", "attribute", "publication", "subscription", "enum", "of", "on",
+    "for", "key", "field", "routine", "statement", "portal", "channel", "view", "near", "name",
+)
+_SINGLE = re.compile(r"'(?:[^']|'')*'")
+_DOUBLE = re.compile(r'"(?:[^"]|"")*"')
+_KEY = re.compile(r"(Key \((?:[^()]|\([^()]*\))*\)=)\(.*?\)(?=( already exists| is not present in table"
+                  r"| is still referenced| conflicts with)|[.\s]*$)", re.MULTILINE)
+_FAILING_ROW = re.compile(r"(Failing row contains )\(.*\)(?=\.?\s*$)", re.MULTILINE)
+_PARAMETERS = re.compile(r"\n?\[parameters: .*?\](?=\n|$)", re.DOTALL)
+
+
+def _redact_double(m: re.Match) -> str:
+    before = re.sub(r"[\s:]+$", "", m.string[max(0, m.start() - 40):m.start()]).lower()
+    last = re.split(r"[\s(]", before)[-1] if before else ""
+    if last in _IDENTIFIER_WORDS:
+        return m.group(0)
+    return '"?"'
+
+
+def redact(text: str) -> str:
+    """A database error text with the row values taken out: single-quoted literals, double-quoted
+    values that are not identifiers (``invalid input syntax for type integer: "555-0100"``),
+    ``Key (cols)=(values)`` and ``Failing row contains (...)``. The statement SQLAlchemy appends
+    (``[SQL: ...]``) is kept as written; its ``[parameters: ...]`` are dropped."""
+    if not text:
+        return text
+    head, sep, sql = text.partition("\n[SQL: ")
+    head = _KEY.sub(r"\1(?)", head)
+    head = _FAILING_ROW.sub(r"\1(?)", head)
+    head = _SINGLE.sub("'?'", head)
+    head = _DOUBLE.sub(_redact_double, head)
+    return head + (sep + _PARAMETERS.sub("", sql) if sep else "")
+
+
+def db_error_line(exc: BaseException) -> str:
+    """The first line of a database error (the driver's exception when wrapped), redacted."""
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip()
+    return redact(text.splitlines()[0]) if text else type(orig).__name__

@@ -19,9 +19,10 @@ import sqlalchemy as sa
 from sqlglot import exp
 
 from . import effects
+from . import faults
 from . import migrations as mig
 from . import progress
-from .errors import BadInput, MigrationFailed, RunFailed
+from .errors import BadInput, MigrationFailed, RunFailed, db_error_line
 from .sqltext import Statement
 
 if TYPE_CHECKING:
@@ -170,8 +171,7 @@ def _plain(value: Any) -> Any:
 
 
 def _cause(exc: sa.exc.DBAPIError) -> str:
-    text = str(exc.orig).strip() or type(exc.orig).__name__
-    return text.splitlines()[0]
+    return db_error_line(exc)  # row values redacted: they may be personal data
 
 
 def run_in_transaction(target: "Target", prepared: list[PreparedStatement], label: str, version: str,
@@ -369,6 +369,8 @@ def migrate(
                     mig.record(conn, m, checksum, int((time.perf_counter() - t0) * 1000), run_id, note=note)
                     mig.record_event(conn, "deploy", m.version, m.name, checksum, run_id)
 
+                faults.barrier(f"before-migration-{m.version}")
+                kind.check_lock(target)  # a lost lock admits a second run: stop before changing more
                 watch = None if data_checks == "off" else effects.DataWatch(
                     kind, effects.declare_prepared(prepared[m.version], kind), full=data_checks == "full")
                 t0 = time.perf_counter()

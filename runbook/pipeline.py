@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import progress, reports
-from .errors import BadInput
+from . import backup, faults, guards, progress, reports
+from .errors import BadInput, ReportIncomplete, RunFailed, redact
 from .kernel import shared_kernel
 from .migrate import is_no_op, plan, prepare
 from .migrations import DEFAULT_DIALECT, applied, check_runnable, discover
 from .reports import Run, StepResult
-from .target import Target
+from .target import Target, mask
 
 PIPELINE = ("inventory", "backup", "migrate", "verify")
 
@@ -45,6 +45,8 @@ class Options:
     restore_backup: Path | None = None
     confirm_restore: bool = False
     discard_new_data: bool = False  # rollback may drop columns/tables holding values written after the migration
+    trust_unverified_backup: bool = False
+    discard_newer_writes: bool = False
     notebooks_dir: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -80,6 +82,8 @@ def _parameters(step: str, target: Target, run_dir: Path, opts: Options, run: Ru
             "restore_backup": str(opts.restore_backup.resolve()) if opts.restore_backup else None,
             "confirm_restore": opts.confirm_restore,
             "discard_new_data": opts.discard_new_data,
+            "trust_unverified_backup": opts.trust_unverified_backup,
+            "discard_newer_writes": opts.discard_newer_writes,
             "snapshot_path": str(Path(snapshot).resolve()) if Path(snapshot).is_file() else None,
         }
     return params
@@ -110,9 +114,16 @@ def check_input(target: Target, steps: tuple[str, ...], opts: Options) -> None:
     """Refuse bad input before anything runs or any report is made: a bad migrations folder,
     drift, a bad ``--to``, and (when the run would roll back on failure) a pending migration it
     could not roll back."""
+    guards.check_utf8([opts.migrations_dir, opts.snapshot, opts.restore_backup], "path")
+    if steps != ("backup",):  # a backup needs no migrations folder
+        guards.check_migration_files(opts.migrations_dir)
+        check_runnable(discover(opts.migrations_dir, opts.dialect), target.kind)
+    guards.check_writable_dir(opts.reports_dir, "reports folder")
+    if "backup" in steps or opts.restore_backup:  # restores keep their scratch files beside the backup
+        guards.check_writable_dir(opts.restore_backup.parent if opts.restore_backup else opts.backup_dir,
+                                  "backups folder")
     if steps == ("backup",):
-        return  # a backup needs no migrations folder
-    check_runnable(discover(opts.migrations_dir, opts.dialect), target.kind)
+        return
     if "migrate" not in steps:
         return
     _, pending = plan(target, opts.migrations_dir, to=opts.to, dialect=opts.dialect, out_of_order=opts.out_of_order)
@@ -124,39 +135,90 @@ def check_input(target: Target, steps: tuple[str, ...], opts: Options) -> None:
 
 def execute(target: Target, steps: tuple[str, ...], opts: Options) -> Run:
     """Run ``steps`` (the pipeline, or one step) and write the run's report; never raises for a
-    failed step: ``run.status`` says ``passed`` or ``failed``."""
+    failed step: ``run.status`` says ``passed`` or ``failed``. Raises ``ReportIncomplete`` (exit
+    3) when the report could not be written and the database changed, ``RunFailed`` when it
+    could not be written and nothing changed."""
     check_input(target, steps, opts)
     with target.kind.lock(target):  # a concurrent run is refused before it leaves a report
+        cleaned = clean_leftovers(target, opts.reports_dir, opts.backup_dir)  # no other run is alive on it now
         run_dir = reports.new_run_dir(opts.reports_dir, target.name)
         run = Run(run_dir.name, run_dir, target.display, target.kind.name, options=opts.for_report(),
                   source=reports.migrations_source(opts.migrations_dir))
+        if cleaned:
+            run.options["cleaned_leftovers"] = cleaned
         run.versions["before"] = run.versions["after"] = current_version(target)
         run.write()
         if _refused_by_lint(target, steps, opts, run):
             return run
+        report_error = None
         progress.emit(f"run {run.run_id}: {', '.join(steps)} on {target.display}; starting the notebook kernel")
         with progress.follow(run_dir / progress.FILE_NAME), \
                 shared_kernel(reports.notebook_path(steps[0], opts.notebooks_dir).parent) as km:
             for step in steps:
-                result = _run_step(step, target, run_dir, opts, run, km)
+                try:
+                    result = _run_step(step, target, run_dir, opts, run, km)
+                except Exception as exc:  # the report could not be written (full disk, ...): stop here
+                    report_error = f"{type(exc).__name__}: {mask(redact(str(exc)))}".splitlines()[0]
+                    break
+                faults.barrier(f"after-{step}")
                 if not result.passed:
                     run.error = f"{step}: {result.error}"
                     nothing_touched = (result.error or "").startswith("BadInput")
                     if step == "migrate" and run.rehearsal and run.rehearsal.get("ran") and not run.rehearsal.get("passed"):
                         nothing_touched = True  # the rehearsal failed on the scratch copy: the target was not touched
                         run.rollback_skipped = "the rehearsal failed on a scratch copy: the target was not touched"
+                    elif step == "migrate" and not nothing_touched and _unchanged(target, run.versions["before"]):
+                        nothing_touched = True  # each migration rolls back whole: the failed one left nothing
+                        run.rollback_skipped = ("the failed migration rolled back whole: the database is still at "
+                                                f"version {run.versions['before'] or 'none'}")
                     if opts.rollback_on_failure and step in ("migrate", "verify") and not opts.dry_run and not nothing_touched:
-                        back = _run_step("rollback", target, run_dir, opts, run, km)
-                        if not back.passed:  # e.g. refused to drop values written since: say it where it shows
-                            run.error += f"; automatic rollback failed, the database was NOT rolled back: {back.error}"
+                        try:
+                            back = _run_step("rollback", target, run_dir, opts, run, km)
+                        except Exception as exc:
+                            report_error = f"{type(exc).__name__}: {mask(redact(str(exc)))}".splitlines()[0]
+                        else:
+                            if not back.passed:  # e.g. refused to drop values written since: say it where it shows
+                                run.error += f"; automatic rollback failed, the database was NOT rolled back: {back.error}"
                     break
         run.versions["after"] = current_version(target)
-        reports.save_artifact(run_dir, "after", reports.after_snapshot(target))
-    run.status = "passed" if all(s.passed for s in run.steps) and run.error is None else "failed"
+        try:
+            reports.save_artifact(run_dir, "after", reports.after_snapshot(target))
+        except OSError as exc:
+            report_error = report_error or f"{type(exc).__name__}: {exc}"
+    run.status = "passed" if all(s.passed for s in run.steps) and run.error is None and not report_error else "failed"
     run.finished_at = reports.utc_now().isoformat(timespec="seconds")
-    run.write()
-    reports.finish(run)  # the verdict into every notebook's first cell; the HTML pages
+    try:
+        run.write()
+        reports.finish(run)  # the verdict into every notebook's first cell; the HTML pages
+    except Exception as exc:  # a full disk, a notebook left truncated by one
+        report_error = report_error or f"{type(exc).__name__}: {mask(redact(str(exc)))}".splitlines()[0]
+    if report_error:
+        before, after = run.versions["before"] or "none", run.versions["after"] or "none"
+        if before != after:
+            raise ReportIncomplete(f"database changed, report incomplete: {target.display} is now at version {after} "
+                                   f"(was {before}), but the report in {run_dir} could not be written ({report_error})")
+        raise RunFailed(f"the report in {run_dir} could not be written ({report_error}); the database is unchanged "
+                        f"at version {before}")
     return run
+
+
+def _unchanged(target: Target, before: str | None) -> bool:
+    """True when the database is still at ``before`` (a failed migrate rolled back whole: no
+    rollback step needed); False when that cannot be read (roll back to be safe)."""
+    try:
+        return current_version(target) == before
+    except Exception:
+        return False
+
+
+def clean_leftovers(target: Target, reports_dir: Path, backup_dir: Path | None) -> list[str]:
+    """What dead runs left behind, removed: their scratch databases and temporary copies, partial
+    backups; their run.json marked ``died``. Returns what was done (``runbook clean`` prints it)."""
+    done = [f"run {r} marked died" for r in reports.mark_dead_runs(reports_dir)] if Path(reports_dir).is_dir() else []
+    if backup_dir is not None:
+        done += [f"removed {p}" for p in backup.remove_leftovers(backup_dir)]
+    done += [f"dropped {d}" for d in target.kind.remove_leftovers(target)]
+    return done
 
 
 def _refused_by_lint(target: Target, steps: tuple[str, ...], opts: Options, run: Run) -> bool:
@@ -201,8 +263,9 @@ def _run_step(step: str, target: Target, run_dir: Path, opts: Options, run: Run,
 
 
 def exit_code(run: Run) -> int:
-    """0 passed; 2 when the first failure was bad input (nothing was touched); 3 when a run's
-    automatic rollback failed or refused (the database is left changed); else 1."""
+    """0 passed; 2 when the first failure was bad input (nothing was touched); 3 when the database
+    is left changed: the run's automatic rollback failed or refused (``ReportIncomplete``, the
+    other exit 3, is raised by ``execute``); else 1."""
     if run.status == "passed":
         return 0
     if run.status == "refused":  # the lint gate, before anything ran

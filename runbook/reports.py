@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 import subprocess
 import time
 from importlib import resources
@@ -22,15 +23,20 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .errors import redact
+from .owner import run_is_dead
 from .target import mask
 
 NOTEBOOKS_DIR = Path(str(resources.files("runbook") / "notebooks"))  # package data: the five source notebooks
 STEPS = ("inventory", "backup", "migrate", "verify", "rollback")
 RUN_JSON = "run.json"
+#: exception names of database drivers (DB-API, SQLAlchemy, psycopg, sqlite3): their text is redacted
+DB_ERRORS = {"DatabaseError", "DataError", "IntegrityError", "OperationalError", "ProgrammingError",
+             "InternalError", "NotSupportedError", "InterfaceError", "DBAPIError"}
 INTERACTIVE_REPORTS = "../demo/reports"  # relative to notebooks/, where JupyterLab runs them
 RUN_PAGE = "index.html"
 STATUS_TAG = "runbook-summary"
-VERDICTS = ("PASSED", "FAILED", "DRY RUN", "REFUSED", "RUNNING", "INTERACTIVE")
+VERDICTS = ("PASSED", "FAILED", "DRY RUN", "REFUSED", "RUNNING", "DIED", "INTERACTIVE")
 
 
 def notebook_path(step: str, notebooks_dir: Path | None = None) -> Path:
@@ -109,7 +115,8 @@ def execute_step(step: str, run_dir: Path, parameters: dict[str, Any], *, run_id
             **({"km": km} if km is not None else {}),
         )
     except PapermillExecutionError as exc:
-        error = f"{exc.ename}: {mask(str(exc.evalue))}".strip()
+        text = str(exc.evalue)  # a driver's error escaping a cell may quote row values: redacted
+        error = f"{exc.ename}: {mask(redact(text) if exc.ename in DB_ERRORS else text)}".strip()
     except Exception as exc:  # kernel died, notebook unreadable: still a failed step with a report
         error = f"{type(exc).__name__}: {mask(str(exc))}"
     result = StepResult(step, "failed" if error else "passed", output.name,
@@ -203,7 +210,8 @@ def after_snapshot(target: Any) -> dict[str, Any]:
 
 def verdict(run: dict[str, Any]) -> str:
     """The run's verdict as a reviewer reads it: PASSED, FAILED, DRY RUN (passed, changed nothing),
-    REFUSED (bad input: a step refused before touching anything), RUNNING, INTERACTIVE."""
+    REFUSED (bad input: a step refused before touching anything), RUNNING, DIED (its process ended
+    without finishing the report), INTERACTIVE."""
     status = run.get("status")
     if run.get("interactive") and status in (None, "running", "interactive"):
         return "INTERACTIVE"
@@ -211,6 +219,8 @@ def verdict(run: dict[str, Any]) -> str:
         return "DRY RUN" if (run.get("options") or {}).get("dry_run") else "PASSED"
     if status == "running":
         return "RUNNING"
+    if status == "died":
+        return "DIED"
     if status == "refused":  # the lint gate, before anything ran
         return "REFUSED"
     first = next((st for st in run.get("steps") or [] if st.get("status") != "passed"), None)
@@ -256,6 +266,8 @@ class Run:
     backup: dict[str, Any] | None = None
     rehearsal: dict[str, Any] | None = None
     error: str | None = None
+    host: str = field(default_factory=socket.gethostname)  # with pid: a run that died is told apart
+    pid: int = field(default_factory=os.getpid)
     lint_refusal: list[dict[str, Any]] | None = None  # the findings behind a lint-gate refusal
     rollback_skipped: str | None = None  # why a failed run did not roll back
     who: dict[str, str] = field(default_factory=who)
@@ -319,6 +331,8 @@ def load_runs(reports_dir: Path) -> list[dict[str, Any]]:
             data = json.loads(path.read_text())
         except (OSError, ValueError):
             continue  # a record being written, or damaged: the others are still listed
+        if data.get("status") == "running" and run_is_dead(data.get("host"), data.get("pid")):
+            data["status"] = "died"  # its process is gone: it will never finish (see mark_dead_runs)
         data["run_dir"] = str(path.parent)
         data.setdefault("run_id", path.parent.name)
         runs.append(data)
@@ -332,3 +346,22 @@ def list_runs(reports_dir: Path) -> list[dict[str, Any]]:
                "versions": data.get("versions"),
                "steps": [{"step": s["step"], "status": s["status"]} for s in data.get("steps") or []]}
             for data in load_runs(reports_dir)]
+
+
+def mark_dead_runs(reports_dir: Path) -> list[str]:
+    """Mark ``died`` every run still ``running`` in ``run.json`` whose process (same host, its
+    pid) is gone; the run ids marked. A run of another host is left as it is."""
+    marked = []
+    for path in sorted(Path(reports_dir).glob(f"*/{RUN_JSON}")):
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError):
+            continue
+        if data.get("status") == "running" and run_is_dead(data.get("host"), data.get("pid")):
+            data["status"] = "died"
+            data["error"] = data.get("error") or ("the run's process ended without finishing its report "
+                                                  "(killed or crashed); marked by a later run")
+            data["finished_at"] = data.get("finished_at") or utc_now().isoformat(timespec="seconds")
+            save_artifact(path.parent, path.stem, data)
+            marked.append(str(data.get("run_id") or path.parent.name))
+    return marked

@@ -228,6 +228,7 @@ def rollback_to(target: "Target", migrations_dir: str | Path, version: str | int
         }
         last = steps[-1] if steps else None
         for step in steps:
+            kind.check_lock(target)  # a lost lock admits a second run: stop before changing more
             drop_if_empty = wanted is None and step is last
 
             def after(conn: sa.Connection, step: _Step = step, drop_if_empty: bool = drop_if_empty) -> None:
@@ -280,41 +281,92 @@ def assert_rolled_back(result: dict[str, Any]) -> None:
 
 # -- restore from a backup ------------------------------------------------------------------
 def restore_backup(target: "Target", backup_path: str | Path, *, confirm: bool,
-                   record: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Overwrite ``target`` with a backup (the guide's last-resort rollback).
+                   record: dict[str, Any] | None = None, trust_unverified: bool = False,
+                   discard_newer_writes: bool = False) -> dict[str, Any]:
+    """Overwrite ``target`` with a backup (the guide's last-resort rollback), after proving the
+    file is a verified backup of this very database and that nothing written since is lost.
 
-    Refuses (``BadInput``, nothing touched) without ``confirm``, when the file is missing, or
-    when its record (``record``, else the ``<file>.json`` written beside it by ``backup.take``)
-    says it is of another database, did not verify, or has another SHA-256. Returns
-    ``{"method": "restore", "target", "restored_from", "sha256", "record_checked", "before",
-    "after", "duration_s", "rolled_back": [], "error": None}``.
+    Refuses (``BadInput``, nothing touched) without ``confirm``; for a missing, empty (0 bytes, no
+    tables) or unreadable file; without a record (``record``, else the ``<file>.json`` that
+    ``backup.take`` wrote beside it) unless ``trust_unverified``; when the record says it did not
+    verify or has another SHA-256; when the record's identity of the database (or the file's own)
+    is another database's; and when the target holds rows the backup lacks (changed since the
+    backup) unless ``discard_newer_writes``, naming how many. Returns ``{"method": "restore",
+    "target", "restored_from", "sha256", "record_checked", "identity_checked", "discarded",
+    "before", "after", "duration_s", "rolled_back": [], "error": None}``.
     """
     path = Path(backup_path)
+    kind = target.kind
     if not confirm:
         raise BadInput(f"restoring overwrites {target.display}; pass confirm=True / --confirm-restore")
     if not path.is_file():
         raise BadInput(f"backup file not found: {path}")
+    if path.stat().st_size == 0:
+        raise BadInput(f"{path.name} is empty (0 bytes): not a backup; not restoring")
     record = record if record is not None else backup.read_sidecar(path)
+    if record is not None and record.get("engine") not in (None, kind.name):
+        raise BadInput(f"{path.name} is a backup of {record.get('target')} ({record['engine']}); "
+                       f"{target.display} is {kind.name}; not restoring")
+    facts = kind.backup_facts(path)
+    if not facts["readable"]:
+        raise BadInput(f"{path.name} is not a readable {kind.name} backup; not restoring")
+    if not facts["tables"]:
+        raise BadInput(f"{path.name} holds no tables: restoring it would empty {target.display}; not restoring")
     sha = backup.sha256_file(path)
-    if record is not None:
-        if record.get("target") not in (None, target.display):
-            raise BadInput(f"{path.name} is a backup of {record['target']}, not of {target.display}; not restoring")
-        if record.get("engine") not in (None, target.kind.name):
-            raise BadInput(f"{path.name} is a {record['engine']} backup; {target.display} is {target.kind.name}")
-        if record.get("verified") is False:
+    current_identity = kind.identity(target)
+    if record is None:
+        if not trust_unverified:
+            raise BadInput(f"{path.name} has no record beside it ({backup.sidecar_path(path).name}): nothing proves "
+                           f"it is a complete, verified backup of {target.display}; not restoring "
+                           "(--trust-unverified-backup restores it anyway)")
+    else:
+        if record.get("verified") is not True:
             raise BadInput(f"{path.name} did not verify when it was taken; not restoring")
         if record.get("sha256") != sha:
             raise BadInput(f"{path.name} changed since it was taken (SHA-256 differs from its record); not restoring")
-    with target.kind.lock(target):
+        recorded = record.get("identity")
+        if recorded is None:  # a record from before identities: its URL must match
+            if record.get("target") not in (None, target.display):
+                raise BadInput(f"{path.name} is a backup of {record['target']}, not of {target.display}; not restoring")
+        elif current_identity is not None and not _same_identity(recorded, current_identity):
+            raise BadInput(f"{path.name} is a backup of {record.get('target')} (identity {recorded}), not of "
+                           f"{target.display} (identity {current_identity}); not restoring")
+        elif current_identity is None and not trust_unverified:
+            raise BadInput(f"cannot tell whether {path.name} is a backup of {target.display} (the target has no "
+                           "identity the runbook can read); not restoring (--trust-unverified-backup restores it anyway)")
+        if recorded is not None and facts["identity"] is not None and not _same_identity(recorded, facts["identity"]):
+            raise BadInput(f"{path.name} does not hold the database its record names (identity {facts['identity']} "
+                           f"in the file, {recorded} in the record); not restoring")
+    if (record is None and facts["identity"] is not None and current_identity is not None
+            and not _same_identity(facts["identity"], current_identity)):
+        raise BadInput(f"{path.name} is a backup of another database (identity {facts['identity']}, "
+                       f"{target.display} has {current_identity}); not restoring")
+    with kind.lock(target):
+        kind.check_lock(target)
+        lost = kind.rows_not_in_backup(target, path, record,  # the runbook's own records are not writes
+                                       skip_tables={mig.HISTORY_TABLE, mig.EVENTS_TABLE})
+        if lost["rows"] and not discard_newer_writes:
+            tables = ", ".join(f"{t}: {n}" for t, n in sorted(lost["tables"].items())[:10])
+            raise BadInput(f"restoring {path.name} would discard {lost['rows']} row(s) of {target.display} added or "
+                           f"changed since the backup ({tables}); not restoring (--discard-newer-writes restores "
+                           "anyway and discards them)")
         before = _current(target)
         started = time.perf_counter()
-        target.kind.restore(target, path)
+        kind.restore(target, path)
         duration = round(time.perf_counter() - started, 3)
         target.dispose()
         after = _current(target)
     return {"method": "restore", "target": target.display, "restored_from": str(path.resolve()), "sha256": sha,
-            "record_checked": record is not None, "before": before, "after": after, "duration_s": duration,
-            "rolled_back": [], "error": None}
+            "record_checked": record is not None,
+            "identity_checked": bool(record and record.get("identity") and current_identity),
+            "discarded": {"rows": lost["rows"], "tables": lost["tables"], "method": lost["method"]},
+            "before": before, "after": after, "duration_s": duration, "rolled_back": [], "error": None}
+
+
+def _same_identity(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Two identities agree on every field both know (a field either does not know is skipped)."""
+    shared = [k for k in a if a.get(k) is not None and b.get(k) is not None]
+    return bool(shared) and all(str(a[k]) == str(b[k]) for k in shared)
 
 
 def _current(target: "Target") -> str | None:

@@ -67,13 +67,16 @@ def written_in_run(run_dir: str | Path) -> dict[str, dict[str, Any]]:
 def roll_back(target: "Target", migrations_dir: str | Path, *, run_id: str, to: str | None,
               restore_backup: str | Path | None, confirm_restore: bool,
               before: dict[str, Any] | None, dialect: str | None = "sqlite", discard_new_data: bool = False,
-              run_dir: str | Path | None = None) -> dict[str, Any]:
+              run_dir: str | Path | None = None, trust_unverified_backup: bool = False,
+              discard_newer_writes: bool = False) -> dict[str, Any]:
     """Restore ``restore_backup`` (needs ``confirm_restore``), or run rollback scripts down to
     ``to`` (default: the version the pre-migration inventory recorded); scripts refuse to drop
     values written after their migration unless ``discard_new_data`` (see
     ``rollback.guard_new_data``; ``run_dir``'s migrate record says what the migrations wrote)."""
     if restore_backup:
-        return rollback.restore_backup(target, Path(restore_backup), confirm=confirm_restore)
+        return rollback.restore_backup(target, Path(restore_backup), confirm=confirm_restore,
+                                       trust_unverified=trust_unverified_backup,
+                                       discard_newer_writes=discard_newer_writes)
     return rollback.rollback_to(target, migrations_dir, rollback.resolve_version(to, before), run_id=run_id,
                                 dialect=dialect, discard_new_data=discard_new_data,
                                 written=written_in_run(run_dir) if run_dir else None)

@@ -9,6 +9,7 @@ to pass as a notebook parameter and to write into a report.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -87,6 +88,9 @@ def parse_url(raw: str | None) -> sa.URL:
         url = make_url(raw)
     except (ArgumentError, ValueError) as exc:
         raise BadInput(f"cannot parse database URL {mask(raw)!r}: {exc}") from None
+    if "@" in (url.host or ""):  # user:p@ss@host: the password would end at its first @, the rest shown as host
+        raise BadInput(f"cannot parse database URL {mask(raw)!r}: more than one '@' (write an '@' inside the "
+                       "password as %40, or pass the password in PGPASSWORD)")
     return url
 
 
@@ -102,6 +106,8 @@ def open_target(
     Raises ``BadInput`` for an unparsable URL, an engine we do not support, or (with
     ``must_exist``) a database that does not exist; nothing is created.
     """
+    lock_timeout_s = check_timeout("--lock-timeout", lock_timeout_s)
+    statement_timeout_s = check_timeout("--statement-timeout", statement_timeout_s)
     url = raw if isinstance(raw, sa.URL) else parse_url(raw)
     from .engines import engine_for
 
@@ -117,7 +123,30 @@ def open_target(
     return target
 
 
+#: ``user:secret@`` anywhere, well-formed URL or not (``postgresql:/u:PW@h``, ``postgresql//u:PW@h``,
+#: ``u:PW@h``): everything between the first ``:`` after the user and the last ``@`` of the word
+_USERINFO = re.compile(r"""(?P<user>(?:^|(?<=[\s/'"=(<,;]))[^\s:/@'"]*):(?!/)[^\s'"]*@""")
+_PASSWORD_PARAM = re.compile(r"""(\bpassword\s*=\s*)(?:'(?:[^'\\]|\\.)*'|[^&\s'"]*)""", re.IGNORECASE)
+
+
 def mask(text: str) -> str:
-    """Hide any password inside URLs found in ``text`` (for errors and logs)."""
-    text = re.sub(r"(://[^:/@\s]+:)[^@\s]*@", r"\1***@", text)
-    return re.sub(r"([?&]password=)[^&\s'\"]*", r"\1***", text, flags=re.IGNORECASE)
+    """Hide any password in ``text`` (for errors and logs): the ``user:secret@`` part of anything
+    URL-like, parsed or not, and ``password=...`` parameters (URL query or libpq conninfo)."""
+    text = _USERINFO.sub(lambda m: m.group("user") + ":***@", text)
+    return _PASSWORD_PARAM.sub(r"\1***", text)
+
+
+#: the largest timeout accepted (seconds): PostgreSQL's own limit is 24.8 days in milliseconds
+MAX_TIMEOUT_S = 7 * 24 * 3600.0
+
+
+def check_timeout(name: str, value: float) -> float:
+    """``value`` when it is a finite number of seconds in (0, ``MAX_TIMEOUT_S``]; ``BadInput``
+    otherwise (``nan``, ``inf``, ``-1``, ``0`` and ``1e308`` mean nothing sensible here)."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise BadInput(f"{name} must be a number of seconds, got {value!r}") from None
+    if not math.isfinite(seconds) or seconds <= 0 or seconds > MAX_TIMEOUT_S:
+        raise BadInput(f"{name} must be a number of seconds above 0 and at most {MAX_TIMEOUT_S:g}, got {value!r}")
+    return seconds

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 import pytest
 import sqlalchemy as sa
 
-from runbook import inventory
+from runbook import backup, inventory
 from runbook import migrations as mig
 from runbook.engines import postgresql as pg
 from runbook.errors import BadInput, LockBusy, RunFailed
@@ -107,7 +107,7 @@ def adopted(pg_url: str, migrations_dir: Path) -> str:
 def test_backup_verify_restore_round_trip(pg_url, migrations_dir, tmp_path):
     target = open_target(pg_url)
     before = state(pg_url)
-    info = target.kind.backup(target, tmp_path / "backups", "20250101_000000")
+    info = backup.take(target, tmp_path / "backups", stamp="20250101_000000")
 
     path = Path(info["path"])
     assert path.name == f"{target.url.database}_backup_20250101_000000.dump" and path.is_file()
@@ -116,7 +116,7 @@ def test_backup_verify_restore_round_trip(pg_url, migrations_dir, tmp_path):
     assert info["tool"].startswith("pg_dump (PostgreSQL) ")
     assert info["source_row_counts"] == {t: before[t]["rows"] for t in before if not t.startswith("_")}
     assert info["source_row_counts"]["contractors"] == 11
-    assert list(path.parent.iterdir()) == [path]  # no partial file left beside it
+    assert sorted(path.parent.iterdir()) == [path, backup.sidecar_path(path)]  # no partial file left beside it
     checks = target.kind.verify_backup(target, info)
     assert [c["check"] for c in checks] == ["backup file exists", "SHA-256 matches",
                                            "pg_restore --list reads the archive",
@@ -146,7 +146,7 @@ def test_restore_keeps_owners(pg_password_db, pg_password_server, tmp_path):
     admin = open_target(pg_password_server.set(database=sa.make_url(pg_password_db["url"]).database))
     before = state(admin)
     assert f"contractors:{pg_password_db['role']}" in before["_owners"]
-    info = admin.kind.backup(admin, tmp_path, "owners")
+    info = backup.take(admin, tmp_path, stamp="owners")
     with admin.engine().begin() as conn:
         conn.exec_driver_sql("DROP TABLE admin_users")
     admin.kind.restore(admin, Path(info["path"]))
@@ -155,13 +155,13 @@ def test_restore_keeps_owners(pg_password_db, pg_password_server, tmp_path):
 
 def test_verify_backup_catches_a_damaged_file(pg_url, tmp_path):
     target = open_target(pg_url)
-    info = target.kind.backup(target, tmp_path, "damaged")
+    info = backup.take(target, tmp_path, stamp="damaged")
     path = Path(info["path"])
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
     failed = [c["check"] for c in target.kind.verify_backup(target, info) if not c["passed"]]
-    assert failed == ["SHA-256 matches"]
+    assert failed[0] == "SHA-256 matches"  # where the flipped byte lands decides whether more fail
     path.write_bytes(b"not an archive")
     failed = [c["check"] for c in target.kind.verify_backup(target, info) if not c["passed"]]
     assert failed == ["SHA-256 matches", "pg_restore --list reads the archive"]
@@ -172,7 +172,7 @@ def test_verify_backup_catches_a_damaged_file(pg_url, tmp_path):
 
 def test_verify_backup_names_a_table_missing_from_the_archive(pg_url, tmp_path):
     target = open_target(pg_url)
-    info = target.kind.backup(target, tmp_path, "missing")
+    info = backup.take(target, tmp_path, stamp="missing")
     info["source_row_counts"]["created_after_backup"] = 3
     check = target.kind.verify_backup(target, info)[-1]
     assert not check["passed"] and "created_after_backup" in check["detail"]
@@ -182,7 +182,7 @@ def test_restore_blocked_by_a_lock_times_out_and_changes_nothing(adopted, migrat
     target = open_target(adopted, lock_timeout_s=0.5)
     with target.engine().begin() as conn:  # more script than a pipe holds: psql stops reading early
         conn.exec_driver_sql("CREATE TABLE bulk AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 20000) g")
-    info = target.kind.backup(target, tmp_path, "locked")
+    info = backup.take(target, tmp_path, stamp="locked")
     assert migrate(target, migrations_dir).passed
     before = state(adopted)
     with other_session(adopted, "SELECT count(*) FROM contractors"):
@@ -200,7 +200,7 @@ def test_restore_from_a_truncated_archive_rolls_back(adopted, tmp_path):
     target = open_target(adopted)
     with target.engine().begin() as conn:
         conn.exec_driver_sql("CREATE TABLE bulk AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 20000) g")
-    info = target.kind.backup(target, tmp_path, "truncated")
+    info = backup.take(target, tmp_path, stamp="truncated")
     path = Path(info["path"])
     path.write_bytes(path.read_bytes()[: info["size_bytes"] // 2])
     ok, _ = pg.archive_list(path)
@@ -233,7 +233,7 @@ def test_backup_fails_cleanly_when_pg_dump_is_missing(pg_url, tmp_path, monkeypa
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
     with pytest.raises(BadInput, match="pg_dump not found on PATH"):
-        target.kind.backup(target, tmp_path / "backups", "x")
+        backup.take(target, tmp_path / "backups", stamp="x")
     assert not (tmp_path / "backups").exists() or not any((tmp_path / "backups").iterdir())
 
 
@@ -247,7 +247,7 @@ def test_backup_refuses_a_pg_dump_older_than_the_server(pg_url, tmp_path, monkey
     (old / "pg_dump").chmod(0o755)
     monkeypatch.setenv("PATH", f"{old}{os.pathsep}{os.environ['PATH']}")
     with pytest.raises(BadInput, match=r"pg_dump \(PostgreSQL\) 12.22 is older than the server .*postgresql-client-1\d"):
-        target.kind.backup(target, tmp_path / "backups", "x")
+        backup.take(target, tmp_path / "backups", stamp="x")
     assert not (tmp_path / "backups").exists() or not any((tmp_path / "backups").iterdir())
 
 
@@ -255,14 +255,14 @@ def test_failed_backup_leaves_no_file(pg_url, tmp_path):
     target = open_target(pg_url, lock_timeout_s=0.5)
     with other_session(pg_url, "LOCK TABLE contractors IN ACCESS EXCLUSIVE MODE"):
         with pytest.raises(RunFailed, match="no backup file was written"):
-            target.kind.backup(target, tmp_path, "x")
+            backup.take(target, tmp_path, stamp="x")
     assert list(tmp_path.iterdir()) == []
 
 
 # -- scratch copies ----------------------------------------------------------------------------
 def test_scratch_copy_holds_the_backup_and_is_always_dropped(pg_url, pg_server, tmp_path):
     target = open_target(pg_url)
-    info = target.kind.backup(target, tmp_path, "scratch")
+    info = backup.take(target, tmp_path, stamp="scratch")
     prefix = f"{target.url.database}_rehearsal_%"
     with target.kind.scratch_copy(target, Path(info["path"])) as scratch:
         assert scratch.url.database.startswith(f"{target.url.database}_rehearsal_")
@@ -351,6 +351,8 @@ def test_preflight_stops_before_a_session_holding_locks(adopted, migrations_dir)
     target = open_target(adopted, lock_timeout_s=0.5)
     before = state(adopted)
     with other_session(adopted, "SELECT count(*) FROM contractors WHERE email = 'someone@personal.example'") as pid:
+        assert target.kind.preflight(target, ["contractors"]) == []  # younger than the lock timeout: traffic
+        time.sleep(1.1)  # now older than the lock timeout (0.5 s) and MIN_BLOCKER_AGE_S (1 s)
         blockers = target.kind.preflight(target, ["contractors"])
         assert [b["pid"] for b in blockers] == [pid]
         b = blockers[0]
@@ -359,7 +361,7 @@ def test_preflight_stops_before_a_session_holding_locks(adopted, migrations_dir)
         assert "someone@personal.example" not in repr(blockers)  # never the query text
         assert target.kind.preflight(target, ["admin_users"]) == []  # other tables are free
         with pytest.raises(RunFailed, match=rf"preflight: 1 session\(s\) would block the migration: pid {pid} "
-                                            r"\(holds or waits for locks on contractors\); nothing was changed"):
+                                            r"\(holds or waits for locks on contractors in a transaction open for [\d.]+ s\); nothing was changed"):
             migrate(target, migrations_dir)
         assert state(adopted) == before
 
@@ -433,7 +435,7 @@ def test_password_from_the_environment_reaches_pg_dump(pg_password_db, tmp_path,
     assert target.url.password is None and os.environ["PGPASSWORD"] == password
     conninfo, _ = pg.libpq(target)
     assert password not in conninfo
-    info = target.kind.backup(target, tmp_path, "pw")
+    info = backup.take(target, tmp_path, stamp="pw")
     assert password not in repr(info)
     assert all(c["passed"] for c in target.kind.verify_backup(target, info))
     before = state(target)

@@ -220,8 +220,13 @@ def test_restore_makes_the_database_equal_the_backup(db_url, migrations_dir, tmp
     assert migrate(target, migrations_dir, run_id="up").passed
     with target.engine().begin() as conn:
         conn.execute(sa.text("UPDATE contractors SET name = 'changed after the backup' WHERE id = 1"))
-    result = rollback.restore_backup(target, Path(record["path"]), confirm=True)
-    assert result["error"] is None and result["record_checked"] is True
+    unchanged = state(target)
+    with pytest.raises(BadInput, match=r"would discard [1-9]\d* row\(s\) .*contractors: [1-9].*--discard-newer-writes"):
+        rollback.restore_backup(target, Path(record["path"]), confirm=True)  # rows written since the backup
+    assert state(target) == unchanged
+    result = rollback.restore_backup(target, Path(record["path"]), confirm=True, discard_newer_writes=True)
+    assert result["error"] is None and result["record_checked"] is True and result["identity_checked"] is True
+    assert result["discarded"]["tables"]["contractors"] >= 1
     assert result["before"] == "004" and result["after"] is None and result["sha256"] == record["sha256"]
     assert history(target) is None
     assert_back_to(target, snapshot)

@@ -219,8 +219,42 @@ class Engine:
         when empty); each a dict with at least ``pid`` and ``reason``. Empty: none."""
         return []
 
+    def check_lock(self, target: "Target") -> None:
+        """``LockLost`` when the run's lock can no longer keep another run out; called before
+        every state change (each migration, rollback step, restore). Nothing by default: a lock
+        that only ends with its process cannot vanish while the run goes on."""
+
+    def remove_leftovers(self, target: "Target") -> list[str]:
+        """Drop what dead runs left on the target's server (scratch databases); what was removed."""
+        return []
+
     # -- backup, restore, scratch copies ----------------------------------------------------
-    def backup(self, target: "Target", dest_dir: Path, stamp: str) -> dict[str, Any]:
+    def backup_file_name(self, target: "Target", stamp: str) -> str:
+        """The name of a backup of ``target`` taken at ``stamp``."""
+        raise NotImplementedError
+
+    def backup(self, target: "Target", dest: Path) -> dict[str, Any]:
+        """Write a backup of ``target`` into the file ``dest`` (a temporary name; ``backup.take``
+        renames it once verified); returns what was taken (``path``, ``sha256``, ...)."""
+        raise NotImplementedError
+
+    def identity(self, target: "Target") -> dict[str, Any] | None:
+        """What tells this database from any other, recorded with each backup (``None``: unknown)."""
+        return None
+
+    def ensure_identity(self, target: "Target") -> dict[str, Any] | None:
+        """The identity, giving the database one first where the engine needs that."""
+        return self.identity(target)
+
+    def backup_facts(self, path: Path) -> dict[str, Any]:
+        """What a backup file itself says: ``{"readable", "tables", "identity"}`` (identity as far as
+        the file tells it, else ``None``)."""
+        raise NotImplementedError
+
+    def rows_not_in_backup(self, target: "Target", backup_path: Path, record: dict[str, Any] | None,
+                           skip_tables: Collection[str] = ()) -> dict[str, Any]:
+        """What a restore of ``backup_path`` would discard: ``{"rows", "tables": {name: n},
+        "method"}`` (``rows`` None when it cannot be told)."""
         raise NotImplementedError
 
     def verify_backup(self, target: "Target", info: dict[str, Any]) -> list[dict[str, Any]]:

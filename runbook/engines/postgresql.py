@@ -15,7 +15,9 @@ What differs from the default:
 - One runbook at a time per database: ``pg_try_advisory_lock`` on a dedicated session, keyed by
   ``schema-runbook`` + the database name; a second run fails at once naming the pid holding it.
 - The preflight lists other sessions in the database that hold locks on the tables the pending
-  migrations touch, and transactions open longer than ``LONG_TRANSACTION_S``; never their SQL.
+  migrations touch in a transaction open longer than the lock timeout (the application's short
+  transactions are not blockers), and transactions open longer than ``LONG_TRANSACTION_S``;
+  never their SQL.
 - Backups are ``pg_dump -Fc`` taken from the snapshot the row counts were read in
   (``pg_export_snapshot()`` + ``pg_dump --snapshot``), checked with ``pg_restore --list``.
   pg_dump, pg_restore and psql get the connection from the target URL (which never holds a
@@ -55,7 +57,8 @@ from sqlglot.dialects import Dialect
 from sqlglot.errors import TokenError
 from sqlglot.tokens import TokenType
 
-from ..errors import BadInput, LockBusy, RunFailed
+from ..errors import BadInput, LockBusy, LockLost, RunFailed, db_error_line, redact
+from ..owner import is_dead_owner, owner_tag
 from ..target import mask
 from .base import Engine, sha256_file, stored_default
 
@@ -65,6 +68,11 @@ if TYPE_CHECKING:
 
 #: a transaction open longer than this (seconds) makes the preflight stop the migration
 LONG_TRANSACTION_S = 60.0
+#: a session holding locks on the migration's tables blocks it only when its transaction has been
+#: open at least this long, and at least the run's lock timeout (a shorter one is traffic)
+MIN_BLOCKER_AGE_S = 1.0
+#: the pid and start time of the session holding this run's advisory lock, for ``check_lock``
+LOCK_SESSION_ENV = "RUNBOOK_LOCK_SESSION"
 #: the advisory lock's namespace: the key is derived from this and the database name
 LOCK_NAMESPACE = "schema-runbook"
 
@@ -89,9 +97,12 @@ class PostgresEngine(Engine):
         """The psycopg URL; ``BadInput`` when it names no database: psycopg would then connect to
         the database named after the user (or ``PGDATABASE``) while the client tools and the
         advisory lock key need the name spelled out, so a restore could hit another database."""
+        shown = url.render_as_string(hide_password=True)
         if not url.database:
-            shown = url.render_as_string(hide_password=True)
             raise BadInput(f"no database in {shown}: name the database: postgresql://user@host:port/DBNAME")
+        if any(c in url.database for c in '"/\0'):
+            raise BadInput(f"database name {url.database!r} in {shown} holds a character the runbook refuses "
+                           "(\", / or NUL): rename the database or connect through a name without them")
         return url.set(drivername="postgresql+psycopg")
 
     def target_name(self, url: sa.URL) -> str:
@@ -357,9 +368,18 @@ class PostgresEngine(Engine):
                 raise LockBusy(f"another runbook is already working on {target.display}: its lock "
                                f"(pg_advisory_lock {key}) is held by {who}; wait for it to finish, "
                                "or end that session if it is stale")
+            pid, started = conn.exec_driver_sql(
+                "SELECT pg_backend_pid(), CAST(extract(epoch FROM backend_start) AS text) "
+                "FROM pg_stat_activity WHERE pid = pg_backend_pid()").one()
+            previous = os.environ.get(LOCK_SESSION_ENV)
+            os.environ[LOCK_SESSION_ENV] = f"{pid}@{started}"  # the kernels of this run inherit it
             try:
                 yield
             finally:
+                if previous is None:
+                    os.environ.pop(LOCK_SESSION_ENV, None)
+                else:
+                    os.environ[LOCK_SESSION_ENV] = previous
                 try:
                     conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
                 except sa.exc.DBAPIError:
@@ -375,6 +395,7 @@ class PostgresEngine(Engine):
         ``pg_read_all_stats`` a role sees the state and transaction age of its own sessions only;
         lock holders are visible to everyone."""
         wanted = sorted({t.lower() for t in tables} | {t for t in tables})
+        blocker_age_s = max(target.lock_timeout_s, MIN_BLOCKER_AGE_S)
         with target.engine().connect() as conn:
             rows = conn.execute(sa.text(_PREFLIGHT_SQL)).mappings().all()
         found = []
@@ -383,8 +404,10 @@ class PostgresEngine(Engine):
             hits = [r for r in relations if r in wanted] if wanted else relations
             age = float(row["xact_age_s"]) if row["xact_age_s"] is not None else None
             reasons = []
-            if hits:
-                reasons.append("holds or waits for locks on " + ", ".join(hits))
+            # a lock held by a transaction younger than our lock_timeout is ordinary traffic: it ends
+            # before the migration would give up waiting for it
+            if hits and age is not None and age >= blocker_age_s:
+                reasons.append(f"holds or waits for locks on {', '.join(hits)} in a transaction open for {age:.1f} s")
             if age is not None and age >= LONG_TRANSACTION_S:
                 reasons.append(f"transaction open for {age:.0f} s")
             if reasons:
@@ -396,10 +419,41 @@ class PostgresEngine(Engine):
         return found
 
     # -- backup, restore, scratch copies ----------------------------------------------------
-    def backup(self, target: "Target", dest_dir: Path, stamp: str) -> dict[str, Any]:
-        """``pg_dump -Fc`` into ``<db>_backup_<stamp>.dump``, from the snapshot the row counts are
-        read in. ``BadInput`` when pg_dump is missing or older than the server; ``RunFailed``
-        when the dump fails. A failed dump leaves no file behind."""
+    def backup_file_name(self, target: "Target", stamp: str) -> str:
+        return f"{_file_safe(target.url.database or 'postgres')}_backup_{stamp}.dump"
+
+    def identity(self, target: "Target") -> dict[str, Any] | None:
+        """The cluster's system identifier and the database's oid and name (stable across a
+        restore in place; a database re-created, or on another cluster, is another database)."""
+        try:
+            with target.engine().connect() as conn:
+                oid, name = conn.exec_driver_sql(
+                    "SELECT oid, datname FROM pg_database WHERE datname = current_database()").one()
+                try:
+                    system = conn.exec_driver_sql("SELECT system_identifier FROM pg_control_system()").scalar()
+                except sa.exc.DBAPIError:  # not granted to this role: the oid still tells databases apart
+                    system = None
+        except sa.exc.OperationalError as exc:
+            raise connect_error(target, exc) from None
+        return {"system_identifier": None if system is None else str(system), "database_oid": int(oid),
+                "database": name}
+
+    def backup_facts(self, path: Path) -> dict[str, Any]:
+        """What an archive itself says: readable by pg_restore, its tables, the database it is of."""
+        proc = subprocess.run([_tool("pg_restore"), "--list", str(path)], stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            return {"readable": False, "tables": 0, "identity": None}
+        entries = [ln for ln in proc.stdout.splitlines() if ln.strip() and not ln.startswith(";")]
+        m = re.search(r"^;\s+dbname: (.*)$", proc.stdout, re.MULTILINE | re.IGNORECASE)
+        tables = sum(1 for ln in entries if re.search(r"\d+ TABLE ", ln))
+        return {"readable": True, "tables": tables, "identity": {"database": m.group(1).strip()} if m else None}
+
+    def backup(self, target: "Target", dest: Path) -> dict[str, Any]:
+        """``pg_dump -Fc`` into ``dest``, from the snapshot the row counts are read in; the
+        write counters of every table (``pg_stat_user_tables``) are recorded just before, so a
+        restore can tell how many rows changed since. ``BadInput`` when pg_dump is missing or
+        older than the server; ``RunFailed`` when the dump fails."""
         from ..inventory import row_counts  # here: an engine imports no higher module at import time
 
         pg_dump = _tool("pg_dump")
@@ -409,32 +463,28 @@ class PostgresEngine(Engine):
             raise BadInput(f"{tool} is older than the server (PostgreSQL {server_version}); pg_dump must be "
                            f"version {server_major} or newer: install postgresql-client-{server_major} and put "
                            "it first on PATH")
-        dest_dir = Path(dest_dir)
-        dest_dir.mkdir(parents=True, exist_ok=True)
-        dest = dest_dir / f"{_file_safe(target.url.database or 'postgres')}_backup_{stamp}.dump"
-        if dest.exists():
-            raise BadInput(f"backup file already exists: {dest}")
-        partial = dest.with_name(dest.name + ".partial")
+        dest = Path(dest)
         conninfo, env = libpq(target)
         try:
+            counters = self._write_counters(target)  # before the snapshot: later writes count as newer
             with target.engine().connect() as conn:
                 conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
                 with conn.begin():
                     snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one()
                     counts = row_counts(conn, with_history=True)  # the history table is dumped too
+                    partitioned = sorted(conn.exec_driver_sql(
+                        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                        "WHERE c.relkind = 'p' AND n.nspname = current_schema()").scalars())
                     proc = subprocess.run(
                         [pg_dump, "--format=custom", f"--snapshot={snapshot}",
-                         f"--lock-wait-timeout={_ms(target.lock_timeout_s)}", f"--file={partial}",
+                         f"--lock-wait-timeout={_ms(target.lock_timeout_s)}", f"--file={dest}",
                          f"--dbname={conninfo}"],
                         env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
                     if proc.returncode != 0:
                         raise RunFailed(f"pg_dump of {target.display} failed: {_error_line(proc.stderr)}; "
                                         "no backup file was written")
-            partial.replace(dest)
         except sa.exc.DBAPIError as exc:
             raise RunFailed(f"backup of {target.display} failed: {_first_line(exc)}; no backup file was written") from None
-        finally:
-            partial.unlink(missing_ok=True)
         return {
             "path": str(dest.resolve()),
             "format": "pg_dump custom (-Fc)",
@@ -443,11 +493,20 @@ class PostgresEngine(Engine):
             "tool": tool,
             "server_version": server_version,
             "source_row_counts": counts,
+            "partitioned_tables": partitioned,
+            "write_counters": counters,
         }
+
+    def _write_counters(self, target: "Target") -> dict[str, dict[str, int]]:
+        """``{"schema.table": {"relid", "changes"}}``: inserted + updated + deleted rows so far."""
+        with target.engine().connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT schemaname, relname, relid, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_user_tables").all()
+        return {f"{r[0]}.{r[1]}": {"relid": int(r[2]), "changes": int(r[3])} for r in rows}
 
     def verify_backup_contents(self, path: Path, info: dict[str, Any]) -> list[dict[str, Any]]:
         """``pg_restore --list`` reads the archive and it holds the data (TABLE DATA) of every
-        table counted in the source."""
+        table counted in the source; a partitioned table's rows are in its partitions' data."""
         checks: list[dict[str, Any]] = []
         ok, listing = archive_list(path)
         checks.append({"check": "pg_restore --list reads the archive", "passed": ok,
@@ -455,12 +514,47 @@ class PostgresEngine(Engine):
         if not ok:
             return checks
         have = {entry[1] for entry in _table_data(listing)}
-        expected = sorted(info.get("source_row_counts", {}))
+        parents = set(info.get("partitioned_tables", []))
+        expected = sorted(t for t in info.get("source_row_counts", {}) if t not in parents)
         missing = [t for t in expected if t not in have]
         checks.append({"check": "archive holds the data of every source table", "passed": not missing,
                        "detail": f"missing: {', '.join(missing)}" if missing else
-                       f"{len(expected)} tables, {sum(info.get('source_row_counts', {}).values())} rows at backup time"})
+                       f"{len(expected)} tables, {sum(info.get('source_row_counts', {}).values())} rows at backup time"
+                       + (f" ({len(parents)} partitioned, held by their partitions)" if parents else "")})
         return checks
+
+    def rows_not_in_backup(self, target: "Target", backup_path: Path, record: dict[str, Any] | None,
+                           skip_tables: Collection[str] = ()) -> dict[str, Any]:
+        """Rows changed in the target since the backup, table by table: the growth of each
+        table's write counters (``pg_stat_user_tables``: inserted + updated + deleted) since the
+        backup recorded them, at least its row-count difference; every row of a table created
+        since. Counters include the migrations' own changes; a backend flushes them within about
+        a second. Without a record (or counters reset since), row-count differences only."""
+        from ..inventory import row_counts
+
+        then = (record or {}).get("write_counters") or {}
+        counts_then = (record or {}).get("source_row_counts") or {}
+        now = self._write_counters(target)
+        with target.engine().connect() as conn:
+            counts_now = row_counts(conn, with_history=True)
+        lost: dict[str, int] = {}
+        for key, cur in now.items():
+            table = key.split(".", 1)[1]
+            if table in skip_tables:
+                continue
+            before = then.get(key)
+            diff = abs(counts_now.get(table, 0) - counts_then.get(table, 0))
+            if table not in counts_then:
+                n = counts_now.get(table, 0)
+            elif before and before["relid"] == cur["relid"] and cur["changes"] >= before["changes"]:
+                n = max(cur["changes"] - before["changes"], diff)
+            else:
+                n = diff
+            if n:
+                lost[table] = n
+        method = ("write counters since the backup (pg_stat_user_tables), at least the row-count difference"
+                  if then else "row-count differences (the backup record has no write counters)")
+        return {"rows": sum(lost.values()), "tables": lost, "method": method}
 
     def restore(self, target: "Target", backup_path: Path) -> None:
         """Make the target exactly what the backup holds, in one transaction: it all happens or
@@ -475,7 +569,8 @@ class PostgresEngine(Engine):
             raise BadInput(f"not a readable pg_dump archive: {backup_path}: {listing[0] if listing else ''}")
         target.dispose()
         conninfo, env = libpq(target)
-        with tempfile.TemporaryDirectory(prefix="runbook-restore-") as tmp:
+        # error output may quote rows: it stays beside the backup (never in /tmp), private, and goes
+        with tempfile.TemporaryDirectory(prefix=f".runbook-restore-{owner_tag()}-", dir=backup_path.parent) as tmp:
             prelude = Path(tmp) / "prelude.sql"
             prelude.write_text(f"SET lock_timeout = {_ms(target.lock_timeout_s)};\n{_DROP_RELATIONS_SQL}\n")
             with open(Path(tmp) / "pg_restore.err", "w+") as err1, open(Path(tmp) / "psql.err", "w+") as err2:
@@ -497,8 +592,8 @@ class PostgresEngine(Engine):
         target's encoding and collation; always dropped (``WITH (FORCE)``) on exit."""
         if target is None:
             raise BadInput("a PostgreSQL scratch database lives on a server: give the target database (--db)")
-        base = _file_safe(target.url.database or "postgres")[:40]
-        name = f"{base}_{_file_safe(purpose)[:10]}_{secrets.token_hex(4)}"
+        base = _file_safe(target.url.database or "postgres")[:30]
+        name = f"{base}_{_file_safe(purpose)[:10]}_{owner_tag()}_{secrets.token_hex(2)}"  # the next run drops it if we die
         try:
             with target.engine().connect() as conn:
                 conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -538,6 +633,49 @@ class PostgresEngine(Engine):
                                 f"{_error_line(proc.stderr)}")
             yield scratch
 
+    def remove_leftovers(self, target: "Target") -> list[str]:
+        """Drop the scratch databases of dead runs of this host made from ``target``
+        (``<db>_<purpose>_rb<host>p<pid>_<hex>`` with that pid gone and nobody connected)."""
+        base = _file_safe(target.url.database or "postgres")[:30]
+        try:
+            with target.engine().connect() as conn:
+                names = conn.execute(sa.text(
+                    "SELECT datname FROM pg_database d WHERE starts_with(datname, :prefix) "
+                    "AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datid = d.oid)"),
+                    {"prefix": base + "_"}).scalars().all()
+        except sa.exc.OperationalError as exc:
+            raise connect_error(target, exc) from None
+        dropped = []
+        for name in names:
+            if re.fullmatch(re.escape(base) + r"_[A-Za-z0-9_-]{1,10}_rb[0-9a-f]{6}p\d+_[0-9a-f]{4}", name) \
+                    and is_dead_owner(name):
+                self._drop_database(target, name)
+                dropped.append(f"database {name}")
+        return dropped
+
+    def check_lock(self, target: "Target") -> None:
+        """``LockLost`` unless the run's advisory lock is still held by the very session that took
+        it (its pid and start time, handed down in ``RUNBOOK_LOCK_SESSION``). Called before every
+        state change: a lock whose session was ended (idle timeout, a DBA) no longer keeps a
+        second run out, so this one must stop."""
+        held = os.environ.get(LOCK_SESSION_ENV)
+        if not held:
+            return  # not inside a lock taken by a runbook process (a library caller's own choice)
+        pid, started = held.split("@", 1)
+        key = lock_key(target.url.database or "")
+        with target.engine().connect() as conn:
+            alive = conn.execute(sa.text(
+                "SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND l.pid = :pid "
+                "AND CAST(extract(epoch FROM a.backend_start) AS text) = :started "
+                "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                "AND CAST(l.classid AS bigint) = :hi AND CAST(l.objid AS bigint) = :lo"),
+                {"pid": int(pid), "started": started, "hi": (key >> 32) & 0xFFFFFFFF,
+                 "lo": key & 0xFFFFFFFF}).first()
+        if alive is None:
+            raise LockLost(f"the runbook lock on {target.display} is gone (its session, pid {pid}, was ended): "
+                           "another run may have started; this run stops before changing anything more")
+
     # -- helpers -----------------------------------------------------------------------------
     def _server_version(self, target: "Target") -> tuple[str, int]:
         try:
@@ -572,8 +710,7 @@ def _translate_pragma(tree: exp.Pragma) -> list[str]:
 
 
 def _first_line(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None) or exc
-    return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    return mask(db_error_line(exc))
 
 
 
@@ -698,8 +835,8 @@ def _error_line(stderr: str) -> str:
     for marker in ("FATAL:", "ERROR:", "error:"):
         for ln in lines:
             if marker in ln:
-                return mask(ln.split(marker, 1)[1].strip() if marker != "error:" else ln)
-    return mask(lines[-1]) if lines else "no error message"
+                return mask(redact(ln.split(marker, 1)[1].strip() if marker != "error:" else ln))
+    return mask(redact(lines[-1])) if lines else "no error message"
 
 
 def _ms(seconds: float) -> int:

@@ -14,9 +14,13 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import os
+import secrets
 import shutil
 import sqlite3
 import tempfile
+import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -24,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from ..errors import BadInput, LockBusy, RunFailed
+from ..owner import owner_tag
 from .base import Engine, sha256_file, stored_default
 
 if TYPE_CHECKING:
@@ -78,6 +83,21 @@ class SQLiteEngine(Engine):
             head = f.read(16)
         if head and head != b"SQLite format 3\x00":
             raise BadInput(f"not an SQLite database file: {p}")
+        try:  # a write lock held by someone (BEGIN EXCLUSIVE) is said now, not as a traceback later
+            conn = read_only(p, timeout=min(target.lock_timeout_s, 30.0))
+            try:
+                conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+            finally:
+                conn.close()
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                busy = LockBusy(f"{p} is locked by another connection (an exclusive transaction held for more "
+                                f"than --lock-timeout {target.lock_timeout_s:g} s); nothing was run")
+                busy.exit_code = 2
+                raise busy from None
+            raise BadInput(f"cannot read the SQLite database {p}: {exc}") from None
+        except sqlite3.DatabaseError as exc:
+            raise BadInput(f"cannot read the SQLite database {p}: {exc}") from None
 
     def create_engine(self, target: "Target") -> sa.Engine:
         engine = sa.create_engine(
@@ -215,27 +235,83 @@ class SQLiteEngine(Engine):
     # -- safety ------------------------------------------------------------------------------
     @contextlib.contextmanager
     def exclusive_lock(self, target: "Target") -> Iterator[None]:
-        lock_path = db_path(target).with_name(db_path(target).name + ".runbook.lock")
-        with open(lock_path, "a") as lock_file:
-            try:
-                fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise LockBusy(
-                    f"another runbook is already working on {db_path(target)} (lock {lock_path})"
-                ) from None
-            try:
-                yield
-            finally:
-                fcntl.flock(lock_file, fcntl.LOCK_UN)
+        """Two ``flock``s, both non-blocking: ``<database>.runbook.lock`` beside the file, and
+        ``sqlite-<device>-<inode>.lock`` in ``lock_dir()``, which every path to the same file
+        (a hard link, a symlink, another spelling) shares."""
+        path = db_path(target)
+        st = path.stat()
+        with contextlib.ExitStack() as stack:
+            for lock_path in (path.with_name(path.name + ".runbook.lock"),
+                              lock_dir() / f"sqlite-{st.st_dev}-{st.st_ino}.lock"):
+                lock_file = stack.enter_context(open(lock_path, "a"))
+                with contextlib.suppress(OSError):
+                    os.chmod(lock_path, 0o666)  # another user's runbook must be able to take it too
+                try:
+                    fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    raise LockBusy(
+                        f"another runbook is already working on {path} (lock {lock_path})"
+                    ) from None
+                stack.callback(fcntl.flock, lock_file, fcntl.LOCK_UN)
+            yield
 
     # -- backup, restore, scratch copies ----------------------------------------------------
-    def backup(self, target: "Target", dest_dir: Path, stamp: str) -> dict[str, Any]:
-        """Copy the database with the online backup API, counting rows in the same snapshot."""
+    def backup_file_name(self, target: "Target", stamp: str) -> str:
+        return f"{db_path(target).stem}_backup_{stamp}.db"
+
+    def identity(self, target: "Target") -> dict[str, Any] | None:
+        """The database's ``application_id`` (``None``: unset, or the file cannot be read)."""
+        try:
+            with open(db_path(target), "rb") as f:
+                return _identity_of_header(f.read(100))
+        except OSError:
+            return None
+
+    def ensure_identity(self, target: "Target") -> dict[str, Any] | None:
+        """Give the database a random ``application_id`` when it has none (0), so its backups can
+        be told from any other database's; an application's own non-zero id is kept. When the
+        application keeps the write lock for longer than the lock timeout, the backup goes ahead
+        without an identity (its record then names the target by URL, as before identities)."""
+        found = self.identity(target)
+        if found is not None:
+            return found
+        deadline = time.monotonic() + target.lock_timeout_s
+        while True:
+            conn = sqlite3.connect(db_path(target), timeout=0.05, isolation_level=None)
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                if conn.execute("PRAGMA application_id").fetchone()[0] == 0:
+                    conn.execute(f"PRAGMA application_id = {secrets.randbelow(2**31 - 2) + 1}")
+                conn.execute("COMMIT")
+                return self.identity(target)
+            except sqlite3.OperationalError:
+                if time.monotonic() > deadline:
+                    return None
+            finally:
+                conn.close()
+            time.sleep(0.01)
+
+    def backup_facts(self, path: Path) -> dict[str, Any]:
+        """What a backup file itself says: its identity and how many tables it holds."""
+        with open(path, "rb") as f:
+            header = f.read(100)
+        if not header.startswith(b"SQLite format 3\x00") or len(header) < 100:
+            return {"readable": False, "tables": 0, "identity": None}
+        try:
+            conn = read_only(path)
+            try:
+                tables = conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' "
+                                      "AND name NOT LIKE 'sqlite_%'").fetchone()[0]
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError:
+            return {"readable": False, "tables": 0, "identity": _identity_of_header(header)}
+        return {"readable": True, "tables": tables, "identity": _identity_of_header(header)}
+
+    def backup(self, target: "Target", dest: Path) -> dict[str, Any]:
+        """Copy the database with the online backup API into ``dest``, counting rows in the same
+        snapshot."""
         src_path = db_path(target)
-        dest_dir.mkdir(parents=True, exist_ok=True)
-        dest = dest_dir / f"{src_path.stem}_backup_{stamp}.db"
-        if dest.exists():
-            raise BadInput(f"backup file already exists: {dest}")
         src = read_only(src_path, timeout=target.lock_timeout_s, isolation_level=None)
         try:
             src.execute("BEGIN")  # one read snapshot for the counts and the copy
@@ -279,6 +355,46 @@ class SQLiteEngine(Engine):
                        "detail": f"{sum(counts.values())} rows in {len(counts)} tables"})
         return checks
 
+    def rows_not_in_backup(self, target: "Target", backup_path: Path, record: dict[str, Any] | None,
+                           skip_tables: Collection[str] = ()) -> dict[str, Any]:
+        """Rows of the target a restore of ``backup_path`` would discard, table by table: rows
+        whose values (in the columns both have) are not in the backup's table, and every row of
+        a table the backup does not have. Exact: SQLite compares the two files itself
+        (``EXCEPT``), the backup attached read-only."""
+        lost: dict[str, int] = {}
+        conn = read_only(db_path(target), timeout=target.lock_timeout_s)
+        try:
+            conn.execute("ATTACH DATABASE ? AS runbook_backup", (Path(backup_path).resolve().as_uri() + "?mode=ro",))
+            mine = _tables(conn, "main")
+            theirs = set(_tables(conn, "runbook_backup"))
+            for t in mine:
+                if t in skip_tables:
+                    continue
+                if t not in theirs:
+                    n = conn.execute(f"SELECT COUNT(*) FROM main.{quote(t)}").fetchone()[0]
+                else:
+                    a = _columns(conn, "main", t)
+                    b = set(_columns(conn, "runbook_backup", t))
+                    common = ", ".join(quote(c) for c in a if c in b)
+                    if not common:
+                        n = conn.execute(f"SELECT COUNT(*) FROM main.{quote(t)}").fetchone()[0]
+                    else:
+                        n = conn.execute(
+                            f"SELECT COUNT(*) FROM (SELECT {common} FROM main.{quote(t)} "
+                            f"EXCEPT SELECT {common} FROM runbook_backup.{quote(t)})").fetchone()[0]
+                if n:
+                    lost[t] = n
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc):
+                raise LockBusy(f"cannot read {db_path(target)} to compare it with the backup: {exc}") from None
+            raise
+        except sqlite3.DatabaseError:
+            return {"rows": None, "tables": {}, "method": "unreadable target (nothing to lose)"}
+        finally:
+            conn.close()
+        return {"rows": sum(lost.values()), "tables": lost,
+                "method": "rows of the target not in the backup (EXCEPT on common columns)"}
+
     def restore(self, target: "Target", backup_path: Path) -> None:
         """Overwrite the target with the backup, through the backup API (atomic for readers).
 
@@ -307,14 +423,22 @@ class SQLiteEngine(Engine):
 
     @contextlib.contextmanager
     def scratch_copy(self, target: "Target", backup_path: Path) -> Iterator["Target"]:
-        with tempfile.TemporaryDirectory(prefix="runbook-rehearsal-") as tmp:
-            copy = Path(tmp) / f"{db_path(target).stem}_rehearsal.db"
-            shutil.copyfile(backup_path, copy)  # a closed backup file, not a live database
+        """A copy of the backup file beside it (in the backups folder, mode 0600, named with the
+        owner tag so the next run removes it if this process dies), deleted on exit."""
+        backup_path = Path(backup_path)
+        copy = backup_path.with_name(f".{db_path(target).stem}_rehearsal_{owner_tag()}_{secrets.token_hex(3)}.db")
+        try:
+            fd = os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with open(backup_path, "rb") as src, os.fdopen(fd, "wb") as dst:
+                shutil.copyfileobj(src, dst)  # a closed backup file, not a live database
             scratch = target.with_database(str(copy))
             try:
                 yield scratch
             finally:
                 scratch.dispose()
+        finally:
+            for leftover in (copy, *(copy.with_name(copy.name + s) for s in ("-journal", "-wal", "-shm", ".runbook.lock"))):
+                leftover.unlink(missing_ok=True)
 
     @contextlib.contextmanager
     def scratch_database(self, target: "Target | None", purpose: str = "scratch") -> Iterator["Target"]:
@@ -330,6 +454,34 @@ class SQLiteEngine(Engine):
                 yield scratch
             finally:
                 scratch.dispose()
+
+
+def lock_dir() -> Path:
+    """Where the device+inode lock files live: ``$RUNBOOK_LOCK_DIR``, else a sticky, world-writable
+    ``schema-runbook-locks`` folder in the system's temporary folder (lock files hold no data)."""
+    folder = Path(os.environ.get("RUNBOOK_LOCK_DIR") or Path(tempfile.gettempdir()) / "schema-runbook-locks")
+    if not folder.is_dir():
+        folder.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):
+            os.chmod(folder, 0o1777)
+    return folder
+
+
+def _identity_of_header(header: bytes) -> dict[str, Any] | None:
+    """``{"application_id": N}`` from a database file's 100-byte header (``None`` when 0)."""
+    if len(header) < 72 or not header.startswith(b"SQLite format 3\x00"):
+        return None
+    app_id = int.from_bytes(header[68:72], "big", signed=True)
+    return {"application_id": app_id} if app_id else None
+
+
+def _tables(conn: sqlite3.Connection, schema: str) -> list[str]:
+    return [r[0] for r in conn.execute(
+        f"SELECT name FROM {schema}.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")]
+
+
+def _columns(conn: sqlite3.Connection, schema: str, table: str) -> list[str]:
+    return [r[1] for r in conn.execute(f"PRAGMA {schema}.table_info({quote(table)})")]
 
 
 _FK_ACTIONS = {"NO ACTION", "RESTRICT", "CASCADE", "SET NULL", "SET DEFAULT"}
