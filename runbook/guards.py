@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .errors import BadInput
-from .target import mask
 
 MIN_FREE_BYTES = 1 << 20
 DEFAULT_MAX_MIGRATION_BYTES = 10 * 1000 * 1000
@@ -47,6 +46,8 @@ def check_utf8(values: Iterable[Any], what: str = "argument") -> None:
             text.encode("utf-8")
         except UnicodeEncodeError:
             shown = text.encode("utf-8", "backslashreplace").decode("ascii", "replace")
+            from .target import mask  # sqlalchemy: only on this error path (the CLI stays quick)
+
             raise BadInput(f"{what} {mask(shown)!r} holds bytes that are not UTF-8; rename it") from None
 
 

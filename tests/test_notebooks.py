@@ -40,7 +40,7 @@ def interactive_run(checkout: Path) -> Path:
     from runbook.reports import list_runs
 
     runs = list_runs(checkout / "demo" / "reports")
-    assert [(r["verdict"], [s.split(":")[0] for s in r["steps"].split(" → ")]) for r in runs] == [
+    assert [(r["verdict"], [s["step"] for s in r["steps"]]) for r in runs] == [
         ("INTERACTIVE", ["inventory", "backup", "migrate", "verify", "rollback"])]
     assert (checkout / "demo" / "reports" / "index.html").is_file()
     return checkout / "demo" / "reports" / runs[0]["run_id"]
