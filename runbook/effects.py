@@ -199,13 +199,12 @@ def _pg_tables(node: Any) -> set[str]:
 
 def _sqlglot_actions(sql: str, dialect: str) -> list[Action] | None:
     """Actions of one statement read with sqlglot (``None``: unreadable)."""
-    import sqlglot
     from sqlglot import exp
-    from sqlglot.errors import ParseError, TokenError
 
-    try:
-        tree = sqlglot.parse_one(sql, read=dialect)
-    except (ParseError, TokenError, ValueError):
+    from .sqltext import parse
+
+    tree = parse(sql, dialect)
+    if tree is None:
         return None
     if isinstance(tree, exp.Create):
         kind = (tree.args.get("kind") or "").upper()
@@ -527,6 +526,18 @@ _CONSTANT = re.compile(r"^\(*('(?:[^']|'')*'|[-+]?\d+(?:\.\d+)?|TRUE|FALSE|NULL)
 def _constant(default: Any) -> bool:
     text = None if default is None else str(default).strip()
     return text is None or bool(_CONSTANT.match(text))
+
+
+def at_commit(report: dict[str, Any]) -> dict[str, Any]:
+    """What a ``DataWatch`` report says the migration left at its commit, counts only: the values
+    in the columns it added, the rows it added and changed (per column), and the rows of the tables it created
+    (kept in the event log, so a rollback in a later run can tell the application's values from
+    the migrations' own)."""
+    return {"tables": [{"now": t["now"], "new_columns": t["new_columns"], "changed_columns": t["changed_columns"],
+                        "added": t.get("added")}
+                       for t in report.get("tables", [])
+                       if t.get("new_columns") or t.get("changed_columns") or t.get("added")],
+            "created_rows": report.get("created_rows", {})}
 
 
 def written_values(conn: sa.Connection, engine: "Engine", table: str, columns: list[str],

@@ -101,7 +101,7 @@ def schema_diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> 
     from .inventory import compare_schemas
 
     rows = []
-    for line in compare_schemas(before, after):
+    for line in compare_schemas(before, after, order=True):
         change = ("added" if " added" in line else "removed" if " missing" in line
                   else "changed" if " changed" in line else "changed")
         table, _, what = line.partition(": ") if ": " in line else ("", "", line)

@@ -62,13 +62,15 @@ def schema_snapshot(conn: sa.Connection, engine: "Engine") -> dict[str, Any]:
     return schema.introspect(conn, engine)
 
 
-def compare_schemas(before: dict[str, Any], after: dict[str, Any], *, canonical: bool = False) -> list[str]:
+def compare_schemas(before: dict[str, Any], after: dict[str, Any], *, canonical: bool = False,
+                    order: bool = False) -> list[str]:
     """Human-readable differences from ``before`` to ``after`` (empty: the same schema), one
     line each. Takes schema models or full ``take()`` snapshots (only the schema is compared).
-    ``canonical`` compares across engines (``schema.canonical``)."""
+    ``canonical`` compares across engines (``schema.canonical``); ``order`` also reports a
+    table's column order (``schema.differences``)."""
     if canonical:
         return schema.diff(schema.canonical(before), schema.canonical(after))
-    return schema.diff(before, after)
+    return schema.diff(before, after, order=order)
 
 
 # -- content fingerprints --------------------------------------------------------------------

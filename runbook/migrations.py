@@ -13,6 +13,7 @@ rollback removes history rows.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -67,6 +68,9 @@ events = sa.Table(
     sa.Column("host", sa.String(200)),
     sa.Column("at", sa.String(32), nullable=False),
     sa.Column("note", sa.String(500)),
+    # deploy: what the migration left at its commit, counts only (``effects.at_commit``), so a
+    # later rollback can tell the application's values from the migration's own
+    sa.Column("data", sa.Text),
 )
 
 
@@ -270,7 +274,7 @@ def has_events(conn: sa.Connection) -> bool:
 
 
 def record_event(conn: sa.Connection, event: str, version: str, name: str, checksum: str | None,
-                 run_id: str, note: str | None = None) -> None:
+                 run_id: str, note: str | None = None, data: dict | None = None) -> None:
     """Append an event (in the caller's transaction, so it commits with the history change)."""
     if event not in EVENTS:
         raise ValueError(f"unknown event {event!r}")
@@ -279,7 +283,17 @@ def record_event(conn: sa.Connection, event: str, version: str, name: str, check
     conn.execute(events.insert().values(
         event=event, version=version, name=name, checksum=checksum, run_id=run_id, who=user, host=host,
         at=datetime.now(timezone.utc).isoformat(timespec="seconds"), note=(note or None) and note[:500],
+        data=json.dumps(data, sort_keys=True) if data is not None else None,
     ))
+
+
+def deployed_data(conn: sa.Connection) -> dict[str, dict]:
+    """Version → what its latest deploy left at commit (``effects.at_commit``), from the event log."""
+    if not has_events(conn):
+        return {}
+    rows = conn.execute(sa.select(events.c.version, events.c.data)
+                        .where(events.c.event == "deploy", events.c.data.is_not(None)).order_by(events.c.id))
+    return {version: json.loads(data) for version, data in rows}
 
 
 def event_log(conn: sa.Connection) -> list[dict]:

@@ -143,12 +143,15 @@ def plan(conn: sa.Connection, migrations: list[mig.Migration], target: "Target",
 
 
 # -- values a rollback would drop ------------------------------------------------------------
-def new_data(conn: sa.Connection, target: "Target", step: _Step, written: dict[str, Any] | None) -> list[dict[str, Any]]:
+def new_data(conn: sa.Connection, target: "Target", step: _Step, written: dict[str, Any] | None,
+             later: dict[tuple[str, str | None], int] | None = None) -> list[dict[str, Any]]:
     """What ``step``'s rollback script would drop that holds values: for each column it drops,
     the values neither NULL nor the column's constant default (``effects.written_values``); for
     each table it drops, its rows. ``written`` (the migration's ``effects.DataWatch`` report, when
-    this run applied it) gives the count at the migration's commit: only values beyond that were
-    written since (by the application)."""
+    this run applied it) gives the count at the migration's commit, ``later`` what later
+    migrations rolled back in the same go wrote there ((table, column) → rows changed, (table,
+    None) → rows added): only values beyond both were written since (by the application).
+    Generated columns hold nothing of their own."""
     kind = target.kind
     declared = effects.declare_prepared(step.prepared or [], kind)
     insp = sa.inspect(conn)
@@ -161,14 +164,20 @@ def new_data(conn: sa.Connection, target: "Target", step: _Step, written: dict[s
         if e.table not in present:
             continue
         if e.now is None and not e.rebuilt:
+            at_commit = at_commit_rows.get(e.table)
+            if at_commit is not None:
+                at_commit += (later or {}).get((e.table, None), 0)
             found.append({"table": e.table, "column": None, "values": inventory.count_rows(conn, e.table),
-                          "at_commit": at_commit_rows.get(e.table)})
+                          "at_commit": at_commit})
             continue
-        defaults = {c["name"]: c.get("default") for c in insp.get_columns(e.table)}
+        columns = insp.get_columns(e.table)
+        defaults = {c["name"]: c.get("default") for c in columns if not c.get("computed")}
         dropped = [c for c in e.dropped_columns if c in defaults]
         for col, n in effects.written_values(conn, kind, e.table, dropped, defaults).items():
-            found.append({"table": e.table, "column": col, "at_commit": at_commit_cols.get((e.table, col)),
-                          "values": n})
+            at_commit = at_commit_cols.get((e.table, col))
+            if at_commit is not None:
+                at_commit += (later or {}).get((e.table, col), 0)
+            found.append({"table": e.table, "column": col, "at_commit": at_commit, "values": n})
     for f in found:
         f["written_since"] = max(f["values"] - (f["at_commit"] or 0), 0) if f["at_commit"] is not None else f["values"]
     return [f for f in found if f["written_since"]]
@@ -177,7 +186,7 @@ def new_data(conn: sa.Connection, target: "Target", step: _Step, written: dict[s
 def _held(f: dict[str, Any]) -> str:
     where = f"{f['table']}.{f['column']}" if f["column"] else f"table {f['table']}"
     what = "values" if f["column"] else "rows"
-    since = (f" ({f['at_commit']} when the migration committed, so {f['written_since']} written since)"
+    since = (f" ({f['at_commit']} written by the migrations, so {f['written_since']} written since)"
              if f["at_commit"] is not None else "")
     return f"{where} holds {f['values']} {what}{since}"
 
@@ -187,11 +196,18 @@ def guard_new_data(conn: sa.Connection, target: "Target", steps: list[_Step], *,
     """Refuse (``BadInput``, nothing rolled back) when a rollback script would drop values written
     after its migration, unless ``discard``; returns what will be dropped, named and counted."""
     held = []
-    for step in steps:
+    later: dict[tuple[str, str | None], int] = {}  # what the migrations rolled back before this one wrote:
+    # (table, column) → rows changed there, (table, None) → rows added
+    for step in steps:  # newest first
         if step.prepared is None:
             continue
-        for f in new_data(conn, target, step, (written or {}).get(step.migration.version)):
+        record = (written or {}).get(step.migration.version)
+        for f in new_data(conn, target, step, record, later):
             held.append(f | {"migration": step.label})
+        for t in (record or {}).get("tables", []):
+            for col, n in (t.get("changed_columns") or {}).items():
+                later[(t["now"], col)] = later.get((t["now"], col), 0) + n
+            later[(t["now"], None)] = later.get((t["now"], None), 0) + (t.get("added") or 0)
     if held and not discard:
         total = sum(f["written_since"] for f in held)
         named = "; ".join(f"{f['migration']}: {_held(f)}" for f in held)
@@ -208,8 +224,9 @@ def rollback_to(target: "Target", migrations_dir: str | Path, version: str | int
 
     Before anything runs, ``guard_new_data`` refuses when a script would drop a column or table
     holding values written after its migration (``discard_new_data`` drops them; the result's
-    ``discarded`` lists them, counted). ``written``: version → that migration's data report
-    (``MigrationResult.data``) when this run applied it.
+    ``discarded`` lists them, counted). What each migration left at its commit comes from its
+    deploy event in the event log; ``written`` (version → ``MigrationResult.data``, when this run
+    applied it) wins over it.
 
     Returns ``{"method": "scripts", "target", "run_id", "to", "before", "after", "rolled_back":
     [{"version", "name", "action", "duration_ms", "statements"}], "history_table_dropped",
@@ -220,7 +237,8 @@ def rollback_to(target: "Target", migrations_dir: str | Path, version: str | int
     with kind.lock(target):
         with target.engine().connect() as conn:
             status, wanted, steps = plan(conn, migrations, target, version)
-            discarded = guard_new_data(conn, target, steps, discard=discard_new_data, written=written)
+            known = mig.deployed_data(conn) | (written or {})  # the event log, or this run's own record
+            discarded = guard_new_data(conn, target, steps, discard=discard_new_data, written=known)
         result: dict[str, Any] = {
             "method": "scripts", "target": target.display, "run_id": run_id, "to": wanted or NONE,
             "before": status.current, "after": status.current, "rolled_back": [],

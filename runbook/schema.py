@@ -163,8 +163,11 @@ def _changes(owner: str, key: str, a: dict[str, Any], b: dict[str, Any]) -> list
     return out
 
 
-def differences(a: dict[str, Any], b: dict[str, Any]) -> list[Difference]:
-    """What differs from schema ``a`` to schema ``b`` (models or inventory snapshots)."""
+def differences(a: dict[str, Any], b: dict[str, Any], *, order: bool = False) -> list[Difference]:
+    """What differs from schema ``a`` to schema ``b`` (models or inventory snapshots). A table's
+    column order is a difference only with ``order`` (for a reader's diff): PostgreSQL cannot put
+    a column back in place, so a rollback that re-adds a dropped column leaves it last, and
+    checks do not fail on that."""
     out: list[Difference] = []
     ta, tb = a.get("tables") or {}, b.get("tables") or {}
     out += [Difference("added", f"table {t}", f"table {t}", f"table {t} added") for t in sorted(tb.keys() - ta.keys())]
@@ -178,7 +181,7 @@ def differences(a: dict[str, Any], b: dict[str, Any]) -> list[Difference]:
             out += _changes(owner, k, ca[k][1], cb[k][1])
         order_a = [c["name"] for c in ta[t].get("columns") or []]
         order_b = [c["name"] for c in tb[t].get("columns") or []]
-        if set(order_a) == set(order_b) and order_a != order_b and not a.get("canonical"):
+        if order and set(order_a) == set(order_b) and order_a != order_b and not a.get("canonical"):
             out.append(Difference("changed", owner, f"{t}: column order",
                                   f"{t}: column order changed from {', '.join(order_a)} to {', '.join(order_b)}",
                                   "", ", ".join(order_a), ", ".join(order_b)))
@@ -216,9 +219,9 @@ def object_keys(model: dict[str, Any]) -> set[str]:
     return keys
 
 
-def diff(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
+def diff(a: dict[str, Any], b: dict[str, Any], *, order: bool = False) -> list[str]:
     """Human-readable differences from ``a`` to ``b``, one line each (empty: the same schema)."""
-    return [d.text for d in differences(a, b)]
+    return [d.text for d in differences(a, b, order=order)]
 
 
 # -- the cross-engine view -------------------------------------------------------------------

@@ -17,6 +17,7 @@ Each dialect is read by its engine's own code:
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from dataclasses import dataclass
 from functools import lru_cache
@@ -76,8 +77,7 @@ class Statement:
 
     def parse(self, dialect: str) -> exp.Expression | None:
         """The statement's sqlglot syntax tree (a fresh copy), or ``None`` when sqlglot cannot read it."""
-        tree = _parse(self.sql, dialect)
-        return tree.copy() if tree is not None else None
+        return parse(self.sql, dialect)
 
     @property
     def pg_tree(self) -> pg_ast.Node | None:
@@ -85,12 +85,28 @@ class Statement:
         return _pg_tree(self.sql)
 
 
+#: SQLite's table options (``CREATE TABLE ... ) WITHOUT ROWID, STRICT``), which sqlglot does not read
+_TABLE_OPTIONS = re.compile(r"\)\s*((?:WITHOUT\s+ROWID|STRICT)(?:\s*,\s*(?:WITHOUT\s+ROWID|STRICT))*)\s*;?\s*$", re.I)
+
+
+def parse(sql: str, dialect: str) -> exp.Expression | None:
+    """One statement's sqlglot syntax tree (a fresh copy), or ``None`` when sqlglot cannot read it.
+    SQLite table options are set aside first (they change no column, key or row)."""
+    tree = _parse(sql, dialect)
+    return tree.copy() if tree is not None else None
+
+
 @lru_cache(maxsize=4096)
 def _parse(sql: str, dialect: str) -> exp.Expression | None:
     try:
-        return sqlglot.parse_one(sql, read=dialect)
+        tree = sqlglot.parse_one(sql, read=dialect)
     except (ParseError, TokenError, ValueError):
-        return None
+        tree = None
+    options = _TABLE_OPTIONS.search(sql) if dialect == "sqlite" else None
+    if options and (tree is None or isinstance(tree, exp.Command)):
+        stripped = _parse(sql[: options.start(1)], dialect)
+        tree = stripped if isinstance(stripped, exp.Create) else tree
+    return tree
 
 
 @lru_cache(maxsize=4096)

@@ -195,7 +195,6 @@ def _replay_one(u: MigrationLint, sa_engine: sa.Engine, scratch: "Target", state
     snapshot after the previous migration: nothing is replayed twice, and only the tables the
     migration may change are introspected again."""
     m, engine = u.migration, scratch.kind
-    before = state[1]
     touched = touched_names(u, state, engine)
     if all(v.category is None for v in u.statements):  # already reported as "empty"
         u.rollback_check = {"status": "skipped", "detail": "the migration has no statements to run"}

@@ -337,8 +337,11 @@ class Classifier:
         existing = self.existed(table)
         if not existing:
             return Outcome(1, "add-column", f"ADD COLUMN {table}.{col.name} to a table created in this migration")
-        # every existing row gets the default, or NULL: a rule can only fail on a value
-        rules = [c.kind for c in new.rules if c.kind == "PRIMARY KEY" or col.has_default or not col.nullable]
+        # every existing row gets the default, or NULL: a rule can only fail on a value. A CHECK is
+        # tested by the engine against every existing row as the column is added, so a default
+        # that violates it fails the migration whole (in the rehearsal): nothing breaks
+        rules = [c.kind for c in new.rules
+                 if c.kind != "CHECK" and (c.kind == "PRIMARY KEY" or col.has_default or not col.nullable)]
         if rules:
             return Outcome(2, "add-column", f"ADD COLUMN {table}.{col.name} with a {'/'.join(rules)} constraint "
                                             f"on existing table {table}: existing rows may violate it", lock_heavy=True)
@@ -347,7 +350,10 @@ class Classifier:
                                             "fails on a non-empty table", lock_heavy=True)
         how = "NOT NULL with a default" if not col.nullable else "with a default" if col.has_default else "nullable"
         if new.rules:
-            how += f" with a {'/'.join(c.kind for c in new.rules)} rule every existing row (NULL) satisfies"
+            how += (f" with a {'/'.join(c.kind for c in new.rules)} rule "
+                    + ("the engine tests on every existing row as it adds the column (a violation fails "
+                       "the migration whole)" if col.has_default or not col.nullable
+                       else "every existing row (NULL) satisfies"))
         return Outcome(1, "add-column", f"ADD COLUMN {table}.{col.name} {how}", lock_heavy=True)
 
     def drop_columns(self, st: Statement, table: str, cols: list[str], if_exists: bool) -> Outcome:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 import sqlite3
 from typing import Any, Iterator
 
@@ -136,10 +135,6 @@ class SqliteClassifier(Classifier):
     def parse(self, st: Statement) -> Any:
         with quiet_sqlglot():
             tree = st.parse(self.lint.dialect)
-            options = re.search(r"\)\s*((?:WITHOUT\s+ROWID|STRICT)(?:\s*,\s*(?:WITHOUT\s+ROWID|STRICT))*)\s*$", st.sql, re.I)
-            if (tree is None or isinstance(tree, exp.Command)) and options:  # table options sqlglot lacks
-                stripped = Statement(st.sql[: options.start(1)], st.line, st.index).parse(self.lint.dialect)
-                tree = stripped if isinstance(stripped, exp.Create) else tree
         error = sqlite_syntax_error(st.sql) if self.lint.dialect == "sqlite" else None
         if error:
             raise Unreadable(error)

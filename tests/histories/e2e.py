@@ -1,5 +1,4 @@
-"""The machinery of the histories' acceptance tests (``tests/test_histories.py`` and, for
-what waits on a feature not merged yet, ``tests/test_histories_pending.py``): the runbook CLI in
+"""The machinery of the histories' acceptance tests (``tests/test_histories.py``): the runbook CLI in
 a subprocess, production-like databases at the baseline with the seed's rows, and the raw
 engine's state (``raw.py``) at each point the runbook's run and rollbacks reach.
 """
