@@ -134,6 +134,23 @@ def test_run_rolls_back_to_the_state_before_the_run(tmp_path, db_url):
     assert db_state(db_url) == before
 
 
+def test_no_rollback_step_when_the_failed_migration_touched_nothing(tmp_path, sqlite_url):
+    from runbook.migrate import migrate
+    from runbook.target import open_target
+
+    folder = failing_folder(tmp_path)
+    assert migrate(open_target(sqlite_url), folder, to="002").passed  # only the failing 003 is pending
+    before = db_state(sqlite_url)
+    done = runbook("run", "--db", sqlite_url, "--migrations", str(folder), "--no-rehearsal",
+                   "--reports", str(tmp_path / "reports"), "--backups", str(tmp_path / "backups"))
+    assert done.returncode == 1, done.stdout + done.stderr
+    run = run_json(done.stdout)
+    assert [(s["step"], s["status"]) for s in run["steps"]] == [
+        ("inventory", "passed"), ("backup", "passed"), ("migrate", "failed")]
+    assert "rolled back whole" in run["rollback_skipped"] and run["versions"] == {"before": "002", "after": "002"}
+    assert db_state(sqlite_url) == before
+
+
 @pytest.mark.parametrize("args,message", [
     (["status", "--db", "not a url"], "not a database URL"),
     (["run", "--db", "mysql://u@h/db"], "unsupported database engine"),
