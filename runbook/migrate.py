@@ -368,7 +368,7 @@ def migrate(
                     mig.ensure_history(conn)
                     mig.record(conn, m, checksum, int((time.perf_counter() - t0) * 1000), run_id, note=note)
                     mig.record_event(conn, "deploy", m.version, m.name, checksum, run_id,
-                                     data=effects.at_commit(watch.report) if watch is not None else None)
+                                     data=effects.at_commit(watch.report) if watch is not None and watch.report else None)
 
                 faults.barrier(f"before-migration-{m.version}")
                 kind.check_lock(target)  # a lost lock admits a second run: stop before changing more
