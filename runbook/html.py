@@ -142,7 +142,7 @@ def plots(run: dict[str, Any], migrations: list[dict[str, Any]], sizes: dict[str
                 color=["#2e7d32" if s.get("status") == "passed" else "#c62828" for s in steps][::-1])
         ax.set_xlabel("seconds"), ax.set_title("Duration per step")
         out["steps"] = _png(fig)
-    timed = [m for m in migrations if m.get("duration_ms") is not None and m.get("status") != "planned"]
+    timed = [m for m in migrations if m.get("duration_ms") is not None and m.get("status") not in ("planned", "adopted")]
     if timed:
         fig, ax = plt.subplots(figsize=(6, 0.35 * len(timed) + 0.9))
         labels = [m["label"] for m in timed][::-1]
