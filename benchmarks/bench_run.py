@@ -222,8 +222,10 @@ def raw_command(engine: str, db: str, url: str, workdir: Path, scripts: Path) ->
     files = " ".join(str(p) for p in sorted(scripts.glob("0*.sql")))
     if engine == "sqlite":
         path = workdir / db
-        return ["sh", "-c", f"set -e; cp {path} {path}.bak; sqlite3 {path} 'SELECT COUNT(*) FROM contractors' >/dev/null; "
-                            f"cat {files} | sqlite3 -bail {path} >/dev/null; sqlite3 {path} < {scripts / 'verify.sql'} >/dev/null"]
+        wait = "-cmd '.timeout 600000'"  # wait for the application's write lock, as the runbook does
+        return ["sh", "-c", f"set -e; cp {path} {path}.bak; sqlite3 {wait} {path} 'SELECT COUNT(*) FROM contractors' >/dev/null; "
+                            f"cat {files} | sqlite3 {wait} -bail {path} >/dev/null; "
+                            f"sqlite3 {wait} {path} < {scripts / 'verify.sql'} >/dev/null"]
     conn = f"'{url}'"
     return ["sh", "-c", f"set -e; pg_dump -Fc -f {workdir / db}.dump {conn}; "
                         f"psql -X -q -v ON_ERROR_STOP=1 {conn} -c 'SELECT COUNT(*) FROM contractors' >/dev/null; "

@@ -66,7 +66,8 @@ def _run_options(p: argparse.ArgumentParser, step: str) -> None:
     _target_options(p, backups=step in ("run", "backup", "migrate"))
     if step in ("run", "migrate"):
         p.add_argument("--to", metavar="VERSION", help="apply pending migrations up to this version")
-        p.add_argument("--dry-run", action="store_true", help="show the SQL that would run; change nothing")
+        p.add_argument("--dry-run", action="store_true", help="print the exact SQL that would run on this database "
+                       "(after translation); no backup, nothing changed, only its report (DRY RUN) is written")
         p.add_argument("--no-rehearsal", action="store_true", help="skip the rehearsal on a scratch copy (small dev databases)")
         p.add_argument("--allow-risk", action="store_true", help="apply migrations the lint gate refuses (recorded in the report)")
         p.add_argument("--no-preflight", action="store_true", help="do not stop for sessions that would block the migration")
@@ -114,7 +115,16 @@ def run_json(run: "Run") -> dict[str, Any]:
 
 
 def _report(run: "Run", out: Output, command: str) -> None:
-    out.emit(command, {"run": run_json(run)})
+    from .reports import load_artifact
+
+    plan = None
+    if run.options.get("dry_run") and run.status == "passed":
+        from .migrate import planned_sql
+
+        plan = planned_sql(load_artifact(run.run_dir, "migrate") or {})
+    out.emit(command, {"run": run_json(run) | ({"planned_sql": plan} if plan is not None else {})})
+    if plan is not None and not out.json_mode:
+        print(plan or "-- nothing pending")
     out.table(["step", "status", "time", "notebook"],
               [(s.step, s.status, f"{s.duration_s:.1f}s", run.run_dir / s.notebook) for s in run.steps],
               status_column=1)
@@ -154,8 +164,8 @@ def cmd_steps(args: argparse.Namespace) -> int:
         raise BadInput(f"--restore {args.restore} overwrites the database: add --confirm-restore to mean it")
     target = open_target(args.db, lock_timeout_s=args.lock_timeout, statement_timeout_s=args.statement_timeout)
     steps = STEPS_OF[args.command]
-    if args.command == "migrate" and args.no_backup:
-        steps = ("migrate",)
+    if (args.command == "migrate" and args.no_backup) or getattr(args, "dry_run", False):
+        steps = ("migrate",)  # a dry run takes no backup: it only plans (and lints) the SQL
     opts = pipeline.Options(
         migrations_dir=args.migrations, reports_dir=args.reports, dialect=args.dialect,
         out_of_order=getattr(args, "out_of_order", False),

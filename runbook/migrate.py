@@ -21,6 +21,7 @@ from sqlglot import exp
 from . import effects
 from . import faults
 from . import migrations as mig
+from .engines.base import WRITE_TRANSACTION
 from . import progress
 from .errors import BadInput, MigrationFailed, RunFailed, db_error_line
 from .sqltext import Statement
@@ -160,6 +161,28 @@ def execute_script(conn: sa.Connection, prepared: list[PreparedStatement], label
     return results
 
 
+def _planned(p: PreparedStatement) -> list[StatementResult]:
+    """What a dry run shows of a statement: the exact SQL that would run on this engine, or an SQL
+    comment saying why it would not run."""
+    st = p.statement
+    if p.sql:
+        return [StatementResult(st.index, st.line, sql, p.note) for sql in p.sql]
+    return [StatementResult(st.index, st.line, f"-- not run ({p.note}): {' '.join(st.sql.split())[:100]}", p.note)]
+
+
+def planned_sql(migrate_record: dict[str, Any]) -> str:
+    """A dry run's plan (``migrate.json``) as one SQL script: each planned migration's statements,
+    exactly as they would run on the target's engine."""
+    lines = []
+    for m in migrate_record.get("migrations", []):
+        if m["status"] != "planned":
+            continue
+        lines.append(f"-- {m['version']}_{m['name']}" + (f" ({m['note']})" if m.get("note") else ""))
+        lines += [s["sql"] if s["sql"].startswith("--") else s["sql"].rstrip().rstrip(";") + ";" for s in m["statements"]]
+        lines.append("")
+    return "\n".join(lines)
+
+
 def _engine_of(conn: sa.Connection) -> "Engine":
     from .engines import engine_for
 
@@ -196,10 +219,10 @@ def run_in_transaction(target: "Target", prepared: list[PreparedStatement], labe
             except MigrationFailed:
                 target.kind.after_failed_outside_transaction(conn, prepared)
                 raise
-        with eng.begin() as conn:
+        with eng.connect() as conn, conn.execution_options(**{WRITE_TRANSACTION: True}).begin():
             after(conn)
     else:
-        with eng.begin() as conn:
+        with eng.connect() as conn, conn.execution_options(**{WRITE_TRANSACTION: True}).begin():
             if watch is not None:
                 watch.before(conn)
             results = execute_script(conn, prepared, label, version)
@@ -331,9 +354,8 @@ def migrate(
                                                          error=None, statements=[StatementResult(0, 0, "-- would adopt: baseline tables exist, no history table")]))
             for m in pending:
                 result.migrations.append(MigrationResult(m.version, m.name, "planned", checksum=m.script.checksum_for(kind),
-                                                         note=mig.NO_OP_NOTE if is_no_op(prepared[m.version]) else None, statements=[
-                    StatementResult(p.statement.index, p.statement.line, s, p.note) for p in prepared[m.version] for s in (p.sql or [p.statement.sql])
-                ]))
+                                                         note=mig.NO_OP_NOTE if is_no_op(prepared[m.version]) else None,
+                                                         statements=[r for p in prepared[m.version] for r in _planned(p)]))
             return result
         blockers = kind.preflight(target, touched_tables(prepared.values(), kind)) if preflight else []
         if blockers:

@@ -134,6 +134,24 @@ def test_run_rolls_back_to_the_state_before_the_run(tmp_path, db_url):
     assert db_state(db_url) == before
 
 
+def test_dry_run_prints_the_exact_sql_for_this_engine_and_changes_nothing(tmp_path, db_url):
+    before = db_state(db_url)
+    done = runbook("run", "--dry-run", "--db", db_url, "--migrations", str(MIGRATIONS),
+                   "--reports", str(tmp_path / "reports"), "--backups", str(tmp_path / "backups"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    plan = done.stdout
+    assert "-- 001_add_contractor_fields" in plan and "ALTER TABLE contractors ADD COLUMN" in plan
+    assert "-- not run (transaction control" in plan  # the guide's BEGIN TRANSACTION is the runner's
+    if db_url.startswith("postgresql"):  # translated: what PostgreSQL would run, not the SQLite text
+        sql = [line.upper() for line in plan.splitlines() if not line.startswith("--")]
+        assert not any("DATETIME" in line for line in sql) and any("TIMESTAMP" in line for line in sql)
+    run = run_json(done.stdout)
+    assert [s["step"] for s in run["steps"]] == ["migrate"] and run["options"]["dry_run"] is True
+    assert not (tmp_path / "backups").exists() or not any((tmp_path / "backups").iterdir())  # no backup
+    assert "DRY RUN" in (Path(run["run_dir"]) / "index.html").read_text()
+    assert db_state(db_url) == before
+
+
 def test_no_rollback_step_when_the_failed_migration_touched_nothing(tmp_path, sqlite_url):
     from runbook.migrate import migrate
     from runbook.target import open_target

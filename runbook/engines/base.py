@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 
 LOCK_ENV = "RUNBOOK_LOCK_HELD"
+#: execution option of a connection whose transaction will write (a migration, a rollback script):
+#: engines that lock lazily take the write lock when it begins (SQLite: BEGIN IMMEDIATE)
+WRITE_TRANSACTION = "runbook_write_transaction"
 
 
 def sha256_file(path: str | Path) -> str:

@@ -29,7 +29,7 @@ from sqlalchemy import event
 
 from ..errors import BadInput, LockBusy, RunFailed
 from ..owner import owner_tag
-from .base import Engine, sha256_file, stored_default
+from .base import WRITE_TRANSACTION, Engine, sha256_file, stored_default
 
 if TYPE_CHECKING:
     from ..target import Target
@@ -112,7 +112,10 @@ class SQLiteEngine(Engine):
 
         @event.listens_for(engine, "begin")
         def _begin(conn: sa.Connection) -> None:
-            conn.exec_driver_sql("BEGIN")
+            # a transaction that will write (WRITE_TRANSACTION) takes the write lock first, waiting
+            # for the application's writers: one that read first could not wait for it (SQLite
+            # answers "database is locked" at once rather than risk a deadlock)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_TRANSACTION) else "BEGIN")
 
         return engine
 
