@@ -125,6 +125,17 @@ def execute_step(step: str, run_dir: Path, parameters: dict[str, Any], *, run_id
     return result
 
 
+def redact_errors(nb: Any) -> None:
+    """A database driver's error that escaped a cell may quote row values (``Key (email)=(...)``,
+    a failing cast's input): take them out of the executed notebook's error outputs, text and
+    traceback, as ``run.json`` and the console already do."""
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            if out.get("output_type") == "error" and out.get("ename") in DB_ERRORS:
+                out["evalue"] = mask(redact(out.get("evalue", "")))
+                out["traceback"] = [mask(redact(line)) for line in out.get("traceback", [])]
+
+
 def add_summary_cell(path: Path, result: StepResult, *, run_id: str, target_display: str,
                      run_verdict: str = "RUNNING") -> None:
     """Put a short, readable verdict at the top of an executed notebook: the run's verdict beside
@@ -138,6 +149,7 @@ def add_summary_cell(path: Path, result: StepResult, *, run_id: str, target_disp
     else:
         nb = nbformat.read(path, as_version=4)
         nb.cells = [c for c in nb.cells if STATUS_TAG not in c.get("metadata", {}).get("tags", [])]
+        redact_errors(nb)
     lines = [
         f"# {result.step}: {'PASSED' if result.passed else 'FAILED'} · run: {run_verdict}",
         "",

@@ -156,3 +156,33 @@ def test_a_failing_cast_does_not_leak_the_value(pg_url, tmp_path):
     text = repr(result.as_dict())
     assert "555" not in text, text
     assert db_state(pg_url) == before
+
+
+@pytest.mark.slow
+def test_a_driver_error_escaping_a_cell_is_redacted_in_the_executed_notebook(tmp_path):
+    """run.json and the console redact a driver's error; the executed notebook's own error output
+    (text and traceback) must not keep the row value either."""
+    import nbformat
+
+    from runbook.reports import execute_step
+
+    db = tmp_path / "app.db"
+    with sqlite3.connect(db) as conn:  # the value comes from the data, not from the cell's source
+        conn.execute("CREATE TABLE t (email TEXT)")
+        conn.execute("INSERT INTO t VALUES ('jane@example.com')")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell(
+                    "import sqlite3\n"
+                    f"value = sqlite3.connect({str(db)!r}).execute('SELECT email FROM t').fetchone()[0]\n"
+                    "raise sqlite3.IntegrityError('duplicate key value violates unique constraint \"u\"\\n'\n"
+                    "                             f'DETAIL:  Key (email)=({value}) already exists.')")]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    (tmp_path / "nbs").mkdir()
+    nbformat.write(nb, tmp_path / "nbs" / "01_inventory.ipynb")
+    result = execute_step("inventory", tmp_path, {"x": 2}, run_id="r", target_display="t",
+                          notebooks_dir=tmp_path / "nbs")
+    assert not result.passed and "Key (email)=(?)" in result.error
+    written = (tmp_path / "01_inventory.ipynb").read_text()
+    assert "jane@example.com" not in written
+    assert "Key (email)=(?)" in written and "IntegrityError" in written
