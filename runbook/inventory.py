@@ -15,6 +15,7 @@ on another engine).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
 import hashlib
@@ -102,7 +103,12 @@ def primary_key(conn: sa.Connection, table: str) -> list[str]:
     return list((sa.inspect(conn).get_pk_constraint(table) or {}).get("constrained_columns") or [])
 
 
-def fingerprint(conn: sa.Connection, table: str, columns: list[str], engine: "Engine") -> dict[str, Any]:
+#: a fingerprint of a table with at least this many rows reports its progress (``progress.scan``)
+SCAN_SHOWN_FROM = 100_000
+
+
+def fingerprint(conn: sa.Connection, table: str, columns: list[str], engine: "Engine",
+                total: int | None = None) -> dict[str, Any]:
     """SHA-256 of ``columns`` over every row of ``table``: ``{"columns", "rows", "sha256"}``.
 
     Computed by the engine (``engine.digest_parts``): each row's text is built in SQL (SQLite's
@@ -115,9 +121,12 @@ def fingerprint(conn: sa.Connection, table: str, columns: list[str], engine: "En
     h = hashlib.sha256()
     h.update(json.dumps(list(columns)).encode() + b"\n")
     rows = 0
-    for n, part in engine.digest_parts(conn, table, list(columns), primary_key(conn, table)):
-        h.update(part.encode() + b"\n")
-        rows += n
+    shown = total is not None and total >= SCAN_SHOWN_FROM  # SQLite: one step per chunk of rows
+    with (progress.scan(f"fingerprint {table}", total) if shown else contextlib.nullcontext(lambda n: None)) as advance:
+        for n, part in engine.digest_parts(conn, table, list(columns), primary_key(conn, table)):
+            h.update(part.encode() + b"\n")
+            rows += n
+            advance(n)
     return {"columns": list(columns), "rows": rows, "sha256": h.hexdigest()}
 
 
@@ -217,11 +226,12 @@ def take(target: "Target", migrations_dir: str | Path, dialect: str | None = mig
             progress.emit(f"inventory {target.name}: {name} ({i}/{len(model['tables'])}): rows and fingerprint",
                           detail=True)
             columns = [c["name"] for c in info["columns"]]
+            rows = count_rows(conn, name)
             tables[name] = {
-                "rows": count_rows(conn, name),
+                "rows": rows,
                 "size_bytes": engine.table_size(conn, name) if quality else None,
                 **info,
-                "fingerprint": fingerprint(conn, name, columns, engine),
+                "fingerprint": fingerprint(conn, name, columns, engine, total=rows),
             }
         snapshot = {
             "taken_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -327,7 +337,7 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
             detail = f"content differs from the snapshot ({rows_now} rows now, {fp['rows']} then; not hashed)"
             out.append(_differs(name, detail, table, declared, writers, rows_now - fp["rows"]))
             continue
-        now = fingerprint(conn, now_name, fp["columns"], engine)
+        now = fingerprint(conn, now_name, fp["columns"], engine, total=rows_now)
         if now["sha256"] == fp["sha256"]:
             out.append(check(name, True, f"{len(fp['columns'])} columns × {now['rows']} rows unchanged"))
             continue
