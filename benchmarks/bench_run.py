@@ -299,6 +299,22 @@ def runbook_command(url: str, workdir: Path, db: str) -> list[str]:
             "--reports", str(workdir / f"{db}.reports"), "--backups", str(workdir / f"{db}.backups")]
 
 
+def _events(workdir: Path, db: str) -> list[dict]:
+    import json
+
+    files = list((workdir / f"{db}.reports").glob("*/progress.jsonl"))
+    return [json.loads(line) for line in files[0].read_text().splitlines() if line.strip()] if files else []
+
+
+def stalled_during(what: str, writer: Writer, workdir: Path, db: str) -> str:
+    """What the runbook was doing (its last progress event) when the writer's longest insert began."""
+    if what != "runbook" or not writer.inserts:
+        return ""
+    at, _ = max(writer.inserts, key=lambda i: i[1])
+    before = [e for e in _events(workdir, db) if e["at"] <= at]
+    return str(before[-1].get("message", ""))[:80] if before else "before the first step"
+
+
 def migrate_window(what: str, stderr: str, workdir: Path, db: str) -> tuple[float, float] | None:
     """When the migrations ran on the target (wall clock): raw marks it on stderr; the runbook's
     progress.jsonl has "migrate <target>: ..." events (the rehearsal's name its scratch copy)
@@ -308,13 +324,8 @@ def migrate_window(what: str, stderr: str, workdir: Path, db: str) -> tuple[floa
         return (float(marks["migrate-start"]), float(marks["migrate-end"])) if len(marks) == 2 else None
     if what != "runbook":
         return None
-    files = list((workdir / f"{db}.reports").glob("*/progress.jsonl"))
-    if not files:
-        return None
-    import json
-
     name = db.removesuffix(".db")
-    events = [json.loads(line) for line in files[0].read_text().splitlines() if line.strip()]
+    events = _events(workdir, db)
     starts = [e["at"] for e in events if str(e.get("message", "")).startswith(f"migrate {name}: ")]
     ends = [e["at"] for e in events if str(e.get("message", "")).startswith("migrate: ")
             and "started" not in e["message"]]
@@ -353,6 +364,7 @@ def main() -> None:
                                     m = measure(cmd, env, server_db=server_db,
                                                 exclude={w.backend_pid} if w.backend_pid else None)
                                 m["stall_s"], m["writes"] = w.longest, w.writes
+                                m["stall_during"] = stalled_during(what, w, workdir, db)
                                 window = migrate_window(what, m["stderr"], workdir, db)
                                 if window:
                                     m["migrate_stall_s"] = w.longest_within(*window)
@@ -364,6 +376,7 @@ def main() -> None:
                             print(f"# {engine} {rows:>9,} {what:<8} cpu {m['cpu']:7.2f} s  wall {m['wall']:7.2f} s  "
                                   f"peak {m['peak_mib']:5.0f} MiB" + (f"  stall {m['stall_s']:.3f} s" if "stall_s" in m else "")
                                   + (f" (migrate {m['migrate_stall_s']:.3f} s)" if "migrate_stall_s" in m else "")
+                                  + (f" [longest during: {m['stall_during']}]" if m.get("stall_during") else "")
                                   + (f"  (server {m['server_cpu']:.2f} s)" if "server_cpu" in m else ""),
                                   file=sys.stderr, flush=True)
                     dbs.drop(template) if engine == "postgresql" else None

@@ -124,7 +124,8 @@ def fingerprint(conn: sa.Connection, table: str, columns: list[str], engine: "En
     shown = total is not None and total >= SCAN_SHOWN_FROM  # SQLite: one step per chunk of rows
     with (progress.scan(f"fingerprint {table}", total) if shown else contextlib.nullcontext(lambda n: None)) as advance:
         for n, part in engine.digest_parts(conn, table, list(columns), primary_key(conn, table)):
-            h.update(part.encode() + b"\n")
+            h.update(part.encode())
+            h.update(b"\n")
             rows += n
             advance(n)
     return {"columns": list(columns), "rows": rows, "sha256": h.hexdigest()}
@@ -211,15 +212,17 @@ def quality_checks(conn: sa.Connection, checks: list[QualityCheck] | None = None
 
 # -- the snapshot ----------------------------------------------------------------------------
 def take(target: "Target", migrations_dir: str | Path, dialect: str | None = mig.DEFAULT_DIALECT, *,
-         quality: bool = True) -> dict[str, Any]:
+         quality: bool = True, live: bool = True) -> dict[str, Any]:
     """The full pre-migration inventory (shape in docs/architecture.md), read in one
     read-only transaction (REPEATABLE READ on PostgreSQL), so counts, fingerprints and schema
     describe one moment of the database. ``quality=False`` (the rehearsal's inventory of its
     scratch copy, which only verify reads): no data-quality checks (``quality`` is empty) and
-    no per-table sizes (``size_bytes`` None): nothing compares them."""
+    no per-table sizes (``size_bytes`` None): nothing compares them. ``live`` (the default: the
+    application may be writing): read through ``engine.live_snapshot``, which keeps the read
+    from stopping the application's writers; ``False`` for a scratch copy no one else uses."""
     engine = target.kind
     migrations = mig.discover(migrations_dir, dialect)
-    with engine.read_snapshot(target) as conn:
+    with (engine.live_snapshot(target) if live else engine.read_snapshot(target)) as conn:
         model = schema_snapshot(conn, engine)
         tables: dict[str, Any] = {}
         for i, (name, info) in enumerate(model["tables"].items(), 1):
