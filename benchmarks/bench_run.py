@@ -11,7 +11,8 @@ is built once (the guide's production database: baseline schema, sample data, no
   files before timing), the guide's verification queries;
 - **floor**: papermill executing a one-cell notebook (the cost of any notebook run).
 
-Each is one process tree, timed from outside: CPU seconds (user + sys of the tree, from wait4),
+Each is one process tree, timed from outside: CPU seconds (user + sys of the tree, from wait4;
+on PostgreSQL plus the server backends serving the run's database and its scratch copies),
 wall seconds, and peak memory of the whole tree (the sum of its processes' RSS, sampled every
 50 ms). With ``--writer``, an application writer inserts a row into ``contractors`` every 10 ms
 during the runbook and raw runs and reports the longest time one insert + commit took: the
@@ -95,17 +96,46 @@ def _tree_rss(root: int) -> int:
     return total
 
 
-def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
-    """CPU (user + sys of the tree), wall, peak tree RSS of one command; it must exit 0."""
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _server_cpu(db_prefix: str, exclude: set[int], seen: dict[int, float]) -> None:
+    """The CPU seconds so far of every PostgreSQL backend serving a database whose name starts
+    with ``db_prefix`` (the run's database and its scratch copies ``<db>_rehearsal_...``), by
+    pid, into ``seen``; ``exclude``: the application writer's backend."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) in exclude:
+            continue
+        try:
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes().decode(errors="replace")
+            if not cmdline.startswith("postgres: "):
+                continue
+            words = cmdline.split(": ", 2)[-1].split()  # "15/main: user db host(port) state"
+            if len(words) < 2 or not words[1].startswith(db_prefix):
+                continue
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seen[int(entry)] = (int(fields[11]) + int(fields[12])) / TICK
+
+
+def measure(cmd: list[str], env: dict[str, str] | None = None, *, server_db: str | None = None,
+            exclude: set[int] | None = None) -> dict[str, float]:
+    """CPU (user + sys of the tree), wall, peak tree RSS of one command; it must exit 0. With
+    ``server_db`` (PostgreSQL), also the CPU of the server backends serving that database and
+    its scratch copies (sampled every 50 ms: a backend's last < 50 ms may be missed)."""
     started = time.monotonic()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO)
     peak = 0
     done = threading.Event()
+    backends: dict[int, float] = {}
 
     def sample() -> None:
         nonlocal peak
         while not done.wait(0.05):
             peak = max(peak, _tree_rss(proc.pid))
+            if server_db:
+                _server_cpu(server_db, exclude or set(), backends)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -116,7 +146,13 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, floa
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd[:4])} ... exited {proc.returncode}:\n{stderr.decode()[-2000:]}")
-    return {"cpu": usage.ru_utime + usage.ru_stime, "wall": time.monotonic() - started, "peak_mib": peak / 2**20}
+    out = {"cpu": usage.ru_utime + usage.ru_stime, "wall": time.monotonic() - started, "peak_mib": peak / 2**20,
+           "stderr": stderr.decode(errors="replace")}
+    if server_db:
+        _server_cpu(server_db, exclude or set(), backends)  # the backends still open at the end
+        out["client_cpu"], out["server_cpu"] = out["cpu"], sum(backends.values())
+        out["cpu"] += out["server_cpu"]
+    return out
 
 
 # -- the application writer ----------------------------------------------------------------------
@@ -128,16 +164,27 @@ class Writer:
         self.stop = threading.Event()
         self.longest = 0.0
         self.writes = 0
+        self.inserts: list[tuple[float, float]] = []
+        self.conn = self.engine.connect()  # one connection: on PostgreSQL, one backend (left out of the server CPU)
+        self.backend_pid = (self.conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+                            if url.startswith("postgresql") else None)
+        self.conn.rollback()
         self.thread = threading.Thread(target=self.loop, daemon=True)
 
     def loop(self) -> None:
         while not self.stop.wait(0.01):
             t0 = time.monotonic()
-            with self.engine.begin() as conn:
-                conn.execute(sa.text("INSERT INTO contractors (name, email) VALUES (:n, :e)"),
-                             {"n": "app writer", "e": f"w{uuid.uuid4().hex}@app.example"})
-            self.longest = max(self.longest, time.monotonic() - t0)
+            with self.conn.begin():
+                self.conn.execute(sa.text("INSERT INTO contractors (name, email) VALUES (:n, :e)"),
+                                  {"n": "app writer", "e": f"w{uuid.uuid4().hex}@app.example"})
+            took = time.monotonic() - t0
+            self.longest = max(self.longest, took)
+            self.inserts.append((time.time() - took, took))  # (wall clock at its start, seconds)
             self.writes += 1
+
+    def longest_within(self, start: float, end: float) -> float:
+        """The longest insert + commit that was waiting at some moment between ``start`` and ``end``."""
+        return max((took for at, took in self.inserts if at <= end and at + took >= start), default=0.0)
 
     def __enter__(self) -> "Writer":
         self.thread.start()
@@ -146,6 +193,7 @@ class Writer:
     def __exit__(self, *exc: object) -> None:
         self.stop.set()
         self.thread.join()
+        self.conn.close()
         self.engine.dispose()
 
 
@@ -224,12 +272,14 @@ def raw_command(engine: str, db: str, url: str, workdir: Path, scripts: Path) ->
         path = workdir / db
         wait = "-cmd '.timeout 600000'"  # wait for the application's write lock, as the runbook does
         return ["sh", "-c", f"set -e; cp {path} {path}.bak; sqlite3 {wait} {path} 'SELECT COUNT(*) FROM contractors' >/dev/null; "
-                            f"cat {files} | sqlite3 {wait} -bail {path} >/dev/null; "
+                            f"echo migrate-start $(date +%s.%N) >&2; cat {files} | sqlite3 {wait} -bail {path} >/dev/null; "
+                            "echo migrate-end $(date +%s.%N) >&2; "
                             f"sqlite3 {wait} {path} < {scripts / 'verify.sql'} >/dev/null"]
     conn = f"'{url}'"
     return ["sh", "-c", f"set -e; pg_dump -Fc -f {workdir / db}.dump {conn}; "
                         f"psql -X -q -v ON_ERROR_STOP=1 {conn} -c 'SELECT COUNT(*) FROM contractors' >/dev/null; "
-                        f"cat {files} | psql -X -q -1 -v ON_ERROR_STOP=1 {conn} >/dev/null; "
+                        f"echo migrate-start $(date +%s.%N) >&2; cat {files} | psql -X -q -1 -v ON_ERROR_STOP=1 {conn} >/dev/null; "
+                        "echo migrate-end $(date +%s.%N) >&2; "
                         f"psql -X -q -v ON_ERROR_STOP=1 {conn} -f {scripts / 'verify.sql'} >/dev/null"]
 
 
@@ -247,6 +297,39 @@ def floor_command(workdir: Path) -> list[str]:
 def runbook_command(url: str, workdir: Path, db: str) -> list[str]:
     return [sys.executable, "-m", "runbook.cli", "run", "--db", url, "--migrations", str(MIGRATIONS),
             "--reports", str(workdir / f"{db}.reports"), "--backups", str(workdir / f"{db}.backups")]
+
+
+def _events(workdir: Path, db: str) -> list[dict]:
+    import json
+
+    files = list((workdir / f"{db}.reports").glob("*/progress.jsonl"))
+    return [json.loads(line) for line in files[0].read_text().splitlines() if line.strip()] if files else []
+
+
+def stalled_during(what: str, writer: Writer, workdir: Path, db: str) -> str:
+    """What the runbook was doing (its last progress event) when the writer's longest insert began."""
+    if what != "runbook" or not writer.inserts:
+        return ""
+    at, _ = max(writer.inserts, key=lambda i: i[1])
+    before = [e for e in _events(workdir, db) if e["at"] <= at]
+    return str(before[-1].get("message", ""))[:80] if before else "before the first step"
+
+
+def migrate_window(what: str, stderr: str, workdir: Path, db: str) -> tuple[float, float] | None:
+    """When the migrations ran on the target (wall clock): raw marks it on stderr; the runbook's
+    progress.jsonl has "migrate <target>: ..." events (the rehearsal's name its scratch copy)
+    up to the step's end."""
+    if what == "raw":
+        marks = dict(line.split() for line in stderr.splitlines() if line.startswith("migrate-"))
+        return (float(marks["migrate-start"]), float(marks["migrate-end"])) if len(marks) == 2 else None
+    if what != "runbook":
+        return None
+    name = db.removesuffix(".db")
+    events = _events(workdir, db)
+    starts = [e["at"] for e in events if str(e.get("message", "")).startswith(f"migrate {name}: ")]
+    ends = [e["at"] for e in events if str(e.get("message", "")).startswith("migrate: ")
+            and "started" not in e["message"]]
+    return (starts[0], ends[-1]) if starts and ends else None
 
 
 def main() -> None:
@@ -275,16 +358,26 @@ def main() -> None:
                             cmd = {"runbook": lambda: runbook_command(url, workdir, db),
                                    "raw": lambda: raw_command(engine, db, url, workdir, scripts),
                                    "floor": lambda: floor}[what]()
+                            server_db = db if engine == "postgresql" and what != "floor" else None
                             if args.writer and what != "floor":
                                 with Writer(url) as w:
-                                    m = measure(cmd, env)
+                                    m = measure(cmd, env, server_db=server_db,
+                                                exclude={w.backend_pid} if w.backend_pid else None)
                                 m["stall_s"], m["writes"] = w.longest, w.writes
+                                m["stall_during"] = stalled_during(what, w, workdir, db)
+                                window = migrate_window(what, m["stderr"], workdir, db)
+                                if window:
+                                    m["migrate_stall_s"] = w.longest_within(*window)
                             else:
-                                m = measure(cmd, env)
+                                m = measure(cmd, env, server_db=server_db)
+                            m.pop("stderr", None)
                             results.setdefault((engine, rows, what), []).append(m)
                             dbs.drop(db)
                             print(f"# {engine} {rows:>9,} {what:<8} cpu {m['cpu']:7.2f} s  wall {m['wall']:7.2f} s  "
-                                  f"peak {m['peak_mib']:5.0f} MiB" + (f"  stall {m['stall_s']:.3f} s" if "stall_s" in m else ""),
+                                  f"peak {m['peak_mib']:5.0f} MiB" + (f"  stall {m['stall_s']:.3f} s" if "stall_s" in m else "")
+                                  + (f" (migrate {m['migrate_stall_s']:.3f} s)" if "migrate_stall_s" in m else "")
+                                  + (f" [longest during: {m['stall_during']}]" if m.get("stall_during") else "")
+                                  + (f"  (server {m['server_cpu']:.2f} s)" if "server_cpu" in m else ""),
                                   file=sys.stderr, flush=True)
                     dbs.drop(template) if engine == "postgresql" else None
             finally:
@@ -298,15 +391,21 @@ def _median(runs: list[dict[str, float]], key: str) -> float:
 
 def report(results: dict[tuple[str, int, str], list[dict[str, float]]], args: argparse.Namespace) -> None:
     print("| engine | rows | runbook CPU s | raw CPU s | floor CPU s | runbook/raw | runbook/floor | runbook wall s | raw wall s "
-          "| peak tree MiB | writer's longest stall: runbook / raw (s) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+          "| peak tree MiB | writer's longest stall: runbook / raw (s) | while migrating the target: runbook / raw (s) "
+          "| of which server CPU: runbook / raw (s) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|")
     for engine in args.engine:
         for rows in args.rows:
             rb, raw, fl = (results[(engine, rows, w)] for w in ("runbook", "raw", "floor"))
             c_rb, c_raw, c_fl = (_median(x, "cpu") for x in (rb, raw, fl))
             stall = (f"{_median(rb, 'stall_s'):.3f} / {_median(raw, 'stall_s'):.3f}" if args.writer else "not measured")
+            mstall = (f"{_median(rb, 'migrate_stall_s'):.3f} / {_median(raw, 'migrate_stall_s'):.3f}"
+                      if args.writer and any("migrate_stall_s" in r for r in rb) and any("migrate_stall_s" in r for r in raw)
+                      else "not measured")
+            server = (f"{_median(rb, 'server_cpu'):.2f} / {_median(raw, 'server_cpu'):.2f}" if engine == "postgresql"
+                      else "(in the client)")
             print(f"| {engine} | {rows:,} | {c_rb:.2f} | {c_raw:.2f} | {c_fl:.2f} | {c_rb / c_raw:.1f}× | {c_rb / c_fl:.2f}× "
-                  f"| {_median(rb, 'wall'):.1f} | {_median(raw, 'wall'):.1f} | {_median(rb, 'peak_mib'):.0f} | {stall} |")
+                  f"| {_median(rb, 'wall'):.1f} | {_median(raw, 'wall'):.1f} | {_median(rb, 'peak_mib'):.0f} | {stall} | {mstall} | {server} |")
         sizes = sorted(r for r in args.rows if r > 11)
         if len(sizes) >= 2:
             lo, hi = sizes[0], sizes[-1]

@@ -537,6 +537,11 @@ def apply_settings(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # papermill loads boto3 (its s3:// notebooks, ~20 MiB) when it is installed; the runbook runs
+    # and writes local notebooks only, so the CLI's process does without it (papermill treats it
+    # as an optional dependency)
+    if "boto3" not in sys.modules:
+        sys.modules["boto3"] = None  # type: ignore[assignment]
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else argv
     json_mode = "--json" in argv

@@ -485,14 +485,17 @@ class DataWatch:
         on = " AND ".join(f"a.{q(k)} = b.{q(k)}" for k in w.key)
         missing = f"b.{q(w.key[0])} IS NULL"
         diffs = [eng.differs_sql(f"a.{q(now)}", f"b.{q(before)}") for now, before in common]
-        sums = "".join(f", SUM(CASE WHEN {missing} THEN 0 WHEN {d} THEN 1 ELSE 0 END)" for d in diffs)
+        joined = f"FROM {q(table)} a LEFT JOIN {q(w.copy)} b ON {on}"
         any_ = f", SUM(CASE WHEN {missing} THEN 0 WHEN {' OR '.join(diffs)} THEN 1 ELSE 0 END)" if diffs else ", 0"
-        row = eng.run_sql(conn, f"SELECT SUM(CASE WHEN {missing} THEN 1 ELSE 0 END){any_}{sums} "
-                                   f"FROM {q(table)} a LEFT JOIN {q(w.copy)} b ON {on}").one()
+        row = eng.run_sql(conn, f"SELECT SUM(CASE WHEN {missing} THEN 1 ELSE 0 END){any_} {joined}").one()
         out["added"] = int(row[0] or 0)
         out["removed"] = w.rows - ((out["rows_after"] or 0) - out["added"])
         out["changed"] = int(row[1] or 0)
-        out["changed_columns"] = {now: int(n) for (now, _), n in zip(common, row[2:]) if n}
+        out["changed_columns"] = {}
+        if out["changed"]:  # which columns: a second pass, only when some row changed (half the work when none did)
+            sums = ", ".join(f"SUM(CASE WHEN {missing} THEN 0 WHEN {d} THEN 1 ELSE 0 END)" for d in diffs)
+            per_column = eng.run_sql(conn, f"SELECT {sums} {joined}").one()
+            out["changed_columns"] = {now: int(n) for (now, _), n in zip(common, per_column) if n}
 
     def _compare_as_multiset(self, conn: sa.Connection, w: _Watched, table: str, common: list[tuple[str, str]],
                              out: dict[str, Any]) -> None:

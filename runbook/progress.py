@@ -141,6 +141,9 @@ def follow(path: Path) -> Iterator[None]:
 # -- showing progress on the CLI ---------------------------------------------------------------
 #: the longest a terminal or a CI log stays silent while a run works (seconds)
 HEARTBEAT_S = 5.0
+#: how often the heartbeat looks (seconds); it speaks once silence reaches HEARTBEAT_S less two
+#: of these, so a line is out before HEARTBEAT_S even when the machine is slow to wake it
+BEAT_S = 0.25
 
 
 def _bar(done: int, total: int | None, width: int = 24) -> str:
@@ -198,7 +201,7 @@ def printed(stream: Any = None, *, live: bool | None = None) -> Iterator[None]:
 
         def refresh() -> None:
             current = state["current"]
-            if current is not None and time.monotonic() - state["printed"] >= HEARTBEAT_S:
+            if current is not None and time.monotonic() - state["printed"] >= HEARTBEAT_S - 2 * BEAT_S:
                 elapsed = time.monotonic() - state["since"]
                 line(f"… {_describe(current)} ({elapsed:.0f} s)")
 
@@ -217,7 +220,7 @@ def printed(stream: Any = None, *, live: bool | None = None) -> Iterator[None]:
                 refresh()
 
     def beat() -> None:
-        while not stop.wait(1.0):
+        while not stop.wait(BEAT_S):
             with guard:
                 refresh()
 

@@ -82,7 +82,8 @@ def rehearse(target: "Target", backup_record: dict[str, Any], migrations_dir: st
 
 def _rehearse_on(scratch: "Target", migrations_dir: str | Path, to: str | int | None, run_id: str,
                  result: dict[str, Any], *, dialect: str | None, out_of_order: bool) -> None:
-    before = inventory.take(scratch, migrations_dir, dialect)
+    before = inventory.take(scratch, migrations_dir, dialect, quality=False,  # verify reads neither quality nor sizes
+                            live=False)  # no one else uses the copy
     t0 = time.perf_counter()
     migrated = migrating.migrate(scratch, migrations_dir, to=to, run_id=run_id, dialect=dialect,
                                  out_of_order=out_of_order, data_checks="full")

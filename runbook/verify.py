@@ -529,7 +529,7 @@ def verify(target: "Target", migrations_dir: str | Path, before: dict[str, Any] 
     since = (before.get("migrations") or {}).get("current") if before is not None else None
     expected = exp_.expected_schema(target, chosen, status, since=since, want_before=before is not None,
                                     run_dir=run_dir)
-    with engine.read_snapshot(target) as conn:
+    with (engine.live_snapshot(target) if writers else engine.read_snapshot(target)) as conn:
         chosen, status = applied_migrations(conn, migrations, engine)
         checks = [_history_check(status)]
         checks += schema_checks(schema.introspect(conn, engine), expected, before)

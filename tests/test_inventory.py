@@ -316,3 +316,34 @@ def test_sqlite_snapshot_reads_are_consistent_while_a_writer_writes(sqlite_url):
         finally:
             writer.close()
         assert inv.row_counts(conn)["contractors"] == 11
+
+
+def test_a_large_rollback_journal_database_is_read_from_a_copy_that_does_not_stop_writers(
+        sqlite_url, migrations_dir, monkeypatch):
+    """SQLite in rollback-journal mode: a reader's lock stops every writer's commit, so the
+    inventory's long read goes to a copy (``live_snapshot``): the same inventory, and the
+    application commits while it reads; the copy is gone after."""
+    target = open_target(sqlite_url)
+    in_place = inv.take(target, migrations_dir)
+    monkeypatch.setattr(sqlite_engine, "SNAPSHOT_COPY_FROM", 0)  # every file counts as large
+    copied = inv.take(target, migrations_dir)
+    assert {k: v for k, v in copied.items() if k != "taken_at"} == {k: v for k, v in in_place.items() if k != "taken_at"}
+
+    writer = sqlite3.connect(Path(target.url.database), timeout=0)  # no waiting: a lock would fail it
+    with target.kind.live_snapshot(target) as conn:
+        copy = Path(conn.engine.url.database)
+        assert copy != Path(target.url.database) and copy.is_file()
+        n = inv.count_rows(conn, "contractors")
+        writer.execute("INSERT INTO contractors (name, email) VALUES ('app', 'app@example.com')")
+        writer.commit()  # would be "database is locked" under an open read of the file itself
+        assert inv.count_rows(conn, "contractors") == n  # still the snapshot
+    writer.close()
+    assert not copy.exists()
+    with target.kind.read_snapshot(target) as conn:  # in place, a reader blocks the commit
+        inv.count_rows(conn, "contractors")
+        blocked = sqlite3.connect(Path(target.url.database), timeout=0)
+        blocked.execute("INSERT INTO contractors (name, email) VALUES ('app2', 'app2@example.com')")
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            blocked.commit()
+        blocked.rollback()
+        blocked.close()

@@ -180,6 +180,14 @@ class Engine:
             with conn.begin():
                 yield conn
 
+    @contextlib.contextmanager
+    def live_snapshot(self, target: "Target") -> Iterator[sa.Connection]:
+        """``read_snapshot`` of a live target the application writes to, for long reads (the
+        inventory's and verify's hashing): here the same; SQLite in rollback-journal mode reads
+        a copy, so its read lock does not stop the application's writers."""
+        with self.read_snapshot(target) as conn:
+            yield conn
+
     def canonical_default(self, default: Any) -> str | None:
         """A column default comparable across engines."""
         if default is None:

@@ -36,7 +36,9 @@ if TYPE_CHECKING:
 
 
 #: rows per fingerprint chunk (one string of their text each)
-FINGERPRINT_CHUNK = 100_000
+FINGERPRINT_CHUNK = 10_000
+#: a live database in rollback-journal mode at least this large is read from a copy (``live_snapshot``)
+SNAPSHOT_COPY_FROM = 32 * 2**20
 
 
 def db_path(target: "Target") -> Path:
@@ -127,6 +129,38 @@ class SQLiteEngine(Engine):
         version = conn.exec_driver_sql("PRAGMA schema_version").scalar_one()
         rows = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql} /* schema version {int(version)} */").fetchall()
         return [row[-1] for row in rows]
+
+    @contextlib.contextmanager
+    def live_snapshot(self, target: "Target") -> Iterator[sa.Connection]:
+        """In rollback-journal mode a reader holds a SHARED lock for its whole transaction, and
+        no writer can commit until it ends: seconds of hashing a large table would stop the
+        application's writes for as long. So a database of ``SNAPSHOT_COPY_FROM`` bytes or more
+        is first copied with the online backup API (one consistent snapshot; the lock is held
+        only while its pages are copied) into a private temporary folder, and read there; the
+        copy is deleted after. WAL mode (readers never block writers) and small files are read
+        in place."""
+        path = db_path(target)
+        if _wal_mode(path) or path.stat().st_size < SNAPSHOT_COPY_FROM:
+            with self.read_snapshot(target) as conn:
+                yield conn
+            return
+        with tempfile.TemporaryDirectory(prefix="runbook-snapshot-") as tmp:
+            copy = Path(tmp) / path.name
+            src = read_only(path, timeout=target.lock_timeout_s)
+            try:
+                dst = sqlite3.connect(copy)
+                try:
+                    src.backup(dst)  # in one step: one read snapshot of the source
+                finally:
+                    dst.close()
+            finally:
+                src.close()
+            snapshot = target.with_database(str(copy))
+            try:
+                with self.read_snapshot(snapshot) as conn:
+                    yield conn
+            finally:
+                snapshot.dispose()
 
     # -- inventory ---------------------------------------------------------------------------
     def database_size(self, conn: sa.Connection) -> int:
@@ -468,6 +502,13 @@ def lock_dir() -> Path:
         with contextlib.suppress(OSError):
             os.chmod(folder, 0o1777)
     return folder
+
+
+def _wal_mode(path: Path) -> bool:
+    """Is the database file in WAL mode (its header's read and write versions are 2)?"""
+    with open(path, "rb") as f:
+        header = f.read(20)
+    return len(header) == 20 and header[18] == 2 and header[19] == 2
 
 
 def _identity_of_header(header: bytes) -> dict[str, Any] | None:
