@@ -379,7 +379,7 @@ def assert_rolled_back(result: dict[str, Any]) -> None:
 # -- restore from a backup ------------------------------------------------------------------
 def restore_backup(target: "Target", backup_path: str | Path, *, confirm: bool,
                    record: dict[str, Any] | None = None, trust_unverified: bool = False,
-                   discard_newer_writes: bool = False) -> dict[str, Any]:
+                   discard_newer_writes: bool = False, run_id: str = "restore") -> dict[str, Any]:
     """Overwrite ``target`` with a backup (the guide's last-resort rollback), after proving the
     file is a verified backup of this very database and that nothing written since is lost.
 
@@ -388,9 +388,15 @@ def restore_backup(target: "Target", backup_path: str | Path, *, confirm: bool,
     ``backup.take`` wrote beside it) unless ``trust_unverified``; when the record says it did not
     verify or has another SHA-256; when the record's identity of the database (or the file's own)
     is another database's; and when the target holds rows the backup lacks (changed since the
-    backup) unless ``discard_newer_writes``, naming how many. Returns ``{"method": "restore",
-    "target", "restored_from", "sha256", "record_checked", "identity_checked", "discarded",
-    "before", "after", "duration_s", "rolled_back": [], "error": None}``.
+    backup) unless ``discard_newer_writes``, naming how many.
+
+    The event log survives the restore: the target's events the backup's log lacks are read
+    before the file is replaced and appended again afterwards, followed by a ``restore`` event
+    (the backup's file name and SHA-256, the versions before and after, how many events were
+    carried over and rows discarded; no path, no URL), in one transaction. Returns
+    ``{"method": "restore", "target", "restored_from", "sha256", "record_checked",
+    "identity_checked", "discarded", "before", "after", "duration_s", "events_carried",
+    "rolled_back": [], "error": None}``.
     """
     path = Path(backup_path)
     kind = target.kind
@@ -448,22 +454,42 @@ def restore_backup(target: "Target", backup_path: str | Path, *, confirm: bool,
                            f"changed since the backup ({tables}); not restoring (--discard-newer-writes restores "
                            "anyway and discards them)")
         before = _current(target)
+        log = _event_log(target)  # the target's events, to carry over the restore
         started = time.perf_counter()
         kind.restore(target, path)
         duration = round(time.perf_counter() - started, 3)
         target.dispose()
         after = _current(target)
+        kind.check_lock(target)
+        with target.engine().begin() as conn:
+            carried = mig.events_not_in(log, mig.event_log(conn))
+            mig.reinsert_events(conn, carried)
+            mig.record_event(conn, "restore", after or NONE, "restore", sha, run_id,
+                             note=f"restored from {path.name}: version {before or NONE} -> {after or NONE}",
+                             data={"backup": path.name, "sha256": sha, "before": before, "after": after,
+                                   "events_carried": len(carried), "rows_discarded": lost["rows"]})
     return {"method": "restore", "target": target.display, "restored_from": str(path.resolve()), "sha256": sha,
             "record_checked": record is not None,
             "identity_checked": bool(record and record.get("identity") and current_identity),
             "discarded": {"rows": lost["rows"], "tables": lost["tables"], "method": lost["method"]},
-            "before": before, "after": after, "duration_s": duration, "rolled_back": [], "error": None}
+            "before": before, "after": after, "duration_s": duration, "events_carried": len(carried),
+            "rolled_back": [], "error": None}
 
 
 def _same_identity(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Two identities agree on every field both know (a field either does not know is skipped)."""
     shared = [k for k in a if a.get(k) is not None and b.get(k) is not None]
     return bool(shared) and all(str(a[k]) == str(b[k]) for k in shared)
+
+
+def _event_log(target: "Target") -> list[dict[str, Any]]:
+    """The target's event log (empty when it has none or cannot be read: a damaged database is a
+    reason to restore; its events are then only in the reports)."""
+    try:
+        with target.engine().connect() as conn:
+            return mig.event_log(conn)
+    except sa.exc.SQLAlchemyError:
+        return []
 
 
 def _current(target: "Target") -> str | None:
