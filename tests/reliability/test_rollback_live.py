@@ -87,9 +87,56 @@ def test_a_rollback_script_that_deletes_rows_fails_in_its_own_transaction(db_url
     before = db_state(db_url)
     back = runbook("rollback", "--db", db_url, "--migrations", str(migrations), "--reports",
                    str(tmp_path / "reports"), "--to", "000", cwd=tmp_path)
-    assert back.returncode != 0, back.stdout + back.stderr
+    assert back.returncode == 1, back.stdout + back.stderr
     record = _rollback_record(tmp_path)
     assert "failed its data check" in record["error"] and "contractors: 1 of" in record["error"], record["error"]
     assert "004" in record["error"] and record["after"] == "004"
     assert record["failed"]["data"]["passed"] is False
     assert db_state(db_url) == before  # the rollback's transaction rolled back whole
+
+
+def test_a_rollback_that_does_not_undo_its_migration_fails_unless_another_writer_explains_it(db_url, tmp_path):
+    """Migration 005 adds 3 contractors; its rollback script deletes only 2 of them (its own
+    transaction allows that: 2 ≤ 3). Against the inventory, the count arithmetic decides: when
+    the application also inserted rows, the difference is more than the runbook's transactions
+    account for (concurrent writes, passes); when nobody else wrote, the migrations (+3) and the
+    rollback (−2) account for the whole difference: the rollback's, a failure."""
+    from runbook import inventory, migrate, rollback
+    from runbook.target import open_target
+
+    migrations = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, migrations)
+    (migrations / "005_seed_contractors.sql").write_text(
+        "INSERT INTO contractors (name, email) VALUES ('seed', 's1@m5.example'), ('seed', 's2@m5.example'), "
+        "('seed', 's3@m5.example');\n")
+    (migrations / "rollbacks" / "005_rollback_seed_contractors.sql").write_text(
+        "DELETE FROM contractors WHERE email IN ('s1@m5.example', 's2@m5.example');\n")
+    target = open_target(db_url)
+    assert migrate.migrate(target, migrations, to="004", run_id="r0").error is None
+
+    def round_trip(run: str, app_rows: int) -> dict:
+        with target.engine().begin() as conn:  # the row an earlier round left (its email is unique)
+            conn.execute(sa.text("UPDATE contractors SET email = :e WHERE email = 's3@m5.example'"), {"e": run + "@left"})
+        snap = tmp_path / f"{run}-inventory.json"
+        snap.write_text(json.dumps(inventory.take(target, migrations)))
+        applied = migrate.migrate(target, migrations, run_id=run)
+        assert applied.error is None
+        with target.engine().begin() as conn:  # the application, between the migration and its rollback
+            for i in range(app_rows):
+                conn.execute(sa.text("INSERT INTO contractors (name, email) VALUES ('app', :e)"), {"e": f"{run}{i}@a"})
+        written = {m.version: m.data for m in applied.migrations if m.data}
+        result = rollback.rollback_to(target, migrations, "004", run_id=run + "-back", written=written)
+        assert result["error"] is None, result["error"]  # its own transaction: 2 removed, 3 added by 005
+        (tmp_path / run).mkdir()
+        return result | rollback.compare_after(target, tmp_path / run, snap, result)
+
+    with_app = {c["check"]: c for c in round_trip("with-app", 2)["checks"]}
+    assert all(c["passed"] for c in with_app.values()), [c for c in with_app.values() if not c["passed"]]
+    assert "+2 rows written by others" in with_app["rows: contractors"]["detail"]
+    assert "contractors" in with_app["concurrent writes since the inventory"]["tables"]
+
+    alone = {c["check"]: c for c in round_trip("alone", 0)["checks"]}
+    assert not alone["rows: contractors"]["passed"]
+    assert "the rollback did not undo the migration" in alone["rows: contractors"]["detail"]
+    assert alone["schema equals the snapshot"]["passed"] and alone["migration history equals the snapshot's"]["passed"]
+    target.dispose()
