@@ -78,6 +78,50 @@ def test_rollback_while_the_application_writes_passes_and_loses_nothing(db_url, 
     assert "assigned_partner_id" not in columns  # rolled back
 
 
+@pytest.mark.slow
+def test_automatic_rollback_after_a_failed_verify_while_the_application_writes(db_url, tmp_path):
+    """`runbook run` whose verify fails (migration 005 leaves an orphan reference) while a real
+    writer inserts: the automatic rollback compares with this run's inventory, passes, reports
+    the application's rows as concurrent writes, and every acknowledged row is there."""
+    migrations = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, migrations)
+    (migrations / "005_point_at_nothing.sql").write_text(
+        "UPDATE contractors SET assigned_partner_id = 999999 WHERE id = (SELECT MIN(id) FROM contractors);\n")
+    (migrations / "rollbacks" / "005_rollback_point_at_nothing.sql").write_text(
+        "UPDATE contractors SET assigned_partner_id = NULL WHERE assigned_partner_id = 999999;\n")
+    stop, out = tmp_path / "stop", tmp_path / "acknowledged"
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, db_url, str(stop), str(out)],
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not out.exists():
+            assert writer.poll() is None and time.monotonic() < deadline, writer.stderr.read() if writer.stderr else ""
+            time.sleep(0.01)
+        done = runbook("run", "--db", db_url, "--migrations", str(migrations), "--reports", str(tmp_path / "reports"),
+                       "--backups", str(tmp_path / "backups"), "--no-rehearsal", "--allow-risk", cwd=tmp_path)
+    finally:
+        stop.touch()
+        writer.wait(timeout=120)
+    assert writer.returncode == 0, writer.stderr.read() if writer.stderr else ""
+    run = json.loads(next((tmp_path / "reports").glob("*/run.json")).read_text())
+    steps = {s["step"]: s["status"] for s in run["steps"]}
+    assert steps["verify"] == "failed" and steps["rollback"] == "passed", (steps, done.stdout + done.stderr)
+    assert done.returncode == 1 and "automatic rollback failed" not in done.stdout + done.stderr
+    record = _rollback_record(tmp_path)
+    assert record["compared_with"]["source"] == "this run" and record["after"] is None
+    checks = {c["check"]: c for c in record["checks"]}
+    assert all(c["passed"] for c in checks.values()), [c for c in checks.values() if not c["passed"]]
+    assert "contractors" in checks["concurrent writes since the inventory"]["tables"]
+    acknowledged = int(out.read_text())
+    engine = sa.create_engine(db_url)
+    with engine.connect() as conn:
+        kept = conn.execute(sa.text("SELECT COUNT(*) FROM contractors WHERE name = 'live writer'")).scalar_one()
+        columns = {c["name"] for c in sa.inspect(conn).get_columns("contractors")}
+    engine.dispose()
+    assert kept == acknowledged > 0
+    assert "assigned_partner_id" not in columns
+
+
 def test_a_rollback_script_that_deletes_rows_fails_in_its_own_transaction(db_url, tmp_path):
     migrations = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS, migrations)
