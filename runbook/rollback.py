@@ -220,7 +220,7 @@ def guard_new_data(conn: sa.Connection, target: "Target", steps: list[_Step], *,
 
 # -- the rollback's own effect, checked in its transaction -------------------------------------
 class RollbackWatch:
-    """Row counts of the tables a rollback script names and that survive it, taken inside the
+    """Row counts of the tables a rollback script names and does not drop, taken inside the
     script's own transaction before and after its statements, with the application's writes to
     those tables held off (``engine.hold_writers``): what changes between the two counts is the
     script's doing. Counts only: no copy of a table, no object that could depend on a type the
@@ -253,7 +253,8 @@ class RollbackWatch:
 
     def before(self, conn: sa.Connection) -> None:
         present = set(sa.inspect(conn).get_table_names())
-        effects_ = [e for e in self.declared.existing() if e.table in present and e.table not in mig.RUNBOOK_TABLES]
+        effects_ = [e for e in self.declared.existing()  # tables it drops are neither held nor counted
+                    if e.table in present and e.table not in mig.RUNBOOK_TABLES and e.now is not None]
         self.engine.hold_writers(conn, [e.table for e in effects_])
         self.watched = [(e, inventory.count_rows(conn, e.table)) for e in effects_]
 
@@ -264,8 +265,6 @@ class RollbackWatch:
             out: dict[str, Any] = {"table": e.table, "now": e.now, "rows_before": rows, "rows_after": None,
                                    "added": None, "removed": None, "migration_rows": None, "declared": e.why}
             tables.append(out)
-            if e.now is None:
-                continue  # dropped, as declared
             if e.now not in present:
                 problems.append(f"{e.table}: table {e.now} does not exist after the statements")
                 continue
