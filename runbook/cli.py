@@ -310,7 +310,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    """The database's event log (``schema_events``): every deploy, revert, failure and adoption."""
+    """The database's event log (``schema_events``): every deploy, revert, failure, adoption and
+    restore (a restore's line names the backup file; the events after the backup are kept)."""
     from . import migrations as mig
     from .target import mask, open_target
 
@@ -454,7 +455,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("check", "exit 1 when a migration is pending or drifted: a gate for CI", cmd_check)
     _db(p), _migrations(p)
 
-    p = add("history", "the database's event log: deploys, reverts, failures, adoptions", cmd_history)
+    p = add("history", "the database's event log: deploys, reverts, failures, adoptions, restores", cmd_history)
     _db(p)
 
     p = add("baseline", "adopt an existing database at a version without running anything", cmd_baseline)

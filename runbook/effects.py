@@ -533,13 +533,13 @@ def _constant(default: Any) -> bool:
 
 def at_commit(report: dict[str, Any]) -> dict[str, Any]:
     """What a ``DataWatch`` report says the migration left at its commit, counts only: the values
-    in the columns it added, the rows it added and changed (per column), and the rows of the tables it created
+    in the columns it added, the rows it added and removed, the rows it changed (per column), and the rows of the tables it created
     (kept in the event log, so a rollback in a later run can tell the application's values from
     the migrations' own)."""
     return {"tables": [{"now": t["now"], "new_columns": t["new_columns"], "changed_columns": t["changed_columns"],
-                        "added": t.get("added")}
+                        "added": t.get("added"), "removed": t.get("removed")}
                        for t in report.get("tables", [])
-                       if t.get("new_columns") or t.get("changed_columns") or t.get("added")],
+                       if t.get("new_columns") or t.get("changed_columns") or t.get("added") or t.get("removed")],
             "created_rows": report.get("created_rows", {})}
 
 

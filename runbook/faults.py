@@ -4,6 +4,10 @@ With ``RUNBOOK_BARRIER_DIR`` set, ``barrier("after-migrate")`` writes ``<dir>/af
 (holding the pid) and waits until ``<dir>/after-migrate.go`` exists; a test then kills the run's
 process group, fills a disk or ends a database session at exactly that point, instead of
 guessing with sleeps. Without the variable (every real run) it returns at once.
+
+Points: ``backup-written``, ``before-migration-NNN``, ``uncommitted-NNN`` (inside the
+transaction of migration, or rollback script, NNN: everything run but the commit) and
+``after-<step>`` (the pipeline, between steps).
 """
 
 from __future__ import annotations

@@ -229,6 +229,7 @@ def run_in_transaction(target: "Target", prepared: list[PreparedStatement], labe
             if watch is not None and not watch.after(conn)["passed"]:
                 raise effects.DataCheckFailed(version, label, watch.report["problems"])
             after(conn)
+            faults.barrier(f"uncommitted-{version}")  # everything done but the commit (kill tests)
     return results, int((time.perf_counter() - started) * 1000)
 
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 HISTORY_TABLE = "schema_history"
 EVENTS_TABLE = "schema_events"
 RUNBOOK_TABLES = (HISTORY_TABLE, EVENTS_TABLE)  # the runbook's own tables: never part of the schema it migrates
-EVENTS = ("deploy", "revert", "fail", "adopt", "baseline")
+EVENTS = ("deploy", "revert", "fail", "adopt", "baseline", "restore")
 SOURCE_DIALECT = "sqlite"  # the default dialect shared migration files are written in (sqlglot name)
 #: the project dialects (``--dialect``) and the sqlglot dialect their files are read as
 DIALECTS = {"sqlite": "sqlite", "postgresql": "postgres"}
@@ -301,6 +301,36 @@ def event_log(conn: sa.Connection) -> list[dict]:
     if not has_events(conn):
         return []
     return [dict(r) for r in conn.execute(sa.select(events).order_by(events.c.id)).mappings()]
+
+
+_EVENT_FIELDS = ("event", "version", "name", "checksum", "run_id", "who", "host", "at", "note", "data")
+
+
+def events_not_in(newer: list[dict], older: list[dict]) -> list[dict]:
+    """The events of ``newer`` (an event log read before a restore) that ``older`` (the restored
+    backup's log) does not hold, oldest first: matched by every field but the id, as multisets
+    (ids are not compared: they may differ between the two logs)."""
+    def key(e: dict) -> tuple:
+        return tuple(e.get(f) for f in _EVENT_FIELDS)
+
+    left: dict[tuple, int] = {}
+    for e in older:
+        left[key(e)] = left.get(key(e), 0) + 1
+    out = []
+    for e in newer:
+        if left.get(key(e)):
+            left[key(e)] -= 1
+        else:
+            out.append(e)
+    return out
+
+
+def reinsert_events(conn: sa.Connection, carried: list[dict]) -> None:
+    """Append events read from another log (after a restore), as they were, with new ids."""
+    if not carried:
+        return
+    events.create(conn, checkfirst=True)
+    conn.execute(events.insert(), [{f: e.get(f) for f in _EVENT_FIELDS} for e in carried])
 
 
 def drop_events_of_run(conn: sa.Connection, run_id: str) -> bool:

@@ -43,6 +43,7 @@ import sqlalchemy as sa
 
 from . import backup, effects, inventory
 from . import migrations as mig
+from .checks import check
 from .errors import BadInput, MigrationFailed
 from .migrate import PreparedStatement, check_folder, is_no_op, prepare, run_in_transaction
 
@@ -217,6 +218,75 @@ def guard_new_data(conn: sa.Connection, target: "Target", steps: list[_Step], *,
     return held
 
 
+# -- the rollback's own effect, checked in its transaction -------------------------------------
+class RollbackWatch:
+    """Row counts of the tables a rollback script names and does not drop, taken inside the
+    script's own transaction before and after its statements, with the application's writes to
+    those tables held off (``engine.hold_writers``): what changes between the two counts is the
+    script's doing. Counts only: no copy of a table, no object that could depend on a type the
+    script drops.
+
+    The script may remove at most the rows its migration added to a table (``record``: the
+    migration's counts at its commit, from this run's migrate record or the event log); without
+    that record, only a table a statement may remove rows from may lose rows. Rows appear only
+    where a statement may add them. Anything else fails the check (``passed`` False) and the
+    caller rolls the transaction back (``effects.DataCheckFailed``). Same interface as
+    ``effects.DataWatch`` for ``migrate.run_in_transaction``."""
+
+    def __init__(self, engine: Any, prepared: list[PreparedStatement], record: dict[str, Any] | None):
+        self.engine, self.record = engine, record
+        self.declared = effects.declare_prepared(prepared, engine)
+        self.watched: list[tuple[effects.TableEffect, int]] = []
+        self.report: dict[str, Any] | None = None
+
+    def _migration_rows(self, table: str) -> tuple[int, int] | None:
+        """(added, removed) rows of ``table`` (its name after the migration) at the migration's
+        commit; ``None`` when the migration's counts are not known."""
+        if self.record is None:
+            return None
+        added = removed = 0
+        for t in self.record.get("tables", []):
+            if t.get("now") == table:
+                added += t.get("added") or 0
+                removed += t.get("removed") or 0
+        return added, removed
+
+    def before(self, conn: sa.Connection) -> None:
+        present = set(sa.inspect(conn).get_table_names())
+        effects_ = [e for e in self.declared.existing()  # tables it drops are neither held nor counted
+                    if e.table in present and e.table not in mig.RUNBOOK_TABLES and e.now is not None]
+        self.engine.hold_writers(conn, [e.table for e in effects_])
+        self.watched = [(e, inventory.count_rows(conn, e.table)) for e in effects_]
+
+    def after(self, conn: sa.Connection) -> dict[str, Any]:
+        present = set(sa.inspect(conn).get_table_names())
+        tables, problems = [], []
+        for e, rows in self.watched:
+            out: dict[str, Any] = {"table": e.table, "now": e.now, "rows_before": rows, "rows_after": None,
+                                   "added": None, "removed": None, "migration_rows": None, "declared": e.why}
+            tables.append(out)
+            if e.now not in present:
+                problems.append(f"{e.table}: table {e.now} does not exist after the statements")
+                continue
+            out["rows_after"] = inventory.count_rows(conn, e.now)
+            delta = out["rows_after"] - rows
+            out["added"], out["removed"] = max(delta, 0), max(-delta, 0)
+            mine = self._migration_rows(e.table)
+            if mine is not None:
+                out["migration_rows"] = {"added": mine[0], "removed": mine[1]}
+            if out["removed"]:
+                if mine is not None and out["removed"] > mine[0]:
+                    problems.append(f"{e.table}: {out['removed']} of {rows} rows removed, and the migration it "
+                                    f"rolls back added {mine[0]} there: a rollback must not remove rows it did not add")
+                elif mine is None and not (e.may_remove_rows or e.anything):
+                    problems.append(f"{e.table}: {out['removed']} of {rows} rows removed, and no statement may remove rows")
+            if out["added"] and not (e.may_add_rows or e.anything):
+                problems.append(f"{e.table}: {out['added']} rows added, and no statement may add rows")
+        self.report = {"passed": not problems, "mode": "row counts in the rollback's transaction",
+                       "tables": tables, "problems": problems, "notes": self.declared.notes}
+        return self.report
+
+
 def rollback_to(target: "Target", migrations_dir: str | Path, version: str | int, *,
                 run_id: str, dialect: str | None = mig.DEFAULT_DIALECT, discard_new_data: bool = False,
                 written: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -264,13 +334,20 @@ def rollback_to(target: "Target", migrations_dir: str | Path, version: str | int
                     after(conn)
                 ms, statements, action = int((time.perf_counter() - started) * 1000), 0, "adoption removed"
             else:
+                watch = RollbackWatch(kind, step.prepared, known.get(step.migration.version))
                 try:
                     results, ms = run_in_transaction(target, step.prepared, step.migration.name,
-                                                     step.migration.version, after)
+                                                     step.migration.version, after, watch=watch)
                 except MigrationFailed as exc:
                     result["history_table_dropped"] = False
                     result.pop("event_log_dropped", None)
                     script = step.migration.rollback.source_for(kind)[0].name if step.migration.rollback else "?"
+                    if isinstance(exc, effects.DataCheckFailed):
+                        result["error"] = (f"rollback of {step.label} failed its data check: {'; '.join(exc.problems)}; "
+                                           f"its transaction was rolled back, so {step.label} is still applied")
+                        result["failed"] = {"version": step.migration.version, "name": step.migration.name,
+                                            "script": script, "data": watch.report}
+                        break
                     first = " ".join(exc.sql.split())[:120]
                     result["error"] = (f"rollback of {step.label} failed: {script} statement {exc.statement_no} "
                                        f"(line {exc.line}): {first!r}: {exc.cause}; its transaction was rolled "
@@ -283,7 +360,8 @@ def rollback_to(target: "Target", migrations_dir: str | Path, version: str | int
                 action = ("script" if not is_no_op(step.prepared) else "no-op: empty rollback script"
                           if step.migration.rollback is not None else "no-op: the migration was a no-op")
             result["rolled_back"].append({"version": step.migration.version, "name": step.migration.name,
-                                          "action": action, "duration_ms": ms, "statements": statements})
+                                          "action": action, "duration_ms": ms, "statements": statements}
+                                         | ({"data": watch.report} if step.prepared is not None else {}))
         with target.engine().connect() as conn:
             result["after"] = mig.status(conn, migrations, kind).current
     return result
@@ -300,7 +378,7 @@ def assert_rolled_back(result: dict[str, Any]) -> None:
 # -- restore from a backup ------------------------------------------------------------------
 def restore_backup(target: "Target", backup_path: str | Path, *, confirm: bool,
                    record: dict[str, Any] | None = None, trust_unverified: bool = False,
-                   discard_newer_writes: bool = False) -> dict[str, Any]:
+                   discard_newer_writes: bool = False, run_id: str = "restore") -> dict[str, Any]:
     """Overwrite ``target`` with a backup (the guide's last-resort rollback), after proving the
     file is a verified backup of this very database and that nothing written since is lost.
 
@@ -309,9 +387,15 @@ def restore_backup(target: "Target", backup_path: str | Path, *, confirm: bool,
     ``backup.take`` wrote beside it) unless ``trust_unverified``; when the record says it did not
     verify or has another SHA-256; when the record's identity of the database (or the file's own)
     is another database's; and when the target holds rows the backup lacks (changed since the
-    backup) unless ``discard_newer_writes``, naming how many. Returns ``{"method": "restore",
-    "target", "restored_from", "sha256", "record_checked", "identity_checked", "discarded",
-    "before", "after", "duration_s", "rolled_back": [], "error": None}``.
+    backup) unless ``discard_newer_writes``, naming how many.
+
+    The event log survives the restore: the target's events the backup's log lacks are read
+    before the file is replaced and appended again afterwards, followed by a ``restore`` event
+    (the backup's file name and SHA-256, the versions before and after, how many events were
+    carried over and rows discarded; no path, no URL), in one transaction. Returns
+    ``{"method": "restore", "target", "restored_from", "sha256", "record_checked",
+    "identity_checked", "discarded", "before", "after", "duration_s", "events_carried",
+    "rolled_back": [], "error": None}``.
     """
     path = Path(backup_path)
     kind = target.kind
@@ -369,22 +453,42 @@ def restore_backup(target: "Target", backup_path: str | Path, *, confirm: bool,
                            f"changed since the backup ({tables}); not restoring (--discard-newer-writes restores "
                            "anyway and discards them)")
         before = _current(target)
+        log = _event_log(target)  # the target's events, to carry over the restore
         started = time.perf_counter()
         kind.restore(target, path)
         duration = round(time.perf_counter() - started, 3)
         target.dispose()
         after = _current(target)
+        kind.check_lock(target)
+        with target.engine().begin() as conn:
+            carried = mig.events_not_in(log, mig.event_log(conn))
+            mig.reinsert_events(conn, carried)
+            mig.record_event(conn, "restore", after or NONE, "restore", sha, run_id,
+                             note=f"restored from {path.name}: version {before or NONE} -> {after or NONE}",
+                             data={"backup": path.name, "sha256": sha, "before": before, "after": after,
+                                   "events_carried": len(carried), "rows_discarded": lost["rows"]})
     return {"method": "restore", "target": target.display, "restored_from": str(path.resolve()), "sha256": sha,
             "record_checked": record is not None,
             "identity_checked": bool(record and record.get("identity") and current_identity),
             "discarded": {"rows": lost["rows"], "tables": lost["tables"], "method": lost["method"]},
-            "before": before, "after": after, "duration_s": duration, "rolled_back": [], "error": None}
+            "before": before, "after": after, "duration_s": duration, "events_carried": len(carried),
+            "rolled_back": [], "error": None}
 
 
 def _same_identity(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Two identities agree on every field both know (a field either does not know is skipped)."""
     shared = [k for k in a if a.get(k) is not None and b.get(k) is not None]
     return bool(shared) and all(str(a[k]) == str(b[k]) for k in shared)
+
+
+def _event_log(target: "Target") -> list[dict[str, Any]]:
+    """The target's event log (empty when it has none or cannot be read: a damaged database is a
+    reason to restore; its events are then only in the reports)."""
+    try:
+        with target.engine().connect() as conn:
+            return mig.event_log(conn)
+    except sa.exc.SQLAlchemyError:
+        return []
 
 
 def _current(target: "Target") -> str | None:
@@ -426,6 +530,67 @@ def latest_inventory(reports_dir: str | Path, target_display: str, version: str 
     return path, snap
 
 
+def _own_rows(result: dict[str, Any]) -> dict[str, tuple[int, int | None]]:
+    """Per table (its name after the rollback): how the rollback's transactions changed its row
+    count, and how the migrations they rolled back had changed it (``None``: not known)."""
+    own: dict[str, tuple[int, int | None]] = {}
+    for step in result.get("rolled_back") or []:
+        for t in (step.get("data") or {}).get("tables", []):
+            if t.get("now") is None or t.get("rows_after") is None:
+                continue
+            rb, mig_ = own.get(t["now"], (0, 0))
+            m = t.get("migration_rows")
+            mig_delta = None if m is None or mig_ is None else mig_ + m["added"] - m["removed"]
+            own[t["now"]] = (rb + t["rows_after"] - t["rows_before"], mig_delta)
+    return own
+
+
+def data_against(target: "Target", snapshot: dict[str, Any], result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows and content of every table of the pre-migration ``snapshot`` after a rollback, on a
+    live target (docs/reliability.md, "a rollback on a live target"). The rollback's own effect
+    was checked in its transaction (``RollbackWatch``); here a table that differs from the
+    snapshot is the application's writes since the inventory (reported as concurrent writes, one
+    summary check, never a failure), unless the runbook's own transactions on a table the
+    rollback names moved its row count (the migration's or the rollback's) and account for the
+    whole difference in rows since the inventory: then nothing else wrote its count, the
+    difference is the runbook's (the rollback did not undo the migration), and it fails."""
+    engine = target.kind
+    own = _own_rows(result)
+    with engine.read_snapshot(target) as conn:
+        out = inventory.count_checks(conn, snapshot, declared={}, writers=True)
+        out += inventory.content_checks(conn, engine, snapshot, declared={}, writers=True)
+        now_rows = {t: inventory.count_rows(conn, t) for t in own if t in set(inventory.table_names(conn))}
+    for i, c in enumerate(out):
+        table = c["check"].split(": ", 1)[1]
+        if "concurrent_writes" not in c or table not in own or table not in now_rows:
+            continue
+        rb, mig_delta = own[table]
+        if rb == 0 and not mig_delta:
+            continue  # neither the rollback's nor the migrations' transactions changed its count
+        then = (snapshot.get("tables", {}).get(table) or {}).get("rows", 0)
+        others = None if mig_delta is None else now_rows[table] - then - mig_delta - rb
+        if others != 0:  # moved by more than the runbook's own transactions account for, or not known
+            note = (f"{others:+d} rows written by others: the migrations ({mig_delta:+d}) and the rollback "
+                    f"({rb:+d}) account for the rest" if others is not None else
+                    f"the rollback's transaction changed its rows by {rb:+d}; the migrations' counts are not known")
+            out[i] = c | {"detail": c["detail"] + f" ({note})"}
+            continue
+        out[i] = {k: v for k, v in c.items() if k != "concurrent_writes"} | {
+            "passed": False,
+            "detail": c["detail"].split(": concurrent writes", 1)[0] + f": the migrations ({mig_delta:+d} rows) and "
+                      f"the rollback ({rb:+d} rows) account for every row since the inventory, so nothing else "
+                      "wrote its count and the difference is the runbook's: the rollback did not undo the migration"}
+    concurrent = sorted({c["check"].split(": ", 1)[1] for c in out if "concurrent_writes" in c})
+    rows = {c["check"].split(": ", 1)[1]: c["concurrent_writes"] for c in out
+            if c["check"].startswith("rows: ") and "concurrent_writes" in c}
+    shown = ", ".join(f"{t} ({rows[t]:+d} rows)" if rows.get(t) else f"{t} (rows changed)" for t in concurrent)
+    out.append(check("concurrent writes since the inventory", True,
+                     f"the application wrote to {shown}: reported, not a failure (the rollback's own effect was "
+                     "checked in its transaction)" if concurrent else
+                     "none: every table's rows and content equal the inventory's") | {"tables": concurrent})
+    return out
+
+
 def compare_after(target: "Target", run_dir: str | Path, snapshot_path: str | Path | None,
                   result: dict[str, Any]) -> dict[str, Any]:
     """After a rollback (``result``), compare the database with a pre-migration inventory:
@@ -454,7 +619,9 @@ def compare_after(target: "Target", run_dir: str | Path, snapshot_path: str | Pa
               "latest in reports": f"the latest inventory of {target.display} at version {version} in the reports "
                                    "folder (schema and history compared; rows not, the application may have "
                                    "written since)"}[source]
-    checks = check_restored(target, snap, data=data)
+    checks = check_restored(target, snap, data=False)
+    if data:
+        checks += data_against(target, snap, result)
     return {"compared_with": {"source": source, "path": str(Path(path).resolve()), "taken_at": snap.get("taken_at"),
                               "detail": f"{detail}: {path} (taken at {snap.get('taken_at')})"},
             "checks": checks}

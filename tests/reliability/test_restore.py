@@ -123,6 +123,42 @@ def test_restore_names_the_rows_written_since_the_backup(db_url, tmp_path):
         assert conn.execute(sa.text("SELECT COUNT(*) FROM contractors WHERE name LIKE 'late %'")).scalar() == 0
 
 
+def test_restore_keeps_the_event_log(db_url, tmp_path):
+    from runbook import migrate
+    from runbook import migrations as mig
+
+    from conftest import MIGRATIONS
+
+    target = open_target(db_url)
+    assert migrate.migrate(target, MIGRATIONS, to="002", run_id="before-backup").error is None
+    path = Path(_take(db_url, tmp_path / "backups")["path"])
+    assert migrate.migrate(target, MIGRATIONS, run_id="after-backup").error is None
+    assert rollback.rollback_to(target, MIGRATIONS, "003", run_id="a-rollback")["error"] is None
+    with target.engine().connect() as conn:
+        before = mig.event_log(conn)
+    assert {e["run_id"] for e in before} >= {"before-backup", "after-backup", "a-rollback"}
+
+    result = rollback.restore_backup(target, path, confirm=True, discard_newer_writes=True, run_id="the-restore")
+    with target.engine().connect() as conn:
+        after = mig.event_log(conn)
+        versions = [a.version for a in mig.applied(conn)]
+    target.dispose()
+    assert versions[-1] == "002"  # the history is the backup's
+    strip = [{k: v for k, v in e.items() if k != "id"} for e in after]
+    assert strip[:-1] == [{k: v for k, v in e.items() if k != "id"} for e in before]  # nothing lost, same order
+    carried = [e for e in before if e["run_id"] in ("after-backup", "a-rollback")]
+    assert result["events_carried"] == len(carried) > 0
+    last = after[-1]
+    assert (last["event"], last["version"], last["run_id"], last["checksum"]) == ("restore", "002", "the-restore",
+                                                                                 result["sha256"])
+    assert path.name in last["note"] and str(path.parent) not in last["note"]
+    data = json.loads(last["data"])
+    assert data["backup"] == path.name and data["before"] == "003" and data["after"] == "002"
+    assert data["events_carried"] == len(carried)
+    shown = runbook("history", "--db", db_url)
+    assert shown.returncode == 0 and "restore" in shown.stdout and path.name in shown.stdout
+
+
 def test_restore_without_newer_writes_needs_no_flag(db_url, tmp_path):
     target = open_target(db_url)
     path = Path(_take(db_url, tmp_path / "backups")["path"])
