@@ -126,3 +126,24 @@ def hbars(title: str, labels: list[str], series: list[Series], *, unit: str, log
                        f"{_fmt(markers.values[i])}</title></rect>")
     out.append("</svg>")
     return "".join(out)
+
+
+class NotebookChart:
+    """A chart as a notebook output: an ``<img>`` of the SVG, which JupyterLab shows even in a
+    notebook it does not trust (it would not show a bare SVG output there) and nbconvert inlines;
+    a line of text where only text is shown."""
+
+    def __init__(self, title: str, labels: list[str], series: list[Series], **options):
+        self.title, self.svg = title, hbars(title, labels, series, **options)
+        self.text = f"{title}: " + "; ".join(
+            f"{label} " + ", ".join("—" if s.values[i] is None else _fmt(s.values[i]) for s in series)
+            for i, label in enumerate(labels))
+
+    def _repr_html_(self) -> str:
+        import base64
+
+        data = base64.b64encode(self.svg.encode()).decode("ascii")
+        return f'<img alt="{escape(self.title)}" src="data:image/svg+xml;base64,{data}">'
+
+    def __repr__(self) -> str:
+        return self.text

@@ -176,14 +176,22 @@ def _notebook_exporter():
 
         def from_notebook_node(self, nb, resources=None, **kw):
             info = nb.metadata.get("language_info", {})
-            self.register_filter("highlight_code", Highlight2HTML(
-                pygments_lexer=info.get("pygments_lexer", info.get("name")), parent=self))
+            lexer = info.get("pygments_lexer", info.get("name"))
+            if lexer == "ipython3" and not _magics(nb):  # pygments' own: the same colours, no IPython import
+                lexer = "python3"
+            self.register_filter("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
             resources = self._init_resources(resources)
             self.register_filter("filter_data_type", WidgetsDataTypeFilter(
                 notebook_metadata=self._nb_metadata, parent=self, resources=resources))
             return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
     return NotebookPage(template_name="notebook", extra_template_basedirs=[str(TEMPLATES)], embed_images=True)
+
+
+def _magics(nb: Any) -> bool:
+    """Whether a code cell has a line IPython reads as a magic or a shell command."""
+    return any(line.lstrip().startswith(("%", "!")) for cell in nb.cells if cell.cell_type == "code"
+               for line in cell.source.splitlines())
 
 
 def render_notebook(path: Path) -> Path:
