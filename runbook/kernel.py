@@ -24,8 +24,9 @@ from typing import Any, Iterator
 
 KERNEL_NAME = "python3"
 #: kernel start-up chatter (and the "KeyboardInterrupt caught in kernel" line a shutdown logs)
-#: stays off the CLI's stderr
-KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
+#: stays off the CLI's stderr; a headless run keeps no IPython input history (a SQLite file in
+#: the user's home folder, written at every cell: the executed notebooks are the record)
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False"]
 
 
 @contextlib.contextmanager
