@@ -84,4 +84,6 @@ def fresh_namespace(km: Any) -> None:
             kc.stop_channels()
             raise
         _CLIENTS[km] = kc
+    elif not kc.is_alive():  # say so now, not after the reset's timeout
+        raise RuntimeError("Kernel died before the next step could start")
     kc.execute_interactive(RESET, store_history=False, timeout=60, output_hook=lambda msg: None)
