@@ -164,6 +164,7 @@ def _notebook_exporter():
     """One nbconvert exporter for every notebook this process renders (building one compiles
     its templates). Our template (``templates/notebook``): nbconvert's "classic" cells in a small
     page with our stylesheet, instead of the "lab" template's 250 KB of inline CSS."""
+    import jinja2
     from nbconvert import HTMLExporter
     from nbconvert.exporters.templateexporter import TemplateExporter
     from nbconvert.filters.highlight import Highlight2HTML
@@ -184,6 +185,19 @@ def _notebook_exporter():
             self.register_filter("filter_data_type", WidgetsDataTypeFilter(
                 notebook_metadata=self._nb_metadata, parent=self, resources=resources))
             return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+        @jinja2.pass_context
+        def markdown2html(self, context, source):
+            """With ``embed_images``, nbconvert re-parses every inline HTML tag of a markdown cell
+            on its own, which closes it (papermill's red "An Exception was encountered" banner
+            came out empty): embed only in a cell that has an image."""
+            if "<img" in source.lower() or "![" in source:
+                return super().markdown2html(context, source)
+            self.embed_images = False
+            try:
+                return super().markdown2html(context, source)
+            finally:
+                self.embed_images = True
 
     return NotebookPage(template_name="notebook", extra_template_basedirs=[str(TEMPLATES)], embed_images=True)
 
