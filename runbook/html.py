@@ -7,18 +7,19 @@ notebook rendered beside it as ``NN_<step>.html`` (nbconvert, its scripts remove
 tables and images). ``write_index(reports_dir)`` writes ``reports/index.html``, every run newest
 first. The pages are derived: ``rebuild(reports_dir)`` (``runbook reports --html``) writes them all
 again from the records. Templates (Jinja2) and the one CSS file live in ``runbook/templates``;
-the CSS and the plots (matplotlib PNG, base64) are inlined, so a page is one file.
+the CSS and the charts (SVG drawn by ``charts``) are inlined, so a page is one file.
 """
 
 from __future__ import annotations
 
-import base64
-import io
+import functools
 import json
 import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from markupsafe import Markup
 
 from . import __version__
 from .reports import RUN_JSON, RUN_PAGE, load_artifact, load_runs, verdict
@@ -117,59 +118,34 @@ def table_rows(before: dict[str, Any] | None, after: dict[str, Any] | None) -> l
 
 
 # -- plots -----------------------------------------------------------------------------------------
-def _png(fig) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
 def plots(run: dict[str, Any], migrations: list[dict[str, Any]], sizes: dict[str, Any],
-          rows: list[dict[str, Any]]) -> dict[str, str]:
-    """Static images (PNG data URIs) a reviewer would rather look at than read."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+          rows: list[dict[str, Any]]) -> dict[str, Markup]:
+    """Static charts a reviewer would rather look at than read: inline SVG (see ``charts``)."""
+    from .charts import Markers, Series, hbars
 
     out: dict[str, str] = {}
     steps = run.get("steps") or []
     if steps:
-        fig, ax = plt.subplots(figsize=(6, 0.35 * len(steps) + 0.9))
-        ax.barh([s["step"] for s in steps][::-1], [s.get("duration_s") or 0 for s in steps][::-1],
-                color=["#2e7d32" if s.get("status") == "passed" else "#c62828" for s in steps][::-1])
-        ax.set_xlabel("seconds"), ax.set_title("Duration per step")
-        out["steps"] = _png(fig)
+        out["steps"] = hbars("Duration per step", [s["step"] for s in steps],
+                             [Series("duration", [s.get("duration_s") or 0 for s in steps],
+                                     colours=["#2e7d32" if s.get("status") == "passed" else "#c62828" for s in steps])],
+                             unit="seconds")
     timed = [m for m in migrations if m.get("duration_ms") is not None and m.get("status") not in ("planned", "adopted")]
     if timed:
-        fig, ax = plt.subplots(figsize=(6, 0.35 * len(timed) + 0.9))
-        labels = [m["label"] for m in timed][::-1]
-        ax.barh(labels, [m["duration_ms"] for m in timed][::-1], color="#1565c0", label="this run")
-        expected = [m.get("rehearsal_ms") for m in timed][::-1]
-        if any(e is not None for e in expected):
-            ax.scatter([e or 0 for e in expected], labels, color="#ef6c00", marker="|", s=200, label="rehearsal")
-            ax.legend(loc="lower right", fontsize=8)
-        ax.set_xlabel("milliseconds"), ax.set_title("Duration per migration")
-        out["migrations"] = _png(fig)
+        expected = [m.get("rehearsal_ms") for m in timed]
+        out["migrations"] = hbars("Duration per migration", [m["label"] for m in timed],
+                                  [Series("this run", [m["duration_ms"] for m in timed])], unit="milliseconds",
+                                  markers=Markers("rehearsal", expected) if any(e is not None for e in expected) else None)
     if sizes.get("before") is not None or sizes.get("after") is not None:
-        fig, ax = plt.subplots(figsize=(4, 2.2))
-        ax.bar(["before", "after"], [sizes.get("before") or 0, sizes.get("after") or 0], color=["#78909c", "#1565c0"])
-        ax.set_ylabel("bytes"), ax.set_title("Database size")
-        out["size"] = _png(fig)
+        out["size"] = hbars("Database size", ["before", "after"],
+                            [Series("size", [sizes.get("before") or 0, sizes.get("after") or 0],
+                                    colours=["#78909c", "#1565c0"])], unit="bytes")
     if rows:
-        import numpy as np
-
-        fig, ax = plt.subplots(figsize=(6, 0.35 * len(rows) + 1))
-        y = np.arange(len(rows))
-        ax.barh(y + 0.2, [r["before"] or 0 for r in rows], height=0.4, color="#78909c", label="before")
-        ax.barh(y - 0.2, [r["after"] or 0 for r in rows], height=0.4, color="#1565c0", label="after")
-        ax.set_yticks(y, [r["table"] for r in rows]), ax.invert_yaxis()
-        ax.set_xscale("symlog", linthresh=1)  # log: small tables stay visible; 0 rows is no bar
-        ax.set_xlabel("rows (log scale)"), ax.set_title("Rows per table"), ax.legend(fontsize=8)
-        out["rows"] = _png(fig)
-    return out
+        out["rows"] = hbars("Rows per table", [r["table"] for r in rows],
+                            [Series("before", [r["before"] for r in rows], "#78909c"),  # None: no such table
+                             Series("after", [r["after"] for r in rows], "#1565c0")],
+                            unit="rows", log=True)  # log: small tables stay visible; 0 rows is no bar
+    return {k: Markup(v) for k, v in out.items()}  # our own SVG, its labels escaped
 
 
 # -- notebooks as HTML -----------------------------------------------------------------------------
@@ -180,14 +156,70 @@ def offline(html: str) -> str:
     return _STYLE.sub(lambda m: m.group(1) + _CSS_COMMENT.sub("", m.group(2)) + m.group(3), html)
 
 
+_IMG_NO_ALT = re.compile(r"<img(?![^>]*\salt=)", re.I)
+
+
+@functools.cache
+def _notebook_exporter():
+    """One nbconvert exporter for every notebook this process renders (building one compiles
+    its templates). Our template (``templates/notebook``): nbconvert's "classic" cells in a small
+    page with our stylesheet, instead of the "lab" template's 250 KB of inline CSS."""
+    import jinja2
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    class NotebookPage(HTMLExporter):
+        """``HTMLExporter`` without its final BeautifulSoup pass over the whole page (it only adds
+        alt text to images, done below by ``render_notebook``, and tab stops to the "lab"
+        template's cells, which this template does not have)."""
+
+        def from_notebook_node(self, nb, resources=None, **kw):
+            info = nb.metadata.get("language_info", {})
+            lexer = info.get("pygments_lexer", info.get("name"))
+            if lexer == "ipython3" and not _magics(nb):  # pygments' own: the same colours, no IPython import
+                lexer = "python3"
+            self.register_filter("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+            resources = self._init_resources(resources)
+            self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+                notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+        @jinja2.pass_context
+        def markdown2html(self, context, source):
+            """With ``embed_images``, nbconvert re-parses every inline HTML tag of a markdown cell
+            on its own, which closes it (papermill's red "An Exception was encountered" banner
+            came out empty): embed only in a cell that has an image."""
+            if "<img" in source.lower() or "![" in source:
+                return super().markdown2html(context, source)
+            self.embed_images = False
+            try:
+                return super().markdown2html(context, source)
+            finally:
+                self.embed_images = True
+
+    return NotebookPage(template_name="notebook", extra_template_basedirs=[str(TEMPLATES)], embed_images=True)
+
+
+def _magics(nb: Any) -> bool:
+    """Whether a code cell has a line IPython reads as a magic or a shell command."""
+    return any(line.lstrip().startswith(("%", "!")) for cell in nb.cells if cell.cell_type == "code"
+               for line in cell.source.splitlines())
+
+
 def render_notebook(path: Path) -> Path:
     """``NN_<step>.ipynb`` as ``NN_<step>.html`` beside it (skipped when already newer)."""
     out = path.with_suffix(".html")
     if out.is_file() and out.stat().st_mtime >= path.stat().st_mtime:
         return out
-    from nbconvert import HTMLExporter
+    import nbformat
 
-    body, _ = HTMLExporter(template_name="lab", embed_images=True).from_filename(str(path))
+    nb = nbformat.read(path, as_version=4)
+    css = (TEMPLATES / "runbook.css").read_text() + (TEMPLATES / "notebook" / "notebook.css").read_text()
+    body, _ = _notebook_exporter().from_notebook_node(
+        nb, resources={"metadata": {"name": path.stem, "path": str(path.parent)}, "runbook_css": css})
+    body = _IMG_NO_ALT.sub('<img alt="an image output of this cell"', body)
     partial = out.with_name(out.name + ".partial")
     partial.write_text(offline(body))
     partial.replace(out)

@@ -259,3 +259,43 @@ def test_a_failed_rehearsal_is_reported_and_not_followed_by_a_rollback(tmp_path)
     assert "target was not touched" in data["rollback_skipped"]
     page = (run.run_dir / "index.html").read_text()
     assert "The rehearsal on a scratch copy failed" in page and "No rollback: the rehearsal failed" in page
+
+
+def test_a_failed_notebook_page_keeps_papermills_banner_and_traceback(tmp_path):
+    """A notebook page is rendered by our nbconvert template: papermill's red banner keeps its
+    text (nbconvert's image embedding used to close its <span> empty), the error output shows,
+    and nothing is fetched from anywhere."""
+    from runbook import html
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
+    nb.cells = [
+        nbformat.v4.new_markdown_cell('<span style="color:red; font-family:Helvetica Neue, Helvetica, Arial, sans-serif; '
+                                      'font-size:2em;">An Exception was encountered at \'<a href="#papermill-error-cell">'
+                                      'In [2]</a>\'.</span>'),
+        nbformat.v4.new_code_cell("x = 1 / 0", execution_count=2, outputs=[nbformat.v4.new_output(
+            "error", ename="ZeroDivisionError", evalue="division by zero",
+            traceback=["\x1b[0;31mZeroDivisionError\x1b[0m: division by zero"])]),
+    ]
+    path = tmp_path / "03_migrate.ipynb"
+    nbformat.write(nb, path)
+    page = html.render_notebook(path).read_text()
+    assert re.search(r'<span style="color:red[^"]*">An Exception was encountered at \'<a href="#papermill-error-cell">'
+                     r'In \[2\]</a>\'\.</span>', page)
+    assert 'class="ansi-red-fg">ZeroDivisionError' in page and "division by zero" in page
+    assert "<script" not in page.lower() and "could not be rendered" not in page
+    assert '<span class="mi">1</span>' in page  # the code is highlighted
+
+
+def test_charts_are_svg_drawn_from_the_values():
+    from runbook.charts import Markers, NotebookChart, Series, hbars
+
+    svg = hbars("Rows <per> table", ["a&b", "new"], [Series("before", [10, None]), Series("after", [10, 1000])],
+                unit="rows", log=True, markers=Markers("rehearsal", [5, None]))
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    assert "Rows &lt;per&gt; table" in svg and "a&amp;b" in svg and "<per>" not in svg
+    assert ">—</text>" in svg and ">1,000</text>" in svg and "(log scale)" in svg
+    assert "new, rehearsal" not in svg and "a&amp;b, rehearsal: 5" in svg  # a marker only where there is a value
+    chart = NotebookChart("Rows per table", ["contractors"], [Series("rows", [11])], unit="rows")
+    assert chart._repr_html_().startswith('<img alt="Rows per table" src="data:image/svg+xml;base64,')
+    assert repr(chart) == "Rows per table: contractors 11"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import json
 import os
@@ -76,3 +77,31 @@ def test_steps_share_one_kernel_but_not_their_variables(tmp_path):
     assert not two.passed and "NameError" in (two.error or "")  # %reset -f between steps
     pids = {_stdout(run_dir / first.name).strip(), _stdout(run_dir / second.name).strip()}
     assert len(pids) == 1 and pids.pop().isdigit()  # one kernel process ran both
+
+
+def test_a_running_step_leaves_its_notebook_on_disk_up_to_the_running_cell(tmp_path):
+    """The executed notebook is saved when each cell starts (papermill's engine, without its
+    second save when a cell completes): while a cell runs, the file on disk holds every cell
+    before it with its output, so a run killed mid-cell leaves that much."""
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    output = run_dir / "01_inventory.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("# parameters", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("print('first cell done')"),
+                nbformat.v4.new_code_cell("import json\n"
+                                          f"on_disk = json.load(open({str(output)!r}))\n"
+                                          "print([c['metadata']['papermill']['status'] for c in on_disk['cells']])\n"
+                                          "print('first cell done' in json.dumps(on_disk))"),
+                nbformat.v4.new_code_cell("print('last')")]
+    nbformat.write(nb, tmp_path / "01_inventory.ipynb")
+    with kernel.shared_kernel(tmp_path) as km:
+        result = reports.execute_step("inventory", run_dir, {}, run_id="r", target_display="t", notebooks_dir=tmp_path, km=km)
+    assert result.passed, result.error
+    seen = _stdout(output).splitlines()
+    statuses, first_saved = ast.literal_eval(seen[1]), seen[2]
+    assert first_saved == "True"
+    assert statuses[-3:] == ["completed", "running", "pending"]  # the earlier cells done, this one running
+    final = nbformat.read(output, as_version=4)
+    assert [c.metadata.papermill["status"] for c in final.cells[-3:]] == ["completed"] * 3
+    assert "last" in _stdout(output)

@@ -48,10 +48,8 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Iterator
 
-import psycopg
 import sqlalchemy as sa
 import sqlglot
-from psycopg.conninfo import make_conninfo
 from sqlglot import exp
 from sqlglot.dialects import Dialect
 from sqlglot.errors import TokenError
@@ -198,6 +196,8 @@ class PostgresEngine(Engine):
         conn.exec_driver_sql(f"SET LOCAL lock_timeout = {max(1, int(ms))}")
 
     def lock_timed_out(self, exc: sa.exc.DBAPIError) -> bool:
+        import psycopg  # imported where PostgreSQL is used: a SQLite run never loads the driver
+
         return isinstance(exc.orig, psycopg.errors.LockNotAvailable)
 
     def explain(self, conn: sa.Connection, sql: str) -> list[str]:
@@ -748,6 +748,8 @@ def libpq(target: "Target") -> tuple[str, dict[str, str]]:
     env["PGAPPNAME"] = "schema-runbook"
     if url.password:  # a Target never holds one; if it does, it still stays off the command line
         env["PGPASSWORD"] = str(url.password)
+    from psycopg.conninfo import make_conninfo
+
     return make_conninfo(**params), env
 
 

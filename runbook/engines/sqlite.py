@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import os
 import secrets
@@ -575,13 +576,20 @@ def _table(conn: sa.Connection, table: str, sql: str, sql_of: dict[str, str | No
 
 def _checks(sql: str) -> list[dict[str, Any]]:
     """CHECK constraints of a stored ``CREATE TABLE`` (read with sqlglot: SQLite has no pragma)."""
+    return [dict(c) for c in _parsed_checks(sql)]  # fresh dicts: the caller's to change
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_checks(sql: str) -> tuple[dict[str, Any], ...]:
+    """``_checks`` of one statement, parsed once per process (a run introspects the same tables
+    on the target, its backup and the rehearsal copy, before and after)."""
     import sqlglot
     from sqlglot import exp
 
     try:
         tree = sqlglot.parse_one(sql, read="sqlite")
     except (sqlglot.errors.ParseError, sqlglot.errors.TokenError):
-        return [{"name": None, "definition": f"unread (sha256 {_sha256(sql)[:16]} of the table's statement)"}]
+        return ({"name": None, "definition": f"unread (sha256 {_sha256(sql)[:16]} of the table's statement)"},)
     out = []
     for node in tree.find_all(exp.CheckColumnConstraint, exp.Check):
         parent = node.parent
@@ -589,7 +597,7 @@ def _checks(sql: str) -> list[dict[str, Any]]:
         if isinstance(parent, exp.ColumnConstraint) and isinstance(parent.args.get("this"), exp.Identifier):
             name = parent.args["this"].name
         out.append({"name": name or None, "definition": f"CHECK ({node.this.sql(dialect='sqlite')})"})
-    return sorted(out, key=lambda c: (c["name"] or "", c["definition"]))
+    return tuple(sorted(out, key=lambda c: (c["name"] or "", c["definition"])))
 
 
 def _row_counts(conn: sqlite3.Connection) -> dict[str, int]:
