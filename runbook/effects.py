@@ -24,8 +24,11 @@ copies each table into a temporary table (``engine.create_before_copy``); after 
 by primary key in SQL (rows added, removed, changed, and per column how many rows changed; tables
 without a key as multisets of rows) and holds the result against the declaration. Anything
 undeclared fails the check, and the caller rolls the transaction back. ``full=False`` (the live
-target) copies only tables whose rows a statement may change; the others are compared by count
-(an ``ADD COLUMN`` cannot change another column). The rehearsal runs with ``full=True``.
+target) copies only tables whose rows a statement may change; a table its statements only add
+columns to, drop columns from or index is not counted (the engine keeps every row: a count before
+and after, inside the write lock, could not differ and cost two scans; its new columns' values
+are still counted for the event log); a table dropped is counted. The rehearsal runs with
+``full=True`` and compares every touched table by content.
 """
 
 from __future__ import annotations
@@ -389,7 +392,7 @@ class _Watched:
     effect: TableEffect
     columns: list[str]
     key: list[str]
-    rows: int
+    rows: int | None  # None: not counted (its statements cannot change its rows)
     copy: str | None  # temporary copy's name (None: compared by count only)
 
 
@@ -413,7 +416,11 @@ class DataWatch:
         for i, e in enumerate(effects):
             columns = [c["name"] for c in insp.get_columns(e.table)]
             key = list((insp.get_pk_constraint(e.table) or {}).get("constrained_columns") or [])
-            rows = _count(conn, self.engine, e.table)
+            # On the target, a table whose statements only add or drop columns (or index it) keeps
+            # every row by the engine's own rules: counting it twice inside the write lock could not
+            # fail and cost two scans of the table (the rehearsal still compares it in full).
+            counted = self.full or e.changes_rows or e.now is None
+            rows = _count(conn, self.engine, e.table) if counted else None
             copy = None
             if self.full or e.changes_rows:
                 copy = f"runbook_before_{i}"
@@ -448,7 +455,7 @@ class DataWatch:
             out["undeclared"].append(f"table {e.now} does not exist after the statements")
             return out
         now_cols = [c["name"] for c in insp.get_columns(e.now)]
-        out["rows_after"] = _count(conn, self.engine, e.now)
+        out["rows_after"] = None if w.rows is None else _count(conn, self.engine, e.now)
         before_of = {c: e.renamed_columns.get(c, c) for c in now_cols}
         common = [(c, before_of[c]) for c in now_cols if before_of[c] in w.columns]
         new_cols = [c for c in now_cols if before_of[c] not in w.columns]
@@ -456,7 +463,10 @@ class DataWatch:
         written = [c for c in new_cols if c in e.changed_columns or ALL in e.changed_columns or e.may_add_rows
                    or e.anything or not _constant(defaults.get(c))]
         out["new_columns"] = {c: 0 for c in new_cols} | written_values(conn, self.engine, e.now, written, defaults)
-        if w.copy is None:
+        if w.rows is None:
+            out["compared"] = "columns added or dropped only: rows kept by the engine (not counted)"
+            out["added"] = out["removed"] = 0
+        elif w.copy is None:
             delta = out["rows_after"] - w.rows
             out["added"], out["removed"] = max(delta, 0), max(-delta, 0)
         elif w.key and all(k in [b for _, b in common] for k in w.key):
@@ -575,7 +585,8 @@ def summary(report: dict[str, Any] | None) -> str:
         cols = ", ".join(f"{c} in {n} rows" for c, n in t["changed_columns"].items())
         new = ", ".join(f"{c}: {n} values" for c, n in t["new_columns"].items() if n)
         lines.append(f"{t['table']}" + (f" (now {t['now']})" if t["now"] != t["table"] else "")
-                     + f": {t['rows_before']} → {t['rows_after']} rows; +{t['added']} −{t['removed']}"
+                     + (f": {t['rows_before']} → {t['rows_after']} rows; +{t['added']} −{t['removed']}"
+                        if t["rows_before"] is not None else f": {t['compared']}")
                      + (f" ~{t['changed']}" if t["changed"] is not None else "")
                      + (f"; changed: {cols}" if cols else "") + (f"; new columns: {new}" if new else "")
                      + (f"; UNDECLARED: {'; '.join(t['undeclared'])}" if t["undeclared"] else ""))

@@ -222,3 +222,27 @@ def test_rollback_of_columns_holding_only_defaults_is_not_refused(at_004, migrat
     target = open_target(at_004)
     done = rollback.rollback_to(target, migrations_dir, "000", run_id="back")
     assert done["error"] is None and done["discarded"] == [] and done["after"] == "000"
+
+
+def test_on_the_target_columns_added_only_are_not_counted_and_a_backfill_is(db_url, tmp_path):
+    """The live target's check counts and compares only tables whose rows a statement may change:
+    a migration that only adds columns and indexes (001) is not counted inside its write lock
+    (the engine keeps every row); the rehearsal (full) counts it; a backfill is compared."""
+    target = open_target(db_url)
+    result = migrate(target, MIGRATIONS, to="001")
+    assert result.passed, result.error
+    (t,) = result.migrations[-1].data["tables"]
+    assert t["table"] == "contractors" and t["rows_before"] is None and t["rows_after"] is None
+    assert (t["added"], t["removed"]) == (0, 0) and t["compared"].startswith("columns added or dropped only")
+    assert "rows kept by the engine" in effects.summary(result.migrations[-1].data)
+    record = backup.take(target, tmp_path / "backups")
+    folder = folder_with(tmp_path, {"005_email_lower.sql": BACKFILL,
+                                    "rollbacks/005_rollback_email_lower.sql": BACKFILL_ROLLBACK})
+    rehearsed = rehearsal.rehearse(target, record, folder, run_id="rehearse-counted")
+    assert rehearsed["passed"], rehearsed["error"]
+    full = rehearsed["data"]["002_enhance_partner_table"]["tables"]
+    assert all(x["rows_before"] is not None for x in full)  # the rehearsal counts everything
+    result = migrate(target, folder, run_id="backfill-counted")
+    assert result.passed, result.error
+    (t,) = result.migrations[-1].data["tables"]
+    assert t["compared"] == "content" and t["rows_before"] == t["rows_after"] and t["rows_before"] > 0

@@ -5,7 +5,6 @@ is a real 2 MB tmpfs, filled at a barrier right after the migrate step."""
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
 import subprocess
 import sys

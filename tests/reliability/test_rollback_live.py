@@ -13,17 +13,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from conftest import MIGRATIONS, db_state
-from helpers import runbook
-from test_live_writes import WRITER
+from helpers import live_writer, runbook, writer_rows
 
 
 def _run(db_url: str, tmp_path: Path, migrations: Path = MIGRATIONS) -> Path:
@@ -41,20 +37,9 @@ def _rollback_record(tmp_path: Path) -> dict:
 @pytest.mark.slow
 def test_rollback_while_the_application_writes_passes_and_loses_nothing(db_url, tmp_path):
     inventory_path = _run(db_url, tmp_path)
-    stop, out = tmp_path / "stop", tmp_path / "acknowledged"
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, db_url, str(stop), str(out)],
-                              stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while not out.exists() or int(out.read_text() or 0) < 3:  # the application wrote since the inventory
-            assert writer.poll() is None and time.monotonic() < deadline, writer.stderr.read() if writer.stderr else ""
-            time.sleep(0.01)
+    with live_writer(db_url, tmp_path, at_least=3) as out:  # the application wrote since the inventory
         back = runbook("rollback", "--db", db_url, "--migrations", str(MIGRATIONS), "--reports",
                        str(tmp_path / "reports"), "--to", "none", "--snapshot", str(inventory_path), cwd=tmp_path)
-    finally:
-        stop.touch()
-        writer.wait(timeout=120)
-    assert writer.returncode == 0, writer.stderr.read() if writer.stderr else ""
     assert back.returncode == 0, back.stdout + back.stderr
     record = _rollback_record(tmp_path)
     assert record["error"] is None and record["after"] is None  # the run adopted the baseline
@@ -68,13 +53,8 @@ def test_rollback_while_the_application_writes_passes_and_loses_nothing(db_url, 
     assert checks["rows: contractors"]["concurrent_writes"] > 0
     watched = {t["table"]: t for s in record["rolled_back"] for t in (s.get("data") or {}).get("tables", [])}
     assert watched["contractors"]["removed"] == 0  # counted in the rollback's own transaction
-    acknowledged = int(out.read_text())
-    engine = sa.create_engine(db_url)
-    with engine.connect() as conn:
-        kept = conn.execute(sa.text("SELECT COUNT(*) FROM contractors WHERE name = 'live writer'")).scalar_one()
-        columns = {c["name"] for c in sa.inspect(conn).get_columns("contractors")}
-    engine.dispose()
-    assert kept == acknowledged > 0  # every acknowledged write is there
+    kept, columns = writer_rows(db_url)
+    assert kept == int(out.read_text()) > 0  # every acknowledged write is there
     assert "assigned_partner_id" not in columns  # rolled back
 
 
@@ -89,20 +69,9 @@ def test_automatic_rollback_after_a_failed_verify_while_the_application_writes(d
         "UPDATE contractors SET assigned_partner_id = 999999 WHERE id = (SELECT MIN(id) FROM contractors);\n")
     (migrations / "rollbacks" / "005_rollback_point_at_nothing.sql").write_text(
         "UPDATE contractors SET assigned_partner_id = NULL WHERE assigned_partner_id = 999999;\n")
-    stop, out = tmp_path / "stop", tmp_path / "acknowledged"
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, db_url, str(stop), str(out)],
-                              stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while not out.exists():
-            assert writer.poll() is None and time.monotonic() < deadline, writer.stderr.read() if writer.stderr else ""
-            time.sleep(0.01)
+    with live_writer(db_url, tmp_path) as out:
         done = runbook("run", "--db", db_url, "--migrations", str(migrations), "--reports", str(tmp_path / "reports"),
                        "--backups", str(tmp_path / "backups"), "--no-rehearsal", "--allow-risk", cwd=tmp_path)
-    finally:
-        stop.touch()
-        writer.wait(timeout=120)
-    assert writer.returncode == 0, writer.stderr.read() if writer.stderr else ""
     run = json.loads(next((tmp_path / "reports").glob("*/run.json")).read_text())
     steps = {s["step"]: s["status"] for s in run["steps"]}
     assert steps["verify"] == "failed" and steps["rollback"] == "passed", (steps, done.stdout + done.stderr)
@@ -112,13 +81,8 @@ def test_automatic_rollback_after_a_failed_verify_while_the_application_writes(d
     checks = {c["check"]: c for c in record["checks"]}
     assert all(c["passed"] for c in checks.values()), [c for c in checks.values() if not c["passed"]]
     assert "contractors" in checks["concurrent writes since the inventory"]["tables"]
-    acknowledged = int(out.read_text())
-    engine = sa.create_engine(db_url)
-    with engine.connect() as conn:
-        kept = conn.execute(sa.text("SELECT COUNT(*) FROM contractors WHERE name = 'live writer'")).scalar_one()
-        columns = {c["name"] for c in sa.inspect(conn).get_columns("contractors")}
-    engine.dispose()
-    assert kept == acknowledged > 0
+    kept, columns = writer_rows(db_url)
+    assert kept == int(out.read_text()) > 0
     assert "assigned_partner_id" not in columns
 
 
