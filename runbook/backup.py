@@ -126,6 +126,11 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+#: ``.<backup>.<owner>.events.json``: a target's event log kept beside the backup while a restore
+#: replaces the database (``rollback.restore_backup``); never removed as a leftover
+PENDING_EVENTS = ".events.json"
+
+
 def remove_leftovers(folder: str | Path) -> list[str]:
     """Delete what dead runs of this host left in a backups folder: partial backups and records,
     rehearsal copies and restore scratch folders (each named with its owner's tag). Returns
@@ -137,6 +142,8 @@ def remove_leftovers(folder: str | Path) -> list[str]:
     for path in sorted(root.iterdir()):
         if not path.name.startswith(".") or not is_dead_owner(path.name):
             continue
+        if path.name.endswith(PENDING_EVENTS):
+            continue  # an interrupted restore's event log: carried over by the next run of its database
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
         else:

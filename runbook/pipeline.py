@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import backup, faults, guards, progress, reports
+from . import backup, faults, guards, progress, reports, rollback
 from .errors import BadInput, ReportIncomplete, RunFailed, redact
 from .kernel import shared_kernel
 from .migrate import is_no_op, plan, prepare
@@ -216,6 +216,7 @@ def clean_leftovers(target: Target, reports_dir: Path, backup_dir: Path | None) 
     backups; their run.json marked ``died``. Returns what was done (``runbook clean`` prints it)."""
     done = [f"run {r} marked died" for r in reports.mark_dead_runs(reports_dir)] if Path(reports_dir).is_dir() else []
     if backup_dir is not None:
+        done += rollback.recover_pending_events(target, backup_dir)  # before its file is removed below
         done += [f"removed {p}" for p in backup.remove_leftovers(backup_dir)]
     done += [f"dropped {d}" for d in target.kind.remove_leftovers(target)]
     return done

@@ -34,6 +34,7 @@ folder) and says which it used.
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,10 +42,11 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from . import backup, effects, inventory
+from . import backup, effects, faults, inventory
 from . import migrations as mig
 from .checks import check
 from .errors import BadInput, MigrationFailed
+from .owner import is_dead_owner, owner_tag
 from .migrate import PreparedStatement, check_folder, is_no_op, prepare, run_in_transaction
 
 if TYPE_CHECKING:
@@ -454,10 +456,12 @@ def restore_backup(target: "Target", backup_path: str | Path, *, confirm: bool,
                            "anyway and discards them)")
         before = _current(target)
         log = _event_log(target)  # the target's events, to carry over the restore
+        pending = _keep_pending_events(target, path, log)  # survives a crash until they are carried
         started = time.perf_counter()
         kind.restore(target, path)
         duration = round(time.perf_counter() - started, 3)
         target.dispose()
+        faults.barrier("restore-replaced")  # the file is replaced, the events not yet carried (kill tests)
         after = _current(target)
         kind.check_lock(target)
         with target.engine().begin() as conn:
@@ -467,12 +471,57 @@ def restore_backup(target: "Target", backup_path: str | Path, *, confirm: bool,
                              note=f"restored from {path.name}: version {before or NONE} -> {after or NONE}",
                              data={"backup": path.name, "sha256": sha, "before": before, "after": after,
                                    "events_carried": len(carried), "rows_discarded": lost["rows"]})
+        pending.unlink(missing_ok=True)
     return {"method": "restore", "target": target.display, "restored_from": str(path.resolve()), "sha256": sha,
             "record_checked": record is not None,
             "identity_checked": bool(record and record.get("identity") and current_identity),
             "discarded": {"rows": lost["rows"], "tables": lost["tables"], "method": lost["method"]},
             "before": before, "after": after, "duration_s": duration, "events_carried": len(carried),
             "rolled_back": [], "error": None}
+
+
+def _keep_pending_events(target: "Target", path: Path, log: list[dict[str, Any]]) -> Path:
+    """Write the target's event log beside the backup (private, fsynced) before a restore replaces
+    the database: a restore killed before the log is carried over leaves it there, and the next
+    run (``recover_pending_events``, from ``pipeline.clean_leftovers``) carries it over."""
+    pending = path.parent / f".{path.name}.{owner_tag()}{backup.PENDING_EVENTS}"
+    body = json.dumps({"target": target.display, "backup": path.name,
+                       "events": [{k: v for k, v in e.items() if k != "id"} for e in log]}).encode()
+    fd = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, body)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return pending
+
+
+def recover_pending_events(target: "Target", folder: str | Path) -> list[str]:
+    """Carry over the event log a killed restore of ``target`` left in ``folder`` (a dead run's
+    ``.<backup>.<owner>.events.json``): its events the database's log lacks are appended, with a
+    ``restore`` event saying so, then the file is removed. Another target's files are left alone."""
+    done = []
+    root = Path(folder)
+    for pending in sorted(root.glob(f".*{backup.PENDING_EVENTS}")) if root.is_dir() else []:
+        if not is_dead_owner(pending.name):
+            continue
+        try:
+            kept = json.loads(pending.read_text())
+        except (OSError, ValueError):
+            continue  # unreadable: left where it is, for an operator
+        if kept.get("target") != target.display:
+            continue
+        version = _current(target)
+        with target.engine().begin() as conn:
+            carried = mig.events_not_in(kept.get("events") or [], mig.event_log(conn))
+            mig.reinsert_events(conn, carried)
+            mig.record_event(conn, "restore", version or NONE, "restore", None,
+                             "recovered", note=f"event log carried over after an interrupted restore from "
+                                               f"{kept.get('backup')}: {len(carried)} event(s)",
+                             data={"backup": kept.get("backup"), "events_carried": len(carried), "interrupted": True})
+        pending.unlink(missing_ok=True)
+        done.append(f"carried {len(carried)} event(s) of an interrupted restore of {target.display} over")
+    return done
 
 
 def _same_identity(a: dict[str, Any], b: dict[str, Any]) -> bool:

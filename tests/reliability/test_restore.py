@@ -157,6 +157,7 @@ def test_restore_keeps_the_event_log(db_url, tmp_path):
     assert data["events_carried"] == len(carried)
     shown = runbook("history", "--db", db_url)
     assert shown.returncode == 0 and "restore" in shown.stdout and path.name in shown.stdout
+    assert not list(path.parent.glob(".*.events.json"))  # the log kept during the restore is gone
 
 
 def test_restore_without_newer_writes_needs_no_flag(db_url, tmp_path):
@@ -184,3 +185,45 @@ def test_killed_backup_leaves_no_file_under_a_backup_name_and_clean_removes_it(d
     done = runbook("clean", "--backups", str(folder), "--reports", str(tmp_path / "reports"))
     assert done.returncode == 0, done.stderr
     assert list(folder.iterdir()) == [], done.stdout
+
+
+def test_killed_restore_keeps_the_event_log_for_the_next_run(db_url, tmp_path):
+    """A restore killed after replacing the database, before carrying the event log over: the
+    log waits beside the backup (private), `runbook clean` without the database keeps it, and the
+    next run of the database (here `runbook clean --db`) appends what the database lacks."""
+    from runbook import migrate
+    from runbook import migrations as mig
+
+    from conftest import MIGRATIONS
+
+    target = open_target(db_url)
+    assert migrate.migrate(target, MIGRATIONS, to="002", run_id="before-backup").error is None
+    folder = tmp_path / "backups"
+    path = Path(_take(db_url, folder)["path"])
+    assert migrate.migrate(target, MIGRATIONS, run_id="after-backup").error is None
+    with target.engine().connect() as conn:
+        before = [{k: v for k, v in e.items() if k != "id"} for e in mig.event_log(conn)]
+    target.dispose()
+    code = (f"from runbook import rollback; from runbook.target import open_target; "
+            f"rollback.restore_backup(open_target({db_url!r}), {str(path)!r}, confirm=True, "
+            f"discard_newer_writes=True)")
+    proc = start_at_barrier(code, tmp_path / "barrier", "restore-replaced")
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    with target.engine().connect() as conn:
+        cut = mig.event_log(conn)
+        assert [a.version for a in mig.applied(conn)][-1] == "002"  # the backup's database
+    target.dispose()
+    assert not any(e["run_id"] == "after-backup" for e in cut)  # the events after the backup are not in it
+    (pending,) = folder.glob(".*.events.json")
+    assert pending.stat().st_mode & 0o777 == 0o600
+    kept = runbook("clean", "--backups", str(folder), "--reports", str(tmp_path / "reports"))
+    assert kept.returncode == 0 and pending.exists(), kept.stdout  # a leftover it may not remove
+    done = runbook("clean", "--db", db_url, "--backups", str(folder), "--reports", str(tmp_path / "reports"))
+    assert done.returncode == 0 and "interrupted restore" in done.stdout, done.stdout + done.stderr
+    assert not pending.exists()
+    with target.engine().connect() as conn:
+        after = [{k: v for k, v in e.items() if k != "id"} for e in mig.event_log(conn)]
+    target.dispose()
+    assert after[:-1] == before  # every event, in order
+    assert after[-1]["event"] == "restore" and json.loads(after[-1]["data"])["interrupted"] is True
