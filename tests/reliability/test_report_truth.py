@@ -5,7 +5,6 @@ is a real 2 MB tmpfs, filled at a barrier right after the migrate step."""
 from __future__ import annotations
 
 import os
-import sqlite3
 import subprocess
 import sys
 import time
@@ -14,7 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import MIGRATIONS, new_sqlite_db
+from runbook.migrations import applied
+from runbook.target import open_target
+
+from conftest import MIGRATIONS
 
 
 @pytest.fixture
@@ -43,9 +45,8 @@ def _fill(folder: Path) -> None:
 
 
 @pytest.mark.slow
-def test_full_reports_disk_after_commit_exits_3_naming_the_version(tmp_path, small_disk):
-    db = tmp_path / "power100.db"
-    url = new_sqlite_db(db)
+def test_full_reports_disk_after_commit_exits_3_naming_the_version(db_url, tmp_path, small_disk):
+    url = db_url
     barriers = tmp_path / "barrier"
     barriers.mkdir()
     (barriers / "after-migrate.wanted").touch()
@@ -66,6 +67,7 @@ def test_full_reports_disk_after_commit_exits_3_naming_the_version(tmp_path, sma
     line = err.strip().splitlines()[-1]
     assert "database changed, report incomplete" in line and "now at version 004" in line, err
     assert "Traceback" not in err
-    conn = sqlite3.connect(db)
-    assert conn.execute("SELECT MAX(version) FROM schema_history").fetchone()[0] == "004"
-    conn.close()
+    target = open_target(url)
+    with target.engine().connect() as conn:
+        assert [a.version for a in applied(conn)][-1] == "004"
+    target.dispose()
