@@ -104,11 +104,7 @@ def take(target: "Target", dest_dir: str | Path, *, stamp: str | None = None,
             names = ", ".join(c["check"] for c in failed(checks)) or "no checks ran"
             raise BackupFailed(f"backup {final} did not verify ({names}); the unverified copy was deleted; "
                                "the migration will not run without a verified backup", record)
-        fd = os.open(side_partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(json.dumps(record, indent=2, default=str) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+        write_private(side_partial, json.dumps(record, indent=2, default=str) + "\n")
         os.replace(side_partial, sidecar_path(final))
         os.replace(partial, final)
         _fsync(final.parent)
@@ -124,6 +120,15 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``, readable by its owner only (0600), and fsync it."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 #: ``.<backup>.<owner>.events.json``: a target's event log kept beside the backup while a restore

@@ -34,7 +34,6 @@ folder) and says which it used.
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -485,14 +484,8 @@ def _keep_pending_events(target: "Target", path: Path, log: list[dict[str, Any]]
     the database: a restore killed before the log is carried over leaves it there, and the next
     run (``recover_pending_events``, from ``pipeline.clean_leftovers``) carries it over."""
     pending = path.parent / f".{path.name}.{owner_tag()}{backup.PENDING_EVENTS}"
-    body = json.dumps({"target": target.display, "backup": path.name,
-                       "events": [{k: v for k, v in e.items() if k != "id"} for e in log]}).encode()
-    fd = os.open(pending, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, body)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    backup.write_private(pending, json.dumps({"target": target.display, "backup": path.name,
+                                              "events": [{k: v for k, v in e.items() if k != "id"} for e in log]}))
     return pending
 
 
