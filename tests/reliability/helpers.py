@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -27,8 +28,9 @@ def dead_pid() -> int:
     return proc.pid
 
 
-def start_at_barrier(code: str, barrier_dir: Path, point: str) -> subprocess.Popen:
-    """Start ``python -c code`` in its own process group and wait until it reaches ``point``."""
+def kill_at_barrier(code: str, barrier_dir: Path, point: str) -> None:
+    """Start ``python -c code`` in its own process group, wait until it reaches ``point``, and
+    SIGKILL the whole group there."""
     barrier_dir.mkdir(parents=True, exist_ok=True)
     (barrier_dir / f"{point}.wanted").touch()
     proc = subprocess.Popen([sys.executable, "-c", code], start_new_session=True,
@@ -42,7 +44,8 @@ def start_at_barrier(code: str, barrier_dir: Path, point: str) -> subprocess.Pop
             proc.kill()
             raise AssertionError(f"the process never reached {point}")
         time.sleep(0.02)
-    return proc
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
 
 
 #: an application: inserts a row into contractors every few ms until ``stop`` exists, and writes

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import stat
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from runbook.owner import owner_tag
 from runbook.target import open_target
 
 from conftest import MIGRATIONS, db_state
-from helpers import dead_pid, runbook, start_at_barrier
+from helpers import dead_pid, kill_at_barrier, runbook
 
 
 def test_dead_run_is_marked_died_and_a_live_one_is_not(tmp_path):
@@ -65,9 +64,7 @@ def test_killed_rehearsal_leftovers_are_removed_by_the_next_run(db_url, tmp_path
     code = (f"from runbook import rehearsal, backup; from runbook.target import open_target; "
             f"t = open_target({db_url!r}); "
             f"rehearsal.rehearse(t, backup.read_sidecar({record['path']!r}), {str(MIGRATIONS)!r})")
-    proc = start_at_barrier(code, tmp_path / "barrier", "before-migration-001")
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_at_barrier(code, tmp_path / "barrier", "before-migration-001")
     target = open_target(db_url)
     leftovers = _scratch(target, folder, pg_server_or_none)
     assert leftovers, "the killed rehearsal left nothing to clean (the test would prove nothing)"

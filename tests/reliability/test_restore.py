@@ -4,8 +4,6 @@ silently. Each refusal is checked to leave the target exactly as it was (full st
 from __future__ import annotations
 
 import json
-import os
-import signal
 import sqlite3
 import stat
 from pathlib import Path
@@ -18,7 +16,7 @@ from runbook.errors import BadInput
 from runbook.target import open_target
 
 from conftest import db_state, new_sqlite_db
-from helpers import runbook, start_at_barrier
+from helpers import kill_at_barrier, runbook
 
 
 def _take(url: str, folder: Path) -> dict:
@@ -171,9 +169,7 @@ def test_killed_backup_leaves_no_file_under_a_backup_name_and_clean_removes_it(d
     folder = tmp_path / "backups"
     code = (f"from runbook import backup; from runbook.target import open_target; "
             f"backup.take(open_target({db_url!r}), {str(folder)!r})")
-    proc = start_at_barrier(code, tmp_path / "barrier", "backup-written")
-    os.killpg(proc.pid, signal.SIGKILL)  # the whole process group, at the chosen point
-    proc.wait()
+    kill_at_barrier(code, tmp_path / "barrier", "backup-written")
     left = sorted(p.name for p in folder.iterdir())
     assert left and all(name.startswith(".") and ".partial" in name for name in left), left
     target = open_target(db_url)
@@ -207,9 +203,7 @@ def test_killed_restore_keeps_the_event_log_for_the_next_run(db_url, tmp_path):
     code = (f"from runbook import rollback; from runbook.target import open_target; "
             f"rollback.restore_backup(open_target({db_url!r}), {str(path)!r}, confirm=True, "
             f"discard_newer_writes=True)")
-    proc = start_at_barrier(code, tmp_path / "barrier", "restore-replaced")
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    kill_at_barrier(code, tmp_path / "barrier", "restore-replaced")
     with target.engine().connect() as conn:
         cut = mig.event_log(conn)
         assert [a.version for a in mig.applied(conn)][-1] == "002"  # the backup's database
