@@ -528,8 +528,8 @@ def _scalar(conn: sa.Connection, engine: "Engine", sql: str) -> int:
     return int(engine.run_sql(conn, sql).scalar() or 0)  # run_sql: a % in a literal or name stays one
 
 
-def _count(conn: sa.Connection, engine: "Engine", table: str, where: str | None = None) -> int:
-    return _scalar(conn, engine, f"SELECT count(*) FROM {engine.quote_name(table)}" + (f" WHERE {where}" if where else ""))
+def _count(conn: sa.Connection, engine: "Engine", table: str) -> int:
+    return _scalar(conn, engine, f"SELECT count(*) FROM {engine.quote_name(table)}")
 
 
 _CONSTANT = re.compile(r"^\(*('(?:[^']|'')*'|[-+]?\d+(?:\.\d+)?|TRUE|FALSE|NULL)\)*(?:::[\w ]+(?:\[\])?)?$",
