@@ -74,6 +74,8 @@ RESET = "get_ipython().run_line_magic('reset', '-f'); __import__('gc').freeze()"
 
 def fresh_namespace(km: Any) -> None:
     """Forget the previous notebook's variables (``%reset -f``); imported modules stay loaded."""
+    from nbclient.util import run_sync
+
     kc = _CLIENTS.get(km)
     if kc is None:  # a blocking client: its sockets belong to no asyncio loop (papermill's come and go)
         kc = km.blocking_client()
@@ -84,6 +86,6 @@ def fresh_namespace(km: Any) -> None:
             kc.stop_channels()
             raise
         _CLIENTS[km] = kc
-    elif not kc.is_alive():  # say so now, not after the reset's timeout
+    elif not run_sync(km.is_alive)():  # the process is gone: say so now, not after the reset's timeout
         raise RuntimeError("Kernel died before the next step could start")
     kc.execute_interactive(RESET, store_history=False, timeout=60, output_hook=lambda msg: None)

@@ -6,11 +6,14 @@ import ast
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
+from nbclient.util import run_sync
 
 from runbook import kernel, progress, reports
 
@@ -77,6 +80,30 @@ def test_steps_share_one_kernel_but_not_their_variables(tmp_path):
     assert not two.passed and "NameError" in (two.error or "")  # %reset -f between steps
     pids = {_stdout(run_dir / first.name).strip(), _stdout(run_dir / second.name).strip()}
     assert len(pids) == 1 and pids.pop().isdigit()  # one kernel process ran both
+
+
+def test_a_kernel_that_died_between_steps_fails_the_next_step_saying_so(tmp_path):
+    """The shared kernel killed after a step: the next step fails at once, naming the dead
+    kernel (not a reset timeout), and still leaves its report."""
+    for name in ("01_inventory.ipynb", "02_backup.ipynb"):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell("# parameters", metadata={"tags": ["parameters"]}),
+                    nbformat.v4.new_code_cell("import os\nprint(os.getpid())")]
+        nbformat.write(nb, tmp_path / name)
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    with kernel.shared_kernel(tmp_path) as km:
+        one = reports.execute_step("inventory", run_dir, {}, run_id="r", target_display="t", notebooks_dir=tmp_path, km=km)
+        assert one.passed, one.error
+        kernel.fresh_namespace(km)  # the run's reset client is connected to the live kernel
+        os.kill(int(_stdout(run_dir / "01_inventory.ipynb").strip()), signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while run_sync(km.is_alive)():  # the kill is delivered
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        two = reports.execute_step("backup", run_dir, {}, run_id="r", target_display="t", notebooks_dir=tmp_path, km=km)
+    assert not two.passed and "Kernel died before the next step could start" in (two.error or ""), two.error
+    assert (run_dir / "02_backup.ipynb").is_file()  # the failed step's report is written
 
 
 def test_a_running_step_leaves_its_notebook_on_disk_up_to_the_running_cell(tmp_path):
