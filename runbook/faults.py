@@ -7,7 +7,9 @@ guessing with sleeps. Without the variable (every real run) it returns at once.
 
 Points: ``backup-written``, ``before-migration-NNN``, ``uncommitted-NNN`` (inside the
 transaction of migration, or rollback script, NNN: everything run but the commit) and
-``after-<step>`` (the pipeline, between steps).
+``after-<step>`` (the pipeline, between steps), ``restore-replaced`` (a restore replaced the
+database, its event log not yet carried over), ``live-snapshot-copied`` (SQLite: the copy a
+large live database is read from is written).
 """
 
 from __future__ import annotations

@@ -333,6 +333,7 @@ def test_a_large_rollback_journal_database_is_read_from_a_copy_that_does_not_sto
     with target.kind.live_snapshot(target) as conn:
         copy = Path(conn.engine.url.database)
         assert copy != Path(target.url.database) and copy.is_file()
+        assert copy.parent == Path(target.url.database).parent and copy.stat().st_mode & 0o777 == 0o600
         n = inv.count_rows(conn, "contractors")
         writer.execute("INSERT INTO contractors (name, email) VALUES ('app', 'app@example.com')")
         writer.commit()  # would be "database is locked" under an open read of the file itself

@@ -29,7 +29,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from ..errors import BadInput, LockBusy, RunFailed
-from ..owner import owner_tag
+from .. import faults
+from ..owner import is_dead_owner, owner_tag
 from .base import WRITE_TRANSACTION, Engine, sha256_file, stored_default
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 FINGERPRINT_CHUNK = 10_000
 #: a live database in rollback-journal mode at least this large is read from a copy (``live_snapshot``)
 SNAPSHOT_COPY_FROM = 32 * 2**20
+_SNAPSHOT_TAG = "_snapshot_"  # ".<db stem>_snapshot_<owner tag>_<hex>.db": a live_snapshot copy
 
 
 def db_path(target: "Target") -> Path:
@@ -50,6 +52,17 @@ def read_only(path: str | Path, **kwargs: Any) -> sqlite3.Connection:
     """Open an existing database file read-only. The path goes in as a ``file:`` URI, escaped, so a
     ``#`` or ``?`` in it cannot cut it short (and silently create another, empty file)."""
     return sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True, **kwargs)
+
+
+def _online_copy(src: sqlite3.Connection, dest: Path) -> None:
+    """Copy the database open on ``src`` into ``dest`` with the online backup API, in one step (one
+    read snapshot of the source); ``dest`` is created private (0600) when it does not exist."""
+    os.close(os.open(dest, os.O_WRONLY | os.O_CREAT, 0o600))
+    dst = sqlite3.connect(dest)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
 
 
 def quote(name: str) -> str:
@@ -137,31 +150,33 @@ class SQLiteEngine(Engine):
         no writer can commit until it ends: seconds of hashing a large table would stop the
         application's writes for as long. So a database of ``SNAPSHOT_COPY_FROM`` bytes or more
         is first copied with the online backup API (one consistent snapshot; the lock is held
-        only while its pages are copied) into a private temporary folder, and read there; the
-        copy is deleted after. WAL mode (readers never block writers) and small files are read
+        only while its pages are copied) and read there. The copy is a copy of production data:
+        it lives beside the database (never in the system's temporary folder), private (0600),
+        named with the owner tag, deleted after; a dead run's copy is removed by the next run
+        (``remove_leftovers``). WAL mode (readers never block writers) and small files are read
         in place."""
         path = db_path(target)
         if _wal_mode(path) or path.stat().st_size < SNAPSHOT_COPY_FROM:
             with self.read_snapshot(target) as conn:
                 yield conn
             return
-        with tempfile.TemporaryDirectory(prefix="runbook-snapshot-") as tmp:
-            copy = Path(tmp) / path.name
+        copy = path.with_name(f".{path.stem}{_SNAPSHOT_TAG}{owner_tag()}_{secrets.token_hex(3)}.db")
+        try:
             src = read_only(path, timeout=target.lock_timeout_s)
             try:
-                dst = sqlite3.connect(copy)
-                try:
-                    src.backup(dst)  # in one step: one read snapshot of the source
-                finally:
-                    dst.close()
+                _online_copy(src, copy)  # in one step: one read snapshot of the source
             finally:
                 src.close()
+            faults.barrier("live-snapshot-copied")
             snapshot = target.with_database(str(copy))
             try:
                 with self.read_snapshot(snapshot) as conn:
                     yield conn
             finally:
                 snapshot.dispose()
+        finally:
+            for leftover in (copy, copy.with_name(copy.name + "-journal")):
+                leftover.unlink(missing_ok=True)
 
     # -- inventory ---------------------------------------------------------------------------
     def database_size(self, conn: sa.Connection) -> int:
@@ -294,6 +309,16 @@ class SQLiteEngine(Engine):
             yield
 
     # -- backup, restore, scratch copies ----------------------------------------------------
+    def remove_leftovers(self, target: "Target") -> list[str]:
+        """Remove the ``live_snapshot`` copies dead runs of this host left beside the database."""
+        path = db_path(target)
+        removed = []
+        for copy in sorted(path.parent.glob(f".{path.stem}{_SNAPSHOT_TAG}*")):
+            if is_dead_owner(copy.name):
+                copy.unlink(missing_ok=True)
+                removed.append(str(copy))
+        return removed
+
     def backup_file_name(self, target: "Target", stamp: str) -> str:
         return f"{db_path(target).stem}_backup_{stamp}.db"
 
@@ -354,11 +379,7 @@ class SQLiteEngine(Engine):
         try:
             src.execute("BEGIN")  # one read snapshot for the counts and the copy
             counts = _row_counts(src)
-            dst = sqlite3.connect(dest)
-            try:
-                src.backup(dst)
-            finally:
-                dst.close()
+            _online_copy(src, dest)
             src.execute("COMMIT")
         finally:
             src.close()

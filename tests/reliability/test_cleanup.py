@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -89,3 +90,24 @@ def _scratch(target, folder: Path, server) -> list[str]:
 @pytest.fixture
 def pg_server_or_none(request):
     return request.getfixturevalue("pg_server") if "postgresql" in request.node.name else None
+
+
+def test_killed_inventory_leaves_its_live_copy_beside_the_database_and_the_next_run_removes_it(sqlite_url, tmp_path):
+    """A large SQLite file is read from a copy of production data (``live_snapshot``): killed
+    while reading it, the run leaves that copy beside the database, private and owner-tagged,
+    never in the system's temporary folder; `runbook clean --db` (the next run) removes it."""
+    db = Path(sa.make_url(sqlite_url).database)
+    before = db_state(sqlite_url)
+    temp_before = set(Path(tempfile.gettempdir()).iterdir())
+    code = ("import runbook.engines.sqlite as s; s.SNAPSHOT_COPY_FROM = 0\n"
+            "from runbook import inventory; from runbook.target import open_target\n"
+            f"inventory.take(open_target({sqlite_url!r}), {str(MIGRATIONS)!r})")
+    kill_at_barrier(code, tmp_path / "barrier", "live-snapshot-copied")
+    (copy,) = [p for p in db.parent.iterdir() if p.name.startswith(f".{db.stem}_snapshot_")]
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o600 and copy.stat().st_size > 0
+    assert not [p for p in set(Path(tempfile.gettempdir()).iterdir()) - temp_before if "runbook" in p.name]
+    done = runbook("clean", "--db", sqlite_url, "--backups", str(tmp_path / "backups"),
+                   "--reports", str(tmp_path / "reports"))
+    assert done.returncode == 0 and str(copy) in done.stdout, done.stdout + done.stderr
+    assert not copy.exists()
+    assert db_state(sqlite_url) == before
