@@ -94,6 +94,7 @@ class StepResult:
 
 
 @functools.cache
+@functools.cache
 def papermill_engine() -> str:
     """The name of papermill's own engine (nbclient) as the runbook runs it: the executed notebook
     is saved when each cell starts and at the end, as papermill does, but not again when each cell
