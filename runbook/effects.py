@@ -23,12 +23,14 @@ session keeps other writers off the tables they touch (``engine.hold_writers``),
 copies each table into a temporary table (``engine.create_before_copy``); after them, it compares
 by primary key in SQL (rows added, removed, changed, and per column how many rows changed; tables
 without a key as multisets of rows) and holds the result against the declaration. Anything
-undeclared fails the check, and the caller rolls the transaction back. ``full=False`` (the live
-target) copies only tables whose rows a statement may change; a table its statements only add
-columns to, drop columns from or index is not counted (the engine keeps every row: a count before
-and after, inside the write lock, could not differ and cost two scans; its new columns' values
-are still counted for the event log); a table dropped is counted. The rehearsal runs with
-``full=True`` and compares every touched table by content.
+undeclared fails the check, and the caller rolls the transaction back. Only tables whose rows a
+statement may change are copied; a table its statements only add columns to, drop columns from
+or index is not counted (the engine keeps every row: a count before and after, inside the write
+lock, could not differ and cost two scans; its new columns' values are still counted for the event
+log); a table dropped is counted. The rehearsal runs with ``full=True``: a table its statements
+drop columns from is copied and compared too (its verify cannot compare such a table with the
+backup: a column it would compare is gone); one they only add columns to or index is compared,
+after the last migration, with the backup by the rehearsal's verify (``runbook.rehearsal``).
 """
 
 from __future__ import annotations
@@ -416,13 +418,13 @@ class DataWatch:
         for i, e in enumerate(effects):
             columns = [c["name"] for c in insp.get_columns(e.table)]
             key = list((insp.get_pk_constraint(e.table) or {}).get("constrained_columns") or [])
-            # On the target, a table whose statements only add or drop columns (or index it) keeps
-            # every row by the engine's own rules: counting it twice inside the write lock could not
-            # fail and cost two scans of the table (the rehearsal still compares it in full).
-            counted = self.full or e.changes_rows or e.now is None
-            rows = _count(conn, self.engine, e.table) if counted else None
+            # A table whose statements only add or drop columns (or index it) keeps every row by
+            # the engine's own rules: counting it twice inside the write lock could not fail and
+            # cost two scans of the table. The rehearsal compares one that loses columns by content.
+            compared = e.changes_rows or (self.full and bool(e.dropped_columns))
+            rows = _count(conn, self.engine, e.table) if compared or e.now is None else None
             copy = None
-            if self.full or e.changes_rows:
+            if compared:
                 copy = f"runbook_before_{i}"
                 self.engine.create_before_copy(conn, copy, e.table, columns, key)
             self.watched.append(_Watched(e, columns, key, rows, copy))

@@ -23,7 +23,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import sqlalchemy as sa
 
@@ -131,6 +131,15 @@ def fingerprint(conn: sa.Connection, table: str, columns: list[str], engine: "En
     return {"columns": list(columns), "rows": rows, "sha256": h.hexdigest()}
 
 
+def fingerprints_of(source: "Target") -> Callable[[str, list[str]], dict[str, Any]]:
+    """``fingerprint`` of a table of ``source`` (a database no one writes to, such as a backup
+    file), each in its own read transaction: ``content_checks``' ``baseline``."""
+    def of(table: str, columns: list[str]) -> dict[str, Any]:
+        with source.kind.read_snapshot(source) as conn:
+            return fingerprint(conn, table, columns, source.kind, total=count_rows(conn, table))
+    return of
+
+
 # -- data quality ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class QualityCheck:
@@ -212,29 +221,38 @@ def quality_checks(conn: sa.Connection, checks: list[QualityCheck] | None = None
 
 # -- the snapshot ----------------------------------------------------------------------------
 def take(target: "Target", migrations_dir: str | Path, dialect: str | None = mig.DEFAULT_DIALECT, *,
-         quality: bool = True, live: bool = True) -> dict[str, Any]:
+         quality: bool = True, live: bool = True, row_hashes: bool = True) -> dict[str, Any]:
     """The full pre-migration inventory (shape in docs/architecture.md), read in one
     read-only transaction (REPEATABLE READ on PostgreSQL), so counts, fingerprints and schema
     describe one moment of the database. ``quality=False`` (the rehearsal's inventory of its
     scratch copy, which only verify reads): no data-quality checks (``quality`` is empty) and
     no per-table sizes (``size_bytes`` None): nothing compares them. ``live`` (the default: the
     application may be writing): read through ``engine.live_snapshot``, which keeps the read
-    from stopping the application's writers; ``False`` for a scratch copy no one else uses."""
+    from stopping the application's writers; ``False`` for a scratch copy no one else uses. Each
+    fingerprint also holds the engine's digest of the table's stored pages where it gives one
+    (``pages``: SQLite, see ``engine.content_pages``), which lets a later comparison skip hashing
+    a table whose pages did not change; ``row_hashes=False`` (the rehearsal's copy of a backup,
+    which stays on disk) leaves such a table's rows unhashed (``sha256`` None): compare with
+    ``content_checks(..., baseline=)``."""
     engine = target.kind
     migrations = mig.discover(migrations_dir, dialect)
     with (engine.live_snapshot(target) if live else engine.read_snapshot(target)) as conn:
         model = schema_snapshot(conn, engine)
+        pages = engine.content_pages(conn, list(model["tables"])) or {}
         tables: dict[str, Any] = {}
         for i, (name, info) in enumerate(model["tables"].items(), 1):
-            progress.emit(f"inventory {target.name}: {name} ({i}/{len(model['tables'])}): rows and fingerprint",
-                          detail=True)
             columns = [c["name"] for c in info["columns"]]
             rows = count_rows(conn, name)
+            hashed = row_hashes or name not in pages
+            progress.emit(f"inventory {target.name}: {name} ({i}/{len(model['tables'])}): rows"
+                          + (" and fingerprint" if hashed else " and stored pages"), detail=True)
+            fp = (fingerprint(conn, name, columns, engine, total=rows) if hashed
+                  else {"columns": columns, "rows": rows, "sha256": None})
             tables[name] = {
                 "rows": rows,
                 "size_bytes": engine.table_size(conn, name) if quality else None,
                 **info,
-                "fingerprint": fingerprint(conn, name, columns, engine, total=rows),
+                "fingerprint": fp | ({"pages": pages[name]} if name in pages else {}),
             }
         snapshot = {
             "taken_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
@@ -300,16 +318,28 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
                    dropped_on_purpose: dict[str, dict[str, str]] | None = None,
                    tables_dropped_on_purpose: dict[str, str] | None = None,
                    what: str = "content", declared: dict[str, str] | None = None,
-                   renamed: dict[str, str] | None = None, writers: bool = False) -> list[Check]:
+                   renamed: dict[str, str] | None = None, writers: bool = False,
+                   baseline: Callable[[str, list[str]], dict[str, Any]] | None = None) -> list[Check]:
     """One check per table of ``snapshot``: is the fingerprint over the snapshot's columns the
     same now? ``dropped_on_purpose`` (table → column → why) and ``tables_dropped_on_purpose``
     (table → why) turn a column or table that is gone into a skipped check instead of a failure;
-    ``declared``, ``renamed`` and ``writers`` as for ``count_checks``."""
+    ``declared``, ``renamed`` and ``writers`` as for ``count_checks``.
+
+    Cheapest first: a different row count decides it; the same stored pages as in the snapshot
+    (``engine.same_pages``) prove the same content; a table whose rows a migration declares it
+    changes passes without a hash (the exact check of that ran in the migration's own
+    transaction, ``effects``). Only then are its rows hashed; a snapshot taken without row hashes
+    (``take(row_hashes=False)``) gets its side from ``baseline(table, columns)``, the fingerprint
+    of a database that holds exactly the snapshot's data (the rehearsal's backup file)."""
     dropped_on_purpose = dropped_on_purpose or {}
     gone_ok = tables_dropped_on_purpose or {}
     renamed = renamed or {}
+    declared_ = declared or {}
     insp = sa.inspect(conn)
     present = set(table_names(conn))
+    with_pages = [renamed.get(t, t) for t, info in snapshot.get("tables", {}).items()
+                  if (info.get("fingerprint") or {}).get("pages") and renamed.get(t, t) in present]
+    pages_now = (engine.content_pages(conn, with_pages) if with_pages else None) or {}
     out = []
     for table, info in sorted(snapshot.get("tables", {}).items()):
         name = f"{what}: {table}"
@@ -340,6 +370,20 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
             detail = f"content differs from the snapshot ({rows_now} rows now, {fp['rows']} then; not hashed)"
             out.append(_differs(name, detail, table, declared, writers, rows_now - fp["rows"]))
             continue
+        if engine.same_pages(fp.get("pages"), pages_now.get(now_name)):
+            out.append(check(name, True, f"{len(fp['columns'])} columns × {rows_now} rows unchanged "
+                             "(its stored pages are those of the snapshot)"))
+            continue
+        if table in declared_:
+            out.append(check(name, True, f"{rows_now} rows, as in the snapshot; changed as declared "
+                             f"({declared_[table]}): checked in the migration's own transaction, not hashed here")
+                       | {"declared": True})
+            continue
+        if fp.get("sha256") is None:  # not hashed then: hash the database that holds the snapshot's data
+            if baseline is None:
+                out.append(check(name, False, "the snapshot has no fingerprint of its rows to compare with"))
+                continue
+            fp = fp | {"sha256": baseline(table, fp["columns"])["sha256"]}
         now = fingerprint(conn, now_name, fp["columns"], engine, total=rows_now)
         if now["sha256"] == fp["sha256"]:
             out.append(check(name, True, f"{len(fp['columns'])} columns × {now['rows']} rows unchanged"))

@@ -330,9 +330,9 @@ def migrate(
     """Apply the pending migrations (up to ``to``) in order; see the module doc.
 
     ``data_checks``: inside each migration's transaction, compare the tables it touches before
-    and after its statements against what they declare (``effects``): ``"full"`` every touched
-    table by content (the rehearsal's scratch copy), ``"target"`` by content those whose rows a
-    statement may change and the others by count, ``"off"`` not at all.
+    and after its statements against what they declare (``effects``): ``"target"`` by content
+    those whose rows a statement may change, by count those it drops, ``"full"`` (the rehearsal's
+    scratch copy) also by content those it drops columns from; ``"off"`` not at all.
 
     Returns the result even when a migration fails (``result.error`` set, the failed migration
     rolled back); raises ``BadInput`` for problems found before anything ran.

@@ -46,9 +46,11 @@ def rehearse(target: "Target", backup_record: dict[str, Any], migrations_dir: st
     [check]} | None, "schema": the copy's schema model after migrating (``runbook.schema``) | None,
     "schema_applied": [[version, checksum]] it was taken at, "error": str | None}``. Verify on the
     target compares with ``schema``. Each migration's data check runs in full on the copy: every
-    table it touches is compared by content before and after its statements, against what they
-    declare (``effects``); verify then treats any other difference as a failure (no one else
-    writes to the copy).
+    table whose rows or columns its statements change is compared by content before and after
+    them, against what they declare (``effects``); verify then compares every table with the
+    backup and treats any other difference as a failure (no one else writes to the copy). On
+    SQLite a table whose stored pages are those of the backup is unchanged without hashing its
+    rows (``engine.content_pages``); another is hashed on the copy and on the backup.
     A failed migration or verification is ``passed: False`` with ``error`` (never raised);
     ``BadInput`` (before anything ran) when there is no usable backup or the folder is bad.
     """
@@ -69,10 +71,14 @@ def rehearse(target: "Target", backup_record: dict[str, Any], migrations_dir: st
     try:
         with target.kind.scratch_copy(target, path) as scratch:
             result["scratch"] = scratch.display
+            baseline = target.kind.backup_database(target, path)  # the copy's data before it is migrated
             try:
-                _rehearse_on(scratch, migrations_dir, to, run_id, result, dialect=dialect, out_of_order=out_of_order)
+                _rehearse_on(scratch, migrations_dir, to, run_id, result, dialect=dialect, out_of_order=out_of_order,
+                             baseline=baseline)
             finally:
                 scratch.dispose()
+                if baseline is not None:
+                    baseline.dispose()
     except (RunFailed, sa.exc.SQLAlchemyError) as exc:
         result["error"] = f"rehearsal: {type(exc).__name__}: {exc}".splitlines()[0]
     result["duration_s"] = round(time.perf_counter() - started, 3)
@@ -81,9 +87,13 @@ def rehearse(target: "Target", backup_record: dict[str, Any], migrations_dir: st
 
 
 def _rehearse_on(scratch: "Target", migrations_dir: str | Path, to: str | int | None, run_id: str,
-                 result: dict[str, Any], *, dialect: str | None, out_of_order: bool) -> None:
-    before = inventory.take(scratch, migrations_dir, dialect, quality=False,  # verify reads neither quality nor sizes
-                            live=False)  # no one else uses the copy
+                 result: dict[str, Any], *, dialect: str | None, out_of_order: bool,
+                 baseline: "Target | None") -> None:
+    # verify reads neither quality nor sizes; no one else uses the copy; where the engine tells
+    # unchanged tables by their stored pages, rows are hashed only for a table whose pages
+    # changed, on the copy and on the backup it was restored from (``baseline``)
+    before = inventory.take(scratch, migrations_dir, dialect, quality=False, live=False,
+                            row_hashes=baseline is None)
     t0 = time.perf_counter()
     migrated = migrating.migrate(scratch, migrations_dir, to=to, run_id=run_id, dialect=dialect,
                                  out_of_order=out_of_order, data_checks="full")
@@ -102,7 +112,7 @@ def _rehearse_on(scratch: "Target", migrations_dir: str | Path, to: str | int | 
         result["schema"] = schema.introspect(conn, scratch.kind)
         result["schema_applied"] = expected.applied_key(mig.applied(conn))
     checked = verify.verify(scratch, migrations_dir, before=before, dialect=dialect,
-                            writers=False)  # no one else writes there
+                            writers=False, baseline=baseline)  # no one else writes there
     bad = failed(checked["checks"])
     result["verify"] = {"passed": checked["passed"], "checks": len(checked["checks"]), "failed": bad}
     if not checked["passed"]:

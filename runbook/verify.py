@@ -200,18 +200,21 @@ def declared_since(before: dict[str, Any], chosen: list[mig.Migration], engine: 
 
 def data_checks(conn: sa.Connection, engine: "Engine", before: dict[str, Any], chosen: list[mig.Migration], *,
                 writers: bool, dropped: dict[str, dict[str, str]] | None = None,
-                gone_tables: dict[str, str] | None = None) -> list[Check]:
+                gone_tables: dict[str, str] | None = None, baseline: "Target | None" = None) -> list[Check]:
     """Rows and content of every table of the inventory ``before``, against what the migrations
     applied since declare. The exact check of each migration's effect ran in its own transaction
     (``effects.DataWatch``); here, on a live target (``writers``), what no migration declares is
-    the application's doing: reported as concurrent writes, one summary check, never a failure."""
+    the application's doing: reported as concurrent writes, one summary check, never a failure.
+    ``baseline``: a database holding exactly the inventory's data, hashed where ``before`` has no
+    row hash of a table (``inventory.content_checks``)."""
     d = declared_since(before, chosen, engine)
     gone = d["dropped_tables"] | (gone_tables or {})  # the engine's schema (``dropped``) wins over the parse
     cols = {t: d["dropped_columns"].get(t, {}) | (dropped or {}).get(t, {})
             for t in set(d["dropped_columns"]) | set(dropped or {})}
     common = {"tables_dropped_on_purpose": gone, "declared": d["rows"], "renamed": d["renamed"], "writers": writers}
     out = inventory.count_checks(conn, before, **common)
-    out += inventory.content_checks(conn, engine, before, dropped_on_purpose=cols, **common)
+    out += inventory.content_checks(conn, engine, before, dropped_on_purpose=cols, **common,
+                                    baseline=inventory.fingerprints_of(baseline) if baseline is not None else None)
     concurrent = sorted({c["check"].split(": ", 1)[1] for c in out if "concurrent_writes" in c})
     if writers:
         rows = {c["check"].split(": ", 1)[1]: c["concurrent_writes"] for c in out
@@ -513,13 +516,15 @@ def dropped_on_purpose(before: dict[str, Any], expected: "exp_.Expected", chosen
 
 def verify(target: "Target", migrations_dir: str | Path, before: dict[str, Any] | None = None, *,
            run_dir: str | Path | None = None, dialect: str | None = mig.DEFAULT_DIALECT,
-           writers: bool = True) -> dict[str, Any]:
+           writers: bool = True, baseline: "Target | None" = None) -> dict[str, Any]:
     """Check the database against its applied migrations and, when given, the pre-migration
     inventory ``before`` (see the module doc). ``run_dir``: the run's directory, where the
     rehearsal left the schema of its migrated copy (``rehearsal.json``) and beside which the
     replayed schemas are cached (``runbook.expected``). ``writers`` (the default, a live target):
     a change since the inventory that no migration declares is reported as concurrent writes,
-    never a failure; ``False`` (a scratch copy no one else writes to): it fails. Returns ``{"passed", "checks", "health",
+    never a failure; ``False`` (a scratch copy no one else writes to): it fails. ``baseline``: a
+    database holding exactly ``before``'s data (the rehearsal's backup file), hashed for a table
+    ``before`` has no row hash of (``inventory.take(row_hashes=False)``). Returns ``{"passed", "checks", "health",
     "size_bytes", "plans", "json_round_trip", "expected"}``; never raises for a failed check
     (see ``assert_passed``)."""
     engine = target.kind
@@ -540,7 +545,7 @@ def verify(target: "Target", migrations_dir: str | Path, before: dict[str, Any] 
         else:
             dropped, gone_tables = dropped_on_purpose(before, expected, chosen)
             checks += data_checks(conn, engine, before, chosen, writers=writers, dropped=dropped,
-                                  gone_tables=gone_tables)
+                                  gone_tables=gone_tables, baseline=baseline)
         checks += orphan_checks(conn)
         size_bytes = engine.database_size(conn)
     round_trip, rt_checks = json_round_trip(target)

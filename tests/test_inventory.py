@@ -348,3 +348,69 @@ def test_a_large_rollback_journal_database_is_read_from_a_copy_that_does_not_sto
             blocked.commit()
         blocked.rollback()
         blocked.close()
+
+
+# -- stored pages (SQLite): unchanged tables without hashing their rows ------------------------
+def content(url: str, snapshot: dict, **kwargs) -> dict[str, dict]:
+    target = open_target(url)
+    with target.kind.read_snapshot(target) as conn:
+        return {c["check"]: c for c in inv.content_checks(conn, target.kind, snapshot, **kwargs)}
+
+
+def test_sqlite_tells_an_unchanged_table_by_its_stored_pages(sqlite_url, migrations_dir):
+    """The same stored pages and column layout as in the snapshot: unchanged, not hashed. Adding a
+    column or an index keeps them; a column renamed and another added under its old name keeps
+    the pages but reads them differently: hashed, and it differs; a rebuilt table has new pages:
+    hashed, and it is unchanged."""
+    snap = inv.take(open_target(sqlite_url), migrations_dir)
+    assert all(len(t["fingerprint"]["pages"]["sha256"]) == 64 for t in snap["tables"].values())
+    run_sql(sqlite_url, "ALTER TABLE contractors ADD COLUMN note TEXT DEFAULT 'x'",
+            "CREATE INDEX ix_note ON contractors (note)")
+    checks = content(sqlite_url, snap)
+    assert len(checks) == 3
+    assert all(c["passed"] and "stored pages are those of the snapshot" in c["detail"] for c in checks.values())
+    run_sql(sqlite_url, "ALTER TABLE admin_users RENAME COLUMN email TO old_email",
+            "ALTER TABLE admin_users ADD COLUMN email TEXT DEFAULT 'same@pages.example'",
+            "CREATE TABLE sp_new AS SELECT * FROM strategic_partners", "DROP TABLE strategic_partners",
+            "ALTER TABLE sp_new RENAME TO strategic_partners")
+    checks = content(sqlite_url, snap)
+    assert not checks["content: admin_users"]["passed"]
+    assert "content differs from the snapshot" in checks["content: admin_users"]["detail"]
+    rebuilt = checks["content: strategic_partners"]
+    assert rebuilt["passed"] and "unchanged" in rebuilt["detail"] and "stored pages" not in rebuilt["detail"]
+
+
+def test_a_snapshot_without_row_hashes_is_compared_with_its_baseline(sqlite_url, migrations_dir, tmp_path):
+    """``take(row_hashes=False)`` hashes no rows where pages are read; a table whose pages changed
+    is then hashed on both sides, the snapshot's side from ``baseline`` (a copy holding its data)."""
+    copy = tmp_path / "baseline.db"
+    copy.write_bytes(Path(sa.make_url(sqlite_url).database).read_bytes())
+    snap = inv.take(open_target(sqlite_url), migrations_dir, row_hashes=False)
+    assert all(t["fingerprint"]["sha256"] is None for t in snap["tables"].values())
+    run_sql(sqlite_url, "UPDATE contractors SET name = name || '!' WHERE id = 2")  # same count, one value
+    baseline = inv.fingerprints_of(open_target(f"sqlite:///{copy}"))
+    checks = content(sqlite_url, snap, baseline=baseline)
+    assert not checks["content: contractors"]["passed"]
+    assert "content differs from the snapshot (11 rows now, 11 then)" in checks["content: contractors"]["detail"]
+    assert "stored pages" in checks["content: admin_users"]["detail"] and checks["content: admin_users"]["passed"]
+    without = content(sqlite_url, snap)
+    assert not without["content: contractors"]["passed"]
+    assert "no fingerprint of its rows" in without["content: contractors"]["detail"]
+    run_sql(sqlite_url, "UPDATE contractors SET name = substr(name, 1, length(name) - 1) WHERE id = 2")
+    assert content(sqlite_url, snap, baseline=baseline)["content: contractors"]["passed"]  # hashed: the same
+
+
+def test_sqlite_pages_are_not_read_from_a_file_whose_log_holds_frames(sqlite_url):
+    """In WAL mode the file alone is not the database while the log holds frames: no digest."""
+    path = sa.make_url(sqlite_url).database
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=wal")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("UPDATE admin_users SET full_name = 'In The Log'")
+    target = open_target(sqlite_url)
+    with target.kind.read_snapshot(target) as conn:
+        assert conn.exec_driver_sql("SELECT full_name FROM admin_users").scalar() == "In The Log"
+        assert target.kind.content_pages(conn, ["admin_users"]) is None
+    writer.close()  # the last connection checkpoints the log into the file and removes it
+    with target.kind.read_snapshot(target) as conn:
+        assert set(target.kind.content_pages(conn, ["admin_users"])) == {"admin_users"}

@@ -114,6 +114,30 @@ def test_failing_verification_fails_the_rehearsal(taken, db_url, migrations_dir,
     assert_gone(result["scratch"])
 
 
+def test_values_changed_where_no_statement_names_fail_the_rehearsal(taken, db_url, migrations_dir, tmp_path):
+    """As many rows as before, other values, in a table no statement names (a trigger does it):
+    the copy's verify compares it with the backup (on SQLite its stored pages differ, so its rows
+    are hashed on the copy and on the backup) and fails."""
+    target, record = taken
+    folder = folder_with(tmp_path, migrations_dir, "005_touch_names.sql",
+                         "CREATE TRIGGER sp_touch AFTER UPDATE ON strategic_partners "
+                         "BEGIN UPDATE contractors SET name = name || '!' WHERE id = 2; END;\n"
+                         "UPDATE strategic_partners SET is_active = is_active;\n")
+    (folder / "005_touch_names.postgresql.sql").write_text(
+        "CREATE FUNCTION sp_touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "UPDATE contractors SET name = name || '!' WHERE id = 2; RETURN NULL; END $$;\n"
+        "CREATE TRIGGER sp_touch AFTER UPDATE ON strategic_partners FOR EACH STATEMENT EXECUTE FUNCTION sp_touch();\n"
+        "UPDATE strategic_partners SET is_active = is_active;\n")
+    before = state(db_url, folder)
+    result = rehearsal.rehearse(target, record, folder)
+    assert result["passed"] is False and result["migrations"][-1] == "005_touch_names"
+    failed = {c["check"]: c["detail"] for c in result["verify"]["failed"]}
+    assert list(failed) == ["content: contractors"]
+    assert "an undeclared change" in failed["content: contractors"]
+    assert state(db_url, folder) == before
+    assert_gone(result["scratch"])
+
+
 def test_rehearsal_refuses_without_a_usable_backup(taken, migrations_dir):
     target, record = taken
     with pytest.raises(BadInput, match="no backup to rehearse on"):

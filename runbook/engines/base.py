@@ -144,6 +144,20 @@ class Engine:
         primary key (empty: none)."""
         raise NotImplementedError
 
+    def content_pages(self, conn: sa.Connection, tables: list[str]) -> dict[str, dict[str, Any]] | None:
+        """A digest of the stored form of each of ``tables`` (``{table: {"sha256", "layout"}}``),
+        read in ``conn``'s read transaction: a change detector far cheaper than a fingerprint.
+        Equal digests (``same_pages``) mean the same stored rows, so the same content; different
+        ones say nothing (a rebuilt table has new pages). ``None`` where the engine cannot tell
+        (the default; SQLite says how it can)."""
+        return None
+
+    def same_pages(self, then: dict[str, Any] | None, now: dict[str, Any] | None) -> bool:
+        """Do two ``content_pages`` digests of a table prove it holds the same rows over the
+        columns it had ``then``? (The stored pages are identical and each of those columns is
+        read from them as before: same position, same default.)"""
+        return False
+
     def comparable_sql(self, expr: str) -> str:
         """``expr`` in a form every column type can be compared (and grouped) in."""
         return expr
@@ -286,6 +300,11 @@ class Engine:
 
     def restore(self, target: "Target", backup_path: Path) -> None:
         raise NotImplementedError
+
+    def backup_database(self, target: "Target", backup_path: Path) -> "Target | None":
+        """The backup file itself as a database to read, where it is one (SQLite); ``None`` where
+        a backup must be restored first (PostgreSQL's dump)."""
+        return None
 
     @contextlib.contextmanager
     def scratch_copy(self, target: "Target", backup_path: Path) -> Iterator["Target"]:

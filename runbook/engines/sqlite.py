@@ -236,6 +236,51 @@ class SQLiteEngine(Engine):
                 return
             last = tuple(boundary)
 
+    def content_pages(self, conn: sa.Connection, tables: list[str]) -> dict[str, dict[str, Any]] | None:
+        """Each table's b-tree pages as stored (``dbstat`` lists them, overflow pages included),
+        hashed with their page numbers, read from the database file under the read transaction's
+        lock: in rollback-journal mode no writer can change the file while a reader holds it. With
+        the table's column layout (``PRAGMA table_xinfo``: position, name, default), which decides
+        how those records read. About 0.3 s per million rows against 1.9 s for a fingerprint.
+        ``None`` when this SQLite has no ``dbstat``, the database is not a file, or in WAL mode
+        with frames in the log (the file alone is not the database then). A table with generated
+        columns gets no digest (their values are computed, not stored). Call it in a read
+        transaction only: a transaction's own uncommitted writes are not in the file."""
+        try:
+            listed = {t: [r[0] for r in conn.exec_driver_sql("SELECT pageno FROM dbstat WHERE name = ?", (t,))]
+                      for t in tables}
+        except sa.exc.OperationalError:  # dbstat is compiled into most builds, not all
+            return None
+        path = next((Path(r[2]) for r in conn.exec_driver_sql("PRAGMA database_list") if r[1] == "main"), None)
+        if path is None or not str(path) or not path.is_file():
+            return None
+        wal = path.with_name(path.name + "-wal")
+        if _wal_mode(path) and wal.exists() and wal.stat().st_size > 0:
+            return None
+        page_size = int(conn.exec_driver_sql("PRAGMA page_size").scalar_one())
+        out: dict[str, dict[str, Any]] = {}
+        owner: dict[int, str] = {}
+        for t in tables:
+            info = conn.exec_driver_sql(f"PRAGMA table_xinfo({quote(t)})").fetchall()
+            if any(r[6] in (2, 3) for r in info) or not listed[t]:
+                continue
+            out[t] = {"layout": [[r[1], r[4]] for r in sorted(info)]}
+            owner |= dict.fromkeys(listed[t], t)
+        digests = {t: hashlib.sha256(page_size.to_bytes(4, "big")) for t in out}
+        with open(path, "rb") as f:
+            for pageno in sorted(owner):
+                f.seek((pageno - 1) * page_size)
+                h = digests[owner[pageno]]
+                h.update(pageno.to_bytes(4, "big"))
+                h.update(f.read(page_size))
+        for t, h in digests.items():
+            out[t]["sha256"] = h.hexdigest()
+        return out
+
+    def same_pages(self, then: dict[str, Any] | None, now: dict[str, Any] | None) -> bool:
+        return bool(then and now and then["sha256"] == now["sha256"]
+                    and now["layout"][:len(then["layout"])] == then["layout"])
+
     def differs_sql(self, a: str, b: str) -> str:
         return f"{a} IS NOT {b}"  # SQLite's null-safe comparison (IS DISTINCT FROM only since 3.39)
 
@@ -479,6 +524,9 @@ class SQLiteEngine(Engine):
                 dst.close()
         finally:
             src.close()
+
+    def backup_database(self, target: "Target", backup_path: Path) -> "Target":
+        return target.with_database(str(Path(backup_path).resolve()))
 
     @contextlib.contextmanager
     def scratch_copy(self, target: "Target", backup_path: Path) -> Iterator["Target"]:
