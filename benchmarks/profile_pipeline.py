@@ -86,7 +86,7 @@ def run(target, work: Path, profile: Path | None) -> None:
         print(f"{name:10s} cpu {cpu:6.2f} s  wall {time.perf_counter() - w0:6.2f} s  peak RSS so far {peak} MiB", flush=True)
         return out
 
-    snapshot = part("inventory", lambda: inventory.take(target, MIGRATIONS))
+    snapshot = part("inventory", lambda: inventory.take(target, MIGRATIONS, row_hashes=False))  # as 01_inventory
     reports.save_artifact(run_dir, "inventory", snapshot)
     part("backup", lambda: backup.take(target, work / "backups", run_dir=run_dir))
     _, pending = migrating.plan(target, MIGRATIONS)

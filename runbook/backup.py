@@ -168,6 +168,22 @@ def load(run_dir: str | Path) -> dict[str, Any]:
         raise RunFailed(f"the backup record {path} is unreadable: {exc}") from None
 
 
+def database_of(target: "Target", run_dir: str | Path | None) -> "Target | None":
+    """This run's backup of ``target`` as a database to read (``engine.backup_database``: SQLite's
+    file is one), for a comparison that needs a table's rows as the inventory saw them
+    (``inventory.fingerprints_of``, which first checks the backup holds that table in the same
+    stored pages); ``None`` when the run has no backup of it, its file is gone, or the engine
+    cannot read one in place."""
+    try:
+        record = json.loads((Path(run_dir) / RECORD_FILE).read_text()) if run_dir is not None else None
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("target") != target.display or not record.get("path"):
+        return None
+    path = Path(record["path"])
+    return target.kind.backup_database(target, path) if path.is_file() else None
+
+
 def require_verified(run_dir: str | Path, target: "Target", *, skip: bool = False) -> dict[str, Any]:
     """The migrate step's guard: a verified backup of this database, taken in this run, whose
     file is still there unchanged. Returns the record; ``RunFailed`` with the reason otherwise.

@@ -131,12 +131,22 @@ def fingerprint(conn: sa.Connection, table: str, columns: list[str], engine: "En
     return {"columns": list(columns), "rows": rows, "sha256": h.hexdigest()}
 
 
-def fingerprints_of(source: "Target") -> Callable[[str, list[str]], dict[str, Any]]:
-    """``fingerprint`` of a table of ``source`` (a database no one writes to, such as a backup
-    file), each in its own read transaction: ``content_checks``' ``baseline``."""
-    def of(table: str, columns: list[str]) -> dict[str, Any]:
-        with source.kind.read_snapshot(source) as conn:
-            return fingerprint(conn, table, columns, source.kind, total=count_rows(conn, table))
+#: ``content_checks``' ``baseline``: (table, columns, its stored pages in the snapshot) → the
+#: fingerprint of the snapshot's rows, or ``None`` when nothing holds them
+Baseline = Callable[[str, list[str], "dict[str, Any] | None"], "dict[str, Any] | None"]
+
+
+def fingerprints_of(source: "Target") -> Baseline:
+    """``fingerprint`` of a table of ``source`` (a database no one writes to: a backup file), each
+    in its own read transaction, when ``source`` holds the table in the snapshot's stored pages
+    (``engine.same_pages``: then it holds the snapshot's rows); ``None`` when it does not."""
+    def of(table: str, columns: list[str], pages: dict[str, Any] | None) -> dict[str, Any] | None:
+        engine = source.kind
+        with engine.read_snapshot(source) as conn:
+            if table not in set(table_names(conn)) or not engine.same_pages(
+                    pages, (engine.content_pages(conn, [table]) or {}).get(table)):
+                return None
+            return fingerprint(conn, table, columns, engine, total=count_rows(conn, table))
     return of
 
 
@@ -319,7 +329,7 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
                    tables_dropped_on_purpose: dict[str, str] | None = None,
                    what: str = "content", declared: dict[str, str] | None = None,
                    renamed: dict[str, str] | None = None, writers: bool = False,
-                   baseline: Callable[[str, list[str]], dict[str, Any]] | None = None) -> list[Check]:
+                   baseline: Baseline | None = None) -> list[Check]:
     """One check per table of ``snapshot``: is the fingerprint over the snapshot's columns the
     same now? ``dropped_on_purpose`` (table → column → why) and ``tables_dropped_on_purpose``
     (table → why) turn a column or table that is gone into a skipped check instead of a failure;
@@ -329,8 +339,9 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
     (``engine.same_pages``) prove the same content; a table whose rows a migration declares it
     changes passes without a hash (the exact check of that ran in the migration's own
     transaction, ``effects``). Only then are its rows hashed; a snapshot taken without row hashes
-    (``take(row_hashes=False)``) gets its side from ``baseline(table, columns)``, the fingerprint
-    of a database that holds exactly the snapshot's data (the rehearsal's backup file)."""
+    (``take(row_hashes=False)``) gets its side from ``baseline`` (``fingerprints_of`` a backup
+    that holds the table as the snapshot saw it). When nothing does, the check is skipped on a
+    live target (``writers``: the application wrote to it before the backup) and fails elsewhere."""
     dropped_on_purpose = dropped_on_purpose or {}
     gone_ok = tables_dropped_on_purpose or {}
     renamed = renamed or {}
@@ -379,11 +390,15 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
                              f"({declared_[table]}): checked in the migration's own transaction, not hashed here")
                        | {"declared": True})
             continue
-        if fp.get("sha256") is None:  # not hashed then: hash the database that holds the snapshot's data
-            if baseline is None:
-                out.append(check(name, False, "the snapshot has no fingerprint of its rows to compare with"))
+        if fp.get("sha256") is None:  # not hashed then: hash a database that holds the snapshot's rows
+            then = baseline(table, fp["columns"], fp.get("pages")) if baseline is not None else None
+            if then is None:
+                why = ("its stored pages differ from the snapshot's, which hashed no rows, and no backup holds the "
+                       "table as the snapshot saw it (the application wrote to it before the backup, or there is none)")
+                out.append(check(name, True, f"skipped: {why}", skipped=True) if writers
+                           else check(name, False, f"cannot be compared: {why}"))
                 continue
-            fp = fp | {"sha256": baseline(table, fp["columns"])["sha256"]}
+            fp = fp | {"sha256": then["sha256"]}
         now = fingerprint(conn, now_name, fp["columns"], engine, total=rows_now)
         if now["sha256"] == fp["sha256"]:
             out.append(check(name, True, f"{len(fp['columns'])} columns × {now['rows']} rows unchanged"))

@@ -587,7 +587,8 @@ def _own_rows(result: dict[str, Any]) -> dict[str, tuple[int, int | None]]:
     return own
 
 
-def data_against(target: "Target", snapshot: dict[str, Any], result: dict[str, Any]) -> list[dict[str, Any]]:
+def data_against(target: "Target", snapshot: dict[str, Any], result: dict[str, Any],
+                 baseline: "Target | None" = None) -> list[dict[str, Any]]:
     """Rows and content of every table of the pre-migration ``snapshot`` after a rollback, on a
     live target (docs/reliability.md, "a rollback on a live target"). The rollback's own effect
     was checked in its transaction (``RollbackWatch``); here a table that differs from the
@@ -595,12 +596,15 @@ def data_against(target: "Target", snapshot: dict[str, Any], result: dict[str, A
     summary check, never a failure), unless the runbook's own transactions on a table the
     rollback names moved its row count (the migration's or the rollback's) and account for the
     whole difference in rows since the inventory: then nothing else wrote its count, the
-    difference is the runbook's (the rollback did not undo the migration), and it fails."""
+    difference is the runbook's (the rollback did not undo the migration), and it fails.
+    ``baseline``: the run's backup, hashed for a table the snapshot holds no row hash of
+    (``inventory.content_checks``)."""
     engine = target.kind
     own = _own_rows(result)
     with engine.read_snapshot(target) as conn:
         out = inventory.count_checks(conn, snapshot, declared={}, writers=True)
-        out += inventory.content_checks(conn, engine, snapshot, declared={}, writers=True)
+        out += inventory.content_checks(conn, engine, snapshot, declared={}, writers=True,
+                                        baseline=inventory.fingerprints_of(baseline) if baseline is not None else None)
         now_rows = {t: inventory.count_rows(conn, t) for t in own if t in set(inventory.table_names(conn))}
     for i, c in enumerate(out):
         table = c["check"].split(": ", 1)[1]
@@ -663,7 +667,12 @@ def compare_after(target: "Target", run_dir: str | Path, snapshot_path: str | Pa
                                    "written since)"}[source]
     checks = check_restored(target, snap, data=False)
     if data:
-        checks += data_against(target, snap, result)
+        source = backup.database_of(target, run_dir)
+        try:
+            checks += data_against(target, snap, result, source)
+        finally:
+            if source is not None:
+                source.dispose()
     return {"compared_with": {"source": source, "path": str(Path(path).resolve()), "taken_at": snap.get("taken_at"),
                               "detail": f"{detail}: {path} (taken at {snap.get('taken_at')})"},
             "checks": checks}

@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlglot import exp
 
-from . import effects, inventory, schema
+from . import backup, effects, inventory, schema
 from . import expected as exp_
 from . import migrations as mig
 from .checks import Check, assert_checks, check
@@ -205,8 +205,8 @@ def data_checks(conn: sa.Connection, engine: "Engine", before: dict[str, Any], c
     applied since declare. The exact check of each migration's effect ran in its own transaction
     (``effects.DataWatch``); here, on a live target (``writers``), what no migration declares is
     the application's doing: reported as concurrent writes, one summary check, never a failure.
-    ``baseline``: a database holding exactly the inventory's data, hashed where ``before`` has no
-    row hash of a table (``inventory.content_checks``)."""
+    ``baseline``: a database holding the inventory's rows (a backup), hashed where ``before`` has
+    no row hash of a table and it holds that table as ``before`` saw it (``inventory.fingerprints_of``)."""
     d = declared_since(before, chosen, engine)
     gone = d["dropped_tables"] | (gone_tables or {})  # the engine's schema (``dropped``) wins over the parse
     cols = {t: d["dropped_columns"].get(t, {}) | (dropped or {}).get(t, {})
@@ -523,8 +523,9 @@ def verify(target: "Target", migrations_dir: str | Path, before: dict[str, Any] 
     replayed schemas are cached (``runbook.expected``). ``writers`` (the default, a live target):
     a change since the inventory that no migration declares is reported as concurrent writes,
     never a failure; ``False`` (a scratch copy no one else writes to): it fails. ``baseline``: a
-    database holding exactly ``before``'s data (the rehearsal's backup file), hashed for a table
-    ``before`` has no row hash of (``inventory.take(row_hashes=False)``). Returns ``{"passed", "checks", "health",
+    database holding ``before``'s rows (the rehearsal's backup file; by default this run's backup,
+    ``backup.database_of``), hashed for a table ``before`` has no row hash of
+    (``inventory.take(row_hashes=False)``) when it holds that table as ``before`` saw it. Returns ``{"passed", "checks", "health",
     "size_bytes", "plans", "json_round_trip", "expected"}``; never raises for a failed check
     (see ``assert_passed``)."""
     engine = target.kind
@@ -544,8 +545,13 @@ def verify(target: "Target", migrations_dir: str | Path, before: dict[str, Any] 
                        check("content: compared with the pre-migration inventory", True, reason, skipped=True)]
         else:
             dropped, gone_tables = dropped_on_purpose(before, expected, chosen)
-            checks += data_checks(conn, engine, before, chosen, writers=writers, dropped=dropped,
-                                  gone_tables=gone_tables, baseline=baseline)
+            source = baseline if baseline is not None else backup.database_of(target, run_dir)
+            try:
+                checks += data_checks(conn, engine, before, chosen, writers=writers, dropped=dropped,
+                                      gone_tables=gone_tables, baseline=source)
+            finally:
+                if source is not None and source is not baseline:
+                    source.dispose()
         checks += orphan_checks(conn)
         size_bytes = engine.database_size(conn)
     round_trip, rt_checks = json_round_trip(target)

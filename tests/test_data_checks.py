@@ -190,6 +190,36 @@ def test_application_writes_after_the_inventory_are_concurrent_writes_not_failur
     assert rows["concurrent_writes"] == 3 and "Renamed" not in str(result["checks"])
 
 
+def test_an_inventory_without_row_hashes_is_compared_through_the_runs_backup(db_url, migrations_dir, tmp_path):
+    """The inventory as the pipeline takes it (``row_hashes=False``: on SQLite stored pages, no row
+    hashes). A table the application updated after the backup (as many rows) is hashed on the
+    target and on this run's backup: concurrent writes. On SQLite, one it updated before the
+    backup cannot be compared (nothing holds its rows as the inventory saw them): skipped; one
+    no one wrote to is unchanged by its stored pages."""
+    target = open_target(db_url)
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    before = inventory.take(target, migrations_dir, row_hashes=False)
+    run_sql(db_url, "UPDATE admin_users SET full_name = 'Before the backup' WHERE id = 1")
+    backup.take(target, tmp_path / "backups", run_dir=run_dir)
+    run_sql(db_url, "UPDATE strategic_partners SET company_name = 'After the backup' WHERE id = 1")
+    assert migrate(target, migrations_dir, run_id="live").passed
+    result = verify(target, migrations_dir, before, run_dir=run_dir)
+    assert failed(result) == {}, failed(result)
+    checks = {c["check"]: c for c in result["checks"]}
+    assert checks["content: strategic_partners"]["concurrent_writes"] == 0
+    assert "content differs from the snapshot (3 rows now, 3 then)" in checks["content: strategic_partners"]["detail"]
+    admin = checks["content: admin_users"]
+    if target.kind.name == "sqlite":
+        assert all(t["fingerprint"]["sha256"] is None for t in before["tables"].values())
+        assert admin["skipped"] and "no backup holds the table as the snapshot saw it" in admin["detail"]
+        assert "stored pages are those of the snapshot" in checks["content: contractors"]["detail"]
+        assert checks["concurrent writes since the inventory"]["tables"] == ["strategic_partners"]
+    else:  # no page digests: every table was hashed at the inventory
+        assert admin["concurrent_writes"] == 0
+        assert checks["concurrent writes since the inventory"]["tables"] == ["admin_users", "strategic_partners"]
+
+
 # -- rollback --------------------------------------------------------------------------------
 def test_rollback_refuses_to_drop_values_written_after_the_migration(at_004, tmp_path):
     url = at_004

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from ..target import Target
 
 
+#: pages read (and hashed) at once by ``content_pages``, where a table's pages follow each other
+PAGES_READ_AT_ONCE = 256
 #: rows per fingerprint chunk (one string of their text each)
 FINGERPRINT_CHUNK = 10_000
 #: a live database in rollback-journal mode at least this large is read from a copy (``live_snapshot``)
@@ -246,11 +248,13 @@ class SQLiteEngine(Engine):
         with frames in the log (the file alone is not the database then). A table with generated
         columns gets no digest (their values are computed, not stored). Call it in a read
         transaction only: a transaction's own uncommitted writes are not in the file."""
+        cursor = conn.connection.driver_connection.cursor()  # in the same transaction; plain lists of numbers
         try:
-            listed = {t: [r[0] for r in conn.exec_driver_sql("SELECT pageno FROM dbstat WHERE name = ?", (t,))]
-                      for t in tables}
-        except sa.exc.OperationalError:  # dbstat is compiled into most builds, not all
+            listed = {t: cursor.execute("SELECT pageno FROM dbstat WHERE name = ?", (t,)).fetchall() for t in tables}
+        except sqlite3.OperationalError:  # dbstat is compiled into most builds, not all
             return None
+        finally:
+            cursor.close()
         path = next((Path(r[2]) for r in conn.exec_driver_sql("PRAGMA database_list") if r[1] == "main"), None)
         if path is None or not str(path) or not path.is_file():
             return None
@@ -265,14 +269,14 @@ class SQLiteEngine(Engine):
             if any(r[6] in (2, 3) for r in info) or not listed[t]:
                 continue
             out[t] = {"layout": [[r[1], r[4]] for r in sorted(info)]}
-            owner |= dict.fromkeys(listed[t], t)
+            owner |= dict.fromkeys((r[0] for r in listed[t]), t)
         digests = {t: hashlib.sha256(page_size.to_bytes(4, "big")) for t in out}
-        with open(path, "rb") as f:
-            for pageno in sorted(owner):
-                f.seek((pageno - 1) * page_size)
-                h = digests[owner[pageno]]
-                h.update(pageno.to_bytes(4, "big"))
-                h.update(f.read(page_size))
+        with open(path, "rb", buffering=0) as f:
+            for start, count, table in _runs(sorted(owner), owner, PAGES_READ_AT_ONCE):
+                f.seek((start - 1) * page_size)
+                h = digests[table]
+                h.update(start.to_bytes(4, "big") + count.to_bytes(4, "big"))  # which pages: a run of them
+                h.update(f.read(count * page_size))
         for t, h in digests.items():
             out[t]["sha256"] = h.hexdigest()
         return out
@@ -572,6 +576,18 @@ def lock_dir() -> Path:
         with contextlib.suppress(OSError):
             os.chmod(folder, 0o1777)
     return folder
+
+
+def _runs(pages: list[int], owner: dict[int, str], most: int) -> Iterator[tuple[int, int, str]]:
+    """``(first page, how many, table)`` for each run of consecutive ``pages`` (sorted) of one
+    table, at most ``most`` pages long."""
+    i = 0
+    while i < len(pages):
+        start, table, n = pages[i], owner[pages[i]], 1
+        while (i + n < len(pages) and n < most and pages[i + n] == start + n and owner[pages[i + n]] == table):
+            n += 1
+        yield start, n, table
+        i += n
 
 
 def _wal_mode(path: Path) -> bool:
