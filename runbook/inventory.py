@@ -241,9 +241,9 @@ def take(target: "Target", migrations_dir: str | Path, dialect: str | None = mig
     from stopping the application's writers; ``False`` for a scratch copy no one else uses. Each
     fingerprint also holds the engine's digest of the table's stored pages where it gives one
     (``pages``: SQLite, see ``engine.content_pages``), which lets a later comparison skip hashing
-    a table whose pages did not change; ``row_hashes=False`` (the rehearsal's copy of a backup,
-    which stays on disk) leaves such a table's rows unhashed (``sha256`` None): compare with
-    ``content_checks(..., baseline=)``."""
+    a table whose pages did not change; ``row_hashes=False`` leaves such a table's rows unhashed
+    (``sha256`` None), for a snapshot whose rows a backup will hold (the pipeline's inventory,
+    the rehearsal's scratch copy): compare it with ``content_checks(..., baseline=)``."""
     engine = target.kind
     migrations = mig.discover(migrations_dir, dialect)
     with (engine.live_snapshot(target) if live else engine.read_snapshot(target)) as conn:

@@ -667,12 +667,12 @@ def compare_after(target: "Target", run_dir: str | Path, snapshot_path: str | Pa
                                    "written since)"}[source]
     checks = check_restored(target, snap, data=False)
     if data:
-        source = backup.database_of(target, run_dir)
+        kept = backup.database_of(target, run_dir)
         try:
-            checks += data_against(target, snap, result, source)
+            checks += data_against(target, snap, result, kept)
         finally:
-            if source is not None:
-                source.dispose()
+            if kept is not None:
+                kept.dispose()
     return {"compared_with": {"source": source, "path": str(Path(path).resolve()), "taken_at": snap.get("taken_at"),
                               "detail": f"{detail}: {path} (taken at {snap.get('taken_at')})"},
             "checks": checks}

@@ -327,7 +327,12 @@ def test_a_large_rollback_journal_database_is_read_from_a_copy_that_does_not_sto
     in_place = inv.take(target, migrations_dir)
     monkeypatch.setattr(sqlite_engine, "SNAPSHOT_COPY_FROM", 0)  # every file counts as large
     copied = inv.take(target, migrations_dir)
-    assert {k: v for k, v in copied.items() if k != "taken_at"} == {k: v for k, v in in_place.items() if k != "taken_at"}
+    assert {k: v for k, v in copied.items() if k not in ("taken_at", "tables")} == \
+        {k: v for k, v in in_place.items() if k not in ("taken_at", "tables")}
+    for name, table in copied["tables"].items():  # the same, and the copy's stored pages (a file read alone)
+        fp = table["fingerprint"]
+        assert "pages" not in in_place["tables"][name]["fingerprint"] and len(fp["pages"]["sha256"]) == 64
+        assert table | {"fingerprint": {k: v for k, v in fp.items() if k != "pages"}} == in_place["tables"][name]
 
     writer = sqlite3.connect(Path(target.url.database), timeout=0)  # no waiting: a lock would fail it
     with target.kind.live_snapshot(target) as conn:
@@ -352,12 +357,27 @@ def test_a_large_rollback_journal_database_is_read_from_a_copy_that_does_not_sto
 
 # -- stored pages (SQLite): unchanged tables without hashing their rows ------------------------
 def content(url: str, snapshot: dict, **kwargs) -> dict[str, dict]:
+    """``content_checks`` as verify runs them on a large live target: on a copy (``live_snapshot``)."""
     target = open_target(url)
-    with target.kind.read_snapshot(target) as conn:
+    with target.kind.live_snapshot(target) as conn:
         return {c["check"]: c for c in inv.content_checks(conn, target.kind, snapshot, **kwargs)}
 
 
-def test_sqlite_tells_an_unchanged_table_by_its_stored_pages(sqlite_url, migrations_dir):
+@pytest.fixture
+def large(monkeypatch):
+    """Every SQLite file counts as large: live reads go to a copy, whose stored pages are read."""
+    monkeypatch.setattr(sqlite_engine, "SNAPSHOT_COPY_FROM", 0)
+
+
+def test_sqlite_reads_no_pages_of_a_live_file(sqlite_url, migrations_dir):
+    """A live database read in place (a small one): its file is never opened beside SQLite, whose
+    locks a close would drop, so its tables are hashed."""
+    snap = inv.take(open_target(sqlite_url), migrations_dir, row_hashes=False)
+    assert all("pages" not in t["fingerprint"] and len(t["fingerprint"]["sha256"]) == 64
+               for t in snap["tables"].values())
+
+
+def test_sqlite_tells_an_unchanged_table_by_its_stored_pages(sqlite_url, migrations_dir, large):
     """The same stored pages and column layout as in the snapshot: unchanged, not hashed. Adding a
     column or an index keeps them; a column renamed and another added under its old name keeps
     the pages but reads them differently: hashed, and it differs; a rebuilt table has new pages:
@@ -380,7 +400,7 @@ def test_sqlite_tells_an_unchanged_table_by_its_stored_pages(sqlite_url, migrati
     assert rebuilt["passed"] and "unchanged" in rebuilt["detail"] and "stored pages" not in rebuilt["detail"]
 
 
-def test_a_snapshot_without_row_hashes_is_compared_with_its_baseline(sqlite_url, migrations_dir, tmp_path):
+def test_a_snapshot_without_row_hashes_is_compared_with_its_baseline(sqlite_url, migrations_dir, tmp_path, large):
     """``take(row_hashes=False)`` hashes no rows where pages are read; a table whose pages changed
     is then hashed on both sides, the snapshot's side from ``baseline`` (a copy holding its data)."""
     copy = tmp_path / "baseline.db"
@@ -388,7 +408,8 @@ def test_a_snapshot_without_row_hashes_is_compared_with_its_baseline(sqlite_url,
     snap = inv.take(open_target(sqlite_url), migrations_dir, row_hashes=False)
     assert all(t["fingerprint"]["sha256"] is None for t in snap["tables"].values())
     run_sql(sqlite_url, "UPDATE contractors SET name = name || '!' WHERE id = 2")  # same count, one value
-    baseline = inv.fingerprints_of(open_target(f"sqlite:///{copy}"))
+    target = open_target(sqlite_url)
+    baseline = inv.fingerprints_of(target.kind.backup_database(target, copy))
     checks = content(sqlite_url, snap, baseline=baseline)
     assert not checks["content: contractors"]["passed"]
     assert "content differs from the snapshot (11 rows now, 11 then)" in checks["content: contractors"]["detail"]
@@ -406,11 +427,12 @@ def test_a_snapshot_without_row_hashes_is_compared_with_its_baseline(sqlite_url,
 def test_sqlite_pages_are_not_read_from_a_file_whose_log_holds_frames(sqlite_url):
     """In WAL mode the file alone is not the database while the log holds frames: no digest."""
     path = sa.make_url(sqlite_url).database
+    target = open_target(sqlite_url)
+    target = target.kind.backup_database(target, Path(path))  # counts as a file the runbook reads alone
     writer = sqlite3.connect(path, isolation_level=None)
     writer.execute("PRAGMA journal_mode=wal")
     writer.execute("PRAGMA wal_autocheckpoint=0")
     writer.execute("UPDATE admin_users SET full_name = 'In The Log'")
-    target = open_target(sqlite_url)
     with target.kind.read_snapshot(target) as conn:
         assert conn.exec_driver_sql("SELECT full_name FROM admin_users").scalar() == "In The Log"
         assert target.kind.content_pages(conn, ["admin_users"]) is None

@@ -43,7 +43,12 @@ PAGES_READ_AT_ONCE = 256
 FINGERPRINT_CHUNK = 10_000
 #: a live database in rollback-journal mode at least this large is read from a copy (``live_snapshot``)
 SNAPSHOT_COPY_FROM = 32 * 2**20
-_SNAPSHOT_TAG = "_snapshot_"  # ".<db stem>_snapshot_<owner tag>_<hex>.db": a live_snapshot copy
+_SNAPSHOT_TAG = "_snapshot_"
+#: database files the runbook made and reads alone (``live_snapshot`` and ``scratch_copy`` copies,
+#: backups): the only ones ``content_pages`` opens beside SQLite. Closing a file descriptor drops
+#: every POSIX lock this process holds on that file, SQLite's included (sqlite.org/howtocorrupt.html
+#: 2.2.1): on a live database a writer could then come in under a reader.
+_READ_ALONE: set[Path] = set()  # ".<db stem>_snapshot_<owner tag>_<hex>.db": a live_snapshot copy
 
 
 def db_path(target: "Target") -> Path:
@@ -171,12 +176,14 @@ class SQLiteEngine(Engine):
                 src.close()
             faults.barrier("live-snapshot-copied")
             snapshot = target.with_database(str(copy))
+            _READ_ALONE.add(copy.resolve())
             try:
                 with self.read_snapshot(snapshot) as conn:
                     yield conn
             finally:
                 snapshot.dispose()
         finally:
+            _READ_ALONE.discard(copy.resolve())
             for leftover in (copy, copy.with_name(copy.name + "-journal")):
                 leftover.unlink(missing_ok=True)
 
@@ -243,11 +250,15 @@ class SQLiteEngine(Engine):
         hashed with their page numbers, read from the database file under the read transaction's
         lock: in rollback-journal mode no writer can change the file while a reader holds it. With
         the table's column layout (``PRAGMA table_xinfo``: position, name, default), which decides
-        how those records read. About 0.3 s per million rows against 1.9 s for a fingerprint.
-        ``None`` when this SQLite has no ``dbstat``, the database is not a file, or in WAL mode
-        with frames in the log (the file alone is not the database then). A table with generated
-        columns gets no digest (their values are computed, not stored). Call it in a read
-        transaction only: a transaction's own uncommitted writes are not in the file."""
+        how those records read. About 0.2 s per million rows against 1.9 s for a fingerprint.
+        ``None`` for a file the runbook did not make to read alone (a live database: see
+        ``_READ_ALONE``), when this SQLite has no ``dbstat``, or in WAL mode with frames in the log
+        (the file alone is not the database then). A table with generated columns gets no digest
+        (their values are computed, not stored). Call it in a read transaction only: a
+        transaction's own uncommitted writes are not in the file."""
+        path = next((Path(r[2]) for r in conn.exec_driver_sql("PRAGMA database_list") if r[1] == "main"), None)
+        if path is None or not str(path) or path.resolve() not in _READ_ALONE:
+            return None
         cursor = conn.connection.driver_connection.cursor()  # in the same transaction; plain lists of numbers
         try:
             listed = {t: cursor.execute("SELECT pageno FROM dbstat WHERE name = ?", (t,)).fetchall() for t in tables}
@@ -255,9 +266,6 @@ class SQLiteEngine(Engine):
             return None
         finally:
             cursor.close()
-        path = next((Path(r[2]) for r in conn.exec_driver_sql("PRAGMA database_list") if r[1] == "main"), None)
-        if path is None or not str(path) or not path.is_file():
-            return None
         wal = path.with_name(path.name + "-wal")
         if _wal_mode(path) and wal.exists() and wal.stat().st_size > 0:
             return None
@@ -530,7 +538,9 @@ class SQLiteEngine(Engine):
             src.close()
 
     def backup_database(self, target: "Target", backup_path: Path) -> "Target":
-        return target.with_database(str(Path(backup_path).resolve()))
+        path = Path(backup_path).resolve()
+        _READ_ALONE.add(path)  # a backup is never written to
+        return target.with_database(str(path))
 
     @contextlib.contextmanager
     def scratch_copy(self, target: "Target", backup_path: Path) -> Iterator["Target"]:
@@ -543,11 +553,13 @@ class SQLiteEngine(Engine):
             with open(backup_path, "rb") as src, os.fdopen(fd, "wb") as dst:
                 shutil.copyfileobj(src, dst)  # a closed backup file, not a live database
             scratch = target.with_database(str(copy))
+            _READ_ALONE.add(copy.resolve())
             try:
                 yield scratch
             finally:
                 scratch.dispose()
         finally:
+            _READ_ALONE.discard(copy.resolve())
             for leftover in (copy, *(copy.with_name(copy.name + s) for s in ("-journal", "-wal", "-shm", ".runbook.lock"))):
                 leftover.unlink(missing_ok=True)
 
