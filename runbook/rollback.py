@@ -601,7 +601,7 @@ def data_against(target: "Target", snapshot: dict[str, Any], result: dict[str, A
     (``inventory.content_checks``)."""
     engine = target.kind
     own = _own_rows(result)
-    with engine.read_snapshot(target) as conn:
+    with engine.live_snapshot(target) as conn:  # a live target: the reads must not stop its writers
         out = inventory.count_checks(conn, snapshot, declared={}, writers=True)
         out += inventory.content_checks(conn, engine, snapshot, declared={}, writers=True,
                                         baseline=inventory.fingerprints_of(baseline) if baseline is not None else None)
