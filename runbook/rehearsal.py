@@ -37,8 +37,11 @@ if TYPE_CHECKING:
 
 def rehearse(target: "Target", backup_record: dict[str, Any], migrations_dir: str | Path, *,
              to: str | int | None = None, run_id: str | None = None,
-             dialect: str | None = "sqlite", out_of_order: bool = False) -> dict[str, Any]:
+             dialect: str | None = "sqlite", out_of_order: bool = False,
+             backup_checked: bool = False) -> dict[str, Any]:
     """Migrate and verify a scratch copy restored from ``backup_record``; the target is not touched.
+    The backup file is first checked against its record (there, with its SHA-256), unless the
+    caller has just done so (``backup_checked``: the migrate step's guard, ``backup.require_verified``).
 
     Returns ``{"passed", "target", "backup", "scratch", "duration_s", "migrate_duration_s",
     "migrations": [labels applied], "adopted": [labels adopted], "migration_durations_ms":
@@ -57,7 +60,7 @@ def rehearse(target: "Target", backup_record: dict[str, Any], migrations_dir: st
     if not backup_record or backup_record.get("skipped") or "path" not in backup_record:
         raise BadInput("no backup to rehearse on: the rehearsal restores this run's backup into a scratch database")
     try:
-        path = backup.check_file(backup_record, "not rehearsing")
+        path = Path(backup_record["path"]) if backup_checked else backup.check_file(backup_record, "not rehearsing")
     except RunFailed as exc:
         raise BadInput(str(exc)) from None
     run_id = run_id or "rehearsal-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")

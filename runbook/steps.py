@@ -30,7 +30,8 @@ def rehearse_if_wanted(target: "Target", guard: dict[str, Any], migrations_dir: 
                        pending: list[Migration], *, wanted: bool, dry_run: bool, to: str | None,
                        run_id: str, run_dir: str | Path | None = None, dialect: str | None = "sqlite",
                        out_of_order: bool = False) -> dict[str, Any]:
-    """Rehearse on a scratch copy restored from the backup, unless there is no reason or no way to:
+    """Rehearse on a scratch copy restored from the backup (``guard``, checked by ``backup_guard``
+    just before), unless there is no reason or no way to:
     ``{"ran": False, "reason": ...}``. A failed rehearsal raises ``RunFailed`` (target untouched),
     after saving its record as ``rehearsal.json`` in ``run_dir`` (when given), so the report
     says what failed there."""
@@ -42,7 +43,8 @@ def rehearse_if_wanted(target: "Target", guard: dict[str, Any], migrations_dir: 
         out = {"ran": False, "reason": reason}
     else:
         out = {"ran": True, **rehearsal.rehearse(target, guard, migrations_dir, to=to, run_id=run_id,
-                                                 dialect=dialect, out_of_order=out_of_order)}
+                                                 dialect=dialect, out_of_order=out_of_order,
+                                                 backup_checked=True)}  # by backup_guard, just before
     if run_dir is not None:
         reports.save_artifact(run_dir, "rehearsal", out)
     if out["ran"]:
