@@ -1,6 +1,6 @@
 """One Jupyter kernel for all the steps of a run.
 
-Starting a kernel and importing pandas, SQLAlchemy and the runbook in it costs seconds; a run has
+Starting a kernel and importing SQLAlchemy and the runbook in it costs seconds; a run has
 four or five steps. ``shared_kernel()`` starts one kernel for the whole run; each step's notebook
 is executed in it by papermill (``km=``), after ``%reset -f`` clears the previous step's
 variables, so every notebook still runs on its own names (as it does for an operator in
@@ -9,7 +9,7 @@ notebook in the run folder.
 
 The reset is sent by one client kept connected for the whole run (connecting a client and waiting
 for the kernel to answer costs about 0.2 s of wall time each time). ``%reset -f`` ends with full
-garbage collections, which scan every object the kernel holds (pandas, SQLAlchemy: 0.1 s of CPU
+garbage collections, which scan every object the kernel holds (SQLAlchemy, sqlglot: 0.1 s of CPU
 each time); after each reset the survivors (imported modules, their caches) are moved out of
 the collector's way (``gc.freeze``), so the next reset scans only what the last step made, and
 still collects all of it.
