@@ -106,6 +106,7 @@ def papermill_engine() -> str:
     the same notebook (a cell's source as one string rather than a list of lines, both valid);
     the final save, when the notebook ends or fails, is papermill's own, validated and indented."""
     from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
+    from papermill.iorw import papermill_io
 
     class Manager(NotebookExecutionManager):
         running = False  # in cell_start: its save is the quick one
@@ -117,7 +118,7 @@ def papermill_engine() -> str:
                 text = json.dumps(self.nb, ensure_ascii=False, sort_keys=True)
             except (TypeError, ValueError):  # something nbformat would encode (bytes): its own save
                 return super().save(**kwargs)
-            Path(self.output_path).write_text(text, encoding="utf-8")
+            papermill_io.write(text, self.output_path)  # as papermill writes (relative to the caller's folder)
 
         def cell_start(self, cell, cell_index=None, **kwargs):
             self.running = True

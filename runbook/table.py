@@ -6,6 +6,7 @@ run's kernel about 0.3 s of CPU and 50 MiB. ``Table`` shows the same records: on
 ``None``, a key a record lacks as an empty cell), HTML-escaped; no index column.
 
     Table([{"table": "contractors", "rows": 11}, ...])        # records
+    Table({"rows": 3, "tables": {"contractors": 3}})           # one record, one row
     Table(rows, columns=["id", "name"])                        # rows of values
     Table.of_columns({"before": [...], "after": [...]})        # columns (a shorter one padded)
     Table.of_record({"path": ..., "sha256": ...})              # one record, one line per field
@@ -20,8 +21,9 @@ _MISSING = object()
 
 
 class Table:
-    def __init__(self, rows: Iterable[Mapping[str, Any] | Sequence[Any]], columns: Sequence[str] | None = None):
-        rows = list(rows)
+    def __init__(self, rows: Mapping[str, Any] | Iterable[Mapping[str, Any] | Sequence[Any]],
+                 columns: Sequence[str] | None = None):
+        rows = [rows] if isinstance(rows, Mapping) else list(rows)  # one record: one row
         if columns is None:  # records: the union of their keys, in the order first seen
             columns = list(dict.fromkeys(k for r in rows for k in r))  # type: ignore[union-attr]
             rows = [[r.get(c, _MISSING) for c in columns] for r in rows]  # type: ignore[union-attr]

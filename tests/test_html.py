@@ -360,3 +360,5 @@ def test_table_shows_records_escaped_and_as_text():
     assert "<thead>" not in Table.of_record({"path": "/b.db"})._repr_html_()
     assert "<th>path</th><td>/b.db</td>" in Table.of_record({"path": "/b.db"})._repr_html_()
     assert repr(Table([])) == "(empty)"
+    restore = Table({"rows": 2, "tables": {"contractors": 2}, "method": "row digests"})  # one record (a restore's)
+    assert restore.columns == ["rows", "tables", "method"] and restore.rows == [[2, {"contractors": 2}, "row digests"]]
