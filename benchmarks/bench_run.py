@@ -11,6 +11,13 @@ is built once (the guide's production database: baseline schema, sample data, no
   files before timing), the guide's verification queries;
 - **floor**: papermill executing a one-cell notebook (the cost of any notebook run).
 
+With ``--bytecode`` (BYTECODE), the runbook and the floor run as an installed package runs: every
+module's compiled bytecode cached (``PYTHONPYCACHEPREFIX`` in the bench's temporary folder, written
+by one untimed run of each, ``PYTHONDONTWRITEBYTECODE`` unset). Without it, in an environment that
+sets ``PYTHONDONTWRITEBYTECODE`` (this project's), the runbook, run from its source tree, compiles
+its own modules at every start in both of its processes, while its dependencies (and the floor's)
+load the bytecode their installation wrote.
+
 Each is one process tree, timed from outside: CPU seconds (user + sys of the tree, from wait4;
 on PostgreSQL plus the server backends serving the run's database and its scratch copies),
 wall seconds, and peak memory of the whole tree (the sum of its processes' RSS, sampled every
@@ -339,18 +346,30 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--writer", action="store_true", help="measure the longest stall of an application writer")
     ap.add_argument("--pg-url", default=os.environ.get("RUNBOOK_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    ap.add_argument("--bytecode", action="store_true",
+                    help="cache every module's bytecode, as an installed package has it (see BYTECODE)")
     args = ap.parse_args()
     env = os.environ | {"PYTHONPATH": str(REPO)}
+    warm = not args.bytecode
     results: dict[tuple[str, int, str], list[dict[str, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="rbbench-") as tmp:
         workdir = Path(tmp)
         floor = floor_command(workdir)
+        if args.bytecode:
+            env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"} | {
+                "PYTHONPYCACHEPREFIX": str(workdir / "pycache")}
         for engine in args.engine:
             dbs = Databases(engine, workdir, args.pg_url)
             scripts = raw_script(engine, workdir)
             try:
                 for rows in args.rows:
                     template = dbs.template(rows)
+                    if not warm:  # one untimed run of each, which writes the bytecode
+                        db = dbs.copy(template)
+                        for cmd in (runbook_command(dbs._url(db), workdir, db), floor):
+                            subprocess.run(cmd, env=env, cwd=REPO, check=True, capture_output=True)
+                        dbs.drop(db)
+                        warm = True
                     for _ in range(args.repeat):
                         for what in ("runbook", "raw", "floor"):
                             db = dbs.copy(template)

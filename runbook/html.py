@@ -163,12 +163,30 @@ _IMG_NO_ALT = re.compile(r"<img(?![^>]*\salt=)", re.I)
 def _notebook_exporter():
     """One nbconvert exporter for every notebook this process renders (building one compiles
     its templates). Our template (``templates/notebook``): nbconvert's "classic" cells in a small
-    page with our stylesheet, instead of the "lab" template's 250 KB of inline CSS."""
+    page with our stylesheet, instead of the "lab" template's 250 KB of inline CSS.
+
+    nbconvert imports BeautifulSoup, which imports soupsieve (its CSS selectors: 0.05 s of CPU,
+    most of it compiling regular expressions) when it is installed; only ``HTMLExporter``'s own
+    final pass selects anything, and ``NotebookPage`` does without it. So nbconvert is imported
+    here with soupsieve treated as absent (bs4's own fallback), unless this process already has it."""
+    import sys
+    import warnings
+
     import jinja2
-    from nbconvert import HTMLExporter
-    from nbconvert.exporters.templateexporter import TemplateExporter
-    from nbconvert.filters.highlight import Highlight2HTML
-    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    blocked = "soupsieve" not in sys.modules and "bs4" not in sys.modules
+    if blocked:
+        sys.modules["soupsieve"] = None  # type: ignore[assignment]
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "The soupsieve package is not installed", UserWarning)
+            from nbconvert import HTMLExporter
+            from nbconvert.exporters.templateexporter import TemplateExporter
+            from nbconvert.filters.highlight import Highlight2HTML
+            from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+    finally:
+        if blocked:
+            del sys.modules["soupsieve"]  # the process may still import it itself
 
     class NotebookPage(HTMLExporter):
         """``HTMLExporter`` without its final BeautifulSoup pass over the whole page (it only adds
@@ -199,7 +217,10 @@ def _notebook_exporter():
             finally:
                 self.embed_images = True
 
-    return NotebookPage(template_name="notebook", extra_template_basedirs=[str(TEMPLATES)], embed_images=True)
+    # optimistic_validation: the notebook is validated once, after nbconvert's preprocessors, not
+    # after each of its twelve (0.03 s of CPU for the four pages of a run; the page is the same)
+    return NotebookPage(template_name="notebook", extra_template_basedirs=[str(TEMPLATES)], embed_images=True,
+                        optimistic_validation=True)
 
 
 def _magics(nb: Any) -> bool:

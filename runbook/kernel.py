@@ -1,6 +1,6 @@
 """One Jupyter kernel for all the steps of a run.
 
-Starting a kernel and importing pandas, SQLAlchemy and the runbook in it costs seconds; a run has
+Starting a kernel and importing SQLAlchemy and the runbook in it costs seconds; a run has
 four or five steps. ``shared_kernel()`` starts one kernel for the whole run; each step's notebook
 is executed in it by papermill (``km=``), after ``%reset -f`` clears the previous step's
 variables, so every notebook still runs on its own names (as it does for an operator in
@@ -9,10 +9,12 @@ notebook in the run folder.
 
 The reset is sent by one client kept connected for the whole run (connecting a client and waiting
 for the kernel to answer costs about 0.2 s of wall time each time). ``%reset -f`` ends with full
-garbage collections, which scan every object the kernel holds (pandas, SQLAlchemy: 0.1 s of CPU
+garbage collections, which scan every object the kernel holds (SQLAlchemy, sqlglot: 0.1 s of CPU
 each time); after each reset the survivors (imported modules, their caches) are moved out of
 the collector's way (``gc.freeze``), so the next reset scans only what the last step made, and
-still collects all of it.
+still collects all of it. The first step's kernel is fresh (its namespace holds nothing of a
+run): it is only frozen, not reset (the reset's collections of everything ipykernel loaded cost
+0.09 s of CPU for the few dozen objects its start-up left unreachable).
 """
 
 from __future__ import annotations
@@ -25,8 +27,26 @@ from typing import Any, Iterator
 KERNEL_NAME = "python3"
 #: kernel start-up chatter (and the "KeyboardInterrupt caught in kernel" line a shutdown logs)
 #: stays off the CLI's stderr; a headless run keeps no IPython input history (a SQLite file in
-#: the user's home folder, written at every cell: the executed notebooks are the record)
-KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False"]
+#: the user's home folder, written at every cell: the executed notebooks are the record); and
+#: its kernel has no debugger (``HeadlessKernel``)
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False",
+                    "--IPKernelApp.kernel_class=runbook.kernel.HeadlessKernel"]
+
+
+def __getattr__(name: str) -> Any:
+    """``HeadlessKernel``: ipykernel's own kernel, without the debugger JupyterLab attaches to
+    (debugpy: 0.1 s of CPU and 16 MiB at each start; nothing attaches to a headless run's
+    kernel). ipykernel treats debugpy as optional (the kernel runs without one when it cannot be
+    imported), as papermill does boto3 (see ``cli.main``). Resolved only in the kernel's process,
+    by its ``--IPKernelApp.kernel_class``: the CLI never imports ipykernel."""
+    if name != "HeadlessKernel":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import sys
+
+    sys.modules.setdefault("debugpy", None)  # type: ignore[arg-type]
+    from ipykernel.ipkernel import IPythonKernel
+
+    return IPythonKernel
 
 
 @contextlib.contextmanager
@@ -70,13 +90,17 @@ def kernel_specs() -> Any:
 _CLIENTS: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
 #: forget the names, collect the last step's garbage, then set the survivors aside (see above)
 RESET = "get_ipython().run_line_magic('reset', '-f'); __import__('gc').freeze()"
+#: before the first step: nothing to forget yet
+FREEZE = "__import__('gc').freeze()"
 
 
 def fresh_namespace(km: Any) -> None:
-    """Forget the previous notebook's variables (``%reset -f``); imported modules stay loaded."""
+    """Forget the previous notebook's variables (``%reset -f``); imported modules stay loaded. The
+    first call on a kernel (just started by ``shared_kernel``) only freezes what its start made."""
     from nbclient.util import run_sync
 
     kc = _CLIENTS.get(km)
+    code = RESET
     if kc is None:  # a blocking client: its sockets belong to no asyncio loop (papermill's come and go)
         kc = km.blocking_client()
         kc.start_channels()
@@ -86,6 +110,7 @@ def fresh_namespace(km: Any) -> None:
             kc.stop_channels()
             raise
         _CLIENTS[km] = kc
+        code = FREEZE
     elif not run_sync(km.is_alive)():  # the process is gone: say so now, not after the reset's timeout
         raise RuntimeError("Kernel died before the next step could start")
-    kc.execute_interactive(RESET, store_history=False, timeout=60, output_hook=lambda msg: None)
+    kc.execute_interactive(code, store_history=False, timeout=60, output_hook=lambda msg: None)

@@ -299,3 +299,66 @@ def test_charts_are_svg_drawn_from_the_values():
     chart = NotebookChart("Rows per table", ["contractors"], [Series("rows", [11])], unit="rows")
     assert chart._repr_html_().startswith('<img alt="Rows per table" src="data:image/svg+xml;base64,')
     assert repr(chart) == "Rows per table: contractors 11"
+
+
+def _tables(page: Path) -> list[tuple[list[str], list[list[str]]]]:
+    """The tables of a notebook page: (header cells, rows of cell texts), as a reviewer reads them."""
+    from html import unescape
+
+    def cells(row: str) -> list[str]:
+        return [unescape(c) for c in re.findall(r"<t[hd]>(.*?)</t[hd]>", row, re.S)]
+
+    out = []
+    for table in re.findall(r'<table class="dataframe">(.*?)</table>', page.read_text(), re.S):
+        head = re.search(r"<thead>(.*?)</thead>", table, re.S)
+        body = re.search(r"<tbody>(.*?)</tbody>", table, re.S).group(1)
+        out.append((cells(head.group(1)) if head else [], [cells(r) for r in re.findall(r"<tr>(.*?)</tr>", body, re.S)]))
+    return out
+
+
+def test_notebook_pages_show_their_tables(log):
+    """The notebooks' tables (``runbook.table.Table``) on the reviewers' pages: every table each
+    step shows, with its columns and the run's values."""
+    run_dir = log["passed"].run_dir
+    inventory = _tables(run_dir / "01_inventory.html")
+    assert [h for h, _ in inventory] == [
+        ["table", "rows", "size_bytes", "columns", "indexes"], ["check", "passed", "detail", "table", "count", "skipped"],
+        ["table", "name", "type", "nullable", "default", "primary_key"], ["table", "index", "columns", "unique"],
+        ["version", "name", "state"]]
+    assert ["contractors", "11"] in [r[:2] for r in inventory[0][1]] and len(inventory[0][1]) == 3
+    assert ["000", "baseline", "pending"] in inventory[4][1]
+    backup_record, backup_checks = _tables(run_dir / "02_backup.html")
+    record = dict(backup_record[1])
+    assert backup_record[0] == [] and list(record) == ["path", "format", "size_bytes", "sha256", "tool", "taken_at"]
+    assert record["sha256"] == json.loads((run_dir / "backup.json").read_text())["sha256"]
+    assert backup_checks[0] == ["check", "passed", "detail"] and all(r[1] == "True" for r in backup_checks[1])
+    migrate = _tables(run_dir / "03_migrate.html")
+    assert migrate[0][0][:2] == ["migration", "category"] and len(migrate[0][1]) == 4
+    applied = next(rows for head, rows in migrate if head[:2] == ["migration", "status"])
+    assert [r[:2] for r in applied] == [["000_baseline", "adopted"], ["001_add_contractor_fields", "applied"],
+                                              ["002_enhance_partner_table", "applied"],
+                                              ["003_create_supporting_tables", "applied"], ["004_add_search_indexes", "applied"]]
+    assert (["contractor_count"], [["11"]]) in migrate  # the migration's own verification query, its result
+    verify_checks, health, plans = _tables(run_dir / "04_verify.html")
+    assert verify_checks[0][:3] == ["check", "passed", "detail"] and all(r[1] == "True" for r in verify_checks[1])
+    assert health[0] == ["check_type", "status", "detail"] and {r[1] for r in health[1]} == {"PASS"}
+    assert plans[0][1] == "with them (indexes preferred)" and "USING INDEX" in plans[1][0][1]
+
+
+def test_table_shows_records_escaped_and_as_text():
+    from runbook.table import Table
+
+    t = Table([{"check": "a <b>", "passed": True}, {"check": "c", "detail": None}])
+    assert t.columns == ["check", "passed", "detail"] and len(t) == 2 and t.column("check") == ["a <b>", "c"]
+    assert t._repr_html_() == ('<table class="dataframe"><thead><tr><th>check</th><th>passed</th><th>detail</th></tr>'
+                               '</thead><tbody><tr><td>a &lt;b&gt;</td><td>True</td><td></td></tr>'
+                               '<tr><td>c</td><td></td><td>None</td></tr></tbody></table>')
+    assert repr(t).splitlines() == ["check  passed  detail", "a <b>  True", "c              None"]
+    ragged = Table.of_columns({"before": ["SCAN t"], "after": ["SEARCH t", "USE INDEX"]})
+    assert ragged.rows == [["SCAN t", "SEARCH t"], ["", "USE INDEX"]]
+    assert Table([(1, "x")], columns=["id", "name"]).rows == [[1, "x"]]
+    assert "<thead>" not in Table.of_record({"path": "/b.db"})._repr_html_()
+    assert "<th>path</th><td>/b.db</td>" in Table.of_record({"path": "/b.db"})._repr_html_()
+    assert repr(Table([])) == "(empty)"
+    restore = Table({"rows": 2, "tables": {"contractors": 2}, "method": "row digests"})  # one record (a restore's)
+    assert restore.columns == ["rows", "tables", "method"] and restore.rows == [[2, {"contractors": 2}, "row digests"]]
