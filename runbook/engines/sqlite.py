@@ -23,7 +23,7 @@ import tempfile
 import time
 from collections.abc import Collection
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -259,34 +259,30 @@ class SQLiteEngine(Engine):
         path = next((Path(r[2]) for r in conn.exec_driver_sql("PRAGMA database_list") if r[1] == "main"), None)
         if path is None or not str(path) or path.resolve() not in _READ_ALONE:
             return None
-        cursor = conn.connection.driver_connection.cursor()  # in the same transaction; plain lists of numbers
-        try:
-            listed = {t: cursor.execute("SELECT pageno FROM dbstat WHERE name = ?", (t,)).fetchall() for t in tables}
-        except sqlite3.OperationalError:  # dbstat is compiled into most builds, not all
-            return None
-        finally:
-            cursor.close()
         wal = path.with_name(path.name + "-wal")
         if _wal_mode(path) and wal.exists() and wal.stat().st_size > 0:
             return None
         page_size = int(conn.exec_driver_sql("PRAGMA page_size").scalar_one())
         out: dict[str, dict[str, Any]] = {}
-        owner: dict[int, str] = {}
-        for t in tables:
-            info = conn.exec_driver_sql(f"PRAGMA table_xinfo({quote(t)})").fetchall()
-            if any(r[6] in (2, 3) for r in info) or not listed[t]:
-                continue
-            out[t] = {"layout": [[r[1], r[4]] for r in sorted(info)]}
-            owner |= dict.fromkeys((r[0] for r in listed[t]), t)
-        digests = {t: hashlib.sha256(page_size.to_bytes(4, "big")) for t in out}
-        with open(path, "rb", buffering=0) as f:
-            for start, count, table in _runs(sorted(owner), owner, PAGES_READ_AT_ONCE):
-                f.seek((start - 1) * page_size)
-                h = digests[table]
-                h.update(start.to_bytes(4, "big") + count.to_bytes(4, "big"))  # which pages: a run of them
-                h.update(f.read(count * page_size))
-        for t, h in digests.items():
-            out[t]["sha256"] = h.hexdigest()
+        cursor = conn.connection.driver_connection.cursor()  # in the same transaction, rows streamed
+        try:
+            with open(path, "rb", buffering=0) as f:
+                for t in tables:
+                    info = cursor.execute(f"PRAGMA table_xinfo({quote(t)})").fetchall()
+                    if not info or any(r[6] in (2, 3) for r in info):
+                        continue
+                    h = hashlib.sha256(page_size.to_bytes(4, "big"))
+                    # dbstat walks the b-tree from its root: the same pages come in the same order
+                    for start, count in _runs(cursor.execute("SELECT pageno FROM dbstat WHERE name = ?", (t,)),
+                                              PAGES_READ_AT_ONCE):
+                        f.seek((start - 1) * page_size)
+                        h.update(start.to_bytes(4, "big") + count.to_bytes(4, "big"))  # which pages: a run of them
+                        h.update(f.read(count * page_size))
+                    out[t] = {"layout": [[r[1], r[4]] for r in sorted(info)], "sha256": h.hexdigest()}
+        except sqlite3.OperationalError:  # dbstat is compiled into most builds, not all
+            return None
+        finally:
+            cursor.close()
         return out
 
     def same_pages(self, then: dict[str, Any] | None, now: dict[str, Any] | None) -> bool:
@@ -590,16 +586,19 @@ def lock_dir() -> Path:
     return folder
 
 
-def _runs(pages: list[int], owner: dict[int, str], most: int) -> Iterator[tuple[int, int, str]]:
-    """``(first page, how many, table)`` for each run of consecutive ``pages`` (sorted) of one
-    table, at most ``most`` pages long."""
-    i = 0
-    while i < len(pages):
-        start, table, n = pages[i], owner[pages[i]], 1
-        while (i + n < len(pages) and n < most and pages[i + n] == start + n and owner[pages[i + n]] == table):
-            n += 1
-        yield start, n, table
-        i += n
+def _runs(rows: Iterable[tuple[int]], most: int) -> Iterator[tuple[int, int]]:
+    """``(first page, how many)`` for each run of consecutive page numbers in ``rows`` (in their
+    order), at most ``most`` pages long."""
+    start = count = 0
+    for (page,) in rows:
+        if count and page == start + count and count < most:
+            count += 1
+            continue
+        if count:
+            yield start, count
+        start, count = page, 1
+    if count:
+        yield start, count
 
 
 def _wal_mode(path: Path) -> bool:
