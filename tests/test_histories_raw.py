@@ -11,9 +11,6 @@ which runs them through the runbook and compares with what these functions leave
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 
 from histories import raw
