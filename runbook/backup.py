@@ -13,12 +13,13 @@ whatever else the engine reported (e.g. ``source_row_counts``). Counts and hashe
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 from . import faults, reports
 from .checks import failed
@@ -168,20 +169,25 @@ def load(run_dir: str | Path) -> dict[str, Any]:
         raise RunFailed(f"the backup record {path} is unreadable: {exc}") from None
 
 
-def database_of(target: "Target", run_dir: str | Path | None) -> "Target | None":
+@contextlib.contextmanager
+def database_of(target: "Target", run_dir: str | Path | None) -> "Iterator[Target | None]":
     """This run's backup of ``target`` as a database to read (``engine.backup_database``: SQLite's
     file is one), for a comparison that needs a table's rows as the inventory saw them
     (``inventory.fingerprints_of``, which first checks the backup holds that table in the same
     stored pages); ``None`` when the run has no backup of it, its file is gone, or the engine
-    cannot read one in place."""
+    cannot read one in place. Its connections are closed on exit."""
     try:
         record = json.loads((Path(run_dir) / RECORD_FILE).read_text()) if run_dir is not None else None
     except (OSError, ValueError):
-        return None
-    if not isinstance(record, dict) or record.get("target") != target.display or not record.get("path"):
-        return None
-    path = Path(record["path"])
-    return target.kind.backup_database(target, path) if path.is_file() else None
+        record = None
+    path = Path(record["path"]) if isinstance(record, dict) and record.get("path") else None
+    kept = (target.kind.backup_database(target, path)
+            if path is not None and record.get("target") == target.display and path.is_file() else None)
+    try:
+        yield kept
+    finally:
+        if kept is not None:
+            kept.dispose()
 
 
 def require_verified(run_dir: str | Path, target: "Target", *, skip: bool = False) -> dict[str, Any]:

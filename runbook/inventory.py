@@ -131,12 +131,7 @@ def fingerprint(conn: sa.Connection, table: str, columns: list[str], engine: "En
     return {"columns": list(columns), "rows": rows, "sha256": h.hexdigest()}
 
 
-#: ``content_checks``' ``baseline``: (table, columns, its stored pages in the snapshot) → the
-#: fingerprint of the snapshot's rows, or ``None`` when nothing holds them
-Baseline = Callable[[str, list[str], "dict[str, Any] | None"], "dict[str, Any] | None"]
-
-
-def fingerprints_of(source: "Target") -> Baseline:
+def fingerprints_of(source: "Target") -> Callable[[str, list[str], dict[str, Any] | None], dict[str, Any] | None]:
     """``fingerprint`` of a table of ``source`` (a database no one writes to: a backup file), each
     in its own read transaction, when ``source`` holds the table in the snapshot's stored pages
     (``engine.same_pages``: then it holds the snapshot's rows); ``None`` when it does not."""
@@ -329,7 +324,7 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
                    tables_dropped_on_purpose: dict[str, str] | None = None,
                    what: str = "content", declared: dict[str, str] | None = None,
                    renamed: dict[str, str] | None = None, writers: bool = False,
-                   baseline: Baseline | None = None) -> list[Check]:
+                   baseline: "Target | None" = None) -> list[Check]:
     """One check per table of ``snapshot``: is the fingerprint over the snapshot's columns the
     same now? ``dropped_on_purpose`` (table → column → why) and ``tables_dropped_on_purpose``
     (table → why) turn a column or table that is gone into a skipped check instead of a failure;
@@ -339,8 +334,8 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
     (``engine.same_pages``) prove the same content; a table whose rows a migration declares it
     changes passes without a hash (the exact check of that ran in the migration's own
     transaction, ``effects``). Only then are its rows hashed; a snapshot taken without row hashes
-    (``take(row_hashes=False)``) gets its side from ``baseline`` (``fingerprints_of`` a backup
-    that holds the table as the snapshot saw it). When nothing does, the check is skipped on a
+    (``take(row_hashes=False)``) gets its side from ``baseline``, a backup, when it holds the
+    table as the snapshot saw it (``fingerprints_of``). When nothing does, the check is skipped on a
     live target (``writers``: the application wrote to it before the backup) and fails elsewhere."""
     dropped_on_purpose = dropped_on_purpose or {}
     gone_ok = tables_dropped_on_purpose or {}
@@ -351,6 +346,7 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
     with_pages = [renamed.get(t, t) for t, info in snapshot.get("tables", {}).items()
                   if (info.get("fingerprint") or {}).get("pages") and renamed.get(t, t) in present]
     pages_now = (engine.content_pages(conn, with_pages) if with_pages else None) or {}
+    kept = fingerprints_of(baseline) if baseline is not None else None
     out = []
     for table, info in sorted(snapshot.get("tables", {}).items()):
         name = f"{what}: {table}"
@@ -391,7 +387,7 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
                        | {"declared": True})
             continue
         if fp.get("sha256") is None:  # not hashed then: hash a database that holds the snapshot's rows
-            then = baseline(table, fp["columns"], fp.get("pages")) if baseline is not None else None
+            then = kept(table, fp["columns"], fp.get("pages")) if kept is not None else None
             if then is None:
                 why = ("its stored pages differ from the snapshot's, which hashed no rows, and no backup holds the "
                        "table as the snapshot saw it (the application wrote to it before the backup, or there is none)")
@@ -406,6 +402,18 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
         detail = f"content differs from the snapshot ({now['rows']} rows now, {fp['rows']} then)"
         out.append(_differs(name, detail, table, declared, writers, now["rows"] - fp["rows"]))
     return out
+
+
+def concurrent_writes(checks: list[Check], *, reported: str, none: str) -> Check:
+    """The one summary check of the differences ``count_checks`` and ``content_checks`` (with
+    ``writers``) took for the application's writes since the inventory: which tables, by how
+    many rows. Always passes; ``reported`` ends its detail, ``none`` is its detail without any."""
+    concurrent = sorted({c["check"].split(": ", 1)[1] for c in checks if "concurrent_writes" in c})
+    rows = {c["check"].split(": ", 1)[1]: c["concurrent_writes"] for c in checks
+            if c["check"].startswith("rows: ") and "concurrent_writes" in c}
+    shown = ", ".join(f"{t} ({rows[t]:+d} rows)" if rows.get(t) else f"{t} (rows changed)" for t in concurrent)
+    return check("concurrent writes since the inventory", True,
+                 f"the application wrote to {shown}: {reported}" if concurrent else none) | {"tables": concurrent}
 
 
 def history_check(conn: sa.Connection, snapshot: dict[str, Any]) -> Check:

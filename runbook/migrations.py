@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -313,12 +314,10 @@ def events_not_in(newer: list[dict], older: list[dict]) -> list[dict]:
     def key(e: dict) -> tuple:
         return tuple(e.get(f) for f in _EVENT_FIELDS)
 
-    left: dict[tuple, int] = {}
-    for e in older:
-        left[key(e)] = left.get(key(e), 0) + 1
+    left = Counter(key(e) for e in older)
     out = []
     for e in newer:
-        if left.get(key(e)):
+        if left[key(e)]:
             left[key(e)] -= 1
         else:
             out.append(e)

@@ -43,7 +43,6 @@ import sqlalchemy as sa
 
 from . import backup, effects, faults, inventory
 from . import migrations as mig
-from .checks import check
 from .errors import BadInput, MigrationFailed
 from .owner import is_dead_owner, owner_tag
 from .migrate import PreparedStatement, check_folder, is_no_op, prepare, run_in_transaction
@@ -603,8 +602,7 @@ def data_against(target: "Target", snapshot: dict[str, Any], result: dict[str, A
     own = _own_rows(result)
     with engine.live_snapshot(target) as conn:  # a live target: the reads must not stop its writers
         out = inventory.count_checks(conn, snapshot, declared={}, writers=True)
-        out += inventory.content_checks(conn, engine, snapshot, declared={}, writers=True,
-                                        baseline=inventory.fingerprints_of(baseline) if baseline is not None else None)
+        out += inventory.content_checks(conn, engine, snapshot, declared={}, writers=True, baseline=baseline)
         now_rows = {t: inventory.count_rows(conn, t) for t in own if t in set(inventory.table_names(conn))}
     for i, c in enumerate(out):
         table = c["check"].split(": ", 1)[1]
@@ -626,14 +624,9 @@ def data_against(target: "Target", snapshot: dict[str, Any], result: dict[str, A
             "detail": c["detail"].split(": concurrent writes", 1)[0] + f": the migrations ({mig_delta:+d} rows) and "
                       f"the rollback ({rb:+d} rows) account for every row since the inventory, so nothing else "
                       "wrote its count and the difference is the runbook's: the rollback did not undo the migration"}
-    concurrent = sorted({c["check"].split(": ", 1)[1] for c in out if "concurrent_writes" in c})
-    rows = {c["check"].split(": ", 1)[1]: c["concurrent_writes"] for c in out
-            if c["check"].startswith("rows: ") and "concurrent_writes" in c}
-    shown = ", ".join(f"{t} ({rows[t]:+d} rows)" if rows.get(t) else f"{t} (rows changed)" for t in concurrent)
-    out.append(check("concurrent writes since the inventory", True,
-                     f"the application wrote to {shown}: reported, not a failure (the rollback's own effect was "
-                     "checked in its transaction)" if concurrent else
-                     "none: every table's rows and content equal the inventory's") | {"tables": concurrent})
+    out.append(inventory.concurrent_writes(
+        out, reported="reported, not a failure (the rollback's own effect was checked in its transaction)",
+        none="none: every table's rows and content equal the inventory's"))
     return out
 
 
@@ -667,12 +660,8 @@ def compare_after(target: "Target", run_dir: str | Path, snapshot_path: str | Pa
                                    "written since)"}[source]
     checks = check_restored(target, snap, data=False)
     if data:
-        kept = backup.database_of(target, run_dir)
-        try:
+        with backup.database_of(target, run_dir) as kept:
             checks += data_against(target, snap, result, kept)
-        finally:
-            if kept is not None:
-                kept.dispose()
     return {"compared_with": {"source": source, "path": str(Path(path).resolve()), "taken_at": snap.get("taken_at"),
                               "detail": f"{detail}: {path} (taken at {snap.get('taken_at')})"},
             "checks": checks}

@@ -37,6 +37,7 @@ table: everything is counted or streamed in SQL.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -213,17 +214,10 @@ def data_checks(conn: sa.Connection, engine: "Engine", before: dict[str, Any], c
             for t in set(d["dropped_columns"]) | set(dropped or {})}
     common = {"tables_dropped_on_purpose": gone, "declared": d["rows"], "renamed": d["renamed"], "writers": writers}
     out = inventory.count_checks(conn, before, **common)
-    out += inventory.content_checks(conn, engine, before, dropped_on_purpose=cols, **common,
-                                    baseline=inventory.fingerprints_of(baseline) if baseline is not None else None)
-    concurrent = sorted({c["check"].split(": ", 1)[1] for c in out if "concurrent_writes" in c})
+    out += inventory.content_checks(conn, engine, before, dropped_on_purpose=cols, baseline=baseline, **common)
     if writers:
-        rows = {c["check"].split(": ", 1)[1]: c["concurrent_writes"] for c in out
-                if c["check"].startswith("rows: ") and "concurrent_writes" in c}
-        shown = ", ".join(f"{t} ({rows[t]:+d} rows)" if rows.get(t) else f"{t} (rows changed)" for t in concurrent)
-        out.append(check("concurrent writes since the inventory", True,
-                         f"the application wrote to {shown}: reported, not a failure" if concurrent else
-                         "none: every difference from the inventory is declared by a migration")
-                   | {"tables": concurrent})
+        out.append(inventory.concurrent_writes(out, reported="reported, not a failure",
+                                               none="none: every difference from the inventory is declared by a migration"))
     return out
 
 
@@ -545,13 +539,10 @@ def verify(target: "Target", migrations_dir: str | Path, before: dict[str, Any] 
                        check("content: compared with the pre-migration inventory", True, reason, skipped=True)]
         else:
             dropped, gone_tables = dropped_on_purpose(before, expected, chosen)
-            source = baseline if baseline is not None else backup.database_of(target, run_dir)
-            try:
+            with (contextlib.nullcontext(baseline) if baseline is not None
+                  else backup.database_of(target, run_dir)) as source:
                 checks += data_checks(conn, engine, before, chosen, writers=writers, dropped=dropped,
                                       gone_tables=gone_tables, baseline=source)
-            finally:
-                if source is not None and source is not baseline:
-                    source.dispose()
         checks += orphan_checks(conn)
         size_bytes = engine.database_size(conn)
     round_trip, rt_checks = json_round_trip(target)

@@ -43,12 +43,12 @@ PAGES_READ_AT_ONCE = 256
 FINGERPRINT_CHUNK = 10_000
 #: a live database in rollback-journal mode at least this large is read from a copy (``live_snapshot``)
 SNAPSHOT_COPY_FROM = 32 * 2**20
-_SNAPSHOT_TAG = "_snapshot_"
+_SNAPSHOT_TAG = "_snapshot_"  # ".<db stem>_snapshot_<owner tag>_<hex>.db": a live_snapshot copy
 #: database files the runbook made and reads alone (``live_snapshot`` and ``scratch_copy`` copies,
 #: backups): the only ones ``content_pages`` opens beside SQLite. Closing a file descriptor drops
 #: every POSIX lock this process holds on that file, SQLite's included (sqlite.org/howtocorrupt.html
 #: 2.2.1): on a live database a writer could then come in under a reader.
-_READ_ALONE: set[Path] = set()  # ".<db stem>_snapshot_<owner tag>_<hex>.db": a live_snapshot copy
+_READ_ALONE: set[Path] = set()
 
 
 def db_path(target: "Target") -> Path:
