@@ -362,3 +362,46 @@ def test_table_shows_records_escaped_and_as_text():
     assert repr(Table([])) == "(empty)"
     restore = Table({"rows": 2, "tables": {"contractors": 2}, "method": "row digests"})  # one record (a restore's)
     assert restore.columns == ["rows", "tables", "method"] and restore.rows == [[2, {"contractors": 2}, "row digests"]]
+
+
+@pytest.fixture
+def fresh_templates(monkeypatch, tmp_path):
+    """html's Jinja2 environments, nbconvert's exporter and the template cache made afresh, with
+    the temporary directory (where Jinja2 keeps compiled templates) in ``tmp_path``."""
+    import tempfile
+
+    from runbook import html
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    caches = (html._bytecode_cache, html._env, html._notebook_exporter)
+    for f in caches:
+        f.cache_clear()
+    yield tmp_path / f"_jinja2-cache-{os.getuid()}"
+    for f in caches:
+        f.cache_clear()
+
+
+def test_compiled_templates_are_kept_for_the_next_run_and_pages_do_not_depend_on_it(log, fresh_templates):
+    from runbook import html
+
+    run_dir = log["passed"].run_dir
+    pages = sorted(run_dir.glob("*.html"))  # the run page and the notebooks
+    before = {p: p.read_text() for p in pages}
+    for p in pages:
+        p.unlink()
+    html.write_run(run_dir)
+    cached = sorted(fresh_templates.glob("__jinja2_*.cache"))
+    assert len(cached) >= 5  # our run page and nbconvert's templates (each of their parts)
+    assert {p: p.read_text() for p in pages} == before
+
+    for f in (html._bytecode_cache, html._env, html._notebook_exporter):  # a new process, a folder it cannot use
+        f.cache_clear()
+    for p in cached:
+        p.unlink()
+    fresh_templates.rmdir()
+    fresh_templates.write_text("not a folder")
+    for p in pages:
+        p.unlink()
+    html.write_run(run_dir)
+    assert html._bytecode_cache() is None
+    assert {p: p.read_text() for p in pages} == before
