@@ -76,7 +76,8 @@ class Statement:
         return reader(dialect).created_table(self)
 
     def parse(self, dialect: str) -> exp.Expression | None:
-        """The statement's sqlglot syntax tree (a fresh copy), or ``None`` when sqlglot cannot read it."""
+        """The statement's sqlglot syntax tree (shared: read it, ``.copy()`` it to change it), or
+        ``None`` when sqlglot cannot read it."""
         return parse(self.sql, dialect)
 
     @property
@@ -89,22 +90,19 @@ class Statement:
 _TABLE_OPTIONS = re.compile(r"\)\s*((?:WITHOUT\s+ROWID|STRICT)(?:\s*,\s*(?:WITHOUT\s+ROWID|STRICT))*)\s*;?\s*$", re.I)
 
 
-def parse(sql: str, dialect: str) -> exp.Expression | None:
-    """One statement's sqlglot syntax tree (a fresh copy), or ``None`` when sqlglot cannot read it.
-    SQLite table options are set aside first (they change no column, key or row)."""
-    tree = _parse(sql, dialect)
-    return tree.copy() if tree is not None else None
-
-
 @lru_cache(maxsize=4096)
-def _parse(sql: str, dialect: str) -> exp.Expression | None:
+def parse(sql: str, dialect: str) -> exp.Expression | None:
+    """One statement's sqlglot syntax tree, or ``None`` when sqlglot cannot read it. SQLite table
+    options are set aside first (they change no column, key or row). The tree is shared by every
+    caller (the lint, the data checks and the plan read each statement): read it, and ``.copy()``
+    it to change it (a copy of every tree cost a run more than its parse)."""
     try:
         tree = sqlglot.parse_one(sql, read=dialect)
     except (ParseError, TokenError, ValueError):
         tree = None
     options = _TABLE_OPTIONS.search(sql) if dialect == "sqlite" else None
     if options and (tree is None or isinstance(tree, exp.Command)):
-        stripped = _parse(sql[: options.start(1)], dialect)
+        stripped = parse(sql[: options.start(1)], dialect)
         tree = stripped if isinstance(stripped, exp.Create) else tree
     return tree
 

@@ -87,3 +87,17 @@ def test_sqlite_unterminated_trigger_is_refused_with_its_line():
 @pytest.mark.parametrize("dialect", ["sqlite", "postgres"])
 def test_comment_only_script_has_no_statements(dialect):
     assert split("-- Migration: nothing on this engine\n/* see 007 */\n\n", dialect) == []
+
+
+def test_translating_a_statement_leaves_its_shared_parse_tree_as_read():
+    """Parse trees are shared between readers (lint, data checks, plan); the translation to
+    PostgreSQL changes its own copy (an identity key, NULL order), never the tree others read."""
+    from runbook.engines import ENGINES
+    from runbook.sqltext import Statement
+
+    st = Statement("CREATE TABLE t (id INTEGER PRIMARY KEY, n TEXT);\n", 1, 1)
+    before = st.parse("sqlite").sql(dialect="sqlite")
+    translated = ENGINES["postgresql"].translate(st, "sqlite")
+    assert "GENERATED" in translated[0].upper()
+    assert st.parse("sqlite") is st.parse("sqlite")
+    assert st.parse("sqlite").sql(dialect="sqlite") == before and "GENERATED" not in before.upper()

@@ -133,6 +133,7 @@ class PostgresEngine(Engine):
             return _translate_pragma(tree)
         if tree is None or isinstance(tree, exp.Command):
             return [statement.sql]  # not understood by the transpiler: run as written
+        tree = tree.copy()  # the parsed tree is shared (``sqltext.parse``): change a copy
         for column in tree.find_all(exp.ColumnDef):  # SQLite's INTEGER PRIMARY KEY is a rowid alias
             kinds = [c.args.get("kind") for c in column.constraints]
             if (column.kind and column.kind.this == exp.DataType.Type.INT
