@@ -19,7 +19,8 @@ _PG_COUNTING = {"count", "sum", "avg"}
 
 
 @lru_cache(maxsize=4096)
-def _tree(sql: str) -> pg_ast.Node | None:
+def tree(sql: str) -> pg_ast.Node | None:
+    """PostgreSQL's parse tree of one statement, or ``None`` when it does not parse."""
     try:
         raw = pg_parser.parse_sql(sql)
     except pg_parser.ParseError:
@@ -29,10 +30,6 @@ def _tree(sql: str) -> pg_ast.Node | None:
 
 class PostgresReader:
     """PostgreSQL text, read by PostgreSQL's parser (pglast embeds libpg_query)."""
-
-    def tree(self, sql: str) -> pg_ast.Node | None:
-        """PostgreSQL's parse tree of one statement, or ``None`` when it does not parse."""
-        return _tree(sql)
 
     def split(self, sql: str, source: str) -> list[tuple[int, str]]:
         """(offset, text) of each statement, as PostgreSQL's parser delimits them (``RawStmt``)."""
@@ -50,10 +47,10 @@ class PostgresReader:
         return out
 
     def is_transaction_control(self, st: Statement) -> bool:
-        return isinstance(_tree(st.sql), pg_ast.TransactionStmt)
+        return isinstance(tree(st.sql), pg_ast.TransactionStmt)
 
     def shows_row_data(self, st: Statement) -> bool:
-        node = _tree(st.sql)
+        node = tree(st.sql)
         if not isinstance(node, pg_ast.SelectStmt):
             return True
         if any(getattr(node, k, None) for k in ("groupClause", "valuesClause", "larg")):
@@ -68,7 +65,7 @@ class PostgresReader:
         return False
 
     def created_table(self, st: Statement) -> str | None:
-        node = _tree(st.sql)
+        node = tree(st.sql)
         relation = (node.relation if isinstance(node, pg_ast.CreateStmt)
                     else node.into.rel if isinstance(node, pg_ast.CreateTableAsStmt) else None)
         return relation.relname if relation is not None else None

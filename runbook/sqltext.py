@@ -86,7 +86,9 @@ class Statement:
     @property
     def pg_tree(self) -> pg_ast.Node | None:
         """PostgreSQL's parse tree of this statement (pglast), or ``None`` when it does not parse."""
-        return reader("postgresql").tree(self.sql)
+        from .pgtext import tree  # as in ``reader``: pglast is loaded by the first PostgreSQL text only
+
+        return tree(self.sql)
 
 
 #: SQLite's table options (``CREATE TABLE ... ) WITHOUT ROWID, STRICT``), which sqlglot does not read
