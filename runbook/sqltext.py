@@ -3,7 +3,8 @@
 Each dialect is read by its engine's own code:
 
 - **PostgreSQL** (``postgres``/``postgresql``): PostgreSQL's parser, through pglast (which embeds
-  libpg_query). It knows tagged dollar quotes (``$fn$ ... $fn$``), nested block comments,
+  libpg_query), in ``pgtext`` (imported by the first PostgreSQL text read: a SQLite run never
+  loads pglast). It knows tagged dollar quotes (``$fn$ ... $fn$``), nested block comments,
   ``E'...'`` strings and routine bodies exactly as the server does; each statement is where the
   parser's ``RawStmt`` says (``stmt_location``/``stmt_len``). A script the parser refuses is
   ``BadInput`` naming the file, the line and the parser's message.
@@ -21,17 +22,20 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import sqlglot
-from pglast import ast as pg_ast
-from pglast import parser as pg_parser
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from .errors import BadInput
 
+if TYPE_CHECKING:
+    from pglast import ast as pg_ast
+
+    from .pgtext import PostgresReader
+
 _COUNTING = (exp.Count, exp.Sum, exp.Avg, exp.Literal)
-_PG_COUNTING = {"count", "sum", "avg"}
 _TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "END", "ROLLBACK", "START", "SAVEPOINT", "RELEASE"}
 
 
@@ -83,7 +87,9 @@ class Statement:
     @property
     def pg_tree(self) -> pg_ast.Node | None:
         """PostgreSQL's parse tree of this statement (pglast), or ``None`` when it does not parse."""
-        return _pg_tree(self.sql)
+        from .pgtext import tree  # as in ``reader``: pglast is loaded by the first PostgreSQL text only
+
+        return tree(self.sql)
 
 
 #: SQLite's table options (``CREATE TABLE ... ) WITHOUT ROWID, STRICT``), which sqlglot does not read
@@ -107,63 +113,11 @@ def parse(sql: str, dialect: str) -> exp.Expression | None:
     return tree
 
 
-@lru_cache(maxsize=4096)
-def _pg_tree(sql: str) -> pg_ast.Node | None:
-    try:
-        raw = pg_parser.parse_sql(sql)
-    except pg_parser.ParseError:
-        return None
-    return raw[0].stmt if len(raw) == 1 else None
-
-
-def _line_of(sql: str, offset: int) -> int:
+def line_of(sql: str, offset: int) -> int:
     return sql.count("\n", 0, offset) + 1
 
 
-# -- the readers: one per dialect, each with its engine's own lexer/parser ---------------------
-class PostgresReader:
-    """PostgreSQL text, read by PostgreSQL's parser (pglast embeds libpg_query)."""
-
-    def split(self, sql: str, source: str) -> list[tuple[int, str]]:
-        """(offset, text) of each statement, as PostgreSQL's parser delimits them (``RawStmt``)."""
-        try:
-            raw = pg_parser.parse_sql(sql)
-        except pg_parser.ParseError as exc:
-            message, offset = (tuple(exc.args) + (None, None))[:2]
-            where = f"{source}:{_line_of(sql, offset)}" if isinstance(offset, int) else source
-            raise BadInput(f"{where}: PostgreSQL cannot parse it: {message or exc}") from None
-        out = []
-        for r in raw:
-            start = r.stmt_location or 0
-            text = sql[start: start + r.stmt_len] if r.stmt_len else sql[start:]
-            out.append((start, text.strip()))
-        return out
-
-    def is_transaction_control(self, st: Statement) -> bool:
-        return isinstance(_pg_tree(st.sql), pg_ast.TransactionStmt)
-
-    def shows_row_data(self, st: Statement) -> bool:
-        tree = _pg_tree(st.sql)
-        if not isinstance(tree, pg_ast.SelectStmt):
-            return True
-        if any(getattr(tree, k, None) for k in ("groupClause", "valuesClause", "larg")):
-            return True
-        for target in getattr(tree, "targetList", None) or ():
-            value = target.val
-            if isinstance(value, pg_ast.A_Const):
-                continue
-            if isinstance(value, pg_ast.FuncCall) and value.funcname[-1].sval.lower() in _PG_COUNTING:
-                continue
-            return True
-        return False
-
-    def created_table(self, st: Statement) -> str | None:
-        tree = _pg_tree(st.sql)
-        relation = (tree.relation if isinstance(tree, pg_ast.CreateStmt)
-                    else tree.into.rel if isinstance(tree, pg_ast.CreateTableAsStmt) else None)
-        return relation.relname if relation is not None else None
-
-
+# -- the readers: one per dialect, each with its engine's own lexer/parser (PostgreSQL's: ``pgtext``)
 class SQLiteReader:
     """SQLite text: statements delimited by SQLite's own ``sqlite3_complete()``; what a statement
     is, read from its words and sqlglot's tree (SQLite exposes no parse tree)."""
@@ -185,7 +139,7 @@ class SQLiteReader:
         if first < len(sql):
             rest = sql[first:]
             if not sqlite3.complete_statement(rest + "\n;"):
-                raise BadInput(f"{source}:{_line_of(sql, first)}: SQLite reads an unterminated statement "
+                raise BadInput(f"{source}:{line_of(sql, first)}: SQLite reads an unterminated statement "
                                "(a string, a comment or a trigger's BEGIN ... END not closed) at the end of the file")
             out.append((first, rest.strip()))
         return out
@@ -229,27 +183,27 @@ def _skip_trivia(sql: str, pos: int, end: int) -> int:
     return end
 
 
-#: dialect (sqlglot's name, or the project's) → its engine's own reader
-READERS: dict[str, PostgresReader | SQLiteReader] = {
-    "sqlite": SQLiteReader(),
-    "postgres": PostgresReader(),
-    "postgresql": PostgresReader(),
-}
+#: the dialects read here (sqlglot's names, or the project's)
+DIALECTS = ("postgres", "postgresql", "sqlite")
+_SQLITE = SQLiteReader()
 
 
 def reader(dialect: str, source: str = "<sql>") -> PostgresReader | SQLiteReader:
     """The reader of ``dialect``; ``BadInput`` for a dialect no engine here reads."""
-    try:
-        return READERS[(dialect or "").lower()]
-    except KeyError:
-        raise BadInput(f"{source}: no reader for SQL dialect {dialect!r} "
-                       f"(expected one of {', '.join(sorted(READERS))})") from None
+    name = (dialect or "").lower()
+    if name == "sqlite":
+        return _SQLITE
+    if name in DIALECTS:
+        from .pgtext import READER  # here: pglast is loaded by the first PostgreSQL text only
+
+        return READER
+    raise BadInput(f"{source}: no reader for SQL dialect {dialect!r} (expected one of {', '.join(DIALECTS)})")
 
 
 def split(sql: str, dialect: str, *, source: str = "<sql>") -> list[Statement]:
     """Split a SQL script into statements with its engine's own reader (see the module doc);
     ``BadInput`` naming ``source`` and the line when the engine cannot read it."""
-    return [Statement(text, _line_of(sql, offset), i, dialect)
+    return [Statement(text, line_of(sql, offset), i, dialect)
             for i, (offset, text) in enumerate(reader(dialect, source).split(sql, source), start=1)]
 
 
@@ -268,4 +222,4 @@ def header(sql: str) -> dict[str, str]:
     return fields
 
 
-__all__ = ["Statement", "split", "header", "reader", "READERS"]
+__all__ = ["Statement", "split", "header", "reader", "line_of", "DIALECTS"]

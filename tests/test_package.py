@@ -254,6 +254,27 @@ def test_the_cli_answers_help_without_loading_the_heavy_libraries():
     assert done.stdout.strip() == "[]"
 
 
+#: what a run on one engine never loads, in either of its processes: the other engine's module, driver and parser
+OTHER_ENGINE_ONLY = {"sqlite": {"runbook.engines.postgresql", "psycopg", "pglast", "runbook.pgtext", "runbook.lint.postgresql"},
+                     "postgresql": {"runbook.engines.sqlite", "sqlalchemy.dialects.sqlite"}}
+
+
+@pytest.mark.slow
+def test_a_run_loads_nothing_of_the_other_engine_in_the_cli_or_its_kernel(db_url, tmp_path):
+    """The demo run (SQLite-dialect migrations) on each engine. Python's import log
+    (``PYTHONPROFILEIMPORTTIME``, inherited by the kernel, both writing to the stderr captured
+    here) names every module either process imported."""
+    engine = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+    done = subprocess.run([sys.executable, "-m", "runbook", "run", "--db", db_url, "--migrations", str(MIGRATIONS),
+                           "--reports", str(tmp_path / "reports"), "--backups", str(tmp_path / "backups")],
+                          capture_output=True, text=True, env=os.environ | {"PYTHONPROFILEIMPORTTIME": "1"}, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    imported = [line.rsplit("|", 1)[1].strip() for line in done.stderr.splitlines()
+                if line.startswith("import time:") and line.rsplit("|", 1)[1].strip() != "imported package"]
+    assert "ipykernel" in imported and imported.count("sqlalchemy") == 2  # both processes are in the log
+    assert OTHER_ENGINE_ONLY[engine] & set(imported) == set()
+
+
 # -- a project configured only by runbook.toml (one real pipeline run) --------------------------
 @pytest.mark.slow
 def test_a_project_configured_by_runbook_toml_runs_with_no_flags(project, capsys, monkeypatch):

@@ -2,18 +2,56 @@
 
 ``base.Engine`` holds the default behaviour; ``sqlite.SQLiteEngine`` and
 ``postgresql.PostgresEngine`` override only what their engine does differently.
+
+``ENGINES`` imports an engine's module the first time that engine is asked for: a run loads
+its own engine only (a SQLite run never loads the PostgreSQL engine, nor what it imports).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
 
 import sqlalchemy as sa
 
 from ..errors import BadInput
 from .base import Engine
-from .postgresql import PostgresEngine
-from .sqlite import SQLiteEngine
 
-ENGINES: dict[str, Engine] = {"sqlite": SQLiteEngine(), "postgresql": PostgresEngine()}
+
+def _sqlite() -> Engine:
+    from .sqlite import SQLiteEngine
+
+    return SQLiteEngine()
+
+
+def _postgresql() -> Engine:
+    from .postgresql import PostgresEngine
+
+    return PostgresEngine()
+
+
+class _Engines(Mapping[str, Engine]):
+    """Engine name → its one ``Engine``, made (its module imported) when first asked for."""
+
+    def __init__(self, makers: dict[str, Callable[[], Engine]]):
+        self._makers = makers
+        self._made: dict[str, Engine] = {}
+
+    def __getitem__(self, name: str) -> Engine:
+        if name not in self._made:
+            self._made[name] = self._makers[name]()
+        return self._made[name]
+
+    def __contains__(self, name: object) -> bool:  # without importing the engine
+        return name in self._makers
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._makers)
+
+    def __len__(self) -> int:
+        return len(self._makers)
+
+
+ENGINES: Mapping[str, Engine] = _Engines({"sqlite": _sqlite, "postgresql": _postgresql})
 
 
 def engine_for(url: sa.URL) -> Engine:

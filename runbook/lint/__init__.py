@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import BadInput
 from ..migrations import Migration
 from . import rules  # noqa: F401  (registers every rule)
-from .check import CLASSIFIERS, engine_schema, lint_engine, lint_migration, lint_sequence
+from .check import classifier_for, engine_schema, lint_engine, lint_migration, lint_sequence
 from .folder import scan_folder
 from .model import SchemaModel, from_database
 from .model import from_database as schema_from_database
@@ -162,4 +162,4 @@ def render_refusal(report: dict[str, Any]) -> str:
 __all__ = ["Finding", "Rule", "RULES", "Verdict", "MigrationLint", "LintReport", "SchemaModel", "scan_folder",
            "lint_migration", "lint_sequence", "lint", "gate", "render", "render_refusal", "from_database",
            "schema_from_database",
-           "RISK_CATEGORY", "CATEGORY_RISK", "CATEGORY_NAMES", "GATE_CODES", "CLASSIFIERS"]
+           "RISK_CATEGORY", "CATEGORY_RISK", "CATEGORY_NAMES", "GATE_CODES", "classifier_for"]

@@ -27,7 +27,6 @@ from ..errors import BadInput, MigrationFailed, RunFailed
 from ..migrations import Migration
 from .classify import HIGHEST, Classifier
 from .model import SchemaModel, reflect
-from .postgresql import PostgresClassifier
 from .report import MigrationLint, Verdict
 from .rules import risk
 from .rules.reading import UNPARSABLE
@@ -38,13 +37,13 @@ if TYPE_CHECKING:
     from ..engines.base import Engine
     from ..target import Target
 
-#: one classifier per source dialect (the dialect a file is written in, not the engine it runs on)
-CLASSIFIERS: dict[str, type[Classifier]] = {"sqlite": SqliteClassifier, "postgres": PostgresClassifier,
-                                            "postgresql": PostgresClassifier}
-
-
 def classifier_for(dialect: str) -> type[Classifier]:
-    return CLASSIFIERS.get(dialect, SqliteClassifier)
+    """The classifier of a source dialect (the dialect a file is written in, not the engine it runs on)."""
+    if dialect in ("postgres", "postgresql"):
+        from .postgresql import PostgresClassifier  # here: pglast is loaded by the first PostgreSQL file only
+
+        return PostgresClassifier
+    return SqliteClassifier
 
 
 def lint_migration(m: Migration, engine: "Engine", schema: SchemaModel, *,
