@@ -37,6 +37,7 @@ What differs from the default:
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import re
@@ -73,6 +74,9 @@ MIN_BLOCKER_AGE_S = 1.0
 LOCK_SESSION_ENV = "RUNBOOK_LOCK_SESSION"
 #: the advisory lock's namespace: the key is derived from this and the database name
 LOCK_NAMESPACE = "schema-runbook"
+#: Debian's (and Ubuntu's) postgresql-common layout: each installed major version's client tools
+#: in ``<major>/bin``; the names on PATH are ``pg_wrapper``, which picks one of them (see ``_tool``)
+DEBIAN_CLIENTS = Path("/usr/lib/postgresql")
 
 TABLE_INFO_SQL = (
     "SELECT ordinal_position - 1 AS cid, column_name AS name, data_type AS type, "
@@ -456,9 +460,9 @@ class PostgresEngine(Engine):
         older than the server; ``RunFailed`` when the dump fails."""
         from ..inventory import row_counts  # here: an engine imports no higher module at import time
 
-        pg_dump = _tool("pg_dump")
-        tool, tool_major = _tool_version(pg_dump)
         server_version, server_major = self._server_version(target)
+        pg_dump = _tool("pg_dump", server_major)
+        tool, tool_major = _tool_version(pg_dump)
         if tool_major < server_major:
             raise BadInput(f"{tool} is older than the server (PostgreSQL {server_version}); pg_dump must be "
                            f"version {server_major} or newer: install postgresql-client-{server_major} and put "
@@ -490,7 +494,7 @@ class PostgresEngine(Engine):
             "format": "pg_dump custom (-Fc)",
             "size_bytes": dest.stat().st_size,
             "sha256": sha256_file(dest),
-            "tool": tool,
+            "tool": f"{tool} ({pg_dump})",
             "server_version": server_version,
             "source_row_counts": counts,
             "partitioned_tables": partitioned,
@@ -561,7 +565,8 @@ class PostgresEngine(Engine):
         nothing does (``RunFailed``, database as it was). Waits at most ``lock_timeout`` for the
         application's locks on the tables it replaces."""
         backup_path = Path(backup_path)
-        pg_restore, psql = _tool("pg_restore"), _tool("psql")
+        major = self._server_major(target)
+        pg_restore, psql = _tool("pg_restore", major), _tool("psql", major)
         if not backup_path.is_file():
             raise BadInput(f"backup file not found: {backup_path}")
         ok, listing = archive_list(backup_path)
@@ -618,7 +623,7 @@ class PostgresEngine(Engine):
     def scratch_copy(self, target: "Target", backup_path: Path) -> Iterator["Target"]:
         """A scratch database ``<db>_rehearsal_<random>`` restored from ``backup_path`` (objects
         owned by the runbook's role), dropped on exit whatever happens."""
-        pg_restore = _tool("pg_restore")
+        pg_restore = _tool("pg_restore", self._server_major(target))
         backup_path = Path(backup_path)
         if not backup_path.is_file():
             raise BadInput(f"backup file not found: {backup_path}")
@@ -685,6 +690,16 @@ class PostgresEngine(Engine):
         except sa.exc.OperationalError as exc:
             raise connect_error(target, exc) from None
         return version, number // 10000
+
+    def _server_major(self, target: "Target") -> int:
+        """The server's major version, as the target's engine read it on its first connection."""
+        dialect = target.engine().dialect
+        if dialect.server_version_info is None:
+            try:
+                target.engine().connect().close()
+            except sa.exc.OperationalError as exc:
+                raise connect_error(target, exc) from None
+        return dialect.server_version_info[0]
 
     def _drop_database(self, target: "Target", name: str) -> None:
         try:
@@ -781,16 +796,39 @@ def _table_data(listing: list[str]) -> list[tuple[str, str]]:
     return found
 
 
-def _tool(name: str) -> str:
+def _tool(name: str, server_major: int | None = None) -> str:
+    """The client tool ``name`` as PATH finds it. Where that is Debian's ``pg_wrapper`` (a perl
+    script, about 25 ms of CPU a call, that picks a version by its own rules), the version's own
+    binary instead: the server's major version if installed, else the newest (a pg_dump older
+    than the server is then refused by ``backup``); the newest without a server (reading an
+    archive). A tool first on PATH that is not the wrapper is used as it is."""
     path = shutil.which(name)
     if path is None:
         raise BadInput(f"{name} not found on PATH: install the PostgreSQL client tools "
                        "(postgresql-client, the server's major version or newer)")
+    if Path(path).resolve().name == "pg_wrapper":
+        try:
+            installed = [int(d.name) for d in DEBIAN_CLIENTS.iterdir() if d.name.isdigit() and (d / "bin" / name).is_file()]
+        except OSError:
+            installed = []
+        if installed:
+            major = server_major if server_major in installed else max(installed)
+            return str(DEBIAN_CLIENTS / str(major) / "bin" / name)
     return path
 
 
 def _tool_version(path: str) -> tuple[str, int]:
-    """A client tool's version line (``pg_dump (PostgreSQL) 15.20 ...``) and major version."""
+    """A client tool's version (``pg_dump (PostgreSQL) 15.20 ...``) and major version. In
+    Debian's layout (``/usr/lib/postgresql/<major>/bin``) the folder says the major version and no
+    process is started; elsewhere ``--version`` is asked once per process."""
+    folder = Path(path).parent.parent
+    if folder.parent == DEBIAN_CLIENTS and folder.name.isdigit():
+        return f"{Path(path).name} (PostgreSQL) {folder.name}", int(folder.name)
+    return _asked_version(path)
+
+
+@functools.lru_cache(maxsize=None)
+def _asked_version(path: str) -> tuple[str, int]:
     try:
         out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.SubprocessError) as exc:
