@@ -387,6 +387,59 @@ def test_lock_is_per_database(adopted):
                     pass
 
 
+def test_a_session_given_back_is_reused_as_new(pg_url):
+    """A target's connections share one pooled session, reset when given back: what a migration
+    set on its session (a timeout, a temporary table, an advisory lock) never reaches the next
+    use, which runs under the target's own lock and statement timeouts."""
+    target = open_target(pg_url, lock_timeout_s=2.5, statement_timeout_s=40)
+    with target.engine().connect() as conn:
+        pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        conn.exec_driver_sql("SET lock_timeout = '1h'")
+        conn.exec_driver_sql("SET statement_timeout = '1h'")
+        conn.exec_driver_sql("CREATE TEMP TABLE leftover (x int)")
+        conn.exec_driver_sql("SELECT pg_advisory_lock(42)")
+        conn.exec_driver_sql("UPDATE contractors SET name = name")
+        conn.commit()
+    with open_target(pg_url).engine().connect() as other:  # the rows it wrote are counted at once
+        assert other.exec_driver_sql("SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'contractors'").scalar_one() == 11
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one() == pid  # no new session
+        assert conn.exec_driver_sql("SHOW lock_timeout").scalar_one() == "2500ms"
+        assert conn.exec_driver_sql("SHOW statement_timeout").scalar_one() == "40s"
+        assert conn.exec_driver_sql("SELECT to_regclass('pg_temp.leftover')").scalar_one() is None
+        assert conn.exec_driver_sql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                                    "AND pid = pg_backend_pid()").scalar_one() == 0
+        for _ in range(6):  # more than psycopg's prepare threshold: nothing prepared to lose on reset
+            conn.exec_driver_sql("SELECT count(*) FROM contractors").scalar_one()
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM contractors").scalar_one() == 11
+
+
+def test_a_pooled_session_ended_by_the_server_is_replaced(pg_url):
+    """A session ended while idle in the pool (a DBA, idle_session_timeout) is replaced on the
+    next use instead of failing it."""
+    target = open_target(pg_url)
+    with target.engine().connect() as conn:
+        pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    with open_target(pg_url).engine().connect() as admin:
+        assert admin.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar_one()
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one() != pid
+
+
+def test_the_lock_session_is_not_pooled(adopted):
+    """The advisory lock's session ends when the lock is given up (it is nobody's pooled session)."""
+    target = open_target(adopted)
+    with target.kind.exclusive_lock(target):
+        pid = int(os.environ[pg.LOCK_SESSION_ENV].split("@")[0])
+    with open_target(adopted).engine().connect() as conn:
+        deadline = time.monotonic() + 10
+        while conn.execute(sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p"), {"p": pid}).scalar_one():
+            assert time.monotonic() < deadline, "the lock's session is still open"
+            time.sleep(0.05)
+            conn.rollback()
+
+
 def test_migration_blocked_past_lock_timeout_gives_up_and_changes_nothing(adopted, migrations_dir):
     target = open_target(adopted, lock_timeout_s=0.5)
     before = state(adopted)

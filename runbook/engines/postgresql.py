@@ -2,7 +2,8 @@
 
 What differs from the default:
 - Connections carry ``lock_timeout`` and ``statement_timeout`` so a migration that waits behind
-  the application's locks gives up instead of stalling the application.
+  the application's locks gives up instead of stalling the application. An engine keeps one
+  session between uses, reset when given back (``DISCARD ALL``, write counters flushed).
 - Migrations are written once in SQLite's dialect (the guide's) and translated here with sqlglot;
   ``PRAGMA table_info(t)`` becomes the equivalent information_schema query, other PRAGMAs are
   skipped with a note. A ``NNN_name.postgresql.sql`` file beside a migration wins over translation.
@@ -122,11 +123,19 @@ class PostgresEngine(Engine):
             f"-c lock_timeout={int(target.lock_timeout_s * 1000)} "
             f"-c statement_timeout={int(target.statement_timeout_s * 1000)}"
         )
-        return sa.create_engine(
+        # One idle session kept per engine (more at once are closed when given back): a run's
+        # steps connect dozens of times, each new session costing the client and the server a
+        # few ms of CPU. Pinged before reuse (a session ended meanwhile is replaced), reset
+        # when given back (``_fresh_session``), which also drops prepared statements: psycopg's own
+        # (a query run 5 times) are turned off, as psycopg would not know they are gone.
+        engine = sa.create_engine(
             target.url,
-            connect_args={"options": options, "application_name": "schema-runbook", "connect_timeout": 10},
-            poolclass=sa.pool.NullPool,
+            connect_args={"options": options, "application_name": "schema-runbook", "connect_timeout": 10,
+                          "prepare_threshold": None},
+            pool_size=1, max_overflow=-1, pool_pre_ping=True,
         )
+        sa.event.listen(engine, "checkin", _fresh_session)
+        return engine
 
     # -- SQL ---------------------------------------------------------------------------------
     def translate(self, statement: "Statement", source_dialect: str) -> list[str]:
@@ -358,6 +367,7 @@ class PostgresEngine(Engine):
             raise connect_error(target, exc) from None
         with conn:
             conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn.detach()  # the lock's own session, never pooled: it ends when the lock is given up
             if not conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar_one():
                 holder = conn.execute(sa.text(
                     "SELECT l.pid, a.application_name, a.usename, "
@@ -532,8 +542,9 @@ class PostgresEngine(Engine):
         """Rows changed in the target since the backup, table by table: the growth of each
         table's write counters (``pg_stat_user_tables``: inserted + updated + deleted) since the
         backup recorded them, at least its row-count difference; every row of a table created
-        since. Counters include the migrations' own changes; a backend flushes them within about
-        a second. Without a record (or counters reset since), row-count differences only."""
+        since. Counters include the migrations' own changes (the runbook's sessions flush theirs
+        when given back, see ``_fresh_session``); another backend flushes them within seconds.
+        Without a record (or counters reset since), row-count differences only."""
         from ..inventory import row_counts
 
         then = (record or {}).get("write_counters") or {}
@@ -709,6 +720,29 @@ class PostgresEngine(Engine):
         except sa.exc.DBAPIError as exc:
             raise RunFailed(f"could not drop the scratch database {name}: {_first_line(exc)}; "
                             "drop it by hand") from None
+
+
+def _fresh_session(dbapi_conn: Any, record: Any) -> None:
+    """A session given back to the pool is made as a new one would be (``DISCARD ALL``): a
+    migration's ``SET`` (back to the connection's own lock and statement timeouts), its temporary
+    tables, prepared statements and advisory locks never reach the next user. And its write
+    counters are flushed to ``pg_stat_user_tables`` now (an idle session may hold them back ~10 s,
+    one that ends flushes them as it exits): the checks of rows written since a backup read them.
+    Before PostgreSQL 15 (no ``pg_stat_force_next_flush``), or when the reset fails, the session
+    is closed instead."""
+    if dbapi_conn is None:
+        return
+    import psycopg
+
+    try:
+        if dbapi_conn.info.server_version < 150000:
+            raise psycopg.NotSupportedError("no pg_stat_force_next_flush before PostgreSQL 15")
+        dbapi_conn.autocommit = True  # DISCARD ALL cannot run inside a transaction block
+        dbapi_conn.execute("DISCARD ALL")
+        dbapi_conn.execute("SELECT pg_stat_force_next_flush()")  # done before the server answers
+        dbapi_conn.autocommit = False
+    except psycopg.Error:
+        record.invalidate()
 
 
 def _translate_pragma(tree: exp.Pragma) -> list[str]:
