@@ -79,6 +79,9 @@ LOCK_NAMESPACE = "schema-runbook"
 #: in ``<major>/bin``; the names on PATH are ``pg_wrapper``, which picks one of them (see ``_tool``)
 DEBIAN_CLIENTS = Path("/usr/lib/postgresql")
 
+#: translations already made in this process, by (statement text, source dialect)
+_TRANSLATED: dict[tuple[str, str], list[str]] = {}
+
 TABLE_INFO_SQL = (
     "SELECT ordinal_position - 1 AS cid, column_name AS name, data_type AS type, "
     "CASE WHEN is_nullable = 'NO' THEN 1 ELSE 0 END AS notnull, column_default AS dflt_value "
@@ -141,6 +144,12 @@ class PostgresEngine(Engine):
     def translate(self, statement: "Statement", source_dialect: str) -> list[str]:
         if source_dialect == self.sqlglot_dialect:
             return [statement.sql]
+        key = (statement.sql, source_dialect)
+        if key not in _TRANSLATED:  # a run prepares each migration several times (checks, lint, rehearsal, migrate)
+            _TRANSLATED[key] = self._translate(statement, source_dialect)
+        return list(_TRANSLATED[key])
+
+    def _translate(self, statement: "Statement", source_dialect: str) -> list[str]:
         tree = statement.parse(source_dialect)
         if isinstance(tree, exp.Pragma):
             return _translate_pragma(tree)
@@ -936,24 +945,26 @@ def _parse_postgres(sql: str) -> exp.Expression | None:
         return None
 
 
-def _keywords(sql: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def _keywords(sql: str) -> tuple[str, ...]:
     """The upper-cased words of a statement, read with sqlglot's tokenizer (comments dropped).
-    Statements the tokenizer keeps whole (``VACUUM ...``, ``REINDEX ...``) are read on."""
+    Statements the tokenizer keeps whole (``VACUUM ...``, ``REINDEX ...``) are read on. Cached:
+    each migration is prepared several times in a run."""
     dialect = Dialect.get_or_raise("postgres")
     try:
         tokens = dialect.tokenize(sql)
     except (TokenError, ValueError):
-        return []
+        return ()
     words: list[str] = []
     for i, tok in enumerate(tokens):
         if tok.token_type == TokenType.COMMAND and i + 1 < len(tokens) and tokens[i + 1].token_type == TokenType.STRING:
             words.append(tok.text.upper())
-            return words + _keywords(tokens[i + 1].text)
+            return tuple(words) + _keywords(tokens[i + 1].text)
         if tok.token_type == TokenType.SEMICOLON:
             words.append(";")
         elif tok.token_type != TokenType.STRING:
             words.append(tok.text.upper())
-    return words
+    return tuple(words)
 
 
 _PREFLIGHT_SQL = """
