@@ -224,7 +224,8 @@ class Databases:
         return sa.make_url(self.pg_url).set(database=name).render_as_string(hide_password=False)
 
     def template(self, rows: int) -> str:
-        name = f"rbbench_tmpl_{rows}" + (".db" if self.engine == "sqlite" else "")
+        # the pid in the name: two sessions on one server must not drop each other's template
+        name = f"rbbench_tmpl_{rows}_{os.getpid()}" + (".db" if self.engine == "sqlite" else "")
         if self.engine == "sqlite":
             sqlite3.connect(self.workdir / name).close()
         else:

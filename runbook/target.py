@@ -61,7 +61,9 @@ class Target:
         return self._engines["engine"]
 
     def dispose(self) -> None:
-        eng = self._engines.pop("engine", None)
+        """Close the engine's pooled connections; the engine itself (its dialect initialized on its
+        first connection) is kept for the next use."""
+        eng = self._engines.get("engine")
         if eng is not None:
             eng.dispose()
 

@@ -251,6 +251,60 @@ def test_backup_refuses_a_pg_dump_older_than_the_server(pg_url, tmp_path, monkey
     assert not (tmp_path / "backups").exists() or not any((tmp_path / "backups").iterdir())
 
 
+def _server_major(url: str) -> int:
+    with open_target(url).engine().connect() as conn:
+        return int(conn.exec_driver_sql("SHOW server_version_num").scalar_one()) // 10000
+
+
+WRAPPED = shutil.which("pg_dump") is not None and Path(shutil.which("pg_dump")).resolve().name == "pg_wrapper"
+
+
+@pytest.mark.skipif(not WRAPPED, reason="pg_dump on PATH is not Debian's pg_wrapper here")
+def test_client_tools_bypass_debians_wrapper(pg_url, tmp_path):
+    """On Debian the names on PATH are pg_wrapper (perl); the run calls the server's own major
+    version's binaries instead, and the backup record names the one that made the archive."""
+    target = open_target(pg_url)
+    major = _server_major(pg_url)
+    real = pg.DEBIAN_CLIENTS / str(major) / "bin"
+    if not (real / "pg_dump").is_file():
+        pytest.skip(f"no PostgreSQL {major} client tools in {real}")
+    assert [pg._tool(t, major) for t in ("pg_dump", "pg_restore", "psql")] == \
+        [str(real / t) for t in ("pg_dump", "pg_restore", "psql")]
+    info = backup.take(target, tmp_path, stamp="debian")
+    assert info["tool"] == f"pg_dump (PostgreSQL) {major} ({real / 'pg_dump'})"
+    assert all(c["passed"] for c in target.kind.verify_backup(target, info))
+    with target.kind.scratch_copy(target, Path(info["path"])) as copy:  # pg_restore of that version
+        assert state(copy) == state(target)
+
+
+@pytest.mark.skipif(not WRAPPED, reason="pg_dump on PATH is not Debian's pg_wrapper here")
+def test_without_debians_version_folders_the_wrapper_itself_runs(pg_url, tmp_path, monkeypatch):
+    """No ``/usr/lib/postgresql/<major>/bin`` (another layout): the tool PATH finds is run as it
+    is, and its version is asked with --version."""
+    empty = tmp_path / "no-versions"
+    empty.mkdir()
+    monkeypatch.setattr(pg, "DEBIAN_CLIENTS", empty)
+    target = open_target(pg_url)
+    info = backup.take(target, tmp_path / "backups", stamp="wrapper")
+    assert info["tool"].startswith(f"pg_dump (PostgreSQL) {_server_major(pg_url)}.")
+    assert info["tool"].endswith(f"({shutil.which('pg_dump')})")
+    assert all(c["passed"] for c in target.kind.verify_backup(target, info))
+
+
+def test_a_client_tool_first_on_path_is_used_as_it_is(pg_url, tmp_path, monkeypatch):
+    """A pg_dump that is not the wrapper, first on PATH (here a link to the installed binary
+    from another folder), is the one that runs: PATH stays the way to choose the client tools."""
+    target = open_target(pg_url)
+    real = Path(pg._tool("pg_dump", _server_major(pg_url))).resolve()
+    chosen = tmp_path / "chosen"
+    chosen.mkdir()
+    (chosen / "pg_dump").symlink_to(real)
+    monkeypatch.setenv("PATH", f"{chosen}{os.pathsep}{os.environ['PATH']}")
+    info = backup.take(target, tmp_path / "backups", stamp="chosen")
+    assert info["tool"].startswith("pg_dump (PostgreSQL) ") and info["tool"].endswith(f"({chosen / 'pg_dump'})")
+    assert all(c["passed"] for c in target.kind.verify_backup(target, info))
+
+
 def test_failed_backup_leaves_no_file(pg_url, tmp_path):
     target = open_target(pg_url, lock_timeout_s=0.5)
     with other_session(pg_url, "LOCK TABLE contractors IN ACCESS EXCLUSIVE MODE"):
@@ -331,6 +385,59 @@ def test_lock_is_per_database(adopted):
             with pytest.raises(LockBusy):
                 with a.kind.exclusive_lock(open_target(adopted)):
                     pass
+
+
+def test_a_session_given_back_is_reused_as_new(pg_url):
+    """A target's connections share one pooled session, reset when given back: what a migration
+    set on its session (a timeout, a temporary table, an advisory lock) never reaches the next
+    use, which runs under the target's own lock and statement timeouts."""
+    target = open_target(pg_url, lock_timeout_s=2.5, statement_timeout_s=40)
+    with target.engine().connect() as conn:
+        pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        conn.exec_driver_sql("SET lock_timeout = '1h'")
+        conn.exec_driver_sql("SET statement_timeout = '1h'")
+        conn.exec_driver_sql("CREATE TEMP TABLE leftover (x int)")
+        conn.exec_driver_sql("SELECT pg_advisory_lock(42)")
+        conn.exec_driver_sql("UPDATE contractors SET name = name")
+        conn.commit()
+    with open_target(pg_url).engine().connect() as other:  # the rows it wrote are counted at once
+        assert other.exec_driver_sql("SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'contractors'").scalar_one() == 11
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one() == pid  # no new session
+        assert conn.exec_driver_sql("SHOW lock_timeout").scalar_one() == "2500ms"
+        assert conn.exec_driver_sql("SHOW statement_timeout").scalar_one() == "40s"
+        assert conn.exec_driver_sql("SELECT to_regclass('pg_temp.leftover')").scalar_one() is None
+        assert conn.exec_driver_sql("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                                    "AND pid = pg_backend_pid()").scalar_one() == 0
+        for _ in range(6):  # more than psycopg's prepare threshold: nothing prepared to lose on reset
+            conn.exec_driver_sql("SELECT count(*) FROM contractors").scalar_one()
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM contractors").scalar_one() == 11
+
+
+def test_a_pooled_session_ended_by_the_server_is_replaced(pg_url):
+    """A session ended while idle in the pool (a DBA, idle_session_timeout) is replaced on the
+    next use instead of failing it."""
+    target = open_target(pg_url)
+    with target.engine().connect() as conn:
+        pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+    with open_target(pg_url).engine().connect() as admin:
+        assert admin.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar_one()
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one() != pid
+
+
+def test_the_lock_session_is_not_pooled(adopted):
+    """The advisory lock's session ends when the lock is given up (it is nobody's pooled session)."""
+    target = open_target(adopted)
+    with target.kind.exclusive_lock(target):
+        pid = int(os.environ[pg.LOCK_SESSION_ENV].split("@")[0])
+    with open_target(adopted).engine().connect() as conn:
+        deadline = time.monotonic() + 10
+        while conn.execute(sa.text("SELECT count(*) FROM pg_stat_activity WHERE pid = :p"), {"p": pid}).scalar_one():
+            assert time.monotonic() < deadline, "the lock's session is still open"
+            time.sleep(0.05)
+            conn.rollback()
 
 
 def test_migration_blocked_past_lock_timeout_gives_up_and_changes_nothing(adopted, migrations_dir):

@@ -2,7 +2,8 @@
 
 What differs from the default:
 - Connections carry ``lock_timeout`` and ``statement_timeout`` so a migration that waits behind
-  the application's locks gives up instead of stalling the application.
+  the application's locks gives up instead of stalling the application. An engine keeps one
+  session between uses, reset when given back (``DISCARD ALL``, write counters flushed).
 - Migrations are written once in SQLite's dialect (the guide's) and translated here with sqlglot;
   ``PRAGMA table_info(t)`` becomes the equivalent information_schema query, other PRAGMAs are
   skipped with a note. A ``NNN_name.postgresql.sql`` file beside a migration wins over translation.
@@ -37,6 +38,7 @@ What differs from the default:
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import re
@@ -73,6 +75,12 @@ MIN_BLOCKER_AGE_S = 1.0
 LOCK_SESSION_ENV = "RUNBOOK_LOCK_SESSION"
 #: the advisory lock's namespace: the key is derived from this and the database name
 LOCK_NAMESPACE = "schema-runbook"
+#: Debian's (and Ubuntu's) postgresql-common layout: each installed major version's client tools
+#: in ``<major>/bin``; the names on PATH are ``pg_wrapper``, which picks one of them (see ``_tool``)
+DEBIAN_CLIENTS = Path("/usr/lib/postgresql")
+
+#: translations already made in this process, by (statement text, source dialect)
+_TRANSLATED: dict[tuple[str, str], list[str]] = {}
 
 TABLE_INFO_SQL = (
     "SELECT ordinal_position - 1 AS cid, column_name AS name, data_type AS type, "
@@ -118,16 +126,30 @@ class PostgresEngine(Engine):
             f"-c lock_timeout={int(target.lock_timeout_s * 1000)} "
             f"-c statement_timeout={int(target.statement_timeout_s * 1000)}"
         )
-        return sa.create_engine(
+        # One idle session kept per engine (more at once are closed when given back): a run's
+        # steps connect dozens of times, each new session costing the client and the server a
+        # few ms of CPU. Pinged before reuse (a session ended meanwhile is replaced), reset
+        # when given back (``_fresh_session``), which also drops prepared statements: psycopg's own
+        # (a query run 5 times) are turned off, as psycopg would not know they are gone.
+        engine = sa.create_engine(
             target.url,
-            connect_args={"options": options, "application_name": "schema-runbook", "connect_timeout": 10},
-            poolclass=sa.pool.NullPool,
+            connect_args={"options": options, "application_name": "schema-runbook", "connect_timeout": 10,
+                          "prepare_threshold": None},
+            pool_size=1, max_overflow=-1, pool_pre_ping=True,
         )
+        sa.event.listen(engine, "checkin", _fresh_session)
+        return engine
 
     # -- SQL ---------------------------------------------------------------------------------
     def translate(self, statement: "Statement", source_dialect: str) -> list[str]:
         if source_dialect == self.sqlglot_dialect:
             return [statement.sql]
+        key = (statement.sql, source_dialect)
+        if key not in _TRANSLATED:  # a run prepares each migration several times (checks, lint, rehearsal, migrate)
+            _TRANSLATED[key] = self._translate(statement, source_dialect)
+        return list(_TRANSLATED[key])
+
+    def _translate(self, statement: "Statement", source_dialect: str) -> list[str]:
         tree = statement.parse(source_dialect)
         if isinstance(tree, exp.Pragma):
             return _translate_pragma(tree)
@@ -355,6 +377,7 @@ class PostgresEngine(Engine):
             raise connect_error(target, exc) from None
         with conn:
             conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn.detach()  # the lock's own session, never pooled: it ends when the lock is given up
             if not conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar_one():
                 holder = conn.execute(sa.text(
                     "SELECT l.pid, a.application_name, a.usename, "
@@ -457,9 +480,9 @@ class PostgresEngine(Engine):
         older than the server; ``RunFailed`` when the dump fails."""
         from ..inventory import row_counts  # here: an engine imports no higher module at import time
 
-        pg_dump = _tool("pg_dump")
-        tool, tool_major = _tool_version(pg_dump)
         server_version, server_major = self._server_version(target)
+        pg_dump = _tool("pg_dump", server_major)
+        tool, tool_major = _tool_version(pg_dump)
         if tool_major < server_major:
             raise BadInput(f"{tool} is older than the server (PostgreSQL {server_version}); pg_dump must be "
                            f"version {server_major} or newer: install postgresql-client-{server_major} and put "
@@ -491,7 +514,7 @@ class PostgresEngine(Engine):
             "format": "pg_dump custom (-Fc)",
             "size_bytes": dest.stat().st_size,
             "sha256": sha256_file(dest),
-            "tool": tool,
+            "tool": f"{tool} ({pg_dump})",
             "server_version": server_version,
             "source_row_counts": counts,
             "partitioned_tables": partitioned,
@@ -529,8 +552,9 @@ class PostgresEngine(Engine):
         """Rows changed in the target since the backup, table by table: the growth of each
         table's write counters (``pg_stat_user_tables``: inserted + updated + deleted) since the
         backup recorded them, at least its row-count difference; every row of a table created
-        since. Counters include the migrations' own changes; a backend flushes them within about
-        a second. Without a record (or counters reset since), row-count differences only."""
+        since. Counters include the migrations' own changes (the runbook's sessions flush theirs
+        when given back, see ``_fresh_session``); another backend flushes them within seconds.
+        Without a record (or counters reset since), row-count differences only."""
         from ..inventory import row_counts
 
         then = (record or {}).get("write_counters") or {}
@@ -562,7 +586,8 @@ class PostgresEngine(Engine):
         nothing does (``RunFailed``, database as it was). Waits at most ``lock_timeout`` for the
         application's locks on the tables it replaces."""
         backup_path = Path(backup_path)
-        pg_restore, psql = _tool("pg_restore"), _tool("psql")
+        major = self._server_major(target)
+        pg_restore, psql = _tool("pg_restore", major), _tool("psql", major)
         if not backup_path.is_file():
             raise BadInput(f"backup file not found: {backup_path}")
         ok, listing = archive_list(backup_path)
@@ -619,7 +644,7 @@ class PostgresEngine(Engine):
     def scratch_copy(self, target: "Target", backup_path: Path) -> Iterator["Target"]:
         """A scratch database ``<db>_rehearsal_<random>`` restored from ``backup_path`` (objects
         owned by the runbook's role), dropped on exit whatever happens."""
-        pg_restore = _tool("pg_restore")
+        pg_restore = _tool("pg_restore", self._server_major(target))
         backup_path = Path(backup_path)
         if not backup_path.is_file():
             raise BadInput(f"backup file not found: {backup_path}")
@@ -687,6 +712,16 @@ class PostgresEngine(Engine):
             raise connect_error(target, exc) from None
         return version, number // 10000
 
+    def _server_major(self, target: "Target") -> int:
+        """The server's major version, as the target's engine read it on its first connection."""
+        dialect = target.engine().dialect
+        if dialect.server_version_info is None:
+            try:
+                target.engine().connect().close()
+            except sa.exc.OperationalError as exc:
+                raise connect_error(target, exc) from None
+        return dialect.server_version_info[0]
+
     def _drop_database(self, target: "Target", name: str) -> None:
         try:
             with target.engine().connect() as conn:
@@ -695,6 +730,29 @@ class PostgresEngine(Engine):
         except sa.exc.DBAPIError as exc:
             raise RunFailed(f"could not drop the scratch database {name}: {_first_line(exc)}; "
                             "drop it by hand") from None
+
+
+def _fresh_session(dbapi_conn: Any, record: Any) -> None:
+    """A session given back to the pool is made as a new one would be (``DISCARD ALL``): a
+    migration's ``SET`` (back to the connection's own lock and statement timeouts), its temporary
+    tables, prepared statements and advisory locks never reach the next user. And its write
+    counters are flushed to ``pg_stat_user_tables`` now (an idle session may hold them back ~10 s,
+    one that ends flushes them as it exits): the checks of rows written since a backup read them.
+    Before PostgreSQL 15 (no ``pg_stat_force_next_flush``), or when the reset fails, the session
+    is closed instead."""
+    if dbapi_conn is None:
+        return
+    import psycopg
+
+    try:
+        if dbapi_conn.info.server_version < 150000:
+            raise psycopg.NotSupportedError("no pg_stat_force_next_flush before PostgreSQL 15")
+        dbapi_conn.autocommit = True  # DISCARD ALL cannot run inside a transaction block
+        dbapi_conn.execute("DISCARD ALL")
+        dbapi_conn.execute("SELECT pg_stat_force_next_flush()")  # done before the server answers
+        dbapi_conn.autocommit = False
+    except psycopg.Error:
+        record.invalidate()
 
 
 def _translate_pragma(tree: exp.Pragma) -> list[str]:
@@ -782,16 +840,39 @@ def _table_data(listing: list[str]) -> list[tuple[str, str]]:
     return found
 
 
-def _tool(name: str) -> str:
+def _tool(name: str, server_major: int | None = None) -> str:
+    """The client tool ``name`` as PATH finds it. Where that is Debian's ``pg_wrapper`` (a perl
+    script, about 25 ms of CPU a call, that picks a version by its own rules), the version's own
+    binary instead: the server's major version if installed, else the newest (a pg_dump older
+    than the server is then refused by ``backup``); the newest without a server (reading an
+    archive). A tool first on PATH that is not the wrapper is used as it is."""
     path = shutil.which(name)
     if path is None:
         raise BadInput(f"{name} not found on PATH: install the PostgreSQL client tools "
                        "(postgresql-client, the server's major version or newer)")
+    if Path(path).resolve().name == "pg_wrapper":
+        try:
+            installed = [int(d.name) for d in DEBIAN_CLIENTS.iterdir() if d.name.isdigit() and (d / "bin" / name).is_file()]
+        except OSError:
+            installed = []
+        if installed:
+            major = server_major if server_major in installed else max(installed)
+            return str(DEBIAN_CLIENTS / str(major) / "bin" / name)
     return path
 
 
 def _tool_version(path: str) -> tuple[str, int]:
-    """A client tool's version line (``pg_dump (PostgreSQL) 15.20 ...``) and major version."""
+    """A client tool's version (``pg_dump (PostgreSQL) 15.20 ...``) and major version. In
+    Debian's layout (``/usr/lib/postgresql/<major>/bin``) the folder says the major version and no
+    process is started; elsewhere ``--version`` is asked once per process."""
+    folder = Path(path).parent.parent
+    if folder.parent == DEBIAN_CLIENTS and folder.name.isdigit():
+        return f"{Path(path).name} (PostgreSQL) {folder.name}", int(folder.name)
+    return _asked_version(path)
+
+
+@functools.lru_cache(maxsize=None)
+def _asked_version(path: str) -> tuple[str, int]:
     try:
         out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.SubprocessError) as exc:
@@ -865,24 +946,26 @@ def _parse_postgres(sql: str) -> exp.Expression | None:
         return None
 
 
-def _keywords(sql: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def _keywords(sql: str) -> tuple[str, ...]:
     """The upper-cased words of a statement, read with sqlglot's tokenizer (comments dropped).
-    Statements the tokenizer keeps whole (``VACUUM ...``, ``REINDEX ...``) are read on."""
+    Statements the tokenizer keeps whole (``VACUUM ...``, ``REINDEX ...``) are read on. Cached:
+    each migration is prepared several times in a run."""
     dialect = Dialect.get_or_raise("postgres")
     try:
         tokens = dialect.tokenize(sql)
     except (TokenError, ValueError):
-        return []
+        return ()
     words: list[str] = []
     for i, tok in enumerate(tokens):
         if tok.token_type == TokenType.COMMAND and i + 1 < len(tokens) and tokens[i + 1].token_type == TokenType.STRING:
             words.append(tok.text.upper())
-            return words + _keywords(tokens[i + 1].text)
+            return tuple(words) + _keywords(tokens[i + 1].text)
         if tok.token_type == TokenType.SEMICOLON:
             words.append(";")
         elif tok.token_type != TokenType.STRING:
             words.append(tok.text.upper())
-    return words
+    return tuple(words)
 
 
 _PREFLIGHT_SQL = """
