@@ -19,7 +19,8 @@ its own modules at every start in both of its processes, while its dependencies 
 load the bytecode their installation wrote.
 
 Each is one process tree, timed from outside: CPU seconds (user + sys of the tree, from wait4;
-on PostgreSQL plus the server backends serving the run's database and its scratch copies),
+on PostgreSQL plus the server's CPU for the run: the backends that ended during it, read from
+the postmaster's waited-for children, and any of the run's still open when it ends),
 wall seconds, and peak memory of the whole tree (the sum of its processes' RSS, sampled every
 50 ms). With ``--writer``, an application writer inserts a row into ``contractors`` every 10 ms
 during the runbook and raw runs and reports the longest time one insert + commit took: the
@@ -106,10 +107,11 @@ def _tree_rss(root: int) -> int:
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _server_cpu(db_prefix: str, exclude: set[int], seen: dict[int, float]) -> None:
-    """The CPU seconds so far of every PostgreSQL backend serving a database whose name starts
-    with ``db_prefix`` (the run's database and its scratch copies ``<db>_rehearsal_...``), by
-    pid, into ``seen``; ``exclude``: the application writer's backend."""
+def _server_cpu(db_prefix: str, exclude: set[int]) -> dict[int, float]:
+    """The CPU seconds so far of every live PostgreSQL backend serving a database whose name
+    starts with ``db_prefix`` (the run's database and its scratch copies ``<db>_rehearsal_...``),
+    by pid; ``exclude``: the application writer's backend."""
+    seen = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) in exclude:
             continue
@@ -124,25 +126,33 @@ def _server_cpu(db_prefix: str, exclude: set[int], seen: dict[int, float]) -> No
         except OSError:
             continue
         seen[int(entry)] = (int(fields[11]) + int(fields[12])) / TICK
+    return seen
 
 
-def measure(cmd: list[str], env: dict[str, str] | None = None, *, server_db: str | None = None,
+def _exited_children_cpu(pid: int) -> float:
+    """The CPU seconds of the processes ``pid`` has waited for (the postmaster: every backend that
+    has ended)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[13]) + int(fields[14])) / TICK
+
+
+def measure(cmd: list[str], env: dict[str, str] | None = None, *, server: tuple[int, str] | None = None,
             exclude: set[int] | None = None) -> dict[str, float]:
     """CPU (user + sys of the tree), wall, peak tree RSS of one command; it must exit 0. With
-    ``server_db`` (PostgreSQL), also the CPU of the server backends serving that database and
-    its scratch copies (sampled every 50 ms: a backend's last < 50 ms may be missed)."""
+    ``server`` (PostgreSQL: the postmaster's pid, the run's database name), also the server's CPU
+    for the run: every backend that ended meanwhile (the postmaster's waited-for children: the
+    run's sessions, short ones included, and its scratch databases'; also any other backend that
+    ends meanwhile, on a quiet server autovacuum's), after the run's own backends have ended."""
     started = time.monotonic()
+    exited_before = _exited_children_cpu(server[0]) if server else 0.0
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO)
     peak = 0
     done = threading.Event()
-    backends: dict[int, float] = {}
 
     def sample() -> None:
         nonlocal peak
         while not done.wait(0.05):
             peak = max(peak, _tree_rss(proc.pid))
-            if server_db:
-                _server_cpu(server_db, exclude or set(), backends)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -155,9 +165,14 @@ def measure(cmd: list[str], env: dict[str, str] | None = None, *, server_db: str
         raise SystemExit(f"{' '.join(cmd[:4])} ... exited {proc.returncode}:\n{stderr.decode()[-2000:]}")
     out = {"cpu": usage.ru_utime + usage.ru_stime, "wall": time.monotonic() - started, "peak_mib": peak / 2**20,
            "stderr": stderr.decode(errors="replace")}
-    if server_db:
-        _server_cpu(server_db, exclude or set(), backends)  # the backends still open at the end
-        out["client_cpu"], out["server_cpu"] = out["cpu"], sum(backends.values())
+    if server:
+        for _ in range(100):  # the run's sessions end as its processes exit: wait for their backends
+            live = _server_cpu(server[1], exclude or set())
+            if not live:
+                break
+            time.sleep(0.05)
+        out["client_cpu"] = out["cpu"]
+        out["server_cpu"] = _exited_children_cpu(server[0]) - exited_before + sum(live.values())
         out["cpu"] += out["server_cpu"]
     return out
 
@@ -213,6 +228,11 @@ class Databases:
         self.admin = (sa.create_engine(sa.make_url(pg_url).set(drivername="postgresql+psycopg"),
                                        isolation_level="AUTOCOMMIT") if engine == "postgresql" else None)
         self.created: list[str] = []
+        self.postmaster = None
+        if self.admin is not None:  # every backend's parent
+            with self.admin.connect() as c:
+                backend = c.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+            self.postmaster = int(Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()[1])
 
     def _pg(self, sql: str) -> None:
         with self.admin.connect() as c:  # type: ignore[union-attr]
@@ -378,10 +398,10 @@ def main() -> None:
                             cmd = {"runbook": lambda: runbook_command(url, workdir, db),
                                    "raw": lambda: raw_command(engine, db, url, workdir, scripts),
                                    "floor": lambda: floor}[what]()
-                            server_db = db if engine == "postgresql" and what != "floor" else None
+                            server = (dbs.postmaster, db) if engine == "postgresql" and what != "floor" else None
                             if args.writer and what != "floor":
                                 with Writer(url) as w:
-                                    m = measure(cmd, env, server_db=server_db,
+                                    m = measure(cmd, env, server=server,
                                                 exclude={w.backend_pid} if w.backend_pid else None)
                                 m["stall_s"], m["writes"] = w.longest, w.writes
                                 m["stall_during"] = stalled_during(what, w, workdir, db)
@@ -389,7 +409,7 @@ def main() -> None:
                                 if window:
                                     m["migrate_stall_s"] = w.longest_within(*window)
                             else:
-                                m = measure(cmd, env, server_db=server_db)
+                                m = measure(cmd, env, server=server)
                             m.pop("stderr", None)
                             results.setdefault((engine, rows, what), []).append(m)
                             dbs.drop(db)
