@@ -199,6 +199,15 @@ def declared_since(before: dict[str, Any], chosen: list[mig.Migration], engine: 
     return out
 
 
+def tables_read(before: dict[str, Any] | None, chosen: list[mig.Migration], engine: "Engine") -> list[str]:
+    """The tables (their names now) whose rows ``data_checks`` may read: every table of the
+    inventory but those whose rows a migration declares it changes (they pass unread) or drops."""
+    if before is None:
+        return []
+    d = declared_since(before, chosen, engine)
+    return [d["renamed"].get(t, t) for t in before.get("tables", {}) if t not in d["rows"] and t not in d["dropped_tables"]]
+
+
 def data_checks(conn: sa.Connection, engine: "Engine", before: dict[str, Any], chosen: list[mig.Migration], *,
                 writers: bool, dropped: dict[str, dict[str, str]] | None = None,
                 gone_tables: dict[str, str] | None = None, baseline: "Target | None" = None) -> list[Check]:
@@ -529,7 +538,8 @@ def verify(target: "Target", migrations_dir: str | Path, before: dict[str, Any] 
     since = (before.get("migrations") or {}).get("current") if before is not None else None
     expected = exp_.expected_schema(target, chosen, status, since=since, want_before=before is not None,
                                     run_dir=run_dir)
-    with (engine.live_snapshot(target) if writers else engine.read_snapshot(target)) as conn:
+    with (engine.live_snapshot(target, reading=tables_read(before, chosen, engine)) if writers
+          else engine.read_snapshot(target)) as conn:
         chosen, status = applied_migrations(conn, migrations, engine)
         checks = [_history_check(status)]
         checks += schema_checks(schema.introspect(conn, engine), expected, before)

@@ -355,6 +355,28 @@ def test_a_large_rollback_journal_database_is_read_from_a_copy_that_does_not_sto
         blocked.close()
 
 
+
+def test_a_large_database_is_read_in_place_when_the_tables_to_hash_are_small(sqlite_url, monkeypatch):
+    """Copying a large file holds its read lock longer than reading a few small tables in place:
+    ``live_snapshot`` copies only when the tables its caller may hash take ``SNAPSHOT_COPY_FROM``
+    bytes or more (verify names them: the tables no migration declares it changes)."""
+    path = Path(open_target(sqlite_url).url.database)
+    with sqlite3.connect(path) as db:  # contractors: ~400 KiB of pages, the rest a few KiB
+        db.executemany("INSERT INTO contractors (name, email) VALUES (?, ?)",
+                       [("x" * 2000, f"c{i}@example.com") for i in range(200)])
+    db.close()
+    monkeypatch.setattr(sqlite_engine, "SNAPSHOT_COPY_FROM", 100 * 1024)  # the file counts as large
+    target = open_target(sqlite_url)
+
+    def read_from(reading):
+        with target.kind.live_snapshot(target, reading=reading) as conn:
+            return Path(conn.engine.url.database)
+
+    assert read_from(["admin_users", "strategic_partners", "no_such_table"]) == path  # small: in place
+    assert read_from([]) == path
+    assert read_from(["admin_users", "contractors"]) != path  # a copy
+    assert read_from(None) != path  # the caller does not say: a copy
+
 # -- stored pages (SQLite): unchanged tables without hashing their rows ------------------------
 def content(url: str, snapshot: dict, **kwargs) -> dict[str, dict]:
     """``content_checks`` as verify runs them on a large live target: on a copy (``live_snapshot``)."""

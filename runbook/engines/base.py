@@ -195,10 +195,11 @@ class Engine:
                 yield conn
 
     @contextlib.contextmanager
-    def live_snapshot(self, target: "Target") -> Iterator[sa.Connection]:
+    def live_snapshot(self, target: "Target", reading: Collection[str] | None = None) -> Iterator[sa.Connection]:
         """``read_snapshot`` of a live target the application writes to, for long reads (the
         inventory's and verify's hashing): here the same; SQLite in rollback-journal mode reads
-        a copy, so its read lock does not stop the application's writers."""
+        a copy, so its read lock does not stop the application's writers. ``reading``: the only
+        tables the caller may hash, when it knows (its other reads: counts, schema, joins)."""
         with self.read_snapshot(target) as conn:
             yield conn
 

@@ -152,7 +152,7 @@ class SQLiteEngine(Engine):
         return [row[-1] for row in rows]
 
     @contextlib.contextmanager
-    def live_snapshot(self, target: "Target") -> Iterator[sa.Connection]:
+    def live_snapshot(self, target: "Target", reading: Collection[str] | None = None) -> Iterator[sa.Connection]:
         """In rollback-journal mode a reader holds a SHARED lock for its whole transaction, and
         no writer can commit until it ends: seconds of hashing a large table would stop the
         application's writes for as long. So a database of ``SNAPSHOT_COPY_FROM`` bytes or more
@@ -161,9 +161,11 @@ class SQLiteEngine(Engine):
         it lives beside the database (never in the system's temporary folder), private (0600),
         named with the owner tag, deleted after; a dead run's copy is removed by the next run
         (``remove_leftovers``). WAL mode (readers never block writers) and small files are read
-        in place."""
+        in place, and so is a large file when the tables the caller may hash (``reading``) are
+        small together: copying the whole file would hold the lock longer than its reads."""
         path = db_path(target)
-        if _wal_mode(path) or path.stat().st_size < SNAPSHOT_COPY_FROM:
+        if (_wal_mode(path) or path.stat().st_size < SNAPSHOT_COPY_FROM
+                or (reading is not None and self._stored_bytes(target, reading) < SNAPSHOT_COPY_FROM)):
             with self.read_snapshot(target) as conn:
                 yield conn
             return
@@ -186,6 +188,18 @@ class SQLiteEngine(Engine):
             _READ_ALONE.discard(copy.resolve())
             for leftover in (copy, copy.with_name(copy.name + "-journal")):
                 leftover.unlink(missing_ok=True)
+
+    def _stored_bytes(self, target: "Target", tables: Collection[str]) -> int:
+        """The bytes ``tables`` take in the file (``dbstat``: their b-trees' pages, not their
+        indexes'); a table that is not there takes none. Without ``dbstat``, the whole file's."""
+        if not tables:
+            return 0
+        try:
+            with self.read_snapshot(target) as conn:
+                return sum(conn.exec_driver_sql("SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name = ?",
+                                                (t,)).scalar_one() for t in tables)
+        except sa.exc.OperationalError:  # no dbstat in this build
+            return db_path(target).stat().st_size
 
     # -- inventory ---------------------------------------------------------------------------
     def database_size(self, conn: sa.Connection) -> int:
