@@ -97,6 +97,7 @@ class PostgresEngine(Engine):
     translates_from = ("sqlite",)  # the guide's dialect, translated by sqlglot (``translate``)
     supports_concurrent_index = True
     lock_timeout_matters = True
+    digest_counts_rows = True  # one query: count(*) and the sum of the rows' md5
 
     # -- target & connection -------------------------------------------------------------
     def normalize_url(self, url: sa.URL) -> sa.URL:
