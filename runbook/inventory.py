@@ -112,8 +112,8 @@ def fingerprint(conn: sa.Connection, table: str, columns: list[str], engine: "En
     """SHA-256 of ``columns`` over every row of ``table``: ``{"columns", "rows", "sha256"}``.
 
     Computed by the engine (``engine.digest_parts``): each row's text is built in SQL (SQLite's
-    ``quote()`` of each value, PostgreSQL's record text), then PostgreSQL sums the rows' md5 in
-    one query (no row leaves the server), SQLite joins chunks of rows in key order into one
+    ``quote()`` of each value, PostgreSQL's record text), then PostgreSQL sums the rows' 64-bit
+    hashes in one query (no row leaves the server), SQLite joins chunks of rows in key order into one
     string each, hashed here. The same stored data gives the same hash on the same engine;
     adding or dropping another column does not change it; values of different kinds (1, 1.0,
     '1', NULL, '') are told apart.
