@@ -112,8 +112,8 @@ def fingerprint(conn: sa.Connection, table: str, columns: list[str], engine: "En
     """SHA-256 of ``columns`` over every row of ``table``: ``{"columns", "rows", "sha256"}``.
 
     Computed by the engine (``engine.digest_parts``): each row's text is built in SQL (SQLite's
-    ``quote()`` of each value, PostgreSQL's record text), then PostgreSQL sums the rows' md5 in
-    one query (no row leaves the server), SQLite joins chunks of rows in key order into one
+    ``quote()`` of each value, PostgreSQL's record text), then PostgreSQL sums the rows' 64-bit
+    hashes in one query (no row leaves the server), SQLite joins chunks of rows in key order into one
     string each, hashed here. The same stored data gives the same hash on the same engine;
     adding or dropping another column does not change it; values of different kinds (1, 1.0,
     '1', NULL, '') are told apart.
@@ -246,12 +246,16 @@ def take(target: "Target", migrations_dir: str | Path, dialect: str | None = mig
         tables: dict[str, Any] = {}
         for i, (name, info) in enumerate(model["tables"].items(), 1):
             columns = [c["name"] for c in info["columns"]]
-            rows = count_rows(conn, name)
             hashed = row_hashes or name not in pages
             progress.emit(f"inventory {target.name}: {name} ({i}/{len(model['tables'])}): rows"
                           + (" and fingerprint" if hashed else " and stored pages"), detail=True)
-            fp = (fingerprint(conn, name, columns, engine, total=rows) if hashed
-                  else {"columns": columns, "rows": rows, "sha256": None})
+            if hashed and engine.digest_counts_rows:  # its digest counts the rows, in this snapshot
+                fp = fingerprint(conn, name, columns, engine)
+                rows = fp["rows"]
+            else:
+                rows = count_rows(conn, name)
+                fp = (fingerprint(conn, name, columns, engine, total=rows) if hashed
+                      else {"columns": columns, "rows": rows, "sha256": None})
             tables[name] = {
                 "rows": rows,
                 "size_bytes": engine.table_size(conn, name) if quality else None,
@@ -292,12 +296,14 @@ def _differs(name: str, detail: str, table: str, declared: dict[str, str] | None
 def count_checks(conn: sa.Connection, snapshot: dict[str, Any], *, what: str = "rows",
                  tables_dropped_on_purpose: dict[str, str] | None = None,
                  declared: dict[str, str] | None = None, renamed: dict[str, str] | None = None,
-                 writers: bool = False) -> list[Check]:
+                 writers: bool = False, counted: dict[str, int] | None = None) -> list[Check]:
     """One check per table of ``snapshot``: does it still have the same number of rows?
     ``tables_dropped_on_purpose`` (table → why) turns a table that is gone into a skipped check;
     a different count passes when ``declared`` (table → which migration may change its rows)
     names the table, or, with ``writers`` (the live target: the application may write), as
-    concurrent writes. ``renamed`` (old → new name) follows tables a migration renamed."""
+    concurrent writes. ``renamed`` (old → new name) follows tables a migration renamed.
+    ``counted`` (when given) receives each count, by the table's name now, for ``content_checks``
+    in the same read transaction."""
     gone_ok = tables_dropped_on_purpose or {}
     renamed = renamed or {}
     present = set(table_names(conn))
@@ -312,6 +318,8 @@ def count_checks(conn: sa.Connection, snapshot: dict[str, Any], *, what: str = "
             out.append(check(name, False, f"table {now_name} no longer exists (had {info['rows']} rows)"))
             continue
         n = count_rows(conn, now_name)
+        if counted is not None:
+            counted[now_name] = n
         detail = f"{n} rows now, {info['rows']} in the snapshot"
         out.append(check(name, True, detail) if n == info["rows"] else
                    _differs(name, detail, table, declared, writers, n - info["rows"]))
@@ -323,7 +331,7 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
                    tables_dropped_on_purpose: dict[str, str] | None = None,
                    what: str = "content", declared: dict[str, str] | None = None,
                    renamed: dict[str, str] | None = None, writers: bool = False,
-                   baseline: "Target | None" = None) -> list[Check]:
+                   baseline: "Target | None" = None, counted: dict[str, int] | None = None) -> list[Check]:
     """One check per table of ``snapshot``: is the fingerprint over the snapshot's columns the
     same now? ``dropped_on_purpose`` (table → column → why) and ``tables_dropped_on_purpose``
     (table → why) turn a column or table that is gone into a skipped check instead of a failure;
@@ -335,7 +343,8 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
     transaction, ``effects``). Only then are its rows hashed; a snapshot taken without row hashes
     (``take(row_hashes=False)``) gets its side from ``baseline``, a backup, when it holds the
     table as the snapshot saw it (``fingerprints_of``). When nothing does, the check is skipped on a
-    live target (``writers``: the application wrote to it before the backup) and fails elsewhere."""
+    live target (``writers``: the application wrote to it before the backup) and fails elsewhere.
+    ``counted``: row counts ``count_checks`` just read in the same read transaction (not counted again)."""
     dropped_on_purpose = dropped_on_purpose or {}
     gone_ok = tables_dropped_on_purpose or {}
     renamed = renamed or {}
@@ -374,7 +383,7 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
             else:
                 out.append(check(name, False, f"column(s) {', '.join(gone)} no longer exist"))
             continue
-        rows_now = count_rows(conn, now_name)
+        rows_now = counted[now_name] if counted and now_name in counted else count_rows(conn, now_name)
         if rows_now != fp["rows"]:  # the count decides it: no need to hash the table
             detail = f"content differs from the snapshot ({rows_now} rows now, {fp['rows']} then; not hashed)"
             out.append(_differs(name, detail, table, declared, writers, rows_now - fp["rows"]))
@@ -454,6 +463,7 @@ def compare_to_snapshot(target: "Target", snapshot: dict[str, Any], *, data: boo
                      shown if diffs else f"{len(snapshot.get('tables', {}))} tables as in the snapshot")]
         out.append(history_check(conn, snapshot))
         if data:
-            out += count_checks(conn, snapshot)
-            out += content_checks(conn, engine, snapshot)
+            counted: dict[str, int] = {}
+            out += count_checks(conn, snapshot, counted=counted)
+            out += content_checks(conn, engine, snapshot, counted=counted)
     return out

