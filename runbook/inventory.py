@@ -128,7 +128,8 @@ def fingerprint(conn: sa.Connection, table: str, columns: list[str], engine: "En
             h.update(b"\n")
             rows += n
             advance(n)
-    return {"columns": list(columns), "rows": rows, "sha256": h.hexdigest()}
+    return {"columns": list(columns), "rows": rows, "sha256": h.hexdigest(),
+            **({"digest": engine.row_digest} if engine.row_digest else {})}
 
 
 def fingerprints_of(source: "Target") -> Callable[[str, list[str], dict[str, Any] | None], dict[str, Any] | None]:
@@ -396,6 +397,12 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
             out.append(check(name, True, f"{rows_now} rows, as in the snapshot; changed as declared "
                              f"({declared_[table]}): checked in the migration's own transaction, not hashed here")
                        | {"declared": True})
+            continue
+        if fp.get("sha256") is not None and fp.get("digest") != engine.row_digest:
+            why = (f"the snapshot's row hash was summed with another row digest ({fp.get('digest') or 'the first'}, an "
+                   f"earlier schema-runbook's) than today's ({engine.row_digest or 'the first'})")
+            out.append(check(name, True, f"skipped: {why}", skipped=True) if writers
+                       else check(name, False, f"cannot be compared: {why}"))
             continue
         if fp.get("sha256") is None:  # not hashed then: hash a database that holds the snapshot's rows
             then = kept(table, fp["columns"], fp.get("pages")) if kept is not None else None

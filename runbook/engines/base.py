@@ -60,6 +60,9 @@ class Engine:
     #: True when ``digest_parts`` reads a table in one query that also counts its rows (one
     #: piece: no progress to show), so a hashed table needs no ``COUNT(*)`` of its own
     digest_counts_rows: bool = False
+    #: the row digest ``digest_parts`` sums, when it is not the one this engine's fingerprints
+    #: were first made with (recorded in each fingerprint: one made with another is not compared)
+    row_digest: str | None = None
 
     # -- target & connection -------------------------------------------------------------
     def normalize_url(self, url: sa.URL) -> sa.URL:

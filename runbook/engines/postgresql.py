@@ -98,6 +98,7 @@ class PostgresEngine(Engine):
     supports_concurrent_index = True
     lock_timeout_matters = True
     digest_counts_rows = True  # one query: count(*) and the sum of the rows' hashes
+    row_digest = "hashtextextended"  # until 2026-11-27: md5's first 64 bits (recorded as no digest)
 
     # -- target & connection -------------------------------------------------------------
     def normalize_url(self, url: sa.URL) -> sa.URL:
