@@ -399,18 +399,16 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
                        | {"declared": True})
             continue
         if fp.get("sha256") is not None and fp.get("digest") != engine.row_digest:
-            why = (f"the snapshot's row hash was summed with another row digest ({fp.get('digest') or 'the first'}, an "
-                   f"earlier schema-runbook's) than today's ({engine.row_digest or 'the first'})")
-            out.append(check(name, True, f"skipped: {why}", skipped=True) if writers
-                       else check(name, False, f"cannot be compared: {why}"))
+            out.append(_uncompared(name, writers, f"the snapshot's row hash was summed with another row digest "
+                                   f"({fp.get('digest') or 'the first'}, an earlier schema-runbook's) than today's "
+                                   f"({engine.row_digest or 'the first'})"))
             continue
         if fp.get("sha256") is None:  # not hashed then: hash a database that holds the snapshot's rows
             then = kept(table, fp["columns"], fp.get("pages")) if kept is not None else None
             if then is None:
-                why = ("its stored pages differ from the snapshot's, which hashed no rows, and no backup holds the "
-                       "table as the snapshot saw it (the application wrote to it before the backup, or there is none)")
-                out.append(check(name, True, f"skipped: {why}", skipped=True) if writers
-                           else check(name, False, f"cannot be compared: {why}"))
+                out.append(_uncompared(name, writers, "its stored pages differ from the snapshot's, which hashed no "
+                                       "rows, and no backup holds the table as the snapshot saw it (the application "
+                                       "wrote to it before the backup, or there is none)"))
                 continue
             fp = fp | {"sha256": then["sha256"]}
         now = fingerprint(conn, now_name, fp["columns"], engine, total=rows_now)
@@ -420,6 +418,13 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
         detail = f"content differs from the snapshot ({now['rows']} rows now, {fp['rows']} then)"
         out.append(_differs(name, detail, table, declared, writers, now["rows"] - fp["rows"]))
     return out
+
+
+def _uncompared(name: str, writers: bool, why: str) -> Check:
+    """A table whose content cannot be compared with the snapshot: skipped on a live target
+    (``writers``), a failure on a copy no one else writes to."""
+    return (check(name, True, f"skipped: {why}", skipped=True) if writers
+            else check(name, False, f"cannot be compared: {why}"))
 
 
 def concurrent_writes(checks: list[Check], *, reported: str, none: str) -> Check:

@@ -59,6 +59,7 @@ from sqlglot.tokens import TokenType
 
 from ..errors import BadInput, LockBusy, LockLost, RunFailed, db_error_line, redact
 from ..owner import is_dead_owner, owner_tag
+from ..sqltext import parse
 from ..target import mask
 from .base import Engine, sha256_file, stored_default
 
@@ -79,8 +80,6 @@ LOCK_NAMESPACE = "schema-runbook"
 #: in ``<major>/bin``; the names on PATH are ``pg_wrapper``, which picks one of them (see ``_tool``)
 DEBIAN_CLIENTS = Path("/usr/lib/postgresql")
 
-#: translations already made in this process, by (statement text, source dialect)
-_TRANSLATED: dict[tuple[str, str], list[str]] = {}
 
 TABLE_INFO_SQL = (
     "SELECT ordinal_position - 1 AS cid, column_name AS name, data_type AS type, "
@@ -146,28 +145,7 @@ class PostgresEngine(Engine):
     def translate(self, statement: "Statement", source_dialect: str) -> list[str]:
         if source_dialect == self.sqlglot_dialect:
             return [statement.sql]
-        key = (statement.sql, source_dialect)
-        if key not in _TRANSLATED:  # a run prepares each migration several times (checks, lint, rehearsal, migrate)
-            _TRANSLATED[key] = self._translate(statement, source_dialect)
-        return list(_TRANSLATED[key])
-
-    def _translate(self, statement: "Statement", source_dialect: str) -> list[str]:
-        tree = statement.parse(source_dialect)
-        if isinstance(tree, exp.Pragma):
-            return _translate_pragma(tree)
-        if tree is None or isinstance(tree, exp.Command):
-            return [statement.sql]  # not understood by the transpiler: run as written
-        tree = tree.copy()  # the parsed tree is shared (``sqltext.parse``): change a copy
-        for column in tree.find_all(exp.ColumnDef):  # SQLite's INTEGER PRIMARY KEY is a rowid alias
-            kinds = [c.args.get("kind") for c in column.constraints]
-            if (column.kind and column.kind.this == exp.DataType.Type.INT
-                    and any(isinstance(k, exp.PrimaryKeyColumnConstraint) for k in kinds)):
-                column.append("constraints", exp.ColumnConstraint(
-                    kind=exp.GeneratedAsIdentityColumnConstraint(this=False)))
-        for ordered in tree.find_all(exp.Ordered):  # sqlglot spells SQLite's NULL order out
-            if isinstance(ordered.parent, (exp.Schema, exp.IndexParameters)) or ordered.find_ancestor(exp.Index):
-                ordered.set("nulls_first", None)
-        return [tree.sql(dialect=self.sqlglot_dialect)]
+        return list(_translated(statement.sql, source_dialect))
 
     def run_sql(self, conn: sa.Connection, sql: str) -> sa.CursorResult:
         # psycopg reads % as a placeholder even with no parameters; %% is a literal %
@@ -758,6 +736,28 @@ def _fresh_session(dbapi_conn: Any, record: Any) -> None:
         dbapi_conn.autocommit = False
     except psycopg.Error:
         record.invalidate()
+
+
+@functools.lru_cache(maxsize=4096)
+def _translated(sql: str, source_dialect: str) -> tuple[str, ...]:
+    """``sql`` (one statement) in PostgreSQL's dialect. Cached: a run prepares each migration
+    several times (input checks, lint, rehearsal, migrate)."""
+    tree = parse(sql, source_dialect)
+    if isinstance(tree, exp.Pragma):
+        return tuple(_translate_pragma(tree))
+    if tree is None or isinstance(tree, exp.Command):
+        return (sql,)  # not understood by the transpiler: run as written
+    tree = tree.copy()  # the parsed tree is shared (``sqltext.parse``): change a copy
+    for column in tree.find_all(exp.ColumnDef):  # SQLite's INTEGER PRIMARY KEY is a rowid alias
+        kinds = [c.args.get("kind") for c in column.constraints]
+        if (column.kind and column.kind.this == exp.DataType.Type.INT
+                and any(isinstance(k, exp.PrimaryKeyColumnConstraint) for k in kinds)):
+            column.append("constraints", exp.ColumnConstraint(
+                kind=exp.GeneratedAsIdentityColumnConstraint(this=False)))
+    for ordered in tree.find_all(exp.Ordered):  # sqlglot spells SQLite's NULL order out
+        if isinstance(ordered.parent, (exp.Schema, exp.IndexParameters)) or ordered.find_ancestor(exp.Index):
+            ordered.set("nulls_first", None)
+    return (tree.sql(dialect=PostgresEngine.sqlglot_dialect),)
 
 
 def _translate_pragma(tree: exp.Pragma) -> list[str]:

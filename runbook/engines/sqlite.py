@@ -194,12 +194,9 @@ class SQLiteEngine(Engine):
         indexes'); a table that is not there takes none. Without ``dbstat``, the whole file's."""
         if not tables:
             return 0
-        try:
-            with self.read_snapshot(target) as conn:
-                return sum(conn.exec_driver_sql("SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name = ?",
-                                                (t,)).scalar_one() for t in tables)
-        except sa.exc.OperationalError:  # no dbstat in this build
-            return db_path(target).stat().st_size
+        with self.read_snapshot(target) as conn:
+            stored = _dbstat_bytes(conn, tables)
+        return db_path(target).stat().st_size if stored is None else stored
 
     # -- inventory ---------------------------------------------------------------------------
     def database_size(self, conn: sa.Connection) -> int:
@@ -208,12 +205,7 @@ class SQLiteEngine(Engine):
         return int(page_count) * int(page_size)
 
     def table_size(self, conn: sa.Connection, table: str) -> int | None:
-        try:  # the dbstat virtual table is compiled into most builds, not all
-            return conn.exec_driver_sql(
-                "SELECT SUM(pgsize) FROM dbstat WHERE name = ?", (table,)
-            ).scalar()
-        except sa.exc.OperationalError:
-            return None
+        return _dbstat_bytes(conn, [table])
 
     # -- data checks -----------------------------------------------------------------------------
     def row_text_sql(self, columns: list[str], alias: str = "") -> str:
@@ -598,6 +590,16 @@ def lock_dir() -> Path:
         with contextlib.suppress(OSError):
             os.chmod(folder, 0o1777)
     return folder
+
+
+def _dbstat_bytes(conn: sa.Connection, tables: Collection[str]) -> int | None:
+    """The bytes the b-trees of ``tables`` take together (``dbstat``: a table that is not there
+    takes none); ``None`` when this SQLite has no ``dbstat`` (compiled into most builds, not all)."""
+    try:
+        return conn.exec_driver_sql(f"SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name IN "
+                                    f"({', '.join('?' * len(tables))})", tuple(tables)).scalar_one()
+    except sa.exc.OperationalError:
+        return None
 
 
 def _runs(rows: Iterable[tuple[int]], most: int) -> Iterator[tuple[int, int]]:
