@@ -157,6 +157,9 @@ def _progress(args: argparse.Namespace) -> contextlib.AbstractContextManager:
 
 def cmd_steps(args: argparse.Namespace) -> int:
     """``run`` and the one-step commands: execute notebooks, write the report."""
+    from . import startup
+
+    startup.load("runbook.pipeline")
     from . import pipeline
     from .target import open_target
 
@@ -538,11 +541,6 @@ def apply_settings(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    # papermill loads boto3 (its s3:// notebooks, ~20 MiB) when it is installed; the runbook runs
-    # and writes local notebooks only, so the CLI's process does without it (papermill treats it
-    # as an optional dependency)
-    if "boto3" not in sys.modules:
-        sys.modules["boto3"] = None  # type: ignore[assignment]
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else argv
     json_mode = "--json" in argv

@@ -13,8 +13,9 @@ garbage collections, which scan every object the kernel holds (SQLAlchemy, sqlgl
 each time); after each reset the survivors (imported modules, their caches) are moved out of
 the collector's way (``gc.freeze``), so the next reset scans only what the last step made, and
 still collects all of it. The first step's kernel is fresh (its namespace holds nothing of a
-run): it is only frozen, not reset (the reset's collections of everything ipykernel loaded cost
-0.09 s of CPU for the few dozen objects its start-up left unreachable).
+run): it is not reset (the reset's collections of everything ipykernel loaded cost 0.09 s of CPU
+for the few dozen objects its start-up left unreachable); it loads what the notebooks import
+(``startup.load``: without the collector's scans during the imports), then freezes.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import contextlib
 import weakref
 from pathlib import Path
 from typing import Any, Iterator
+
+from .startup import kernel_preload
 
 KERNEL_NAME = "python3"
 #: kernel start-up chatter (and the "KeyboardInterrupt caught in kernel" line a shutdown logs)
@@ -50,8 +53,10 @@ def __getattr__(name: str) -> Any:
 
 
 @contextlib.contextmanager
-def shared_kernel(cwd: Path) -> Iterator[Any]:
+def shared_kernel(cwd: Path, engine: str | None = None) -> Iterator[Any]:
     """A started kernel manager (``jupyter_client.AsyncKernelManager``), shut down on exit.
+    ``engine``: the target's engine (``sqlite``...), whose module the kernel loads with the
+    notebooks' imports before the first step (``startup.kernel_preload``).
 
     The kernel inherits this process's environment as it is now (the run's lock marker, the
     password moved to ``PGPASSWORD``), so start it once those are set.
@@ -61,6 +66,8 @@ def shared_kernel(cwd: Path) -> Iterator[Any]:
 
     km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=kernel_specs())
     run_sync(km.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=str(cwd))
+    if engine is not None:
+        _FIRST[km] = kernel_preload(f"runbook.engines.{engine}")
     try:
         yield km
     finally:
@@ -90,8 +97,9 @@ def kernel_specs() -> Any:
 _CLIENTS: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
 #: forget the names, collect the last step's garbage, then set the survivors aside (see above)
 RESET = "get_ipython().run_line_magic('reset', '-f'); __import__('gc').freeze()"
-#: before the first step: nothing to forget yet
+#: before the first step: nothing to forget yet (``shared_kernel`` may name more, in ``_FIRST``)
 FREEZE = "__import__('gc').freeze()"
+_FIRST: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()
 
 
 def fresh_namespace(km: Any) -> None:
@@ -110,7 +118,7 @@ def fresh_namespace(km: Any) -> None:
             kc.stop_channels()
             raise
         _CLIENTS[km] = kc
-        code = FREEZE
+        code = _FIRST.pop(km, FREEZE)
     elif not run_sync(km.is_alive)():  # the process is gone: say so now, not after the reset's timeout
         raise RuntimeError("Kernel died before the next step could start")
     kc.execute_interactive(code, store_history=False, timeout=60, output_hook=lambda msg: None)

@@ -22,6 +22,10 @@ def prepare(target: Target, *, migrations_dir: Path, reports_dir: Path, backup_d
             rehearse: bool = True) -> Path:
     """Make the session folder and its parameterized notebooks; returns the folder."""
     import nbformat
+
+    from .startup import load_notebook_runner
+
+    load_notebook_runner()  # as a run imports papermill (without boto3)
     from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 

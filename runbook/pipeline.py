@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import backup, faults, guards, progress, reports, rollback
+from . import backup, faults, guards, progress, reports, rollback, startup
 from .errors import BadInput, ReportIncomplete, RunFailed, redact
 from .kernel import shared_kernel
 from .migrate import is_no_op, plan, prepare
@@ -152,8 +152,9 @@ def execute(target: Target, steps: tuple[str, ...], opts: Options) -> Run:
             return run
         report_error = None
         progress.emit(f"run {run.run_id}: {', '.join(steps)} on {target.display}; starting the notebook kernel")
+        startup.load_notebook_runner()
         with progress.follow(run_dir / progress.FILE_NAME), \
-                shared_kernel(reports.notebook_path(steps[0], opts.notebooks_dir).parent) as km:
+                shared_kernel(reports.notebook_path(steps[0], opts.notebooks_dir).parent, target.kind.name) as km:
             for step in steps:
                 try:
                     result = _run_step(step, target, run_dir, opts, run, km)

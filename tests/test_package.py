@@ -273,6 +273,28 @@ def test_a_run_loads_nothing_of_the_other_engine_in_the_cli_or_its_kernel(db_url
                 if line.startswith("import time:") and line.rsplit("|", 1)[1].strip() != "imported package"]
     assert "ipykernel" in imported and imported.count("sqlalchemy") == 2  # both processes are in the log
     assert OTHER_ENGINE_ONLY[engine] & set(imported) == set()
+    assert {"requests.api", "click.core", "boto3"} & set(imported) == set()  # papermill's parts for remote notebooks, its CLI
+
+
+def test_startup_imports_without_the_collector_and_stands_in_for_papermills_unused_parts():
+    """``startup.load`` leaves the collector as it found it and sets the imported modules aside
+    (frozen); ``requests`` stays a stand-in until something is looked up on it, then is the real
+    module, for papermill's own reference too."""
+    code = """if True:
+        import gc, sys
+        from runbook import startup
+        gc.disable()
+        startup.load("json")
+        print(gc.isenabled(), gc.get_freeze_count() > 0)
+        gc.enable()
+        startup.load_notebook_runner()
+        import papermill.iorw
+        print(gc.isenabled(), "requests.api" in sys.modules, "click.core" in sys.modules, sys.modules["boto3"])
+        get = papermill.iorw.requests.get
+        print("requests.api" in sys.modules, get.__module__, sys.modules["requests"].get is get)
+    """
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[:3] == ["False True", "True False False None", "True requests.api True"]
 
 
 # -- a project configured only by runbook.toml (one real pipeline run) --------------------------
