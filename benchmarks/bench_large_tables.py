@@ -46,7 +46,7 @@ OPERATIONS = {
         "    cols = [x['name'] for x in sa.inspect(c).get_columns('contractors')]\n"
         "    inventory.fingerprint(c, 'contractors', cols, t.kind)"),
     "inventory.take": "from runbook import inventory\ninventory.take(t, MIGRATIONS)",
-    "backup (engine)": "import tempfile\nfrom pathlib import Path\nd = tempfile.mkdtemp()\nt.kind.backup(t, Path(d), 'bench')",
+    "backup (engine)": "import tempfile\nfrom pathlib import Path\nd = tempfile.mkdtemp()\nt.kind.backup(t, Path(d) / 'bench.backup')",
 }
 
 CHILD = """

@@ -86,8 +86,11 @@ def take(target: "Target", dest_dir: str | Path, *, stamp: str | None = None,
         info = kind.backup(target, partial)
         faults.barrier("backup-written")
         _fsync(partial)
+        # hashed once, as it is on disk: re-reading it now to compare would read the same bytes
+        # (checks of the hash come later, before it is used: ``check_file``, ``verify_backup``)
+        info["sha256"] = sha256_file(partial)
         checks = [{**c, "detail": str(c.get("detail", "")).replace(str(partial), str(final))}
-                  for c in kind.verify_backup(target, info)]
+                  for c in kind.verify_backup_contents(partial, info)]
         record = {
             **info,
             "path": str(final),

@@ -267,7 +267,8 @@ class Engine:
 
     def backup(self, target: "Target", dest: Path) -> dict[str, Any]:
         """Write a backup of ``target`` into the file ``dest`` (a temporary name; ``backup.take``
-        renames it once verified); returns what was taken (``path``, ``sha256``, ...)."""
+        renames it once verified); returns what was taken (``path``, ``format``, ``source_row_counts``,
+        ...; ``backup.take`` adds the file's ``sha256`` once it is on disk)."""
         raise NotImplementedError
 
     def identity(self, target: "Target") -> dict[str, Any] | None:

@@ -496,7 +496,6 @@ class PostgresEngine(Engine):
             "path": str(dest.resolve()),
             "format": "pg_dump custom (-Fc)",
             "size_bytes": dest.stat().st_size,
-            "sha256": sha256_file(dest),
             "tool": f"{tool} ({pg_dump})",
             "server_version": server_version,
             "source_row_counts": counts,

@@ -446,7 +446,6 @@ class SQLiteEngine(Engine):
             "path": str(dest.resolve()),
             "format": "sqlite3 online backup",
             "size_bytes": dest.stat().st_size,
-            "sha256": sha256_file(dest),
             "tool": f"sqlite {sqlite3.sqlite_version}",
             "source_row_counts": counts,
         }
