@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -376,6 +378,28 @@ def test_a_large_database_is_read_in_place_when_the_tables_to_hash_are_small(sql
     assert read_from([]) == path
     assert read_from(["admin_users", "contractors"]) != path  # a copy
     assert read_from(None) != path  # the caller does not say: a copy
+
+
+def test_a_live_files_pages_are_read_by_a_child_process_and_the_readers_lock_holds(sqlite_url, monkeypatch):
+    """Opening and closing a live database's file in this process would drop SQLite's locks on it
+    (a writer could commit under an open reader): ``content_pages`` has a child process read a
+    live file's pages. The digests equal those of a copy read here, and the reader's lock still
+    stops a writer's commit after they are read."""
+    monkeypatch.setattr(sqlite_engine, "SNAPSHOT_COPY_FROM", 0)  # every file counts as large
+    target = open_target(sqlite_url)
+    path = Path(target.url.database)
+    tables = ["admin_users", "contractors", "strategic_partners"]
+    with target.kind.live_snapshot(target) as conn:  # a copy: read in this process
+        copied = target.kind.content_pages(conn, tables)
+    with target.kind.read_snapshot(target) as conn:  # the live file
+        assert target.kind.content_pages(conn, tables) == copied and set(copied) == set(tables)
+        # another process (POSIX locks are per process; SQLite orders its own connections itself)
+        code = ("import sqlite3, sys; c = sqlite3.connect(sys.argv[1], timeout=0); "
+                "c.execute(\"INSERT INTO contractors (name, email) VALUES ('app', 'app@example.com')\"); c.commit()")
+        writer = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True)
+        assert writer.returncode != 0 and "locked" in writer.stderr
+    with target.engine().connect() as conn:
+        assert inv.row_counts(conn)["contractors"] == 11  # nothing came in
 
 
 @pytest.mark.postgres

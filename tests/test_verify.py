@@ -276,3 +276,40 @@ def test_json_round_trip_under_an_application_row_lock_is_skipped(pg_url, migrat
     assert [c for c in inv.compare_to_snapshot(target, snap) if not c["passed"]] == []
     with target.engine().connect() as conn:
         assert conn.exec_driver_sql("SELECT services_offered FROM contractors WHERE id = 1").scalar_one() == "[]"
+
+
+def test_verify_reads_a_large_live_file_in_place_unless_it_would_hash_a_large_table(sqlite_url, migrations_dir,
+                                                                                  monkeypatch, tmp_path):
+    """Counting rows and digesting stored pages read less than copying the whole file: verify
+    reads a large live file in place, and copies it first only when a large table has the
+    inventory's row count but other pages (its rows would be hashed, holding the read lock that
+    long). ``tables_to_hash`` tells which, as the file is now."""
+    import sqlite3
+
+    from runbook.engines import sqlite as sqlite_engine
+    from runbook.verify import tables_to_hash
+
+    path = Path(open_target(sqlite_url).url.database)
+    with sqlite3.connect(path) as db:  # contractors: ~400 KiB of pages
+        db.executemany("INSERT INTO contractors (name, email) VALUES (?, ?)",
+                       [("x" * 2000, f"c{i}@example.com") for i in range(200)])
+    db.close()
+    monkeypatch.setattr(sqlite_engine, "SNAPSHOT_COPY_FROM", 100 * 1024)  # the file counts as large
+    target = open_target(sqlite_url)
+    before = inv.take(target, migrations_dir, row_hashes=False)
+    copies = []
+    real_copy = sqlite_engine._online_copy
+    monkeypatch.setattr(sqlite_engine, "_online_copy", lambda src, dest: copies.append(dest) or real_copy(src, dest))
+
+    assert tables_to_hash(target, before, []) == []
+    assert verify(target, migrations_dir, before, run_dir=tmp_path)["passed"] and copies == []  # in place
+
+    run_sql(sqlite_url, "UPDATE contractors SET name = 'y' || name WHERE id = 1")  # same count, other pages
+    assert tables_to_hash(target, before, []) == ["contractors"]
+    result = verify(target, migrations_dir, before, run_dir=tmp_path)
+    assert len(copies) == 1 and not Path(copies[0]).exists()  # read from a copy, removed after
+    assert result["passed"]  # a live target: the application's update is reported, not a failure
+
+    run_sql(sqlite_url, "INSERT INTO contractors (name, email) VALUES ('z', 'z@example.com')")  # the count decides
+    assert "contractors" not in tables_to_hash(target, before, [])  # the small tables' rows are hashed: cheap
+    assert verify(target, migrations_dir, before, run_dir=tmp_path)["passed"] and len(copies) == 1  # in place

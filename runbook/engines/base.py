@@ -6,7 +6,7 @@ import contextlib
 import hashlib
 import os
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -201,11 +201,13 @@ class Engine:
                 yield conn
 
     @contextlib.contextmanager
-    def live_snapshot(self, target: "Target", reading: Collection[str] | None = None) -> Iterator[sa.Connection]:
+    def live_snapshot(self, target: "Target", reading: Collection[str] | Callable[[], Collection[str]] | None = None
+                      ) -> Iterator[sa.Connection]:
         """``read_snapshot`` of a live target the application writes to, for long reads (the
         inventory's and verify's hashing): here the same; SQLite in rollback-journal mode reads
         a copy, so its read lock does not stop the application's writers. ``reading``: the only
-        tables the caller may hash, when it knows (its other reads: counts, schema, joins)."""
+        tables the caller will hash row by row, when it knows (its other reads: counts, schema,
+        joins, stored pages), or a function telling them, called only where it decides something."""
         with self.read_snapshot(target) as conn:
             yield conn
 

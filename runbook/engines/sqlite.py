@@ -21,7 +21,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from ..errors import BadInput, LockBusy, RunFailed
-from .. import faults
+from .. import faults, sqlitepages
 from ..owner import is_dead_owner, owner_tag
 from .base import WRITE_TRANSACTION, Engine, sha256_file, stored_default
 
@@ -45,9 +45,7 @@ FINGERPRINT_CHUNK = 10_000
 SNAPSHOT_COPY_FROM = 32 * 2**20
 _SNAPSHOT_TAG = "_snapshot_"  # ".<db stem>_snapshot_<owner tag>_<hex>.db": a live_snapshot copy
 #: database files the runbook made and reads alone (``live_snapshot`` and ``scratch_copy`` copies,
-#: backups): the only ones ``content_pages`` opens beside SQLite. Closing a file descriptor drops
-#: every POSIX lock this process holds on that file, SQLite's included (sqlite.org/howtocorrupt.html
-#: 2.2.1): on a live database a writer could then come in under a reader.
+#: backups): the only ones ``content_pages`` opens in this process beside SQLite (see ``sqlitepages``).
 _READ_ALONE: set[Path] = set()
 
 
@@ -152,7 +150,8 @@ class SQLiteEngine(Engine):
         return [row[-1] for row in rows]
 
     @contextlib.contextmanager
-    def live_snapshot(self, target: "Target", reading: Collection[str] | None = None) -> Iterator[sa.Connection]:
+    def live_snapshot(self, target: "Target", reading: Collection[str] | Callable[[], Collection[str]] | None = None
+                      ) -> Iterator[sa.Connection]:
         """In rollback-journal mode a reader holds a SHARED lock for its whole transaction, and
         no writer can commit until it ends: seconds of hashing a large table would stop the
         application's writes for as long. So a database of ``SNAPSHOT_COPY_FROM`` bytes or more
@@ -161,11 +160,15 @@ class SQLiteEngine(Engine):
         it lives beside the database (never in the system's temporary folder), private (0600),
         named with the owner tag, deleted after; a dead run's copy is removed by the next run
         (``remove_leftovers``). WAL mode (readers never block writers) and small files are read
-        in place, and so is a large file when the tables the caller may hash (``reading``) are
-        small together: copying the whole file would hold the lock longer than its reads."""
+        in place, and so is a large file when the tables the caller will hash row by row
+        (``reading``, or what it returns, asked only for such a file) are small together:
+        copying the whole file would hold the lock longer than its reads (counting rows and
+        digesting stored pages read less than a copy reads and writes)."""
         path = db_path(target)
-        if (_wal_mode(path) or path.stat().st_size < SNAPSHOT_COPY_FROM
-                or (reading is not None and self._stored_bytes(target, reading) < SNAPSHOT_COPY_FROM)):
+        in_place = _wal_mode(path) or path.stat().st_size < SNAPSHOT_COPY_FROM
+        if not in_place and reading is not None:
+            in_place = self._stored_bytes(target, reading() if callable(reading) else reading) < SNAPSHOT_COPY_FROM
+        if in_place:
             with self.read_snapshot(target) as conn:
                 yield conn
             return
@@ -257,39 +260,45 @@ class SQLiteEngine(Engine):
         lock: in rollback-journal mode no writer can change the file while a reader holds it. With
         the table's column layout (``PRAGMA table_xinfo``: position, name, default), which decides
         how those records read. About 0.2 s per million rows against 1.9 s for a fingerprint.
-        ``None`` for a file the runbook did not make to read alone (a live database: see
-        ``_READ_ALONE``), when this SQLite has no ``dbstat``, or in WAL mode with frames in the log
+        A live database's file is read by a child process (``sqlitepages``: this one may not open
+        it beside SQLite), and only when the tables take ``SNAPSHOT_COPY_FROM`` bytes or more
+        together (``None`` below that: hashing their rows costs less than starting the child).
+        ``None`` also when this SQLite has no ``dbstat``, or in WAL mode with frames in the log
         (the file alone is not the database then). A table with generated columns gets no digest
         (their values are computed, not stored). Call it in a read transaction only: a
         transaction's own uncommitted writes are not in the file."""
         path = next((Path(r[2]) for r in conn.exec_driver_sql("PRAGMA database_list") if r[1] == "main"), None)
-        if path is None or not str(path) or path.resolve() not in _READ_ALONE:
+        if path is None or not str(path):
             return None
         wal = path.with_name(path.name + "-wal")
         if _wal_mode(path) and wal.exists() and wal.stat().st_size > 0:
             return None
         page_size = int(conn.exec_driver_sql("PRAGMA page_size").scalar_one())
-        out: dict[str, dict[str, Any]] = {}
+        runs: dict[str, sqlitepages.Runs] = {}
+        layouts: dict[str, list[list[Any]]] = {}
         cursor = conn.connection.driver_connection.cursor()  # in the same transaction, rows streamed
         try:
-            with open(path, "rb", buffering=0) as f:
-                for t in tables:
-                    info = cursor.execute(f"PRAGMA table_xinfo({quote(t)})").fetchall()
-                    if not info or any(r[6] in (2, 3) for r in info):
-                        continue
-                    h = hashlib.sha256(page_size.to_bytes(4, "big"))
-                    # dbstat walks the b-tree from its root: the same pages come in the same order
-                    for start, count in _runs(cursor.execute("SELECT pageno FROM dbstat WHERE name = ?", (t,)),
-                                              PAGES_READ_AT_ONCE):
-                        f.seek((start - 1) * page_size)
-                        h.update(start.to_bytes(4, "big") + count.to_bytes(4, "big"))  # which pages: a run of them
-                        h.update(f.read(count * page_size))
-                    out[t] = {"layout": [[r[1], r[4]] for r in sorted(info)], "sha256": h.hexdigest()}
+            for t in tables:
+                info = cursor.execute(f"PRAGMA table_xinfo({quote(t)})").fetchall()
+                if not info or any(r[6] in (2, 3) for r in info):
+                    continue
+                # dbstat walks the b-tree from its root: the same pages come in the same order
+                runs[t] = list(_runs(cursor.execute("SELECT pageno FROM dbstat WHERE name = ?", (t,)),
+                                     PAGES_READ_AT_ONCE))
+                layouts[t] = [[r[1], r[4]] for r in sorted(info)]
         except sqlite3.OperationalError:  # dbstat is compiled into most builds, not all
             return None
         finally:
             cursor.close()
-        return out
+        if path.resolve() in _READ_ALONE:
+            with open(path, "rb", buffering=0) as f:
+                digests = {t: sqlitepages.hash_pages(f, page_size, r) for t, r in runs.items()}
+        elif sum(count for r in runs.values() for _, count in r) * page_size >= SNAPSHOT_COPY_FROM:
+            digests = sqlitepages.hash_in_child(path, page_size, runs)
+        else:
+            return None
+        return {t: {"layout": layouts[t], "sha256": digests[t]} for t in runs}
+
 
     def same_pages(self, then: dict[str, Any] | None, now: dict[str, Any] | None) -> bool:
         return bool(then and now and then["sha256"] == now["sha256"]
