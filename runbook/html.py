@@ -194,6 +194,7 @@ def _notebook_exporter():
     here with soupsieve treated as absent (bs4's own fallback), unless this process already has it."""
     import sys
     import warnings
+    from html import escape
 
     import jinja2
 
@@ -211,17 +212,51 @@ def _notebook_exporter():
         if blocked:
             del sys.modules["soupsieve"]  # the process may still import it itself
 
+    class Highlight(Highlight2HTML):
+        """nbconvert's ``highlight_code`` filter with one pygments lexer and one formatter per
+        language, kept for every page: nbconvert looks the lexer up and makes a formatter (which
+        builds its whole stylesheet) for each code cell, 0.03 s of CPU for the 40 cells of a run.
+        The same calls, so the same HTML. IPython's lexers (a notebook with magics) and a language
+        pygments does not know go nbconvert's own way."""
+
+        def __init__(self, **kw: Any) -> None:
+            super().__init__(**kw)
+            self._made: dict[str, tuple[Any, Any]] = {}
+
+        def __call__(self, source: str, language: str | None = None, metadata: Any = None) -> str:
+            from pygments import highlight
+            from pygments.formatters import HtmlFormatter
+            from pygments.lexers import get_lexer_by_name
+            from pygments.util import ClassNotFound
+
+            language = language or self.pygments_lexer
+            if language not in self._made:
+                if language.startswith("ipython"):
+                    return super().__call__(source, language, metadata)
+                try:
+                    lexer = get_lexer_by_name(language)
+                except ClassNotFound:
+                    return super().__call__(source, language, metadata)
+                self._made[language] = (lexer, HtmlFormatter(cssclass=escape(f" highlight hl-{language}"),
+                                                            **self.extra_formatter_options))
+            return highlight(source or " ", *self._made[language])
+
     class NotebookPage(HTMLExporter):
         """``HTMLExporter`` without its final BeautifulSoup pass over the whole page (it only adds
         alt text to images, done below by ``render_notebook``, and tab stops to the "lab"
         template's cells, which this template does not have)."""
+
+        def __init__(self, **kw: Any) -> None:
+            super().__init__(**kw)
+            self.highlight = Highlight(parent=self)
 
         def from_notebook_node(self, nb, resources=None, **kw):
             info = nb.metadata.get("language_info", {})
             lexer = info.get("pygments_lexer", info.get("name"))
             if lexer == "ipython3" and not _magics(nb):  # pygments' own: the same colours, no IPython import
                 lexer = "python3"
-            self.register_filter("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+            self.highlight.pygments_lexer = lexer or "ipython3"  # nbconvert's default
+            self.register_filter("highlight_code", self.highlight)
             resources = self._init_resources(resources)
             self.register_filter("filter_data_type", WidgetsDataTypeFilter(
                 notebook_metadata=self._nb_metadata, parent=self, resources=resources))

@@ -405,3 +405,28 @@ def test_compiled_templates_are_kept_for_the_next_run_and_pages_do_not_depend_on
     html.write_run(run_dir)
     assert html._bytecode_cache() is None
     assert {p: p.read_text() for p in pages} == before
+
+
+def test_notebook_pages_highlight_code_as_nbconvert_does():
+    """The exporter's highlight filter (one lexer and formatter per language, kept) gives
+    nbconvert's own HTML for each code cell, whatever the language."""
+    import warnings
+
+    from nbconvert.filters.highlight import Highlight2HTML
+
+    from runbook import html
+
+    exporter = html._notebook_exporter()
+    cells = ["x = 1 / 0\nprint(f'{x!r}')  # a comment", "", "SELECT count(*) FROM t WHERE a = 'b'",
+             "%%sql\nSELECT 1", "<b>&</b>"]
+    magics = {"magics_language": "sql"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "No lexer found for language 'no-such-language'"
+        for language in ("python3", "sql", "ipython3", "no-such-language"):
+            exporter.highlight.pygments_lexer = language
+            for source in cells:
+                for metadata in (None, magics):
+                    for _ in range(2):  # made, then kept
+                        assert exporter.highlight(source, metadata=metadata) == \
+                            Highlight2HTML(pygments_lexer=language)(source, metadata=metadata)
+            assert exporter.highlight(cells[0], "sql") == Highlight2HTML()(cells[0], "sql")
