@@ -180,6 +180,14 @@ def offline(html: str) -> str:
 
 
 _IMG_NO_ALT = re.compile(r"<img(?![^>]*\salt=)", re.I)
+#: what importing nbconvert loads when it is installed and rendering never uses (each one's CPU
+#: when nbconvert is imported in a run's process, which has imported papermill's tornado parts)
+_ABSENT = (
+    "soupsieve",  # bs4's CSS selectors (0.05 s, mostly compiling regular expressions): only
+                  # HTMLExporter's own final pass selects anything, and NotebookPage does without it
+    "charset_normalizer",  # bs4's guess at the encoding of bytes (0.04 s): nbconvert parses str
+    "nbconvert.postprocessors.serve",  # ``--post serve``'s web server (tornado.web, 0.03 s)
+)
 
 
 @functools.cache
@@ -188,29 +196,38 @@ def _notebook_exporter():
     its templates). Our template (``templates/notebook``): nbconvert's "classic" cells in a small
     page with our stylesheet, instead of the "lab" template's 250 KB of inline CSS.
 
-    nbconvert imports BeautifulSoup, which imports soupsieve (its CSS selectors: 0.05 s of CPU,
-    most of it compiling regular expressions) when it is installed; only ``HTMLExporter``'s own
-    final pass selects anything, and ``NotebookPage`` does without it. So nbconvert is imported
-    here with soupsieve treated as absent (bs4's own fallback), unless this process already has it."""
+    Importing nbconvert costs 0.3 s of CPU; it is cheaper here:
+
+    - Optional modules its imports load when they are installed, which rendering never uses, are
+      treated as absent while it is imported (each importer's own fallback), unless this process
+      already has them (``_ABSENT``). The entries are removed afterwards: the process can still
+      import them itself.
+    - It is imported with the collector paused, then what the process holds is frozen
+      (``startup.load``, as the CLI imports papermill): the collections the ~200 modules'
+      27,000 objects trigger while they are made scan them and free nothing."""
     import sys
     import warnings
     from html import escape
 
     import jinja2
 
-    blocked = "soupsieve" not in sys.modules and "bs4" not in sys.modules
-    if blocked:
-        sys.modules["soupsieve"] = None  # type: ignore[assignment]
+    from . import startup
+
+    blocked = [name for name in _ABSENT if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "The soupsieve package is not installed", UserWarning)
-            from nbconvert import HTMLExporter
-            from nbconvert.exporters.templateexporter import TemplateExporter
-            from nbconvert.filters.highlight import Highlight2HTML
-            from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+            startup.load("nbconvert")
     finally:
-        if blocked:
-            del sys.modules["soupsieve"]  # the process may still import it itself
+        for name in blocked:
+            if sys.modules.get(name, ...) is None:
+                del sys.modules[name]
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
     class Highlight(Highlight2HTML):
         """nbconvert's ``highlight_code`` filter with one pygments lexer and one formatter per

@@ -430,3 +430,22 @@ def test_notebook_pages_highlight_code_as_nbconvert_does():
                         assert exporter.highlight(source, metadata=metadata) == \
                             Highlight2HTML(pygments_lexer=language)(source, metadata=metadata)
             assert exporter.highlight(cells[0], "sql") == Highlight2HTML()(cells[0], "sql")
+
+
+def test_nbconvert_is_imported_without_its_unused_optional_modules_which_stay_importable():
+    """``_notebook_exporter`` imports nbconvert with the modules of ``html._ABSENT`` treated as
+    absent; the process can import them afterwards (a fresh process: these tests import them)."""
+    import subprocess
+    import sys
+
+    code = """if True:
+        import sys
+        from runbook import html
+        html._notebook_exporter()
+        print(sorted(name for name in html._ABSENT if name in sys.modules))
+        import charset_normalizer, soupsieve
+        from nbconvert.postprocessors.serve import ServePostProcessor
+        print(charset_normalizer.detect(b"abc")["encoding"], callable(soupsieve.select), ServePostProcessor.__name__)
+    """
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[:2] == ["[]", "ascii True ServePostProcessor"]
