@@ -287,6 +287,20 @@ def test_a_failed_notebook_page_keeps_papermills_banner_and_traceback(tmp_path):
     assert '<span class="mi">1</span>' in page  # the code is highlighted
 
 
+def test_a_notebook_nbformat_finds_invalid_is_still_rendered(tmp_path):
+    """nbformat logs what is wrong with an invalid notebook; its page shows what it can (nbconvert
+    is not asked to validate it again after its preprocessors, see ``NotebookPage``)."""
+    from runbook import html
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1 + 1", execution_count=1)]
+    data = json.loads(nbformat.writes(nb))
+    data["cells"][0]["execution_count"] = "one"  # the schema wants a number
+    path = tmp_path / "01_inventory.ipynb"
+    path.write_text(json.dumps(data))
+    page = html.render_notebook(path).read_text()
+    assert '<span class="n">x</span>' in page and '<span class="mi">1</span>' in page
+
 def test_charts_are_svg_drawn_from_the_values():
     from runbook.charts import Markers, NotebookChart, Series, hbars
 
