@@ -180,6 +180,14 @@ def offline(html: str) -> str:
 
 
 _IMG_NO_ALT = re.compile(r"<img(?![^>]*\salt=)", re.I)
+#: what importing nbconvert loads when it is installed and rendering never uses (each one's CPU
+#: when nbconvert is imported in a run's process, which has imported papermill's tornado parts)
+_ABSENT = (
+    "soupsieve",  # bs4's CSS selectors (0.05 s, mostly compiling regular expressions): only
+                  # HTMLExporter's own final pass selects anything, and NotebookPage does without it
+    "charset_normalizer",  # bs4's guess at the encoding of bytes (0.04 s): nbconvert parses str
+    "nbconvert.postprocessors.serve",  # ``--post serve``'s web server (tornado.web, 0.03 s)
+)
 
 
 @functools.cache
@@ -188,44 +196,98 @@ def _notebook_exporter():
     its templates). Our template (``templates/notebook``): nbconvert's "classic" cells in a small
     page with our stylesheet, instead of the "lab" template's 250 KB of inline CSS.
 
-    nbconvert imports BeautifulSoup, which imports soupsieve (its CSS selectors: 0.05 s of CPU,
-    most of it compiling regular expressions) when it is installed; only ``HTMLExporter``'s own
-    final pass selects anything, and ``NotebookPage`` does without it. So nbconvert is imported
-    here with soupsieve treated as absent (bs4's own fallback), unless this process already has it."""
+    Importing nbconvert costs 0.3 s of CPU; it is cheaper here:
+
+    - Optional modules its imports load when they are installed, which rendering never uses, are
+      treated as absent while it is imported (each importer's own fallback), unless this process
+      already has them (``_ABSENT``). The entries are removed afterwards: the process can still
+      import them itself.
+    - It is imported with the collector paused, then what the process holds is frozen
+      (``startup.load``, as the CLI imports papermill): the collections the ~200 modules'
+      27,000 objects trigger while they are made scan them and free nothing."""
     import sys
     import warnings
+    from html import escape
 
     import jinja2
 
-    blocked = "soupsieve" not in sys.modules and "bs4" not in sys.modules
-    if blocked:
-        sys.modules["soupsieve"] = None  # type: ignore[assignment]
+    from . import startup
+
+    blocked = [name for name in _ABSENT if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "The soupsieve package is not installed", UserWarning)
-            from nbconvert import HTMLExporter
-            from nbconvert.exporters.templateexporter import TemplateExporter
-            from nbconvert.filters.highlight import Highlight2HTML
-            from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+            startup.load("nbconvert")
     finally:
-        if blocked:
-            del sys.modules["soupsieve"]  # the process may still import it itself
+        for name in blocked:
+            if sys.modules.get(name, ...) is None:
+                del sys.modules[name]
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+
+    class Highlight(Highlight2HTML):
+        """nbconvert's ``highlight_code`` filter with one pygments lexer and one formatter per
+        language, kept for every page: nbconvert looks the lexer up and makes a formatter (which
+        builds its whole stylesheet) for each code cell, 0.03 s of CPU for the 40 cells of a run.
+        The same calls, so the same HTML. IPython's lexers (a notebook with magics) and a language
+        pygments does not know go nbconvert's own way."""
+
+        def __init__(self, **kw: Any) -> None:
+            super().__init__(**kw)
+            self._made: dict[str, tuple[Any, Any]] = {}
+
+        def __call__(self, source: str, language: str | None = None, metadata: Any = None) -> str:
+            from pygments import highlight
+            from pygments.formatters import HtmlFormatter
+            from pygments.lexers import get_lexer_by_name
+            from pygments.util import ClassNotFound
+
+            language = language or self.pygments_lexer
+            if language not in self._made:
+                if language.startswith("ipython"):
+                    return super().__call__(source, language, metadata)
+                try:
+                    lexer = get_lexer_by_name(language)
+                except ClassNotFound:
+                    return super().__call__(source, language, metadata)
+                self._made[language] = (lexer, HtmlFormatter(cssclass=escape(f" highlight hl-{language}"),
+                                                            **self.extra_formatter_options))
+            return highlight(source or " ", *self._made[language])
 
     class NotebookPage(HTMLExporter):
         """``HTMLExporter`` without its final BeautifulSoup pass over the whole page (it only adds
         alt text to images, done below by ``render_notebook``, and tab stops to the "lab"
         template's cells, which this template does not have)."""
 
+        def __init__(self, **kw: Any) -> None:
+            super().__init__(**kw)
+            self.highlight = Highlight(parent=self)
+
         def from_notebook_node(self, nb, resources=None, **kw):
             info = nb.metadata.get("language_info", {})
             lexer = info.get("pygments_lexer", info.get("name"))
             if lexer == "ipython3" and not _magics(nb):  # pygments' own: the same colours, no IPython import
                 lexer = "python3"
-            self.register_filter("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+            self.highlight.pygments_lexer = lexer or "ipython3"  # nbconvert's default
+            self.register_filter("highlight_code", self.highlight)
             resources = self._init_resources(resources)
             self.register_filter("filter_data_type", WidgetsDataTypeFilter(
                 notebook_metadata=self._nb_metadata, parent=self, resources=resources))
             return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+        def _validate_preprocessor(self, nb, preprocessor):
+            """Not done. nbconvert validates the notebook after its preprocessors (after each of
+            them, or once with ``optimistic_validation``) against a relaxed copy of nbformat's
+            schema, compiled at its first use (0.05 s of CPU in a run's process, which has the
+            strict one). ``nbformat.read`` has validated the notebook (it logs the errors of an
+            invalid one, which is then rendered as far as nbconvert can, no longer replaced by
+            the "could not be rendered" page), and the preprocessors this exporter runs (cells
+            removed by tag or pattern, none configured; a cell magic's language in its metadata;
+            the pygments stylesheet in the resources) leave a valid notebook valid."""
 
         @jinja2.pass_context
         def markdown2html(self, context, source):
@@ -240,10 +302,7 @@ def _notebook_exporter():
             finally:
                 self.embed_images = True
 
-    # optimistic_validation: the notebook is validated once, after nbconvert's preprocessors, not
-    # after each of its twelve (0.03 s of CPU for the four pages of a run; the page is the same)
-    exporter = NotebookPage(template_name="notebook", extra_template_basedirs=[str(TEMPLATES)], embed_images=True,
-                            optimistic_validation=True)
+    exporter = NotebookPage(template_name="notebook", extra_template_basedirs=[str(TEMPLATES)], embed_images=True)
     exporter.environment.bytecode_cache = _bytecode_cache()
     return exporter
 

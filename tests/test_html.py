@@ -287,6 +287,20 @@ def test_a_failed_notebook_page_keeps_papermills_banner_and_traceback(tmp_path):
     assert '<span class="mi">1</span>' in page  # the code is highlighted
 
 
+def test_a_notebook_nbformat_finds_invalid_is_still_rendered(tmp_path):
+    """nbformat logs what is wrong with an invalid notebook; its page shows what it can (nbconvert
+    is not asked to validate it again after its preprocessors, see ``NotebookPage``)."""
+    from runbook import html
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = 1 + 1", execution_count=1)]
+    data = json.loads(nbformat.writes(nb))
+    data["cells"][0]["execution_count"] = "one"  # the schema wants a number
+    path = tmp_path / "01_inventory.ipynb"
+    path.write_text(json.dumps(data))
+    page = html.render_notebook(path).read_text()
+    assert '<span class="n">x</span>' in page and '<span class="mi">1</span>' in page
+
 def test_charts_are_svg_drawn_from_the_values():
     from runbook.charts import Markers, NotebookChart, Series, hbars
 
@@ -405,3 +419,47 @@ def test_compiled_templates_are_kept_for_the_next_run_and_pages_do_not_depend_on
     html.write_run(run_dir)
     assert html._bytecode_cache() is None
     assert {p: p.read_text() for p in pages} == before
+
+
+def test_notebook_pages_highlight_code_as_nbconvert_does():
+    """The exporter's highlight filter (one lexer and formatter per language, kept) gives
+    nbconvert's own HTML for each code cell, whatever the language."""
+    import warnings
+
+    from nbconvert.filters.highlight import Highlight2HTML
+
+    from runbook import html
+
+    exporter = html._notebook_exporter()
+    cells = ["x = 1 / 0\nprint(f'{x!r}')  # a comment", "", "SELECT count(*) FROM t WHERE a = 'b'",
+             "%%sql\nSELECT 1", "<b>&</b>"]
+    magics = {"magics_language": "sql"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "No lexer found for language 'no-such-language'"
+        for language in ("python3", "sql", "ipython3", "no-such-language"):
+            exporter.highlight.pygments_lexer = language
+            for source in cells:
+                for metadata in (None, magics):
+                    for _ in range(2):  # made, then kept
+                        assert exporter.highlight(source, metadata=metadata) == \
+                            Highlight2HTML(pygments_lexer=language)(source, metadata=metadata)
+            assert exporter.highlight(cells[0], "sql") == Highlight2HTML()(cells[0], "sql")
+
+
+def test_nbconvert_is_imported_without_its_unused_optional_modules_which_stay_importable():
+    """``_notebook_exporter`` imports nbconvert with the modules of ``html._ABSENT`` treated as
+    absent; the process can import them afterwards (a fresh process: these tests import them)."""
+    import subprocess
+    import sys
+
+    code = """if True:
+        import sys
+        from runbook import html
+        html._notebook_exporter()
+        print(sorted(name for name in html._ABSENT if name in sys.modules))
+        import charset_normalizer, soupsieve
+        from nbconvert.postprocessors.serve import ServePostProcessor
+        print(charset_normalizer.detect(b"abc")["encoding"], callable(soupsieve.select), ServePostProcessor.__name__)
+    """
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[:2] == ["[]", "ascii True ServePostProcessor"]
