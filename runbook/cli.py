@@ -161,11 +161,13 @@ def cmd_steps(args: argparse.Namespace) -> int:
 
     startup.load("runbook.pipeline")
     from . import pipeline
-    from .target import open_target
+    from .target import check_timeout, mask, move_password
 
     if getattr(args, "restore", None) and not args.confirm_restore:
         raise BadInput(f"--restore {args.restore} overwrites the database: add --confirm-restore to mean it")
-    target = open_target(args.db, lock_timeout_s=args.lock_timeout, statement_timeout_s=args.statement_timeout)
+    lock_timeout = check_timeout("--lock-timeout", args.lock_timeout)
+    statement_timeout = check_timeout("--statement-timeout", args.statement_timeout)
+    url = move_password(args.db)  # the run's kernel opens it (pipeline.host_open), with PGPASSWORD set here
     steps = STEPS_OF[args.command]
     if (args.command == "migrate" and args.no_backup) or getattr(args, "dry_run", False):
         steps = ("migrate",)  # a dry run takes no backup: it only plans (and lints) the SQL
@@ -189,9 +191,9 @@ def cmd_steps(args: argparse.Namespace) -> int:
         discard_newer_writes=getattr(args, "discard_newer_writes", False),
         rollback_on_failure=args.command == "run",
     )
-    args.out.detail(f"target {target.display}; migrations {args.migrations}; reports {args.reports}")
+    args.out.detail(f"target {mask(url)}; migrations {args.migrations}; reports {args.reports}")
     with _progress(args):
-        run = pipeline.execute(target, steps, opts)
+        run = pipeline.execute(url, steps, opts, lock_timeout_s=lock_timeout, statement_timeout_s=statement_timeout)
     _report(run, args.out, args.command)
     return pipeline.exit_code(run)
 

@@ -28,6 +28,9 @@ from typing import Any, Callable, Mapping
 from .errors import BadInput
 from .target import DEFAULT_LOCK_TIMEOUT_S, DEFAULT_STATEMENT_TIMEOUT_S, mask
 
+#: what NNN_name.sql files are written in unless told (``migrations`` reads it from here)
+DEFAULT_DIALECT = "sqlite"
+
 CONFIG_FILE = "runbook.toml"
 DIALECTS = ("sqlite", "postgresql")
 
@@ -73,7 +76,7 @@ class Option:
 
 OPTIONS: dict[str, Option] = {o.name: o for o in (
     Option("db", None, str, "the target database: an SQLAlchemy URL, or env:VAR to read it from a variable"),
-    Option("dialect", "sqlite", _dialect, "the SQL dialect the migration files are written in"),
+    Option("dialect", DEFAULT_DIALECT, _dialect, "the SQL dialect the migration files are written in"),
     Option("migrations", Path("migrations"), Path, "the migrations folder", is_path=True),
     Option("reports", Path("reports"), Path, "the reports folder (the migration log)", is_path=True),
     Option("backups", Path("backups"), Path, "the backups folder", is_path=True),

@@ -122,10 +122,10 @@ def schema_diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> 
     the inventory snapshot and the schema at the end of the run (``None``: a side is missing)."""
     if not before or not after or "tables" not in before or "tables" not in after:
         return None
-    from .inventory import compare_schemas
+    from .schema import diff
 
     rows = []
-    for line in compare_schemas(before, after, order=True):
+    for line in diff(before, after, order=True):
         change = ("added" if " added" in line else "removed" if " missing" in line
                   else "changed" if " changed" in line else "changed")
         table, _, what = line.partition(": ") if ": " in line else ("", "", line)

@@ -12,10 +12,11 @@ for the kernel to answer costs about 0.2 s of wall time each time). ``%reset -f`
 garbage collections, which scan every object the kernel holds (SQLAlchemy, sqlglot: 0.1 s of CPU
 each time); after each reset the survivors (imported modules, their caches) are moved out of
 the collector's way (``gc.freeze``), so the next reset scans only what the last step made, and
-still collects all of it. The first step's kernel is fresh (its namespace holds nothing of a
-run): it is not reset (the reset's collections of everything ipykernel loaded cost 0.09 s of CPU
-for the few dozen objects its start-up left unreachable); it loads what the notebooks import
-(``startup.load``: without the collector's scans during the imports), then freezes.
+still collects all of it. A kernel nothing ran in yet (its namespace holds nothing of a run) is
+not reset, only frozen (the reset's collections of everything ipykernel loaded cost 0.09 s of
+CPU for the few dozen objects its start-up left unreachable).
+
+The same client runs the run's database work between steps (``call``: ``pipeline.host_*``).
 """
 
 from __future__ import annotations
@@ -24,8 +25,6 @@ import contextlib
 import weakref
 from pathlib import Path
 from typing import Any, Iterator
-
-from .startup import kernel_preload
 
 KERNEL_NAME = "python3"
 #: kernel start-up chatter (and the "KeyboardInterrupt caught in kernel" line a shutdown logs)
@@ -53,10 +52,8 @@ def __getattr__(name: str) -> Any:
 
 
 @contextlib.contextmanager
-def shared_kernel(cwd: Path, engine: str | None = None) -> Iterator[Any]:
+def shared_kernel(cwd: Path) -> Iterator[Any]:
     """A started kernel manager (``jupyter_client.AsyncKernelManager``), shut down on exit.
-    ``engine``: the target's engine (``sqlite``...), whose module the kernel loads with the
-    notebooks' imports before the first step (``startup.kernel_preload``).
 
     The kernel inherits this process's environment as it is now (the run's lock marker, the
     password moved to ``PGPASSWORD``), so start it once those are set.
@@ -66,8 +63,6 @@ def shared_kernel(cwd: Path, engine: str | None = None) -> Iterator[Any]:
 
     km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=kernel_specs())
     run_sync(km.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=str(cwd))
-    if engine is not None:
-        _FIRST[km] = kernel_preload(f"runbook.engines.{engine}")
     try:
         yield km
     finally:
@@ -93,32 +88,82 @@ def kernel_specs() -> Any:
     return KernelSpecManager(kernel_dirs=[*jupyter_path("kernels"), os.path.join(ipython_dir, "kernels")])
 
 
-#: the client each shared kernel's resets are sent by (connected once, at the first reset)
+#: the client each shared kernel's resets and calls are sent by (connected once, at the first)
 _CLIENTS: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
 #: forget the names, collect the last step's garbage, then set the survivors aside (see above)
 RESET = "get_ipython().run_line_magic('reset', '-f'); __import__('gc').freeze()"
-#: before the first step: nothing to forget yet (``shared_kernel`` may name more, in ``_FIRST``)
+#: before the first step, when nothing ran in the kernel yet: nothing to forget
 FREEZE = "__import__('gc').freeze()"
-_FIRST: "weakref.WeakKeyDictionary[Any, str]" = weakref.WeakKeyDictionary()
 
 
-def fresh_namespace(km: Any) -> None:
-    """Forget the previous notebook's variables (``%reset -f``); imported modules stay loaded. The
-    first call on a kernel (just started by ``shared_kernel``) only freezes what its start made."""
+class KernelGone(RuntimeError):
+    """The kernel's process has ended."""
+
+
+def _client(km: Any) -> tuple[Any, bool]:
+    """The kernel's blocking client (its sockets belong to no asyncio loop: papermill's come and
+    go), and whether it was connected just now; ``KernelGone`` when the kernel's process ended."""
     from nbclient.util import run_sync
 
     kc = _CLIENTS.get(km)
-    code = RESET
-    if kc is None:  # a blocking client: its sockets belong to no asyncio loop (papermill's come and go)
-        kc = km.blocking_client()
-        kc.start_channels()
+    if kc is not None:
+        if not run_sync(km.is_alive)():  # say so now, not after a timeout
+            raise KernelGone("Kernel died before the next step could start")
+        return kc, False
+    kc = km.blocking_client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=60)
+    except BaseException:
+        kc.stop_channels()
+        raise
+    _CLIENTS[km] = kc
+    return kc, True
+
+
+def fresh_namespace(km: Any) -> None:
+    """Forget the previous notebook's variables (``%reset -f``); imported modules stay loaded. On
+    a kernel nothing ran in yet (just started by ``shared_kernel``) it only freezes what its
+    start made."""
+    kc, new = _client(km)
+    kc.execute_interactive(FREEZE if new else RESET, store_history=False, timeout=60, output_hook=lambda msg: None)
+
+
+def call(km: Any, function: str, **kwargs: Any) -> Any:
+    """``runbook.pipeline.<function>(**kwargs)`` run in the kernel, between steps, in this
+    process's folder (``pipeline.host_call``); returns its result (the arguments and the result go
+    as JSON). The runbook's own errors raised there are raised here as themselves (same message,
+    same exit status); anything else as ``RuntimeError`` naming it; ``KernelGone`` when the kernel
+    died before answering. What the call leaves in the kernel's namespace goes at the next reset."""
+    import ast
+    import json
+    import os
+
+    from nbclient.util import run_sync
+
+    from . import errors
+
+    kc, _ = _client(km)
+    code = (f"_runbook_call = __import__('runbook.pipeline', fromlist=['_']).host_call("
+            f"{function!r}, {json.dumps(kwargs)!r}, {os.getcwd()!r})")
+    msg_id = kc.execute(code, store_history=False, user_expressions={"result": "_runbook_call"})
+    while True:  # as long as it takes (a lock to wait for, a lint replay), while the kernel lives
         try:
-            kc.wait_for_ready(timeout=60)
-        except BaseException:
-            kc.stop_channels()
-            raise
-        _CLIENTS[km] = kc
-        code = _FIRST.pop(km, FREEZE)
-    elif not run_sync(km.is_alive)():  # the process is gone: say so now, not after the reset's timeout
-        raise RuntimeError("Kernel died before the next step could start")
-    kc.execute_interactive(code, store_history=False, timeout=60, output_hook=lambda msg: None)
+            reply = kc.get_shell_msg(timeout=0.5)
+        except Exception:  # queue.Empty: nothing yet
+            if not run_sync(km.is_alive)():
+                raise KernelGone(f"Kernel died during {function}") from None
+            continue
+        if reply["parent_header"].get("msg_id") == msg_id:
+            break
+    content = reply["content"]
+    if content["status"] != "ok":
+        raise RuntimeError(f"{content.get('ename', 'Error')}: {errors.redact(content.get('evalue', ''))}")
+    answer = json.loads(ast.literal_eval(content["user_expressions"]["result"]["data"]["text/plain"]))
+    if "error" in answer:
+        cls = getattr(errors, answer["error"], errors.RunbookError)
+        exc = cls.__new__(cls)
+        Exception.__init__(exc, answer["message"])  # its message as it was raised there
+        exc.exit_code = answer["exit_code"]
+        raise exc
+    return answer["result"]

@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from .config import DEFAULT_DIALECT  # noqa: F401  (re-exported)
 from .errors import BadInput
+from .owner import who_and_host  # noqa: F401  (the event log's who; re-exported)
 from .sqltext import Statement, header, split
 
 if TYPE_CHECKING:
@@ -37,7 +39,6 @@ EVENTS = ("deploy", "revert", "fail", "adopt", "baseline", "restore")
 SOURCE_DIALECT = "sqlite"  # the default dialect shared migration files are written in (sqlglot name)
 #: the project dialects (``--dialect``) and the sqlglot dialect their files are read as
 DIALECTS = {"sqlite": "sqlite", "postgresql": "postgres"}
-DEFAULT_DIALECT = "sqlite"
 NO_OP_NOTE = "no-op: no statements"
 
 _NAME = re.compile(r"^(?P<number>\d{3,})_(?P<name>[A-Za-z0-9][A-Za-z0-9_]*?)(?:\.(?P<variant>[a-z]+))?\.sql$")
@@ -258,18 +259,6 @@ def unrecord(conn: sa.Connection, version: str) -> None:
 
 
 # -- the event log ---------------------------------------------------------------------------
-def who_and_host() -> tuple[str, str]:
-    """The OS user and host name running the runbook (never a secret)."""
-    import getpass
-    import socket
-
-    try:
-        user = getpass.getuser()
-    except Exception:  # no user name in the environment or the password database
-        user = "unknown"
-    return user, socket.gethostname()
-
-
 def has_events(conn: sa.Connection) -> bool:
     return sa.inspect(conn).has_table(EVENTS_TABLE)
 

@@ -53,3 +53,15 @@ def is_dead_owner(name: str) -> bool:
 def run_is_dead(host: str | None, pid: int | None) -> bool:
     """A run recorded with ``host`` (``socket.gethostname()``) and ``pid`` that no longer runs."""
     return bool(host) and host == socket.gethostname() and pid is not None and not pid_alive(int(pid))
+
+
+def who_and_host() -> tuple[str, str]:
+    """The OS user and host name running the runbook (never a secret)."""
+    import getpass
+    import socket
+
+    try:
+        user = getpass.getuser()
+    except Exception:  # no user name in the environment or the password database
+        user = "unknown"
+    return user, socket.gethostname()

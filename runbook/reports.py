@@ -234,7 +234,7 @@ def add_summary_cell(path: Path, result: StepResult, *, run_id: str, target_disp
 # -- who ran it, from what -------------------------------------------------------------------------
 def who() -> dict[str, str]:
     """The OS user and host running the runbook (no secrets, no environment)."""
-    from .migrations import who_and_host
+    from .owner import who_and_host
 
     user, host = who_and_host()
     return {"user": user, "host": host}

@@ -46,11 +46,9 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-
-from .migrations import RUNBOOK_TABLES
-
 if TYPE_CHECKING:
+    import sqlalchemy as sa
+
     from .engines.base import Engine
 
 #: the kinds of objects besides tables, in the order ``diff`` reports them
@@ -64,8 +62,10 @@ FK_FIELDS = ("name", "on_update", "on_delete")
 _UNSHOWN = {"sha256"}
 
 
-def introspect(conn: sa.Connection, engine: "Engine") -> dict[str, Any]:
+def introspect(conn: "sa.Connection", engine: "Engine") -> dict[str, Any]:
     """The schema ``conn`` sees, as ``engine`` reports it (the module doc's model). Read-only."""
+    from .migrations import RUNBOOK_TABLES  # here: comparing models (html) loads no SQLAlchemy
+
     model = engine.introspect(conn)
     for table in RUNBOOK_TABLES:  # the runbook's own tables, and what belongs to them
         model["tables"].pop(table, None)

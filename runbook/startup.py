@@ -28,7 +28,7 @@ from typing import Any
 #: imported by papermill's modules as ``import x`` and used only inside functions the runbook
 #: never calls
 PAPERMILL_LAZY = ("requests", "click")
-#: what the steps' notebooks import (their first cells), loaded before the first step runs
+#: what the steps' notebooks import (their first cells), loaded by the run's kernel before its first step
 KERNEL_MODULES = ("runbook.reports", "runbook.checks", "runbook.table", "runbook.target", "runbook.steps",
                   "runbook.verify", "IPython.display")
 
@@ -42,7 +42,7 @@ def load(*modules: str) -> None:
     gc.disable()
     try:
         for name in modules:
-            importlib.import_module(name)
+            __import__(name)  # the import statement's own path (importlib.import_module's is not in -X importtime's log)
     finally:
         gc.freeze()
         if enabled:
@@ -56,13 +56,6 @@ def load_notebook_runner() -> None:
     for name in PAPERMILL_LAZY:
         _lazy(name)
     load("papermill", "papermill.engines", "jupyter_client.manager", "nbclient.util")
-
-
-def kernel_preload(engine_module: str) -> str:
-    """The code a run's kernel runs before its first step: the notebooks' imports and the
-    target engine's module (``runbook.engines.sqlite``...), loaded by ``load``."""
-    names = ", ".join(repr(n) for n in (*KERNEL_MODULES, engine_module))
-    return f"__import__('runbook.startup', fromlist=['load']).load({names})"
 
 
 def _lazy(name: str) -> None:

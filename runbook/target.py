@@ -5,6 +5,9 @@ A target is named by an SQLAlchemy URL (``sqlite:///power100.db``,
 given inside a URL is moved to ``PGPASSWORD`` (read by libpq, by pg_dump and by the notebook
 kernels this process starts) and the URL kept here is the password-free one, safe to print,
 to pass as a notebook parameter and to write into a report.
+
+Importing this module loads no SQLAlchemy (the CLI hands a run's URL to its kernel, which opens
+it: ``move_password`` is all the CLI does with it).
 """
 
 from __future__ import annotations
@@ -12,17 +15,16 @@ from __future__ import annotations
 import math
 import os
 import re
+import urllib.parse
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
 from .errors import BadInput
 
 if TYPE_CHECKING:
+    import sqlalchemy as sa
+
     from .engines.base import Engine
 
 DEFAULT_LOCK_TIMEOUT_S = 5.0
@@ -33,7 +35,7 @@ DEFAULT_STATEMENT_TIMEOUT_S = 600.0
 class Target:
     """A database the runbook works on. ``url`` never holds a password."""
 
-    url: sa.URL
+    url: "sa.URL"
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
     statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S
     _engines: dict = field(default_factory=dict, compare=False, repr=False)
@@ -54,7 +56,7 @@ class Target:
         """The URL as it may be shown anywhere (never with a password)."""
         return self.url.render_as_string(hide_password=True)
 
-    def engine(self) -> sa.Engine:
+    def engine(self) -> "sa.Engine":
         """The SQLAlchemy engine for this target, created once per target."""
         if "engine" not in self._engines:
             self._engines["engine"] = self.kind.create_engine(self)
@@ -79,13 +81,46 @@ class Target:
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
-def parse_url(raw: str | None) -> sa.URL:
-    """Parse a database URL; exit-2 errors name what is wrong. ``None`` reads ``RUNBOOK_DB``."""
+def _raw_url(raw: str | None) -> str:
+    """``raw`` (``None``: ``RUNBOOK_DB``) if it looks like a database URL; ``BadInput`` otherwise."""
     raw = raw if raw is not None else os.environ.get("RUNBOOK_DB")
     if not raw:
         raise BadInput("no database given: pass --db URL or set RUNBOOK_DB (e.g. sqlite:///power100.db)")
     if not _SCHEME.match(raw):
         raise BadInput(f"not a database URL: {mask(raw)!r} (expected e.g. sqlite:///power100.db or postgresql://user@host/db)")
+    return raw
+
+
+def move_password(raw: str | None) -> str:
+    """The URL ``raw`` (``None``: ``RUNBOOK_DB``) without its password, which goes to
+    ``PGPASSWORD``: ``user:secret@`` or libpq's ``?password=``, percent-decoded as SQLAlchemy
+    decodes it, as ``open_target`` moves it (after checking the URL): for a process that only
+    hands the URL on (the CLI, to its kernel)."""
+    raw = _raw_url(raw)
+    parts = urllib.parse.urlsplit(raw)
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    if "@" in userinfo:  # user:p@ss@host: the password would end at its first @, the rest shown as host
+        raise BadInput(f"cannot parse database URL {mask(raw)!r}: more than one '@' (write an '@' inside the "
+                       "password as %40, or pass the password in PGPASSWORD)")
+    user, colon, password = userinfo.partition(":")
+    query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+    given = [v for k, v in query if k == "password"]
+    if not (colon or given):
+        return raw
+    secret = urllib.parse.unquote(password) if password else (given[0] if given else "")
+    if secret:
+        os.environ["PGPASSWORD"] = secret
+    netloc = f"{user}{at}{hostport}" if at else hostport
+    rest = urllib.parse.urlencode([(k, v) for k, v in query if k != "password"])
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc, query=rest))
+
+
+def parse_url(raw: str | None) -> "sa.URL":
+    """Parse a database URL; exit-2 errors name what is wrong. ``None`` reads ``RUNBOOK_DB``."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    raw = _raw_url(raw)
     try:
         url = make_url(raw)
     except (ArgumentError, ValueError) as exc:
@@ -97,7 +132,7 @@ def parse_url(raw: str | None) -> sa.URL:
 
 
 def open_target(
-    raw: str | sa.URL | None,
+    raw: "str | sa.URL | None",
     *,
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S,
     statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S,
@@ -110,7 +145,9 @@ def open_target(
     """
     lock_timeout_s = check_timeout("--lock-timeout", lock_timeout_s)
     statement_timeout_s = check_timeout("--statement-timeout", statement_timeout_s)
-    url = raw if isinstance(raw, sa.URL) else parse_url(raw)
+    import sqlalchemy as sa
+
+    url = raw if isinstance(raw, sa.URL) else parse_url(raw)  # refused before its password is moved
     from .engines import engine_for
 
     kind = engine_for(url)  # raises BadInput for unknown engines

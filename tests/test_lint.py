@@ -512,8 +512,8 @@ def test_run_allow_risk_passes_the_gate_and_records_the_override(tmp_path: Path,
     target = open_target(sqlite_url)
     opts = pipeline.Options(migrations_dir=folder, reports_dir=tmp_path / "r", backup_dir=tmp_path / "b",
                             allow_risk=True)
-    run = pipeline.Run("x", tmp_path / "r" / "x", target.display, "sqlite")
-    run.run_dir.mkdir(parents=True)
-    assert pipeline._refused_by_lint(target, ("migrate",), opts, run) is False
-    gate = load_artifact(run.run_dir, "lint")
+    run_dir = tmp_path / "r" / "x"
+    run_dir.mkdir(parents=True)
+    assert pipeline.lint_gate(target, ("migrate",), opts, run_dir) is None  # not refused
+    gate = load_artifact(run_dir, "lint")
     assert gate["override"] is True and any("risk-understated" in r for r in gate["overridden"])

@@ -24,6 +24,30 @@ def test_a_password_in_the_url_moves_to_pgpassword_and_out_of_the_target(raw, mo
     assert "s3cr3t-pw" not in mask(f"failed to reach {raw}")
 
 
+@pytest.mark.parametrize("raw, password", [
+    ("postgresql://someone:s3cr3t-pw@127.0.0.1:5432/power100", "s3cr3t-pw"),
+    ("postgresql+psycopg://someone:p%40ss%3Aw%2Fd@db.example:5432/power100?sslmode=require", "p@ss:w/d"),
+    ("postgresql://someone@127.0.0.1/power100?sslmode=disable&password=s3cr3t-pw", "s3cr3t-pw"),
+    ("postgresql://someone@127.0.0.1/power100", None),
+    ("sqlite:////tmp/power100.db", None),
+])
+def test_the_cli_moves_a_password_out_of_the_url_as_sqlalchemy_reads_it(raw, password, monkeypatch):
+    """``move_password``, the CLI's part (no SQLAlchemy): the password SQLAlchemy would read goes
+    to PGPASSWORD, and the URL left parses to the same URL without it."""
+    import sqlalchemy as sa
+
+    from runbook.target import move_password
+
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    left = move_password(raw)
+    assert os.environ.get("PGPASSWORD") == password
+    url = sa.make_url(raw)
+    assert (url.password or url.query.get("password")) == password
+    assert sa.make_url(left) == url._replace(password=None).difference_update_query(["password"])
+    with pytest.raises(BadInput, match="more than one '@'"):
+        move_password("postgresql://someone:p@ss@127.0.0.1/power100")
+
+
 def test_unparsable_and_unsupported_urls_are_bad_input():
     with pytest.raises(BadInput, match="not a database URL"):
         open_target("power100.db")
