@@ -368,11 +368,15 @@ def _close(km: Any, target: Opened, run_dir: Path, *, snapshot: bool) -> dict[st
     try:
         return call(km, "close", run_dir=str(run_dir), snapshot=snapshot)
     except KernelGone:
-        from .target import open_target
+        return _after(_reopen(target), run_dir, snapshot=snapshot)
 
-        opened = open_target(target.display, lock_timeout_s=target.lock_timeout_s,
-                             statement_timeout_s=target.statement_timeout_s)
-        return _after(opened, run_dir, snapshot=snapshot)
+
+def _reopen(target: Opened) -> "Target":
+    """The run's target opened in this process: only when its kernel died (this loads SQLAlchemy)."""
+    from .target import open_target
+
+    return open_target(target.display, lock_timeout_s=target.lock_timeout_s,
+                       statement_timeout_s=target.statement_timeout_s)
 
 
 def _run_steps(km: Any, target: Opened, run_dir: Path, steps: tuple[str, ...], opts: Options, run: Run) -> str | None:
@@ -391,7 +395,7 @@ def _run_steps(km: Any, target: Opened, run_dir: Path, steps: tuple[str, ...], o
         if step == "migrate" and run.rehearsal and run.rehearsal.get("ran") and not run.rehearsal.get("passed"):
             nothing_touched = True  # the rehearsal failed on a scratch copy: the target was not touched
             run.rollback_skipped = "the rehearsal failed on a scratch copy: the target was not touched"
-        elif step == "migrate" and not nothing_touched and _unchanged(km, run.versions["before"]):
+        elif step == "migrate" and not nothing_touched and _unchanged(km, target, run.versions["before"]):
             nothing_touched = True  # each migration rolls back whole: the failed one left nothing
             run.rollback_skipped = ("the failed migration rolled back whole: the database is still at "
                                     f"version {run.versions['before'] or 'none'}")
@@ -406,11 +410,14 @@ def _run_steps(km: Any, target: Opened, run_dir: Path, steps: tuple[str, ...], o
     return None
 
 
-def _unchanged(km: Any, before: str | None) -> bool:
+def _unchanged(km: Any, target: Opened, before: str | None) -> bool:
     """True when the database is still at ``before`` (a failed migrate rolled back whole: no
     rollback step needed); False when that cannot be read (roll back to be safe)."""
     try:
-        return call(km, "version") == before
+        try:
+            return call(km, "version") == before
+        except KernelGone:
+            return current_version(_reopen(target)) == before
     except Exception:
         return False
 

@@ -91,3 +91,36 @@ def test_killed_run_leaves_the_database_before_the_migration_and_the_next_run_re
     target.dispose()
     assert len(deploys) == 4 and killed not in {e["run_id"] for e in deploys}
     assert "assigned_partner_id" in columns
+
+
+@pytest.mark.slow
+def test_a_kernel_killed_mid_migration_leaves_a_full_report_and_the_lock_free(db_url, tmp_path):
+    """Only the kernel dies (the OOM killer's pick), inside migration 001's transaction: the CLI
+    still writes the whole report. The versions after are read by the CLI itself (the kernel held
+    the run's database work), so it knows the migration rolled back whole and does not try a
+    rollback; the lock went with the kernel, and the next run passes."""
+    before = db_state(db_url)
+    barrier, reports_dir = tmp_path / "barrier", tmp_path / "reports"
+    barrier.mkdir()
+    point = "uncommitted-001"
+    (barrier / f"{point}.wanted").touch()
+    args = ["run", "--db", db_url, "--migrations", str(MIGRATIONS), "--reports", str(reports_dir),
+            "--backups", str(tmp_path / "backups"), "--no-rehearsal"]
+    cli = subprocess.Popen([sys.executable, "-m", "runbook.cli", *args], cwd=tmp_path,
+                           env={**os.environ, "RUNBOOK_BARRIER_DIR": str(barrier),
+                                "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])},
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 300
+    while not (barrier / f"{point}.reached").exists():
+        assert cli.poll() is None and time.monotonic() < deadline, "the run never reached the barrier"
+        time.sleep(0.05)
+    os.kill(int((barrier / f"{point}.reached").read_text()), signal.SIGKILL)  # the kernel alone
+    out, _ = cli.communicate(timeout=300)
+    assert cli.returncode == 1, out
+
+    assert db_state(db_url) == before
+    run = json.loads((next(reports_dir.iterdir()) / "run.json").read_text())
+    assert run["status"] == "failed" and run["versions"] == {"before": None, "after": None}
+    assert "rolled back whole" in run["rollback_skipped"] and [s["step"] for s in run["steps"]][-1] == "migrate"
+    again = runbook(*args, cwd=tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
