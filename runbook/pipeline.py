@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,12 +67,11 @@ class Options:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Options":
-        paths = {"migrations_dir", "reports_dir", "backup_dir", "snapshot", "restore_backup", "notebooks_dir"}
+        paths = {f.name for f in fields(cls) if "Path" in str(f.type)}
         return cls(**{k: (Path(v) if k in paths and v is not None else v) for k, v in data.items()})
 
     def for_report(self) -> dict[str, Any]:
-        return {k: (str(v) if isinstance(v, Path) else v) for k, v in self.__dict__.items()
-                if k not in ("notebooks_dir", "extra") and v not in (None, False)}
+        return {k: v for k, v in self.as_json().items() if k != "notebooks_dir" and v not in (None, False)}
 
 
 def _parameters(step: str, target: "Target | Opened", run_dir: Path, opts: Options, run: Run) -> dict[str, Any]:
@@ -316,7 +315,8 @@ def execute(db: "Target | str", steps: tuple[str, ...], opts: Options, *,
         target = Opened(**opened["target"])
         run_dir = Path(opened["run_dir"])
         with progress.follow(run_dir / progress.FILE_NAME):
-            run, report_error = _steps(km, target, run_dir, opened, steps, opts)
+            run, report_error = _steps(km, target, run_dir, steps, opts, cleaned=opened["cleaned"],
+                                       version=opened["version"])
     if run.status != "refused":
         run.status = "passed" if all(s.passed for s in run.steps) and run.error is None and not report_error else "failed"
     run.finished_at = reports.utc_now().isoformat(timespec="seconds")
@@ -337,15 +337,15 @@ def execute(db: "Target | str", steps: tuple[str, ...], opts: Options, *,
     return run
 
 
-def _steps(km: Any, target: Opened, run_dir: Path, opened: dict[str, Any], steps: tuple[str, ...],
-           opts: Options) -> tuple[Run, str | None]:
+def _steps(km: Any, target: Opened, run_dir: Path, steps: tuple[str, ...], opts: Options, *,
+           cleaned: list[str], version: str | None) -> tuple[Run, str | None]:
     """The run's report started, its lint gate, its steps, its versions after: ``(run, why the
     report could not be written or None)``. The lock is let go (``host_close``) whatever happens."""
     run = Run(run_dir.name, run_dir, target.display, target.engine, options=opts.for_report(),
               source=reports.migrations_source(opts.migrations_dir))
-    if opened["cleaned"]:
-        run.options["cleaned_leftovers"] = opened["cleaned"]
-    run.versions["before"] = run.versions["after"] = opened["version"]
+    if cleaned:
+        run.options["cleaned_leftovers"] = cleaned
+    run.versions["before"] = run.versions["after"] = version
     report_error, ran = None, False
     try:
         run.write()

@@ -99,9 +99,8 @@ def move_password(raw: str | None) -> str:
     raw = _raw_url(raw)
     parts = urllib.parse.urlsplit(raw)
     userinfo, at, hostport = parts.netloc.rpartition("@")
-    if "@" in userinfo:  # user:p@ss@host: the password would end at its first @, the rest shown as host
-        raise BadInput(f"cannot parse database URL {mask(raw)!r}: more than one '@' (write an '@' inside the "
-                       "password as %40, or pass the password in PGPASSWORD)")
+    if "@" in userinfo:
+        raise _two_ats(raw)
     user, colon, password = userinfo.partition(":")
     query = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
     given = [v for k, v in query if k == "password"]
@@ -125,10 +124,15 @@ def parse_url(raw: str | None) -> "sa.URL":
         url = make_url(raw)
     except (ArgumentError, ValueError) as exc:
         raise BadInput(f"cannot parse database URL {mask(raw)!r}: {exc}") from None
-    if "@" in (url.host or ""):  # user:p@ss@host: the password would end at its first @, the rest shown as host
-        raise BadInput(f"cannot parse database URL {mask(raw)!r}: more than one '@' (write an '@' inside the "
-                       "password as %40, or pass the password in PGPASSWORD)")
+    if "@" in (url.host or ""):
+        raise _two_ats(raw)
     return url
+
+
+def _two_ats(raw: str) -> BadInput:
+    """``user:p@ss@host``: the password would end at its first ``@``, the rest shown as the host."""
+    return BadInput(f"cannot parse database URL {mask(raw)!r}: more than one '@' (write an '@' inside the "
+                    "password as %40, or pass the password in PGPASSWORD)")
 
 
 def open_target(

@@ -199,29 +199,21 @@ def declared_since(before: dict[str, Any], chosen: list[mig.Migration], engine: 
     return out
 
 
-def tables_read(before: dict[str, Any] | None, chosen: list[mig.Migration], engine: "Engine") -> list[str]:
-    """The tables (their names now) whose rows ``data_checks`` may read: every table of the
-    inventory but those whose rows a migration declares it changes (they pass unread) or drops."""
-    if before is None:
-        return []
-    d = declared_since(before, chosen, engine)
-    return [d["renamed"].get(t, t) for t in before.get("tables", {}) if t not in d["rows"] and t not in d["dropped_tables"]]
-
-
 def tables_to_hash(target: "Target", before: dict[str, Any], chosen: list[mig.Migration]) -> list[str]:
-    """Of ``tables_read``, those whose rows ``data_checks`` would hash if it ran now: the tables
-    with the inventory's row count but not its stored pages (``content_checks``: a different count
-    decides a table, the same pages prove it unchanged). Read in a short read transaction of its
-    own (counts, and the pages' digests of the tables with the same count): it only tells
-    ``live_snapshot`` how much of a large live file the checks will read, so whether reading it in
-    place holds its lock for less time than copying it whole would."""
+    """The tables (their names now) whose rows ``data_checks`` would hash if it ran now: of the
+    inventory's tables that a migration neither drops nor declares it changes the rows of (those
+    pass unread), those with the inventory's row count but not its stored pages
+    (``content_checks``: a different count decides a table, the same pages prove it unchanged).
+    Read in a short read transaction of its own (counts, and the pages' digests of the tables with
+    the same count): it only tells ``live_snapshot`` how much of a large live file the checks will
+    read, so whether reading it in place holds its lock for less time than copying it whole would."""
     engine = target.kind
-    names = set(tables_read(before, chosen, engine))
-    renamed = declared_since(before, chosen, engine)["renamed"]
+    d = declared_since(before, chosen, engine)
     with engine.read_snapshot(target) as conn:
         present = set(inventory.table_names(conn))
         same_count = {now: fp for t, info in before.get("tables", {}).items()
-                      if (now := renamed.get(t, t)) in names and now in present
+                      if t not in d["rows"] and t not in d["dropped_tables"]
+                      and (now := d["renamed"].get(t, t)) in present
                       and (fp := info.get("fingerprint")) and inventory.count_rows(conn, now) == fp.get("rows")}
         pages = (engine.content_pages(conn, list(same_count)) if same_count else None) or {}
     return sorted(t for t, fp in same_count.items() if not engine.same_pages(fp.get("pages"), pages.get(t)))
