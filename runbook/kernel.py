@@ -26,29 +26,47 @@ import weakref
 from pathlib import Path
 from typing import Any, Iterator
 
+#: the kernel the steps' notebooks name (papermill's ``kernel_name``); a run starts its own
+#: (``kernel_specs``)
 KERNEL_NAME = "python3"
 #: kernel start-up chatter (and the "KeyboardInterrupt caught in kernel" line a shutdown logs)
 #: stays off the CLI's stderr; a headless run keeps no IPython input history (a SQLite file in
-#: the user's home folder, written at every cell: the executed notebooks are the record); and
-#: its kernel has no debugger (``HeadlessKernel``)
-KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False",
-                    "--IPKernelApp.kernel_class=runbook.kernel.HeadlessKernel"]
+#: the user's home folder, written at every cell: the executed notebooks are the record)
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False"]
 
 
-def __getattr__(name: str) -> Any:
-    """``HeadlessKernel``: ipykernel's own kernel, without the debugger JupyterLab attaches to
-    (debugpy: 0.1 s of CPU and 16 MiB at each start; nothing attaches to a headless run's
-    kernel). ipykernel treats debugpy as optional (the kernel runs without one when it cannot be
-    imported), as papermill does boto3 (see ``cli.main``). Resolved only in the kernel's process,
-    by its ``--IPKernelApp.kernel_class``: the CLI never imports ipykernel."""
-    if name != "HeadlessKernel":
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def launch() -> None:
+    """The run's kernel process (``python -m runbook.kernel -f CONNECTION_FILE``): what
+    ipykernel's own launcher does (the working folder off ``sys.path`` while it loads, then
+    ipykernel's kernel), with the parts no headless run uses treated as absent first
+    (``startup.trim_kernel``: the debugger, completion, the terminal)."""
     import sys
 
-    sys.modules.setdefault("debugpy", None)  # type: ignore[arg-type]
-    from ipykernel.ipkernel import IPythonKernel
+    from .startup import trim_kernel
 
-    return IPythonKernel
+    if sys.path and Path(sys.path[0] or ".").resolve() == Path.cwd().resolve():
+        del sys.path[0]  # put back by IPython's init_path, as for ipykernel_launcher
+    trim_kernel()
+    from ipykernel import kernelapp
+
+    kernelapp.launch_new_instance()
+
+
+def kernel_specs() -> Any:
+    """A kernel spec manager with one spec, whatever the name asked for: this Python (the one
+    the runbook is installed in; the environment's ``python3`` spec may name another) running
+    ``launch``. Nothing is searched for (the default manager looks through the Jupyter folders
+    and imports IPython to find one of them)."""
+    import sys
+
+    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+
+    class Headless(KernelSpecManager):
+        def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+            return KernelSpec(argv=[sys.executable, "-m", "runbook.kernel", "-f", "{connection_file}"],
+                              display_name="Python 3 (schema-runbook, headless)", language="python")
+
+    return Headless()
 
 
 @contextlib.contextmanager
@@ -70,22 +88,6 @@ def shared_kernel(cwd: Path) -> Iterator[Any]:
         if kc is not None:
             kc.stop_channels()
         run_sync(km.shutdown_kernel)(now=True)
-
-
-def kernel_specs() -> Any:
-    """jupyter_client's kernel spec manager, searching the folders it searches by default.
-
-    Its default list ends with IPython's own folder (``~/.ipython/kernels``), found by importing
-    IPython, which costs this process 0.2 s of CPU and some memory for one path: the same
-    folder is named here as IPython names it (``$IPYTHONDIR``, else ``~/.ipython``).
-    """
-    import os
-
-    from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_core.paths import jupyter_path
-
-    ipython_dir = os.environ.get("IPYTHONDIR") or os.path.join(os.path.expanduser("~"), ".ipython")
-    return KernelSpecManager(kernel_dirs=[*jupyter_path("kernels"), os.path.join(ipython_dir, "kernels")])
 
 
 #: the client each shared kernel's resets and calls are sent by (connected once, at the first)
@@ -167,3 +169,7 @@ def call(km: Any, function: str, **kwargs: Any) -> Any:
         exc.exit_code = answer["exit_code"]
         raise exc
     return answer["result"]
+
+
+if __name__ == "__main__":
+    launch()

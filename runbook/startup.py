@@ -14,6 +14,12 @@ the run makes, and still collect all of it.
 20 MiB) when it is installed. The runbook reads and writes local notebooks only: requests and click
 stand in as empty modules that import the real one at their first attribute use (never, here),
 and boto3 is treated as absent, as papermill allows.
+
+**The kernel's unused parts** (``trim_kernel``, in the run's kernel before ipykernel loads): the
+debugger (debugpy, 0.1 s and 16 MiB: nothing attaches to a headless run's kernel) and Jedi (tab
+completion: nobody types in one) are treated as absent, as ipykernel and IPython allow; and
+IPython's ``embed`` (the terminal shell, which imports prompt_toolkit whenever IPython is
+imported) stands in until called (never, here). 0.1 s of CPU at each kernel start.
 """
 
 from __future__ import annotations
@@ -56,6 +62,22 @@ def load_notebook_runner() -> None:
     for name in PAPERMILL_LAZY:
         _lazy(name)
     load("papermill", "papermill.engines", "jupyter_client.manager", "nbclient.util")
+
+
+def trim_kernel() -> None:
+    """Before ipykernel loads in a headless kernel: no debugger, no Jedi, IPython's terminal
+    ``embed`` imported only if called (see the module's docstring)."""
+    for name in ("debugpy", "jedi"):
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
+    if "IPython.terminal.embed" not in sys.modules:
+        stand_in = types.ModuleType("IPython.terminal.embed")
+
+        def embed(*args: Any, **kwargs: Any) -> Any:
+            del sys.modules["IPython.terminal.embed"]
+            return importlib.import_module("IPython.terminal.embed").embed(*args, **kwargs)
+
+        stand_in.embed = embed  # type: ignore[attr-defined]  # what ``import IPython`` takes from it
+        sys.modules["IPython.terminal.embed"] = stand_in
 
 
 def _lazy(name: str) -> None:

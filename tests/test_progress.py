@@ -66,7 +66,8 @@ def _stdout(path: Path) -> str:
 def test_steps_share_one_kernel_but_not_their_variables(tmp_path):
     first, second = tmp_path / "01_inventory.ipynb", tmp_path / "02_backup.ipynb"
     for path, code in ((first, "import os, sys\nleft_behind = 1\nprint(os.getpid())\n"
-                               "print(type(get_ipython().kernel).__name__, 'debugpy' in sys.modules and sys.modules['debugpy'])"),
+                               "print(type(get_ipython().kernel).__name__, sys.executable, "
+                               "*[bool(sys.modules.get(m)) for m in ('debugpy', 'jedi', 'prompt_toolkit')])"),
                        (second, "import os\nprint(os.getpid())\nleft_behind")):
         nb = nbformat.v4.new_notebook()
         nb.cells = [nbformat.v4.new_code_cell("# parameters", metadata={"tags": ["parameters"]}),
@@ -79,9 +80,10 @@ def test_steps_share_one_kernel_but_not_their_variables(tmp_path):
         two = reports.execute_step("backup", run_dir, {}, run_id="r", target_display="t", notebooks_dir=tmp_path, km=km)
     assert one.passed
     assert not two.passed and "NameError" in (two.error or "")  # %reset -f between steps
-    pid, kernel_class = _stdout(run_dir / first.name).splitlines()
+    pid, started = _stdout(run_dir / first.name).splitlines()
     assert {pid, _stdout(run_dir / second.name).strip()} == {pid} and pid.isdigit()  # one kernel process ran both
-    assert kernel_class == "IPythonKernel None"  # ipykernel's kernel, without the debugger (debugpy never loaded)
+    # ipykernel's kernel in this Python, without the debugger, completion or the terminal (never loaded)
+    assert started == f"IPythonKernel {sys.executable} False False False"
 
 
 def test_a_kernel_that_died_between_steps_fails_the_next_step_saying_so(tmp_path):
