@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from . import migrations as mig
 from . import progress, schema
 from .checks import Check, check
+from .engines import ENGINES
 
 if TYPE_CHECKING:
     from .engines.base import Engine
@@ -44,7 +45,7 @@ def table_names(conn: sa.Connection) -> list[str]:
 
 
 def count_rows(conn: sa.Connection, table: str, where: sa.ColumnElement[bool] | None = None) -> int:
-    query = sa.select(sa.func.count()).select_from(sa.table(table))
+    query = sa.select(sa.func.count()).select_from(ENGINES[conn.dialect.name].table(table))
     if where is not None:
         query = query.where(where)
     return int(conn.execute(query).scalar_one())
@@ -103,12 +104,17 @@ def primary_key(conn: sa.Connection, table: str) -> list[str]:
     return list((sa.inspect(conn).get_pk_constraint(table) or {}).get("constrained_columns") or [])
 
 
+def model_key(table: dict[str, Any]) -> list[str]:
+    """The primary-key columns of a table of the schema model (``runbook.schema``)."""
+    return list((table.get("primary_key") or {}).get("columns") or [])
+
+
 #: a fingerprint of a table with at least this many rows reports its progress (``progress.scan``)
 SCAN_SHOWN_FROM = 100_000
 
 
 def fingerprint(conn: sa.Connection, table: str, columns: list[str], engine: "Engine",
-                total: int | None = None) -> dict[str, Any]:
+                total: int | None = None, key: list[str] | None = None) -> dict[str, Any]:
     """SHA-256 of ``columns`` over every row of ``table``: ``{"columns", "rows", "sha256"}``.
 
     Computed by the engine (``engine.digest_parts``): each row's text is built in SQL (SQLite's
@@ -116,14 +122,15 @@ def fingerprint(conn: sa.Connection, table: str, columns: list[str], engine: "En
     hashes in one query (no row leaves the server), SQLite joins chunks of rows in key order into one
     string each, hashed here. The same stored data gives the same hash on the same engine;
     adding or dropping another column does not change it; values of different kinds (1, 1.0,
-    '1', NULL, '') are told apart.
+    '1', NULL, '') are told apart. ``key``: the table's primary-key columns where the caller has
+    the schema model at hand (else read from the database).
     """
     h = hashlib.sha256()
     h.update(json.dumps(list(columns)).encode() + b"\n")
     rows = 0
     shown = total is not None and total >= SCAN_SHOWN_FROM  # SQLite: one step per chunk of rows
     with (progress.scan(f"fingerprint {table}", total) if shown else contextlib.nullcontext(lambda n: None)) as advance:
-        for n, part in engine.digest_parts(conn, table, list(columns), primary_key(conn, table)):
+        for n, part in engine.digest_parts(conn, table, list(columns), primary_key(conn, table) if key is None else key):
             h.update(part.encode())
             h.update(b"\n")
             rows += n
@@ -250,12 +257,13 @@ def take(target: "Target", migrations_dir: str | Path, dialect: str | None = mig
             hashed = row_hashes or name not in pages
             progress.emit(f"inventory {target.name}: {name} ({i}/{len(model['tables'])}): rows"
                           + (" and fingerprint" if hashed else " and stored pages"), detail=True)
+            key = model_key(info)
             if hashed and engine.digest_counts_rows:  # its digest counts the rows, in this snapshot
-                fp = fingerprint(conn, name, columns, engine)
+                fp = fingerprint(conn, name, columns, engine, key=key)
                 rows = fp["rows"]
             else:
                 rows = count_rows(conn, name)
-                fp = (fingerprint(conn, name, columns, engine, total=rows) if hashed
+                fp = (fingerprint(conn, name, columns, engine, total=rows, key=key) if hashed
                       else {"columns": columns, "rows": rows, "sha256": None})
             tables[name] = {
                 "rows": rows,
@@ -297,17 +305,19 @@ def _differs(name: str, detail: str, table: str, declared: dict[str, str] | None
 def count_checks(conn: sa.Connection, snapshot: dict[str, Any], *, what: str = "rows",
                  tables_dropped_on_purpose: dict[str, str] | None = None,
                  declared: dict[str, str] | None = None, renamed: dict[str, str] | None = None,
-                 writers: bool = False, counted: dict[str, int] | None = None) -> list[Check]:
+                 writers: bool = False, counted: dict[str, int] | None = None,
+                 model: dict[str, Any] | None = None) -> list[Check]:
     """One check per table of ``snapshot``: does it still have the same number of rows?
     ``tables_dropped_on_purpose`` (table → why) turns a table that is gone into a skipped check;
     a different count passes when ``declared`` (table → which migration may change its rows)
     names the table, or, with ``writers`` (the live target: the application may write), as
     concurrent writes. ``renamed`` (old → new name) follows tables a migration renamed.
     ``counted`` (when given) receives each count, by the table's name now, for ``content_checks``
-    in the same read transaction."""
+    in the same read transaction. ``model``: the schema ``conn`` sees, read in the same
+    transaction (its tables are then not listed again)."""
     gone_ok = tables_dropped_on_purpose or {}
     renamed = renamed or {}
-    present = set(table_names(conn))
+    present = set(table_names(conn) if model is None else model["tables"])
     out = []
     for table, info in sorted(snapshot.get("tables", {}).items()):
         name = f"{what}: {table}"
@@ -332,9 +342,11 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
                    tables_dropped_on_purpose: dict[str, str] | None = None,
                    what: str = "content", declared: dict[str, str] | None = None,
                    renamed: dict[str, str] | None = None, writers: bool = False,
-                   baseline: "Target | None" = None, counted: dict[str, int] | None = None) -> list[Check]:
+                   baseline: "Target | None" = None, counted: dict[str, int] | None = None,
+                   model: dict[str, Any] | None = None) -> list[Check]:
     """One check per table of ``snapshot``: is the fingerprint over the snapshot's columns the
-    same now? ``dropped_on_purpose`` (table → column → why) and ``tables_dropped_on_purpose``
+    same now? ``model``: the schema ``conn`` sees (``schema.introspect``), where the caller read it
+    in the same transaction (the tables' columns and keys are then not read again). ``dropped_on_purpose`` (table → column → why) and ``tables_dropped_on_purpose``
     (table → why) turn a column or table that is gone into a skipped check instead of a failure;
     ``declared``, ``renamed`` and ``writers`` as for ``count_checks``.
 
@@ -350,8 +362,8 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
     gone_ok = tables_dropped_on_purpose or {}
     renamed = renamed or {}
     declared_ = declared or {}
-    insp = sa.inspect(conn)
-    present = set(table_names(conn))
+    insp = sa.inspect(conn) if model is None else None
+    present = set(table_names(conn) if model is None else model["tables"])
     # the stored pages of the tables they can decide: a table whose rows a migration declares it
     # changes passes unread (below), so its pages are not read either
     with_pages = [renamed.get(t, t) for t, info in snapshot.get("tables", {}).items()
@@ -373,7 +385,8 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
         if now_name not in present:
             out.append(check(name, False, f"table {now_name} no longer exists"))
             continue
-        now_cols = {c["name"] for c in insp.get_columns(now_name)}
+        now_cols = ({c["name"] for c in insp.get_columns(now_name)} if insp is not None
+                    else {c["name"] for c in model["tables"][now_name]["columns"]})
         gone = [c for c in fp["columns"] if c not in now_cols]
         if gone:
             why = dropped_on_purpose.get(table, {})
@@ -411,7 +424,8 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
                                        "wrote to it before the backup, or there is none)"))
                 continue
             fp = fp | {"sha256": then["sha256"]}
-        now = fingerprint(conn, now_name, fp["columns"], engine, total=rows_now)
+        now = fingerprint(conn, now_name, fp["columns"], engine, total=rows_now,
+                          key=None if model is None else model_key(model["tables"][now_name]))
         if now["sha256"] == fp["sha256"]:
             out.append(check(name, True, f"{len(fp['columns'])} columns × {now['rows']} rows unchanged"))
             continue

@@ -385,12 +385,13 @@ def migrate(
             note = mig.NO_OP_NOTE if is_no_op(prepared[m.version]) else None
             out = MigrationResult(m.version, m.name, "applied", checksum=checksum, note=note)
             try:
-                def record(conn: sa.Connection, m: mig.Migration = m, adopt=adoption, note=note) -> None:
+                def record(conn: sa.Connection, m: mig.Migration = m, adopt=adoption, note=note, first=i == 1) -> None:
                     if adopt is not None:
                         adopt(conn)
-                    mig.ensure_history(conn)
+                    if first:  # a later migration runs after this one committed the tables
+                        mig.ensure_history(conn)
                     mig.record(conn, m, checksum, int((time.perf_counter() - t0) * 1000), run_id, note=note)
-                    mig.record_event(conn, "deploy", m.version, m.name, checksum, run_id,
+                    mig.record_event(conn, "deploy", m.version, m.name, checksum, run_id, ensured=True,
                                      data=effects.at_commit(watch.report) if watch is not None and watch.report else None)
 
                 faults.barrier(f"before-migration-{m.version}")

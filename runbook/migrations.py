@@ -264,11 +264,14 @@ def has_events(conn: sa.Connection) -> bool:
 
 
 def record_event(conn: sa.Connection, event: str, version: str, name: str, checksum: str | None,
-                 run_id: str, note: str | None = None, data: dict | None = None) -> None:
-    """Append an event (in the caller's transaction, so it commits with the history change)."""
+                 run_id: str, note: str | None = None, data: dict | None = None, *, ensured: bool = False) -> None:
+    """Append an event (in the caller's transaction, so it commits with the history change).
+    ``ensured``: the caller knows the event log exists (``ensure_history`` ran in this
+    transaction or a committed one), so it is not looked for."""
     if event not in EVENTS:
         raise ValueError(f"unknown event {event!r}")
-    events.create(conn, checkfirst=True)  # a history table from before the event log existed
+    if not ensured:
+        events.create(conn, checkfirst=True)  # a history table from before the event log existed
     user, host = who_and_host()
     conn.execute(events.insert().values(
         event=event, version=version, name=name, checksum=checksum, run_id=run_id, who=user, host=host,

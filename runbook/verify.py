@@ -51,6 +51,7 @@ from . import expected as exp_
 from . import migrations as mig
 from .checks import Check, assert_checks, check
 from .errors import BadInput
+from .engines import ENGINES
 from .sqltext import Statement
 
 if TYPE_CHECKING:
@@ -221,22 +222,24 @@ def tables_to_hash(target: "Target", before: dict[str, Any], chosen: list[mig.Mi
 
 def data_checks(conn: sa.Connection, engine: "Engine", before: dict[str, Any], chosen: list[mig.Migration], *,
                 writers: bool, dropped: dict[str, dict[str, str]] | None = None,
-                gone_tables: dict[str, str] | None = None, baseline: "Target | None" = None) -> list[Check]:
+                gone_tables: dict[str, str] | None = None, baseline: "Target | None" = None,
+                model: dict[str, Any] | None = None) -> list[Check]:
     """Rows and content of every table of the inventory ``before``, against what the migrations
     applied since declare. The exact check of each migration's effect ran in its own transaction
     (``effects.DataWatch``); here, on a live target (``writers``), what no migration declares is
     the application's doing: reported as concurrent writes, one summary check, never a failure.
     ``baseline``: a database holding the inventory's rows (a backup), hashed where ``before`` has
-    no row hash of a table and it holds that table as ``before`` saw it (``inventory.fingerprints_of``)."""
+    no row hash of a table and it holds that table as ``before`` saw it (``inventory.fingerprints_of``).
+    ``model``: the schema ``conn`` sees, read in the same transaction (``inventory.content_checks``)."""
     d = declared_since(before, chosen, engine)
     gone = d["dropped_tables"] | (gone_tables or {})  # the engine's schema (``dropped``) wins over the parse
     cols = {t: d["dropped_columns"].get(t, {}) | (dropped or {}).get(t, {})
             for t in set(d["dropped_columns"]) | set(dropped or {})}
     common = {"tables_dropped_on_purpose": gone, "declared": d["rows"], "renamed": d["renamed"], "writers": writers}
     counted: dict[str, int] = {}  # one count per table: both read the same transaction
-    out = inventory.count_checks(conn, before, counted=counted, **common)
+    out = inventory.count_checks(conn, before, counted=counted, model=model, **common)
     out += inventory.content_checks(conn, engine, before, dropped_on_purpose=cols, baseline=baseline,
-                                    counted=counted, **common)
+                                    counted=counted, model=model, **common)
     if writers:
         out.append(inventory.concurrent_writes(out, reported="reported, not a failure",
                                                none="none: every difference from the inventory is declared by a migration"))
@@ -244,14 +247,11 @@ def data_checks(conn: sa.Connection, engine: "Engine", before: dict[str, Any], c
 
 
 # -- 5. orphans ------------------------------------------------------------------------------
-def relations(conn: sa.Connection) -> list[tuple[Relation, str]]:
-    """Declared foreign keys of every table, then the implied relations not declared as such."""
-    insp = sa.inspect(conn)
-    found: list[tuple[Relation, str]] = []
-    for table in inventory.table_names(conn):
-        for fk in insp.get_foreign_keys(table):
-            found.append((Relation(table, tuple(fk["constrained_columns"]), fk["referred_table"],
-                                   tuple(fk["referred_columns"])), "foreign key"))
+def relations(model: dict[str, Any]) -> list[tuple[Relation, str]]:
+    """Declared foreign keys of every table of the schema model, then the implied relations not
+    declared as such."""
+    found = [(Relation(table, tuple(fk["columns"]), fk["referred_table"], tuple(fk["referred_columns"])), "foreign key")
+             for table, info in model["tables"].items() for fk in info["foreign_keys"]]
     declared = {r for r, _ in found}
     found += [(r, "implied by the guide") for r in IMPLIED_RELATIONS if r not in declared]
     return found
@@ -259,26 +259,28 @@ def relations(conn: sa.Connection) -> list[tuple[Relation, str]]:
 
 def count_orphans(conn: sa.Connection, rel: Relation) -> int:
     """Rows of ``rel.table`` whose (non-NULL) reference matches no row of ``rel.referred_table``."""
-    child = sa.table(rel.table, *[sa.column(c) for c in rel.columns]).alias("c")
-    parent = sa.table(rel.referred_table, *[sa.column(c) for c in dict.fromkeys(rel.referred_columns)]).alias("p")
+    engine = ENGINES[conn.dialect.name]
+    child = engine.table(rel.table, *rel.columns).alias("c")
+    parent = engine.table(rel.referred_table, *dict.fromkeys(rel.referred_columns)).alias("p")
     on = sa.and_(*[child.c[a] == parent.c[b] for a, b in zip(rel.columns, rel.referred_columns)])
     query = (sa.select(sa.func.count()).select_from(child.outerjoin(parent, on))
              .where(*[child.c[a].is_not(None) for a in rel.columns], parent.c[rel.referred_columns[0]].is_(None)))
     return int(conn.execute(query).scalar_one())
 
 
-def orphan_checks(conn: sa.Connection) -> list[Check]:
-    insp = sa.inspect(conn)
-    present = set(insp.get_table_names())
+def orphan_checks(conn: sa.Connection, model: dict[str, Any]) -> list[Check]:
+    """Rows whose reference matches no row, for every relation (``relations``) of ``model``, the
+    schema ``conn`` sees."""
+    tables = model["tables"]
     out = []
-    for rel, why in relations(conn):
+    for rel, why in relations(model):
         name = f"orphans: {rel.label}"
         missing = None
         for table, cols in ((rel.table, rel.columns), (rel.referred_table, rel.referred_columns)):
-            if table not in present:
+            if table not in tables:
                 missing = f"table {table} does not exist"
                 break
-            have = {c["name"] for c in insp.get_columns(table)}
+            have = {c["name"] for c in tables[table]["columns"]}
             gone = [c for c in cols if c not in have]
             if gone:
                 missing = f"column {table}.{gone[0]} does not exist"
@@ -555,7 +557,8 @@ def verify(target: "Target", migrations_dir: str | Path, before: dict[str, Any] 
     with (engine.live_snapshot(target, reading=reading) if writers else engine.read_snapshot(target)) as conn:
         chosen, status = applied_migrations(conn, migrations, engine)
         checks = [_history_check(status)]
-        checks += schema_checks(schema.introspect(conn, engine), expected, before)
+        model = schema.introspect(conn, engine)
+        checks += schema_checks(model, expected, before)
         if before is None:
             reason = "skipped: no pre-migration inventory given"
             checks += [check("rows: compared with the pre-migration inventory", True, reason, skipped=True),
@@ -565,8 +568,8 @@ def verify(target: "Target", migrations_dir: str | Path, before: dict[str, Any] 
             with (contextlib.nullcontext(baseline) if baseline is not None
                   else backup.database_of(target, run_dir)) as source:
                 checks += data_checks(conn, engine, before, chosen, writers=writers, dropped=dropped,
-                                      gone_tables=gone_tables, baseline=source)
-        checks += orphan_checks(conn)
+                                      gone_tables=gone_tables, baseline=source, model=model)
+        checks += orphan_checks(conn, model)
         size_bytes = engine.database_size(conn)
     round_trip, rt_checks = json_round_trip(target)
     plans, plan_checks = query_plans(target, expected.schema)

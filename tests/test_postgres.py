@@ -622,3 +622,31 @@ def test_concurrent_index_must_be_alone_in_its_migration(adopted, migrations_dir
 ])
 def test_runs_outside_transaction(sql, outside):
     assert pg.PostgresEngine().runs_outside_transaction(sql) is outside
+
+
+def test_tables_outside_public_are_inventoried_and_verified(pg_empty_url, migrations_dir):
+    """A table in another schema (``billing.invoices`` in the schema model) is counted,
+    fingerprinted and checked for orphans in its own schema, not looked up as one quoted name;
+    a changed row and an orphan there are caught."""
+    from runbook import verify
+
+    target = open_target(pg_empty_url)
+    with target.engine().begin() as conn:
+        conn.exec_driver_sql("CREATE SCHEMA billing; CREATE TABLE billing.invoices (id int PRIMARY KEY, amount int);"
+                             "INSERT INTO billing.invoices VALUES (1, 10), (2, 20);"
+                             "CREATE TABLE orders (id int PRIMARY KEY, invoice int REFERENCES billing.invoices (id));"
+                             "INSERT INTO orders VALUES (1, 1)")
+    before = inventory.take(target, migrations_dir)
+    assert before["tables"]["billing.invoices"]["rows"] == 2 and before["tables"]["billing.invoices"]["size_bytes"] > 0
+    checks = {c["check"]: c for c in verify.verify(target, migrations_dir, before=before, writers=False)["checks"]}
+    assert checks["rows: billing.invoices"]["passed"] and checks["content: billing.invoices"]["passed"]
+    assert checks["orphans: orders(invoice) → billing.invoices(id)"]["passed"]
+    with target.engine().begin() as conn:
+        conn.exec_driver_sql("UPDATE billing.invoices SET amount = 11 WHERE id = 1;"
+                             "ALTER TABLE orders DROP CONSTRAINT orders_invoice_fkey; INSERT INTO orders VALUES (2, 9);"
+                             "ALTER TABLE orders ADD CONSTRAINT orders_invoice_fkey FOREIGN KEY (invoice) "
+                             "REFERENCES billing.invoices (id) NOT VALID")
+    checks = {c["check"]: c for c in verify.verify(target, migrations_dir, before=before, writers=False)["checks"]}
+    assert not checks["content: billing.invoices"]["passed"]
+    assert not checks["orphans: orders(invoice) → billing.invoices(id)"]["passed"]
+    target.dispose()

@@ -121,6 +121,11 @@ class Engine:
     def database_size(self, conn: sa.Connection) -> int:
         raise NotImplementedError
 
+    def table(self, name: str, *columns: str) -> sa.TableClause:
+        """A table of the schema model (``runbook.schema``), by its name there, for SQLAlchemy's
+        queries: PostgreSQL's ``schema.name`` outside ``public`` is a table in that schema."""
+        return sa.table(name, *[sa.column(c) for c in columns])
+
     def table_size(self, conn: sa.Connection, table: str) -> int | None:
         return None
 

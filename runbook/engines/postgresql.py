@@ -217,9 +217,13 @@ class PostgresEngine(Engine):
     def database_size(self, conn: sa.Connection) -> int:
         return int(conn.exec_driver_sql("SELECT pg_database_size(current_database())").scalar_one())
 
+    def table(self, name: str, *columns: str) -> sa.TableClause:
+        schema, table = _split(name)
+        return sa.table(table, *[sa.column(c) for c in columns], schema=schema)
+
     def table_size(self, conn: sa.Connection, table: str) -> int | None:
         return conn.execute(
-            sa.text("SELECT pg_total_relation_size(CAST(:t AS regclass))"), {"t": _ident(table)}
+            sa.text("SELECT pg_total_relation_size(CAST(:t AS regclass))"), {"t": _relation(table)}
         ).scalar()
 
     def introspect(self, conn: sa.Connection) -> dict[str, Any]:
@@ -328,7 +332,7 @@ class PostgresEngine(Engine):
         survive being truncated and summed)."""
         text = self.row_text_sql(columns)
         n, total = self.run_sql(conn, f'SELECT count(*), sum(hashtextextended({text} COLLATE "C", 0)) '
-                                      f"FROM {_ident(table)}").one()
+                                      f"FROM {_relation(table)}").one()
         yield int(n), str(total or 0)
 
     def comparable_sql(self, expr: str) -> str:
@@ -337,7 +341,7 @@ class PostgresEngine(Engine):
     def create_before_copy(self, conn: sa.Connection, name: str, table: str, columns: list[str],
                            key: list[str]) -> None:
         cols = ", ".join(_ident(c) for c in columns) or "1 AS _none"
-        self.run_sql(conn, f"CREATE TEMP TABLE {_ident(name)} ON COMMIT DROP AS SELECT {cols} FROM {_ident(table)}")
+        self.run_sql(conn, f"CREATE TEMP TABLE {_ident(name)} ON COMMIT DROP AS SELECT {cols} FROM {_relation(table)}")
         if key:
             self.run_sql(conn, f"CREATE INDEX ON pg_temp.{_ident(name)} ({', '.join(_ident(k) for k in key)})")
             self.run_sql(conn, f"ANALYZE pg_temp.{_ident(name)}")
@@ -346,7 +350,7 @@ class PostgresEngine(Engine):
         """``LOCK TABLE ... IN SHARE MODE`` (under the connection's lock_timeout): reads go on,
         the application's writes to these tables wait until the migration's transaction ends."""
         if tables:
-            self.run_sql(conn, f"LOCK TABLE {', '.join(_ident(t) for t in tables)} IN SHARE MODE")
+            self.run_sql(conn, f"LOCK TABLE {', '.join(_relation(t) for t in tables)} IN SHARE MODE")
 
     # -- safety ------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -937,6 +941,19 @@ def _file_safe(name: str) -> str:
 
 def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def _split(name: str) -> tuple[str | None, str]:
+    """A table's name in the schema model (``runbook.schema``: ``schema.name`` outside ``public``)
+    as (schema or None, name)."""
+    schema, dot, rest = name.partition(".")
+    return (schema, rest) if dot else (None, name)
+
+
+def _relation(name: str) -> str:
+    """A table of the schema model as SQL: ``"billing"."invoices"``, ``"contractors"``."""
+    schema, table = _split(name)
+    return f"{_ident(schema)}.{_ident(table)}" if schema else _ident(table)
 
 
 def _literal(value: str) -> str:
