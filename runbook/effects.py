@@ -124,7 +124,21 @@ class Declared:
 
 
 def _name(parts: Iterable[str]) -> str:
-    return list(parts)[-1]  # schema-qualified names compare by the table name
+    """A qualified name (``[schema, table]``) as the schema model names the table: ``schema.table``
+    outside ``public`` (``runbook.schema``)."""
+    *schema, table = list(parts)
+    return f"{schema[-1]}.{table}" if schema and schema[-1] != "public" else table
+
+
+def _rv(rv: Any) -> str:
+    """A table named in a PostgreSQL statement (pglast's ``RangeVar``), as the schema model names it."""
+    return _name([rv.schemaname, rv.relname] if rv.schemaname else [rv.relname])
+
+
+def _renamed(old: str, new: str) -> str:
+    """The model's name of table ``old`` renamed to ``new`` (a rename stays in its schema)."""
+    schema, dot, _ = old.rpartition(".")
+    return f"{schema}.{new}" if dot else new
 
 
 def _pg_actions(sql: str) -> list[Action] | None:
@@ -140,14 +154,14 @@ def _pg_actions(sql: str) -> list[Action] | None:
     for raw in stmts:
         st = raw.stmt
         if isinstance(st, ast.CreateStmt):
-            out.append(Action("create", st.relation.relname))
+            out.append(Action("create", _rv(st.relation)))
         elif isinstance(st, ast.CreateTableAsStmt) and st.objtype == enums.ObjectType.OBJECT_TABLE:
-            out.append(Action("create", st.into.rel.relname))
+            out.append(Action("create", _rv(st.into.rel)))
         elif isinstance(st, ast.DropStmt):
             if st.removeType == enums.ObjectType.OBJECT_TABLE:
                 out += [Action("drop", _name(s.sval for s in obj)) for obj in st.objects]
         elif isinstance(st, ast.AlterTableStmt) and st.objtype == enums.ObjectType.OBJECT_TABLE:
-            table = st.relation.relname
+            table = _rv(st.relation)
             for cmd in st.cmds or ():
                 sub = cmd.subtype
                 if sub == enums.AlterTableType.AT_AddColumn:
@@ -158,22 +172,22 @@ def _pg_actions(sql: str) -> list[Action] | None:
                     out.append(Action("change_column", table, cmd.name))
         elif isinstance(st, ast.RenameStmt):
             if st.renameType == enums.ObjectType.OBJECT_TABLE:
-                out.append(Action("rename", st.relation.relname, new=st.newname))
+                out.append(Action("rename", _rv(st.relation), new=_renamed(_rv(st.relation), st.newname)))
             elif st.renameType == enums.ObjectType.OBJECT_COLUMN and st.relation is not None:
-                out.append(Action("rename_column", st.relation.relname, st.subname, st.newname))
+                out.append(Action("rename_column", _rv(st.relation), st.subname, st.newname))
         elif isinstance(st, ast.UpdateStmt):
-            out.append(Action("update", st.relation.relname, columns=tuple(t.name for t in st.targetList)))
+            out.append(Action("update", _rv(st.relation), columns=tuple(t.name for t in st.targetList)))
         elif isinstance(st, ast.DeleteStmt):
-            out.append(Action("delete", st.relation.relname))
+            out.append(Action("delete", _rv(st.relation)))
         elif isinstance(st, ast.TruncateStmt):
-            out += [Action("delete", r.relname) for r in st.relations]
+            out += [Action("delete", _rv(r)) for r in st.relations]
         elif isinstance(st, ast.InsertStmt):
             sources = _pg_tables(st.selectStmt) if st.selectStmt is not None else set()
             upsert: tuple[str, ...] = ()
             occ = st.onConflictClause
             if occ is not None and occ.action == enums.OnConflictAction.ONCONFLICT_UPDATE:
                 upsert = tuple(t.name for t in occ.targetList or ())
-            out.append(Action("insert", st.relation.relname, columns=upsert, sources=tuple(sorted(sources))))
+            out.append(Action("insert", _rv(st.relation), columns=upsert, sources=tuple(sorted(sources))))
         elif isinstance(st, (ast.CreateFunctionStmt, ast.CreateTrigStmt, ast.ViewStmt, ast.IndexStmt,
                              ast.CommentStmt, ast.VariableSetStmt, ast.SelectStmt, ast.CreateEnumStmt,
                              ast.AlterEnumStmt, ast.CreateDomainStmt, ast.CreateSchemaStmt, ast.GrantStmt,
@@ -196,7 +210,7 @@ def _pg_tables(node: Any) -> set[str]:
 
     class _Tables(Visitor):
         def visit_RangeVar(self, _ancestors: Any, rv: ast.RangeVar) -> None:
-            found.add(rv.relname)
+            found.add(_rv(rv))
 
     _Tables()(node)
     return found
@@ -412,12 +426,13 @@ class DataWatch:
         """Hold writers off, count and copy the tables the statements touch (call first)."""
         started = time.perf_counter()
         insp = sa.inspect(conn)
-        present = set(insp.get_table_names())
+        present = set(self.engine.table_names(conn))
         effects = [e for e in self.declared.existing() if e.table in present]
         self.engine.hold_writers(conn, [e.table for e in effects])
         for i, e in enumerate(effects):
-            columns = [c["name"] for c in insp.get_columns(e.table)]
-            key = list((insp.get_pk_constraint(e.table) or {}).get("constrained_columns") or [])
+            schema, table = self.engine.split_table(e.table)
+            columns = [c["name"] for c in insp.get_columns(table, schema=schema)]
+            key = list((insp.get_pk_constraint(table, schema=schema) or {}).get("constrained_columns") or [])
             # A table whose statements only add or drop columns (or index it) keeps every row by
             # the engine's own rules: counting it twice inside the write lock could not fail and
             # cost two scans of the table. The rehearsal compares one that loses columns by content.
@@ -434,7 +449,7 @@ class DataWatch:
         """Compare and judge; returns the report (``passed`` False: something undeclared)."""
         started = time.perf_counter()
         insp = sa.inspect(conn)
-        present = set(insp.get_table_names())
+        present = set(self.engine.table_names(conn))
         tables = [self._compare(conn, insp, present, w) for w in self.watched]
         problems = [f"{t['table']}: {p}" for t in tables for p in t["undeclared"]]
         created = {t: _count(conn, self.engine, t) for t in sorted(self.declared.created) if t in present}
@@ -456,12 +471,14 @@ class DataWatch:
         if e.now not in present:
             out["undeclared"].append(f"table {e.now} does not exist after the statements")
             return out
-        now_cols = [c["name"] for c in insp.get_columns(e.now)]
+        schema, table = self.engine.split_table(e.now)
+        now_columns = insp.get_columns(table, schema=schema)
+        now_cols = [c["name"] for c in now_columns]
         out["rows_after"] = None if w.rows is None else _count(conn, self.engine, e.now)
         before_of = {c: e.renamed_columns.get(c, c) for c in now_cols}
         common = [(c, before_of[c]) for c in now_cols if before_of[c] in w.columns]
         new_cols = [c for c in now_cols if before_of[c] not in w.columns]
-        defaults = {c["name"]: c.get("default") for c in insp.get_columns(e.now)}
+        defaults = {c["name"]: c.get("default") for c in now_columns}
         written = [c for c in new_cols if c in e.changed_columns or ALL in e.changed_columns or e.may_add_rows
                    or e.anything or not _constant(defaults.get(c))]
         out["new_columns"] = {c: 0 for c in new_cols} | written_values(conn, self.engine, e.now, written, defaults)
@@ -497,7 +514,7 @@ class DataWatch:
         on = " AND ".join(f"a.{q(k)} = b.{q(k)}" for k in w.key)
         missing = f"b.{q(w.key[0])} IS NULL"
         diffs = [eng.differs_sql(f"a.{q(now)}", f"b.{q(before)}") for now, before in common]
-        joined = f"FROM {q(table)} a LEFT JOIN {q(w.copy)} b ON {on}"
+        joined = f"FROM {eng.quote_table(table)} a LEFT JOIN {q(w.copy)} b ON {on}"
         any_ = f", SUM(CASE WHEN {missing} THEN 0 WHEN {' OR '.join(diffs)} THEN 1 ELSE 0 END)" if diffs else ", 0"
         row = eng.run_sql(conn, f"SELECT SUM(CASE WHEN {missing} THEN 1 ELSE 0 END){any_} {joined}").one()
         out["added"] = int(row[0] or 0)
@@ -518,8 +535,8 @@ class DataWatch:
         after = ", ".join(eng.comparable_sql(q(n)) for n, _ in kept)
         before = ", ".join(eng.comparable_sql(q(b)) for _, b in kept)
         out["removed"] = _scalar(conn, eng, f"SELECT count(*) FROM (SELECT {before} FROM {q(w.copy)} "
-                                       f"EXCEPT SELECT {after} FROM {q(table)}) x")
-        out["added"] = _scalar(conn, eng, f"SELECT count(*) FROM (SELECT {after} FROM {q(table)} "
+                                       f"EXCEPT SELECT {after} FROM {eng.quote_table(table)}) x")
+        out["added"] = _scalar(conn, eng, f"SELECT count(*) FROM (SELECT {after} FROM {eng.quote_table(table)} "
                                      f"EXCEPT SELECT {before} FROM {q(w.copy)}) x")
         delta = (out["rows_after"] or 0) - w.rows
         out["added"] = max(out["added"], delta)
@@ -531,7 +548,7 @@ def _scalar(conn: sa.Connection, engine: "Engine", sql: str) -> int:
 
 
 def _count(conn: sa.Connection, engine: "Engine", table: str) -> int:
-    return _scalar(conn, engine, f"SELECT count(*) FROM {engine.quote_name(table)}")
+    return _scalar(conn, engine, f"SELECT count(*) FROM {engine.quote_table(table)}")
 
 
 _CONSTANT = re.compile(r"^\(*('(?:[^']|'')*'|[-+]?\d+(?:\.\d+)?|TRUE|FALSE|NULL)\)*(?:::[\w ]+(?:\[\])?)?$",
@@ -571,7 +588,7 @@ def written_values(conn: sa.Connection, engine: "Engine", table: str, columns: l
         if text and _CONSTANT.match(text) and text.upper() != "NULL":
             cond += f" AND {engine.differs_sql(col, '(' + text + ')')}"
         conds.append(f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)")
-    row = engine.run_sql(conn, f"SELECT {', '.join(conds)} FROM {engine.quote_name(table)}").one()
+    row = engine.run_sql(conn, f"SELECT {', '.join(conds)} FROM {engine.quote_table(table)}").one()
     return {c: int(n or 0) for c, n in zip(columns, row)}
 
 

@@ -40,8 +40,8 @@ if TYPE_CHECKING:
 
 # -- counts ----------------------------------------------------------------------------------
 def table_names(conn: sa.Connection) -> list[str]:
-    """The database's tables, without the runbook's own history table."""
-    return sorted(t for t in sa.inspect(conn).get_table_names() if t not in mig.RUNBOOK_TABLES)
+    """The database's tables, named as in the schema model, without the runbook's own tables."""
+    return [t for t in ENGINES[conn.dialect.name].table_names(conn) if t not in mig.RUNBOOK_TABLES]
 
 
 def count_rows(conn: sa.Connection, table: str, where: sa.ColumnElement[bool] | None = None) -> int:
@@ -54,7 +54,7 @@ def count_rows(conn: sa.Connection, table: str, where: sa.ColumnElement[bool] | 
 def row_counts(conn: sa.Connection, *, with_history: bool = False) -> dict[str, int]:
     """``COUNT(*)`` of every table (the guide's data inventory), ``schema_history`` left out
     unless ``with_history`` (a backup's record counts every table it copied)."""
-    names = sorted(sa.inspect(conn).get_table_names()) if with_history else table_names(conn)
+    names = ENGINES[conn.dialect.name].table_names(conn) if with_history else table_names(conn)
     return {t: count_rows(conn, t) for t in names}
 
 

@@ -102,6 +102,13 @@ def test_each_statement_declares_what_it_may_change(dialect):
     assert "v" not in d.tables and d.created == {}
 
 
+def test_postgresql_tables_are_named_as_the_schema_model_names_them():
+    d = effects.declare([("s1", "UPDATE billing.invoices SET amount = 1"), ("s2", "ALTER TABLE billing.drafts RENAME TO old"),
+                         ("s3", "DELETE FROM public.contractors WHERE id = 1"), ("s4", "TRUNCATE audit.log")], "postgres")
+    assert set(d.tables) == {"billing.invoices", "billing.drafts", "contractors", "audit.log"}
+    assert d.tables["billing.drafts"].now == "billing.old" and d.tables["billing.invoices"].changed_columns == {"amount"}
+
+
 def test_unparsable_or_unknown_statements_say_what_they_declare():
     d = effects.declare([("s1", "FROBNICATE contractors"), ("s2", "DO $$ BEGIN DELETE FROM t; END $$")], "postgres")
     assert any("s1 cannot be parsed" in n for n in d.notes)
@@ -282,3 +289,31 @@ def test_on_the_target_columns_added_only_are_not_counted_and_a_backfill_is(db_u
     assert result.passed, result.error
     (t,) = result.migrations[-1].data["tables"]
     assert t["compared"] == "content" and t["rows_before"] == t["rows_after"] and t["rows_before"] > 0
+
+
+@pytest.mark.postgres
+def test_a_data_migration_on_a_table_outside_public_is_watched_and_passes(pg_url, tmp_path):
+    """``UPDATE billing.invoices``: the migration's data check watches that table (not one named
+    ``invoices`` in ``public``, nor none), the rehearsal and verify compare it as declared."""
+    assert migrate(open_target(pg_url), MIGRATIONS).passed
+    run_sql(pg_url, "CREATE SCHEMA billing", "CREATE TABLE billing.invoices (id int PRIMARY KEY, amount int)",
+            "INSERT INTO billing.invoices VALUES (1, 10), (2, 20), (3, NULL)",
+            "CREATE TABLE invoices (id int PRIMARY KEY, amount int)", "INSERT INTO invoices VALUES (1, 10)")
+    folder = folder_with(tmp_path, {"005_cents.sql": "UPDATE invoices SET amount = amount * 100;\n",
+                                    "005_cents.postgresql.sql": "UPDATE billing.invoices SET amount = amount * 100;\n"})
+    target = open_target(pg_url)
+    before = inventory.take(target, folder)
+    record = backup.take(target, tmp_path / "backups")
+    rehearsed = rehearsal.rehearse(target, record, folder, run_id="rehearse-cents")
+    assert rehearsed["passed"], rehearsed["error"]
+    (t,) = rehearsed["data"]["005_cents"]["tables"]
+    assert (t["table"], t["changed_columns"], t["added"], t["removed"]) == ("billing.invoices", {"amount": 2}, 0, 0)
+    result = migrate(target, folder, run_id="cents")
+    assert result.passed, result.error
+    assert [t["table"] for t in result.migrations[-1].data["tables"]] == ["billing.invoices"]
+    checked = verify(target, folder, before)
+    assert failed(checked) == {}
+    content = next(c for c in checked["checks"] if c["check"] == "content: billing.invoices")
+    assert "changed as declared" in content["detail"] and "005_cents" in content["detail"]
+    assert next(c for c in checked["checks"] if c["check"] == "content: invoices")["detail"].endswith("unchanged")
+    target.dispose()

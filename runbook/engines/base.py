@@ -121,10 +121,25 @@ class Engine:
     def database_size(self, conn: sa.Connection) -> int:
         raise NotImplementedError
 
+    # tables are named as in the schema model (``runbook.schema``): PostgreSQL's outside ``public``
+    # as ``schema.name``
+    def split_table(self, name: str) -> tuple[str | None, str]:
+        """A table's name in the schema model as (its schema, or None for the default; its name)."""
+        return None, name
+
+    def quote_table(self, name: str) -> str:
+        """A table of the schema model as SQL."""
+        schema, table = self.split_table(name)
+        return f"{self.quote_name(schema)}.{self.quote_name(table)}" if schema else self.quote_name(table)
+
     def table(self, name: str, *columns: str) -> sa.TableClause:
-        """A table of the schema model (``runbook.schema``), by its name there, for SQLAlchemy's
-        queries: PostgreSQL's ``schema.name`` outside ``public`` is a table in that schema."""
-        return sa.table(name, *[sa.column(c) for c in columns])
+        """A table of the schema model, for SQLAlchemy's queries."""
+        schema, table = self.split_table(name)
+        return sa.table(table, *[sa.column(c) for c in columns], schema=schema)
+
+    def table_names(self, conn: sa.Connection) -> list[str]:
+        """Every table ``conn`` sees, named as in the schema model, the runbook's own included."""
+        return sorted(sa.inspect(conn).get_table_names())
 
     def table_size(self, conn: sa.Connection, table: str) -> int | None:
         return None

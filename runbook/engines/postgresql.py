@@ -217,13 +217,19 @@ class PostgresEngine(Engine):
     def database_size(self, conn: sa.Connection) -> int:
         return int(conn.exec_driver_sql("SELECT pg_database_size(current_database())").scalar_one())
 
-    def table(self, name: str, *columns: str) -> sa.TableClause:
-        schema, table = _split(name)
-        return sa.table(table, *[sa.column(c) for c in columns], schema=schema)
+    def split_table(self, name: str) -> tuple[str | None, str]:
+        schema, dot, rest = name.partition(".")
+        return (schema, rest) if dot else (None, name)
+
+    def table_names(self, conn: sa.Connection) -> list[str]:
+        return sorted(self.run_sql(
+            conn, f"SELECT {_qualified('n.nspname', 'c.relname')} FROM pg_class c "
+            f"JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'f') AND {_USER_NAMESPACE} "
+            f"AND {_not_extension('pg_class', 'c.oid')}").scalars())  # as ``introspect`` lists tables
 
     def table_size(self, conn: sa.Connection, table: str) -> int | None:
         return conn.execute(
-            sa.text("SELECT pg_total_relation_size(CAST(:t AS regclass))"), {"t": _relation(table)}
+            sa.text("SELECT pg_total_relation_size(CAST(:t AS regclass))"), {"t": self.quote_table(table)}
         ).scalar()
 
     def introspect(self, conn: sa.Connection) -> dict[str, Any]:
@@ -332,7 +338,7 @@ class PostgresEngine(Engine):
         survive being truncated and summed)."""
         text = self.row_text_sql(columns)
         n, total = self.run_sql(conn, f'SELECT count(*), sum(hashtextextended({text} COLLATE "C", 0)) '
-                                      f"FROM {_relation(table)}").one()
+                                      f"FROM {self.quote_table(table)}").one()
         yield int(n), str(total or 0)
 
     def comparable_sql(self, expr: str) -> str:
@@ -341,7 +347,7 @@ class PostgresEngine(Engine):
     def create_before_copy(self, conn: sa.Connection, name: str, table: str, columns: list[str],
                            key: list[str]) -> None:
         cols = ", ".join(_ident(c) for c in columns) or "1 AS _none"
-        self.run_sql(conn, f"CREATE TEMP TABLE {_ident(name)} ON COMMIT DROP AS SELECT {cols} FROM {_relation(table)}")
+        self.run_sql(conn, f"CREATE TEMP TABLE {_ident(name)} ON COMMIT DROP AS SELECT {cols} FROM {self.quote_table(table)}")
         if key:
             self.run_sql(conn, f"CREATE INDEX ON pg_temp.{_ident(name)} ({', '.join(_ident(k) for k in key)})")
             self.run_sql(conn, f"ANALYZE pg_temp.{_ident(name)}")
@@ -350,7 +356,7 @@ class PostgresEngine(Engine):
         """``LOCK TABLE ... IN SHARE MODE`` (under the connection's lock_timeout): reads go on,
         the application's writes to these tables wait until the migration's transaction ends."""
         if tables:
-            self.run_sql(conn, f"LOCK TABLE {', '.join(_relation(t) for t in tables)} IN SHARE MODE")
+            self.run_sql(conn, f"LOCK TABLE {', '.join(self.quote_table(t) for t in tables)} IN SHARE MODE")
 
     # -- safety ------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -523,7 +529,7 @@ class PostgresEngine(Engine):
                        "detail": f"{len(listing)} entries" if ok else listing[0] if listing else "no output"})
         if not ok:
             return checks
-        have = {entry[1] for entry in _table_data(listing)}
+        have = {table if schema == "public" else f"{schema}.{table}" for schema, table in _table_data(listing)}
         parents = set(info.get("partitioned_tables", []))
         expected = sorted(t for t in info.get("source_row_counts", {}) if t not in parents)
         missing = [t for t in expected if t not in have]
@@ -550,7 +556,8 @@ class PostgresEngine(Engine):
             counts_now = row_counts(conn, with_history=True)
         lost: dict[str, int] = {}
         for key, cur in now.items():
-            table = key.split(".", 1)[1]
+            schema, _, name = key.partition(".")
+            table = name if schema == "public" else key  # as the schema model names it
             if table in skip_tables:
                 continue
             before = then.get(key)
@@ -942,18 +949,6 @@ def _file_safe(name: str) -> str:
 def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
-
-def _split(name: str) -> tuple[str | None, str]:
-    """A table's name in the schema model (``runbook.schema``: ``schema.name`` outside ``public``)
-    as (schema or None, name)."""
-    schema, dot, rest = name.partition(".")
-    return (schema, rest) if dot else (None, name)
-
-
-def _relation(name: str) -> str:
-    """A table of the schema model as SQL: ``"billing"."invoices"``, ``"contractors"``."""
-    schema, table = _split(name)
-    return f"{_ident(schema)}.{_ident(table)}" if schema else _ident(table)
 
 
 def _literal(value: str) -> str:
