@@ -134,7 +134,7 @@ def plan(conn: sa.Connection, migrations: list[mig.Migration], target: "Target",
                        "nothing was rolled back")
     for step in steps:
         if step.prepared is not None and step.migration.number == 0:
-            tables = mig.baseline_tables(step.migration, kind) & set(sa.inspect(conn).get_table_names())
+            tables = mig.baseline_tables(step.migration, kind) & set(kind.table_names(conn))
             full = {t: n for t in sorted(tables) if (n := inventory.count_rows(conn, t))}
             if full:
                 rows = ", ".join(f"{t}: {n}" for t, n in full.items())
@@ -156,7 +156,7 @@ def new_data(conn: sa.Connection, target: "Target", step: _Step, written: dict[s
     kind = target.kind
     declared = effects.declare_prepared(step.prepared or [], kind)
     insp = sa.inspect(conn)
-    present = set(insp.get_table_names())
+    present = set(kind.table_names(conn))
     at_commit_cols = {(t["now"], c): n for t in (written or {}).get("tables", [])
                       for c, n in t.get("new_columns", {}).items()}
     at_commit_rows = (written or {}).get("created_rows", {})
@@ -171,7 +171,8 @@ def new_data(conn: sa.Connection, target: "Target", step: _Step, written: dict[s
             found.append({"table": e.table, "column": None, "values": inventory.count_rows(conn, e.table),
                           "at_commit": at_commit})
             continue
-        columns = insp.get_columns(e.table)
+        schema, table = kind.split_table(e.table)
+        columns = insp.get_columns(table, schema=schema)
         defaults = {c["name"]: c.get("default") for c in columns if not c.get("computed")}
         dropped = [c for c in e.dropped_columns if c in defaults]
         for col, n in effects.written_values(conn, kind, e.table, dropped, defaults).items():
@@ -252,14 +253,14 @@ class RollbackWatch:
         return added, removed
 
     def before(self, conn: sa.Connection) -> None:
-        present = set(sa.inspect(conn).get_table_names())
+        present = set(self.engine.table_names(conn))
         effects_ = [e for e in self.declared.existing()  # tables it drops are neither held nor counted
                     if e.table in present and e.table not in mig.RUNBOOK_TABLES and e.now is not None]
         self.engine.hold_writers(conn, [e.table for e in effects_])
         self.watched = [(e, inventory.count_rows(conn, e.table)) for e in effects_]
 
     def after(self, conn: sa.Connection) -> dict[str, Any]:
-        present = set(sa.inspect(conn).get_table_names())
+        present = set(self.engine.table_names(conn))
         tables, problems = [], []
         for e, rows in self.watched:
             out: dict[str, Any] = {"table": e.table, "now": e.now, "rows_before": rows, "rows_after": None,

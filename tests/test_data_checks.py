@@ -317,3 +317,25 @@ def test_a_data_migration_on_a_table_outside_public_is_watched_and_passes(pg_url
     assert "changed as declared" in content["detail"] and "005_cents" in content["detail"]
     assert next(c for c in checked["checks"] if c["check"] == "content: invoices")["detail"].endswith("unchanged")
     target.dispose()
+
+
+@pytest.mark.postgres
+def test_rollback_refuses_to_drop_values_written_in_a_table_outside_public(pg_url, tmp_path):
+    """The rollback's count of values written since the migration reads ``billing.invoices``
+    there (a column it would drop), not nowhere."""
+    assert migrate(open_target(pg_url), MIGRATIONS).passed
+    run_sql(pg_url, "CREATE SCHEMA billing", "CREATE TABLE billing.invoices (id int PRIMARY KEY, amount int)",
+            "INSERT INTO billing.invoices VALUES (1, 10), (2, 20)")
+    folder = folder_with(tmp_path, {"005_note.sql": "SELECT 1;\n",
+                                    "005_note.postgresql.sql": "ALTER TABLE billing.invoices ADD COLUMN note text;\n",
+                                    "rollbacks/005_rollback_note.sql": "SELECT 1;\n",
+                                    "rollbacks/005_rollback_note.postgresql.sql":
+                                        "ALTER TABLE billing.invoices DROP COLUMN note;\n"})
+    target = open_target(pg_url)
+    assert migrate(target, folder, run_id="note").passed
+    run_sql(pg_url, "UPDATE billing.invoices SET note = 'paid' WHERE id = 1")
+    at_005 = db_state(pg_url)
+    with pytest.raises(BadInput, match=r"drop 1 value\(s\) written after the migration .*billing.invoices.note"):
+        rollback.rollback_to(target, folder, "004", run_id="back")
+    assert db_state(pg_url) == at_005
+    target.dispose()
