@@ -101,7 +101,8 @@ def plain_value(value: Any) -> Any:
 
 def primary_key(conn: sa.Connection, table: str) -> list[str]:
     """The columns of ``table``'s primary key (empty: it has none)."""
-    return list((sa.inspect(conn).get_pk_constraint(table) or {}).get("constrained_columns") or [])
+    schema, name = ENGINES[conn.dialect.name].split_table(table)
+    return list((sa.inspect(conn).get_pk_constraint(name, schema=schema) or {}).get("constrained_columns") or [])
 
 
 def model_key(table: dict[str, Any]) -> list[str]:
@@ -385,8 +386,11 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
         if now_name not in present:
             out.append(check(name, False, f"table {now_name} no longer exists"))
             continue
-        now_cols = ({c["name"] for c in insp.get_columns(now_name)} if insp is not None
-                    else {c["name"] for c in model["tables"][now_name]["columns"]})
+        if insp is not None:
+            schema_name, table_name = engine.split_table(now_name)
+            now_cols = {c["name"] for c in insp.get_columns(table_name, schema=schema_name)}
+        else:
+            now_cols = {c["name"] for c in model["tables"][now_name]["columns"]}
         gone = [c for c in fp["columns"] if c not in now_cols]
         if gone:
             why = dropped_on_purpose.get(table, {})
