@@ -430,9 +430,8 @@ class DataWatch:
         effects = [e for e in self.declared.existing() if e.table in present]
         self.engine.hold_writers(conn, [e.table for e in effects])
         for i, e in enumerate(effects):
-            schema, table = self.engine.split_table(e.table)
-            columns = [c["name"] for c in insp.get_columns(table, schema=schema)]
-            key = list((insp.get_pk_constraint(table, schema=schema) or {}).get("constrained_columns") or [])
+            columns = [c["name"] for c in self.engine.columns(insp, e.table)]
+            key = self.engine.primary_key(insp, e.table)
             # A table whose statements only add or drop columns (or index it) keeps every row by
             # the engine's own rules: counting it twice inside the write lock could not fail and
             # cost two scans of the table. The rehearsal compares one that loses columns by content.
@@ -471,8 +470,7 @@ class DataWatch:
         if e.now not in present:
             out["undeclared"].append(f"table {e.now} does not exist after the statements")
             return out
-        schema, table = self.engine.split_table(e.now)
-        now_columns = insp.get_columns(table, schema=schema)
+        now_columns = self.engine.columns(insp, e.now)
         now_cols = [c["name"] for c in now_columns]
         out["rows_after"] = None if w.rows is None else _count(conn, self.engine, e.now)
         before_of = {c: e.renamed_columns.get(c, c) for c in now_cols}

@@ -101,8 +101,7 @@ def plain_value(value: Any) -> Any:
 
 def primary_key(conn: sa.Connection, table: str) -> list[str]:
     """The columns of ``table``'s primary key (empty: it has none)."""
-    schema, name = ENGINES[conn.dialect.name].split_table(table)
-    return list((sa.inspect(conn).get_pk_constraint(name, schema=schema) or {}).get("constrained_columns") or [])
+    return ENGINES[conn.dialect.name].primary_key(sa.inspect(conn), table)
 
 
 def model_key(table: dict[str, Any]) -> list[str]:
@@ -386,11 +385,8 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
         if now_name not in present:
             out.append(check(name, False, f"table {now_name} no longer exists"))
             continue
-        if insp is not None:
-            schema_name, table_name = engine.split_table(now_name)
-            now_cols = {c["name"] for c in insp.get_columns(table_name, schema=schema_name)}
-        else:
-            now_cols = {c["name"] for c in model["tables"][now_name]["columns"]}
+        now_cols = {c["name"] for c in (engine.columns(insp, now_name) if insp is not None
+                                         else model["tables"][now_name]["columns"])}
         gone = [c for c in fp["columns"] if c not in now_cols]
         if gone:
             why = dropped_on_purpose.get(table, {})

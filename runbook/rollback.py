@@ -171,8 +171,7 @@ def new_data(conn: sa.Connection, target: "Target", step: _Step, written: dict[s
             found.append({"table": e.table, "column": None, "values": inventory.count_rows(conn, e.table),
                           "at_commit": at_commit})
             continue
-        schema, table = kind.split_table(e.table)
-        columns = insp.get_columns(table, schema=schema)
+        columns = kind.columns(insp, e.table)
         defaults = {c["name"]: c.get("default") for c in columns if not c.get("computed")}
         dropped = [c for c in e.dropped_columns if c in defaults]
         for col, n in effects.written_values(conn, kind, e.table, dropped, defaults).items():

@@ -137,6 +137,16 @@ class Engine:
         schema, table = self.split_table(name)
         return sa.table(table, *[sa.column(c) for c in columns], schema=schema)
 
+    def columns(self, insp: sa.Inspector, name: str) -> list[dict[str, Any]]:
+        """SQLAlchemy's reflection of a table of the schema model's columns."""
+        schema, table = self.split_table(name)
+        return insp.get_columns(table, schema=schema)
+
+    def primary_key(self, insp: sa.Inspector, name: str) -> list[str]:
+        """The primary-key columns of a table of the schema model (empty: it has none)."""
+        schema, table = self.split_table(name)
+        return list((insp.get_pk_constraint(table, schema=schema) or {}).get("constrained_columns") or [])
+
     def table_names(self, conn: sa.Connection) -> list[str]:
         """Every table ``conn`` sees, named as in the schema model, the runbook's own included."""
         return sorted(sa.inspect(conn).get_table_names())
