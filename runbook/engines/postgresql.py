@@ -61,7 +61,7 @@ from ..errors import BadInput, LockBusy, LockLost, RunFailed, db_error_line, red
 from ..owner import is_dead_owner, owner_tag
 from ..sqltext import parse
 from ..target import mask
-from .base import Engine, sha256_file, stored_default
+from .base import Engine, stored_default
 
 if TYPE_CHECKING:
     from ..sqltext import Statement
