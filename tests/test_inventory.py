@@ -392,6 +392,7 @@ def test_a_live_files_pages_are_read_by_a_child_process_and_the_readers_lock_hol
     with target.kind.live_snapshot(target) as conn:  # a copy: read in this process
         copied = target.kind.content_pages(conn, tables)
     with target.kind.read_snapshot(target) as conn:  # the live file
+        assert inv.row_counts(conn)["contractors"] == 11  # the read lock is held from here on, as in verify
         assert target.kind.content_pages(conn, tables) == copied and set(copied) == set(tables)
         # another process (POSIX locks are per process; SQLite orders its own connections itself)
         code = ("import sqlite3, sys; c = sqlite3.connect(sys.argv[1], timeout=0); "
