@@ -70,14 +70,15 @@ def trim_kernel() -> None:
     for name in ("debugpy", "jedi"):
         sys.modules.setdefault(name, None)  # type: ignore[arg-type]
     if "IPython.terminal.embed" not in sys.modules:
-        stand_in = types.ModuleType("IPython.terminal.embed")
+        stand_in = _ModuleOnFirstUse("IPython.terminal.embed")  # anything else looked up on it: the real one
 
         def embed(*args: Any, **kwargs: Any) -> Any:
-            del sys.modules["IPython.terminal.embed"]
-            return importlib.import_module("IPython.terminal.embed").embed(*args, **kwargs)
+            if sys.modules.get(stand_in.__name__) is stand_in:
+                del sys.modules[stand_in.__name__]
+            return importlib.import_module(stand_in.__name__).embed(*args, **kwargs)
 
         stand_in.embed = embed  # type: ignore[attr-defined]  # what ``import IPython`` takes from it
-        sys.modules["IPython.terminal.embed"] = stand_in
+        sys.modules[stand_in.__name__] = stand_in
 
 
 def _lazy(name: str) -> None:
@@ -97,3 +98,14 @@ class _OnFirstUse(types.ModuleType):
         if sys.modules.get(self.__name__) is self:
             del sys.modules[self.__name__]
         return getattr(importlib.import_module(self.__name__), attr)
+
+
+class _ModuleOnFirstUse(_OnFirstUse):
+    """``_OnFirstUse`` for a module that is not a package, loaded only when its content is looked
+    up: questions about the module itself (``__path__``, asked by ``from ... import``; ``__file__``,
+    asked of every loaded module by ``inspect.getmodule``) are answered without loading it."""
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__") and attr.endswith("__"):
+            raise AttributeError(attr)
+        return super().__getattr__(attr)

@@ -299,6 +299,24 @@ def test_startup_imports_without_the_collector_and_stands_in_for_papermills_unus
     assert done.stdout.split("\n")[:3] == ["False True", "True False False None", "True requests.api True"]
 
 
+def test_the_kernels_trim_leaves_out_the_terminal_until_its_content_is_asked_for():
+    """``startup.trim_kernel``: IPython and ipykernel load without prompt_toolkit, Jedi or debugpy;
+    ``inspect.getmodule`` (which asks every module its ``__file__``) does not load the terminal;
+    anything of it looked up is the real one."""
+    code = """if True:
+        import inspect, sys
+        from runbook import startup
+        startup.trim_kernel()
+        import IPython, ipykernel.kernelapp
+        inspect.getmodule(lambda: None)
+        print(*[bool(sys.modules.get(m)) for m in ("prompt_toolkit", "jedi", "debugpy")])
+        from IPython.terminal.embed import InteractiveShellEmbed
+        print(InteractiveShellEmbed.__module__, "prompt_toolkit" in sys.modules)
+    """
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[:2] == ["False False False", "IPython.terminal.embed True"]
+
+
 # -- a project configured only by runbook.toml (one real pipeline run) --------------------------
 @pytest.mark.slow
 def test_a_project_configured_by_runbook_toml_runs_with_no_flags(project, capsys, monkeypatch):
