@@ -165,7 +165,7 @@ class SQLiteEngine(Engine):
         copying the whole file would hold the lock longer than its reads (counting rows and
         digesting stored pages read less than a copy reads and writes)."""
         path = db_path(target)
-        in_place = _wal_mode(path, target.lock_timeout_s) or path.stat().st_size < SNAPSHOT_COPY_FROM
+        in_place = _wal_mode(path) or path.stat().st_size < SNAPSHOT_COPY_FROM  # before any connection
         if not in_place and reading is not None:
             in_place = self._stored_bytes(target, reading() if callable(reading) else reading) < SNAPSHOT_COPY_FROM
         if in_place:
@@ -625,15 +625,14 @@ def _runs(rows: Iterable[tuple[int]], most: int) -> Iterator[tuple[int, int]]:
         yield start, count
 
 
-def _wal_mode(path: Path, timeout: float = 5.0) -> bool:
-    """Is the database in WAL mode? Asked of SQLite (a connection of its own, closed at once):
-    opening and closing the file itself would drop the locks this process's other SQLite
-    connections hold on it (sqlite.org/howtocorrupt.html 2.2.1)."""
-    conn = read_only(path, timeout=timeout)
-    try:
-        return conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    finally:
-        conn.close()
+def _wal_mode(path: Path) -> bool:
+    """Is the database file in WAL mode (its header's read and write versions are 2)? Reads the
+    file itself: only where this process has no SQLite connection to it open (closing the file
+    would drop that connection's locks, sqlite.org/howtocorrupt.html 2.2.1); inside a transaction,
+    ask ``PRAGMA journal_mode``."""
+    with open(path, "rb") as f:
+        header = f.read(20)
+    return len(header) == 20 and header[18] == 2 and header[19] == 2
 
 
 def _identity_of_header(header: bytes) -> dict[str, Any] | None:
