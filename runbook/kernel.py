@@ -36,17 +36,13 @@ KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enable
 
 
 def launch() -> None:
-    """The run's kernel process (``python -m runbook.kernel -f CONNECTION_FILE``): what
-    ipykernel's own launcher does (the working folder off ``sys.path`` while it loads, then
-    ipykernel's kernel), with the parts no headless run uses treated as absent first
-    (``startup.trim_kernel``: the debugger, completion, the terminal)."""
-    import sys
-
+    """The run's kernel process (``python -P -m runbook.kernel -f CONNECTION_FILE``: ``-P``, the
+    working folder is not on ``sys.path`` while it loads; IPython puts it there for the notebooks'
+    code, as with ipykernel's own launcher): ipykernel's kernel, with the parts no headless run
+    uses treated as absent first (``startup.trim_kernel``: the debugger, completion, the terminal)."""
     from .startup import trim_kernel
 
-    if sys.path and Path(sys.path[0] or ".").resolve() == Path.cwd().resolve():
-        del sys.path[0]  # put back by IPython's init_path, as for ipykernel_launcher
-    trim_kernel()
+    trim_kernel()  # before ipykernel and IPython load
     from ipykernel import kernelapp
 
     kernelapp.launch_new_instance()
@@ -63,7 +59,7 @@ def kernel_specs() -> Any:
 
     class Headless(KernelSpecManager):
         def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
-            return KernelSpec(argv=[sys.executable, "-m", "runbook.kernel", "-f", "{connection_file}"],
+            return KernelSpec(argv=[sys.executable, "-P", "-m", "runbook.kernel", "-f", "{connection_file}"],
                               display_name="Python 3 (schema-runbook, headless)", language="python")
 
     return Headless()

@@ -86,6 +86,23 @@ def test_steps_share_one_kernel_but_not_their_variables(tmp_path):
     assert started == f"IPythonKernel {sys.executable} False False False"
 
 
+def test_the_kernel_starts_from_a_folder_that_holds_a_runbook_package_of_its_own(tmp_path):
+    """The kernel starts in the notebooks' folder; a ``runbook`` package there is not what it
+    runs (``python -P``): the notebook sees the installed one."""
+    (tmp_path / "runbook").mkdir()
+    (tmp_path / "runbook" / "__init__.py").write_text("raise SystemExit('the folder is not the runbook')\n")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("# parameters", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("import runbook\nprint(runbook.__file__)")]
+    nbformat.write(nb, tmp_path / "01_inventory.ipynb")
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    with kernel.shared_kernel(tmp_path) as km:
+        one = reports.execute_step("inventory", run_dir, {}, run_id="r", target_display="t", notebooks_dir=tmp_path, km=km)
+    assert one.passed, one.error
+    assert _stdout(run_dir / "01_inventory.ipynb").strip() == str(Path(reports.__file__).parent / "__init__.py")
+
+
 def test_a_kernel_that_died_between_steps_fails_the_next_step_saying_so(tmp_path):
     """The shared kernel killed after a step: the next step fails at once, naming the dead
     kernel (not a reset timeout), and still leaves its report."""
