@@ -222,10 +222,12 @@ class PostgresEngine(Engine):
         return (schema, rest) if dot else (None, name)
 
     def table_names(self, conn: sa.Connection) -> list[str]:
+        """The tables whose rows this database holds (a foreign table's are another server's:
+        ``pg_dump`` does not copy them, nothing here counts them), as ``introspect`` names them."""
         return sorted(self.run_sql(
             conn, f"SELECT {_qualified('n.nspname', 'c.relname')} FROM pg_class c "
-            f"JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p', 'f') AND {_USER_NAMESPACE} "
-            f"AND {_not_extension('pg_class', 'c.oid')}").scalars())  # as ``introspect`` lists tables
+            f"JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND {_USER_NAMESPACE} "
+            f"AND {_not_extension('pg_class', 'c.oid')}").scalars())
 
     def table_size(self, conn: sa.Connection, table: str) -> int | None:
         return conn.execute(
