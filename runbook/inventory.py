@@ -232,6 +232,10 @@ def quality_checks(conn: sa.Connection, checks: list[QualityCheck] | None = None
 
 
 # -- the snapshot ----------------------------------------------------------------------------
+#: the checks of a foreign table (PostgreSQL): its rows are another server's, never read
+FOREIGN = "skipped: a foreign table (its rows are another server's; the runbook neither counts nor reads them)"
+
+
 def take(target: "Target", migrations_dir: str | Path, dialect: str | None = mig.DEFAULT_DIALECT, *,
          quality: bool = True, live: bool = True, row_hashes: bool = True) -> dict[str, Any]:
     """The full pre-migration inventory (shape in docs/architecture.md), read in one
@@ -250,9 +254,13 @@ def take(target: "Target", migrations_dir: str | Path, dialect: str | None = mig
     migrations = mig.discover(migrations_dir, dialect)
     with (engine.live_snapshot(target) if live else engine.read_snapshot(target)) as conn:
         model = schema_snapshot(conn, engine)
-        pages = engine.content_pages(conn, list(model["tables"])) or {}
+        held = set(engine.table_names(conn))  # not a foreign table, whose rows are another server's
+        pages = engine.content_pages(conn, [t for t in model["tables"] if t in held]) or {}
         tables: dict[str, Any] = {}
         for i, (name, info) in enumerate(model["tables"].items(), 1):
+            if name not in held:  # neither counted nor hashed: a scan of another server's table
+                tables[name] = {"rows": None, "size_bytes": None, **info, "fingerprint": None, "foreign": True}
+                continue
             columns = [c["name"] for c in info["columns"]]
             hashed = row_hashes or name not in pages
             progress.emit(f"inventory {target.name}: {name} ({i}/{len(model['tables'])}): rows"
@@ -322,6 +330,9 @@ def count_checks(conn: sa.Connection, snapshot: dict[str, Any], *, what: str = "
     for table, info in sorted(snapshot.get("tables", {}).items()):
         name = f"{what}: {table}"
         now_name = renamed.get(table, table)
+        if info.get("foreign"):
+            out.append(check(name, True, FOREIGN, skipped=True))
+            continue
         if now_name not in present and table in gone_ok:
             out.append(check(name, True, f"skipped: table dropped on purpose ({gone_ok[table]})", skipped=True))
             continue
@@ -377,7 +388,8 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
         fp = info.get("fingerprint")
         now_name = renamed.get(table, table)
         if not fp:
-            out.append(check(name, True, "skipped: no fingerprint in the snapshot", skipped=True))
+            out.append(check(name, True, FOREIGN if info.get("foreign") else "skipped: no fingerprint in the snapshot",
+                             skipped=True))
             continue
         if now_name not in present and table in gone_ok:
             out.append(check(name, True, f"skipped: table dropped on purpose ({gone_ok[table]})", skipped=True))

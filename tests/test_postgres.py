@@ -663,3 +663,25 @@ def test_a_foreign_tables_rows_are_not_the_backups_to_hold(pg_url, migrations_di
     assert record["verified"] and "greetings" not in record["source_row_counts"]
     assert record["source_row_counts"]["contractors"] == 11
     target.dispose()
+
+
+def test_a_foreign_table_is_in_the_schema_but_its_rows_are_never_read(pg_url, migrations_dir):
+    """The inventory and verify list a foreign table with its columns, but neither count nor
+    hash it (a full scan of another server's table, which may be down): a scan of this one fails."""
+    from runbook import verify
+
+    target = open_target(pg_url)
+    with target.engine().begin() as conn:
+        conn.exec_driver_sql("CREATE EXTENSION file_fdw; CREATE SERVER outside FOREIGN DATA WRAPPER file_fdw;"
+                             "CREATE FOREIGN TABLE remote_orders (id int) SERVER outside OPTIONS (program 'exit 3')")
+        with pytest.raises(sa.exc.DBAPIError):
+            with conn.begin_nested():
+                conn.exec_driver_sql("SELECT count(*) FROM remote_orders")
+    before = inventory.take(target, migrations_dir)
+    remote = before["tables"]["remote_orders"]
+    assert (remote["rows"], remote["fingerprint"], remote["foreign"]) == (None, None, True)
+    assert [c["name"] for c in remote["columns"]] == ["id"] and before["tables"]["contractors"]["rows"] == 11
+    checks = {c["check"]: c for c in verify.verify(target, migrations_dir, before=before, writers=False)["checks"]}
+    assert checks["rows: remote_orders"]["skipped"] and "foreign table" in checks["rows: remote_orders"]["detail"]
+    assert checks["content: remote_orders"]["skipped"] and all(c["passed"] for c in checks.values())
+    target.dispose()
