@@ -205,7 +205,6 @@ def _notebook_exporter():
     - It is imported with the collector paused, then what the process holds is frozen
       (``startup.load``, as the CLI imports papermill): the collections the ~200 modules'
       27,000 objects trigger while they are made scan them and free nothing."""
-    import sys
     import warnings
     from html import escape
 
@@ -213,17 +212,9 @@ def _notebook_exporter():
 
     from . import startup
 
-    blocked = [name for name in _ABSENT if name not in sys.modules]
-    for name in blocked:
-        sys.modules[name] = None  # type: ignore[assignment]
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "The soupsieve package is not installed", UserWarning)
-            startup.load("nbconvert")
-    finally:
-        for name in blocked:
-            if sys.modules.get(name, ...) is None:
-                del sys.modules[name]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "The soupsieve package is not installed", UserWarning)
+        startup.load("nbconvert", absent=_ABSENT)
     from nbconvert import HTMLExporter
     from nbconvert.exporters.templateexporter import TemplateExporter
     from nbconvert.filters.highlight import Highlight2HTML

@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from . import migrations as mig
 from . import progress, schema
 from .checks import Check, check
-from .engines import ENGINES
+from .engines import engine_of
 
 if TYPE_CHECKING:
     from .engines.base import Engine
@@ -41,11 +41,11 @@ if TYPE_CHECKING:
 # -- counts ----------------------------------------------------------------------------------
 def table_names(conn: sa.Connection) -> list[str]:
     """The database's tables, named as in the schema model, without the runbook's own tables."""
-    return [t for t in ENGINES[conn.dialect.name].table_names(conn) if t not in mig.RUNBOOK_TABLES]
+    return [t for t in engine_of(conn).table_names(conn) if t not in mig.RUNBOOK_TABLES]
 
 
 def count_rows(conn: sa.Connection, table: str, where: sa.ColumnElement[bool] | None = None) -> int:
-    query = sa.select(sa.func.count()).select_from(ENGINES[conn.dialect.name].table(table))
+    query = sa.select(sa.func.count()).select_from(engine_of(conn).table(table))
     if where is not None:
         query = query.where(where)
     return int(conn.execute(query).scalar_one())
@@ -54,7 +54,7 @@ def count_rows(conn: sa.Connection, table: str, where: sa.ColumnElement[bool] | 
 def row_counts(conn: sa.Connection, *, with_history: bool = False) -> dict[str, int]:
     """``COUNT(*)`` of every table (the guide's data inventory), ``schema_history`` left out
     unless ``with_history`` (a backup's record counts every table it copied)."""
-    names = ENGINES[conn.dialect.name].table_names(conn) if with_history else table_names(conn)
+    names = engine_of(conn).table_names(conn) if with_history else table_names(conn)
     return {t: count_rows(conn, t) for t in names}
 
 
@@ -101,7 +101,7 @@ def plain_value(value: Any) -> Any:
 
 def primary_key(conn: sa.Connection, table: str) -> list[str]:
     """The columns of ``table``'s primary key (empty: it has none)."""
-    return ENGINES[conn.dialect.name].primary_key(sa.inspect(conn), table)
+    return engine_of(conn).primary_key(sa.inspect(conn), table)
 
 
 def model_key(table: dict[str, Any]) -> list[str]:
@@ -356,10 +356,10 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
                    baseline: "Target | None" = None, counted: dict[str, int] | None = None,
                    model: dict[str, Any] | None = None) -> list[Check]:
     """One check per table of ``snapshot``: is the fingerprint over the snapshot's columns the
-    same now? ``model``: the schema ``conn`` sees (``schema.introspect``), where the caller read it
-    in the same transaction (the tables' columns and keys are then not read again). ``dropped_on_purpose`` (table → column → why) and ``tables_dropped_on_purpose``
+    same now? ``dropped_on_purpose`` (table → column → why) and ``tables_dropped_on_purpose``
     (table → why) turn a column or table that is gone into a skipped check instead of a failure;
-    ``declared``, ``renamed`` and ``writers`` as for ``count_checks``.
+    ``declared``, ``renamed``, ``writers`` and ``model`` as for ``count_checks`` (with ``model``,
+    the tables' columns and keys are not read again either).
 
     Cheapest first: a different row count decides it; the same stored pages as in the snapshot
     (``engine.same_pages``) prove the same content; a table whose rows a migration declares it

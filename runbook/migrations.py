@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from .config import DEFAULT_DIALECT  # noqa: F401  (re-exported)
+from .config import DEFAULT_DIALECT
 from .errors import BadInput
-from .owner import who_and_host  # noqa: F401  (the event log's who; re-exported)
+from .owner import who_and_host  # the event log's who
 from .sqltext import Statement, header, split
 
 if TYPE_CHECKING:

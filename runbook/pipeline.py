@@ -324,7 +324,7 @@ def execute(db: "Target | str", steps: tuple[str, ...], opts: Options, *,
         run.write()
         reports.finish(run)  # the verdict into every notebook's first cell; the HTML pages
     except Exception as exc:  # a full disk, a notebook left truncated by one
-        report_error = report_error or f"{type(exc).__name__}: {mask(redact(str(exc)))}".splitlines()[0]
+        report_error = report_error or _why(exc)
     if run.status == "refused":
         return run
     if report_error:
@@ -386,7 +386,7 @@ def _run_steps(km: Any, target: Opened, run_dir: Path, steps: tuple[str, ...], o
         try:
             result = _run_step(step, target, run_dir, opts, run, km)
         except Exception as exc:  # the report could not be written (full disk, ...): stop here
-            return f"{type(exc).__name__}: {mask(redact(str(exc)))}".splitlines()[0]
+            return _why(exc)
         faults.barrier(f"after-{step}")
         if result.passed:
             continue
@@ -403,11 +403,16 @@ def _run_steps(km: Any, target: Opened, run_dir: Path, steps: tuple[str, ...], o
             try:
                 back = _run_step("rollback", target, run_dir, opts, run, km)
             except Exception as exc:
-                return f"{type(exc).__name__}: {mask(redact(str(exc)))}".splitlines()[0]
+                return _why(exc)
             if not back.passed:  # e.g. refused to drop values written since: say it where it shows
                 run.error += f"; automatic rollback failed, the database was NOT rolled back: {back.error}"
         return None
     return None
+
+
+def _why(exc: BaseException) -> str:
+    """Why the report could not be written: the error's first line, with no secret or row value."""
+    return f"{type(exc).__name__}: {mask(redact(str(exc)))}".splitlines()[0]
 
 
 def _unchanged(km: Any, target: Opened, before: str | None) -> bool:

@@ -39,11 +39,17 @@ KERNEL_MODULES = ("runbook.reports", "runbook.checks", "runbook.table", "runbook
                   "runbook.verify", "IPython.display")
 
 
-def load(*modules: str) -> None:
+def load(*modules: str, absent: tuple[str, ...] = ()) -> None:
     """Import ``modules`` (dotted names) with the collector paused, then freeze what the process
-    holds (see the module's docstring). Cheap when they are already imported."""
+    holds (see the module's docstring). Cheap when they are already imported. ``absent``: optional
+    modules their imports would load, treated as not installed while they are imported (each
+    importer's own fallback), unless this process has them already; afterwards it can still
+    import them itself."""
     if all(name in sys.modules for name in modules):
         return
+    blocked = [name for name in absent if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -53,6 +59,9 @@ def load(*modules: str) -> None:
         gc.freeze()
         if enabled:
             gc.enable()
+        for name in blocked:
+            if sys.modules.get(name, ...) is None:
+                del sys.modules[name]
 
 
 def load_notebook_runner() -> None:
@@ -73,9 +82,7 @@ def trim_kernel() -> None:
         stand_in = _ModuleOnFirstUse("IPython.terminal.embed")  # anything else looked up on it: the real one
 
         def embed(*args: Any, **kwargs: Any) -> Any:
-            if sys.modules.get(stand_in.__name__) is stand_in:
-                del sys.modules[stand_in.__name__]
-            return importlib.import_module(stand_in.__name__).embed(*args, **kwargs)
+            return stand_in.real().embed(*args, **kwargs)
 
         stand_in.embed = embed  # type: ignore[attr-defined]  # what ``import IPython`` takes from it
         sys.modules[stand_in.__name__] = stand_in
@@ -95,9 +102,13 @@ class _OnFirstUse(types.ModuleType):
     makes a lazily loaded module load at once.)"""
 
     def __getattr__(self, attr: str) -> Any:
+        return getattr(self.real(), attr)
+
+    def real(self) -> types.ModuleType:
+        """The real module, imported now in this stand-in's place."""
         if sys.modules.get(self.__name__) is self:
             del sys.modules[self.__name__]
-        return getattr(importlib.import_module(self.__name__), attr)
+        return importlib.import_module(self.__name__)
 
 
 class _ModuleOnFirstUse(_OnFirstUse):

@@ -51,7 +51,7 @@ from . import expected as exp_
 from . import migrations as mig
 from .checks import Check, assert_checks, check
 from .errors import BadInput
-from .engines import ENGINES
+from .engines import engine_of
 from .sqltext import Statement
 
 if TYPE_CHECKING:
@@ -259,7 +259,7 @@ def relations(model: dict[str, Any]) -> list[tuple[Relation, str]]:
 
 def count_orphans(conn: sa.Connection, rel: Relation) -> int:
     """Rows of ``rel.table`` whose (non-NULL) reference matches no row of ``rel.referred_table``."""
-    engine = ENGINES[conn.dialect.name]
+    engine = engine_of(conn)
     child = engine.table(rel.table, *rel.columns).alias("c")
     parent = engine.table(rel.referred_table, *dict.fromkeys(rel.referred_columns)).alias("p")
     on = sa.and_(*[child.c[a] == parent.c[b] for a, b in zip(rel.columns, rel.referred_columns)])

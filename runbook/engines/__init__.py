@@ -66,4 +66,9 @@ def engine_for(url: sa.URL) -> Engine:
         ) from None
 
 
-__all__ = ["Engine", "ENGINES", "engine_for"]
+def engine_of(conn: sa.Connection) -> Engine:
+    """The engine module of an open connection."""
+    return ENGINES[conn.dialect.name]
+
+
+__all__ = ["Engine", "ENGINES", "engine_for", "engine_of"]

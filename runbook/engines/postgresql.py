@@ -952,7 +952,6 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-
 def _literal(value: str) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 

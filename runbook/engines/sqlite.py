@@ -299,7 +299,6 @@ class SQLiteEngine(Engine):
             return None
         return {t: {"layout": layouts[t], "sha256": digests[t]} for t in runs}
 
-
     def same_pages(self, then: dict[str, Any] | None, now: dict[str, Any] | None) -> bool:
         return bool(then and now and then["sha256"] == now["sha256"]
                     and now["layout"][:len(then["layout"])] == then["layout"])
