@@ -415,6 +415,26 @@ def test_a_session_given_back_is_reused_as_new(pg_url):
         assert conn.exec_driver_sql("SELECT count(*) FROM contractors").scalar_one() == 11
 
 
+def test_a_plan_is_explained_without_jit_and_leaves_the_settings_as_they_were(pg_url):
+    """Verify's query plans: asking for the index plan (``enable_seqscan`` off) makes any plan
+    without a usable index cost past ``jit_above_cost``, and even a plain EXPLAIN of such a plan
+    loads LLVM into the backend. The runbook's plans never plan JIT, and the settings it changed
+    for them are as they were afterwards (here the session's own, both off and on)."""
+    target = open_target(pg_url)
+    sql = "SELECT * FROM contractors WHERE email = 'a@example.com'"
+    with target.engine().connect() as conn:
+        conn.exec_driver_sql("SET jit_above_cost = 0")  # every plan would use JIT
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        assert "JIT:" in "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql))  # the server has JIT
+        for plan in (target.kind.explain(conn, sql), target.kind.index_usable(conn, sql)):
+            assert plan and not any("JIT" in line for line in plan)
+        assert conn.exec_driver_sql("SHOW enable_seqscan").scalar_one() == "off"
+        assert conn.exec_driver_sql("SHOW jit").scalar_one() == "on"
+        conn.exec_driver_sql("SET enable_seqscan = on")
+        target.kind.index_usable(conn, sql)
+        assert conn.exec_driver_sql("SHOW enable_seqscan").scalar_one() == "on"
+
+
 def test_a_pooled_session_ended_by_the_server_is_replaced(pg_url):
     """A session ended while idle in the pool (a DBA, idle_session_timeout) is replaced on the
     next use instead of failing it."""
