@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from runbook import inventory as inv
+from runbook import schema
 from runbook.errors import CheckFailed
 from runbook.migrate import migrate
 from runbook.target import open_target
@@ -97,6 +98,23 @@ def test_plan_shows_the_index_after_and_not_before(migrated, migrations_dir):
         assert "Index Scan" in plans["index_plan"][0]
         assert plans["before_indexes"][0].startswith("Seq Scan on contractors")
         assert plans["after_indexes"][0].startswith("Seq Scan on contractors")  # 11 rows: the planner's choice
+
+
+def test_a_tables_index_names_are_those_of_the_schema_model(migrated):
+    """The plan comparison checks the indexes it dropped are back by their names
+    (``Engine.index_names``): the names the schema model gives them, in any PostgreSQL schema."""
+    url, _ = migrated
+    target = open_target(url)
+    if target.kind.name == "postgresql":
+        run_sql(url, "CREATE SCHEMA billing", "CREATE TABLE billing.contractors (id int, stage text)",
+                "CREATE INDEX idx_billing_stage ON billing.contractors (stage)")
+    with target.engine().connect() as conn:
+        model = schema.introspect(conn, target.kind)
+        for table, t in model["tables"].items():
+            assert target.kind.index_names(conn, table) == {ix["name"] for ix in t["indexes"]}, table
+        assert {"idx_contractors_stage", "idx_contractors_focus_area"} <= target.kind.index_names(conn, "contractors")
+        if target.kind.name == "postgresql":
+            assert target.kind.index_names(conn, "billing.contractors") == {"idx_billing_stage"}
 
 
 def test_verify_without_inventory_skips_comparisons_and_says_why(migrated, migrations_dir):

@@ -151,6 +151,11 @@ class Engine:
         """Every table ``conn`` sees, named as in the schema model, the runbook's own included."""
         return sorted(sa.inspect(conn).get_table_names())
 
+    def index_names(self, conn: sa.Connection, name: str) -> set[str]:
+        """The names of a table's indexes, as the schema model names them (one catalog query,
+        where the model takes a dozen)."""
+        raise NotImplementedError
+
     def table_size(self, conn: sa.Connection, table: str) -> int | None:
         return None
 

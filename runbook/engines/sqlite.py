@@ -207,6 +207,9 @@ class SQLiteEngine(Engine):
         page_size = conn.exec_driver_sql("PRAGMA page_size").scalar_one()
         return int(page_count) * int(page_size)
 
+    def index_names(self, conn: sa.Connection, name: str) -> set[str]:
+        return {row[1] for row in _pragma(conn, "index_list", name)}
+
     def table_size(self, conn: sa.Connection, table: str) -> int | None:
         return _dbstat_bytes(conn, [table])
 
