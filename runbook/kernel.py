@@ -39,13 +39,21 @@ def launch() -> None:
     """The run's kernel process (``python -P -m runbook.kernel -f CONNECTION_FILE``: ``-P``, the
     working folder is not on ``sys.path`` while it loads; IPython puts it there for the notebooks'
     code, as with ipykernel's own launcher): ipykernel's kernel, with the parts no headless run
-    uses treated as absent first (``startup.trim_kernel``: the debugger, completion, the terminal)."""
+    uses treated as absent first (``startup.trim_kernel``: the debugger, completion, the terminal).
+    Its log is CRITICAL only (``KERNEL_ARGUMENTS``), which traitlets applies to the handler: the
+    logger itself is set to CRITICAL too, or it makes a record of each of ipykernel's debug lines
+    (several per cell: 0.5 ms of CPU per cell, measured) for the handler to drop."""
     from .startup import trim_kernel
 
     trim_kernel()  # before ipykernel and IPython load
-    from ipykernel import kernelapp
+    import logging
 
-    kernelapp.launch_new_instance()
+    from ipykernel.kernelapp import IPKernelApp
+
+    app = IPKernelApp.instance()  # what ipykernel's launch_new_instance does, with the log set
+    app.initialize()
+    app.log.setLevel(logging.CRITICAL)
+    app.start()
 
 
 def kernel_specs() -> Any:

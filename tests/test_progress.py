@@ -67,7 +67,8 @@ def test_steps_share_one_kernel_but_not_their_variables(tmp_path):
     first, second = tmp_path / "01_inventory.ipynb", tmp_path / "02_backup.ipynb"
     for path, code in ((first, "import os, sys\nleft_behind = 1\nprint(os.getpid())\n"
                                "print(type(get_ipython().kernel).__name__, sys.executable, "
-                               "*[bool(sys.modules.get(m)) for m in ('debugpy', 'jedi', 'prompt_toolkit')])"),
+                               "*[bool(sys.modules.get(m)) for m in ('debugpy', 'jedi', 'prompt_toolkit')], "
+                               "get_ipython().kernel.log.isEnabledFor(40))"),
                        (second, "import os\nprint(os.getpid())\nleft_behind")):
         nb = nbformat.v4.new_notebook()
         nb.cells = [nbformat.v4.new_code_cell("# parameters", metadata={"tags": ["parameters"]}),
@@ -82,8 +83,9 @@ def test_steps_share_one_kernel_but_not_their_variables(tmp_path):
     assert not two.passed and "NameError" in (two.error or "")  # %reset -f between steps
     pid, started = _stdout(run_dir / first.name).splitlines()
     assert {pid, _stdout(run_dir / second.name).strip()} == {pid} and pid.isdigit()  # one kernel process ran both
-    # ipykernel's kernel in this Python, without the debugger, completion or the terminal (never loaded)
-    assert started == f"IPythonKernel {sys.executable} False False False"
+    # ipykernel's kernel in this Python, without the debugger, completion or the terminal (never
+    # loaded), and its log records below CRITICAL never made
+    assert started == f"IPythonKernel {sys.executable} False False False False"
 
 
 def test_the_kernel_starts_from_a_folder_that_holds_a_runbook_package_of_its_own(tmp_path):
