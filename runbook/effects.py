@@ -124,10 +124,11 @@ class Declared:
 
 
 def _name(parts: Iterable[str]) -> str:
-    """A qualified name (``[schema, table]``) as the schema model names the table: ``schema.table``
-    outside ``public`` (``runbook.schema``)."""
+    """A qualified name (``[schema, table]``) as the schema model names the table."""
+    from .engines.postgresql import model_name
+
     *schema, table = list(parts)
-    return f"{schema[-1]}.{table}" if schema and schema[-1] != "public" else table
+    return model_name(schema[-1] if schema else None, table)
 
 
 def _rv(rv: Any) -> str:

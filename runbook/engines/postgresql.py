@@ -547,7 +547,7 @@ class PostgresEngine(Engine):
                        "detail": f"{len(listing)} entries" if ok else listing[0] if listing else "no output"})
         if not ok:
             return checks
-        have = {table if schema == "public" else f"{schema}.{table}" for schema, table in _table_data(listing)}
+        have = {model_name(schema, table) for schema, table in _table_data(listing)}
         parents = set(info.get("partitioned_tables", []))
         expected = sorted(t for t in info.get("source_row_counts", {}) if t not in parents)
         missing = [t for t in expected if t not in have]
@@ -574,8 +574,7 @@ class PostgresEngine(Engine):
             counts_now = row_counts(conn, with_history=True)
         lost: dict[str, int] = {}
         for key, cur in now.items():
-            schema, _, name = key.partition(".")
-            table = name if schema == "public" else key  # as the schema model names it
+            table = model_name(*key.split(".", 1))
             if table in skip_tables:
                 continue
             before = then.get(key)
@@ -1056,6 +1055,12 @@ $runbook$;
 _FK_ACTIONS = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL", "d": "SET DEFAULT"}
 _USER_NAMESPACE = """n.nspname NOT IN ('pg_catalog', 'information_schema')
   AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'"""
+
+
+def model_name(schema: str | None, table: str) -> str:
+    """A table as the schema model names it: ``schema.table`` outside ``public`` (``_qualified``
+    in SQL)."""
+    return f"{schema}.{table}" if schema and schema != "public" else table
 
 
 def _qualified(namespace: str, name: str) -> str:
