@@ -410,7 +410,7 @@ def test_compiled_templates_are_kept_for_the_next_run_and_pages_do_not_depend_on
 
     for f in (html._bytecode_cache, html._env, html._notebook_exporter):  # a new process, a folder it cannot use
         f.cache_clear()
-    for p in cached:
+    for p in fresh_templates.iterdir():  # the compiled templates and the cells' HTML
         p.unlink()
     fresh_templates.rmdir()
     fresh_templates.write_text("not a folder")
@@ -418,6 +418,52 @@ def test_compiled_templates_are_kept_for_the_next_run_and_pages_do_not_depend_on
         p.unlink()
     html.write_run(run_dir)
     assert html._bytecode_cache() is None
+    assert {p: p.read_text() for p in pages} == before
+
+
+def test_the_html_of_the_notebooks_own_cells_is_kept_for_the_next_run_and_pages_do_not_depend_on_it(
+        log, fresh_templates):
+    """The narration and code of the notebooks render the same in every run: their HTML is kept
+    beside the compiled templates and used again; what a run writes into a notebook (its summary,
+    papermill's injected parameters) is not kept; an unreadable cache is no cache."""
+    from runbook import html
+    from runbook.reports import STATUS_TAG
+
+    run_dir = log["passed"].run_dir
+    pages = sorted(run_dir.glob("[0-9][0-9]_*.html"))
+    before = {p: p.read_text() for p in pages}
+    for p in pages:
+        p.unlink()
+    html.write_run(run_dir)
+    assert {p: p.read_text() for p in pages} == before
+    (cache,) = fresh_templates.glob("runbook-cells-*.json")
+    kept = json.loads(cache.read_text())
+    notebooks = [nbformat.read(p.with_suffix(".ipynb"), as_version=4) for p in pages]
+    cells = [c for nb in notebooks for c in nb.cells]
+    narration = [c for c in cells if c.cell_type == "markdown" and STATUS_TAG not in c.metadata.get("tags", [])]
+    assert narration and all(html.CellCache.key("markdown", c.source) in kept for c in narration)
+    summaries = [c for c in cells if STATUS_TAG in c.metadata.get("tags", [])]
+    assert len(summaries) == len(pages)
+    assert not any(html.CellCache.key("markdown", c.source) in kept for c in summaries)
+    injected = [c for c in cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert injected and not any(html.CellCache.key(f"code {lang}", c.source) in kept
+                                for c in injected for lang in ("python3", "ipython3"))
+    assert any(html.CellCache.key("code python3", c.source) in kept for c in cells if c.cell_type == "code")
+
+    # the next run (a new process) takes the HTML from the file
+    html._notebook_exporter.cache_clear()
+    first = html.CellCache.key("markdown", narration[0].source)
+    cache.write_text(json.dumps({**kept, first: "<p>taken from the cache</p>"}))
+    for p in pages:
+        p.unlink()
+    html.write_run(run_dir)
+    assert "<p>taken from the cache</p>" in pages[0].read_text()
+
+    html._notebook_exporter.cache_clear()  # a file that is not the cache's: rendered as before
+    cache.write_text("not json")
+    for p in pages:
+        p.unlink()
+    html.write_run(run_dir)
     assert {p: p.read_text() for p in pages} == before
 
 
