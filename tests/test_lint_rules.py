@@ -117,6 +117,8 @@ def pg_unit(tmp_path: Path, body: str, risk: str = "HIGH") -> lint.MigrationLint
     ("DROP TRIGGER accounts_touch ON accounts;", 1),
     ("CREATE OR REPLACE FUNCTION f(a integer) RETURNS integer LANGUAGE sql AS 'SELECT 3';", 1),
     ("CREATE TRIGGER accounts_audit AFTER INSERT ON accounts FOR EACH ROW EXECUTE FUNCTION touch();", 1),
+    ("ALTER TABLE accounts ALTER COLUMN region_id SET NOT NULL;", 2),
+    ("ALTER TABLE accounts ALTER COLUMN email SET NOT NULL;", 1),  # already NOT NULL: nothing to check
     ("ALTER TABLE accounts ADD COLUMN referrer_id INTEGER REFERENCES accounts(id);", 1),
     ("ALTER TABLE accounts ADD COLUMN region2 INTEGER DEFAULT 1 REFERENCES regions(id);", 2),
     ("CREATE MATERIALIZED VIEW account_counts AS SELECT region_id, count(*) FROM accounts GROUP BY region_id;\n"

@@ -441,6 +441,8 @@ class Classifier:
     def set_not_null(self, st: Statement, table: str, col: str) -> Outcome:
         known = self.column(st, table, col)
         existing = self.existed(table)
+        if known and not known.nullable:  # the engine checks nothing and keeps its rule as it was
+            return Outcome(1, "set-not-null", f"SET NOT NULL on {table}.{col}: already NOT NULL, changes nothing")
         if known:
             known.nullable = False
         return Outcome(2 if existing else 1, "set-not-null",
