@@ -544,10 +544,11 @@ class Classifier:
                 continue
             related = {table} | {old for _, old in renamed_in}
             changed = True
-            while changed:
-                changed = False
+            while changed:  # work tables: made, filled from the table, and dropped by this migration
+                changed = False  # (a new table filled from it and kept is a data migration of its own)
                 for _, into, sources in copies:
-                    if into not in related and into in creates and sources & related and sources <= related | {into}:
+                    if into not in related and into in creates and into in drops and sources & related \
+                            and sources <= related | {into}:
                         related.add(into)
                         changed = True
             members = set(drop_at) | set(recreated) | {i for i, _ in renamed_in}
