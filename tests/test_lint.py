@@ -517,3 +517,66 @@ def test_run_allow_risk_passes_the_gate_and_records_the_override(tmp_path: Path,
     assert pipeline.lint_gate(target, ("migrate",), opts, run_dir) is None  # not refused
     gate = load_artifact(run_dir, "lint")
     assert gate["override"] is True and any("risk-understated" in r for r in gate["overridden"])
+
+
+# -- the rollback check compares what the runbook's own rollback check compares -----------------
+_PARENT = "CREATE TABLE parent (id INTEGER PRIMARY KEY);\n"
+_CHILD = "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id){action}, x INTEGER{check});\n"
+_REBUILD = ("CREATE TABLE child_new (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id){action}, "
+            "x INTEGER{check});\nINSERT INTO child_new SELECT id, parent_id, x FROM child;\nDROP TABLE child;\n"
+            "ALTER TABLE child_new RENAME TO child;\n")
+_CHANGES = {  # engine -> what -> (migration, its correct rollback)
+    "sqlite": {
+        "fk": (_REBUILD.format(action=" ON DELETE CASCADE", check=""), _REBUILD.format(action="", check="")),
+        "check": (_REBUILD.format(action="", check=" CONSTRAINT child_x_positive CHECK (x > 0)"),
+                  _REBUILD.format(action="", check="")),
+    },
+    "postgresql": {
+        "fk": ("ALTER TABLE child DROP CONSTRAINT child_parent_id_fkey;\nALTER TABLE child ADD CONSTRAINT "
+               "child_parent_id_fkey FOREIGN KEY (parent_id) REFERENCES parent(id) ON DELETE CASCADE;\n",
+               "ALTER TABLE child DROP CONSTRAINT child_parent_id_fkey;\nALTER TABLE child ADD CONSTRAINT "
+               "child_parent_id_fkey FOREIGN KEY (parent_id) REFERENCES parent(id);\n"),
+        "check": ("ALTER TABLE child ADD CONSTRAINT child_x_positive CHECK (x > 0);\n",
+                  "ALTER TABLE child DROP CONSTRAINT child_x_positive;\n"),
+    },
+}
+_MISSED = {"fk": "child: foreign key (parent_id) → parent(id) on delete changed from NO ACTION to CASCADE",
+           "check": "child: check child_x_positive added"}
+
+
+def _empty_target(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if engine == "sqlite":
+        from conftest import new_sqlite_db
+
+        return new_sqlite_db(tmp_path / "empty.db", baseline=False)
+    return request.getfixturevalue("pg_empty_url")
+
+
+@pytest.mark.parametrize("what", ["fk", "check"])
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_rollback_check_sees_foreign_key_actions_and_checks(tmp_path: Path, request: pytest.FixtureRequest,
+                                                             engine: str, what: str) -> None:
+    """A migration that changes a foreign key's ON DELETE action, or adds a CHECK constraint, with
+    a rollback that does not undo it: lint's replay fails it as ``runbook rollback`` would (the
+    vaultwarden fault: lint said "passed" and the real rollback then failed); a rollback that
+    undoes it passes."""
+    url = _empty_target(engine, request, tmp_path)
+    migration, good = _CHANGES[engine][what]
+    for name, rollback in (("bad", "-- Rollback: nothing to undo (wrong)\n"), ("good", good)):
+        folder = make_folder(tmp_path / name, {
+            "001_tables.sql": "-- Risk Level: LOW\n" + _PARENT + _CHILD.format(action="", check=""),
+            "rollbacks/001_rollback_tables.sql": "DROP TABLE child;\nDROP TABLE parent;\n",
+            "002_change.sql": "-- Risk Level: HIGH\n" + migration,
+            "rollbacks/002_rollback_change.sql": rollback,
+        }, base=False)
+        report = lint.lint(folder, target=open_target(url))
+        assert {u.engine for u in report.migrations} == {engine}
+        by_version = {u.migration.version: u for u in report.migrations}
+        assert by_version["001"].rollback_check["status"] == "passed", by_version["001"].rollback_check
+        check = by_version["002"].rollback_check
+        mismatch = only(report, "rollback-mismatch")
+        if name == "bad":
+            assert check["status"] == "failed" and _MISSED[what] in check["detail"], check
+            assert len(mismatch) == 1 and _MISSED[what] in mismatch[0].message
+        else:
+            assert check["status"] == "passed" and not mismatch, check
