@@ -69,10 +69,18 @@ def introspect(conn: "sa.Connection", engine: "Engine") -> dict[str, Any]:
     model = engine.introspect(conn)
     for table in RUNBOOK_TABLES:  # the runbook's own tables, and what belongs to them
         model["tables"].pop(table, None)
-    model["sequences"] = {n: s for n, s in model["sequences"].items() if s.get("owned_by") not in RUNBOOK_TABLES}
-    model["triggers"] = {n: t for n, t in model["triggers"].items() if t.get("table") not in RUNBOOK_TABLES}
-    return {"engine": engine.name, "tables": dict(sorted(model["tables"].items())),
-            **{s: dict(sorted((model.get(s) or {}).items())) for s in SECTIONS}}
+    return {"engine": engine.name, "tables": dict(sorted(model["tables"].items())), **sections(model)}
+
+
+def sections(model: dict[str, Any]) -> dict[str, Any]:
+    """``model``'s sections besides tables, sorted, without the sequences and triggers of the
+    runbook's own tables (``migrations.RUNBOOK_TABLES``). Also lint's replay snapshot's."""
+    from .migrations import RUNBOOK_TABLES
+
+    out = {s: dict(sorted((model.get(s) or {}).items())) for s in SECTIONS}
+    out["sequences"] = {n: s for n, s in out["sequences"].items() if s.get("owned_by") not in RUNBOOK_TABLES}
+    out["triggers"] = {n: t for n, t in out["triggers"].items() if t.get("table") not in RUNBOOK_TABLES}
+    return out
 
 
 def empty(engine_name: str) -> dict[str, Any]:

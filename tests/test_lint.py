@@ -517,3 +517,142 @@ def test_run_allow_risk_passes_the_gate_and_records_the_override(tmp_path: Path,
     assert pipeline.lint_gate(target, ("migrate",), opts, run_dir) is None  # not refused
     gate = load_artifact(run_dir, "lint")
     assert gate["override"] is True and any("risk-understated" in r for r in gate["overridden"])
+
+
+# -- the rollback check compares what the runbook's own rollback check compares -----------------
+_PARENT = "CREATE TABLE parent (id INTEGER PRIMARY KEY);\n"
+_CHILD = "CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id){action}, x INTEGER{check});\n"
+_REBUILD = ("CREATE TABLE child_new (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES parent(id){action}, "
+            "x INTEGER{check});\nINSERT INTO child_new SELECT id, parent_id, x FROM child;\nDROP TABLE child;\n"
+            "ALTER TABLE child_new RENAME TO child;\n")
+_CHANGES = {  # engine -> what -> (migration, its correct rollback)
+    "sqlite": {
+        "fk": (_REBUILD.format(action=" ON DELETE CASCADE", check=""), _REBUILD.format(action="", check="")),
+        "check": (_REBUILD.format(action="", check=" CONSTRAINT child_x_positive CHECK (x > 0)"),
+                  _REBUILD.format(action="", check="")),
+    },
+    "postgresql": {
+        "fk": ("ALTER TABLE child DROP CONSTRAINT child_parent_id_fkey;\nALTER TABLE child ADD CONSTRAINT "
+               "child_parent_id_fkey FOREIGN KEY (parent_id) REFERENCES parent(id) ON DELETE CASCADE;\n",
+               "ALTER TABLE child DROP CONSTRAINT child_parent_id_fkey;\nALTER TABLE child ADD CONSTRAINT "
+               "child_parent_id_fkey FOREIGN KEY (parent_id) REFERENCES parent(id);\n"),
+        "check": ("ALTER TABLE child ADD CONSTRAINT child_x_positive CHECK (x > 0);\n",
+                  "ALTER TABLE child DROP CONSTRAINT child_x_positive;\n"),
+    },
+}
+_MISSED = {"fk": "child: foreign key (parent_id) → parent(id) on delete changed from NO ACTION to CASCADE",
+           "check": "child: check child_x_positive added"}
+
+
+def _empty_target(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if engine == "sqlite":
+        from conftest import new_sqlite_db
+
+        return new_sqlite_db(tmp_path / "empty.db", baseline=False)
+    return request.getfixturevalue("pg_empty_url")
+
+
+@pytest.mark.parametrize("what", ["fk", "check"])
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_rollback_check_sees_foreign_key_actions_and_checks(tmp_path: Path, request: pytest.FixtureRequest,
+                                                             engine: str, what: str) -> None:
+    """A migration that changes a foreign key's ON DELETE action, or adds a CHECK constraint, with
+    a rollback that does not undo it: lint's replay fails it as ``runbook rollback`` would (the
+    vaultwarden fault: lint said "passed" and the real rollback then failed); a rollback that
+    undoes it passes."""
+    url = _empty_target(engine, request, tmp_path)
+    migration, good = _CHANGES[engine][what]
+    for name, rollback in (("bad", "-- Rollback: nothing to undo (wrong)\n"), ("good", good)):
+        folder = make_folder(tmp_path / name, {
+            "001_tables.sql": "-- Risk Level: LOW\n" + _PARENT + _CHILD.format(action="", check=""),
+            "rollbacks/001_rollback_tables.sql": "DROP TABLE child;\nDROP TABLE parent;\n",
+            "002_change.sql": "-- Risk Level: HIGH\n" + migration,
+            "rollbacks/002_rollback_change.sql": rollback,
+        }, base=False)
+        report = lint.lint(folder, target=open_target(url))
+        assert {u.engine for u in report.migrations} == {engine}
+        by_version = {u.migration.version: u for u in report.migrations}
+        assert by_version["001"].rollback_check["status"] == "passed", by_version["001"].rollback_check
+        check = by_version["002"].rollback_check
+        mismatch = only(report, "rollback-mismatch")
+        if name == "bad":
+            assert check["status"] == "failed" and _MISSED[what] in check["detail"], check
+            assert len(mismatch) == 1 and _MISSED[what] in mismatch[0].message
+        else:
+            assert check["status"] == "passed" and not mismatch, check
+
+
+_GAPS = [  # (engine, what, setup, change, what lint's diff says): each a change schema.diff reports
+    ("sqlite", "partial index", "CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER, s TEXT);\n"
+     "CREATE INDEX ix_t ON t(x) WHERE x > 0;", "DROP INDEX ix_t;\nCREATE INDEX ix_t ON t(x) WHERE x > 1;",
+     "t: index ix_t definition changed"),
+    ("sqlite", "expression index", "CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER, s TEXT);",
+     "CREATE INDEX ix_lower ON t(lower(s));", "t: index ix_lower added"),
+    ("sqlite", "view", "CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER);\nCREATE VIEW v AS SELECT x FROM t;",
+     "DROP VIEW v;\nCREATE VIEW v AS SELECT x + 1 AS x FROM t;", "view v definition changed"),
+    ("sqlite", "trigger", "CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER);",
+     "CREATE TRIGGER trg AFTER INSERT ON t BEGIN SELECT 1; END;", "trigger trg on t added"),
+    ("postgresql", "partial index", "CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER, s TEXT);\n"
+     "CREATE INDEX ix_t ON t(x) WHERE x > 0;", "DROP INDEX ix_t;\nCREATE INDEX ix_t ON t(x) WHERE x > 1;",
+     "t: index ix_t definition changed"),
+    ("postgresql", "expression index", "CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER, s TEXT);\n"
+     "CREATE INDEX ix_lower ON t(lower(s));", "DROP INDEX ix_lower;\nCREATE INDEX ix_lower ON t(upper(s));",
+     "t: index ix_lower definition changed"),
+    ("postgresql", "unique constraint to unique index", "CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT UNIQUE);",
+     "ALTER TABLE t DROP CONSTRAINT t_s_key;\nCREATE UNIQUE INDEX t_s_key ON t(s);",
+     "t: index t_s_key constraint changed from unique to none"),
+    ("postgresql", "primary key name", "CREATE TABLE t (id INTEGER PRIMARY KEY);",
+     "ALTER TABLE t RENAME CONSTRAINT t_pkey TO t_pk;", "t: primary key changed from t_pkey(id) to t_pk(id)"),
+    ("postgresql", "identity", "CREATE TABLE t (id INTEGER GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY);",
+     "ALTER TABLE t ALTER COLUMN id SET GENERATED ALWAYS;",
+     "t: column id identity changed from by default to always"),
+    ("postgresql", "generated column", "CREATE TABLE t (x INTEGER, y INTEGER GENERATED ALWAYS AS (x * 2) STORED);",
+     "ALTER TABLE t ALTER COLUMN y DROP EXPRESSION;", "t: column y generated changed from (x * 2) to none"),
+    ("postgresql", "view", "CREATE TABLE t (id INTEGER PRIMARY KEY, x INTEGER);\nCREATE VIEW v AS SELECT x FROM t;",
+     "CREATE OR REPLACE VIEW v AS SELECT x + 1 AS x FROM t;", "view v definition changed"),
+    ("postgresql", "function", "", "CREATE FUNCTION f() RETURNS integer LANGUAGE sql AS 'SELECT 1';",
+     "function f() added"),
+    ("postgresql", "trigger", "CREATE TABLE t (x INTEGER);\nCREATE FUNCTION tf() RETURNS trigger LANGUAGE plpgsql "
+     "AS 'BEGIN RETURN NEW; END';", "CREATE TRIGGER trg BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION tf();",
+     "trigger trg on t added"),
+    ("postgresql", "type", "", "CREATE TYPE mood AS ENUM ('sad', 'happy');", "type mood added"),
+    ("postgresql", "sequence", "", "CREATE SEQUENCE counter;", "sequence counter added"),
+]
+
+
+@pytest.mark.parametrize("engine,what,setup,change,said", [
+    pytest.param(*case, id=f"{case[0]}-{case[1]}",
+                 marks=[pytest.mark.postgres] if case[0] == "postgresql" else []) for case in _GAPS])
+def test_replay_snapshot_sees_what_the_real_rollback_check_compares(
+        tmp_path: Path, request: pytest.FixtureRequest, engine: str, what: str, setup: str, change: str,
+        said: str) -> None:
+    """Each kind of change ``schema.diff`` reports on the engine's model (what ``runbook rollback``
+    compares) is also a difference between two of lint's replay snapshots (``model.reflect``),
+    whether the table is reflected again or kept from the snapshot before (``touched``)."""
+    from runbook import schema
+    from runbook.lint.model import reflect
+    from runbook.sqltext import split
+
+    url = _empty_target(engine, request, tmp_path)
+    kind = ENGINES[engine]
+    sa_engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with sa_engine.begin() as conn:
+            for statement in split(setup, engine):
+                conn.exec_driver_sql(statement.sql)
+        with sa_engine.connect() as conn:
+            real_before, state = schema.introspect(conn, kind), reflect(conn)
+            assert reflect(conn)[1] == state[1]  # an unchanged schema: the same snapshot
+        with sa_engine.begin() as conn:
+            for statement in split(change, engine):
+                conn.exec_driver_sql(statement.sql)
+        with sa_engine.connect() as conn:
+            real_after = schema.introspect(conn, kind)
+            lint_after = reflect(conn)[1]
+            touched_after = reflect(conn, state, {"t", "v"})[1]
+    finally:
+        sa_engine.dispose()
+    assert schema.diff(real_before, real_after), "the case must be a change the real check sees"
+    found = lint.check.compare(state[1], lint_after)
+    assert any(d.startswith(said) for d in found), found
+    assert lint.check.compare(lint_after, touched_after) == []

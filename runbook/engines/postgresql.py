@@ -46,7 +46,7 @@ import secrets
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Iterator
 
@@ -298,19 +298,7 @@ class PostgresEngine(Engine):
             table["indexes"].sort(key=lambda i: i["name"])
             table["foreign_keys"].sort(key=lambda f: (f["name"] or "", f["columns"]))
             table["checks"].sort(key=lambda c: (c["name"] or "", c["definition"]))
-        return {
-            "tables": tables,
-            "views": {name: {"materialized": kind == "m", "definition": definition}
-                      for name, kind, definition in rels.values() if kind in ("v", "m")},
-            "sequences": {name: dict(zip(("type", "start", "increment", "min", "max", "cache", "cycle", "owned_by"), rest))
-                          for name, *rest in q(_INTROSPECT_SEQUENCES)},
-            "types": {name: {"kind": kind, "definition": definition} for name, kind, definition in q(_INTROSPECT_TYPES)},
-            "functions": {f"{name}({args})": {"kind": kind, "sha256": hashlib.sha256((body or "").encode()).hexdigest()}
-                          for name, args, kind, body in q(_INTROSPECT_FUNCTIONS)},
-            "triggers": {f"{name} on {table}": {"table": table, "sha256": hashlib.sha256(body.encode()).hexdigest()}
-                         for name, table, body in q(_INTROSPECT_TRIGGERS)},
-            "extensions": {name: {"version": version, "schema": schema} for name, version, schema in q(_INTROSPECT_EXTENSIONS)},
-        }
+        return {"tables": tables, **_objects(q, rels.values())}
 
     def version_key(self, conn: sa.Connection) -> str:
         return "postgresql " + str(conn.exec_driver_sql("SHOW server_version_num").scalar_one())
@@ -1067,6 +1055,30 @@ def _qualified(namespace: str, name: str) -> str:
     return f"CASE WHEN {namespace} = 'public' THEN {name} ELSE {namespace} || '.' || {name} END"
 
 
+def introspect_objects(conn: sa.Connection) -> dict[str, Any]:
+    """The schema model's sections besides tables (views, sequences, types, functions,
+    triggers, extensions), read as ``PostgresEngine.introspect`` reads them. Lint's replay
+    snapshot (``lint/model.py::reflect``) takes them from here, so both spell them alike."""
+    q = lambda sql: conn.exec_driver_sql(sql.replace("%", "%%")).fetchall()  # noqa: E731
+    return _objects(q, [r[1:] for r in q(_INTROSPECT_VIEWS)])
+
+
+def _objects(q: Callable[[str], list[Any]], rels: Iterable[tuple[str, str, Any]]) -> dict[str, Any]:
+    """``introspect``'s sections besides tables; ``rels``: (name, relkind, definition) rows."""
+    return {
+        "views": {name: {"materialized": kind == "m", "definition": definition}
+                  for name, kind, definition in rels if kind in ("v", "m")},
+        "sequences": {name: dict(zip(("type", "start", "increment", "min", "max", "cache", "cycle", "owned_by"), rest))
+                      for name, *rest in q(_INTROSPECT_SEQUENCES)},
+        "types": {name: {"kind": kind, "definition": definition} for name, kind, definition in q(_INTROSPECT_TYPES)},
+        "functions": {f"{name}({args})": {"kind": kind, "sha256": hashlib.sha256((body or "").encode()).hexdigest()}
+                      for name, args, kind, body in q(_INTROSPECT_FUNCTIONS)},
+        "triggers": {f"{name} on {table}": {"table": table, "sha256": hashlib.sha256(body.encode()).hexdigest()}
+                     for name, table, body in q(_INTROSPECT_TRIGGERS)},
+        "extensions": {name: {"version": version, "schema": schema} for name, version, schema in q(_INTROSPECT_EXTENSIONS)},
+    }
+
+
 def _not_extension(catalog: str, oid: str) -> str:
     return (f"NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '{catalog}'::regclass "
             f"AND d.objid = {oid} AND d.deptype = 'e')")
@@ -1082,6 +1094,8 @@ SELECT c.oid, {_qualified('n.nspname', 'c.relname')}, c.relkind,
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm') AND {_USER_NAMESPACE} AND {_not_extension('pg_class', 'c.oid')}
 ORDER BY 2"""
+
+_INTROSPECT_VIEWS = _INTROSPECT_RELATIONS.replace("IN ('r', 'p', 'f', 'v', 'm')", "IN ('v', 'm')")
 
 _INTROSPECT_COLUMNS = f"""
 SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,

@@ -343,14 +343,7 @@ class SQLiteEngine(Engine):
         for kind, name, _, sql in master:
             if kind == "table" and not (sql or "").upper().startswith("CREATE VIRTUAL"):
                 tables[name] = _table(conn, name, sql or "", sql_of)
-        return {
-            "tables": tables,
-            "views": {name: {"materialized": False, "definition": sql}
-                      for kind, name, _, sql in master if kind == "view"},
-            "types": {}, "sequences": {}, "functions": {}, "extensions": {},
-            "triggers": {f"{name} on {table}": {"table": table, "sha256": _sha256(sql)}
-                         for kind, name, table, sql in master if kind == "trigger"},
-        }
+        return {"tables": tables, **objects_of_master(master)}
 
     def version_key(self, conn: sa.Connection) -> str:
         return f"sqlite {sqlite3.sqlite_version}"
@@ -697,6 +690,25 @@ def _table(conn: sa.Connection, table: str, sql: str, sql_of: dict[str, str | No
         "foreign_keys": sorted(fks.values(), key=lambda f: (f["columns"], f["referred_table"])),
         "checks": _checks(sql),
     }
+
+
+def objects_of_master(master: Iterable[Any]) -> dict[str, Any]:
+    """The schema model's sections besides tables (views, triggers; SQLite has no types,
+    sequences, functions or extensions), from ``sqlite_master`` rows (type, name, tbl_name, sql).
+    Shared with lint's replay snapshot (``lint/model.py::reflect``), so both spell them alike."""
+    master = list(master)
+    return {
+        "views": {name: {"materialized": False, "definition": sql}
+                  for kind, name, _, sql in master if kind == "view"},
+        "types": {}, "sequences": {}, "functions": {}, "extensions": {},
+        "triggers": {f"{name} on {table}": {"table": table, "sha256": _sha256(sql)}
+                     for kind, name, table, sql in master if kind == "trigger"},
+    }
+
+
+def table_checks(sql: str) -> list[dict[str, Any]]:
+    """The CHECK constraints of a stored ``CREATE TABLE`` as the schema model lists them."""
+    return _checks(sql)
 
 
 def _checks(sql: str) -> list[dict[str, Any]]:
