@@ -10,9 +10,13 @@ replayed in order per table (so renames and rebuilds are followed):
 - ``UPDATE t SET a, b`` changes columns ``a`` and ``b`` of ``t``; its row count stays;
 - ``DELETE`` / ``TRUNCATE`` may remove rows; ``INSERT`` may add rows, existing rows unchanged
   (``INSERT OR REPLACE`` / ``ON CONFLICT DO UPDATE`` may also change them);
-- a table rebuild (create a new table, ``INSERT ... SELECT`` into it, drop the old one, rename the
-  new one to the old name) keeps every row and the content of every kept column;
-- ``DROP TABLE`` / ``DROP COLUMN`` remove; ``CREATE TABLE`` makes a new table (not compared);
+- a table rebuild (a new table that holds the old one's rows, copied by ``INSERT ... SELECT`` or
+  ``CREATE TABLE ... AS SELECT``, directly or through a copy kept aside, takes the old one's name
+  after it is dropped: create new / copy / drop / rename, or rename old / create / copy / drop
+  old) keeps every row and the content of every kept column;
+- ``DROP TABLE`` / ``DROP COLUMN`` remove; ``CREATE TABLE`` makes a new table (not compared). A
+  table dropped and created anew under its name, none of its rows copied into the new one, is
+  dropped (every row removed, as ``DROP TABLE`` alone declares) and the new table is created;
 - routines, triggers, views, indexes, comments, settings and queries change no row;
 - a statement the parser cannot read, or of a kind not listed, may change anything on the tables
   it names (and says so); one that names no table declares nothing, so what it changes is
@@ -386,10 +390,11 @@ def _apply(a: Action, name: str, label: str, out: Declared, current: dict[str, T
         e.may_remove_rows = True
         e.why.append(f"{label}: may remove rows")
     elif a.kind == "insert":
-        if not e.existed and a.sources and not a.columns:
+        copies = not e.existed and bool(a.sources)  # into a table the migration created
+        if copies:
             e.copied_from |= _origins(a.sources, current)
             e.why.append(f"{label}: rows copied from {', '.join(a.sources)}")
-        else:
+        if not copies or a.columns:
             e.may_add_rows = True
             e.changed_columns |= set(a.columns)
             e.why.append(f"{label}: may add rows" + (f" and change {', '.join(a.columns)}" if a.columns else
