@@ -10,9 +10,13 @@ replayed in order per table (so renames and rebuilds are followed):
 - ``UPDATE t SET a, b`` changes columns ``a`` and ``b`` of ``t``; its row count stays;
 - ``DELETE`` / ``TRUNCATE`` may remove rows; ``INSERT`` may add rows, existing rows unchanged
   (``INSERT OR REPLACE`` / ``ON CONFLICT DO UPDATE`` may also change them);
-- a table rebuild (create a new table, ``INSERT ... SELECT`` into it, drop the old one, rename the
-  new one to the old name) keeps every row and the content of every kept column;
-- ``DROP TABLE`` / ``DROP COLUMN`` remove; ``CREATE TABLE`` makes a new table (not compared);
+- a table rebuild (a new table that holds the old one's rows, copied by ``INSERT ... SELECT`` or
+  ``CREATE TABLE ... AS SELECT``, directly or through a copy kept aside, takes the old one's name
+  after it is dropped: create new / copy / drop / rename, or rename old / create / copy / drop
+  old) keeps every row and the content of every kept column;
+- ``DROP TABLE`` / ``DROP COLUMN`` remove; ``CREATE TABLE`` makes a new table (not compared). A
+  table dropped and created anew under its name, none of its rows copied into the new one, is
+  dropped (every row removed, as ``DROP TABLE`` alone declares) and the new table is created;
 - routines, triggers, views, indexes, comments, settings and queries change no row;
 - a statement the parser cannot read, or of a kind not listed, may change anything on the tables
   it names (and says so); one that names no table declares nothing, so what it changes is
@@ -84,7 +88,7 @@ class TableEffect:
     may_remove_rows: bool = False
     rebuilt: bool = False
     anything: bool = False
-    copied_from: set[str] = field(default_factory=set)
+    copied_from: set[str] = field(default_factory=set)  # created: tables (names before) whose rows it holds
     why: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -157,7 +161,7 @@ def _pg_actions(sql: str) -> list[Action] | None:
         if isinstance(st, ast.CreateStmt):
             out.append(Action("create", _rv(st.relation)))
         elif isinstance(st, ast.CreateTableAsStmt) and st.objtype == enums.ObjectType.OBJECT_TABLE:
-            out.append(Action("create", _rv(st.into.rel)))
+            out.append(Action("create", _rv(st.into.rel), sources=tuple(sorted(_pg_tables(st.query)))))
         elif isinstance(st, ast.DropStmt):
             if st.removeType == enums.ObjectType.OBJECT_TABLE:
                 out += [Action("drop", _name(s.sval for s in obj)) for obj in st.objects]
@@ -229,7 +233,9 @@ def _sqlglot_actions(sql: str, dialect: str) -> list[Action] | None:
     if isinstance(tree, exp.Create):
         kind = (tree.args.get("kind") or "").upper()
         if kind == "TABLE":
-            return [Action("create", tree.find(exp.Table).name)]
+            query = tree.expression
+            sources = tuple(sorted({t.name for t in query.find_all(exp.Table)})) if query is not None else ()
+            return [Action("create", tree.find(exp.Table).name, sources=sources)]
         return []
     if isinstance(tree, exp.Drop):
         if (tree.args.get("kind") or "").upper() == "TABLE":
@@ -312,22 +318,41 @@ def declare(statements: Iterable[tuple[str, str]], dialect: str) -> Declared:
         for a in actions:
             for name in (a.table.split(",") if a.kind == "unknown" else [a.table]):
                 _apply(a, name, label, out, current, effect)
-    for e in list(out.created.values()):  # rebuilds: a new table took the name of a dropped one
+    for e in list(out.created.values()):  # a new table took the name of a dropped one
         old = out.tables.get(e.now or "")
-        if old is not None and old.existed and old.now is None and e.now == old.table:
-            old.now, old.rebuilt = e.now, True
-            old.changed_columns |= e.changed_columns
-            old.may_add_rows |= e.may_add_rows
-            old.may_remove_rows |= e.may_remove_rows
-            old.anything |= e.anything
-            old.why += [f"rebuilt: {w}" for w in e.why] + ["a rebuild keeps every row and every kept column"]
-            del out.created[e.now]
+        if old is None or not old.existed or old.now is not None or e.now != old.table:
+            continue
+        if old.table not in e.copied_from:  # re-created, none of its rows copied: as DROP TABLE alone
+            old.why.append(f"re-created under its name as a new table, none of its rows copied into it: "
+                           f"every row removed ({'; '.join(e.why)})")
+            continue
+        old.now, old.rebuilt = e.now, True  # a rebuild: its rows copied into the new table
+        old.changed_columns |= e.changed_columns
+        old.may_add_rows |= e.may_add_rows
+        old.may_remove_rows |= e.may_remove_rows
+        old.anything |= e.anything
+        old.why += [f"rebuilt: {w}" for w in e.why] + ["a rebuild keeps every row and every kept column"]
+        del out.created[e.now]
+    return out
+
+
+def _origins(sources: Iterable[str], current: dict[str, TableEffect]) -> set[str]:
+    """The tables, named as before the migration, whose rows ``sources`` (names at this point)
+    hold: an existing table under its first name (renames followed), a table the migration created
+    through the tables copied into it."""
+    out: set[str] = set()
+    for source in sources:
+        e = current.get(source)
+        out |= {source} if e is None else {e.table} if e.existed else e.copied_from
     return out
 
 
 def _apply(a: Action, name: str, label: str, out: Declared, current: dict[str, TableEffect], effect: Any) -> None:
     if a.kind == "create":
         e = TableEffect(name, existed=False, now=name, why=[f"{label}: created"])
+        if a.sources:
+            e.copied_from = _origins(a.sources, current)
+            e.why[0] += f" with rows copied from {', '.join(a.sources)}"
         current[name] = e
         out.created[name] = e
         return
@@ -365,10 +390,11 @@ def _apply(a: Action, name: str, label: str, out: Declared, current: dict[str, T
         e.may_remove_rows = True
         e.why.append(f"{label}: may remove rows")
     elif a.kind == "insert":
-        if not e.existed and a.sources and not a.columns:
-            e.copied_from |= set(a.sources)
+        copies = not e.existed and bool(a.sources)  # into a table the migration created
+        if copies:
+            e.copied_from |= _origins(a.sources, current)
             e.why.append(f"{label}: rows copied from {', '.join(a.sources)}")
-        else:
+        if not copies or a.columns:
             e.may_add_rows = True
             e.changed_columns |= set(a.columns)
             e.why.append(f"{label}: may add rows" + (f" and change {', '.join(a.columns)}" if a.columns else
@@ -466,7 +492,7 @@ class DataWatch:
                                "changed": None, "changed_columns": {}, "new_columns": {},
                                "declared": e.why, "undeclared": []}
         if e.now is None:
-            out["compared"] = "dropped as declared"
+            out["compared"], out["removed"] = "dropped as declared", w.rows
             return out
         if e.now not in present:
             out["undeclared"].append(f"table {e.now} does not exist after the statements")
@@ -598,7 +624,9 @@ def summary(report: dict[str, Any] | None) -> str:
     lines = []
     for t in report["tables"]:
         if t["compared"] == "dropped as declared":
-            lines.append(f"{t['table']}: dropped as declared ({t['rows_before']} rows)")
+            anew = (f"; a new table took its name ({report['created_rows'].get(t['table'])} rows)"
+                    if t["table"] in report.get("created_rows", {}) else "")
+            lines.append(f"{t['table']}: dropped as declared, every row removed ({t['rows_before']} rows){anew}")
             continue
         cols = ", ".join(f"{c} in {n} rows" for c, n in t["changed_columns"].items())
         new = ", ".join(f"{c}: {n} values" for c, n in t["new_columns"].items() if n)

@@ -310,6 +310,13 @@ def _differs(name: str, detail: str, table: str, declared: dict[str, str] | None
     return check(name, False, f"{detail}: an undeclared change")
 
 
+def dropped_on_purpose_check(name: str, why: str, present: bool) -> Check:
+    """The skipped check of a table a migration drops (``why``); ``present``: a table of that
+    name exists now, which the migration created anew (its rows are not the snapshot's)."""
+    anew = "; the table of that name now is a new one, created in its place" if present else ""
+    return check(name, True, f"skipped: table dropped on purpose ({why}){anew}", skipped=True)
+
+
 def count_checks(conn: sa.Connection, snapshot: dict[str, Any], *, what: str = "rows",
                  tables_dropped_on_purpose: dict[str, str] | None = None,
                  declared: dict[str, str] | None = None, renamed: dict[str, str] | None = None,
@@ -333,8 +340,8 @@ def count_checks(conn: sa.Connection, snapshot: dict[str, Any], *, what: str = "
         if info.get("foreign"):
             out.append(check(name, True, FOREIGN, skipped=True))
             continue
-        if now_name not in present and table in gone_ok:
-            out.append(check(name, True, f"skipped: table dropped on purpose ({gone_ok[table]})", skipped=True))
+        if table in gone_ok:
+            out.append(dropped_on_purpose_check(name, gone_ok[table], now_name in present))
             continue
         if now_name not in present:
             out.append(check(name, False, f"table {now_name} no longer exists (had {info['rows']} rows)"))
@@ -391,8 +398,8 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
             out.append(check(name, True, FOREIGN if info.get("foreign") else "skipped: no fingerprint in the snapshot",
                              skipped=True))
             continue
-        if now_name not in present and table in gone_ok:
-            out.append(check(name, True, f"skipped: table dropped on purpose ({gone_ok[table]})", skipped=True))
+        if table in gone_ok:
+            out.append(dropped_on_purpose_check(name, gone_ok[table], now_name in present))
             continue
         if now_name not in present:
             out.append(check(name, False, f"table {now_name} no longer exists"))

@@ -144,17 +144,20 @@ def plan(conn: sa.Connection, migrations: list[mig.Migration], target: "Target",
 
 
 # -- values a rollback would drop ------------------------------------------------------------
-def new_data(conn: sa.Connection, target: "Target", step: _Step, written: dict[str, Any] | None,
-             later: dict[tuple[str, str | None], int] | None = None) -> list[dict[str, Any]]:
-    """What ``step``'s rollback script would drop that holds values: for each column it drops,
-    the values neither NULL nor the column's constant default (``effects.written_values``); for
-    each table it drops, its rows. ``written`` (the migration's ``effects.DataWatch`` report, when
-    this run applied it) gives the count at the migration's commit, ``later`` what later
-    migrations rolled back in the same go wrote there ((table, column) → rows changed, (table,
-    None) → rows added): only values beyond both were written since (by the application).
-    Generated columns hold nothing of their own."""
+def new_data(conn: sa.Connection, target: "Target", declared: effects.Declared, written: dict[str, Any] | None,
+             later: dict[tuple[str, str | None], int] | None = None, gone: set[str] | None = None
+             ) -> list[dict[str, Any]]:
+    """What a rollback script (``declared``: its statements' effects) would drop that holds
+    values: for each column it drops, the values neither NULL nor the column's constant default
+    (``effects.written_values``); for each table it drops (re-created under its name or not, as
+    long as none of its rows are copied into the new one: ``effects.declare``), its rows.
+    ``written`` (the migration's ``effects.DataWatch`` report, when this run applied it) gives the
+    count at the migration's commit, ``later`` what later migrations rolled back in the same go
+    wrote there ((table, column) → rows changed, (table, None) → rows added): only values beyond
+    both were written since (by the application). ``gone``: tables the rollback scripts of those
+    later migrations drop, named there; what they hold when this script runs is what those
+    scripts left. Generated columns hold nothing of their own."""
     kind = target.kind
-    declared = effects.declare_prepared(step.prepared or [], kind)
     insp = sa.inspect(conn)
     present = set(kind.table_names(conn))
     at_commit_cols = {(t["now"], c): n for t in (written or {}).get("tables", [])
@@ -162,9 +165,9 @@ def new_data(conn: sa.Connection, target: "Target", step: _Step, written: dict[s
     at_commit_rows = (written or {}).get("created_rows", {})
     found = []
     for e in declared.existing():
-        if e.table not in present:
+        if e.table not in present or e.table in (gone or set()):
             continue
-        if e.now is None and not e.rebuilt:
+        if e.now is None:
             at_commit = at_commit_rows.get(e.table)
             if at_commit is not None:
                 at_commit += (later or {}).get((e.table, None), 0)
@@ -199,12 +202,15 @@ def guard_new_data(conn: sa.Connection, target: "Target", steps: list[_Step], *,
     held = []
     later: dict[tuple[str, str | None], int] = {}  # what the migrations rolled back before this one wrote:
     # (table, column) → rows changed there, (table, None) → rows added
+    gone: set[str] = set()  # tables the rollback scripts before this one drop
     for step in steps:  # newest first
         if step.prepared is None:
             continue
         record = (written or {}).get(step.migration.version)
-        for f in new_data(conn, target, step, record, later):
+        declared = effects.declare_prepared(step.prepared, target.kind)
+        for f in new_data(conn, target, declared, record, later, gone):
             held.append(f | {"migration": step.label})
+        gone |= {e.table for e in declared.existing() if e.now is None}
         for t in (record or {}).get("tables", []):
             for col, n in (t.get("changed_columns") or {}).items():
                 later[(t["now"], col)] = later.get((t["now"], col), 0) + n

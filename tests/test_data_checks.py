@@ -35,6 +35,37 @@ DROP TABLE admin_users;
 ALTER TABLE admin_users_new RENAME TO admin_users;
 """
 
+NONCE = "CREATE TABLE nonce (nonce TEXT NOT NULL PRIMARY KEY);\n"
+RESET_NONCE = """-- Migration: nonce gets a state key; its rows are dropped, not copied (vaultwarden's sso_nonce)
+-- Risk Level: MEDIUM
+DROP TABLE nonce;
+CREATE TABLE nonce (state TEXT NOT NULL PRIMARY KEY, nonce TEXT NOT NULL);
+"""
+RESET_NONCE_ROLLBACK = "DROP TABLE IF EXISTS nonce;\nCREATE TABLE nonce (nonce TEXT NOT NULL PRIMARY KEY);\n"
+# rebuilds of nonce that keep only the rows WHERE says (``{where}``: "" keeps every row)
+REBUILDS = {
+    "create new, copy, drop, rename": """CREATE TABLE nonce_new (nonce TEXT NOT NULL PRIMARY KEY, state TEXT);
+INSERT INTO nonce_new (nonce) SELECT nonce FROM nonce{where};
+DROP TABLE nonce;
+ALTER TABLE nonce_new RENAME TO nonce;
+""",
+    "rename old, create, copy, drop old": """ALTER TABLE nonce RENAME TO nonce_old;
+CREATE TABLE nonce (nonce TEXT NOT NULL PRIMARY KEY, state TEXT);
+INSERT INTO nonce (nonce) SELECT nonce FROM nonce_old{where};
+DROP TABLE nonce_old;
+""",
+    "create as select, drop, rename": """CREATE TABLE nonce_new AS SELECT nonce FROM nonce{where};
+DROP TABLE nonce;
+ALTER TABLE nonce_new RENAME TO nonce;
+""",
+    "kept aside, drop, re-create, copy back": """CREATE TABLE nonce_kept AS SELECT nonce FROM nonce{where};
+DROP TABLE nonce;
+CREATE TABLE nonce (nonce TEXT NOT NULL PRIMARY KEY, state TEXT);
+INSERT INTO nonce (nonce) SELECT nonce FROM nonce_kept;
+DROP TABLE nonce_kept;
+""",
+}
+
 TRIGGER_UPDATE = """CREATE TRIGGER contractors_lower_email AFTER UPDATE OF name ON contractors
 BEGIN UPDATE contractors SET email = lower(email) WHERE id = NEW.id; END;
 UPDATE contractors SET name = trim(name);
@@ -102,6 +133,27 @@ def test_each_statement_declares_what_it_may_change(dialect):
     assert "v" not in d.tables and d.created == {}
 
 
+@pytest.mark.parametrize("dialect", ["sqlite", "postgres"])
+def test_drop_and_re_create_declares_every_row_removed_and_a_copy_across_is_a_rebuild(dialect):
+    """A table dropped and created anew under its name, none of its rows copied into the new one,
+    is declared as DROP TABLE alone declares it (every row removed); the new table is created. One
+    whose rows the new table copies (whatever the order and the names) is a rebuild."""
+    def declared(script: str) -> effects.Declared:
+        return effects.declare([(f"s{i}", sql) for i, sql in enumerate(script.strip().split(";\n"), 1)], dialect)
+
+    recreated = declared(RESET_NONCE.split("\n", 2)[2])
+    n = recreated.tables["nonce"]
+    assert n.now is None and not n.rebuilt and set(recreated.created) == {"nonce"}
+    assert "every row removed" in n.why[-1]
+    filled_elsewhere = declared("DROP TABLE nonce;\nCREATE TABLE nonce (nonce TEXT PRIMARY KEY);\n"
+                                "INSERT INTO nonce SELECT nonce FROM other_nonces")
+    assert filled_elsewhere.tables["nonce"].now is None and set(filled_elsewhere.created) == {"nonce"}
+    for name, script in REBUILDS.items():
+        d = declared(script.format(where=""))
+        r = d.tables["nonce"]
+        assert (r.rebuilt, r.now, r.may_remove_rows, set(d.created)) == (True, "nonce", False, set()), name
+
+
 def test_postgresql_tables_are_named_as_the_schema_model_names_them():
     d = effects.declare([("s1", "UPDATE billing.invoices SET amount = 1"), ("s2", "ALTER TABLE billing.drafts RENAME TO old"),
                          ("s3", "DELETE FROM public.contractors WHERE id = 1"), ("s4", "TRUNCATE audit.log")], "postgres")
@@ -164,6 +216,67 @@ def test_rebuild_that_copies_half_the_rows_fails_and_changes_nothing(at_004, tmp
     (t,) = result.migrations[-1].data["tables"]
     assert (t["rows_before"], t["rows_after"], t["removed"], t["added"]) == (10, 5, 5, 0)
     assert db_state(url) == unchanged  # the whole migration rolled back, admin_users intact
+
+
+@pytest.fixture
+def nonce_rows(at_004, tmp_path):
+    """At 005, which creates the table nonce, into which the application wrote 2 rows."""
+    folder = folder_with(tmp_path, {"005_create_nonce.sql": NONCE,
+                                    "rollbacks/005_rollback_create_nonce.sql": "DROP TABLE nonce;\n"})
+    assert migrate(open_target(at_004), folder, run_id="nonce").passed
+    run_sql(at_004, "INSERT INTO nonce VALUES ('n1'), ('n2')")
+    return at_004, folder
+
+
+def test_drop_and_re_create_of_a_table_with_rows_passes_declaring_every_row_removed(nonce_rows, tmp_path):
+    """vaultwarden's sso_nonce: DROP TABLE then CREATE TABLE under the same name, nothing copied
+    across. The rehearsal (with its verify), the migration's data check and verify pass; the
+    record says every row of the table was removed, as declared, and a new table took its name."""
+    url, folder = nonce_rows
+    (folder / "006_reset_nonce.sql").write_text(RESET_NONCE)
+    target = open_target(url)
+    before = inventory.take(target, folder)
+    record = backup.take(target, tmp_path / "backups")
+    rehearsed = rehearsal.rehearse(target, record, folder, run_id="rehearse-reset")
+    assert rehearsed["passed"], rehearsed["error"]
+    result = migrate(target, folder, run_id="reset")
+    assert result.passed, result.error
+    data = result.migrations[-1].data
+    (t,) = data["tables"]
+    assert (t["table"], t["now"], t["compared"], t["rows_before"], t["removed"]) == (
+        "nonce", None, "dropped as declared", 2, 2)
+    assert "none of its rows copied into it: every row removed" in t["declared"][-1]
+    assert data["created_rows"] == {"nonce": 0}
+    assert effects.summary(data) == ("nonce: dropped as declared, every row removed (2 rows); "
+                                      "a new table took its name (0 rows)")
+    checked = verify(target, folder, before)
+    assert failed(checked) == {}
+    rows = next(c for c in checked["checks"] if c["check"] == "rows: nonce")
+    assert rows["skipped"] and "dropped on purpose (by 006_reset_nonce); the table of that name now is a new one" \
+        in rows["detail"]
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM nonce").scalar_one() == 0
+    target.dispose()
+
+
+@pytest.mark.parametrize("rebuild", sorted(REBUILDS))
+def test_a_rebuild_must_keep_every_row_whatever_its_order_and_names(nonce_rows, rebuild):
+    """The same rebuild passes when it copies every row across and is refused, changing nothing,
+    when it leaves one behind."""
+    url, folder = nonce_rows
+    script = folder / "006_rebuild_nonce.sql"
+    script.write_text(REBUILDS[rebuild].format(where=" WHERE nonce <> 'n1'"))
+    unchanged = db_state(url)
+    target = open_target(url)
+    result = migrate(target, folder, run_id="lossy")
+    assert not result.passed and "nonce: a rebuild must keep every row: 1 of 2 rows removed" in result.error
+    assert db_state(url) == unchanged
+    script.write_text(REBUILDS[rebuild].format(where=""))
+    result = migrate(target, folder, run_id="rebuild")
+    assert result.passed, result.error
+    (t,) = result.migrations[-1].data["tables"]
+    assert (t["now"], t["rows_before"], t["rows_after"], t["removed"]) == ("nonce", 2, 2, 0)
+    target.dispose()
 
 
 def test_update_that_changes_an_undeclared_column_fails_and_changes_nothing(at_004, tmp_path):
@@ -255,6 +368,59 @@ def test_rollback_refuses_to_drop_values_written_after_the_migration(at_004, tmp
         ("contractors", "email_lower", 15, 4)]
     with target.engine().connect() as conn:
         assert "email_lower" not in {c["name"] for c in sa.inspect(conn).get_columns("contractors")}
+
+
+def test_rollback_that_drops_and_re_creates_a_table_names_its_rows_first(nonce_rows):
+    """A rollback script that drops a table and creates it anew (vaultwarden's sso_nonce) drops
+    the rows the application wrote since the migration, as DROP TABLE alone would: the refusal
+    before anything runs names them (once, however many scripts drop the table) and changes
+    nothing; --discard-new-data drops them and says so."""
+    url, folder = nonce_rows
+    (folder / "006_reset_nonce.sql").write_text(RESET_NONCE)
+    (folder / "rollbacks/006_rollback_reset_nonce.sql").write_text(RESET_NONCE_ROLLBACK)
+    target = open_target(url)
+    result = migrate(target, folder, run_id="reset")
+    assert result.passed, result.error
+    written = {"006": result.migrations[-1].data}
+    run_sql(url, "INSERT INTO nonce VALUES ('s1', 'n1'), ('s2', 'n2'), ('s3', 'n3')")
+    at_006 = db_state(url)
+    named = (r"drop 3 value\(s\) written after the migration \(006_reset_nonce: table nonce holds 3 rows "
+             r"\(0 written by the migrations, so 3 written since\)\); pass --discard-new-data")
+    with pytest.raises(BadInput, match=named):
+        rollback.rollback_to(target, folder, "005", run_id="back", written=written)
+    with pytest.raises(BadInput, match=named + ".*Nothing was rolled back$"):  # 005's DROP TABLE: the same rows
+        rollback.rollback_to(target, folder, "004", run_id="back")  # a later run: the event log's counts
+    assert db_state(url) == at_006
+    done = rollback.rollback_to(target, folder, "005", run_id="back", discard_new_data=True)
+    assert done["error"] is None and done["after"] == "005"
+    assert [(d["table"], d["column"], d["values"], d["written_since"]) for d in done["discarded"]] == [
+        ("nonce", None, 3, 3)]
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM nonce").scalar_one() == 0
+        assert [c["name"] for c in sa.inspect(conn).get_columns("nonce")] == ["nonce"]
+    target.dispose()
+
+
+def test_rollback_that_drops_and_re_creates_a_table_its_migration_altered_names_every_row(nonce_rows):
+    """vaultwarden's add_state_to_sso_nonce: the migration adds a column, its rollback drops the
+    table and creates it anew. The migration's record cannot tell its rows apart (it counted none
+    of them), so every row the script would drop is named, as for DROP TABLE alone; refused, nothing
+    changed, until --discard-new-data, and then the script's own check passes."""
+    url, folder = nonce_rows
+    (folder / "006_add_state.sql").write_text("ALTER TABLE nonce ADD COLUMN state TEXT;\n")
+    (folder / "rollbacks/006_rollback_add_state.sql").write_text(RESET_NONCE_ROLLBACK)
+    target = open_target(url)
+    assert migrate(target, folder, run_id="state").passed
+    run_sql(url, "INSERT INTO nonce VALUES ('n3', 's3')")
+    at_006 = db_state(url)
+    with pytest.raises(BadInput, match=r"drop 3 value\(s\) .*\(006_add_state: table nonce holds 3 rows\); "
+                                       r"pass --discard-new-data"):
+        rollback.rollback_to(target, folder, "005", run_id="back")
+    assert db_state(url) == at_006
+    done = rollback.rollback_to(target, folder, "005", run_id="back", discard_new_data=True)
+    assert done["error"] is None and done["after"] == "005"
+    assert [(d["table"], d["values"], d["at_commit"]) for d in done["discarded"]] == [("nonce", 3, None)]
+    target.dispose()
 
 
 def test_rollback_of_columns_holding_only_defaults_is_not_refused(at_004, migrations_dir):
