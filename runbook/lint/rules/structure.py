@@ -9,7 +9,8 @@ BAD_NAME = rule("bad-name", "error",
                 family=__name__)
 DUPLICATE_NUMBER = rule("duplicate-number", "error", "two migrations (or two variants) with one number; only the first is linted",
                         "give the later one the next free number", family=__name__)
-NUMBER_GAP = rule("number-gap", "error", "numbers jump (001, 003): the file after the gap names the missing numbers",
-                  "renumber, or add the missing migration", family=__name__)
+NUMBER_GAP = rule("number-gap", "warning", "numbers jump (001, 003): the file after the gap names the missing numbers",
+                  "a history already deployed keeps its numbers (the runner applies them in order, a gap changes "
+                  "nothing); otherwise add the missing migration or renumber", family=__name__)
 ORPHAN_ROLLBACK = rule("orphan-rollback", "error", "a rollback for a migration that does not exist",
                        "delete it, or rename it after its migration's number", family=__name__)
