@@ -78,20 +78,27 @@ def shared_kernel(cwd: Path) -> Iterator[Any]:
     """A started kernel manager (``jupyter_client.AsyncKernelManager``), shut down on exit.
 
     The kernel inherits this process's environment as it is now (the run's lock marker, the
-    password moved to ``PGPASSWORD``), so start it once those are set.
-    """
+    password moved to ``PGPASSWORD``), so start it once those are set. It listens on Unix
+    sockets in a private temporary folder (``ipc``), not on TCP ports: jupyter_client picks a
+    free port by binding and releasing it, and another process can take it before the kernel
+    binds it ("Address already in use", seen under parallel load). Same CPU per cell, measured
+    (``benchmarks/bench_cells.py``)."""
+    import tempfile
+
     from jupyter_client.manager import AsyncKernelManager
     from nbclient.util import run_sync
 
-    km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=kernel_specs())
-    run_sync(km.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=str(cwd))
-    try:
-        yield km
-    finally:
-        kc = _CLIENTS.pop(km, None)
-        if kc is not None:
-            kc.stop_channels()
-        run_sync(km.shutdown_kernel)(now=True)
+    with tempfile.TemporaryDirectory(prefix="runbook-kernel-") as sockets:
+        km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=kernel_specs(), transport="ipc",
+                                connection_file=str(Path(sockets, "kernel.json")), ip=str(Path(sockets, "ipc")))
+        run_sync(km.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=str(cwd))
+        try:
+            yield km
+        finally:
+            kc = _CLIENTS.pop(km, None)
+            if kc is not None:
+                kc.stop_channels()
+            run_sync(km.shutdown_kernel)(now=True)
 
 
 #: the client each shared kernel's resets and calls are sent by (connected once, at the first)

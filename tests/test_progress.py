@@ -88,6 +88,24 @@ def test_steps_share_one_kernel_but_not_their_variables(tmp_path):
     assert started == f"IPythonKernel {sys.executable} False False False False"
 
 
+def test_the_shared_kernel_listens_on_unix_sockets_not_ports(tmp_path):
+    """No TCP port is picked for the kernel (picking a free port then binding it races other
+    processes: "Address already in use" under parallel load); its sockets' folder goes with it."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("# parameters", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("from ipykernel.kernelapp import IPKernelApp\napp = IPKernelApp.instance()\nprint(app.transport, app.connection_file)")]
+    nbformat.write(nb, tmp_path / "01_inventory.ipynb")
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    with kernel.shared_kernel(tmp_path) as km:
+        assert reports.execute_step("inventory", run_dir, {}, run_id="r", target_display="t",
+                                    notebooks_dir=tmp_path, km=km).passed
+        transport, connection_file = _stdout(run_dir / "01_inventory.ipynb").split()
+        assert Path(connection_file).parent.is_dir()
+    assert transport == "ipc"
+    assert not Path(connection_file).parent.exists()
+
+
 def test_the_kernel_starts_from_a_folder_that_holds_a_runbook_package_of_its_own(tmp_path):
     """The kernel starts in the notebooks' folder; a ``runbook`` package there is not what it
     runs (``python -P``): the notebook sees the installed one."""
