@@ -62,11 +62,13 @@ FK_FIELDS = ("name", "on_update", "on_delete")
 _UNSHOWN = {"sha256"}
 
 
-def introspect(conn: "sa.Connection", engine: "Engine") -> dict[str, Any]:
-    """The schema ``conn`` sees, as ``engine`` reports it (the module doc's model). Read-only."""
+def introspect(conn: "sa.Connection", engine: "Engine", known: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The schema ``conn`` sees, as ``engine`` reports it (the module doc's model). Read-only.
+    ``known``: tables read before and unchanged since, which need not be read again
+    (``Engine.introspect``)."""
     from .migrations import RUNBOOK_TABLES  # here: comparing models (html) loads no SQLAlchemy
 
-    model = engine.introspect(conn)
+    model = engine.introspect(conn, known)
     for table in RUNBOOK_TABLES:  # the runbook's own tables, and what belongs to them
         model["tables"].pop(table, None)
     return {"engine": engine.name, "tables": dict(sorted(model["tables"].items())), **sections(model)}

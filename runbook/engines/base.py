@@ -6,7 +6,7 @@ import contextlib
 import hashlib
 import os
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -217,10 +217,13 @@ class Engine:
         """Keep other sessions from writing to ``tables`` until this transaction ends, so what it
         reads before and after its own statements differs only by them (nothing by default)."""
 
-    def introspect(self, conn: sa.Connection) -> dict[str, Any]:
+    def introspect(self, conn: sa.Connection, known: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The schema as this engine holds it (see ``runbook.schema`` for the model): ``tables``,
         ``views``, ``types``, ``sequences``, ``functions``, ``triggers``, ``extensions``, each a
-        dict by name, in the engine's own spelling. Read-only."""
+        dict by name, in the engine's own spelling. Read-only. ``known``: tables the caller read
+        before and knows unchanged since (lint's replay: those no statement since named), by
+        name; an engine may take them as they are instead of reading them again, for a table
+        that is still there (the table list and the other sections are always read)."""
         raise NotImplementedError
 
     def version_key(self, conn: sa.Connection) -> str:

@@ -46,7 +46,7 @@ import secrets
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Iterator
 
@@ -250,13 +250,14 @@ class PostgresEngine(Engine):
             sa.text("SELECT pg_total_relation_size(CAST(:t AS regclass))"), {"t": self.quote_table(table)}
         ).scalar()
 
-    def introspect(self, conn: sa.Connection) -> dict[str, Any]:
+    def introspect(self, conn: sa.Connection, known: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The schema from the catalogs, in every schema but the system ones (``pg_catalog``,
         ``information_schema``, ``pg_toast*``, ``pg_temp*``), objects of extensions left out.
         Names are ``schema.name``, the ``public`` schema's unqualified. Types are ``format_type``
         (``timestamp with time zone`` stays that), defaults ``pg_get_expr``, indexes
         ``pg_get_indexdef``, constraints ``pg_get_constraintdef``, views ``pg_get_viewdef``;
-        functions and triggers are a SHA-256 of ``pg_get_functiondef``/``pg_get_triggerdef``."""
+        functions and triggers are a SHA-256 of ``pg_get_functiondef``/``pg_get_triggerdef``.
+        ``known`` is not needed: one query per kind reads every table at once."""
         q = lambda sql: conn.exec_driver_sql(sql.replace("%", "%%")).fetchall()  # noqa: E731
         rels = {r[0]: r[1:] for r in q(_INTROSPECT_RELATIONS)}  # oid -> (name, relkind, definition)
         tables: dict[str, Any] = {}

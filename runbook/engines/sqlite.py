@@ -21,7 +21,7 @@ import shutil
 import sqlite3
 import tempfile
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
@@ -329,12 +329,13 @@ class SQLiteEngine(Engine):
         if tables:
             conn.exec_driver_sql(f"DELETE FROM main.{quote(tables[0])} WHERE 0")
 
-    def introspect(self, conn: sa.Connection) -> dict[str, Any]:
+    def introspect(self, conn: sa.Connection, known: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The schema from ``sqlite_master`` and the pragmas (``table_xinfo``, ``index_list``,
         ``index_xinfo``, ``foreign_key_list``): types as declared, defaults as stored, every
         index (expression and partial ones included) with the statement SQLite keeps for it.
         CHECK constraints are read from the stored ``CREATE TABLE`` with sqlglot (SQLite has no
-        pragma for them). SQLite's own tables (``sqlite_sequence``, ``sqlite_stat*``) are left out."""
+        pragma for them). SQLite's own tables (``sqlite_sequence``, ``sqlite_stat*``) are left out.
+        A table in ``known`` (see ``Engine.introspect``) is taken from there, not read again."""
         master = conn.exec_driver_sql(
             "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
             "ORDER BY type, name").fetchall()
@@ -342,7 +343,7 @@ class SQLiteEngine(Engine):
         tables: dict[str, Any] = {}
         for kind, name, _, sql in master:
             if kind == "table" and not (sql or "").upper().startswith("CREATE VIRTUAL"):
-                tables[name] = _table(conn, name, sql or "", sql_of)
+                tables[name] = (known or {}).get(name) or _table(conn, name, sql or "", sql_of)
         return {"tables": tables, **objects_of_master(master)}
 
     def version_key(self, conn: sa.Connection) -> str:
@@ -704,11 +705,6 @@ def objects_of_master(master: Iterable[Any]) -> dict[str, Any]:
         "triggers": {f"{name} on {table}": {"table": table, "sha256": _sha256(sql)}
                      for kind, name, table, sql in master if kind == "trigger"},
     }
-
-
-def table_checks(sql: str) -> list[dict[str, Any]]:
-    """The CHECK constraints of a stored ``CREATE TABLE`` as the schema model lists them."""
-    return _checks(sql)
 
 
 def _checks(sql: str) -> list[dict[str, Any]]:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import BadInput
 from ..migrations import Migration
 from . import rules  # noqa: F401  (registers every rule)
-from .check import classifier_for, engine_schema, lint_engine, lint_migration, lint_sequence
+from .check import classifier_for, lint_engine, lint_migration, lint_sequence
 from .folder import scan_folder
 from .model import SchemaModel, from_database
 from .model import from_database as schema_from_database
@@ -127,7 +127,7 @@ def gate(pending: list[Migration], engine: "Engine", *, allow_risk: bool = False
     with quiet_sqlglot():
         if target is not None:
             with target.engine().connect() as conn:
-                db = engine_schema(conn, target.kind)
+                db = from_database(conn)
             units = lint_sequence(pending, engine, start=db, target=target)
         else:
             units = lint_sequence(earlier + pending, engine, target=target)

@@ -106,18 +106,7 @@ def database_state(target: "Target", migrations: list[Migration]) -> tuple[set[s
         applied = {a.version for a in status.applied}
         if status.adoptable:
             applied.add(migrations[0].version)
-        return applied, engine_schema(conn, target.kind)
-
-
-def engine_schema(conn: sa.Connection, engine: "Engine") -> SchemaModel:
-    """A target's schema as its engine reports it (``schema.introspect``, the package's one schema
-    model), in lint's view. (The replay re-reads its scratch database after every migration with
-    ``model.reflect``, which can re-read only the tables a migration names: on a 300-migration
-    SQLite history ``schema.introspect`` after every migration made lint 7.6x the apply time.)"""
-    from .. import schema
-    from .model import from_schema
-
-    return from_schema(schema.introspect(conn, engine))
+        return applied, reflect(conn)[0]
 
 
 def _with_extra_tables(model: SchemaModel, real: SchemaModel) -> SchemaModel:

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from .. import migrations as mig
 
 _TEXT = {"text", "clob", "mediumtext", "longtext", "citext", "string"}
 _VARYING = {"varchar", "character varying", "nvarchar", "varchar2"}
@@ -124,208 +123,26 @@ def from_database(conn: sa.Connection) -> SchemaModel:
 
 def reflect(conn: sa.Connection, since: tuple[SchemaModel, dict] | None = None,
             touched: set[str] | None = None) -> tuple[SchemaModel, dict]:
-    """The model of a live database and its schema snapshot in ``schema.introspect``'s shape, as
-    far as ``schema.diff`` compares it: ``{"tables": {name: {"columns", "primary_key", "indexes",
-    "foreign_keys", "checks"}}, "views", "types", "sequences", "functions", "triggers",
-    "extensions"}``. Tables come from SQLAlchemy's multi-table reflection (one catalogue query per
-    kind, not one per table) completed from the engine where SQLAlchemy falls short (SQLite's
-    foreign-key actions, CHECK constraints, index statements and expression indexes, from
-    ``sqlite_master`` and ``pragma_foreign_key_list``); the other sections are the engine's own
-    (``engines.sqlite.objects_of_master``, ``engines.postgresql.introspect_objects``). Each field
-    is spelled one way in every snapshot this function takes (the replay compares two of them),
-    not always as ``schema.introspect`` spells it.
+    """The model of a live database and its schema (``schema.introspect``: the package's one
+    schema model, as the engine reports it, which is also what ``runbook rollback`` compares).
 
     ``since=(model, snapshot)`` with ``touched`` (lower-case names that may have changed since):
-    only those tables, and tables that are new, are reflected again; the others are taken from
-    ``since`` (the table lists and the other sections are always read afresh). ``touched=None``:
-    everything."""
+    the tables not touched are taken from ``since`` where the engine would read them one by one
+    (``Engine.introspect``'s ``known``); the table list and the other sections are always read
+    afresh. ``touched=None``: everything."""
     from .. import schema
+    from ..engines import engine_of
 
-    insp = sa.inspect(conn)
-    model = SchemaModel()
-    snap: dict = {"tables": {}}
-    sqlite = conn.dialect.name == "sqlite"
-    master = conn.exec_driver_sql(
-        "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' "
-        "ORDER BY type, name").fetchall() if sqlite else None
-    try:
-        schemas = [s for s in insp.get_schema_names()
-                   if s not in ("information_schema", "pg_catalog", "pg_toast") and not s.startswith("pg_temp")]
-    except NotImplementedError:  # pragma: no cover
-        schemas = [insp.default_schema_name]
-    for schema_name in schemas:
-        sch = None if schema_name == insp.default_schema_name else schema_name
-        names = [n for n in insp.get_table_names(schema=sch) if n not in mig.RUNBOOK_TABLES]
-        keep = []
-        if since is not None and touched is not None:
-            keep = [n for n in names if n.lower() not in touched and _key(sch, n) in since[1]["tables"]
-                    and n.lower() in since[0].tables]
-        fresh = [n for n in names if n not in keep]
-        if fresh:
-            _add_schema(insp, conn, sch, model, snap, fresh, master if sch is None else None)
-        for n in keep:
-            model.tables[n.lower()] = since[0].tables[n.lower()].copy()
-            snap["tables"][_key(sch, n)] = since[1]["tables"][_key(sch, n)]
-        if keep:
-            kept = {n.lower() for n in keep}
-            model.indexes.update({i: t for i, t in since[0].indexes.items() if t in kept})
-        model.views |= {v.lower() for v in insp.get_view_names(schema=sch)}
-        try:
-            model.views |= {v.lower() for v in insp.get_materialized_view_names(schema=sch)}
-        except NotImplementedError:
-            pass
-    if sqlite:
-        from ..engines.sqlite import objects_of_master
-
-        snap.update(schema.sections(objects_of_master(master)))
-    elif conn.dialect.name == "postgresql":
-        from ..engines.postgresql import introspect_objects
-
-        snap.update(schema.sections(introspect_objects(conn)))
-    else:  # pragma: no cover - the package's engines are SQLite and PostgreSQL
-        snap["views"] = {v: {} for v in sorted(model.views)}
-    return model, snap
+    known = None
+    if since is not None and touched is not None:
+        known = {k: t for k, t in since[1]["tables"].items() if _bare(k) not in touched}
+    snap = schema.introspect(conn, engine_of(conn), known)
+    return from_schema(snap), snap
 
 
-def _key(schema: str | None, name: str) -> str:
-    return name if schema is None else f"{schema}.{name}"
-
-
-def _multi(getter, schema: str | None, names: list[str]) -> dict:
-    try:
-        return {key[1]: value for key, value in getter(schema=schema, filter_names=names).items()}
-    except NotImplementedError:
-        return {}
-
-
-def _add_schema(insp: sa.Inspector, conn: sa.Connection, schema: str | None, model: SchemaModel, snap: dict,
-                names: list[str], master: list | None = None) -> None:
-    columns = _multi(insp.get_multi_columns, schema, names)
-    fks, pks = _multi(insp.get_multi_foreign_keys, schema, names), _multi(insp.get_multi_pk_constraint, schema, names)
-    uniques = _multi(insp.get_multi_unique_constraints, schema, names)
-    checks = _multi(insp.get_multi_check_constraints, schema, names)
-    indexes = _multi(insp.get_multi_indexes, schema, names)
-    sqlite = conn.dialect.name == "sqlite"
-    actions = _sqlite_fk_actions(conn, names) if sqlite else {}
-    sql_of: dict[str, str | None] = {}
-    ix_of: dict[str, list[tuple[str, str]]] = {}
-    for kind, n, tbl, sql in master or []:
-        sql_of[n] = sql
-        if kind == "index" and sql:
-            ix_of.setdefault(tbl, []).append((n, sql))
-    for name, cols in columns.items():
-        if name in mig.RUNBOOK_TABLES:
-            continue
-        t = TableInfo(name.lower(), {})
-        for col in cols:
-            try:
-                dtype = TypeInfo.of(col["type"].compile(dialect=conn.dialect))
-            except Exception:  # a type SQLAlchemy cannot spell: unknown, not wrong
-                dtype = None
-            t.columns[col["name"].lower()] = ColumnInfo(col["name"].lower(), dtype, bool(col.get("nullable", True)),
-                                                        col.get("default") is not None or bool(col.get("identity")))
-        for fk in fks.get(name, []):
-            info = ForeignKeyInfo(tuple(c.lower() for c in fk["constrained_columns"]), fk["referred_table"].lower(),
-                                  tuple(c.lower() for c in fk["referred_columns"]), (fk.get("name") or None))
-            t.foreign_keys.append(info)
-            if info.name:
-                t.constraints[info.name.lower()] = "FOREIGN KEY"
-        for kind, found in (("UNIQUE", uniques), ("CHECK", checks)):
-            for c in found.get(name, []):
-                if c.get("name"):
-                    t.constraints[c["name"].lower()] = kind
-        pk = pks.get(name)
-        if pk and pk.get("name"):
-            t.constraints[pk["name"].lower()] = "PRIMARY KEY"
-        for ix in indexes.get(name, []):
-            if ix.get("name"):
-                model.indexes[ix["name"].lower()] = name.lower()
-        model.tables[name.lower()] = t
-        if sqlite:
-            from ..engines.sqlite import table_checks
-
-            ck = table_checks(sql_of.get(name) or "")
-        else:
-            ck = [{"name": c.get("name") or None,
-                   "definition": f"CHECK ({c['sqltext']})" + (" NOT VALID" if (c.get("dialect_options") or {})
-                                                             .get("not_valid") else "")}
-                  for c in checks.get(name, [])]
-        snap["tables"][_key(schema, name)] = _snapshot_table(
-            cols, pks.get(name) or {}, indexes.get(name, []), uniques.get(name, []), fks.get(name, []),
-            ck, actions.get(name, {}), sql_of, ix_of.get(name, []), sqlite)
-
-
-def _sqlite_fk_actions(conn: sa.Connection, names: list[str]) -> dict[str, dict[tuple, list[tuple[str, str]]]]:
-    """``{table: {(columns, referred table): [(on update, on delete), ...]}}`` as SQLite's
-    ``foreign_key_list`` pragma reports them (SQLAlchemy's SQLite reflection leaves them out),
-    in one query for ``names``."""
-    out: dict[str, dict[tuple, list[tuple[str, str]]]] = {}
-    keys: dict[tuple[str, int], dict] = {}
-    for i in range(0, len(names), 500):
-        chunk = names[i:i + 500]
-        rows = conn.exec_driver_sql(
-            'SELECT m.name, f.id, f."table", f."from", f.on_update, f.on_delete '
-            "FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f "
-            f"WHERE m.type = 'table' AND m.name IN ({', '.join('?' * len(chunk))}) ORDER BY m.name, f.id, f.seq",
-            tuple(chunk)).fetchall()
-        for table, fid, ref, col, on_update, on_delete in rows:
-            fk = keys.setdefault((table, fid), {"table": table, "columns": [], "ref": ref,
-                                                "actions": (on_update, on_delete)})
-            fk["columns"].append(col)
-    for fk in keys.values():
-        out.setdefault(fk["table"], {}).setdefault((tuple(fk["columns"]), fk["ref"]), []).append(fk["actions"])
-    return out
-
-
-def _fk_action(value: str | None) -> str:
-    """A foreign-key action as the schema model spells it: ``NO ACTION`` when none is given
-    (SQLAlchemy's PostgreSQL reflection leaves the default out; SQLite's pragma says it)."""
-    return " ".join((value or "NO ACTION").upper().split())
-
-
-def _index_definition(ix: dict) -> str | None:
-    """What a reflected index is beyond its columns and uniqueness (expressions, sort order,
-    partial WHERE, INCLUDE, method ...), one deterministic text."""
-    parts = {k: ix[k] for k in ("expressions", "column_sorting") if ix.get(k)}
-    parts.update({k: v for k, v in (ix.get("dialect_options") or {}).items() if v not in (None, [], {}, ())})
-    return "; ".join(f"{k}={v}" for k, v in sorted(parts.items(), key=lambda kv: kv[0])) or None
-
-
-def _snapshot_table(cols: list, pk: dict, indexes: list, uniques: list, fks: list, checks: list, actions: dict,
-                    sql_of: dict, more_indexes: list, sqlite: bool) -> dict:
-    pk_cols = list(pk.get("constrained_columns") or [])
-    columns = [{"name": c["name"], "type": str(c["type"]), "nullable": bool(c["nullable"]),
-                "default": None if c.get("default") is None else str(c["default"]), "primary_key": c["name"] in pk_cols,
-                "identity": None if not c.get("identity") else "always" if c["identity"].get("always") else "by default",
-                "generated": None if not c.get("computed") else (
-                    ("stored" if c["computed"].get("persisted") else "virtual") if sqlite else str(c["computed"]["sqltext"]))}
-               for c in cols]
-    ixs = [{"name": ix["name"], "columns": [str(c) for c in ix["column_names"]], "unique": bool(ix["unique"]),
-            "constraint": "unique" if ix.get("duplicates_constraint") else None,
-            "definition": sql_of.get(ix["name"]) if sqlite else _index_definition(ix)}
-           for ix in indexes]
-    ixs += [{"name": uc.get("name") or "", "columns": list(uc["column_names"]), "unique": True, "constraint": "unique",
-             "definition": None} for uc in uniques if not any(ix["name"] == uc.get("name") for ix in ixs)]
-    # indexes SQLAlchemy skips (SQLite expression indexes), from the statement SQLite keeps
-    ixs += [{"name": n, "columns": [], "unique": sql.lstrip().upper().startswith("CREATE UNIQUE"), "constraint": None,
-             "definition": sql} for n, sql in more_indexes if not any(ix["name"] == n for ix in ixs)]
-    pending = {k: list(v) for k, v in actions.items()}
-    keys = []
-    for fk in fks:
-        key = {"name": fk.get("name") or "", "columns": list(fk["constrained_columns"]),
-               "referred_table": fk["referred_table"], "referred_columns": list(fk["referred_columns"])}
-        if sqlite:
-            found = pending.get((tuple(fk["constrained_columns"]), fk["referred_table"])) or [(None, None)]
-            on_update, on_delete = found.pop(0) if len(found) > 1 else found[0]
-        else:
-            on_update, on_delete = (fk.get("options") or {}).get("onupdate"), (fk.get("options") or {}).get("ondelete")
-        key["on_update"], key["on_delete"] = _fk_action(on_update), _fk_action(on_delete)
-        keys.append(key)
-    return {"columns": columns,
-            "primary_key": {"name": pk.get("name"), "columns": pk_cols} if pk_cols else None,
-            "indexes": sorted(ixs, key=lambda i: (i["name"], i["columns"])),
-            "foreign_keys": sorted(keys, key=lambda f: (f["name"], f["columns"])),
-            "checks": sorted(checks, key=lambda c: (c["name"] or "", c["definition"]))}
+def _bare(name: str) -> str:
+    """A table's lower-case name without its schema: lint's key."""
+    return name.rsplit(".", 1)[-1].lower()
 
 
 def from_schema(model: dict) -> SchemaModel:
@@ -334,7 +151,7 @@ def from_schema(model: dict) -> SchemaModel:
     views and materialized views."""
     out = SchemaModel()
     for qualified, t in model.get("tables", {}).items():
-        name = qualified.rsplit(".", 1)[-1].lower()
+        name = _bare(qualified)
         info = TableInfo(name, {})
         for c in t.get("columns", []):
             dtype = TypeInfo.of(c["type"]) if c.get("type") else None
