@@ -1056,14 +1056,6 @@ def _qualified(namespace: str, name: str) -> str:
     return f"CASE WHEN {namespace} = 'public' THEN {name} ELSE {namespace} || '.' || {name} END"
 
 
-def introspect_objects(conn: sa.Connection) -> dict[str, Any]:
-    """The schema model's sections besides tables (views, sequences, types, functions,
-    triggers, extensions), read as ``PostgresEngine.introspect`` reads them. Lint's replay
-    snapshot (``lint/model.py::reflect``) takes them from here, so both spell them alike."""
-    q = lambda sql: conn.exec_driver_sql(sql.replace("%", "%%")).fetchall()  # noqa: E731
-    return _objects(q, [r[1:] for r in q(_INTROSPECT_VIEWS)])
-
-
 def _objects(q: Callable[[str], list[Any]], rels: Iterable[tuple[str, str, Any]]) -> dict[str, Any]:
     """``introspect``'s sections besides tables; ``rels``: (name, relkind, definition) rows."""
     return {
@@ -1096,7 +1088,6 @@ FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm') AND {_USER_NAMESPACE} AND {_not_extension('pg_class', 'c.oid')}
 ORDER BY 2"""
 
-_INTROSPECT_VIEWS = _INTROSPECT_RELATIONS.replace("IN ('r', 'p', 'f', 'v', 'm')", "IN ('v', 'm')")
 
 _INTROSPECT_COLUMNS = f"""
 SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,

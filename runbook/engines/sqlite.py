@@ -344,7 +344,7 @@ class SQLiteEngine(Engine):
         for kind, name, _, sql in master:
             if kind == "table" and not (sql or "").upper().startswith("CREATE VIRTUAL"):
                 tables[name] = (known or {}).get(name) or _table(conn, name, sql or "", sql_of)
-        return {"tables": tables, **objects_of_master(master)}
+        return {"tables": tables, **_objects_of_master(master)}
 
     def version_key(self, conn: sa.Connection) -> str:
         return f"sqlite {sqlite3.sqlite_version}"
@@ -693,10 +693,9 @@ def _table(conn: sa.Connection, table: str, sql: str, sql_of: dict[str, str | No
     }
 
 
-def objects_of_master(master: Iterable[Any]) -> dict[str, Any]:
+def _objects_of_master(master: Iterable[Any]) -> dict[str, Any]:
     """The schema model's sections besides tables (views, triggers; SQLite has no types,
-    sequences, functions or extensions), from ``sqlite_master`` rows (type, name, tbl_name, sql).
-    Shared with lint's replay snapshot (``lint/model.py::reflect``), so both spell them alike."""
+    sequences, functions or extensions), from ``sqlite_master`` rows (type, name, tbl_name, sql)."""
     master = list(master)
     return {
         "views": {name: {"materialized": False, "definition": sql}
