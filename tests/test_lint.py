@@ -304,6 +304,35 @@ def test_rollback_check_on_a_postgresql_scratch_database(tmp_path: Path, pg_url:
     assert by_version["006"].rollback_check["status"] == "no rollback"  # still replayed after 005's bad rollback
 
 
+@pytest.mark.postgres
+def test_rollback_using_an_enum_value_its_migration_added(tmp_path: Path, pg_url: str) -> None:
+    """PostgreSQL refuses a new enum value in the transaction that added it. A rollback that
+    moves rows off the value (lemmy's sort-type enums) runs after its migration committed, so
+    lint checks it that way, and still finds a rollback that leaves the value in place."""
+    folder = tmp_path / "migrations"
+    (folder / "rollbacks").mkdir(parents=True)
+    (folder / "001_sort.sql").write_text(
+        "-- Risk Level: LOW\nCREATE TYPE sort AS ENUM ('hot', 'new');\n"
+        "CREATE TABLE prefs (id integer PRIMARY KEY, sort sort NOT NULL DEFAULT 'hot');\n")
+    (folder / "rollbacks" / "001_rollback_sort.sql").write_text("DROP TABLE prefs;\nDROP TYPE sort;\n")
+    (folder / "002_top_hour.sql").write_text("-- Risk Level: LOW\nALTER TYPE sort ADD VALUE 'top_hour';\n")
+    (folder / "rollbacks" / "002_rollback_top_hour.sql").write_text(
+        "UPDATE prefs SET sort = 'hot' WHERE sort = 'top_hour';\n"
+        "ALTER TYPE sort RENAME TO sort__;\nCREATE TYPE sort AS ENUM ('hot', 'new');\n"
+        "ALTER TABLE prefs ALTER COLUMN sort DROP DEFAULT;\n"
+        "ALTER TABLE prefs ALTER COLUMN sort TYPE sort USING sort::text::sort;\n"
+        "ALTER TABLE prefs ALTER COLUMN sort SET DEFAULT 'hot';\nDROP TYPE sort__;\n")
+    (folder / "003_top_day.sql").write_text("-- Risk Level: LOW\nALTER TYPE sort ADD VALUE 'top_day';\n")
+    (folder / "rollbacks" / "003_rollback_top_day.sql").write_text(
+        "UPDATE prefs SET sort = 'hot' WHERE sort = 'top_day';\n")  # the value stays
+    report = lint.lint(folder, target=open_target(pg_url), dialect="postgresql")
+    by_version = {u.migration.version: u for u in report.migrations}
+    assert by_version["002"].rollback_check["status"] == "passed", by_version["002"].rollback_check
+    assert not only(report, "rollback-failed")
+    mismatch = only(report, "rollback-mismatch")
+    assert len(mismatch) == 1 and "003" in mismatch[0].file and "type sort" in mismatch[0].message
+
+
 def test_migration_or_rollback_failing_on_the_scratch_database(tmp_path: Path) -> None:
     folder = make_folder(tmp_path, {
         "001_dup.sql": "-- Risk Level: LOW\nALTER TABLE contractors ADD COLUMN site TEXT;\n",

@@ -109,6 +109,12 @@ class Engine:
         """True when ``exc`` says a lock was not granted in time (False by default: not told apart)."""
         return False
 
+    def failed_for_sharing_a_transaction(self, exc: BaseException | None) -> bool:
+        """Did ``exc`` happen only because the statement shared a transaction with the ones
+        before it, and would not in a transaction of its own? (Lint's replay then commits the
+        migration before it runs the rollback, as a real rollback would.) No, by default."""
+        return False
+
     def explain(self, conn: sa.Connection, sql: str) -> list[str]:
         raise NotImplementedError
 

@@ -203,6 +203,13 @@ class PostgresEngine(Engine):
 
         return isinstance(exc.orig, psycopg.errors.LockNotAvailable)
 
+    def failed_for_sharing_a_transaction(self, exc: BaseException | None) -> bool:
+        """An enum value added by ``ALTER TYPE ... ADD VALUE`` cannot be used before its
+        transaction commits (``unsafe use of new value``, SQLSTATE 55P04)."""
+        import psycopg
+
+        return isinstance(getattr(exc, "orig", None), psycopg.errors.UnsafeNewEnumValueUsage)
+
     def explain(self, conn: sa.Connection, sql: str) -> list[str]:
         return self._plan(conn, sql)
 

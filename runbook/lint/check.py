@@ -196,14 +196,17 @@ def _replay_one(u: MigrationLint, sa_engine: sa.Engine, scratch: "Target", state
         return f"{m.label} cannot run", state
     if any(p.outside_transaction for p in forward + (backward or [])):
         return _replay_outside_transaction(u, sa_engine, scratch, state, touched, forward, backward)
-    return _replay_in_transaction(u, sa_engine, state, touched, forward, backward)
+    return _replay_in_transaction(u, sa_engine, scratch, state, touched, forward, backward)
 
 
-def _replay_in_transaction(u: MigrationLint, sa_engine: sa.Engine, state: tuple[SchemaModel, dict],
+def _replay_in_transaction(u: MigrationLint, sa_engine: sa.Engine, scratch: "Target", state: tuple[SchemaModel, dict],
                            touched: set[str] | None, forward: list,
                            backward: list | None) -> tuple[str | None, tuple[SchemaModel, dict]]:
     """One transaction: the migration; a savepoint; its rollback; the schema compared with the one
-    before; back to the savepoint; the schema after the migration; commit. The migration runs once."""
+    before; back to the savepoint; the schema after the migration; commit. The migration runs once.
+    A rollback that fails only because it shares the migration's transaction (on PostgreSQL, using
+    an enum value the migration added) is checked as ``_replay_outside_transaction`` does: each
+    committed, as they run for real."""
     from ..migrate import execute_script
 
     m, before = u.migration, state[1]
@@ -221,6 +224,9 @@ def _replay_in_transaction(u: MigrationLint, sa_engine: sa.Engine, state: tuple[
             try:
                 execute_script(conn, backward, f"{m.label} (rollback)", m.version)
             except MigrationFailed as exc:
+                if scratch.kind.failed_for_sharing_a_transaction(exc.__cause__):
+                    tx.rollback()
+                    return _replay_outside_transaction(u, sa_engine, scratch, state, touched, forward, backward)
                 failure = f"statement {exc.statement_no} (line {exc.line}): {exc.cause}"
                 u.findings.append(ROLLBACK_FAILED.at(m.rollback.path, None,
                                                      f"the rollback fails right after its migration: {failure}"))
@@ -262,7 +268,8 @@ def _replay_outside_transaction(u: MigrationLint, sa_engine: sa.Engine, scratch:
                                 state: tuple[SchemaModel, dict], touched: set[str] | None, forward: list,
                                 backward: list | None) -> tuple[str | None, tuple[SchemaModel, dict]]:
     """A migration (or rollback) with a statement that cannot run in a transaction (``CREATE INDEX
-    CONCURRENTLY``): apply, roll back, compare, apply again, each committed."""
+    CONCURRENTLY``), or a rollback that cannot share its migration's: apply, roll back, compare,
+    apply again, each committed."""
     m, before = u.migration, state[1]
     failure = _apply(scratch, forward, m, "migration")
     if failure:
