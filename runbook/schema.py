@@ -150,13 +150,31 @@ def _table_children(name: str, t: dict[str, Any]) -> dict[str, tuple[str, dict[s
     return out
 
 
-def _show(value: Any) -> str:
+def _show(value: Any, start: int = 0) -> str:
+    """A value as a diff line shows it: at most 120 characters of its text (whitespace runs as
+    one space), from ``start``."""
     if value is None:
         return "none"
     if isinstance(value, list):
         return "(" + ", ".join(map(str, value)) + ")"
     text = " ".join(str(value).split())
-    return text if len(text) <= 120 else text[:117] + "…"
+    if len(text) <= 120:
+        return text
+    shown = ("…" if start else "") + text[start:start + 117 - (1 if start else 0)]
+    return shown + ("…" if start + 117 < len(text) else "")
+
+
+def _show_pair(a: Any, b: Any) -> tuple[str, str]:
+    """Two values that differ, shown where they differ: long texts (a view's or an index's
+    definition) from a little before their first difference, both from the same place."""
+    if not (isinstance(a, str) and isinstance(b, str)):
+        return _show(a), _show(b)
+    ta, tb = " ".join(a.split()), " ".join(b.split())
+    if max(len(ta), len(tb)) <= 120:
+        return ta, tb
+    first = next((i for i, (x, y) in enumerate(zip(ta, tb)) if x != y), min(len(ta), len(tb)))
+    start = max(0, min(first - 40, max(len(ta), len(tb)) - 116))
+    return _show(ta, start), _show(tb, start)
 
 
 def _changes(owner: str, key: str, a: dict[str, Any], b: dict[str, Any]) -> list[Difference]:
@@ -168,7 +186,7 @@ def _changes(owner: str, key: str, a: dict[str, Any], b: dict[str, Any]) -> list
             if field in _UNSHOWN:
                 out.append(Difference("changed", owner, key, f"{key} definition changed", "definition"))
             else:
-                what, was, now = field.replace("_", " "), _show(a[field]), _show(b[field])
+                what, (was, now) = field.replace("_", " "), _show_pair(a[field], b[field])
                 out.append(Difference("changed", owner, key, f"{key} {what} changed from {was} to {now}", what, was, now))
     return out
 

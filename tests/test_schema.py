@@ -205,6 +205,20 @@ def test_diff_names_each_object_once(sqlite_url):
     assert schema.diff(b, b) == []
 
 
+def test_a_long_definition_that_changed_is_shown_where_it_differs(sqlite_url):
+    """A view re-created with another constant deep in a long definition (lemmy's views fold
+    ``'now'`` into a timestamp when created): the diff line shows both texts from just before
+    the first difference, not their same first 120 characters."""
+    columns = ", ".join(f"id AS c{i}" for i in range(40))
+    run_sql(sqlite_url, f"CREATE VIEW wide AS SELECT {columns}, '2026-11-28 09:38:23.012768' AS stamp FROM admin_users")
+    a = model_of(sqlite_url)
+    run_sql(sqlite_url, "DROP VIEW wide",
+            f"CREATE VIEW wide AS SELECT {columns}, '2026-11-28 09:38:23.447468' AS stamp FROM admin_users")
+    [line] = schema.diff(a, model_of(sqlite_url))
+    assert line.startswith("view wide definition changed from …")
+    assert "09:38:23.012768' AS stamp FROM admin_users to …" in line and line.endswith("09:38:23.447468' AS stamp FROM admin_users")
+
+
 def test_a_replay_that_cannot_run_fails_or_is_skipped_with_the_reason(sqlite_url, migrations_dir, tmp_path):
     """A migration indexing a table no migration declares cannot be replayed from empty: on a
     database the migrations created that is a failure naming it; on an adopted one the check is
