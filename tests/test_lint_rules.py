@@ -163,6 +163,24 @@ def test_names_come_from_the_engine_not_a_hand_written_model(tmp_path: Path) -> 
     assert report.migrations[2].schema_source == "engine"
 
 
+def test_the_engines_own_catalogs_are_not_unknown_names(tmp_path: Path) -> None:
+    """A migration may write SQLite's ``sqlite_sequence`` or read PostgreSQL's catalogs
+    (lemmy's ``UPDATE pg_index``, ``information_schema``): they exist, though no migration made
+    them. Statically and on the engine's replay alike."""
+    files = {"001_base.sql": mig(BASE.replace("INTEGER PRIMARY KEY", "INTEGER PRIMARY KEY AUTOINCREMENT")),
+             "002_seq.sql": mig("DELETE FROM sqlite_sequence WHERE name = 't';", "HIGH")}
+    sqlite_report = lint.lint(folder(tmp_path / "s", files), engine=ENGINES["sqlite"])
+    pg = {"001_base.sql": mig(BASE),
+          "002_catalog.sql": mig("UPDATE pg_index SET indisready = true WHERE indrelid = 't'::regclass;\n"
+                                 "UPDATE pg_catalog.pg_class SET relhasindex = true WHERE relname = 't';\n"
+                                 "INSERT INTO t (name) SELECT column_name FROM information_schema.columns;\n", "HIGH")}
+    pg_report = lint.lint(folder(tmp_path / "p", pg), engine=ENGINES["postgresql"], dialect="postgresql")
+    for report in (sqlite_report, pg_report):
+        assert not [f for f in report.all_findings() if f.code == "unknown-name"], \
+            [f.message for f in report.all_findings()]
+        assert report.migrations[1].category == 3
+
+
 @pytest.mark.postgres
 def test_materialized_views_and_engine_made_names_on_postgresql(tmp_path: Path, pg_url: str) -> None:
     """With --db, names come from the engine after each replayed migration: an index on a

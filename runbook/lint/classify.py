@@ -125,9 +125,13 @@ class Classifier:
         else:
             self.add(UNKNOWN_NAME.at(self.lint.file, st.line, what))
 
+    def is_system(self, table: str) -> bool:
+        """Is ``table`` one of the engine's own catalogs (never in the migrations' schema)?"""
+        return False
+
     def check_table(self, st: Statement, table: str, role: str) -> bool:
         """False (and a finding) when ``table`` is known not to exist."""
-        if table and self.schema.exists(table) is False:
+        if table and not self.is_system(table) and self.schema.exists(table) is False:
             self.unknown(st, f"{role} names table {table}, which does not exist at this point of the migrations")
             return False
         return True

@@ -59,7 +59,7 @@ class _Relations(Visitor):
         self.ctes: set[str] = set()
 
     def visit_RangeVar(self, ancestors: Any, node: ast.RangeVar) -> None:
-        self.names.add(node.relname.lower())
+        self.names.add(rel(node))
 
     def visit_CommonTableExpr(self, ancestors: Any, node: ast.CommonTableExpr) -> None:
         self.ctes.add(node.ctename.lower())
@@ -73,8 +73,21 @@ def tables_read(node: Any) -> list[str]:
     return sorted(v.names - v.ctes)
 
 
+#: schemas PostgreSQL keeps its catalogs in (an unqualified ``pg_*`` name is one of them:
+#: ``pg_catalog`` is searched first)
+SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
+
+
 def rel(node: ast.RangeVar | None) -> str:
-    return node.relname.lower() if node is not None else ""
+    """A table's name as lint's model keys it: lower-case, unqualified; a system catalog's
+    qualified (``pg_catalog.pg_index``), so it is never taken for a table of the migrations."""
+    if node is None:
+        return ""
+    name = node.relname.lower()
+    schema = (node.schemaname or "").lower()
+    if schema in SYSTEM_SCHEMAS or (not schema and name.startswith("pg_")):
+        return f"{schema or 'pg_catalog'}.{name}"
+    return name
 
 
 def _strings(items: Any) -> list[str]:
@@ -178,6 +191,9 @@ class PostgresClassifier(Classifier):
 
     def is_transaction_control(self, st: Statement, tree: Any) -> bool:
         return all(isinstance(s, ast.TransactionStmt) for s in tree)
+
+    def is_system(self, table: str) -> bool:
+        return table.split(".", 1)[0] in SYSTEM_SCHEMAS
 
     def shape(self, tree: Any) -> Shape:
         s = tree[0]

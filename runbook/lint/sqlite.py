@@ -132,6 +132,10 @@ class SqliteClassifier(Classifier):
     dialect = "sqlite"
     parser_name = "SQLite"
 
+    def is_system(self, table: str) -> bool:
+        """SQLite's own tables (``sqlite_sequence``, ``sqlite_master``, ``sqlite_stat1``...)."""
+        return table.rsplit(".", 1)[-1].startswith("sqlite_")
+
     def parse(self, st: Statement) -> Any:
         with quiet_sqlglot():
             tree = st.parse(self.lint.dialect)
