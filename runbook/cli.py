@@ -366,7 +366,18 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     from .target import open_target
 
     target = open_target(args.db)
-    recorded = mig.baseline(target, args.migrations, args.version, args.dialect)
+    if args.write:
+        from . import baseline
+
+        written = baseline.write(target, args.migrations, args.dialect)
+        args.out.line(f"wrote {written['path']}: {written['statements']} statement(s), {written['tables']} table(s); "
+                      "checked: they build the same schema on an empty database", style="passed")
+        recorded = written["recorded"]
+    elif args.version is None:
+        raise BadInput("baseline needs --version N (the migration the database already matches), or --write "
+                       "(write 000_baseline.sql from the database's schema and adopt it there)")
+    else:
+        recorded = mig.baseline(target, args.migrations, args.version, args.dialect)
     data = {"target": target.display, "version": recorded[-1].version,
             "recorded": [migration_json(m, None, "applied") | {"note": mig.BASELINE_NOTE} for m in recorded]}
     args.out.emit("baseline", data)
@@ -465,8 +476,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("baseline", "adopt an existing database at a version without running anything", cmd_baseline)
     _db(p), _migrations(p)
-    p.add_argument("--version", required=True, metavar="N", help="the migration the database already matches; "
+    p.add_argument("--version", metavar="N", help="the migration the database already matches; "
                    "it and every earlier one are recorded as applied")
+    p.add_argument("--write", action="store_true",
+                   help="a database with no history and a folder with no 000: write migrations/000_baseline.sql "
+                        "from the database's schema (checked to build the same schema on an empty database), then "
+                        "adopt the database at 000")
 
     p = add("reports", "list the runs in a reports folder (the migration log), newest first", cmd_reports)
     p.add_argument("--reports", type=Path, metavar="DIR", help="reports folder (default ./reports)")

@@ -123,6 +123,13 @@ def pg_unit(tmp_path: Path, body: str, risk: str = "HIGH") -> lint.MigrationLint
     ("ALTER TABLE accounts ADD COLUMN region2 INTEGER DEFAULT 1 REFERENCES regions(id);", 2),
     ("CREATE MATERIALIZED VIEW account_counts AS SELECT region_id, count(*) FROM accounts GROUP BY region_id;\n"
      "CREATE UNIQUE INDEX ON account_counts (region_id);\nREFRESH MATERIALIZED VIEW account_counts;", 1),
+    # partitions (pagila's payment): attaching moves no row; detaching takes rows out of the parent
+    ("CREATE TABLE events (at date NOT NULL) PARTITION BY RANGE (at);\n"
+     "CREATE TABLE events_2022 (at date NOT NULL);\n"
+     "ALTER TABLE events ATTACH PARTITION events_2022 FOR VALUES FROM ('2022-01-01') TO ('2023-01-01');", 1),
+    ("CREATE TABLE events (at date NOT NULL) PARTITION BY RANGE (at);\n"
+     "CREATE TABLE events_2022 PARTITION OF events FOR VALUES FROM ('2022-01-01') TO ('2023-01-01');\n"
+     "ALTER TABLE events DETACH PARTITION events_2022;", 2),
 ])
 def test_postgresql_statements_classify_from_the_parse_tree(tmp_path: Path, body: str, category: int) -> None:
     unit = pg_unit(tmp_path, body)

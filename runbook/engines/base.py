@@ -232,6 +232,12 @@ class Engine:
         that is still there (the table list and the other sections are always read)."""
         raise NotImplementedError
 
+    def schema_script(self, target: "Target") -> str:
+        """The statements that build ``target``'s schema, no rows, in the engine's own words
+        (the runbook's own tables left out): a brownfield database's baseline
+        (``runbook baseline --write``)."""
+        raise NotImplementedError(f"{self.name} cannot write its schema as statements")
+
     def version_key(self, conn: sa.Connection) -> str:
         """The engine's version, as far as it decides how a schema is spelled (cache keys)."""
         return str(conn.dialect.server_version_info or "")

@@ -59,7 +59,7 @@ from sqlglot.tokens import TokenType
 
 from ..errors import BadInput, LockBusy, LockLost, RunFailed, db_error_line, redact
 from ..owner import is_dead_owner, owner_tag
-from ..sqltext import parse
+from ..sqltext import parse, split
 from ..target import mask
 from .base import Engine, stored_default
 
@@ -310,6 +310,31 @@ class PostgresEngine(Engine):
 
     def version_key(self, conn: sa.Connection) -> str:
         return "postgresql " + str(conn.exec_driver_sql("SHOW server_version_num").scalar_one())
+
+    def schema_script(self, target: "Target") -> str:
+        """``pg_dump --schema-only --no-owner --no-privileges``, the runbook's own tables
+        excluded, without what sets up psql's session (``\\`` commands, ``SET`` lines, the
+        empty ``search_path``: pg_dump names every object with its schema), but for
+        ``check_function_bodies = false``, kept as ``SET LOCAL`` (a function's body may name
+        a table made after it; the setting ends with the baseline's transaction)."""
+        from ..migrations import RUNBOOK_TABLES
+
+        _, server_major = self._server_version(target)
+        conninfo, env = libpq(target)
+        proc = subprocess.run(
+            [_tool("pg_dump", server_major), "--schema-only", "--no-owner", "--no-privileges",
+             *[f"--exclude-table={t}" for t in RUNBOOK_TABLES], f"--dbname={conninfo}"],
+            env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RunFailed(f"pg_dump --schema-only of {target.display} failed: {_error_line(proc.stderr)}")
+        kept = [ln for ln in proc.stdout.splitlines() if not ln.startswith("\\")]
+        out = []
+        for st in split("\n".join(kept), "postgresql", source="pg_dump --schema-only"):
+            if re.match(r"(?is)\s*SET\s+check_function_bodies\s*=\s*false\s*$", st.sql):
+                out.append("SET LOCAL check_function_bodies = false")
+            elif not re.match(r"(?is)\s*(SET\s|SELECT\s+pg_catalog\.set_config\s*\()", st.sql):
+                out.append(st.sql)
+        return "".join(f"{sql.strip()};\n\n" for sql in out)
 
     @contextlib.contextmanager
     def read_snapshot(self, target: "Target") -> Iterator[sa.Connection]:

@@ -349,6 +349,35 @@ class SQLiteEngine(Engine):
     def version_key(self, conn: sa.Connection) -> str:
         return f"sqlite {sqlite3.sqlite_version}"
 
+    def schema_script(self, target: "Target") -> str:
+        """The ``CREATE`` statements SQLite keeps (``sqlite_master``): tables first, a table after
+        the tables its foreign keys name (SQLite accepts them in any order, PostgreSQL and lint do
+        not), then indexes, views and triggers in the order they were made. SQLite's own tables,
+        the shadow tables of virtual tables (made by their ``CREATE VIRTUAL TABLE``), indexes
+        SQLite made for constraints and the runbook's own tables are left out."""
+        from ..migrations import RUNBOOK_TABLES
+
+        conn = sqlite3.connect(f"file:{db_path(target)}?mode=ro", uri=True)
+        try:
+            shadow = {r[1] for r in conn.execute("PRAGMA table_list") if r[2] == "shadow"}
+            rows = conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE sql IS NOT NULL "
+                                "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid").fetchall()
+            kept = [r for r in rows if r[1] not in shadow and r[2] not in RUNBOOK_TABLES]
+            refers = {name: {r[2] for r in conn.execute(f"PRAGMA foreign_key_list({quote(name)})")} - {name}
+                      for kind, name, _, _ in kept if kind == "table"}
+        finally:
+            conn.close()
+        tables, done = [], set()
+        while len(tables) < len(refers):  # the first table (in the order made) whose references are made
+            ready = [n for n in refers if n not in done and refers[n] & refers.keys() <= done]
+            name = ready[0] if ready else next(n for n in refers if n not in done)  # a cycle: as made
+            tables.append(name)
+            done.add(name)
+        sql_of = {name: sql for kind, name, _, sql in kept if kind == "table"}
+        out = [sql_of[n] for n in tables]
+        out += [sql for kind in ("index", "view", "trigger") for k, _, _, sql in kept if k == kind]
+        return "".join(f"{sql.strip()};\n\n" for sql in out)
+
     # -- safety ------------------------------------------------------------------------------
     @contextlib.contextmanager
     def exclusive_lock(self, target: "Target") -> Iterator[None]:

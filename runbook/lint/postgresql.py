@@ -412,6 +412,17 @@ class PostgresClassifier(Classifier):
             return self.drop_constraint(table, col)
         if t == AT.AT_ValidateConstraint:
             return Outcome(1, "validate-constraint", "VALIDATE CONSTRAINT: checks existing rows; no change")
+        if t == AT.AT_AttachPartition:
+            part = rel(c.def_.name)
+            return Outcome(1, "attach-partition", f"attaches {part} to {table} as a partition: its rows become rows "
+                                                  f"of {table}, none changed (they are scanned against the partition's "
+                                                  "bounds unless a CHECK constraint proves them)",
+                           lock_heavy=self.existed(part))
+        if t in (AT.AT_DetachPartition, AT.AT_DetachPartitionFinalize):
+            part = rel(c.def_.name)
+            return Outcome(2, "detach-partition", f"detaches {part} from {table}: its rows are no longer rows of "
+                                                  f"{table}, so queries on {table} lose them",
+                           lock_heavy=not c.def_.concurrent)
         if t in _HARMLESS_AT:
             return Outcome(1, "alter-table", f"ALTER TABLE {table} {AT(t).name.removeprefix('AT_')}: no data change")
         return self.unclassified(st, f"ALTER TABLE action {AT(t).name}")

@@ -10,7 +10,8 @@ ROLLBACK_MISMATCH = rule("rollback-mismatch", "error",
 ROLLBACK_FAILED = rule("rollback-failed", "error", "the rollback script fails right after its migration",
                        "run the rollback on a copy after its migration and fix the failing statement", family=__name__)
 APPLY_FAILED = rule("apply-failed", "error", "the migration fails on a scratch database built from the migrations before it",
-                    "fix the failing statement (the engine's message is given)", family=__name__)
+                    "fix the failing statement (the engine's message is given); a history that starts from an "
+                    "existing database needs that schema as its 000: `runbook baseline --write` writes it", family=__name__)
 NOT_RUNNABLE = rule("not-runnable", "error",
                     "the runner would refuse the file (a `ROLLBACK` in it; a `CONCURRENTLY` statement not alone)",
                     "remove transaction control; put `CONCURRENTLY` alone in its own migration", family=__name__)
