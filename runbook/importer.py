@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -346,10 +347,11 @@ def import_history(source: str | Path, dest: str | Path, *, tool: str | None = N
 
     source, dest = Path(source), Path(dest)
     sqlglot_dialect = source_dialect(dialect)
+    if dest.resolve() == source.resolve() or source.resolve() in dest.resolve().parents:
+        raise BadInput(f"the destination {dest} is {'the folder imported' if dest.resolve() == source.resolve() else 'inside the folder imported'}"
+                       f" ({source}): name a new folder with --migrations; {NOT_WRITTEN}")
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise BadInput(f"{dest} exists and is not an empty folder: import writes a new migrations folder; {NOT_WRITTEN}")
-    if dest.resolve() == source.resolve() or source.resolve() in dest.resolve().parents:
-        raise BadInput(f"{dest} is inside the folder imported ({source}); {NOT_WRITTEN}")
     tool, sources = read_history(source, tool)
     if check_database is not None:
         check_database(tool, sources)
@@ -442,8 +444,8 @@ class Adoption:
     def baseline_command(self, imported: Imported, display_url: str) -> str | None:
         if self.last is None:
             return None
-        return (f"runbook baseline --db {display_url} --migrations {imported.dest} --dialect {imported.dialect} "
-                f"--version {imported.version_of(self.last)}")
+        return shlex.join(["runbook", "baseline", "--db", display_url, "--migrations", str(imported.dest),
+                           "--dialect", imported.dialect, "--version", imported.version_of(self.last)])
 
 
 def _rows(conn: "sa.Connection", sql: str) -> list[tuple]:
