@@ -386,6 +386,52 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """Convert another tool's migrations folder into a new runbook folder; with --db, say how to
+    adopt a database that tool migrated."""
+    from . import importer
+    from .target import open_target
+
+    target = open_target(args.db) if args.db else None
+    adopted: dict[str, importer.Adoption] = {}
+
+    def check_database(tool: str, sources: list[importer.Source]) -> None:
+        adopted["it"] = importer.adoption(target, tool, sources)
+
+    result = importer.import_history(args.source, args.migrations, tool=args.tool, dialect=args.dialect,
+                                     check_database=check_database if target is not None else None)
+    adoption = adopted.get("it")
+    command = adoption.baseline_command(result, target.display) if adoption is not None else None
+    data = result.as_dict() | {"adopt": None if adoption is None else {
+        "table": adoption.table, "applied": adoption.applied, "last": adoption.last, "command": command}}
+    args.out.emit("import", data)
+    out, ms = args.out, result.migrations
+    out.line(f"imported {len(ms)} {result.tool} migrations from {result.source} into {result.dest} "
+             f"(dialect {result.dialect}): {ms[0]['version']}..{ms[-1]['version']}", style="created")
+    out.table(["version", "from", "risk", "rollback"],
+              [(m["version"] + "_" + m["name"], f"{result.tool} {m['source_version']}", m["risk"],
+                m["rollback"] or "none") for m in ms])
+    if data["empty_rollbacks"]:
+        out.line(f"empty down scripts, kept empty (declared no-op rollbacks; lint and rollback decide what they "
+                 f"mean): {', '.join(data['empty_rollbacks'])}")
+    if data["without_rollback"]:
+        out.line(f"no down script, so no rollback file: {', '.join(data['without_rollback'])}")
+    for note in result.notes:
+        out.line(f"note: {note}")
+    counts = ", ".join(f"{code} {n}" for code, n in sorted(result.lint["codes"].items()))
+    out.line(f"lint: {result.lint['errors']} error(s), {result.lint['warnings']} warning(s)"
+             + (f" ({counts})" if counts else "") + f"; see `runbook lint --migrations {result.dest} "
+             f"--dialect {result.dialect}`")
+    if adoption is not None:
+        if command is None:
+            out.line(f"{target.display}: {adoption.table} records nothing applied: `runbook run` applies them all")
+        else:
+            out.line(f"{target.display}: {adoption.table} records {result.tool} {adoption.last} "
+                     f"({len(adoption.applied)} migrations) applied; record them as applied, without running them, with:")
+            out.line(f"  {command}")
+    return 0
+
+
 def cmd_config(args: argparse.Namespace) -> int:
     settings = args.settings
     rows = settings.shown()
@@ -482,6 +528,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a database with no history and a folder with no 000: write migrations/000_baseline.sql "
                         "from the database's schema (checked to build the same schema on an empty database), then "
                         "adopt the database at 000")
+
+    from .importer import TOOLS  # light: no SQLAlchemy
+
+    p = add("import", "convert another tool's migrations folder (golang-migrate, Flyway, Diesel, dbmate) into a "
+                      "new runbook migrations folder", cmd_import)
+    p.add_argument("source", type=Path, metavar="FOLDER", help="the other tool's migrations folder")
+    p.add_argument("--migrations", type=Path, metavar="DIR",
+                   help="the runbook folder to write; it must not exist or be empty (default ./migrations)")
+    _dialect(p)
+    p.add_argument("--from", dest="tool", choices=TOOLS, help="the tool (default: told from the file names)")
+    p.add_argument("--db", help="a database the tool migrated: read its history table (read only) and print the "
+                                "`runbook baseline` command that records those migrations as applied")
+    p.set_defaults(config_db=False)
 
     p = add("reports", "list the runs in a reports folder (the migration log), newest first", cmd_reports)
     p.add_argument("--reports", type=Path, metavar="DIR", help="reports folder (default ./reports)")

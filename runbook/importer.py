@@ -1,0 +1,535 @@
+"""``runbook import``: a history of migrations written for another tool, converted into a new
+runbook migrations folder (``NNN_description.sql``, ``rollbacks/NNN_rollback_description.sql``).
+
+Layouts read (``TOOLS``), told apart by their file names (``detect``):
+
+* ``golang-migrate``: ``{version}_{title}.up.sql`` and ``.down.sql``, integer versions (timestamps too);
+* ``flyway``: ``V{version}__{description}.sql`` and undo ``U{version}__{description}.sql``; versions
+  such as ``1``, ``1.1``, ``2_1`` ordered as Flyway does (numeric parts, ``_`` as ``.``, trailing
+  zero parts ignored: ``1.0`` is ``1``); repeatable ``R__`` and baseline ``B`` migrations are refused;
+* ``diesel``: ``{version}_{name}/up.sql`` and ``down.sql`` folders (version: the part before the
+  first ``_``, dashes dropped, ordered as text as Diesel does);
+* ``dbmate``: one ``{version}_{name}.sql`` with ``-- migrate:up`` and ``-- migrate:down`` sections.
+
+The migrations are numbered ``001``, ``002``... in the tool's order; each file's header names the
+tool's version and file (``-- Source:``) and the Risk Level lint's classification gives its
+statements (the project's own rules, ``runbook.lint``). Down scripts are copied as they are (an
+empty one stays empty: a declared no-op rollback; lint and rollback decide what it means). Bad
+input is refused before anything is written; the folder is written under a temporary name beside
+the destination and renamed at the end.
+
+Adoption (``adoption``): the other tool's own history table, read only, tells which imported
+migrations a database already holds; the answer is the ``runbook baseline`` command that records
+them (a dirty golang-migrate state or a failed Flyway migration is refused).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from .errors import BadInput
+from .guards import read_migration_text
+from .owner import owner_tag
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from .target import Target
+
+TOOLS = ("golang-migrate", "flyway", "diesel", "dbmate")
+#: each tool's own history table (its default name)
+HISTORY_TABLES = {"golang-migrate": "schema_migrations", "flyway": "flyway_schema_history",
+                  "diesel": "__diesel_schema_migrations", "dbmate": "schema_migrations"}
+RISK_NOTE = "set by runbook import from lint's classification of the statements"
+NOT_WRITTEN = "nothing was written"
+
+_GOLANG = re.compile(r"^(?P<version>\d+)_(?P<name>.*)\.(?P<way>up|down)\.sql$")
+_FLYWAY = re.compile(r"^(?P<prefix>[VUBR])(?P<version>\d[\d._]*?)?__(?P<name>.*)\.sql$")
+_DIESEL = re.compile(r"^(?P<version>\d[\d-]*)_(?P<name>.+)$")
+_DBMATE = re.compile(r"^(?P<version>\d+)_(?P<name>.*)\.sql$")
+_DBMATE_UP = re.compile(r"^--\s*migrate:up(\s*$|\s+\S+)", re.M)  # dbmate's own patterns
+_DBMATE_DOWN = re.compile(r"^--\s*migrate:down(\s*$|\s+\S+)$", re.M)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One migration as the other tool has it."""
+
+    version: str  # as the tool records it in its history table (Flyway: dots for underscores)
+    name: str  # the description part of its file name
+    files: tuple[Path, ...]  # where it comes from
+    up: str
+    down: str | None  # None: no down script
+    key: tuple  # the tool's order
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class Imported:
+    """What ``import_history`` wrote."""
+
+    tool: str
+    source: Path
+    dest: Path
+    dialect: str
+    migrations: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    lint: dict[str, Any] = field(default_factory=dict)
+
+    def version_of(self, source_version: str) -> str:
+        return next(m["version"] for m in self.migrations if m["source_version"] == source_version)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"tool": self.tool, "source": str(self.source), "dest": str(self.dest), "dialect": self.dialect,
+                "migrations": self.migrations, "notes": self.notes, "lint": self.lint,
+                "empty_rollbacks": [m["version"] for m in self.migrations if m["rollback"] == "empty"],
+                "without_rollback": [m["version"] for m in self.migrations if m["rollback"] is None]}
+
+
+# -- which tool ----------------------------------------------------------------------------------
+def _entries(folder: Path) -> list[Path]:
+    return [p for p in sorted(folder.iterdir())
+            if not (p.name.startswith(".") or (p.is_file() and p.suffix.lower() in (".md", ".txt")))]
+
+
+def _claims(path: Path) -> str | None:
+    """The tool whose layout ``path`` (an entry of the folder) belongs to, or None."""
+    if path.is_dir():
+        return "diesel" if _DIESEL.match(path.name) and any((path / f).is_file() for f in ("up.sql", "down.sql")) else None
+    if _GOLANG.match(path.name):
+        return "golang-migrate"
+    if _FLYWAY.match(path.name):
+        return "flyway"
+    if _DBMATE.match(path.name):
+        head = path.read_bytes()[:1 << 20].decode("utf-8", "replace")
+        return "dbmate" if _DBMATE_UP.search(head) or _DBMATE_DOWN.search(head) else None
+    return None
+
+
+def _named(paths: list[Path], most: int = 3) -> str:
+    shown = ", ".join(p.name for p in paths[:most])
+    return shown + (f" and {len(paths) - most} more" if len(paths) > most else "")
+
+
+def detect(folder: str | Path, tool: str | None = None) -> str:
+    """The tool whose layout ``folder`` is in (``tool`` when given, checked); ``BadInput`` when the
+    folder is missing or empty, holds files of no known layout, or of more than one."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise BadInput(f"no such folder: {folder}; {NOT_WRITTEN}")
+    if tool is not None and tool not in TOOLS:
+        raise BadInput(f"unknown tool {tool!r}: expected one of {', '.join(TOOLS)}")
+    entries = _entries(folder)
+    by_tool: dict[str | None, list[Path]] = {}
+    for p in entries:
+        by_tool.setdefault(_claims(p), []).append(p)
+    unknown = by_tool.pop(None, [])
+    if tool is not None:
+        others = [p for t, ps in by_tool.items() if t != tool for p in ps]
+        if unknown or others:
+            raise BadInput(f"{folder}: {_named(unknown + others)} {'is' if len(unknown + others) == 1 else 'are'} "
+                           f"not in {tool}'s layout ({LAYOUTS[tool]}); {NOT_WRITTEN}")
+        if tool not in by_tool:
+            raise BadInput(f"{folder} holds no {tool} migrations ({LAYOUTS[tool]}); {NOT_WRITTEN}")
+        return tool
+    if len(by_tool) > 1:
+        mixed = "; ".join(f"{t}: {_named(ps, 2)}" for t, ps in sorted(by_tool.items()))
+        raise BadInput(f"{folder} mixes layouts ({mixed}): import one tool's folder at a time; {NOT_WRITTEN}")
+    if unknown:
+        known = f" (the others are {next(iter(by_tool))}'s)" if by_tool else ""
+        raise BadInput(f"{folder}: {_named(unknown)} {'is' if len(unknown) == 1 else 'are'} in no known layout{known}; "
+                       f"expected one of: {'; '.join(f'{t} {s}' for t, s in LAYOUTS.items())}; {NOT_WRITTEN}")
+    if not by_tool:
+        raise BadInput(f"{folder} holds no migrations; {NOT_WRITTEN}")
+    return next(iter(by_tool))
+
+
+# -- reading each layout -------------------------------------------------------------------------
+def _text(path: Path) -> str:
+    return read_migration_text(path, done=NOT_WRITTEN)
+
+
+def _pair(folder: Path, found: dict[tuple, dict[str, Any]], key: tuple, version: str, way: str, path: Path,
+          name: str) -> None:
+    entry = found.setdefault(key, {"version": version, "name": name})
+    if way in entry:
+        raise BadInput(f"{folder}: two {'migrations' if way == 'up' else 'down scripts'} with version {version}: "
+                       f"{entry[way].name} and {path.name}; {NOT_WRITTEN}")
+    entry[way] = path
+    if way == "up":
+        entry["name"], entry["version"] = name, version
+
+
+def _sources(folder: Path, found: dict[tuple, dict[str, Any]], read_up: Callable[[Path], str] = _text) -> list[Source]:
+    only_down = [e["down"] for e in found.values() if "up" not in e]
+    if only_down:
+        raise BadInput(f"{folder}: {_named(only_down)}: a down script without its up script "
+                       f"(version{'s' if len(only_down) > 1 else ''} "
+                       f"{', '.join(e['version'] for e in found.values() if 'up' not in e)}); {NOT_WRITTEN}")
+    out = []
+    for key, e in sorted(found.items()):
+        files = tuple(p for p in (e["up"], e.get("down")) if p is not None)
+        out.append(Source(e["version"], e["name"], files, read_up(e["up"]),
+                          _text(e["down"]) if e.get("down") else None, key))
+    return out
+
+
+def read_golang_migrate(folder: Path) -> list[Source]:
+    found: dict[tuple, dict[str, Any]] = {}
+    for path in _entries(folder):
+        m = _GOLANG.match(path.name)
+        number = int(m["version"])
+        _pair(folder, found, (number,), str(number), m["way"], path, m["name"])
+    return _sources(folder, found)
+
+
+def flyway_key(version: str) -> tuple[int, ...]:
+    """Flyway's order of a version: its numeric parts (``_`` read as ``.``), trailing zero parts
+    dropped (``1.0`` is ``1``)."""
+    parts = [int(p) for p in version.replace("_", ".").split(".") if p != ""]
+    while len(parts) > 1 and parts[-1] == 0:
+        parts.pop()
+    return tuple(parts)
+
+
+def read_flyway(folder: Path) -> list[Source]:
+    found: dict[tuple, dict[str, Any]] = {}
+    refused: dict[str, list[Path]] = {}
+    for path in _entries(folder):
+        m = _FLYWAY.match(path.name)
+        if m["prefix"] in "RB" or not m["version"]:
+            refused.setdefault(m["prefix"], []).append(path)
+            continue
+        version = m["version"].replace("_", ".")
+        _pair(folder, found, flyway_key(version), version, "up" if m["prefix"] == "V" else "down", path, m["name"])
+    if refused.get("R"):
+        raise BadInput(f"{folder}: repeatable migrations ({_named(refused['R'], 10)}) cannot be expressed as "
+                       f"numbered migrations: Flyway re-runs them whenever they change. Move each into a new "
+                       f"versioned migration (V...) or out of the folder, then import again; {NOT_WRITTEN}")
+    if refused.get("B"):
+        raise BadInput(f"{folder}: Flyway baseline migrations ({_named(refused['B'], 10)}) are not imported: "
+                       f"they replace the versions below them only on new databases; remove them (or the "
+                       f"versions they stand for) and import again; {NOT_WRITTEN}")
+    bad = refused.get("V", []) + refused.get("U", [])
+    if bad:
+        raise BadInput(f"{folder}: {_named(bad)}: no version Flyway can read; {NOT_WRITTEN}")
+    return _sources(folder, found)
+
+
+def read_diesel(folder: Path) -> list[Source]:
+    found: dict[tuple, dict[str, Any]] = {}
+    notes: dict[tuple, tuple[str, ...]] = {}
+    for path in _entries(folder):
+        m = _DIESEL.match(path.name)
+        version = m["version"].replace("-", "")
+        key = (version,)
+        extra = [p for p in _entries(path) if p.name not in ("up.sql", "down.sql")]
+        others = [p for p in extra if p.name != "metadata.toml"]
+        if others:
+            raise BadInput(f"{path}: {_named(others)}: not part of a Diesel migration (up.sql, down.sql, "
+                           f"metadata.toml); {NOT_WRITTEN}")
+        if extra:
+            notes[key] = (f"{path.name}/metadata.toml not carried over (runbook runs a statement outside a "
+                          "transaction when the engine requires it, alone in its migration)",)
+        if key in found:
+            raise BadInput(f"{folder}: two migrations with version {version}: {found[key]['dir'].name} and "
+                           f"{path.name}; {NOT_WRITTEN}")
+        found[key] = {"version": version, "name": m["name"], "dir": path}
+        for way in ("up", "down"):
+            if (path / f"{way}.sql").is_file():
+                found[key][way] = path / f"{way}.sql"
+    sources = _sources(folder, found)
+    return [Source(s.version, s.name, s.files, s.up, s.down, s.key, notes.get(s.key, ())) for s in sources]
+
+
+def dbmate_sections(path: Path) -> tuple[str, str | None, tuple[str, ...]]:
+    """The up and down sections of a dbmate file (the text after each directive line), and notes
+    on the directives' options; ``BadInput`` as dbmate refuses the file."""
+    text = _text(path)
+    up, down = _DBMATE_UP.search(text), _DBMATE_DOWN.search(text)
+    if up is None:
+        raise BadInput(f"{path}: no `-- migrate:up` section"
+                       + (" (a down section without its up)" if down else "") + f"; {NOT_WRITTEN}")
+    if down is not None and down.start() < up.start():
+        raise BadInput(f"{path}: `-- migrate:down` comes before `-- migrate:up`; {NOT_WRITTEN}")
+    before = [line for line in text[:up.start()].splitlines() if line.strip() and not line.lstrip().startswith("--")]
+    if before:
+        raise BadInput(f"{path}: statements before `-- migrate:up` ({before[0].strip()[:60]}); {NOT_WRITTEN}")
+
+    def line_of(m: re.Match[str]) -> tuple[str, int]:  # the directive's line, and where the next one starts
+        end = text.find("\n", m.start())
+        return (text[m.start():], len(text)) if end < 0 else (text[m.start():end], end + 1)
+
+    def body(m: re.Match[str], end: int) -> str:
+        return text[line_of(m)[1]:end]
+
+    notes = tuple(f"{path.name}: `{line_of(m)[0].strip()}`: options not carried over (runbook runs a statement "
+                  "outside a transaction when the engine requires it, alone in its migration)"
+                  for m in (up, down) if m is not None and line_of(m)[0].split("migrate:", 1)[1].split(None, 1)[1:])
+    return body(up, down.start() if down else len(text)), body(down, len(text)) if down else None, notes
+
+
+def read_dbmate(folder: Path) -> list[Source]:
+    found: dict[tuple, dict[str, Any]] = {}
+    for path in _entries(folder):
+        m = _DBMATE.match(path.name)
+        number = int(m["version"])
+        _pair(folder, found, (number,), m["version"], "up", path, m["name"])
+    out = []
+    for key, e in sorted(found.items()):
+        up, down, notes = dbmate_sections(e["up"])
+        out.append(Source(e["version"], e["name"], (e["up"],), up, down, key, notes))
+    return out
+
+
+READERS: dict[str, Callable[[Path], list[Source]]] = {
+    "golang-migrate": read_golang_migrate, "flyway": read_flyway, "diesel": read_diesel, "dbmate": read_dbmate}
+LAYOUTS = {"golang-migrate": "{version}_{title}.up.sql / .down.sql",
+           "flyway": "V{version}__{description}.sql / U{version}__{description}.sql",
+           "diesel": "{version}_{name}/up.sql + down.sql",
+           "dbmate": "{version}_{name}.sql with -- migrate:up / -- migrate:down"}
+
+
+def read_history(folder: str | Path, tool: str | None = None) -> tuple[str, list[Source]]:
+    """The tool and its migrations in ``folder``, in the tool's order; ``BadInput`` for anything
+    the tool would not run as one ordered history."""
+    folder = Path(folder)
+    tool = detect(folder, tool)
+    return tool, READERS[tool](folder)
+
+
+# -- writing the runbook folder ------------------------------------------------------------------
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[:60].rstrip("_") or "migration"
+
+
+def _date_of(version: str) -> str | None:
+    """The date a timestamp version (``YYYYMMDDHHMMSS...``) stands for, if it is one."""
+    if len(version) >= 14 and version.isdigit():
+        try:
+            return datetime.strptime(version[:14], "%Y%m%d%H%M%S").date().isoformat()
+        except ValueError:
+            return None
+    return None
+
+
+def _header(tool: str, s: Source, folder: Path, today: date) -> str:
+    title = " ".join(s.name.replace("_", " ").split()) or f"{tool} version {s.version}"
+    when = _date_of(s.version) or f"unknown (imported {today.isoformat()})"
+    files = ", ".join(str(p.relative_to(folder)) for p in s.files)
+    return (f"-- Migration: {title}\n-- Date: {when}\n-- Description: {title}\n"
+            f"-- Source: {tool} version {s.version} ({files})\n")
+
+
+def _risk_line(unit: Any) -> str:
+    from .lint import CATEGORY_NAMES, CATEGORY_RISK
+
+    cat = unit.category
+    return f"-- Risk Level: {CATEGORY_RISK[cat]} ({RISK_NOTE}: Category {cat}, {CATEGORY_NAMES[cat]})\n"
+
+
+def import_history(source: str | Path, dest: str | Path, *, tool: str | None = None, dialect: str | None = None,
+                   today: date | None = None, check_database: Callable[[str, list[Source]], Any] | None = None
+                   ) -> Imported:
+    """Convert the migrations folder ``source`` (``tool``'s layout, detected when None) into the
+    new runbook folder ``dest``, its files read as project ``dialect``. ``check_database(tool,
+    sources)`` runs before anything is written (adoption's refusals stop the import too).
+    ``BadInput`` (``dest`` untouched) for bad input: see ``read_history``; ``dest`` existing and
+    not an empty folder; a file the dialect's reader cannot read."""
+    from .migrations import dialect_name, source_dialect
+
+    source, dest = Path(source), Path(dest)
+    sqlglot_dialect = source_dialect(dialect)
+    if dest.resolve() == source.resolve() or source.resolve() in dest.resolve().parents:
+        raise BadInput(f"the destination {dest} is {'the folder imported' if dest.resolve() == source.resolve() else 'inside the folder imported'}"
+                       f" ({source}): name a new folder with --migrations; {NOT_WRITTEN}")
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise BadInput(f"{dest} exists and is not an empty folder: import writes a new migrations folder; {NOT_WRITTEN}")
+    tool, sources = read_history(source, tool)
+    if check_database is not None:
+        check_database(tool, sources)
+    if not dest.parent.is_dir():
+        raise BadInput(f"{dest.parent} does not exist; {NOT_WRITTEN}")
+    result = Imported(tool, source, dest, dialect_name(sqlglot_dialect))
+    width = max(3, len(str(len(sources))))
+    work = dest.parent / f".{dest.name}.import-{owner_tag()}"
+    shutil.rmtree(work, ignore_errors=True)
+    try:
+        (work / "rollbacks").mkdir(parents=True)
+        heads: dict[str, tuple[Path, str, str]] = {}
+        for number, s in enumerate(sources, 1):
+            version, slug = f"{number:0{width}d}", _slug(s.name)
+            path = work / f"{version}_{slug}.sql"
+            head = _header(tool, s, source, today or date.today())
+            path.write_text(head + "\n" + s.up, encoding="utf-8")
+            heads[version] = (path, head, s.up)
+            rollback = None
+            if s.down is not None:
+                (work / "rollbacks" / f"{version}_rollback_{slug}.sql").write_text(s.down, encoding="utf-8")
+                rollback = "written" if _has_statements(s.down) else "empty"
+            result.migrations.append({"version": version, "name": slug, "source_version": s.version,
+                                      "source_files": [str(p) for p in s.files], "rollback": rollback})
+            result.notes.extend(s.notes)
+            if tool == "flyway" and "${" in s.up + (s.down or ""):
+                result.notes.append(f"{s.files[0].name}: holds `${{...}}`: Flyway placeholders are not replaced")
+        _classify(result, work, heads)
+        os.replace(work, dest)  # an empty destination folder is replaced too
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def _has_statements(sql: str) -> bool:
+    """Anything but comments and blank lines (a rough look, for the summary only: lint and
+    rollback read the file with the engine's reader)."""
+    text = re.sub(r"/\*.*?\*/", "", sql, flags=re.S)
+    return any(line.strip() and not line.strip().startswith("--") for line in text.splitlines())
+
+
+def _classify(result: Imported, work: Path, heads: dict[str, tuple[Path, str, str]]) -> None:
+    """Lint the written folder as ``runbook lint`` does without ``--db``, write each migration's
+    Risk Level from its category, and keep the findings that still hold for the summary.
+    ``BadInput`` when a file cannot be read as the dialect (the wrong ``--dialect``, most likely)."""
+    from . import lint
+
+    report = lint.lint(work, dialect=result.dialect)
+    unreadable = [(u, f) for u in report.migrations for f in u.findings if f.code == "unparsable"]
+    if unreadable:
+        u, f = unreadable[0]
+        source = next(m for m in result.migrations if m["version"] == u.migration.version)["source_files"][0]
+        raise BadInput(f"{len(unreadable)} migration(s) cannot be read as {result.dialect} SQL, the first "
+                       f"{source}: {f.message.replace(str(work), str(result.dest))} (is --dialect right?); {NOT_WRITTEN}")
+    risks = {}
+    for u in report.migrations:
+        path, head, body = heads[u.migration.version]
+        path.write_text(head + _risk_line(u) + "\n" + body, encoding="utf-8")
+        risks[u.migration.version] = (u.category, lint.CATEGORY_RISK[u.category])
+    for m in result.migrations:
+        m["category"], m["risk"] = risks[m["version"]]
+    kept = [f for u in report.migrations for f in u.findings if f.code not in ("risk-missing", "risk-understated")]
+    kept += report.findings
+    counts: dict[str, int] = {}
+    for f in kept:
+        counts[f.code] = counts.get(f.code, 0) + 1
+    result.lint = {"errors": sum(f.level == "error" for f in kept), "warnings": sum(f.level == "warning" for f in kept),
+                   "codes": counts}
+
+
+# -- adoption: the other tool's history table ----------------------------------------------------
+@dataclass(frozen=True)
+class ToolState:
+    """What the tool's history table says: the versions recorded one by one, and a version every
+    earlier one is applied up to (golang-migrate's one row; a Flyway baseline), in its spelling."""
+
+    table: str
+    versions: list[str]
+    up_to: str | None = None
+
+
+@dataclass(frozen=True)
+class Adoption:
+    """What a database migrated by the other tool already holds of the imported history."""
+
+    table: str
+    applied: list[str]  # the tool's versions applied there, in the tool's order
+    last: str | None  # the last of them (None: nothing applied)
+
+    def baseline_command(self, imported: Imported, display_url: str) -> str | None:
+        if self.last is None:
+            return None
+        return shlex.join(["runbook", "baseline", "--db", display_url, "--migrations", str(imported.dest),
+                           "--dialect", imported.dialect, "--version", imported.version_of(self.last)])
+
+
+def _rows(conn: "sa.Connection", sql: str) -> list[tuple]:
+    return [tuple(r) for r in conn.exec_driver_sql(sql).fetchall()]
+
+
+def tool_state(conn: "sa.Connection", tool: str) -> ToolState | None:
+    """The tool's history table (None when it does not exist); ``BadInput`` for a state the tool
+    itself would not go on from: a dirty golang-migrate version, a failed Flyway migration."""
+    import sqlalchemy as sa
+
+    table = HISTORY_TABLES[tool]
+    if not sa.inspect(conn).has_table(table):
+        return None
+    if tool == "golang-migrate":
+        rows = _rows(conn, f"SELECT version, dirty FROM {table}")
+        if len(rows) > 1:
+            raise BadInput(f"{table} holds {len(rows)} rows; golang-migrate keeps one (the current version): "
+                           f"not golang-migrate's table? {NOT_WRITTEN}")
+        if not rows or int(rows[0][0]) < 0:  # -1: golang-migrate's "no version"
+            return ToolState(table, [])
+        version, dirty = rows[0]
+        if dirty:
+            raise BadInput(f"golang-migrate's {table} is dirty at version {version}: a migration failed halfway and "
+                           f"the database is in an unknown state. Repair it and `migrate force` the version it is "
+                           f"really at first; {NOT_WRITTEN}")
+        return ToolState(table, [], str(int(version)))
+    if tool == "flyway":
+        return _flyway_state(_rows(conn, f"SELECT installed_rank, version, type, success FROM {table} "
+                                         "ORDER BY installed_rank"), table)
+    return ToolState(table, [str(r[0]) for r in _rows(conn, f"SELECT version FROM {table}")])
+
+
+def _flyway_state(rows: list[tuple], table: str) -> ToolState:
+    applied: dict[tuple, str] = {}
+    baseline: str | None = None
+    for rank, version, kind, success in rows:
+        if not success:
+            raise BadInput(f"{table} records a failed migration (rank {rank}, version {version}): run `flyway repair` "
+                           f"or fix it by hand first; {NOT_WRITTEN}")
+        if version is None or kind == "SCHEMA":
+            continue  # repeatable migrations; the marker of schemas Flyway created
+        if kind == "BASELINE":
+            baseline = version
+        elif kind == "UNDO_SQL":
+            applied.pop(flyway_key(version), None)
+        elif kind in ("SQL", "JDBC", "SPRING_JDBC", "SCRIPT"):
+            applied[flyway_key(version)] = version
+        else:
+            raise BadInput(f"{table}: row {rank} has type {kind!r}, which import does not read; {NOT_WRITTEN}")
+    return ToolState(table, [applied[k] for k in sorted(applied)], baseline)
+
+
+def _key(tool: str, version: str) -> tuple:
+    if tool == "flyway":
+        return flyway_key(version)
+    return (version,) if tool == "diesel" else (int(version),)
+
+
+def adoption(target: "Target", tool: str, sources: list[Source]) -> Adoption:
+    """Which of ``sources`` the tool's history table in ``target`` (read only) says are applied.
+    ``BadInput`` when there is no such table, when that is not exactly the first ones of the folder
+    (a version the folder lacks, one skipped), or the tool would not go on from its state
+    (``tool_state``)."""
+    with target.engine().connect() as conn:
+        state = tool_state(conn, tool)
+    target.dispose()
+    if state is None:
+        raise BadInput(f"{target.display} has no {HISTORY_TABLES[tool]} table: {tool} never ran there (leave out --db "
+                       f"to import without adopting); {NOT_WRITTEN}")
+    table, have = state.table, {s.key for s in sources}
+    keys = {_key(tool, v) for v in state.versions}
+    if state.up_to is not None:
+        top = _key(tool, state.up_to)
+        if tool == "golang-migrate" and top not in have:
+            raise BadInput(f"{table} says version {state.up_to}, which the folder does not hold; {NOT_WRITTEN}")
+        keys |= {k for k in have if k <= top}
+    missing = [v for v in state.versions if _key(tool, v) not in have]
+    if missing:
+        raise BadInput(f"{table} records version(s) the folder does not hold: {', '.join(missing[:5])}; {NOT_WRITTEN}")
+    done = [s for s in sources if s.key in keys]
+    skipped = [s.version for s in sources[:len(done)] if s.key not in keys]
+    if skipped:
+        raise BadInput(f"{table} records versions applied out of order: {', '.join(skipped[:5])} "
+                       f"{'is' if len(skipped) == 1 else 'are'} not applied but later ones are, so no runbook version "
+                       f"stands for this database; {NOT_WRITTEN}")
+    return Adoption(table, [s.version for s in done], done[-1].version if done else None)
