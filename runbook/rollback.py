@@ -14,7 +14,10 @@ history row: a failing script rolls back its own transaction and stops, leaving 
   those it crosses: a migration below ``version`` without one blocks nothing. An empty or
   comment-only rollback script is a declared no-op rollback (nothing runs, the history row goes),
   and a migration recorded as a no-op needs no script;
-- the history must match the folder (no drift, no unknown versions), as for ``migrate``.
+- the history must match the folder (no drift, no unknown versions), as for ``migrate``;
+- each rollback script to run must undo its migration: ``check_scripts`` runs them on a scratch
+  replay of the applied migrations and compares the schema after each with the one the
+  migrations below it give (an empty rollback of a ``CREATE TABLE`` leaves the table: refused).
 
 The baseline (``000``) is special. An *adopted* baseline (its tables existed before the runbook;
 history note ``adopted: ...``) is never rolled back: going to ``"none"`` only removes its history
@@ -222,8 +225,8 @@ def check_scripts(target: "Target", migrations: list[mig.Migration], status: mig
         then = models["end"] if i == 0 else models[landing[undo[i - 1].version]]
         declared_by |= dict.fromkeys(schema.object_keys(then) - schema.object_keys(final), m.label)
     return {"status": "passed", "version": landing[undo[-1].version], "schema": final, "declared_by": declared_by,
-            "detail": (f"replayed on a scratch database ({where.name}), each rollback script gives the schema the "
-                       "migrations below it give")}
+            "detail": ("run on a scratch database after the applied migrations, each rollback script gives the schema "
+                       f"the migrations below it give (models kept in {where})")}
 
 
 # -- values a rollback would drop ------------------------------------------------------------
@@ -759,7 +762,7 @@ def against_expected(target: "Target", result: dict[str, Any]) -> dict[str, Any]
         else:
             problems.append(f"{d.obj} {d.field} is {d.b}, the migrations give {d.a}".replace("  ", " ")
                             if d.a is not None else f"{d.obj} {d.field} differs from what the migrations give")
-    detail = "; ".join(problems) if problems else f"{len(actual['tables'])} tables as the migrations give"
+    detail = "; ".join(problems) if problems else f"{len(actual['tables'])} table(s) as the migrations give"
     if notes:
         detail += f" (and, no migration's: {'; '.join(notes)})"
     return {"checks": [check(name, not problems, detail)], "record": record}
