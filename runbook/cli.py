@@ -85,7 +85,7 @@ def _run_options(p: argparse.ArgumentParser, step: str) -> None:
                             "(refused without it, naming how many)")
     if step == "rollback":
         group = p.add_mutually_exclusive_group(required=True)
-        group.add_argument("--to", dest="rollback_to", metavar="VERSION", help="run rollback scripts down to this version")
+        group.add_argument("--to", dest="rollback_to", metavar="VERSION", help="run rollback scripts down to this applied version; 'none' rolls back every applied migration")
         group.add_argument("--restore", type=Path, metavar="BACKUP", help="restore the database from this backup file")
         p.add_argument("--confirm-restore", action="store_true", help="required with --restore: it overwrites the database")
         p.add_argument("--trust-unverified-backup", action="store_true",
@@ -581,7 +581,7 @@ def build_parser() -> argparse.ArgumentParser:
         "backup": "step 2: a verified backup",
         "migrate": "step 3: backup, then apply pending migrations",
         "verify": "step 4: post-migration checks (against --snapshot when given)",
-        "rollback": "step 5: rollback scripts down to --to VERSION, or --restore BACKUP",
+        "rollback": "step 5: rollback scripts down to --to VERSION (--to none: all of them), or --restore BACKUP",
     }
     for name, text in helps.items():
         p = add(name, text, cmd_steps)

@@ -20,17 +20,26 @@ Two sources, both introspected with ``schema.introspect`` (never rebuilt from th
    ``${XDG_CACHE_HOME:-~/.cache}/schema-runbook/expected-schema/``. A stale cache cannot be
    hit: a different migration set is a different key.
 
-A database adopted at ``000`` was not created by the migrations: its baseline tables may carry
-columns, indexes or tables nobody declared (so is a database whose folder has no ``000``
-baseline: what was there before its first migration is nobody's). So with a replay, objects only in the target are
-reported as "not declared by any applied migration" and fail when they belong to a table that a
-migration after the baseline created, or when they were not there in the pre-migration
-inventory either (they appeared during the run); otherwise (already there before the run, on
-or beside the baseline's tables; or no inventory to tell) they are notes in the check's detail.
-Whatever the migrations declare must be there, exactly as the engine holds it. When the replay
-fails, the schema check fails naming the statement, except on such a database: there a migration
-may rely on what was there before (a table the baseline does not declare), so the check is
-skipped with the reason (the rehearsal's copy, which has it, is compared with on the target).
+An **adopted baseline** is the schema of the migrations the history records as adopted, not run:
+a ``000`` adopted because its tables existed (note ``adopted: ...``; or about to be, ``Status.adoptable``),
+or every migration up to a version that ``runbook baseline`` recorded (note ``adopted by runbook
+baseline``): the leading run of adopted rows of the history. Such a database was not created by the
+migrations: its tables may carry columns, indexes or tables nobody declared. A database whose folder
+has no ``000`` and whose history adopted nothing was not created from empty either (what was there
+before its first migration is nobody's), but nothing records what that was: only a pre-migration
+inventory does. So with a replay, an object only in the target ("not declared by any applied
+migration", ``undeclared_fails``) fails when it belongs to a table a migration after the adopted
+baseline created; otherwise, when a pre-migration inventory is given, it fails unless the inventory
+had it (it appeared during the run); without one, it fails unless the baseline was adopted. What
+does not fail is a note in the check's detail. Whatever the migrations declare must be there,
+exactly as the engine holds it. When the replay fails, the schema check fails naming the statement,
+except on a database the migrations did not create from empty: there a migration may rely on what
+was there before (a table the baseline does not declare), so the check is skipped with the reason
+(the rehearsal's copy, which has it, is compared with on the target).
+
+``replay`` can also run rollback scripts after the migrations (``undo``), newest first, each in its
+own transaction as ``rollback_to`` runs them, and keep the schema after each: the rollback step
+compares it, before anything runs on the target, with the schema the migrations below give.
 """
 
 from __future__ import annotations
@@ -69,8 +78,11 @@ class Expected:
     where: str  # the rehearsal's scratch database, or the cache file
     migrations: list[str] = field(default_factory=list)  # labels, in order
     #: the schema the migrations started from when they did not create the database from empty
-    #: (after an adopted baseline; empty without a 000 baseline); None when they did (replay only)
+    #: (the adopted baseline's; empty without a 000 baseline); None when they did (replay only)
     baseline: dict[str, Any] | None = None
+    #: the history starts with adopted migrations (see the module doc): what the database held
+    #: then is explained by the adoption
+    adopted: bool = False
     at_before: dict[str, Any] | None = None  # at the pre-migration version (replay only)
     after: dict[str, dict[str, Any]] = field(default_factory=dict)  # label → schema after it (replay only)
     error: str | None = None
@@ -82,7 +94,33 @@ class Expected:
 
     def as_dict(self) -> dict[str, Any]:
         return {"source": self.source, "where": self.where, "migrations": self.migrations, "error": self.error,
-                "created_from_empty": self.from_empty}
+                "created_from_empty": self.from_empty, "adopted_baseline": self.adopted}
+
+    def undeclared_fails(self, d: schema.Difference, before_keys: set[str] | None) -> bool:
+        """Is ``d``, an object only in the target, a failure? (The module doc.) ``before_keys``:
+        the objects of the pre-migration inventory (``schema.object_keys``), when one is given."""
+        if self.baseline is None:  # created from empty: every object is a migration's
+            return True
+        table = d.table
+        if (table is not None and table in (self.schema or {}).get("tables", {})
+                and table not in self.baseline.get("tables", {})):
+            return True  # on a table a migration after the baseline created
+        if before_keys is not None:
+            return d.obj not in before_keys
+        return not self.adopted
+
+
+def adopted_prefix(chosen: list[mig.Migration], status: mig.Status) -> list[mig.Migration]:
+    """The leading migrations of ``chosen`` the history records as adopted (or will: a 000 whose
+    tables exist and no history yet): the adopted baseline is the schema after the last of them."""
+    adopted = {a.version for a in status.applied if a.adopted}
+    out = []
+    for m in chosen:
+        if m.version in adopted or (status.adoptable and m.number == 0):
+            out.append(m)
+        else:
+            break
+    return out
 
 
 def applied_key(applied: list[mig.Applied]) -> list[list[str]]:
@@ -117,23 +155,34 @@ def cache_dir(run_dir: str | Path | None) -> Path:
     return base / "schema-runbook" / "expected-schema"
 
 
-def _key(engine: "Engine", version: str, chosen: list[mig.Migration]) -> str:
-    material = json.dumps([engine.name, version, __version__, sqlglot.__version__,
-                           [[m.version, m.script.checksum_for(engine)] for m in chosen]])
-    return hashlib.sha256(material.encode()).hexdigest()
+def _key(engine: "Engine", version: str, chosen: list[mig.Migration], undo: list[mig.Migration]) -> str:
+    material = [engine.name, version, __version__, sqlglot.__version__,
+                [[m.version, m.script.checksum_for(engine)] for m in chosen]]
+    if undo:
+        material.append([[m.version, m.rollback.checksum_for(engine) if m.rollback else None] for m in undo])
+    return hashlib.sha256(json.dumps(material).encode()).hexdigest()
 
 
-def replay(target: "Target", chosen: list[mig.Migration], points: set[str]) -> dict[str, dict[str, Any]]:
+def undone(version: str) -> str:
+    """The key of the model after the rollback script of ``version`` in ``replay``'s result."""
+    return f"undo {version}"
+
+
+def replay(target: "Target", chosen: list[mig.Migration], points: set[str],
+           undo: list[mig.Migration] = ()) -> dict[str, dict[str, Any]]:
     """Apply ``chosen`` in order on an empty scratch database of ``target``'s engine and return
     its model at each version of ``points`` (``NOTHING``: before any) and at the end (``"end"``).
-    ``MigrationFailed``/``BadInput`` when a migration cannot run there."""
+    ``MigrationFailed``/``BadInput`` when a migration cannot run there. Then run the rollback
+    scripts of ``undo`` (applied migrations, newest first), each in its own transaction, and keep
+    the model after each (``undone(version)``); a script that fails there is
+    ``{"error": ...}`` in its place, and the ones after it do not run."""
     from .migrate import prepare, run_in_transaction
 
     engine = target.kind
     models: dict[str, dict[str, Any]] = {}
-    if NOTHING in points:
-        models[NOTHING] = schema.empty(engine.name)
     with engine.scratch_database(target, "expected") as scratch:
+        if NOTHING in points:  # what the engine puts in an empty database (PostgreSQL: plpgsql)
+            models[NOTHING] = _introspect(scratch)
         for i, m in enumerate(chosen, 1):
             progress.emit(f"expected schema: replaying {m.label} ({i}/{len(chosen)}) on a scratch database",
                           detail=True)
@@ -143,6 +192,16 @@ def replay(target: "Target", chosen: list[mig.Migration], points: set[str]) -> d
             if m.version in points:
                 models[m.version] = _introspect(scratch)
         models["end"] = _introspect(scratch)
+        for m in undo:
+            progress.emit(f"rollback check: running {m.label}'s rollback on the scratch database", detail=True)
+            try:
+                prepared = prepare(m.rollback, engine) if m.rollback is not None else []
+                run_in_transaction(scratch, prepared, f"{m.label} (rollback, replayed to check it)", m.version,
+                                   lambda conn: None)
+            except MigrationFailed as exc:
+                models[undone(m.version)] = {"error": f"statement {exc.statement_no} (line {exc.line}): {exc.cause}"}
+                break
+            models[undone(m.version)] = _introspect(scratch)
         scratch.dispose()
     return models
 
@@ -153,12 +212,12 @@ def _introspect(target: "Target") -> dict[str, Any]:
 
 
 def replayed(target: "Target", chosen: list[mig.Migration], points: set[str],
-             run_dir: str | Path | None) -> tuple[dict[str, dict[str, Any]], str, Path]:
+             run_dir: str | Path | None, undo: list[mig.Migration] = ()) -> tuple[dict[str, dict[str, Any]], str, Path]:
     """``replay``'s models, from the cache when it has them all: ``(models, source, cache file)``."""
     engine = target.kind
     with target.engine().connect() as conn:
         version = engine.version_key(conn)
-    path = cache_dir(run_dir) / f"{engine.name}-{_key(engine, version, chosen)[:32]}.json"
+    path = cache_dir(run_dir) / f"{engine.name}-{_key(engine, version, chosen, list(undo))[:32]}.json"
     cached: dict[str, Any] = {}
     if path.is_file():
         try:
@@ -167,7 +226,8 @@ def replayed(target: "Target", chosen: list[mig.Migration], points: set[str],
             cached = {}
     if "end" in cached and points <= cached.keys():
         return cached, "cache", path
-    models = {**cached, **replay(target, chosen, points | (cached.keys() - {"end"}))}
+    models = {**cached, **replay(target, chosen, points | {p for p in cached if p != "end" and not p.startswith("undo ")},
+                                 undo)}
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
     partial.write_text(json.dumps(models, sort_keys=True) + "\n")
@@ -183,20 +243,21 @@ def expected_schema(target: "Target", chosen: list[mig.Migration], status: mig.S
     matches, else a (cached) replay. ``want_before``: also the schema at ``since`` (the
     pre-migration version; ``None``: none applied), for telling drops the migrations made."""
     labels = [m.label for m in chosen]
-    adopted = bool(chosen) and chosen[0].number == 0 and (
-        status.adoptable or any(a.version == chosen[0].version and (a.note or "").startswith("adopted")
-                                for a in status.applied))
-    # a database the migrations did not create from empty: adopted at 000, or a folder without a
-    # 000 baseline (the tables that were there before the first migration are nobody's)
-    baseline_point = chosen[0].version if adopted else (None if chosen and chosen[0].number == 0 else NOTHING)
+    prefix = adopted_prefix(chosen, status)
+    adopted = bool(prefix)
+    # a database the migrations did not create from empty: an adopted baseline, or a folder without
+    # a 000 baseline (the tables that were there before the first migration are nobody's)
+    baseline_point = prefix[-1].version if adopted else (None if chosen and chosen[0].number == 0 else NOTHING)
     before_point = since or (baseline_point if adopted else None) or NOTHING
-    if not chosen:  # nothing applied: nothing declared, no scratch database needed
+    if not chosen:  # nothing applied: nothing declared, no scratch database needed; whatever the
+        # database holds was there before any migration (adopted as it is)
         nothing = schema.empty(target.kind.name)
         return Expected(nothing, "replay", "no applied migration", labels, baseline=nothing,
-                        at_before=nothing, before_point=NOTHING, from_empty=False)
+                        at_before=nothing, before_point=NOTHING, from_empty=False, adopted=True)
     rehearsed = from_rehearsal(run_dir, status.applied)
     if rehearsed is not None:
-        return Expected(rehearsed["schema"], "rehearsal", rehearsed["where"], labels, before_point=before_point)
+        return Expected(rehearsed["schema"], "rehearsal", rehearsed["where"], labels, before_point=before_point,
+                        adopted=adopted)
     points = {p for p in (baseline_point, before_point if want_before else None) if p}
     later = [m for m in chosen if before_point == NOTHING or int(m.version) > int(before_point)]
     if want_before and len(later) <= MAX_TRACED:
@@ -212,7 +273,7 @@ def expected_schema(target: "Target", chosen: list[mig.Migration], status: mig.S
                         error=f"the applied migrations cannot be replayed: {exc}")
     except BadInput as exc:
         return Expected(None, "replay", "", labels, before_point=before_point, from_empty=baseline_point is None, error=f"the applied migrations cannot be replayed: {exc}")
-    return Expected(models["end"], source, str(path), labels, from_empty=baseline_point is None,
+    return Expected(models["end"], source, str(path), labels, from_empty=baseline_point is None, adopted=adopted,
                     baseline=models.get(baseline_point) if baseline_point else None,
                     at_before=models.get(before_point) if want_before else None, before_point=before_point,
                     after={m.label: models[m.version] for m in later if m.version in models})

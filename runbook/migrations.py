@@ -228,6 +228,11 @@ class Applied:
     run_id: str
     note: str | None = None
 
+    @property
+    def adopted(self) -> bool:
+        """Recorded by adopting existing tables (the baseline's, or ``runbook baseline``), not by running the script."""
+        return (self.note or "").startswith("adopted")
+
 
 def has_history(conn: sa.Connection) -> bool:
     return sa.inspect(conn).has_table(HISTORY_TABLE)

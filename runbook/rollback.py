@@ -14,7 +14,10 @@ history row: a failing script rolls back its own transaction and stops, leaving 
   those it crosses: a migration below ``version`` without one blocks nothing. An empty or
   comment-only rollback script is a declared no-op rollback (nothing runs, the history row goes),
   and a migration recorded as a no-op needs no script;
-- the history must match the folder (no drift, no unknown versions), as for ``migrate``.
+- the history must match the folder (no drift, no unknown versions), as for ``migrate``;
+- each rollback script to run must undo its migration: ``check_scripts`` runs them on a scratch
+  replay of the applied migrations and compares the schema after each with the one the
+  migrations below it give (an empty rollback of a ``CREATE TABLE`` leaves the table: refused).
 
 The baseline (``000``) is special. An *adopted* baseline (its tables existed before the runbook;
 history note ``adopted: ...``) is never rolled back: going to ``"none"`` only removes its history
@@ -41,8 +44,9 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from . import backup, effects, faults, inventory
+from . import backup, effects, faults, inventory, schema
 from . import migrations as mig
+from .checks import check
 from .errors import BadInput, MigrationFailed
 from .owner import is_dead_owner, owner_tag
 from .migrate import PreparedStatement, check_folder, is_no_op, prepare, run_in_transaction
@@ -83,11 +87,6 @@ def resolve_version(explicit: str | int | None, snapshot: dict[str, Any] | None)
     return explicit if explicit is not None else version_in(snapshot)
 
 
-def is_adopted(a: mig.Applied) -> bool:
-    """Recorded by adopting existing baseline tables, not by running the script."""
-    return (a.note or "").startswith("adopted")
-
-
 # -- rollback scripts -----------------------------------------------------------------------
 @dataclass
 class _Step:
@@ -109,6 +108,10 @@ def plan(conn: sa.Connection, migrations: list[mig.Migration], target: "Target",
     done = {a.version for a in status.applied}
     current = status.current
     if wanted is not None and wanted not in done:
+        if int(wanted) == 0:  # "0" read as "everything": that is "none"
+            there = "is not applied" if any(m.number == 0 for m in migrations) else "is no version 000 in the folder"
+            raise BadInput(f"cannot roll back to {wanted}: there {there}; to roll back every applied migration "
+                           f"({', '.join(sorted(done)) or 'none'}), use --to none (notebook: rollback_to = 'none')")
         if current is None or int(wanted) > int(current):
             raise BadInput(f"cannot roll back to {wanted}: it is above the current version "
                            f"{current or 'none'} (use migrate to go up)")
@@ -120,7 +123,7 @@ def plan(conn: sa.Connection, migrations: list[mig.Migration], target: "Target",
     steps, missing = [], []
     for a in undo:
         m = by_version[a.version]
-        if is_adopted(a):
+        if a.adopted:
             steps.append(_Step(a, m, None))
         elif m.rollback is None and a.note == mig.NO_OP_NOTE:
             steps.append(_Step(a, m, []))  # it changed nothing: only its history row goes
@@ -141,6 +144,89 @@ def plan(conn: sa.Connection, migrations: list[mig.Migration], target: "Target",
                 raise BadInput(f"refusing to roll back the baseline {step.label}: its rollback drops tables that "
                                f"hold rows ({rows}); restore a backup instead. Nothing was rolled back")
     return status, wanted, steps
+
+
+# -- what the scripts give, checked before they run ------------------------------------------
+def _undo_problem(d: "schema.Difference", label: str) -> str:
+    """One difference between the schema a rollback script left (on the scratch replay) and the
+    one the migrations below it give, said as what the script did or did not do."""
+    if d.kind == "added":
+        return f"{d.obj} is still there: {label}'s rollback did not drop it"
+    if d.kind == "missing":
+        return f"{d.obj} is gone: {label}'s rollback dropped it and the migrations below it give it"
+    if d.a is None:
+        return f"{d.obj} {d.field} differs after {label}'s rollback from what the migrations below it give"
+    return f"{d.obj} {d.field} is {d.b} after {label}'s rollback; the migrations below it give {d.a}"
+
+
+def check_scripts(target: "Target", migrations: list[mig.Migration], status: mig.Status, steps: list[_Step],
+                  wanted: str | None, run_dir: str | Path | None = None) -> dict[str, Any]:
+    """Before anything runs on the target: replay the applied migrations on an empty scratch
+    database of its engine (``expected.replay``, cached), run there the rollback scripts
+    ``steps`` will run, newest first, and compare the schema after each with the schema the
+    migrations below it give. ``BadInput`` (nothing rolled back) naming each difference: a
+    rollback that does not undo its migration (an empty script of a migration that created a
+    table leaves the table). An adoption row's removal changes no schema and is not replayed.
+
+    Returns ``{"status": "passed"|"skipped"|"none", "detail", "version", "schema", "declared_by"}``:
+    ``schema`` the schema the migrations up to the version rolled back to give (``None`` when
+    skipped), ``declared_by`` object (``schema.object_keys``) → the rolled-back migration that
+    declared it and is gone at that version, for ``compare_after``. Skipped, with the reason,
+    when the migrations cannot be replayed from empty (no scratch database; a migration that
+    relies on objects no migration declares), or a script fails on the replay of a database the
+    migrations did not create from empty (it may rely on such objects too): then the target's
+    rollback runs unchecked here and is compared after (``compare_after``)."""
+    from . import expected as exp_
+    from .errors import RunFailed
+
+    run = [s for s in steps if s.prepared is not None]  # adoption rows: no schema changes
+    out: dict[str, Any] = {"status": "none", "detail": "no rollback script to run", "version": None,
+                           "schema": None, "declared_by": {}}
+    if not run:
+        return out
+    by_version = {m.version: m for m in migrations}
+    chosen = [by_version[a.version] for a in status.applied]
+    versions = [s.migration.version for s in steps]
+    landing = {v: (versions[i + 1] if i + 1 < len(versions) else wanted or exp_.NOTHING)
+               for i, v in enumerate(versions)}
+    undo = [s.migration for s in run]
+    try:
+        models, _, where = exp_.replayed(target, chosen, {landing[m.version] for m in undo}, run_dir, undo)
+    except MigrationFailed as exc:
+        return out | {"status": "skipped", "detail": (
+            f"the applied migrations cannot be replayed on an empty scratch database (migration {exc.version} "
+            f"statement {exc.statement_no}, line {exc.line}: {exc.cause}), so the rollback scripts were not checked "
+            "before running")}
+    except (RunFailed, BadInput) as exc:
+        return out | {"status": "skipped", "detail": f"no replay to check the rollback scripts on: {exc}"}
+    from_empty = bool(chosen) and chosen[0].number == 0 and not status.applied[0].adopted
+    problems: list[str] = []
+    for m in undo:
+        after = models.get(exp_.undone(m.version))
+        if after is None or "error" in after:
+            failure = (after or {}).get("error", "not run")
+            if not from_empty:
+                return out | {"status": "skipped", "detail": (
+                    f"{m.label}'s rollback fails on the replayed migrations ({failure}); the database was not "
+                    "created by the migrations from empty and may hold what it needs, so the rollback scripts were "
+                    "not checked before running")}
+            problems.append(f"{m.label}'s rollback fails right after the migrations up to it: {failure}")
+            break
+        problems += [_undo_problem(d, m.label) for d in schema.differences(models[landing[m.version]], after)]
+    if problems:
+        shown = "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
+        raise BadInput(f"refusing to roll back to {wanted or NONE}: replayed on a scratch database, the rollback "
+                       f"scripts do not give the schema the migrations up to {wanted or NONE} give: {shown} "
+                       "(runbook lint reports it as rollback-mismatch; fix the rollback script, or restore a "
+                       "backup instead). Nothing was rolled back")
+    final = models[landing[undo[-1].version]]
+    declared_by: dict[str, str] = {}
+    for i, m in enumerate(undo):  # newest first: the oldest migration that had an object names it
+        then = models["end"] if i == 0 else models[landing[undo[i - 1].version]]
+        declared_by |= dict.fromkeys(schema.object_keys(then) - schema.object_keys(final), m.label)
+    return {"status": "passed", "version": landing[undo[-1].version], "schema": final, "declared_by": declared_by,
+            "detail": ("run on a scratch database after the applied migrations, each rollback script gives the schema "
+                       f"the migrations below it give (models kept in {where})")}
 
 
 # -- values a rollback would drop ------------------------------------------------------------
@@ -295,8 +381,13 @@ class RollbackWatch:
 
 def rollback_to(target: "Target", migrations_dir: str | Path, version: str | int, *,
                 run_id: str, dialect: str | None = mig.DEFAULT_DIALECT, discard_new_data: bool = False,
-                written: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+                written: dict[str, dict[str, Any]] | None = None, run_dir: str | Path | None = None) -> dict[str, Any]:
     """Roll back every migration applied above ``version`` (see the module doc).
+
+    Before anything runs, ``check_scripts`` runs the rollback scripts on a scratch replay of the
+    applied migrations and refuses (``BadInput``) when one does not give the schema the
+    migrations below it give; ``run_dir``: beside which that replay is cached. The result's
+    ``expected`` is what ``compare_after`` compares the target with afterwards.
 
     Before anything runs, ``guard_new_data`` refuses when a script would drop a column or table
     holding values written after its migration (``discard_new_data`` drops them; the result's
@@ -315,10 +406,11 @@ def rollback_to(target: "Target", migrations_dir: str | Path, version: str | int
             status, wanted, steps = plan(conn, migrations, target, version)
             known = mig.deployed_data(conn) | (written or {})  # the event log, or this run's own record
             discarded = guard_new_data(conn, target, steps, discard=discard_new_data, written=known)
+        expected = check_scripts(target, migrations, status, steps, wanted, run_dir)
         result: dict[str, Any] = {
             "method": "scripts", "target": target.display, "run_id": run_id, "to": wanted or NONE,
             "before": status.current, "after": status.current, "rolled_back": [],
-            "history_table_dropped": False, "error": None, "discarded": discarded,
+            "history_table_dropped": False, "error": None, "discarded": discarded, "expected": expected,
         }
         last = steps[-1] if steps else None
         for step in steps:
@@ -639,6 +731,43 @@ def data_against(target: "Target", snapshot: dict[str, Any], result: dict[str, A
     return out
 
 
+def against_expected(target: "Target", result: dict[str, Any]) -> dict[str, Any]:
+    """After rolling back by scripts: the target's schema against the schema the migrations up
+    to the version rolled back to give (``result["expected"]``, from ``check_scripts``), as
+    the engine reports both. An object only in the target fails when a rolled-back migration
+    declared it (its rollback did not drop it), and is a note otherwise (the migrations never
+    declared it: not the rollback's doing; the inventory, when there is one, compares it
+    exactly); what the migrations give must be there, exactly. Returns ``{"checks": [...],
+    "record": the ``expected`` record without its schema}``."""
+    expected = result.get("expected") or {}
+    record = {k: v for k, v in expected.items() if k not in ("schema", "declared_by")}
+    version = expected.get("version")
+    name = f"schema equals what the migrations up to {version or NONE} give"
+    if result.get("method") != "scripts" or expected.get("status") in (None, "none") or result.get("error"):
+        return {"checks": [], "record": record or None}
+    if expected["schema"] is None:
+        return {"checks": [check(name, True, f"skipped: {expected['detail']}", skipped=True)], "record": record}
+    with target.kind.read_snapshot(target) as conn:
+        actual = schema.introspect(conn, target.kind)
+    problems, notes = [], []
+    for d in schema.differences(expected["schema"], actual):
+        label = expected["declared_by"].get(d.obj)
+        if d.kind == "added":
+            if label:
+                problems.append(f"{d.obj} is still there: {label}'s rollback did not drop it")
+            else:
+                notes.append(d.obj)
+        elif d.kind == "missing":
+            problems.append(f"{d.obj} is missing")
+        else:
+            problems.append(f"{d.obj} {d.field} is {d.b}, the migrations give {d.a}".replace("  ", " ")
+                            if d.a is not None else f"{d.obj} {d.field} differs from what the migrations give")
+    detail = "; ".join(problems) if problems else f"{len(actual['tables'])} table(s) as the migrations give"
+    if notes:
+        detail += f" (and, no migration's: {'; '.join(notes)})"
+    return {"checks": [check(name, not problems, detail)], "record": record}
+
+
 def compare_after(target: "Target", run_dir: str | Path, snapshot_path: str | Path | None,
                   result: dict[str, Any]) -> dict[str, Any]:
     """After a rollback (``result``), compare the database with a pre-migration inventory:
@@ -658,19 +787,21 @@ def compare_after(target: "Target", run_dir: str | Path, snapshot_path: str | Pa
         if found:
             path, snap = found
             source = "latest in reports"
+    against = against_expected(target, result)
     if snap is None:
         detail = (f"no inventory of {target.display} at version {version} in {run_dir.parent.resolve()}: "
                   "the database was not compared with a pre-migration snapshot (pass --snapshot to compare)")
-        return {"compared_with": {"source": None, "path": None, "taken_at": None, "detail": detail}, "checks": []}
+        return {"compared_with": {"source": None, "path": None, "taken_at": None, "detail": detail},
+                "checks": against["checks"], "expected": against["record"]}
     data = source != "latest in reports"
     detail = {"given": "the snapshot given", "this run": "this run's pre-migration inventory",
               "latest in reports": f"the latest inventory of {target.display} at version {version} in the reports "
                                    "folder (schema and history compared; rows not, the application may have "
                                    "written since)"}[source]
-    checks = check_restored(target, snap, data=False)
+    checks = against["checks"] + check_restored(target, snap, data=False)
     if data:
         with backup.database_of(target, run_dir) as kept:
             checks += data_against(target, snap, result, kept)
     return {"compared_with": {"source": source, "path": str(Path(path).resolve()), "taken_at": snap.get("taken_at"),
                               "detail": f"{detail}: {path} (taken at {snap.get('taken_at')})"},
-            "checks": checks}
+            "checks": checks, "expected": against["record"]}

@@ -81,4 +81,4 @@ def roll_back(target: "Target", migrations_dir: str | Path, *, run_id: str, to: 
                                        discard_newer_writes=discard_newer_writes, run_id=run_id)
     return rollback.rollback_to(target, migrations_dir, rollback.resolve_version(to, before), run_id=run_id,
                                 dialect=dialect, discard_new_data=discard_new_data,
-                                written=written_in_run(run_dir) if run_dir else None)
+                                written=written_in_run(run_dir) if run_dir else None, run_dir=run_dir)

@@ -349,3 +349,10 @@ def test_a_run_refuses_migrations_it_could_not_roll_back(tmp_path):
     done = runbook("run", "--db", url, "--migrations", str(folder), "--reports", str(tmp_path / "reports"))
     assert done.returncode == 2 and "no rollback script for 004_add_search_indexes" in done.stderr
     assert not (tmp_path / "reports").exists()
+
+
+def test_rollback_help_names_to_none(capsys):
+    from runbook import cli
+
+    assert cli.main(["rollback", "--help"]) == 0
+    assert "'none' rolls back every applied migration" in " ".join(capsys.readouterr().out.split())

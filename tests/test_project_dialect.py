@@ -195,10 +195,10 @@ def save_inventory(reports: Path, run: str, snap: dict) -> Path:
     return path
 
 
-def test_rollback_without_snapshot_uses_the_latest_inventory_and_fails_on_a_table_left_behind(sqlite_url, tmp_path):
+def test_rollback_without_snapshot_uses_the_latest_inventory_and_fails_on_a_table_not_there_before(sqlite_url, tmp_path):
     folder = shipped_copy(tmp_path)
     (folder / "005_extra.sql").write_text("CREATE TABLE extra (id INTEGER PRIMARY KEY);\n")
-    (folder / "rollbacks" / "005_rollback_extra.sql").write_text("-- forgot to drop it\n")
+    (folder / "rollbacks" / "005_rollback_extra.sql").write_text("DROP TABLE extra;\n")
     target = open_target(sqlite_url)
     reports = tmp_path / "reports"
     run_dir = reports / "20300101T000000Z_rollback"
@@ -216,31 +216,35 @@ def test_rollback_without_snapshot_uses_the_latest_inventory_and_fails_on_a_tabl
     save_inventory(reports, "20260104T000000Z_power100", snap | {"taken_at": "2026-01-04T00:00:00+00:00",
                                                                  "migrations": {"current": "003"}})
     assert migrate(target, folder, run_id="up2").after == "005"
+    with target.engine().begin() as conn:  # made beside the migrations: no migration declares it
+        conn.exec_driver_sql("CREATE TABLE stray (id INTEGER PRIMARY KEY)")
     result = rollback.rollback_to(target, folder, "004", run_id="down")
     assert result["error"] is None and result["after"] == "004"
     compared = rollback.compare_after(target, run_dir, None, result)
     assert compared["compared_with"]["source"] == "latest in reports"
     assert compared["compared_with"]["path"] == str(new.resolve()) != str(old.resolve())
     bad = [c for c in compared["checks"] if not c["passed"]]
-    assert [c["check"] for c in bad] == ["schema equals the snapshot"] and "extra" in bad[0]["detail"]
+    assert [c["check"] for c in bad] == ["schema equals the snapshot"] and "stray" in bad[0]["detail"]
     with target.engine().begin() as conn:
-        conn.exec_driver_sql("DROP TABLE extra")
+        conn.exec_driver_sql("DROP TABLE stray")
     assert all(c["passed"] for c in rollback.compare_after(target, run_dir, None, result)["checks"])
 
 
 @pytest.mark.slow
-def test_cli_rollback_without_snapshot_says_which_inventory_and_exits_1_on_a_table_left_behind(sqlite_url, tmp_path):
+def test_cli_rollback_without_snapshot_says_which_inventory_and_exits_1_on_a_table_not_there_before(sqlite_url, tmp_path):
     import subprocess
     import sys
 
     folder = shipped_copy(tmp_path)
     (folder / "005_extra.sql").write_text("CREATE TABLE extra (id INTEGER PRIMARY KEY);\n")
-    (folder / "rollbacks" / "005_rollback_extra.sql").write_text("-- forgot to drop it\n")
+    (folder / "rollbacks" / "005_rollback_extra.sql").write_text("DROP TABLE extra;\n")
     target = open_target(sqlite_url)
     reports = tmp_path / "reports"
     assert migrate(target, folder, to="004", run_id="up").passed
     used = save_inventory(reports, "20260102T000000Z_power100", inventory.take(target, folder))
     assert migrate(target, folder, run_id="up2").after == "005"
+    with target.engine().begin() as conn:  # made beside the migrations: no migration declares it
+        conn.exec_driver_sql("CREATE TABLE stray (id INTEGER PRIMARY KEY)")
     target.dispose()
     done = subprocess.run([sys.executable, "-m", "runbook.cli", "rollback", "--db", sqlite_url, "--migrations",
                            str(folder), "--reports", str(reports), "--to", "004", "--dialect", "sqlite"],
@@ -250,5 +254,6 @@ def test_cli_rollback_without_snapshot_says_which_inventory_and_exits_1_on_a_tab
     run_dir = next(p for p in reports.iterdir() if (p / "rollback.json").is_file())
     record = json.loads((run_dir / "rollback.json").read_text())
     assert record["compared_with"]["path"] == str(used.resolve())
-    assert record["after"] == "004" and record["rolled_back"][0]["action"] == "no-op: empty rollback script"
+    assert record["after"] == "004" and record["rolled_back"][0]["action"] == "script"
+    assert record["expected"]["status"] == "passed"
     assert json.loads((run_dir / "run.json").read_text())["options"]["dialect"] == "sqlite"

@@ -263,3 +263,80 @@ def test_after_a_rollback_a_rewritten_table_is_compared_through_the_runs_backup(
     assert checks["content: contractors"]["detail"] == "7 columns × 11 rows unchanged"  # hashed, both sides
     assert "stored pages are those of the snapshot" in checks["content: strategic_partners"]["detail"]
     assert checks["concurrent writes since the inventory"]["tables"] == ["admin_users"]
+
+
+# -- a rollback that does not undo its migration ----------------------------------------------
+def two_tables(tmp_path: Path, rollback_of_b: str = "") -> Path:
+    """001 creates table a, 002 table b; 002's rollback script is ``rollback_of_b`` (empty: a
+    declared no-op, as vaultwarden's Diesel history has them). No 000 baseline."""
+    folder = tmp_path / "two"
+    (folder / "rollbacks").mkdir(parents=True)
+    (folder / "001_create_a.sql").write_text("-- Risk Level: LOW\nCREATE TABLE a (id INTEGER PRIMARY KEY);\n")
+    (folder / "rollbacks" / "001_rollback_create_a.sql").write_text("DROP TABLE a;\n")
+    (folder / "002_create_b.sql").write_text("-- Risk Level: LOW\nCREATE TABLE b (id INTEGER PRIMARY KEY);\n")
+    (folder / "rollbacks" / "002_rollback_create_b.sql").write_text(rollback_of_b)
+    return folder
+
+
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_an_empty_rollback_of_a_created_table_is_refused_before_anything_runs(engine, request, tmp_path):
+    target = open_target(empty_db_url(request, tmp_path))
+    folder = two_tables(tmp_path)
+    assert migrate(target, folder, run_id="up").passed
+    before = state(target, folder)
+    with pytest.raises(BadInput, match="table b is still there: 002_create_b's rollback did not drop it.*"
+                                       "Nothing was rolled back"):
+        rollback.rollback_to(target, folder, "001", run_id="down")
+    assert state(target, folder) == before  # 002 still applied, its history row and table b there
+    with pytest.raises(BadInput, match="table b is still there"):  # crossing it on the way down too
+        rollback.rollback_to(target, folder, "none", run_id="down")
+    assert state(target, folder) == before
+
+
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_after_a_rollback_a_table_its_migration_created_left_on_the_target_fails(engine, request, tmp_path):
+    """The scripts pass on the replay; the target is compared after with the schema the
+    migrations up to the version rolled back to give (no inventory of it here)."""
+    target = open_target(empty_db_url(request, tmp_path))
+    folder = two_tables(tmp_path, "DROP TABLE b;\n")
+    assert migrate(target, folder, run_id="up").passed
+    run_dir = tmp_path / "reports" / "run"
+    run_dir.mkdir(parents=True)
+    result = rollback.rollback_to(target, folder, "001", run_id="down", run_dir=run_dir)
+    assert result["error"] is None and result["expected"]["status"] == "passed"
+    passed = rollback.compare_after(target, run_dir, None, result)
+    name = "schema equals what the migrations up to 001 give"
+    assert [c["check"] for c in passed["checks"]] == [name] and passed["checks"][0]["passed"]
+    assert passed["compared_with"]["source"] is None and "schema" not in passed["expected"]
+
+    with target.engine().begin() as conn:  # as if the script had left it
+        conn.exec_driver_sql("CREATE TABLE b (id INTEGER PRIMARY KEY)")
+    left = rollback.compare_after(target, run_dir, None, result)["checks"]
+    assert left == [{"check": name, "passed": False,
+                     "detail": "table b is still there: 002_create_b's rollback did not drop it"}]
+
+
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_a_rollback_checks_its_scripts_on_a_replay_and_says_so(engine, request, tmp_path):
+    target = open_target(empty_db_url(request, tmp_path))
+    folder = two_tables(tmp_path, "DROP TABLE b;\n")
+    assert migrate(target, folder, run_id="up").passed
+    result = rollback.rollback_to(target, folder, "none", run_id="down")
+    assert result["error"] is None and [r["version"] for r in result["rolled_back"]] == ["002", "001"]
+    checked = result["expected"]
+    assert checked["status"] == "passed" and checked["version"] == "none"
+    assert {k: v for k, v in checked["declared_by"].items() if k.startswith("table ")} == {
+        "table a": "001_create_a", "table b": "002_create_b"}
+    assert set(checked["schema"]["tables"]) == set()
+
+
+def test_to_zero_without_a_version_000_names_to_none(sqlite_url, tmp_path):
+    target = open_target(new_sqlite_db(tmp_path / "plain.db", baseline=False))
+    folder = two_tables(tmp_path, "DROP TABLE b;\n")
+    assert migrate(target, folder, run_id="up").passed
+    before = state(target, folder)
+    for version in ("0", "000", 0):
+        with pytest.raises(BadInput, match=r"there is no version 000 in the folder; to roll back every applied "
+                                           r"migration \(001, 002\), use --to none"):
+            rollback.rollback_to(target, folder, version, run_id="refused")
+    assert state(target, folder) == before

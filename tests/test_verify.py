@@ -331,3 +331,64 @@ def test_verify_reads_a_large_live_file_in_place_unless_it_would_hash_a_large_ta
     run_sql(sqlite_url, "INSERT INTO contractors (name, email) VALUES ('z', 'z@example.com')")  # the count decides
     assert "contractors" not in tables_to_hash(target, before, [])  # the small tables' rows are hashed: cheap
     assert verify(target, migrations_dir, before, run_dir=tmp_path)["passed"] and len(copies) == 1  # in place
+
+
+# -- objects no migration declares, on a history without a 000 baseline -----------------------
+def empty_url(request, tmp_path: Path) -> str:
+    if "postgresql" in request.node.name:
+        return request.getfixturevalue("pg_empty_url")
+    from conftest import new_sqlite_db
+
+    return new_sqlite_db(tmp_path / "empty.db", baseline=False)
+
+
+def a_then_b(tmp_path: Path) -> Path:
+    folder = tmp_path / "migrations"
+    (folder / "rollbacks").mkdir(parents=True)
+    (folder / "001_create_a.sql").write_text("-- Risk Level: LOW\nCREATE TABLE a (id INTEGER PRIMARY KEY);\n")
+    (folder / "002_create_b.sql").write_text("-- Risk Level: LOW\nCREATE TABLE b (id INTEGER PRIMARY KEY);\n")
+    return folder
+
+
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_without_a_000_baseline_an_undeclared_table_fails_unless_the_inventory_or_an_adoption_explains_it(
+        engine, request, tmp_path):
+    """A table 002 left behind at version 001 (an empty rollback) is not declared by 001; a
+    history without 000 is not an adopted one, so only a pre-migration inventory can explain it."""
+    from runbook import migrations as mig
+
+    url = empty_url(request, tmp_path)
+    folder = a_then_b(tmp_path)
+    assert migrate(open_target(url), folder, to="001").passed
+    run_sql(url, "CREATE TABLE b (id INTEGER PRIMARY KEY)")
+    result = verify(open_target(url), folder)
+    assert failed(result) == {"schema: b": "table b is not declared by any applied migration (nothing tells it was "
+                                           "there before the migrations: no pre-migration inventory (--snapshot), "
+                                           "no adopted baseline (runbook baseline))"}
+    before = inv.take(open_target(url), folder)  # an inventory that had it: there before, a note
+    explained = verify(open_target(url), folder, before)
+    assert failed(explained) == {}
+    assert [c["detail"] for c in explained["checks"] if c["check"] == "schema: b"] == [
+        "not declared by any applied migration (there before the migrations; table b is not declared by any "
+        "applied migration)"]
+
+    run_sql(url, f"DROP TABLE {mig.HISTORY_TABLE}", f"DROP TABLE {mig.EVENTS_TABLE}")
+    mig.baseline(open_target(url), folder, "001")  # `runbook baseline --version 001`: 001 adopted, with b beside it
+    assert failed(verify(open_target(url), folder)) == {}
+
+
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_the_guides_checks_are_not_reported_on_a_database_without_its_table(engine, request, tmp_path):
+    url = empty_url(request, tmp_path)
+    folder = a_then_b(tmp_path)
+    before = inv.take(open_target(url), folder)
+    assert before["quality"] == []
+    assert migrate(open_target(url), folder).passed
+    result = verify(open_target(url), folder, before)
+    assert failed(result) == {}
+    names = {c["check"] for c in result["checks"]}
+    assert not {n for n in names if n.startswith(("JSON round trip", "query plan", "orphans"))}, names
+    assert result["json_round_trip"] is None and result["plans"] is None
+    assert {h["check_type"] for h in result["health"]} & {"JSON Round Trip", "Query Plan",
+                                                          "Referential Integrity"} == set()
+    assert inv.take(open_target(url), folder)["quality"] == []
