@@ -448,12 +448,19 @@ class DataWatch:
         self.watched: list[_Watched] = []
         self.report: dict[str, Any] | None = None
         self._spent = 0.0  # seconds spent checking (before + after), not running the statements
+        self._tables: set[str] = set()  # every table before the statements
+        self._catalog: dict[str, list[str]] = {}  # and its columns
+        self._counters: dict[str, int] | None = None  # the engine's write counters before them
+        self._written: set[str] | None = None  # tables the statements wrote to (None: not known)
 
     def before(self, conn: sa.Connection) -> None:
         """Hold writers off, count and copy the tables the statements touch (call first)."""
         started = time.perf_counter()
         insp = sa.inspect(conn)
-        present = set(self.engine.table_names(conn))
+        self._tables = set(self.engine.table_names(conn))
+        self._catalog = self.engine.column_names(conn)
+        self._counters = self.engine.write_counters(conn)
+        present = self._tables
         effects = [e for e in self.declared.existing() if e.table in present]
         self.engine.hold_writers(conn, [e.table for e in effects])
         for i, e in enumerate(effects):
@@ -476,14 +483,47 @@ class DataWatch:
         started = time.perf_counter()
         insp = sa.inspect(conn)
         present = set(self.engine.table_names(conn))
+        catalog = self.engine.column_names(conn)
+        counters = self.engine.write_counters(conn) if self._counters is not None else None
+        self._written = None if counters is None else {
+            t for t, n in counters.items() if n != (self._counters or {}).get(t, 0)}
         tables = [self._compare(conn, insp, present, w) for w in self.watched]
+        tables += self._found(conn, insp, catalog, {t["now"] for t in tables} | {t["table"] for t in tables})
         problems = [f"{t['table']}: {p}" for t in tables for p in t["undeclared"]]
-        created = {t: _count(conn, self.engine, t) for t in sorted(self.declared.created) if t in present}
+        created = sorted(set(self.declared.created) | (present - self._tables))  # named by a statement, or found
+        created_rows = {t: _count(conn, self.engine, t) for t in created if t in present}
+        unwatched = sorted((self._written or set()) - {t["now"] for t in tables} - set(created))
         self.report = {"passed": not problems, "mode": "full" if self.full else "rows it may change",
                        "tables": tables, "problems": problems, "notes": self.declared.notes,
-                       "created": sorted(self.declared.created), "created_rows": created,
+                       "created": created, "created_rows": created_rows, "unwatched_writes": unwatched,
                        "check_ms": int((self._spent + time.perf_counter() - started) * 1000)}
         return self.report
+
+    def _may_write(self, table: str) -> bool:
+        """Whether a statement whose effect is not known (a ``DO`` block, a function, ``CALL``)
+        may have written to ``table``: the engine's write counters say so exactly; without them,
+        whenever such a statement ran."""
+        return table in self._written if self._written is not None else bool(self.declared.notes)
+
+    def _found(self, conn: sa.Connection, insp: Any, catalog: dict[str, list[str]], seen: set[str]
+               ) -> list[dict[str, Any]]:
+        """Tables no statement names whose columns the engine's catalog shows new (added by a
+        statement the parser cannot read): their new columns' values at commit, so a rollback can
+        tell them from the application's."""
+        out = []
+        for table, columns in sorted(catalog.items()):
+            new = [c for c in columns if c not in self._catalog.get(table, columns)]
+            if table in seen or not new:
+                continue
+            defaults = {c["name"]: c.get("default") for c in self.engine.columns(insp, table)}
+            written = [c for c in new if self._may_write(table) or not _constant(defaults.get(c))]
+            out.append({"table": table, "now": table, "rows_before": None, "rows_after": None,
+                        "compared": "columns added by a statement the parser cannot read (the engine's catalog): "
+                                    "rows not compared",
+                        "added": None, "removed": None, "changed": None, "changed_columns": {},
+                        "new_columns": {c: 0 for c in new} | written_values(conn, self.engine, table, written, defaults),
+                        "declared": [], "undeclared": []})
+        return out
 
     def _compare(self, conn: sa.Connection, insp: Any, present: set[str], w: _Watched) -> dict[str, Any]:
         e = w.effect
@@ -505,7 +545,7 @@ class DataWatch:
         new_cols = [c for c in now_cols if before_of[c] not in w.columns]
         defaults = {c["name"]: c.get("default") for c in now_columns}
         written = [c for c in new_cols if c in e.changed_columns or ALL in e.changed_columns or e.may_add_rows
-                   or e.anything or not _constant(defaults.get(c))]
+                   or e.anything or not _constant(defaults.get(c)) or self._may_write(e.now)]
         out["new_columns"] = {c: 0 for c in new_cols} | written_values(conn, self.engine, e.now, written, defaults)
         if w.rows is None:
             out["compared"] = "columns added or dropped only: rows kept by the engine (not counted)"
@@ -636,4 +676,7 @@ def summary(report: dict[str, Any] | None) -> str:
                      + (f" ~{t['changed']}" if t["changed"] is not None else "")
                      + (f"; changed: {cols}" if cols else "") + (f"; new columns: {new}" if new else "")
                      + (f"; UNDECLARED: {'; '.join(t['undeclared'])}" if t["undeclared"] else ""))
+    if report.get("unwatched_writes"):
+        lines.append(f"written by a statement whose effect is not known, not compared (the engine's write counters): "
+                     f"{', '.join(report['unwatched_writes'])}")
     return "\n".join(lines) or "no existing table touched"

@@ -505,3 +505,69 @@ def test_rollback_refuses_to_drop_values_written_in_a_table_outside_public(pg_ur
         rollback.rollback_to(target, folder, "004", run_id="back")
     assert db_state(pg_url) == at_005
     target.dispose()
+
+
+# a migration whose backfill runs where the parser cannot see it (mattermost's 070: the column is
+# added and filled inside a DO block); its rollback drops the column
+OPAQUE_BACKFILLS = {
+    "DO block": """DO $$
+<< lower_emails >>
+DECLARE
+  column_exists boolean := FALSE;
+BEGIN
+  SELECT count(*) != 0 INTO column_exists FROM information_schema.columns
+   WHERE table_name = 'contractors' AND table_schema = current_schema() AND column_name = 'email_lower';
+  IF NOT column_exists THEN
+    ALTER TABLE contractors ADD COLUMN email_lower text;
+    EXECUTE 'UPDATE contractors SET email_lower = lower(email)';
+  END IF;
+END lower_emails
+$$;
+""",
+    "function call": """ALTER TABLE contractors ADD COLUMN email_lower text;
+CREATE FUNCTION fill_email_lower() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN UPDATE contractors SET email_lower = lower(email); END $$;
+SELECT fill_email_lower();
+DROP FUNCTION fill_email_lower();
+""",
+    "CALL": """CREATE PROCEDURE add_email_lower() LANGUAGE plpgsql AS $$
+BEGIN
+  ALTER TABLE contractors ADD COLUMN email_lower text;
+  UPDATE contractors SET email_lower = lower(email);
+END $$;
+CALL add_email_lower();
+DROP PROCEDURE add_email_lower();
+""",
+}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("how", sorted(OPAQUE_BACKFILLS))
+def test_rollback_knows_the_values_a_statement_the_parser_cannot_read_wrote(pg_url, tmp_path, how):
+    """The migration's own backfill, run by a DO block, a function or a procedure, is measured in
+    its transaction (the engine's catalog and write counters), so its rollback's pre-check names
+    only the application's values: exactly 2, not the migration's 11 with them."""
+    assert migrate(open_target(pg_url), MIGRATIONS).passed
+    folder = folder_with(tmp_path, {"005_email_lower.sql": "SELECT 1;\n",
+                                    "005_email_lower.postgresql.sql": OPAQUE_BACKFILLS[how],
+                                    "rollbacks/005_rollback_email_lower.sql": "SELECT 1;\n",
+                                    "rollbacks/005_rollback_email_lower.postgresql.sql": BACKFILL_ROLLBACK})
+    target = open_target(pg_url)
+    result = migrate(target, folder, run_id="opaque")
+    assert result.passed, result.error
+    data = result.migrations[-1].data
+    assert [t["new_columns"] for t in data["tables"] if t["now"] == "contractors"] == [{"email_lower": 11}]
+    run_sql(pg_url, *[f"INSERT INTO contractors (name, email, email_lower) VALUES ('New {i}', 'n{i}@x.example', "
+                      f"'n{i}@x.example')" for i in range(2)])
+    at_005 = db_state(pg_url)
+    named = (r"drop 2 value\(s\) written after the migration \(005_email_lower: contractors.email_lower holds 13 "
+             r"values \(11 written by the migrations, so 2 written since\)\)")
+    with pytest.raises(BadInput, match=named):
+        rollback.rollback_to(target, folder, "004", run_id="back", written={"005": data})
+    with pytest.raises(BadInput, match=named):
+        rollback.rollback_to(target, folder, "004", run_id="back")  # a later run: the event log's counts
+    assert db_state(pg_url) == at_005
+    done = rollback.rollback_to(target, folder, "004", run_id="back", discard_new_data=True)
+    assert done["error"] is None and done["after"] == "004"
+    assert [(d["column"], d["values"], d["written_since"]) for d in done["discarded"]] == [("email_lower", 13, 2)]
+    target.dispose()
