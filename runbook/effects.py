@@ -496,6 +496,7 @@ class DataWatch:
         self.report = {"passed": not problems, "mode": "full" if self.full else "rows it may change",
                        "tables": tables, "problems": problems, "notes": self.declared.notes,
                        "created": created, "created_rows": created_rows, "unwatched_writes": unwatched,
+                       "catalog": True,  # tables and columns the engine's catalog shows new are in it
                        "check_ms": int((self._spent + time.perf_counter() - started) * 1000)}
         return self.report
 
@@ -634,7 +635,7 @@ def at_commit(report: dict[str, Any]) -> dict[str, Any]:
                         "added": t.get("added"), "removed": t.get("removed")}
                        for t in report.get("tables", [])
                        if t.get("new_columns") or t.get("changed_columns") or t.get("added") or t.get("removed")],
-            "created_rows": report.get("created_rows", {})}
+            "created_rows": report.get("created_rows", {}), "catalog": bool(report.get("catalog"))}
 
 
 def written_values(conn: sa.Connection, engine: "Engine", table: str, columns: list[str],

@@ -401,11 +401,13 @@ def test_rollback_that_drops_and_re_creates_a_table_names_its_rows_first(nonce_r
     target.dispose()
 
 
-def test_rollback_that_drops_and_re_creates_a_table_its_migration_altered_names_every_row(nonce_rows):
+def test_rollback_that_drops_a_table_its_migration_did_not_create_names_it_as_older_than_the_migration(nonce_rows):
     """vaultwarden's add_state_to_sso_nonce: the migration adds a column, its rollback drops the
-    table and creates it anew. The migration's record cannot tell its rows apart (it counted none
-    of them), so every row the script would drop is named, as for DROP TABLE alone; refused, nothing
-    changed, until --discard-new-data, and then the script's own check passes."""
+    table and creates it anew. The table existed before the migration (005 created it, the
+    application wrote 2 rows), so its rows are not "written after the migration": the refusal
+    names the table as one that existed before it, with every row it holds, and
+    --discard-new-data alone does not drop them; --discard-old-rows does, and says so. Nothing
+    changed until then."""
     url, folder = nonce_rows
     (folder / "006_add_state.sql").write_text("ALTER TABLE nonce ADD COLUMN state TEXT;\n")
     (folder / "rollbacks/006_rollback_add_state.sql").write_text(RESET_NONCE_ROLLBACK)
@@ -413,13 +415,50 @@ def test_rollback_that_drops_and_re_creates_a_table_its_migration_altered_names_
     assert migrate(target, folder, run_id="state").passed
     run_sql(url, "INSERT INTO nonce VALUES ('n3', 's3')")
     at_006 = db_state(url)
-    with pytest.raises(BadInput, match=r"drop 3 value\(s\) .*\(006_add_state: table nonce holds 3 rows\); "
-                                       r"pass --discard-new-data"):
-        rollback.rollback_to(target, folder, "005", run_id="back")
+    named = (r"refusing to roll back: it would drop 3 row\(s\) of tables that existed before their migration, rows "
+             r"from before the migration and rows written since alike \(006_add_state: table nonce holds 3 rows and "
+             r"existed before the migration \(it did not create it\)\); pass --discard-old-rows "
+             r"\(notebook: discard_old_rows = True\) to drop them. Nothing was rolled back$")
+    for discard_new_data in (False, True):
+        with pytest.raises(BadInput, match=named) as refused:
+            rollback.rollback_to(target, folder, "005", run_id="back", discard_new_data=discard_new_data)
+        assert "written after the migration" not in str(refused.value)
     assert db_state(url) == at_006
-    done = rollback.rollback_to(target, folder, "005", run_id="back", discard_new_data=True)
+    done = rollback.rollback_to(target, folder, "005", run_id="back", discard_old_rows=True)
     assert done["error"] is None and done["after"] == "005"
-    assert [(d["table"], d["values"], d["at_commit"]) for d in done["discarded"]] == [("nonce", 3, None)]
+    assert [(d["table"], d["kind"], d["values"], d["at_commit"], d["written_since"]) for d in done["discarded"]] == [
+        ("nonce", "existed before", 3, None, None)]
+    target.dispose()
+
+
+def test_rollback_names_values_written_since_and_tables_older_than_the_migration_each_with_its_flag(nonce_rows):
+    """One rollback that drops a column the migration added (holding a value the application
+    wrote since) and a table the migration did not create: both are named, each with its flag,
+    and each flag lets through only its own kind of loss."""
+    url, folder = nonce_rows
+    (folder / "006_add_state.sql").write_text("ALTER TABLE nonce ADD COLUMN state TEXT;\n"
+                                              "ALTER TABLE admin_users ADD COLUMN note TEXT;\n")
+    (folder / "rollbacks/006_rollback_add_state.sql").write_text("ALTER TABLE admin_users DROP COLUMN note;\n"
+                                                                 "DROP TABLE nonce;\n")
+    target = open_target(url)
+    assert migrate(target, folder, run_id="state").passed
+    run_sql(url, "UPDATE admin_users SET note = 'x' WHERE id = 1")
+    at_006 = db_state(url)
+    values = r"drop 1 value\(s\) written after the migration \(006_add_state: admin_users.note holds 1 values"
+    old = r"drop 2 row\(s\) of tables that existed before their migration"
+    with pytest.raises(BadInput, match=values + ".*; and it would " + old):
+        rollback.rollback_to(target, folder, "005", run_id="back")
+    with pytest.raises(BadInput, match=old) as refused:
+        rollback.rollback_to(target, folder, "005", run_id="back", discard_new_data=True)
+    assert "--discard-new-data" not in str(refused.value)
+    with pytest.raises(BadInput, match=values) as refused:
+        rollback.rollback_to(target, folder, "005", run_id="back", discard_old_rows=True)
+    assert "--discard-old-rows" not in str(refused.value)
+    assert db_state(url) == at_006
+    done = rollback.rollback_to(target, folder, "005", run_id="back", discard_new_data=True, discard_old_rows=True)
+    assert done["error"] is None and done["after"] == "005"
+    assert sorted((d["table"], d["column"], d["kind"], d["values"]) for d in done["discarded"]) == [
+        ("admin_users", "note", "written since", 1), ("nonce", None, "existed before", 2)]
     target.dispose()
 
 
