@@ -610,3 +610,35 @@ def test_rollback_knows_the_values_a_statement_the_parser_cannot_read_wrote(pg_u
     assert done["error"] is None and done["after"] == "004"
     assert [(d["column"], d["values"], d["written_since"]) for d in done["discarded"]] == [("email_lower", 13, 2)]
     target.dispose()
+
+
+@pytest.mark.postgres
+def test_a_do_blocks_statements_are_declared_and_checked_like_any_other(pg_url, tmp_path):
+    """The statements a DO block runs as written are read by PostgreSQL's PL/pgSQL parser and
+    declared: the rehearsal (whose verify fails on a change nobody declares) passes, the
+    migration's transaction compares contractors by content, verify says it changed as declared.
+    SQL it runs through EXECUTE stays unread: the rehearsal fails on what it changed (nobody
+    declares it and nobody else writes there); on the target the migration passes and its record
+    lists the table it wrote (the engine's write counters)."""
+    assert migrate(open_target(pg_url), MIGRATIONS).passed
+    script = ("DO $$ BEGIN UPDATE contractors SET name = upper(name); "
+              "EXECUTE 'UPDATE admin_users SET full_name = upper(full_name)'; END $$;\n")
+    folder = folder_with(tmp_path, {"005_upper.sql": "SELECT 1;\n", "005_upper.postgresql.sql": script})
+    target = open_target(pg_url)
+    before = inventory.take(target, folder)
+    record = backup.take(target, tmp_path / "backups")
+    rehearsed = rehearsal.rehearse(target, record, folder, run_id="rehearse-upper")
+    assert "content: contractors" not in rehearsed["error"]  # declared; EXECUTE's change to admin_users is not:
+    assert not rehearsed["passed"] and "content: admin_users" in rehearsed["error"]  # no one else writes there
+    result = migrate(target, folder, run_id="upper")
+    assert result.passed, result.error
+    data = result.migrations[-1].data
+    (t,) = data["tables"]
+    assert (t["table"], t["compared"], t["changed_columns"]) == ("contractors", "content", {"name": 11})
+    assert data["unwatched_writes"] == ["admin_users"]
+    assert data["notes"] == ["statement 1 (line 1) is a DO block that also runs SQL the parser cannot read "
+                             "(EXECUTE, CALL): what that changes is undeclared"]
+    checked = verify(target, folder, before)
+    content = next(c for c in checked["checks"] if c["check"] == "content: contractors")
+    assert content["passed"] and "changed as declared" in content["detail"]
+    target.dispose()
