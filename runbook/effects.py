@@ -20,7 +20,9 @@ replayed in order per table (so renames and rebuilds are followed):
 - routines, triggers, views, indexes, comments, settings and queries change no row;
 - a statement the parser cannot read, or of a kind not listed, may change anything on the tables
   it names (and says so); one that names no table declares nothing, so what it changes is
-  undeclared (a ``DO`` block's body is not read).
+  undeclared. A PL/pgSQL ``DO`` block's statements run as written (in every branch and loop)
+  are read by PostgreSQL's PL/pgSQL parser and declared like any other; what it runs through
+  ``EXECUTE`` or ``CALL`` is undeclared (noted).
 
 **Checking** (``DataWatch``), inside the transaction that runs the statements: before them, the
 session keeps other writers off the tables they touch (``engine.hold_writers``), counts rows and
@@ -35,6 +37,13 @@ log); a table dropped is counted. The rehearsal runs with ``full=True``: a table
 drop columns from is copied and compared too (its verify cannot compare such a table with the
 backup: a column it would compare is gone); one they only add columns to or index is compared,
 after the last migration, with the backup by the rehearsal's verify (``runbook.rehearsal``).
+
+What a statement the parser cannot read did is measured where a rollback needs it: before and
+after the statements the check reads the engine's catalog (``engine.column_names``) and its write
+counters (``engine.write_counters``, PostgreSQL's for the transaction); a column the catalog shows
+new has its values counted at commit (scanned where the counters say the transaction wrote, or,
+without counters, whenever such a statement ran), a table it shows new is counted as created,
+and the tables written that nothing watched are listed (``unwatched_writes``, not compared).
 """
 
 from __future__ import annotations
