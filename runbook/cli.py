@@ -83,6 +83,9 @@ def _run_options(p: argparse.ArgumentParser, step: str) -> None:
         p.add_argument("--discard-new-data", action="store_true",
                        help="let rollback scripts drop columns and tables holding values written after the migration "
                             "(refused without it, naming how many)")
+        p.add_argument("--discard-old-rows", action="store_true",
+                       help="let rollback scripts drop tables their migration did not create, with every row they "
+                            "hold, rows from before the migration included (refused without it, naming them)")
     if step == "rollback":
         group = p.add_mutually_exclusive_group(required=True)
         group.add_argument("--to", dest="rollback_to", metavar="VERSION", help="run rollback scripts down to this applied version; 'none' rolls back every applied migration")
@@ -187,6 +190,7 @@ def cmd_steps(args: argparse.Namespace) -> int:
         restore_backup=getattr(args, "restore", None),
         confirm_restore=getattr(args, "confirm_restore", False),
         discard_new_data=getattr(args, "discard_new_data", False),
+        discard_old_rows=getattr(args, "discard_old_rows", False),
         trust_unverified_backup=getattr(args, "trust_unverified_backup", False),
         discard_newer_writes=getattr(args, "discard_newer_writes", False),
         rollback_on_failure=args.command == "run",

@@ -20,7 +20,9 @@ replayed in order per table (so renames and rebuilds are followed):
 - routines, triggers, views, indexes, comments, settings and queries change no row;
 - a statement the parser cannot read, or of a kind not listed, may change anything on the tables
   it names (and says so); one that names no table declares nothing, so what it changes is
-  undeclared (a ``DO`` block's body is not read).
+  undeclared. A PL/pgSQL ``DO`` block's statements run as written (in every branch and loop)
+  are read by PostgreSQL's PL/pgSQL parser and declared like any other; what it runs through
+  ``EXECUTE`` or ``CALL`` is undeclared (noted).
 
 **Checking** (``DataWatch``), inside the transaction that runs the statements: before them, the
 session keeps other writers off the tables they touch (``engine.hold_writers``), counts rows and
@@ -35,6 +37,13 @@ log); a table dropped is counted. The rehearsal runs with ``full=True``: a table
 drop columns from is copied and compared too (its verify cannot compare such a table with the
 backup: a column it would compare is gone); one they only add columns to or index is compared,
 after the last migration, with the backup by the rehearsal's verify (``runbook.rehearsal``).
+
+What a statement the parser cannot read did is measured where a rollback needs it: before and
+after the statements the check reads the engine's catalog (``engine.column_names``) and its write
+counters (``engine.write_counters``, PostgreSQL's for the transaction); a column the catalog shows
+new has its values counted at commit (scanned where the counters say the transaction wrote, or,
+without counters, whenever such a statement ran), a table it shows new is counted as created,
+and the tables written that nothing watched are listed (``unwatched_writes``, not compared).
 """
 
 from __future__ import annotations
@@ -207,6 +216,50 @@ def _pg_actions(sql: str) -> list[Action] | None:
     return out
 
 
+def _do_statements(sql: str) -> tuple[list[str], bool] | None:
+    """The SQL statements a PL/pgSQL ``DO`` block runs as written (in every branch and loop: each
+    may run), read by PostgreSQL's own PL/pgSQL parser, and whether it also runs SQL no parser can
+    read before it runs (``EXECUTE``, ``CALL``); ``None``: not a PL/pgSQL block that parses."""
+    import pglast
+    from pglast import ast
+
+    try:
+        (raw,) = pglast.parse_sql(sql)
+    except (pglast.parser.ParseError, ValueError):
+        return None
+    if not isinstance(raw.stmt, ast.DoStmt):
+        return None
+    args = {d.defname: d.arg.sval for d in raw.stmt.args}
+    body = args.get("as")
+    if body is None or args.get("language", "plpgsql").lower() != "plpgsql":
+        return None
+    tag = "$runbook_do$"
+    while tag in body:
+        tag = tag[:-1] + "_$"
+    try:
+        tree = pglast.parse_plpgsql(f"CREATE FUNCTION runbook_do() RETURNS void LANGUAGE plpgsql AS {tag}{body}{tag}")
+    except pglast.parser.ParseError:
+        return None
+    queries: list[str] = []
+    opaque = False
+
+    def walk(node: Any) -> None:
+        nonlocal opaque
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_dynfors", "PLpgSQL_stmt_call"):
+                    opaque = True
+                elif key == "PLpgSQL_stmt_execsql":
+                    queries.append(value["sqlstmt"]["PLpgSQL_expr"]["query"])
+                walk(value)
+
+    walk(tree)
+    return queries, opaque
+
+
 def _pg_tables(node: Any) -> set[str]:
     from pglast import ast
     from pglast.visitors import Visitor
@@ -288,6 +341,19 @@ def statement_actions(sql: str, dialect: str) -> tuple[list[Action], str | None]
 
         m = re.search(r"INTO\s+\"?([\w$]+)\"?", sql, re.IGNORECASE)
         return ([Action("insert", m.group(1), columns=(ALL,))] if m else []), None
+    if dialect == "postgres" and head.startswith("DO"):
+        inner = _do_statements(sql)
+        if inner is not None:
+            queries, opaque = inner
+            actions, notes = [], []
+            for query in queries:
+                found, note = statement_actions(query, dialect)
+                actions += found
+                notes += [note] if note else []
+            if opaque:
+                notes.append("is a DO block that also runs SQL the parser cannot read (EXECUTE, CALL): "
+                             "what that changes is undeclared")
+            return actions, "; ".join(notes) or None
     actions = _pg_actions(sql) if dialect == "postgres" else _sqlglot_actions(sql, dialect)
     if actions is None:
         return [], "cannot be parsed, so it declares nothing: what it changes is undeclared"
@@ -448,12 +514,19 @@ class DataWatch:
         self.watched: list[_Watched] = []
         self.report: dict[str, Any] | None = None
         self._spent = 0.0  # seconds spent checking (before + after), not running the statements
+        self._tables: set[str] = set()  # every table before the statements
+        self._catalog: dict[str, list[str]] = {}  # and its columns
+        self._counters: dict[str, int] | None = None  # the engine's write counters before them
+        self._written: set[str] | None = None  # tables the statements wrote to (None: not known)
 
     def before(self, conn: sa.Connection) -> None:
         """Hold writers off, count and copy the tables the statements touch (call first)."""
         started = time.perf_counter()
         insp = sa.inspect(conn)
-        present = set(self.engine.table_names(conn))
+        self._tables = set(self.engine.table_names(conn))
+        self._catalog = self.engine.column_names(conn)
+        self._counters = self.engine.write_counters(conn)
+        present = self._tables
         effects = [e for e in self.declared.existing() if e.table in present]
         self.engine.hold_writers(conn, [e.table for e in effects])
         for i, e in enumerate(effects):
@@ -476,14 +549,48 @@ class DataWatch:
         started = time.perf_counter()
         insp = sa.inspect(conn)
         present = set(self.engine.table_names(conn))
+        catalog = self.engine.column_names(conn)
+        counters = self.engine.write_counters(conn) if self._counters is not None else None
+        self._written = None if counters is None else {
+            t for t, n in counters.items() if n != (self._counters or {}).get(t, 0)}
         tables = [self._compare(conn, insp, present, w) for w in self.watched]
+        tables += self._found(conn, insp, catalog, {t["now"] for t in tables} | {t["table"] for t in tables})
         problems = [f"{t['table']}: {p}" for t in tables for p in t["undeclared"]]
-        created = {t: _count(conn, self.engine, t) for t in sorted(self.declared.created) if t in present}
+        created = sorted(set(self.declared.created) | (present - self._tables))  # named by a statement, or found
+        created_rows = {t: _count(conn, self.engine, t) for t in created if t in present}
+        unwatched = sorted((self._written or set()) - {t["now"] for t in tables} - set(created))
         self.report = {"passed": not problems, "mode": "full" if self.full else "rows it may change",
                        "tables": tables, "problems": problems, "notes": self.declared.notes,
-                       "created": sorted(self.declared.created), "created_rows": created,
+                       "created": created, "created_rows": created_rows, "unwatched_writes": unwatched,
+                       "catalog": True,  # tables and columns the engine's catalog shows new are in it
                        "check_ms": int((self._spent + time.perf_counter() - started) * 1000)}
         return self.report
+
+    def _may_write(self, table: str) -> bool:
+        """Whether a statement whose effect is not known (a ``DO`` block, a function, ``CALL``)
+        may have written to ``table``: the engine's write counters say so exactly; without them,
+        whenever such a statement ran."""
+        return table in self._written if self._written is not None else bool(self.declared.notes)
+
+    def _found(self, conn: sa.Connection, insp: Any, catalog: dict[str, list[str]], seen: set[str]
+               ) -> list[dict[str, Any]]:
+        """Tables no statement names whose columns the engine's catalog shows new (added by a
+        statement the parser cannot read): their new columns' values at commit, so a rollback can
+        tell them from the application's."""
+        out = []
+        for table, columns in sorted(catalog.items()):
+            new = [c for c in columns if c not in self._catalog.get(table, columns)]
+            if table in seen or not new:
+                continue
+            defaults = {c["name"]: c.get("default") for c in self.engine.columns(insp, table)}
+            written = [c for c in new if self._may_write(table) or not _constant(defaults.get(c))]
+            out.append({"table": table, "now": table, "rows_before": None, "rows_after": None,
+                        "compared": "columns added by a statement the parser cannot read (the engine's catalog): "
+                                    "rows not compared",
+                        "added": None, "removed": None, "changed": None, "changed_columns": {},
+                        "new_columns": {c: 0 for c in new} | written_values(conn, self.engine, table, written, defaults),
+                        "declared": [], "undeclared": []})
+        return out
 
     def _compare(self, conn: sa.Connection, insp: Any, present: set[str], w: _Watched) -> dict[str, Any]:
         e = w.effect
@@ -505,7 +612,7 @@ class DataWatch:
         new_cols = [c for c in now_cols if before_of[c] not in w.columns]
         defaults = {c["name"]: c.get("default") for c in now_columns}
         written = [c for c in new_cols if c in e.changed_columns or ALL in e.changed_columns or e.may_add_rows
-                   or e.anything or not _constant(defaults.get(c))]
+                   or e.anything or not _constant(defaults.get(c)) or self._may_write(e.now)]
         out["new_columns"] = {c: 0 for c in new_cols} | written_values(conn, self.engine, e.now, written, defaults)
         if w.rows is None:
             out["compared"] = "columns added or dropped only: rows kept by the engine (not counted)"
@@ -594,7 +701,7 @@ def at_commit(report: dict[str, Any]) -> dict[str, Any]:
                         "added": t.get("added"), "removed": t.get("removed")}
                        for t in report.get("tables", [])
                        if t.get("new_columns") or t.get("changed_columns") or t.get("added") or t.get("removed")],
-            "created_rows": report.get("created_rows", {})}
+            "created_rows": report.get("created_rows", {}), "catalog": bool(report.get("catalog"))}
 
 
 def written_values(conn: sa.Connection, engine: "Engine", table: str, columns: list[str],
@@ -636,4 +743,7 @@ def summary(report: dict[str, Any] | None) -> str:
                      + (f" ~{t['changed']}" if t["changed"] is not None else "")
                      + (f"; changed: {cols}" if cols else "") + (f"; new columns: {new}" if new else "")
                      + (f"; UNDECLARED: {'; '.join(t['undeclared'])}" if t["undeclared"] else ""))
+    if report.get("unwatched_writes"):
+        lines.append(f"written by a statement whose effect is not known, not compared (the engine's write counters): "
+                     f"{', '.join(report['unwatched_writes'])}")
     return "\n".join(lines) or "no existing table touched"

@@ -56,6 +56,7 @@ class Options:
     restore_backup: Path | None = None
     confirm_restore: bool = False
     discard_new_data: bool = False  # rollback may drop columns/tables holding values written after the migration
+    discard_old_rows: bool = False  # rollback may drop tables its migration did not create, with every row
     trust_unverified_backup: bool = False
     discard_newer_writes: bool = False
     notebooks_dir: Path | None = None
@@ -101,6 +102,7 @@ def _parameters(step: str, target: "Target | Opened", run_dir: Path, opts: Optio
             "restore_backup": str(opts.restore_backup.resolve()) if opts.restore_backup else None,
             "confirm_restore": opts.confirm_restore,
             "discard_new_data": opts.discard_new_data,
+            "discard_old_rows": opts.discard_old_rows,
             "trust_unverified_backup": opts.trust_unverified_backup,
             "discard_newer_writes": opts.discard_newer_writes,
             "snapshot_path": str(Path(snapshot).resolve()) if Path(snapshot).is_file() else None,

@@ -231,8 +231,8 @@ def check_scripts(target: "Target", migrations: list[mig.Migration], status: mig
 
 # -- values a rollback would drop ------------------------------------------------------------
 def new_data(conn: sa.Connection, target: "Target", declared: effects.Declared, written: dict[str, Any] | None,
-             later: dict[tuple[str, str | None], int] | None = None, gone: set[str] | None = None
-             ) -> list[dict[str, Any]]:
+             later: dict[tuple[str, str | None], int] | None = None, gone: set[str] | None = None,
+             created: set[str] | None = None) -> list[dict[str, Any]]:
     """What a rollback script (``declared``: its statements' effects) would drop that holds
     values: for each column it drops, the values neither NULL nor the column's constant default
     (``effects.written_values``); for each table it drops (re-created under its name or not, as
@@ -242,7 +242,10 @@ def new_data(conn: sa.Connection, target: "Target", declared: effects.Declared, 
     wrote there ((table, column) → rows changed, (table, None) → rows added): only values beyond
     both were written since (by the application). ``gone``: tables the rollback scripts of those
     later migrations drop, named there; what they hold when this script runs is what those
-    scripts left. Generated columns hold nothing of their own."""
+    scripts left. ``created``: the tables the migration created (``None``: not known); a table
+    it drops that the migration did not create existed before it, so its rows are not all written
+    since: it is named as ``kind`` ``"existed before"`` (every row it holds, ``written_since``
+    None), the rest as ``"written since"``. Generated columns hold nothing of their own."""
     kind = target.kind
     insp = sa.inspect(conn)
     present = set(kind.table_names(conn))
@@ -254,11 +257,15 @@ def new_data(conn: sa.Connection, target: "Target", declared: effects.Declared, 
         if e.table not in present or e.table in (gone or set()):
             continue
         if e.now is None:
+            rows = inventory.count_rows(conn, e.table)
+            if created is not None and e.table not in created and e.table not in at_commit_rows:
+                found.append({"table": e.table, "column": None, "values": rows, "at_commit": None,
+                              "kind": "existed before"})
+                continue
             at_commit = at_commit_rows.get(e.table)
             if at_commit is not None:
                 at_commit += (later or {}).get((e.table, None), 0)
-            found.append({"table": e.table, "column": None, "values": inventory.count_rows(conn, e.table),
-                          "at_commit": at_commit})
+            found.append({"table": e.table, "column": None, "values": rows, "at_commit": at_commit})
             continue
         columns = kind.columns(insp, e.table)
         defaults = {c["name"]: c.get("default") for c in columns if not c.get("computed")}
@@ -269,22 +276,41 @@ def new_data(conn: sa.Connection, target: "Target", declared: effects.Declared, 
                 at_commit += (later or {}).get((e.table, col), 0)
             found.append({"table": e.table, "column": col, "at_commit": at_commit, "values": n})
     for f in found:
+        if f.get("kind") == "existed before":
+            f["written_since"] = None
+            continue
+        f["kind"] = "written since"
         f["written_since"] = max(f["values"] - (f["at_commit"] or 0), 0) if f["at_commit"] is not None else f["values"]
-    return [f for f in found if f["written_since"]]
+    return [f for f in found if f["written_since"] or (f["kind"] == "existed before" and f["values"])]
+
+
+def created_by(step: "_Step", engine: Any, record: dict[str, Any] | None) -> set[str] | None:
+    """The tables (names after it) the migration of ``step`` created: those its statements create
+    and, in its record (``effects.DataWatch``), those the engine's catalog showed new. ``None``
+    when not known: a statement the parser cannot read may have created one and no record of
+    the engine's catalog says which."""
+    declared = effects.declare_prepared(prepare(step.migration.script, engine), engine)
+    if declared.notes and not (record or {}).get("catalog"):
+        return None
+    return set(declared.created) | set((record or {}).get("created_rows") or {})
 
 
 def _held(f: dict[str, Any]) -> str:
     where = f"{f['table']}.{f['column']}" if f["column"] else f"table {f['table']}"
     what = "values" if f["column"] else "rows"
+    if f["kind"] == "existed before":
+        return f"{where} holds {f['values']} rows and existed before the migration (it did not create it)"
     since = (f" ({f['at_commit']} written by the migrations, so {f['written_since']} written since)"
              if f["at_commit"] is not None else "")
     return f"{where} holds {f['values']} {what}{since}"
 
 
 def guard_new_data(conn: sa.Connection, target: "Target", steps: list[_Step], *, discard: bool,
-                   written: dict[str, dict[str, Any]] | None) -> list[dict[str, Any]]:
+                   written: dict[str, dict[str, Any]] | None, discard_old: bool = False) -> list[dict[str, Any]]:
     """Refuse (``BadInput``, nothing rolled back) when a rollback script would drop values written
-    after its migration, unless ``discard``; returns what will be dropped, named and counted."""
+    after its migration, unless ``discard``, or a table its migration did not create (it existed
+    before: its rows from before the migration go with it, and which of them were written since
+    is not known), unless ``discard_old``; returns what will be dropped, named and counted."""
     held = []
     later: dict[tuple[str, str | None], int] = {}  # what the migrations rolled back before this one wrote:
     # (table, column) → rows changed there, (table, None) → rows added
@@ -294,19 +320,28 @@ def guard_new_data(conn: sa.Connection, target: "Target", steps: list[_Step], *,
             continue
         record = (written or {}).get(step.migration.version)
         declared = effects.declare_prepared(step.prepared, target.kind)
-        for f in new_data(conn, target, declared, record, later, gone):
+        created = created_by(step, target.kind, record)
+        for f in new_data(conn, target, declared, record, later, gone, created):
             held.append(f | {"migration": step.label})
         gone |= {e.table for e in declared.existing() if e.now is None}
         for t in (record or {}).get("tables", []):
             for col, n in (t.get("changed_columns") or {}).items():
                 later[(t["now"], col)] = later.get((t["now"], col), 0) + n
             later[(t["now"], None)] = later.get((t["now"], None), 0) + (t.get("added") or 0)
-    if held and not discard:
-        total = sum(f["written_since"] for f in held)
-        named = "; ".join(f"{f['migration']}: {_held(f)}" for f in held)
-        raise BadInput(f"refusing to roll back: it would drop {total} value(s) written after the migration "
-                       f"({named}); pass --discard-new-data (notebook: discard_new_data = True) to drop them. "
-                       "Nothing was rolled back")
+    refused = []
+    new = [f for f in held if f["kind"] == "written since"]
+    if new and not discard:
+        named = "; ".join(f"{f['migration']}: {_held(f)}" for f in new)
+        refused.append(f"it would drop {sum(f['written_since'] for f in new)} value(s) written after the migration "
+                       f"({named}); pass --discard-new-data (notebook: discard_new_data = True) to drop them")
+    old = [f for f in held if f["kind"] == "existed before"]
+    if old and not discard_old:
+        named = "; ".join(f"{f['migration']}: {_held(f)}" for f in old)
+        refused.append(f"it would drop {sum(f['values'] for f in old)} row(s) of tables that existed before their "
+                       f"migration, rows from before the migration and rows written since alike ({named}); "
+                       "pass --discard-old-rows (notebook: discard_old_rows = True) to drop them")
+    if refused:
+        raise BadInput(f"refusing to roll back: {'; and '.join(refused)}. Nothing was rolled back")
     return held
 
 
@@ -381,7 +416,8 @@ class RollbackWatch:
 
 def rollback_to(target: "Target", migrations_dir: str | Path, version: str | int, *,
                 run_id: str, dialect: str | None = mig.DEFAULT_DIALECT, discard_new_data: bool = False,
-                written: dict[str, dict[str, Any]] | None = None, run_dir: str | Path | None = None) -> dict[str, Any]:
+                written: dict[str, dict[str, Any]] | None = None, discard_old_rows: bool = False,
+                run_dir: str | Path | None = None) -> dict[str, Any]:
     """Roll back every migration applied above ``version`` (see the module doc).
 
     Before anything runs, ``check_scripts`` runs the rollback scripts on a scratch replay of the
@@ -390,8 +426,9 @@ def rollback_to(target: "Target", migrations_dir: str | Path, version: str | int
     ``expected`` is what ``compare_after`` compares the target with afterwards.
 
     Before anything runs, ``guard_new_data`` refuses when a script would drop a column or table
-    holding values written after its migration (``discard_new_data`` drops them; the result's
-    ``discarded`` lists them, counted). What each migration left at its commit comes from its
+    holding values written after its migration (``discard_new_data`` drops them), or a table its
+    migration did not create (``discard_old_rows`` drops it with every row); the result's
+    ``discarded`` lists them, counted, each with its ``kind``. What each migration left at its commit comes from its
     deploy event in the event log; ``written`` (version → ``MigrationResult.data``, when this run
     applied it) wins over it.
 
@@ -405,7 +442,8 @@ def rollback_to(target: "Target", migrations_dir: str | Path, version: str | int
         with target.engine().connect() as conn:
             status, wanted, steps = plan(conn, migrations, target, version)
             known = mig.deployed_data(conn) | (written or {})  # the event log, or this run's own record
-            discarded = guard_new_data(conn, target, steps, discard=discard_new_data, written=known)
+            discarded = guard_new_data(conn, target, steps, discard=discard_new_data, written=known,
+                                       discard_old=discard_old_rows)
         expected = check_scripts(target, migrations, status, steps, wanted, run_dir)
         result: dict[str, Any] = {
             "method": "scripts", "target": target.display, "run_id": run_id, "to": wanted or NONE,

@@ -401,11 +401,13 @@ def test_rollback_that_drops_and_re_creates_a_table_names_its_rows_first(nonce_r
     target.dispose()
 
 
-def test_rollback_that_drops_and_re_creates_a_table_its_migration_altered_names_every_row(nonce_rows):
+def test_rollback_that_drops_a_table_its_migration_did_not_create_names_it_as_older_than_the_migration(nonce_rows):
     """vaultwarden's add_state_to_sso_nonce: the migration adds a column, its rollback drops the
-    table and creates it anew. The migration's record cannot tell its rows apart (it counted none
-    of them), so every row the script would drop is named, as for DROP TABLE alone; refused, nothing
-    changed, until --discard-new-data, and then the script's own check passes."""
+    table and creates it anew. The table existed before the migration (005 created it, the
+    application wrote 2 rows), so its rows are not "written after the migration": the refusal
+    names the table as one that existed before it, with every row it holds, and
+    --discard-new-data alone does not drop them; --discard-old-rows does, and says so. Nothing
+    changed until then."""
     url, folder = nonce_rows
     (folder / "006_add_state.sql").write_text("ALTER TABLE nonce ADD COLUMN state TEXT;\n")
     (folder / "rollbacks/006_rollback_add_state.sql").write_text(RESET_NONCE_ROLLBACK)
@@ -413,13 +415,50 @@ def test_rollback_that_drops_and_re_creates_a_table_its_migration_altered_names_
     assert migrate(target, folder, run_id="state").passed
     run_sql(url, "INSERT INTO nonce VALUES ('n3', 's3')")
     at_006 = db_state(url)
-    with pytest.raises(BadInput, match=r"drop 3 value\(s\) .*\(006_add_state: table nonce holds 3 rows\); "
-                                       r"pass --discard-new-data"):
-        rollback.rollback_to(target, folder, "005", run_id="back")
+    named = (r"refusing to roll back: it would drop 3 row\(s\) of tables that existed before their migration, rows "
+             r"from before the migration and rows written since alike \(006_add_state: table nonce holds 3 rows and "
+             r"existed before the migration \(it did not create it\)\); pass --discard-old-rows "
+             r"\(notebook: discard_old_rows = True\) to drop them. Nothing was rolled back$")
+    for discard_new_data in (False, True):
+        with pytest.raises(BadInput, match=named) as refused:
+            rollback.rollback_to(target, folder, "005", run_id="back", discard_new_data=discard_new_data)
+        assert "written after the migration" not in str(refused.value)
     assert db_state(url) == at_006
-    done = rollback.rollback_to(target, folder, "005", run_id="back", discard_new_data=True)
+    done = rollback.rollback_to(target, folder, "005", run_id="back", discard_old_rows=True)
     assert done["error"] is None and done["after"] == "005"
-    assert [(d["table"], d["values"], d["at_commit"]) for d in done["discarded"]] == [("nonce", 3, None)]
+    assert [(d["table"], d["kind"], d["values"], d["at_commit"], d["written_since"]) for d in done["discarded"]] == [
+        ("nonce", "existed before", 3, None, None)]
+    target.dispose()
+
+
+def test_rollback_names_values_written_since_and_tables_older_than_the_migration_each_with_its_flag(nonce_rows):
+    """One rollback that drops a column the migration added (holding a value the application
+    wrote since) and a table the migration did not create: both are named, each with its flag,
+    and each flag lets through only its own kind of loss."""
+    url, folder = nonce_rows
+    (folder / "006_add_state.sql").write_text("ALTER TABLE nonce ADD COLUMN state TEXT;\n"
+                                              "ALTER TABLE admin_users ADD COLUMN note TEXT;\n")
+    (folder / "rollbacks/006_rollback_add_state.sql").write_text("ALTER TABLE admin_users DROP COLUMN note;\n"
+                                                                 "DROP TABLE nonce;\n")
+    target = open_target(url)
+    assert migrate(target, folder, run_id="state").passed
+    run_sql(url, "UPDATE admin_users SET note = 'x' WHERE id = 1")
+    at_006 = db_state(url)
+    values = r"drop 1 value\(s\) written after the migration \(006_add_state: admin_users.note holds 1 values"
+    old = r"drop 2 row\(s\) of tables that existed before their migration"
+    with pytest.raises(BadInput, match=values + ".*; and it would " + old):
+        rollback.rollback_to(target, folder, "005", run_id="back")
+    with pytest.raises(BadInput, match=old) as refused:
+        rollback.rollback_to(target, folder, "005", run_id="back", discard_new_data=True)
+    assert "--discard-new-data" not in str(refused.value)
+    with pytest.raises(BadInput, match=values) as refused:
+        rollback.rollback_to(target, folder, "005", run_id="back", discard_old_rows=True)
+    assert "--discard-old-rows" not in str(refused.value)
+    assert db_state(url) == at_006
+    done = rollback.rollback_to(target, folder, "005", run_id="back", discard_new_data=True, discard_old_rows=True)
+    assert done["error"] is None and done["after"] == "005"
+    assert sorted((d["table"], d["column"], d["kind"], d["values"]) for d in done["discarded"]) == [
+        ("admin_users", "note", "written since", 1), ("nonce", None, "existed before", 2)]
     target.dispose()
 
 
@@ -504,4 +543,102 @@ def test_rollback_refuses_to_drop_values_written_in_a_table_outside_public(pg_ur
     with pytest.raises(BadInput, match=r"drop 1 value\(s\) written after the migration .*billing.invoices.note"):
         rollback.rollback_to(target, folder, "004", run_id="back")
     assert db_state(pg_url) == at_005
+    target.dispose()
+
+
+# a migration whose backfill runs where the parser cannot see it (mattermost's 070: the column is
+# added and filled inside a DO block); its rollback drops the column
+OPAQUE_BACKFILLS = {
+    "DO block": """DO $$
+<< lower_emails >>
+DECLARE
+  column_exists boolean := FALSE;
+BEGIN
+  SELECT count(*) != 0 INTO column_exists FROM information_schema.columns
+   WHERE table_name = 'contractors' AND table_schema = current_schema() AND column_name = 'email_lower';
+  IF NOT column_exists THEN
+    ALTER TABLE contractors ADD COLUMN email_lower text;
+    EXECUTE 'UPDATE contractors SET email_lower = lower(email)';
+  END IF;
+END lower_emails
+$$;
+""",
+    "function call": """ALTER TABLE contractors ADD COLUMN email_lower text;
+CREATE FUNCTION fill_email_lower() RETURNS void LANGUAGE plpgsql AS $$
+BEGIN UPDATE contractors SET email_lower = lower(email); END $$;
+SELECT fill_email_lower();
+DROP FUNCTION fill_email_lower();
+""",
+    "CALL": """CREATE PROCEDURE add_email_lower() LANGUAGE plpgsql AS $$
+BEGIN
+  ALTER TABLE contractors ADD COLUMN email_lower text;
+  UPDATE contractors SET email_lower = lower(email);
+END $$;
+CALL add_email_lower();
+DROP PROCEDURE add_email_lower();
+""",
+}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("how", sorted(OPAQUE_BACKFILLS))
+def test_rollback_knows_the_values_a_statement_the_parser_cannot_read_wrote(pg_url, tmp_path, how):
+    """The migration's own backfill, run by a DO block, a function or a procedure, is measured in
+    its transaction (the engine's catalog and write counters), so its rollback's pre-check names
+    only the application's values: exactly 2, not the migration's 11 with them."""
+    assert migrate(open_target(pg_url), MIGRATIONS).passed
+    folder = folder_with(tmp_path, {"005_email_lower.sql": "SELECT 1;\n",
+                                    "005_email_lower.postgresql.sql": OPAQUE_BACKFILLS[how],
+                                    "rollbacks/005_rollback_email_lower.sql": "SELECT 1;\n",
+                                    "rollbacks/005_rollback_email_lower.postgresql.sql": BACKFILL_ROLLBACK})
+    target = open_target(pg_url)
+    result = migrate(target, folder, run_id="opaque")
+    assert result.passed, result.error
+    data = result.migrations[-1].data
+    assert [t["new_columns"] for t in data["tables"] if t["now"] == "contractors"] == [{"email_lower": 11}]
+    run_sql(pg_url, *[f"INSERT INTO contractors (name, email, email_lower) VALUES ('New {i}', 'n{i}@x.example', "
+                      f"'n{i}@x.example')" for i in range(2)])
+    at_005 = db_state(pg_url)
+    named = (r"drop 2 value\(s\) written after the migration \(005_email_lower: contractors.email_lower holds 13 "
+             r"values \(11 written by the migrations, so 2 written since\)\)")
+    with pytest.raises(BadInput, match=named):
+        rollback.rollback_to(target, folder, "004", run_id="back", written={"005": data})
+    with pytest.raises(BadInput, match=named):
+        rollback.rollback_to(target, folder, "004", run_id="back")  # a later run: the event log's counts
+    assert db_state(pg_url) == at_005
+    done = rollback.rollback_to(target, folder, "004", run_id="back", discard_new_data=True)
+    assert done["error"] is None and done["after"] == "004"
+    assert [(d["column"], d["values"], d["written_since"]) for d in done["discarded"]] == [("email_lower", 13, 2)]
+    target.dispose()
+
+
+@pytest.mark.postgres
+def test_a_do_blocks_statements_are_declared_and_checked_like_any_other(pg_url, tmp_path):
+    """The statements a DO block runs as written are read by PostgreSQL's PL/pgSQL parser and
+    declared: the rehearsal (whose verify fails on a change nobody declares) passes, the
+    migration's transaction compares contractors by content, verify says it changed as declared.
+    SQL it runs through EXECUTE stays unread: the rehearsal fails on what it changed (nobody
+    declares it and nobody else writes there); on the target the migration passes and its record
+    lists the table it wrote (the engine's write counters)."""
+    assert migrate(open_target(pg_url), MIGRATIONS).passed
+    script = ("DO $$ BEGIN UPDATE contractors SET name = upper(name); "
+              "EXECUTE 'UPDATE admin_users SET full_name = upper(full_name)'; END $$;\n")
+    folder = folder_with(tmp_path, {"005_upper.sql": "SELECT 1;\n", "005_upper.postgresql.sql": script})
+    target = open_target(pg_url)
+    before = inventory.take(target, folder)
+    record = backup.take(target, tmp_path / "backups")
+    rehearsed = rehearsal.rehearse(target, record, folder, run_id="rehearse-upper")
+    assert "content: contractors" not in rehearsed["error"]  # declared; EXECUTE's change to admin_users is not:
+    assert not rehearsed["passed"] and "content: admin_users" in rehearsed["error"]  # no one else writes there
+    result = migrate(target, folder, run_id="upper")
+    assert result.passed, result.error
+    data = result.migrations[-1].data
+    (t,) = data["tables"]
+    assert (t["table"], t["compared"], t["changed_columns"]) == ("contractors", "content", {"name": 11})
+    assert data["unwatched_writes"] == ["admin_users"]
+    assert data["notes"] == ["statement 1 (line 1) is a DO block that also runs SQL the parser cannot read "
+                             "(EXECUTE, CALL): what that changes is undeclared"]
+    checked = verify(target, folder, before)
+    content = next(c for c in checked["checks"] if c["check"] == "content: contractors")
+    assert content["passed"] and "changed as declared" in content["detail"]
     target.dispose()

@@ -157,6 +157,18 @@ class Engine:
         """Every table ``conn`` sees, named as in the schema model, the runbook's own included."""
         return sorted(sa.inspect(conn).get_table_names())
 
+    def column_names(self, conn: sa.Connection) -> dict[str, list[str]]:
+        """Every table ``table_names`` lists, with its columns (generated ones left out: they hold
+        nothing of their own), in one catalog read."""
+        raise NotImplementedError
+
+    def write_counters(self, conn: sa.Connection) -> dict[str, int] | None:
+        """Per table, how many rows this session has inserted, updated or deleted, by the
+        engine's own counters, not yet flushed: two readings inside one transaction differ exactly
+        for the tables that transaction wrote to, whatever statement wrote (a ``DO`` block, a
+        function, a trigger). ``None``: the engine cannot tell."""
+        return None
+
     def index_names(self, conn: sa.Connection, name: str) -> set[str]:
         """The names of a table's indexes, as the schema model names them (one catalog query,
         where the model takes a dozen)."""

@@ -247,6 +247,24 @@ class PostgresEngine(Engine):
             f"JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND {_USER_NAMESPACE} "
             f"AND {_not_extension('pg_class', 'c.oid')}").scalars())
 
+    def column_names(self, conn: sa.Connection) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for table, column in self.run_sql(
+                conn, f"SELECT {_qualified('n.nspname', 'c.relname')}, a.attname FROM pg_class c "
+                f"JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid "
+                f"WHERE c.relkind IN ('r', 'p') AND {_USER_NAMESPACE} AND {_not_extension('pg_class', 'c.oid')} "
+                "AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY 1, a.attnum"):
+            out.setdefault(table, []).append(column)
+        return out
+
+    def write_counters(self, conn: sa.Connection) -> dict[str, int] | None:
+        """``pg_stat_xact_user_tables``: the session's counts not yet flushed (they hold earlier
+        transactions' too until the session flushes, which never happens inside a transaction,
+        so two readings in one transaction differ by its own writes only)."""
+        return {t: int(n) for t, n in self.run_sql(
+            conn, f"SELECT {_qualified('schemaname', 'relname')}, n_tup_ins + n_tup_upd + n_tup_del "
+                  "FROM pg_stat_xact_user_tables WHERE schemaname NOT LIKE 'pg\\_temp%'")}
+
     def index_names(self, conn: sa.Connection, name: str) -> set[str]:
         return set(conn.execute(sa.text(
             "SELECT ic.relname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "

@@ -323,6 +323,14 @@ class SQLiteEngine(Engine):
         order = f" ORDER BY {', '.join(quote(k) for k in key)}" if key else ""
         conn.exec_driver_sql(f"INSERT INTO temp.{quote(name)} SELECT {select} FROM main.{quote(table)}{order}")
 
+    def column_names(self, conn: sa.Connection) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for table, column in conn.exec_driver_sql(
+                "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p "
+                "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY m.name, p.cid"):
+            out.setdefault(table, []).append(column)
+        return out
+
     def hold_writers(self, conn: sa.Connection, tables: list[str]) -> None:
         """A write that changes nothing takes the database's RESERVED lock now: no other
         connection can write until this transaction ends (readers go on)."""
