@@ -162,9 +162,11 @@ def test_postgresql_tables_are_named_as_the_schema_model_names_them():
 
 
 def test_unparsable_or_unknown_statements_say_what_they_declare():
-    d = effects.declare([("s1", "FROBNICATE contractors"), ("s2", "DO $$ BEGIN DELETE FROM t; END $$")], "postgres")
+    d = effects.declare([("s1", "FROBNICATE contractors"), ("s2", "CALL refresh_all()"),
+                         ("s3", "DO $$ BEGIN EXECUTE 'DELETE FROM t'; END $$")], "postgres")
     assert any("s1 cannot be parsed" in n for n in d.notes)
     assert any("s2 is of a kind whose effect is not known and names no table" in n for n in d.notes)
+    assert any("s3 is a DO block that also runs SQL the parser cannot read" in n for n in d.notes)
     d = effects.declare([("s1", "LOCK TABLE contractors IN SHARE MODE")], "postgres")
     assert d.tables["contractors"].anything and "may change anything on contractors" in d.tables["contractors"].why[0]
 
@@ -433,13 +435,14 @@ def test_rollback_that_drops_a_table_its_migration_did_not_create_names_it_as_ol
 
 def test_rollback_names_values_written_since_and_tables_older_than_the_migration_each_with_its_flag(nonce_rows):
     """One rollback that drops a column the migration added (holding a value the application
-    wrote since) and a table the migration did not create: both are named, each with its flag,
-    and each flag lets through only its own kind of loss."""
+    wrote since) and a table the migration did not create, re-created as it was before (its
+    schema comes back, its rows do not): both are named, each with its flag, and each flag lets
+    through only its own kind of loss."""
     url, folder = nonce_rows
     (folder / "006_add_state.sql").write_text("ALTER TABLE nonce ADD COLUMN state TEXT;\n"
                                               "ALTER TABLE admin_users ADD COLUMN note TEXT;\n")
     (folder / "rollbacks/006_rollback_add_state.sql").write_text("ALTER TABLE admin_users DROP COLUMN note;\n"
-                                                                 "DROP TABLE nonce;\n")
+                                                                 "DROP TABLE nonce;\n" + NONCE)  # as at 005
     target = open_target(url)
     assert migrate(target, folder, run_id="state").passed
     run_sql(url, "UPDATE admin_users SET note = 'x' WHERE id = 1")
