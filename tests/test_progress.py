@@ -88,15 +88,22 @@ def test_steps_share_one_kernel_but_not_their_variables(tmp_path):
     assert started == f"IPythonKernel {sys.executable} False False False False"
 
 
+def _inventory_notebook(folder: Path, code: str) -> Path:
+    """``folder/01_inventory.ipynb``: a parameters cell and one cell of ``code``; returns the
+    (new) run folder its executed copy goes to."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("# parameters", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell(code)]
+    nbformat.write(nb, folder / "01_inventory.ipynb")
+    (folder / "run").mkdir()
+    return folder / "run"
+
+
 def test_the_shared_kernel_listens_on_unix_sockets_not_ports(tmp_path):
     """No TCP port is picked for the kernel (picking a free port then binding it races other
     processes: "Address already in use" under parallel load); its sockets' folder goes with it."""
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("# parameters", metadata={"tags": ["parameters"]}),
-                nbformat.v4.new_code_cell("from ipykernel.kernelapp import IPKernelApp\napp = IPKernelApp.instance()\nprint(app.transport, app.connection_file)")]
-    nbformat.write(nb, tmp_path / "01_inventory.ipynb")
-    run_dir = tmp_path / "run"
-    run_dir.mkdir()
+    run_dir = _inventory_notebook(tmp_path, "from ipykernel.kernelapp import IPKernelApp\n"
+                                            "app = IPKernelApp.instance()\nprint(app.transport, app.connection_file)")
     with kernel.shared_kernel(tmp_path) as km:
         assert reports.execute_step("inventory", run_dir, {}, run_id="r", target_display="t",
                                     notebooks_dir=tmp_path, km=km).passed
@@ -111,12 +118,7 @@ def test_the_kernel_starts_from_a_folder_that_holds_a_runbook_package_of_its_own
     runs (``python -P``): the notebook sees the installed one."""
     (tmp_path / "runbook").mkdir()
     (tmp_path / "runbook" / "__init__.py").write_text("raise SystemExit('the folder is not the runbook')\n")
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("# parameters", metadata={"tags": ["parameters"]}),
-                nbformat.v4.new_code_cell("import runbook\nprint(runbook.__file__)")]
-    nbformat.write(nb, tmp_path / "01_inventory.ipynb")
-    run_dir = tmp_path / "run"
-    run_dir.mkdir()
+    run_dir = _inventory_notebook(tmp_path, "import runbook\nprint(runbook.__file__)")
     with kernel.shared_kernel(tmp_path) as km:
         one = reports.execute_step("inventory", run_dir, {}, run_id="r", target_display="t", notebooks_dir=tmp_path, km=km)
     assert one.passed, one.error
