@@ -162,11 +162,12 @@ def test_postgresql_tables_are_named_as_the_schema_model_names_them():
 
 
 def test_unparsable_or_unknown_statements_say_what_they_declare():
-    d = effects.declare([("s1", "FROBNICATE contractors"), ("s2", "CALL refresh_all()"),
-                         ("s3", "DO $$ BEGIN EXECUTE 'DELETE FROM t'; END $$")], "postgres")
+    d = effects.declare([("s1", "FROBNICATE contractors"), ("s2", "CALL backfill()"),
+                         ("s3", "DO $$ BEGIN DELETE FROM t; EXECUTE 'DELETE FROM u'; END $$")], "postgres")
     assert any("s1 cannot be parsed" in n for n in d.notes)
     assert any("s2 is of a kind whose effect is not known and names no table" in n for n in d.notes)
     assert any("s3 is a DO block that also runs SQL the parser cannot read" in n for n in d.notes)
+    assert d.tables["t"].may_remove_rows and "u" not in d.tables  # its statement as written is read, EXECUTE's is not
     d = effects.declare([("s1", "LOCK TABLE contractors IN SHARE MODE")], "postgres")
     assert d.tables["contractors"].anything and "may change anything on contractors" in d.tables["contractors"].why[0]
 
