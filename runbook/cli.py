@@ -230,7 +230,9 @@ def cmd_reports(args: argparse.Namespace) -> int:
 
 def cmd_clean(args: argparse.Namespace) -> int:
     """Remove what dead runs left: partial backups, rehearsal and restore copies in the backups
-    folder, scratch databases on the server (with --db), run.json still "running" (marked died)."""
+    folder, scratch databases on the server (with --db), run.json still "running" (marked died),
+    the sockets folders of their kernels."""
+    from . import kernel
     from .backup import remove_leftovers
     from .reports import mark_dead_runs
 
@@ -244,6 +246,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
     else:
         done = [f"run {r} marked died" for r in mark_dead_runs(args.reports)] if args.reports.is_dir() else []
         done += [f"removed {p}" for p in remove_leftovers(args.backups)]
+    done += [f"removed {p}" for p in kernel.remove_leftovers()]
     for line in done:
         print(line)
     print(f"{len(done)} leftover(s) of dead runs cleaned" if done else "nothing to clean")

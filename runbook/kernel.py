@@ -82,13 +82,16 @@ def shared_kernel(cwd: Path) -> Iterator[Any]:
     sockets in a private temporary folder (``ipc``), not on TCP ports: jupyter_client picks a
     free port by binding and releasing it, and another process can take it before the kernel
     binds it ("Address already in use", seen under parallel load). Same CPU per cell, measured
-    (``benchmarks/bench_cells.py``)."""
+    (``benchmarks/bench_cells.py``). The folder's name carries this process's owner tag, so
+    ``runbook clean`` can remove one a killed run left (``remove_leftovers``)."""
     import tempfile
 
     from jupyter_client.manager import AsyncKernelManager
     from nbclient.util import run_sync
 
-    with tempfile.TemporaryDirectory(prefix="runbook-kernel-") as sockets:
+    from .owner import owner_tag
+
+    with tempfile.TemporaryDirectory(prefix=f"{SOCKETS_PREFIX}{owner_tag()}-") as sockets:
         km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=kernel_specs(), transport="ipc",
                                 connection_file=str(Path(sockets, "kernel.json")), ip=str(Path(sockets, "ipc")))
         run_sync(km.start_kernel)(extra_arguments=KERNEL_ARGUMENTS, cwd=str(cwd))
@@ -99,6 +102,26 @@ def shared_kernel(cwd: Path) -> Iterator[Any]:
             if kc is not None:
                 kc.stop_channels()
             run_sync(km.shutdown_kernel)(now=True)
+
+
+#: the start of a shared kernel's sockets folder's name, in the system's temporary folder
+SOCKETS_PREFIX = "runbook-kernel-"
+
+
+def remove_leftovers() -> list[str]:
+    """Remove the sockets folders of shared kernels whose run was killed before it could (its
+    owner tag names a process of this host that no longer runs)."""
+    import shutil
+    import tempfile
+
+    from .owner import is_dead_owner
+
+    removed = []
+    for folder in sorted(Path(tempfile.gettempdir()).glob(f"{SOCKETS_PREFIX}rb*")):
+        if is_dead_owner(folder.name):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(str(folder))
+    return removed
 
 
 #: the client each shared kernel's resets and calls are sent by (connected once, at the first)

@@ -113,6 +113,27 @@ def test_the_shared_kernel_listens_on_unix_sockets_not_ports(tmp_path):
     assert not Path(connection_file).parent.exists()
 
 
+def test_runbook_clean_removes_the_sockets_folder_of_a_killed_runs_kernel(tmp_path, capsys):
+    """A run killed (SIGKILL) cannot remove its kernel's sockets folder; ``runbook clean`` removes
+    it by its owner tag, never a live run's."""
+    import subprocess
+    import tempfile
+
+    from runbook.cli import main
+    from runbook.owner import owner_tag
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = Path(tempfile.mkdtemp(prefix=f"{kernel.SOCKETS_PREFIX}{owner_tag(int(gone.stdout))}-"))
+    (dead / "ipc-1").write_text("")
+    live = Path(tempfile.mkdtemp(prefix=f"{kernel.SOCKETS_PREFIX}{owner_tag()}-"))
+    try:
+        assert main(["clean", "--reports", str(tmp_path / "reports"), "--backups", str(tmp_path / "backups")]) == 0
+        assert f"removed {dead}" in capsys.readouterr().out
+        assert not dead.exists() and live.is_dir()
+    finally:
+        live.rmdir()
+
+
 def test_the_kernel_starts_from_a_folder_that_holds_a_runbook_package_of_its_own(tmp_path):
     """The kernel starts in the notebooks' folder; a ``runbook`` package there is not what it
     runs (``python -P``): the notebook sees the installed one."""
