@@ -373,6 +373,8 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     from .target import open_target
 
     target = open_target(args.db)
+    if args.write and args.version is not None:
+        raise BadInput("baseline --write adopts the database at 000, the file it writes: leave out --version")
     if args.write:
         from . import baseline
 

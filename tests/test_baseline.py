@@ -105,6 +105,9 @@ def test_baseline_write_refuses_and_changes_nothing(tmp_path: Path, capsys: pyte
     assert set(_model(url)["tables"]) == set(before["tables"]) | {"Later"}  # nothing else was made
     assert main(["baseline", "--db", url, "--migrations", str(folder)]) == 2
     assert "--write" in capsys.readouterr().err
+    assert main(["baseline", "--write", "--version", "001", "--db", url, "--migrations", str(folder)]) == 2
+    assert "leave out --version" in capsys.readouterr().err
+    assert sorted(p.name for p in folder.glob("*.sql")) == ["001_seconds.sql"]
 
 
 @pytest.mark.postgres

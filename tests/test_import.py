@@ -23,16 +23,9 @@ from runbook.rollback import rollback_to
 from runbook.target import open_target
 
 from test_package import schema
+from test_project_dialect import write_folder as write
 
 TODAY = date(2024, 5, 6)
-
-
-def write(folder: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return folder
 
 
 def listing(folder: Path) -> list[str]:
