@@ -136,17 +136,30 @@ class Declared:
                 "created": sorted(self.created), "notes": self.notes}
 
 
-def _name(parts: Iterable[str]) -> str:
-    """A qualified name (``[schema, table]``) as the schema model names the table."""
+def _name(parts: Iterable[str], search: str | None = None) -> str:
+    """A qualified name (``[schema, table]``) as the schema model names the table; an unqualified
+    one is in ``search`` (the schema a ``SET search_path`` before it put first; None: ``public``)."""
     from .engines.postgresql import model_name
 
     *schema, table = list(parts)
-    return model_name(schema[-1] if schema else None, table)
+    return model_name(schema[-1] if schema else search, table)
 
 
-def _rv(rv: Any) -> str:
+def _rv(rv: Any, search: str | None = None) -> str:
     """A table named in a PostgreSQL statement (pglast's ``RangeVar``), as the schema model names it."""
-    return _name([rv.schemaname, rv.relname] if rv.schemaname else [rv.relname])
+    return _name([rv.schemaname, rv.relname] if rv.schemaname else [rv.relname], search)
+
+
+def _search_path(st: Any) -> str | None:
+    """The schema unqualified names are in after ``SET [LOCAL] search_path`` / ``RESET`` (``""``:
+    ``public``), or None for any other statement."""
+    from pglast import ast, enums
+
+    if not isinstance(st, ast.VariableSetStmt) or (st.name or "").lower() != "search_path":
+        return None
+    first = st.args[0] if st.kind == enums.VariableSetKind.VAR_SET_VALUE and st.args else None
+    value = getattr(getattr(first, "val", None), "sval", None) or "public"
+    return "" if value.lower() in ("public", "$user") else value.lower()
 
 
 def _renamed(old: str, new: str) -> str:
@@ -155,8 +168,10 @@ def _renamed(old: str, new: str) -> str:
     return f"{schema}.{new}" if dot else new
 
 
-def _pg_actions(sql: str) -> list[Action] | None:
-    """Actions of one PostgreSQL statement, read by PostgreSQL's own parser (``None``: unreadable)."""
+def _pg_actions(sql: str, search: str | None = None) -> list[Action] | None:
+    """Actions of one PostgreSQL statement, read by PostgreSQL's own parser (``None``: unreadable);
+    unqualified names are in schema ``search`` (None: ``public``). A ``SET search_path`` is an
+    action of kind ``search_path`` (its table: the schema now first, ``""`` for ``public``)."""
     import pglast
     from pglast import ast, enums
 
@@ -167,15 +182,20 @@ def _pg_actions(sql: str) -> list[Action] | None:
     out: list[Action] = []
     for raw in stmts:
         st = raw.stmt
+        now = _search_path(st)
+        if now is not None:
+            search = now or None
+            out.append(Action("search_path", now))
+            continue
         if isinstance(st, ast.CreateStmt):
-            out.append(Action("create", _rv(st.relation)))
+            out.append(Action("create", _rv(st.relation, search)))
         elif isinstance(st, ast.CreateTableAsStmt) and st.objtype == enums.ObjectType.OBJECT_TABLE:
-            out.append(Action("create", _rv(st.into.rel), sources=tuple(sorted(_pg_tables(st.query)))))
+            out.append(Action("create", _rv(st.into.rel, search), sources=tuple(sorted(_pg_tables(st.query, search)))))
         elif isinstance(st, ast.DropStmt):
             if st.removeType == enums.ObjectType.OBJECT_TABLE:
-                out += [Action("drop", _name(s.sval for s in obj)) for obj in st.objects]
+                out += [Action("drop", _name((s.sval for s in obj), search)) for obj in st.objects]
         elif isinstance(st, ast.AlterTableStmt) and st.objtype == enums.ObjectType.OBJECT_TABLE:
-            table = _rv(st.relation)
+            table = _rv(st.relation, search)
             for cmd in st.cmds or ():
                 sub = cmd.subtype
                 if sub == enums.AlterTableType.AT_AddColumn:
@@ -186,22 +206,25 @@ def _pg_actions(sql: str) -> list[Action] | None:
                     out.append(Action("change_column", table, cmd.name))
         elif isinstance(st, ast.RenameStmt):
             if st.renameType == enums.ObjectType.OBJECT_TABLE:
-                out.append(Action("rename", _rv(st.relation), new=_renamed(_rv(st.relation), st.newname)))
+                out.append(Action("rename", _rv(st.relation, search), new=_renamed(_rv(st.relation, search), st.newname)))
             elif st.renameType == enums.ObjectType.OBJECT_COLUMN and st.relation is not None:
-                out.append(Action("rename_column", _rv(st.relation), st.subname, st.newname))
+                out.append(Action("rename_column", _rv(st.relation, search), st.subname, st.newname))
+        elif isinstance(st, ast.AlterObjectSchemaStmt) and st.objectType == enums.ObjectType.OBJECT_TABLE:
+            old = _rv(st.relation, search)  # SET SCHEMA: the same table under another name
+            out.append(Action("rename", old, new=_name([st.newschema, old.rpartition(".")[2]])))
         elif isinstance(st, ast.UpdateStmt):
-            out.append(Action("update", _rv(st.relation), columns=tuple(t.name for t in st.targetList)))
+            out.append(Action("update", _rv(st.relation, search), columns=tuple(t.name for t in st.targetList)))
         elif isinstance(st, ast.DeleteStmt):
-            out.append(Action("delete", _rv(st.relation)))
+            out.append(Action("delete", _rv(st.relation, search)))
         elif isinstance(st, ast.TruncateStmt):
-            out += [Action("delete", _rv(r)) for r in st.relations]
+            out += [Action("delete", _rv(r, search)) for r in st.relations]
         elif isinstance(st, ast.InsertStmt):
-            sources = _pg_tables(st.selectStmt) if st.selectStmt is not None else set()
+            sources = _pg_tables(st.selectStmt, search) if st.selectStmt is not None else set()
             upsert: tuple[str, ...] = ()
             occ = st.onConflictClause
             if occ is not None and occ.action == enums.OnConflictAction.ONCONFLICT_UPDATE:
                 upsert = tuple(t.name for t in occ.targetList or ())
-            out.append(Action("insert", _rv(st.relation), columns=upsert, sources=tuple(sorted(sources))))
+            out.append(Action("insert", _rv(st.relation, search), columns=upsert, sources=tuple(sorted(sources))))
         elif isinstance(st, (ast.CreateFunctionStmt, ast.CreateTrigStmt, ast.ViewStmt, ast.IndexStmt,
                              ast.CommentStmt, ast.VariableSetStmt, ast.SelectStmt, ast.CreateEnumStmt,
                              ast.AlterEnumStmt, ast.CreateDomainStmt, ast.CreateSchemaStmt, ast.GrantStmt,
@@ -212,7 +235,7 @@ def _pg_actions(sql: str) -> list[Action] | None:
         elif isinstance(st, ast.CreateTableAsStmt):  # a materialized view: no row of a table
             continue
         else:
-            out.append(Action("unknown", ",".join(sorted(_pg_tables(st)))))
+            out.append(Action("unknown", ",".join(sorted(_pg_tables(st, search)))))
     return out
 
 
@@ -260,7 +283,7 @@ def _do_statements(sql: str) -> tuple[list[str], bool] | None:
     return queries, opaque
 
 
-def _pg_tables(node: Any) -> set[str]:
+def _pg_tables(node: Any, search: str | None = None) -> set[str]:
     from pglast import ast
     from pglast.visitors import Visitor
 
@@ -268,7 +291,7 @@ def _pg_tables(node: Any) -> set[str]:
 
     class _Tables(Visitor):
         def visit_RangeVar(self, _ancestors: Any, rv: ast.RangeVar) -> None:
-            found.add(_rv(rv))
+            found.add(_rv(rv, search))
 
     _Tables()(node)
     return found
@@ -331,9 +354,12 @@ def _sqlglot_actions(sql: str, dialect: str) -> list[Action] | None:
     return [Action("unknown", ",".join(sorted({t.name for t in tree.find_all(exp.Table)})))]
 
 
-def statement_actions(sql: str, dialect: str) -> tuple[list[Action], str | None]:
-    """The actions of one statement, and a note when it could not be declared exactly."""
+def statement_actions(sql: str, dialect: str, search: str | None = None) -> tuple[list[Action], str | None]:
+    """The actions of one statement, and a note when it could not be declared exactly; PostgreSQL:
+    its unqualified names are in schema ``search`` (``_pg_actions``)."""
     head = " ".join(sql.split()[:3]).upper()
+    if dialect == "postgres" and head.startswith(("SET", "RESET")) and "SEARCH_PATH" in head.replace(" LOCAL", ""):
+        return _pg_actions(sql, search) or [], None  # where the unqualified names after it are
     if any(head.startswith(p) for p in _NO_ROWS) and not head.startswith("CREATE OR REPLACE TABLE"):
         return [], None
     if head.startswith(("REPLACE INTO", "INSERT OR REPLACE")):
@@ -347,14 +373,15 @@ def statement_actions(sql: str, dialect: str) -> tuple[list[Action], str | None]
             queries, opaque = inner
             actions, notes = [], []
             for query in queries:
-                found, note = statement_actions(query, dialect)
+                found, note = statement_actions(query, dialect, search)
+                search = next((a.table or None for a in reversed(found) if a.kind == "search_path"), search)
                 actions += found
                 notes += [note] if note else []
             if opaque:
                 notes.append("is a DO block that also runs SQL the parser cannot read (EXECUTE, CALL): "
                              "what that changes is undeclared")
             return actions, "; ".join(notes) or None
-    actions = _pg_actions(sql) if dialect == "postgres" else _sqlglot_actions(sql, dialect)
+    actions = _pg_actions(sql, search) if dialect == "postgres" else _sqlglot_actions(sql, dialect)
     if actions is None:
         return [], "cannot be parsed, so it declares nothing: what it changes is undeclared"
     note = None
@@ -377,11 +404,15 @@ def declare(statements: Iterable[tuple[str, str]], dialect: str) -> Declared:
             current[name] = e
         return current[name]
 
+    search: str | None = None  # PostgreSQL: where unqualified names are (``SET search_path``)
     for label, sql in statements:
-        actions, note = statement_actions(sql, dialect)
+        actions, note = statement_actions(sql, dialect, search)
         if note:
             out.notes.append(f"{label} {note}")
         for a in actions:
+            if a.kind == "search_path":
+                search = a.table or None
+                continue
             for name in (a.table.split(",") if a.kind == "unknown" else [a.table]):
                 _apply(a, name, label, out, current, effect)
     for e in list(out.created.values()):  # a new table took the name of a dropped one

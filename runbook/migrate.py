@@ -158,6 +158,7 @@ def execute_script(conn: sa.Connection, prepared: list[PreparedStatement], label
                 out.rowcount = res.rowcount if res.rowcount is not None and res.rowcount >= 0 else None
             out.duration_ms = round((time.perf_counter() - started) * 1000, 3)
             results.append(out)
+    engine.after_script(conn)  # the runbook's own statements that follow resolve names as before it
     return results
 
 

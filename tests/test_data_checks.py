@@ -550,6 +550,44 @@ def test_rollback_refuses_to_drop_values_written_in_a_table_outside_public(pg_ur
     target.dispose()
 
 
+@pytest.mark.postgres
+def test_a_migration_that_sets_search_path_is_recorded_watched_and_rolled_back(pg_url, tmp_path):
+    """``SET search_path TO billing`` then unqualified names (a common way to write a schema's
+    migrations): the data check declares ``billing.invoices`` (not ``invoices`` in ``public``,
+    which also exists), a table moved with ``SET SCHEMA`` keeps its rows, and the runbook's own
+    statements after the migration (its history row, its event) still find its tables. Before,
+    the history insert failed ("schema_history" does not exist) and the rollback refused to
+    remove the row the migration itself had added."""
+    assert migrate(open_target(pg_url), MIGRATIONS).passed
+    run_sql(pg_url, "CREATE SCHEMA billing", "CREATE TABLE billing.invoices (id int PRIMARY KEY, amount int)",
+            "INSERT INTO billing.invoices VALUES (1, 10)",
+            "CREATE TABLE invoices (id int PRIMARY KEY, amount int)", "INSERT INTO invoices VALUES (1, 10)")
+    body = ("SET search_path TO billing;\nINSERT INTO invoices VALUES (2, 20);\n"
+            "UPDATE invoices SET amount = amount * 100 WHERE id = 2;\n"
+            "CREATE TABLE drafts (id int PRIMARY KEY);\nINSERT INTO drafts VALUES (1);\n"
+            "ALTER TABLE drafts SET SCHEMA public;\n")
+    back = "DELETE FROM billing.invoices WHERE id = 2;\nDROP TABLE public.drafts;\n"
+    folder = folder_with(tmp_path, {"005_cents.sql": "SELECT 1;\n", "005_cents.postgresql.sql": body,
+                                    "rollbacks/005_rollback_cents.sql": "SELECT 1;\n",
+                                    "rollbacks/005_rollback_cents.postgresql.sql": back})
+    target = open_target(pg_url)
+    at_004 = db_state(pg_url)
+    record = backup.take(target, tmp_path / "backups")
+    rehearsed = rehearsal.rehearse(target, record, folder, run_id="rehearse-cents")
+    assert rehearsed["passed"], rehearsed["error"]
+    (t,) = rehearsed["data"]["005_cents"]["tables"]
+    assert (t["table"], t["added"], t["removed"]) == ("billing.invoices", 1, 0)
+    result = migrate(target, folder, run_id="cents")
+    assert result.passed, result.error
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT max(version) FROM schema_history").scalar() == "005"
+        assert conn.exec_driver_sql("SELECT count(*) FROM public.drafts").scalar() == 1
+        assert conn.exec_driver_sql("SELECT amount FROM public.invoices").scalar() == 10
+    rollback.rollback_to(target, folder, "004", run_id="back")
+    assert db_state(pg_url) == at_004
+    target.dispose()
+
+
 # a migration whose backfill runs where the parser cannot see it (mattermost's 070: the column is
 # added and filled inside a DO block); its rollback drops the column
 OPAQUE_BACKFILLS = {

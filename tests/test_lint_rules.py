@@ -212,6 +212,47 @@ def test_materialized_views_and_engine_made_names_on_postgresql(tmp_path: Path, 
     assert by_version["002"].rollback_check["status"] == "passed", by_version["002"].rollback_check
 
 
+SCHEMAS = {
+    "001_schemas.sql": mig("CREATE SCHEMA app;\nCREATE SCHEMA audit;\n"
+                           "CREATE TABLE app.users (id serial PRIMARY KEY, email text NOT NULL);\n"
+                           "CREATE TABLE audit.users (id serial PRIMARY KEY, user_id int NOT NULL);\n"),
+    "rollbacks/001_rollback_schemas.sql": "DROP SCHEMA audit CASCADE;\nDROP SCHEMA app CASCADE;\n",
+    "002_columns.sql": mig("ALTER TABLE app.users ADD COLUMN name text;\nALTER TABLE audit.users ADD COLUMN note text;\n"
+                           "CREATE INDEX users_email ON app.users (email);\n"
+                           "CREATE VIEW app.named AS SELECT id, name FROM app.users;\n"),
+    "rollbacks/002_rollback_columns.sql": "DROP VIEW app.named;\nDROP INDEX app.users_email;\n"
+                                          "ALTER TABLE audit.users DROP COLUMN note;\nALTER TABLE app.users DROP COLUMN name;\n",
+    # unqualified names after SET search_path are in that schema; a moved table keeps its columns
+    "003_search_path.sql": mig("SET search_path TO audit;\nALTER TABLE users ALTER COLUMN note SET DEFAULT 'n';\n"
+                               "CREATE TABLE trail (id serial PRIMARY KEY, users_id int);\n"
+                               "ALTER TABLE trail SET SCHEMA app;\n"
+                               "ALTER TABLE app.trail ALTER COLUMN users_id SET NOT NULL;\n", "MEDIUM"),
+    "rollbacks/003_rollback_search_path.sql": "DROP TABLE app.trail;\nALTER TABLE audit.users ALTER COLUMN note DROP DEFAULT;\n",
+    # a table in a dropped schema is gone: a true unknown name
+    "004_drop_audit.sql": mig("DROP SCHEMA audit CASCADE;\n", "HIGH"),
+    "005_late.sql": mig("ALTER TABLE audit.users ADD COLUMN late text;\nALTER TABLE users ADD COLUMN late text;\n"),
+}
+
+
+@pytest.mark.postgres
+def test_tables_of_the_same_name_in_two_schemas(tmp_path: Path, pg_url: str) -> None:
+    """``app.users`` and ``audit.users`` are two tables (each migration's names resolved as
+    PostgreSQL resolves them: ``SET search_path``, ``SET SCHEMA``, ``DROP SCHEMA ... CASCADE``),
+    statically and on the engine's replay alike. Before, lint keyed tables by their bare name: a
+    column of one was reported missing on the other."""
+    from runbook.target import open_target
+
+    static = lint.lint(folder(tmp_path / "s", SCHEMAS), engine=ENGINES["postgresql"], dialect="postgresql")
+    replayed = lint.lint(folder(tmp_path / "r", SCHEMAS), target=open_target(pg_url), dialect="postgresql")
+    for report in (static, replayed):
+        unknown = [(Path(f.file).name, f.message) for f in report.all_findings() if f.code == "unknown-name"]
+        assert len(unknown) == 2 and all(name == "005_late.sql" for name, _ in unknown), unknown
+        assert "audit.users" in unknown[0][1] and "users" in unknown[1][1], unknown
+        assert "column-default" in report.migrations[2].statements[1].kind
+    assert replayed.migrations[2].schema_source == "engine"
+    assert replayed.migrations[1].rollback_check["status"] == "passed", replayed.migrations[1].rollback_check
+
+
 def test_incremental_introspection_equals_a_full_one(tmp_path: Path) -> None:
     """The replay re-reads only the tables a migration names (and those whose foreign keys point
     at them): after a rename that rewrites another table's foreign key, the result is the same as

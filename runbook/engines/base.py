@@ -98,6 +98,11 @@ class Engine:
         """True for statements the engine refuses inside a transaction block."""
         return False
 
+    def after_script(self, conn: sa.Connection) -> None:
+        """After a script's statements, on the same connection: undo the session settings a script
+        may change that decide what the runbook's own statements that follow mean (its history
+        rows, its data checks). Nothing by default."""
+
     def after_failed_outside_transaction(self, conn: sa.Connection, prepared: list) -> None:
         """Clean up after a statement that ran outside a transaction failed (nothing by default)."""
 

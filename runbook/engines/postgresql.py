@@ -170,6 +170,13 @@ class PostgresEngine(Engine):
                 or head in (["CREATE", "DATABASE"], ["DROP", "DATABASE"], ["CREATE", "TABLESPACE"],
                             ["DROP", "TABLESPACE"], ["ALTER", "SYSTEM"]))
 
+    def after_script(self, conn: sa.Connection) -> None:
+        """``RESET search_path``: a migration may ``SET search_path`` (or ``SET LOCAL``, or call
+        ``set_config``) for its own unqualified names; the runbook's statements after it (its
+        history table, the data check's ``public`` tables) mean what they meant before it. The
+        migration's objects are already made: their schema was decided as each statement ran."""
+        conn.exec_driver_sql("RESET search_path")
+
     def after_failed_outside_transaction(self, conn: sa.Connection, prepared: list) -> None:
         """Drop the INVALID index a failed ``CREATE INDEX CONCURRENTLY`` left behind.
 

@@ -171,7 +171,8 @@ def touched_names(u: MigrationLint, state: tuple[SchemaModel, dict], engine: "En
     if words & {"cascade", "do", "call", "execute", "perform"}:
         return None
     model = state[0]
-    named = {t for t in model.tables if t in words} | {v for v in model.views if v in words}
+    named = {t for t in model.tables if t.rpartition(".")[2] in words}
+    named |= {v for v in model.views if v.rpartition(".")[2] in words}
     named |= {t for t, info in model.tables.items() if any(fk.table in named for fk in info.foreign_keys)}
     return named
 

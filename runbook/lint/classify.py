@@ -114,6 +114,10 @@ class Classifier:
     def is_transaction_control(self, st: Statement, tree: Any) -> bool:
         return st.is_transaction_control
 
+    def restart(self) -> None:
+        """Before the statements are walked again (classified after their shapes were read):
+        forget what the walk so far set (PostgreSQL: the ``search_path``)."""
+
     # -- findings
     def add(self, finding: Finding) -> None:
         self.lint.findings.append(finding)
@@ -171,6 +175,7 @@ class Classifier:
                 self.trees.append(exc)
         self.shapes = [Shape() if isinstance(t, Unreadable) else self.shape(t) for t in self.trees]
         self.rebuilds = self.find_rebuilds()
+        self.restart()
         runnable = 0
         for st, tree, shape in zip(self.statements, self.trees, self.shapes):
             if not isinstance(tree, Unreadable) and self.is_transaction_control(st, tree):
@@ -296,6 +301,14 @@ class Classifier:
                 outcomes.append(Outcome(2, "drop-table", f"drops table {name} and every row in it",
                                         destructive=True, lock_heavy=True))
         return merge(outcomes)
+
+    def drop_schemas(self, names: list[str]) -> None:
+        """What ``DROP SCHEMA`` takes with it (everything in it, with CASCADE; it must be empty otherwise)."""
+        prefixes = tuple(f"{n}." for n in names)
+        for name in [t for t in self.schema.tables if t.startswith(prefixes)]:
+            self.schema.tables.pop(name)
+        self.schema.views = {v for v in self.schema.views if not v.startswith(prefixes)}
+        self.schema.indexes = {i: t for i, t in self.schema.indexes.items() if not t.startswith(prefixes)}
 
     def drop_indexes(self, names: list[str], concurrently: bool) -> Outcome:
         for name in names:

@@ -87,9 +87,21 @@ class TableInfo:
         return TableInfo(self.name, columns, list(self.foreign_keys), dict(self.constraints))
 
 
+def key(schema: str | None, name: str) -> str:
+    """How lint's model keys a table, view or index, as ``schema.introspect`` does: lower-case,
+    qualified by its schema unless that is ``public`` (PostgreSQL's default; SQLite has none)."""
+    return name.lower() if schema in (None, "", "public") else f"{schema.lower()}.{name.lower()}"
+
+
+def schema_of(name: str) -> str:
+    """The schema part of a model key with its dot (``app.``), or ``""`` for a ``public`` name."""
+    return name.rpartition(".")[0] + "." if "." in name else ""
+
+
 @dataclass
 class SchemaModel:
-    """Tables (by lower-case, unqualified name) as they stand at one point of the migration sequence."""
+    """Tables (keyed by ``key``: lower-case, qualified unless in ``public``) as they stand at one
+    point of the migration sequence."""
 
     tables: dict[str, TableInfo] = field(default_factory=dict)
     indexes: dict[str, str] = field(default_factory=dict)  # index → table
@@ -135,23 +147,18 @@ def reflect(conn: sa.Connection, since: tuple[SchemaModel, dict] | None = None,
 
     known = None
     if since is not None and touched is not None:
-        known = {k: t for k, t in since[1]["tables"].items() if _bare(k) not in touched}
+        known = {k: t for k, t in since[1]["tables"].items() if k.lower() not in touched}
     snap = schema.introspect(conn, engine_of(conn), known)
     return from_schema(snap), snap
 
 
-def _bare(name: str) -> str:
-    """A table's lower-case name without its schema: lint's key."""
-    return name.rsplit(".", 1)[-1].lower()
-
-
 def from_schema(model: dict) -> SchemaModel:
-    """Lint's view of ``schema.introspect``'s model (the package's one schema model): tables by
-    lower-case unqualified name, their columns, foreign keys and named constraints, index names,
-    views and materialized views."""
+    """Lint's view of ``schema.introspect``'s model (the package's one schema model, whose keys
+    are already qualified as ``key`` qualifies them): tables, their columns, foreign keys and
+    named constraints, indexes (in their table's schema), views and materialized views."""
     out = SchemaModel()
     for qualified, t in model.get("tables", {}).items():
-        name = _bare(qualified)
+        name = qualified.lower()
         info = TableInfo(name, {})
         for c in t.get("columns", []):
             dtype = TypeInfo.of(c["type"]) if c.get("type") else None
@@ -159,7 +166,7 @@ def from_schema(model: dict) -> SchemaModel:
                 c["name"].lower(), dtype, bool(c.get("nullable", True)) and not c.get("primary_key"),
                 c.get("default") is not None or bool(c.get("identity")) or bool(c.get("generated")))
         for fk in t.get("foreign_keys", []):
-            ref = ForeignKeyInfo(tuple(x.lower() for x in fk["columns"]), fk["referred_table"].rsplit(".", 1)[-1].lower(),
+            ref = ForeignKeyInfo(tuple(x.lower() for x in fk["columns"]), fk["referred_table"].lower(),
                                  tuple(x.lower() for x in fk.get("referred_columns") or []), fk.get("name") or None)
             info.foreign_keys.append(ref)
             if ref.name:
@@ -169,12 +176,12 @@ def from_schema(model: dict) -> SchemaModel:
             info.constraints[pk["name"].lower()] = "PRIMARY KEY"
         for ix in t.get("indexes", []):
             if ix.get("name"):
-                out.indexes[ix["name"].lower()] = name
+                out.indexes[schema_of(name) + ix["name"].lower()] = name
                 if (ix.get("constraint") or "").lower() == "unique":
                     info.constraints[ix["name"].lower()] = "UNIQUE"
         for ck in t.get("checks", []):
             if ck.get("name"):
                 info.constraints[ck["name"].lower()] = "CHECK"
         out.tables[name] = info
-    out.views = {v.rsplit(".", 1)[-1].lower() for v in model.get("views", {})}
+    out.views = {v.lower() for v in model.get("views", {})}
     return out

@@ -18,7 +18,7 @@ from pglast.visitors import Visitor
 
 from ..sqltext import Statement
 from .classify import Classifier, Constraint, NewColumn, Outcome, Shape, Unreadable, merge
-from .model import ColumnInfo, TypeInfo
+from .model import ColumnInfo, TypeInfo, key, schema_of
 from .rules.locks import duration_ms
 
 _SERIAL = {"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"}
@@ -53,22 +53,24 @@ _NO_CHANGE = {"CommentStmt": "COMMENT", "GrantStmt": "GRANT/REVOKE", "GrantRoleS
 class _Relations(Visitor):
     """Every table a (sub)tree reads, leaving out the names of its own CTEs."""
 
-    def __init__(self) -> None:
+    def __init__(self, default: str | None) -> None:
         super().__init__()
+        self.default = default
         self.names: set[str] = set()
         self.ctes: set[str] = set()
 
     def visit_RangeVar(self, ancestors: Any, node: ast.RangeVar) -> None:
-        self.names.add(rel(node))
+        self.names.add(rel(node, self.default))
 
     def visit_CommonTableExpr(self, ancestors: Any, node: ast.CommonTableExpr) -> None:
         self.ctes.add(node.ctename.lower())
 
 
-def tables_read(node: Any) -> list[str]:
+def tables_read(node: Any, default: str | None = None) -> list[str]:
+    """The tables ``node`` reads, as lint's model keys them (``rel``)."""
     if node is None:
         return []
-    v = _Relations()
+    v = _Relations(default)
     v(node)
     return sorted(v.names - v.ctes)
 
@@ -78,16 +80,24 @@ def tables_read(node: Any) -> list[str]:
 SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
 
 
-def rel(node: ast.RangeVar | None) -> str:
-    """A table's name as lint's model keys it: lower-case, unqualified; a system catalog's
-    qualified (``pg_catalog.pg_index``), so it is never taken for a table of the migrations."""
+def rel(node: ast.RangeVar | None, default: str | None = None) -> str:
+    """A table's name as lint's model keys it (``model.key``): lower-case, qualified unless it is in
+    ``public``; an unqualified name is in ``default`` (the first schema of a ``SET search_path`` the
+    migration ran; None: ``public``); a system catalog's is qualified (``pg_catalog.pg_index``), so
+    it is never taken for a table of the migrations."""
     if node is None:
         return ""
     name = node.relname.lower()
     schema = (node.schemaname or "").lower()
     if schema in SYSTEM_SCHEMAS or (not schema and name.startswith("pg_")):
         return f"{schema or 'pg_catalog'}.{name}"
-    return name
+    return key(schema or default, name)
+
+
+def dotted(name: str, default: str | None = None) -> str:
+    """``object_name``'s dotted name (``app.users``, ``users``) as lint's model keys it."""
+    schema, _, bare = name.rpartition(".")
+    return key(schema or default, bare)
 
 
 def _strings(items: Any) -> list[str]:
@@ -122,7 +132,7 @@ def _const(node: Any) -> str:
     return "?"
 
 
-def _constraint(c: ast.Constraint, column: str | None = None) -> Constraint | None:
+def _constraint(c: ast.Constraint, column: str | None = None, default: str | None = None) -> Constraint | None:
     kinds = {ConstrType.CONSTR_PRIMARY: "PRIMARY KEY", ConstrType.CONSTR_UNIQUE: "UNIQUE",
              ConstrType.CONSTR_CHECK: "CHECK", ConstrType.CONSTR_FOREIGN: "FOREIGN KEY",
              ConstrType.CONSTR_EXCLUSION: "EXCLUDE"}
@@ -141,7 +151,7 @@ def _constraint(c: ast.Constraint, column: str | None = None) -> Constraint | No
         cols = []
     else:
         cols = _strings(c.keys)
-    return Constraint(kind, cols, name, rel(c.pktable), tuple(_strings(c.pk_attrs)), not_valid=bool(c.skip_validation))
+    return Constraint(kind, cols, name, rel(c.pktable, default), tuple(_strings(c.pk_attrs)), not_valid=bool(c.skip_validation))
 
 
 def _column_refs(node: Any) -> list[ast.ColumnRef]:
@@ -156,7 +166,7 @@ def _column_refs(node: Any) -> list[ast.ColumnRef]:
     return found
 
 
-def new_column(cd: ast.ColumnDef) -> NewColumn:
+def new_column(cd: ast.ColumnDef, default_schema: str | None = None) -> NewColumn:
     name = cd.colname.lower()
     t = type_info(cd.typeName)
     not_null = bool(cd.is_not_null)
@@ -169,7 +179,7 @@ def new_column(cd: ast.ColumnDef) -> NewColumn:
         elif c.contype in (ConstrType.CONSTR_DEFAULT, ConstrType.CONSTR_IDENTITY, ConstrType.CONSTR_GENERATED):
             default = True
         else:
-            rule = _constraint(c, name)
+            rule = _constraint(c, name, default_schema)
             if rule is not None:
                 rules.append(rule)
                 not_null = not_null or rule.kind == "PRIMARY KEY"
@@ -179,6 +189,24 @@ def new_column(cd: ast.ColumnDef) -> NewColumn:
 class PostgresClassifier(Classifier):
     dialect = "postgresql"
     parser_name = "PostgreSQL's parser (pglast)"
+    #: where unqualified names are: the first schema of the last ``SET search_path`` so far in this
+    #: migration (None: ``public``; the runner gives each migration a fresh session)
+    search: str | None = None
+
+    def restart(self) -> None:
+        self.search = None
+
+    def rel(self, node: ast.RangeVar | None) -> str:
+        return rel(node, self.search)
+
+    def tables_read(self, node: Any) -> list[str]:
+        return tables_read(node, self.search)
+
+    def follow_search_path(self, s: Any) -> None:
+        if isinstance(s, ast.VariableSetStmt) and (s.name or "").lower() == "search_path":
+            first = s.args[0] if s.kind == VariableSetKind.VAR_SET_VALUE and s.args else None
+            value = _const(first).lower() if first is not None else "public"
+            self.search = None if value in ("public", "?", '"$user"', "$user") else value
 
     def parse(self, st: Statement) -> Any:
         try:
@@ -197,17 +225,18 @@ class PostgresClassifier(Classifier):
 
     def shape(self, tree: Any) -> Shape:
         s = tree[0]
+        self.follow_search_path(s)
         if isinstance(s, ast.CreateStmt):
-            return Shape(creates=rel(s.relation))
+            return Shape(creates=self.rel(s.relation))
         if isinstance(s, ast.CreateTableAsStmt) and s.objtype == OT.OBJECT_TABLE:
-            name = rel(s.into.rel)
-            return Shape(creates=name, copy_into=name, sources=frozenset(tables_read(s.query)))
+            name = self.rel(s.into.rel)
+            return Shape(creates=name, copy_into=name, sources=frozenset(self.tables_read(s.query)))
         if isinstance(s, ast.DropStmt) and s.removeType == OT.OBJECT_TABLE:
-            return Shape(drops=tuple(object_name(o).rsplit(".", 1)[-1] for o in s.objects))
+            return Shape(drops=tuple(dotted(object_name(o), self.search) for o in s.objects))
         if isinstance(s, ast.RenameStmt) and s.renameType == OT.OBJECT_TABLE:
-            return Shape(rename=(rel(s.relation), s.newname.lower()))
+            return Shape(rename=(self.rel(s.relation), schema_of(self.rel(s.relation)) + s.newname.lower()))
         if isinstance(s, ast.InsertStmt) and s.selectStmt is not None:
-            return Shape(copy_into=rel(s.relation), sources=frozenset(tables_read(s.selectStmt)))
+            return Shape(copy_into=self.rel(s.relation), sources=frozenset(self.tables_read(s.selectStmt)))
         return Shape()
 
     def classify(self, st: Statement, tree: Any) -> Outcome:
@@ -229,6 +258,7 @@ class PostgresClassifier(Classifier):
         return Outcome(1, "transaction-control", "transaction control inside a statement list")
 
     def on_VariableSetStmt(self, st: Statement, s: ast.VariableSetStmt) -> Outcome:
+        self.follow_search_path(s)
         if (s.name or "").lower() != "lock_timeout":
             return Outcome(1, "setting", "SET/RESET: a session setting; no schema or data change")
         if s.kind in (VariableSetKind.VAR_RESET, VariableSetKind.VAR_SET_DEFAULT):
@@ -238,8 +268,8 @@ class PostgresClassifier(Classifier):
 
     def on_SelectStmt(self, st: Statement, s: ast.SelectStmt) -> Outcome:
         if s.intoClause is not None:
-            name = rel(s.intoClause.rel)
-            return self.create_table(st, name, None, [], sources=tables_read(s.fromClause), as_query=True)
+            name = self.rel(s.intoClause.rel)
+            return self.create_table(st, name, None, [], sources=self.tables_read(s.fromClause), as_query=True)
         for target in s.targetList or ():
             call = target.val if isinstance(target, ast.ResTarget) else None
             if isinstance(call, ast.FuncCall) and _strings(call.funcname)[-1:] == ["set_config"] and call.args \
@@ -264,7 +294,7 @@ class PostgresClassifier(Classifier):
         return Outcome(1, "lock", "LOCK TABLE: no schema or data change, but blocks others", lock_heavy=True)
 
     def on_RefreshMatViewStmt(self, st: Statement, s: ast.RefreshMatViewStmt) -> Outcome:
-        return Outcome(1, "refresh-view", f"REFRESH MATERIALIZED VIEW {rel(s.relation)}: recomputes a view; "
+        return Outcome(1, "refresh-view", f"REFRESH MATERIALIZED VIEW {self.rel(s.relation)}: recomputes a view; "
                                           "no table data change", lock_heavy=not s.concurrent)
 
     def on_AlterEnumStmt(self, st: Statement, s: ast.AlterEnumStmt) -> Outcome:
@@ -281,16 +311,16 @@ class PostgresClassifier(Classifier):
 
     # CREATE
     def on_CreateStmt(self, st: Statement, s: ast.CreateStmt) -> Outcome:
-        name = rel(s.relation)
+        name = self.rel(s.relation)
         columns: dict[str, ColumnInfo] = {}
         constraints: list[Constraint] = []
         for item in s.tableElts or ():
             if isinstance(item, ast.ColumnDef):
-                new = new_column(item)
+                new = new_column(item, self.search)
                 columns[new.column.name] = new.column
                 constraints += [c for c in new.rules if c.kind == "FOREIGN KEY"]
             elif isinstance(item, ast.Constraint):
-                c = _constraint(item)
+                c = _constraint(item, None, self.search)
                 if c is not None:
                     constraints.append(c)
         if s.inhRelations or s.partbound is not None or s.ofTypename is not None or any(
@@ -299,20 +329,22 @@ class PostgresClassifier(Classifier):
         return self.create_table(st, name, columns, constraints, if_not_exists=bool(s.if_not_exists))
 
     def on_CreateTableAsStmt(self, st: Statement, s: ast.CreateTableAsStmt) -> Outcome:
-        name = rel(s.into.rel)
+        name = self.rel(s.into.rel)
         if s.objtype == OT.OBJECT_MATVIEW:
             return self.create_view(name, materialized=True)
-        sources = tables_read(s.query)
+        sources = self.tables_read(s.query)
         return self.create_table(st, name, None, [], if_not_exists=bool(s.if_not_exists), sources=sources, as_query=True)
 
     def on_ViewStmt(self, st: Statement, s: ast.ViewStmt) -> Outcome:
-        return self.create_view(rel(s.view))
+        return self.create_view(self.rel(s.view))
 
     def on_IndexStmt(self, st: Statement, s: ast.IndexStmt) -> Outcome:
         columns = [p.name.lower() for p in s.indexParams or () if isinstance(p, ast.IndexElem) and p.name]
         columns += sorted({f.sval.lower() for p in s.indexParams or () if isinstance(p, ast.IndexElem) and p.expr
                            for ref in _column_refs(p.expr) for f in ref.fields[-1:] if isinstance(f, ast.String)})
-        return self.create_index(st, (s.idxname or "").lower(), rel(s.relation), columns, unique=bool(s.unique),
+        table = self.rel(s.relation)
+        name = schema_of(table) + s.idxname.lower() if s.idxname else ""
+        return self.create_index(st, name, table, columns, unique=bool(s.unique),
                                  concurrently=bool(s.concurrent))
 
     def on_CreateFunctionStmt(self, st: Statement, s: ast.CreateFunctionStmt) -> Outcome:
@@ -320,12 +352,12 @@ class PostgresClassifier(Classifier):
                                    bool(s.replace))
 
     def on_CreateTrigStmt(self, st: Statement, s: ast.CreateTrigStmt) -> Outcome:
-        return self.trigger(st, rel(s.relation))
+        return self.trigger(st, self.rel(s.relation))
 
     # DROP
     def on_DropStmt(self, st: Statement, s: ast.DropStmt) -> Outcome:
         names = [object_name(o) for o in s.objects or ()]
-        plain = [n.rsplit(".", 1)[-1] for n in names]
+        plain = [dotted(n, self.search) for n in names]
         t = s.removeType
         if t == OT.OBJECT_TABLE:
             return self.drop_tables(plain, bool(s.missing_ok))
@@ -335,6 +367,7 @@ class PostgresClassifier(Classifier):
             return self.drop_views(plain, bool(s.missing_ok))
         if t == OT.OBJECT_SCHEMA:
             cascade = s.behavior == pglast.enums.DropBehavior.DROP_CASCADE
+            self.drop_schemas(names)
             return Outcome(2, "drop-schema", f"drops schema {', '.join(names)}"
                            + (" and everything in it (CASCADE): its tables' rows" if cascade else
                               ": what uses it breaks (it must be empty)"), destructive=cascade, lock_heavy=cascade)
@@ -345,7 +378,9 @@ class PostgresClassifier(Classifier):
 
     # renames
     def on_RenameStmt(self, st: Statement, s: ast.RenameStmt) -> Outcome:
-        t, table, new = s.renameType, rel(s.relation), (s.newname or "").lower()
+        t, table, new = s.renameType, self.rel(s.relation), (s.newname or "").lower()
+        if t in (OT.OBJECT_TABLE, OT.OBJECT_INDEX, OT.OBJECT_VIEW, OT.OBJECT_MATVIEW):
+            new = schema_of(table) + new  # a renamed relation stays in its schema
         if t == OT.OBJECT_TABLE:
             if s.missing_ok and self.schema.exists(table) is False:
                 return Outcome(1, "rename-table", f"ALTER TABLE IF EXISTS {table}: no such table, nothing changes")
@@ -373,11 +408,14 @@ class PostgresClassifier(Classifier):
         return Outcome(1, "rename", f"renames {what} to {new}: nothing refers to it by name in a way a rename breaks")
 
     def on_AlterObjectSchemaStmt(self, st: Statement, s: Any) -> Outcome:
+        if s.objectType in (OT.OBJECT_TABLE, OT.OBJECT_VIEW, OT.OBJECT_MATVIEW) and s.relation is not None:
+            old = self.rel(s.relation)
+            self.rename_table(old, key(s.newschema.lower(), old.rpartition(".")[2]))
         return Outcome(2, "set-schema", "moves an object to another schema: queries using its old qualified name break")
 
     # ALTER TABLE
     def on_AlterTableStmt(self, st: Statement, s: ast.AlterTableStmt) -> Outcome:
-        table = rel(s.relation)
+        table = self.rel(s.relation)
         if s.objtype != OT.OBJECT_TABLE:
             what = OT(s.objtype).name.removeprefix("OBJECT_").lower()
             return Outcome(1, f"alter-{what}", f"ALTER {what.upper()} {table}: no data change")
@@ -388,7 +426,7 @@ class PostgresClassifier(Classifier):
     def alter_cmd(self, st: Statement, table: str, c: ast.AlterTableCmd) -> Outcome:
         t, col = c.subtype, (c.name or "").lower()
         if t == AT.AT_AddColumn:
-            return self.add_column(st, table, new_column(c.def_))
+            return self.add_column(st, table, new_column(c.def_, self.search))
         if t == AT.AT_DropColumn:
             return self.drop_columns(st, table, [col], bool(c.missing_ok))
         if t == AT.AT_AlterColumnType:
@@ -400,7 +438,7 @@ class PostgresClassifier(Classifier):
         if t == AT.AT_ColumnDefault:
             return self.column_default(st, table, col, c.def_ is not None)
         if t == AT.AT_AddConstraint:
-            rule = _constraint(c.def_)
+            rule = _constraint(c.def_, None, self.search)
             if rule is None:
                 return self.unclassified(st, f"constraint {ConstrType(c.def_.contype).name}")
             return self.add_constraint(st, table, rule)
@@ -413,13 +451,13 @@ class PostgresClassifier(Classifier):
         if t == AT.AT_ValidateConstraint:
             return Outcome(1, "validate-constraint", "VALIDATE CONSTRAINT: checks existing rows; no change")
         if t == AT.AT_AttachPartition:
-            part = rel(c.def_.name)
+            part = self.rel(c.def_.name)
             return Outcome(1, "attach-partition", f"attaches {part} to {table} as a partition: its rows become rows "
                                                   f"of {table}, none changed (they are scanned against the partition's "
                                                   "bounds unless a CHECK constraint proves them)",
                            lock_heavy=self.existed(part))
         if t in (AT.AT_DetachPartition, AT.AT_DetachPartitionFinalize):
-            part = rel(c.def_.name)
+            part = self.rel(c.def_.name)
             return Outcome(2, "detach-partition", f"detaches {part} from {table}: its rows are no longer rows of "
                                                   f"{table}, so queries on {table} lose them",
                            lock_heavy=not c.def_.concurrent)
@@ -431,22 +469,22 @@ class PostgresClassifier(Classifier):
     def on_InsertStmt(self, st: Statement, s: ast.InsertStmt) -> Outcome:
         conflict = s.onConflictClause
         overwrite = conflict is not None and conflict.action == OnConflictAction.ONCONFLICT_UPDATE
-        sources = tables_read(s.selectStmt)
+        sources = self.tables_read(s.selectStmt)
         if s.withClause is not None:
-            sources = sorted(set(sources) | set(tables_read(s.withClause)))
-        return self.insert(st, rel(s.relation), sources, overwrite)
+            sources = sorted(set(sources) | set(self.tables_read(s.withClause)))
+        return self.insert(st, self.rel(s.relation), sources, overwrite)
 
     def on_UpdateStmt(self, st: Statement, s: ast.UpdateStmt) -> Outcome:
-        table = rel(s.relation)
+        table = self.rel(s.relation)
         cols = [t.name.lower() for t in s.targetList or () if isinstance(t, ast.ResTarget) and t.name]
-        reads = sorted(set(tables_read(s.fromClause)) | set(tables_read(s.whereClause)) - {table})
+        reads = sorted(set(self.tables_read(s.fromClause)) | set(self.tables_read(s.whereClause)) - {table})
         return self.update(st, table, cols, reads)
 
     def on_DeleteStmt(self, st: Statement, s: ast.DeleteStmt) -> Outcome:
-        return self.delete(st, rel(s.relation))
+        return self.delete(st, self.rel(s.relation))
 
     def on_TruncateStmt(self, st: Statement, s: ast.TruncateStmt) -> Outcome:
-        return self.truncate([rel(r) for r in s.relations or ()])
+        return self.truncate([self.rel(r) for r in s.relations or ()])
 
     def on_MergeStmt(self, st: Statement, s: ast.MergeStmt) -> Outcome:
-        return self.merge_into(rel(s.relation))
+        return self.merge_into(self.rel(s.relation))
