@@ -588,6 +588,32 @@ def test_a_migration_that_sets_search_path_is_recorded_watched_and_rolled_back(p
     target.dispose()
 
 
+@pytest.mark.postgres
+def test_a_pg_dump_baseline_that_empties_search_path_migrates(pg_url, tmp_path):
+    """``pg_dump --schema-only`` output as the 000 baseline (the usual way to adopt a database)
+    begins with ``set_config('search_path', '', false)`` and qualifies every name. The runbook's
+    own statements after it (the data check's counts, the history row) still find their tables,
+    and the next migration's unqualified names are ``public``'s. Before, it failed: "relation ...
+    does not exist"."""
+    dump = ("SELECT pg_catalog.set_config('search_path', '', false);\n"
+            "CREATE TABLE public.actor (actor_id integer PRIMARY KEY, name text NOT NULL);\n"
+            "INSERT INTO public.actor VALUES (1, 'PENELOPE');\n")
+    folder = tmp_path / "migrations"
+    (folder / "rollbacks").mkdir(parents=True)
+    (folder / "000_baseline.sql").write_text("-- Risk Level: LOW\n" + dump)
+    (folder / "001_lower.sql").write_text("-- Risk Level: HIGH\nALTER TABLE actor ADD COLUMN lower_name text;\n"
+                                          "UPDATE actor SET lower_name = lower(name);\n")
+    target = open_target(pg_url)
+    result = migrate(target, folder, run_id="dump", dialect="postgresql")
+    assert result.passed, result.error
+    (t,) = result.migrations[-1].data["tables"]
+    assert t["table"] == "actor"
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT lower_name FROM actor").scalar() == "penelope"
+        assert conn.exec_driver_sql("SELECT count(*) FROM schema_history").scalar() == 2
+    target.dispose()
+
+
 # a migration whose backfill runs where the parser cannot see it (mattermost's 070: the column is
 # added and filled inside a DO block); its rollback drops the column
 OPAQUE_BACKFILLS = {
