@@ -139,15 +139,19 @@ def fingerprint(conn: sa.Connection, table: str, columns: list[str], engine: "En
             **({"digest": engine.row_digest} if engine.row_digest else {})}
 
 
-def fingerprints_of(source: "Target") -> Callable[[str, list[str], dict[str, Any] | None], dict[str, Any] | None]:
-    """``fingerprint`` of a table of ``source`` (a database no one writes to: a backup file), each
-    in its own read transaction, when ``source`` holds the table in the snapshot's stored pages
-    (``engine.same_pages``: then it holds the snapshot's rows); ``None`` when it does not."""
-    def of(table: str, columns: list[str], pages: dict[str, Any] | None) -> dict[str, Any] | None:
+def fingerprints_of(source: "Target") -> Callable[[str, list[str], dict[str, Any]], dict[str, Any] | None]:
+    """``fingerprint`` over ``columns`` of a table of ``source`` (a database no one writes to: a
+    backup file), each in its own read transaction, when ``source`` holds the table as the
+    snapshot's fingerprint ``fp`` saw it: in the same stored pages (``engine.same_pages``), or,
+    when ``fp`` recorded none, with the same hash over ``fp``'s columns; ``None`` when it does not."""
+    def of(table: str, columns: list[str], fp: dict[str, Any]) -> dict[str, Any] | None:
         engine = source.kind
         with engine.read_snapshot(source) as conn:
-            if not engine.same_pages(pages, (engine.content_pages(conn, [table]) or {}).get(table)):
-                return None  # not there, or not as the snapshot saw it
+            if fp.get("pages") or fp.get("sha256") is None:
+                if not engine.same_pages(fp.get("pages"), (engine.content_pages(conn, [table]) or {}).get(table)):
+                    return None  # not there, or not as the snapshot saw it
+            elif table not in table_names(conn) or fingerprint(conn, table, fp["columns"], engine)["sha256"] != fp["sha256"]:
+                return None
             return fingerprint(conn, table, columns, engine, total=count_rows(conn, table))
     return of
 
@@ -423,12 +427,24 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
         gone = [c for c in fp["columns"] if c not in now_cols]
         if gone:
             why = dropped_on_purpose.get(table, {})
-            if all(c in why for c in gone):
-                reasons = "; ".join(f"{c}: {why[c]}" for c in gone)
-                out.append(check(name, True, f"skipped: column(s) dropped on purpose ({reasons}), "
-                                 "so the table cannot be compared with its fingerprint", skipped=True))
-            else:
+            if not all(c in why for c in gone):
                 out.append(check(name, False, f"column(s) {', '.join(gone)} no longer exist"))
+                continue
+            reasons = "; ".join(f"{c}: {why[c]}" for c in gone)
+            # the columns kept, hashed in a backup that holds the table as the snapshot saw it
+            kept_columns = [c for c in fp["columns"] if c not in gone]
+            then = kept(table, kept_columns, fp) if kept is not None and kept_columns else None
+            if then is None:
+                out.append(check(name, True, f"skipped: column(s) dropped on purpose ({reasons}), so the table "
+                                 "cannot be compared with its fingerprint, and no backup holds it as the snapshot "
+                                 "saw it", skipped=True))
+                continue
+            now = fingerprint(conn, now_name, kept_columns, engine, key=None if model is None else model_key(
+                model["tables"][now_name]))
+            detail = (f"the {len(kept_columns)} columns kept × {now['rows']} rows, compared with the backup "
+                      f"({then['rows']} rows then); column(s) dropped on purpose ({reasons})")
+            out.append(check(name, True, f"{detail}: unchanged") if now["sha256"] == then["sha256"] else
+                       _differs(name, f"content differs: {detail}", table, declared, writers, now["rows"] - then["rows"]))
             continue
         rows_now = counted[now_name] if counted and now_name in counted else count_rows(conn, now_name)
         if rows_now != fp["rows"]:  # the count decides it: no need to hash the table
@@ -450,7 +466,7 @@ def content_checks(conn: sa.Connection, engine: "Engine", snapshot: dict[str, An
                                    f"({engine.row_digest or 'the first'})"))
             continue
         if fp.get("sha256") is None:  # not hashed then: hash a database that holds the snapshot's rows
-            then = kept(table, fp["columns"], fp.get("pages")) if kept is not None else None
+            then = kept(table, fp["columns"], fp) if kept is not None else None
             if then is None:
                 out.append(_uncompared(name, writers, "its stored pages differ from the snapshot's, which hashed no "
                                        "rows, and no backup holds the table as the snapshot saw it (the application "

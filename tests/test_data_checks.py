@@ -346,6 +346,39 @@ def test_an_inventory_without_row_hashes_is_compared_through_the_runs_backup(db_
         assert checks["concurrent writes since the inventory"]["tables"] == ["admin_users", "strategic_partners"]
 
 
+def test_a_table_with_a_column_dropped_on_purpose_is_compared_by_the_columns_it_keeps(at_004, tmp_path):
+    """A migration drops ``contractors.phone``. Where this run's backup can be read as a database
+    (SQLite's file), verify hashes the columns kept, on the target and on the backup, instead of
+    skipping the table: unchanged passes; a kept value the application changed after the backup is
+    a concurrent write on the live target and a failure on a copy no one else writes to. Where it
+    cannot (PostgreSQL's dump), the check is still skipped and says why. Before, it was skipped
+    on both engines."""
+    folder = folder_with(tmp_path, {
+        "005_drop_phone.sql": "-- Risk Level: HIGH\nALTER TABLE contractors DROP COLUMN phone;\n",
+        "rollbacks/005_rollback_drop_phone.sql": "ALTER TABLE contractors ADD COLUMN phone TEXT;\n"})
+    target = open_target(at_004)
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    before = inventory.take(target, folder)
+    backup.take(target, tmp_path / "backups", run_dir=run_dir)
+    assert migrate(target, folder, run_id="drop").passed
+    content = next(c for c in verify(target, folder, before, run_dir=run_dir)["checks"]
+                   if c["check"] == "content: contractors")
+    if target.kind.name == "postgresql":
+        assert content["skipped"] and "no backup holds it" in content["detail"], content
+        return
+    assert content["passed"] and not content.get("skipped"), content
+    assert content["detail"].startswith("the 22 columns kept × 11 rows, compared with the backup")
+    assert content["detail"].endswith("phone: by 005_drop_phone): unchanged")
+    run_sql(at_004, "UPDATE contractors SET name = 'Changed later' WHERE id = 1")
+    live = {c["check"]: c for c in verify(target, folder, before, run_dir=run_dir)["checks"]}
+    assert live["content: contractors"]["passed"] and live["content: contractors"]["concurrent_writes"] == 0
+    assert live["concurrent writes since the inventory"]["tables"] == ["contractors"]
+    copy = verify(target, folder, before, run_dir=run_dir, writers=False)
+    assert "an undeclared change" in failed(copy)["content: contractors"]
+    target.dispose()
+
+
 # -- rollback --------------------------------------------------------------------------------
 def test_rollback_refuses_to_drop_values_written_after_the_migration(at_004, tmp_path):
     url = at_004
