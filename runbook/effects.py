@@ -725,14 +725,16 @@ def _constant(default: Any) -> bool:
 
 def at_commit(report: dict[str, Any]) -> dict[str, Any]:
     """What a ``DataWatch`` report says the migration left at its commit, counts only: the values
-    in the columns it added, the rows it added and removed, the rows it changed (per column), and the rows of the tables it created
-    (kept in the event log, so a rollback in a later run can tell the application's values from
-    the migrations' own)."""
+    in the columns it added, the rows it added and removed, the rows it changed (per column), the
+    rows of the tables it created, and the tables it wrote through statements whose effect is not
+    known (``unwatched_writes``). Kept in the event log, so a rollback in a later run can tell the
+    application's values from the migrations' own, and verify the application's writes from theirs."""
     return {"tables": [{"now": t["now"], "new_columns": t["new_columns"], "changed_columns": t["changed_columns"],
                         "added": t.get("added"), "removed": t.get("removed")}
                        for t in report.get("tables", [])
                        if t.get("new_columns") or t.get("changed_columns") or t.get("added") or t.get("removed")],
-            "created_rows": report.get("created_rows", {}), "catalog": bool(report.get("catalog"))}
+            "created_rows": report.get("created_rows", {}), "catalog": bool(report.get("catalog")),
+            "unwatched_writes": report.get("unwatched_writes", [])}
 
 
 def written_values(conn: sa.Connection, engine: "Engine", table: str, columns: list[str],

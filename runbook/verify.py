@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,7 +58,7 @@ from . import migrations as mig
 from .checks import Check, assert_checks, check
 from .errors import BadInput
 from .engines import engine_of
-from .sqltext import Statement
+from .sqltext import Statement, header
 
 if TYPE_CHECKING:
     from .engines.base import Engine
@@ -168,13 +169,20 @@ def schema_checks(actual: dict[str, Any], expected: "exp_.Expected", before: dic
 
 
 # -- 2./3. rows and content -----------------------------------------------------------------
-def declared_since(before: dict[str, Any], chosen: list[mig.Migration], engine: "Engine") -> dict[str, Any]:
+def declared_since(before: dict[str, Any], chosen: list[mig.Migration], engine: "Engine",
+                   measured: dict[str, dict] | None = None, *, writers: bool = True) -> dict[str, Any]:
     """What the migrations applied since the inventory ``before`` declare (``effects``), keyed by
     the tables' names in the inventory: ``{"rows": {table: why}, "renamed": {table: now},
-    "dropped_tables": {table: why}, "dropped_columns": {table: {column: why}}}``."""
+    "dropped_tables": {table: why}, "dropped_columns": {table: {column: why}}, "unwatched":
+    {table: why}}``. A table a migration's header names (``-- Writes: a, b``: what code no parser
+    can read writes, a function, a trigger, ``EXECUTE``, ``CALL``) is declared. ``measured``: what
+    each deploy left at commit (``mig.deployed_data``), whose ``unwatched_writes`` (the tables
+    the engine's write counters say its transaction wrote, which no statement declares) are in
+    ``unwatched``; on a live target (``writers``) they are that migration's change, not the
+    application's writes; on a copy no one else writes to they stay undeclared."""
     since = (before.get("migrations") or {}).get("current")
     later = [m for m in chosen if since is None or int(m.version) > int(since)]
-    out: dict[str, Any] = {"rows": {}, "renamed": {}, "dropped_tables": {}, "dropped_columns": {}}
+    out: dict[str, Any] = {"rows": {}, "renamed": {}, "dropped_tables": {}, "dropped_columns": {}, "unwatched": {}}
     original: dict[str, str] = {}  # name now → name in the inventory
     for m in later:
         statements, dialect = m.script.statements_for(engine)
@@ -190,9 +198,31 @@ def declared_since(before: dict[str, Any], chosen: list[mig.Migration], engine: 
             for col in e.dropped_columns:
                 out["dropped_columns"].setdefault(first, {})[col] = f"by {m.label}"
             if e.changes_rows:
-                previous = out["rows"].get(first)
-                out["rows"][first] = (previous + "; " if previous else "") + f"{m.label}: {'; '.join(e.why)}"
+                _add_why(out["rows"], first, f"{m.label}: {'; '.join(e.why)}")
+        for table in _header_writes(m, engine):
+            _add_why(out["rows"], original.get(table, table), f"{m.label}: its header declares it writes {table} "
+                     "(Writes:) through code no parser can read")
+        for now in ((measured or {}).get(m.version) or {}).get("unwatched_writes") or ():
+            first = original.get(now, now)
+            out["unwatched"][first] = (f"{m.label}'s transaction wrote {now} (the engine's write counters) through "
+                                       "code none of its statements declares: a trigger, a function, EXECUTE or CALL")
+            if writers and first not in out["rows"]:
+                _add_why(out["rows"], first, out["unwatched"][first])
     return out
+
+
+def _header_writes(m: mig.Migration, engine: "Engine") -> list[str]:
+    """The tables a migration's header (in the file that runs on ``engine``: its variant, if it
+    has one) declares it writes through code no parser can read (``-- Writes: billing.invoices,
+    audit_log (by fill_audit())``: names separated by commas, a note in parentheses), as the
+    schema model names them."""
+    path = m.script.variants.get(engine.variant_suffix, m.script.path)
+    names = re.sub(r"\([^)]*\)", "", header(path.read_text(encoding="utf-8-sig")).get("writes", ""))
+    return [t.strip().lower().removeprefix("public.") for t in names.split(",") if t.strip()]
+
+
+def _add_why(rows: dict[str, str], table: str, why: str) -> None:
+    rows[table] = f"{rows[table]}; {why}" if table in rows else why
 
 
 def tables_to_hash(target: "Target", before: dict[str, Any], chosen: list[mig.Migration]) -> list[str]:
@@ -204,8 +234,8 @@ def tables_to_hash(target: "Target", before: dict[str, Any], chosen: list[mig.Mi
     the same count): it only tells ``live_snapshot`` how much of a large live file the checks will
     read, so whether reading it in place holds its lock for less time than copying it whole would."""
     engine = target.kind
-    d = declared_since(before, chosen, engine)
     with engine.read_snapshot(target) as conn:
+        d = declared_since(before, chosen, engine, mig.deployed_data(conn))
         present = set(inventory.table_names(conn))
         same_count = {now: fp for t, info in before.get("tables", {}).items()
                       if t not in d["rows"] and t not in d["dropped_tables"]
@@ -226,7 +256,7 @@ def data_checks(conn: sa.Connection, engine: "Engine", before: dict[str, Any], c
     ``baseline``: a database holding the inventory's rows (a backup), hashed where ``before`` has
     no row hash of a table and it holds that table as ``before`` saw it (``inventory.fingerprints_of``).
     ``model``: the schema ``conn`` sees, read in the same transaction (``inventory.content_checks``)."""
-    d = declared_since(before, chosen, engine)
+    d = declared_since(before, chosen, engine, mig.deployed_data(conn), writers=writers)
     gone = d["dropped_tables"] | (gone_tables or {})  # the engine's schema (``dropped``) wins over the parse
     cols = {t: d["dropped_columns"].get(t, {}) | (dropped or {}).get(t, {})
             for t in set(d["dropped_columns"]) | set(dropped or {})}
@@ -235,6 +265,10 @@ def data_checks(conn: sa.Connection, engine: "Engine", before: dict[str, Any], c
     out = inventory.count_checks(conn, before, counted=counted, model=model, **common)
     out += inventory.content_checks(conn, engine, before, dropped_on_purpose=cols, baseline=baseline,
                                     counted=counted, model=model, **common)
+    for c in out:  # an undeclared change the migration's own transaction made: say how to declare it
+        table = c["check"].split(": ", 1)[1]
+        if not c["passed"] and table in d["unwatched"]:
+            c["detail"] += f" ({d['unwatched'][table]}; if that is meant, name it in the migration's header: -- Writes: {table})"
     if writers:
         out.append(inventory.concurrent_writes(out, reported="reported, not a failure",
                                                none="none: every difference from the inventory is declared by a migration"))

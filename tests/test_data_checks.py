@@ -682,6 +682,37 @@ DROP PROCEDURE add_email_lower();
 
 
 @pytest.mark.postgres
+def test_a_table_written_inside_a_function_is_declared_in_the_header(pg_url, tmp_path):
+    """A function the migration calls also upper-cases ``strategic_partners``, a table its text
+    never names. Its header declares it (``-- Writes: strategic_partners``): the rehearsal's
+    verify on the copy takes that change as declared, and verify on the live target does not
+    report it as the application's writes; its transaction's write counters saw it
+    (``unwatched_writes``). Before, such a migration could not pass its rehearsal."""
+    assert migrate(open_target(pg_url), MIGRATIONS).passed
+    body = OPAQUE_BACKFILLS["function call"].replace(
+        "UPDATE contractors SET email_lower = lower(email);",
+        "UPDATE contractors SET email_lower = lower(email); UPDATE strategic_partners SET company_name = upper(company_name);")
+    folder = folder_with(tmp_path, {"005_email_lower.sql": "SELECT 1;\n", "005_email_lower.postgresql.sql":
+                                    "-- Writes: strategic_partners (fill_email_lower)\n" + body})
+    target = open_target(pg_url)
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    before = inventory.take(target, folder)
+    record = backup.take(target, tmp_path / "backups", run_dir=run_dir)
+    rehearsed = rehearsal.rehearse(target, record, folder, run_id="rehearse-opaque")
+    assert rehearsed["passed"], rehearsed["error"]
+    result = migrate(target, folder, run_id="opaque")
+    assert result.passed and result.migrations[-1].data["unwatched_writes"] == ["strategic_partners"]
+    checked = verify(target, folder, before, run_dir=run_dir)
+    assert failed(checked) == {}
+    checks = {c["check"]: c for c in checked["checks"]}
+    assert "005_email_lower: its header declares it writes strategic_partners" in \
+        checks["content: strategic_partners"]["detail"]
+    assert checks["concurrent writes since the inventory"]["tables"] == []
+    target.dispose()
+
+
+@pytest.mark.postgres
 @pytest.mark.parametrize("how", sorted(OPAQUE_BACKFILLS))
 def test_rollback_knows_the_values_a_statement_the_parser_cannot_read_wrote(pg_url, tmp_path, how):
     """The migration's own backfill, run by a DO block, a function or a procedure, is measured in
@@ -719,8 +750,9 @@ def test_a_do_blocks_statements_are_declared_and_checked_like_any_other(pg_url, 
     declared: the rehearsal (whose verify fails on a change nobody declares) passes, the
     migration's transaction compares contractors by content, verify says it changed as declared.
     SQL it runs through EXECUTE stays unread: the rehearsal fails on what it changed (nobody
-    declares it and nobody else writes there); on the target the migration passes and its record
-    lists the table it wrote (the engine's write counters)."""
+    declares it and nobody else writes there), saying the migration's transaction wrote it and
+    how to declare it; on the target the migration passes, its record lists the table it wrote
+    (the engine's write counters), and verify calls that change the migration's."""
     assert migrate(open_target(pg_url), MIGRATIONS).passed
     script = ("DO $$ BEGIN UPDATE contractors SET name = upper(name); "
               "EXECUTE 'UPDATE admin_users SET full_name = upper(full_name)'; END $$;\n")
@@ -731,6 +763,8 @@ def test_a_do_blocks_statements_are_declared_and_checked_like_any_other(pg_url, 
     rehearsed = rehearsal.rehearse(target, record, folder, run_id="rehearse-upper")
     assert "content: contractors" not in rehearsed["error"]  # declared; EXECUTE's change to admin_users is not:
     assert not rehearsed["passed"] and "content: admin_users" in rehearsed["error"]  # no one else writes there
+    (bad,) = rehearsed["verify"]["failed"]
+    assert "005_upper's transaction wrote admin_users" in bad["detail"] and "-- Writes: admin_users" in bad["detail"]
     result = migrate(target, folder, run_id="upper")
     assert result.passed, result.error
     data = result.migrations[-1].data
@@ -742,4 +776,6 @@ def test_a_do_blocks_statements_are_declared_and_checked_like_any_other(pg_url, 
     checked = verify(target, folder, before)
     content = next(c for c in checked["checks"] if c["check"] == "content: contractors")
     assert content["passed"] and "changed as declared" in content["detail"]
+    admin = next(c for c in checked["checks"] if c["check"] == "content: admin_users")
+    assert admin["passed"] and "005_upper's transaction wrote admin_users" in admin["detail"]
     target.dispose()
