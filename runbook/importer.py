@@ -483,6 +483,22 @@ def _has_statements(sql: str) -> bool:
     return any(line.strip() and not line.strip().startswith("--") for line in text.splitlines())
 
 
+#: the command-line client's own commands, which only it reads (psql's \\set, sqlite3's .read)
+_CLIENT_COMMANDS = {"postgresql": ("psql", re.compile(r"^[ \t]*\\[a-z!?]\S*.*$", re.M)),
+                    "sqlite": ("sqlite3", re.compile(r"^\.[a-z]+\b.*$", re.M))}
+
+
+def _client_command(files: list[str], dialect: str) -> tuple[str, str] | None:
+    """The client and the first line of ``files`` that is one of its commands, if any (a rough
+    look, for a refusal's message only)."""
+    client, pattern = _CLIENT_COMMANDS[dialect]
+    for file in files:
+        m = pattern.search(Path(file).read_text(encoding="utf-8", errors="replace"))
+        if m:
+            return client, m[0].strip()[:60]
+    return None
+
+
 def _classify(result: Imported, work: Path, heads: dict[str, tuple[Path, str, str]]) -> None:
     """Lint the written folder as ``runbook lint`` does without ``--db``, write each migration's
     Risk Level from its category, and keep the findings that still hold for the summary.
@@ -493,9 +509,12 @@ def _classify(result: Imported, work: Path, heads: dict[str, tuple[Path, str, st
     unreadable = [(u, f) for u in report.migrations for f in u.findings if f.code == "unparsable"]
     if unreadable:
         u, f = unreadable[0]
-        source = next(m for m in result.migrations if m["version"] == u.migration.version)["source_files"][0]
+        files = next(m for m in result.migrations if m["version"] == u.migration.version)["source_files"]
+        client = _client_command(files, result.dialect)
+        why = (f"it holds a {client[0]} command, `{client[1]}`, which {result.tool} runs through {client[0]}: the "
+               f"runbook runs the SQL itself, so write what it does as SQL" if client else "is --dialect right?")
         raise BadInput(f"{len(unreadable)} migration(s) cannot be read as {result.dialect} SQL, the first "
-                       f"{source}: {f.message.replace(str(work), str(result.dest))} (is --dialect right?); {NOT_WRITTEN}")
+                       f"{files[0]}: {f.message.replace(str(work), str(result.dest))} ({why}); {NOT_WRITTEN}")
     risks = {}
     for u in report.migrations:
         path, head, body = heads[u.migration.version]

@@ -113,16 +113,16 @@ def settings(folder: Path) -> Settings:
         raise BadInput(f"{conf_path}: core.engine is {engine!r}: the runbook runs Sqitch projects for "
                        f"{' and '.join(ENGINES)} only; {NOT_WRITTEN}")
     target = conf.get(f"engine.{engine}.target", "") if engine else ""
+    scopes = [*([f"target.{target}"] if target and ":" not in target else []),  # a name, not a URI
+              *([f"engine.{engine}"] if engine else []), "core"]
 
     def fetch(key: str) -> str | None:
-        for scope in (f"target.{target}" if target and ":" not in target else None, f"engine.{engine}" if engine else None, "core"):
-            if scope and conf.get(f"{scope}.{key}"):
-                return conf[f"{scope}.{key}"]
-        return None
+        return next((conf[f"{scope}.{key}"] for scope in scopes if conf.get(f"{scope}.{key}")), None)
 
     top = folder / (fetch("top_dir") or ".")
-    return Settings(engine, folder / fetch("plan_file") if fetch("plan_file") else top / "sqitch.plan",
-                    *(folder / d if (d := fetch(f"{way}_dir")) else top / way for way in ("deploy", "revert", "verify")),
+    plan_file = fetch("plan_file")
+    dirs = [folder / d if (d := fetch(f"{way}_dir")) else top / way for way in ("deploy", "revert", "verify")]
+    return Settings(engine, folder / plan_file if plan_file else top / "sqitch.plan", *dirs,
                     fetch("extension") or "sql", fetch("registry") or "sqitch", conf_path if conf else None)
 
 

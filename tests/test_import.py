@@ -1,4 +1,4 @@
-"""``runbook import``: other tools' migrations folders (golang-migrate, Flyway, Diesel, dbmate)
+"""``runbook import``: other tools' migrations folders (golang-migrate, Flyway, Diesel, dbmate) and Sqitch projects
 converted into a runbook folder that lint, migrate and rollback take as it is; bad input refused
 with nothing written; adoption of a database the other tool migrated (its history table)."""
 
@@ -466,12 +466,15 @@ def test_sqitch_conf_says_where_the_plan_and_scripts_are(tmp_path):
     files = {k.replace(".sql", ".pgsql") if k.startswith(("db/revert", "db/verify")) else k: v for k, v in files.items()}
     src = write(tmp_path / "sq", {
         "sqitch.conf": '[core]\n\tengine = pg\n\ttop_dir = db ; a comment\n\textension = sql\n'
-                       '[engine "pg"]\n\tplan_file = db/flipr.plan\n\tdeploy_dir = "db/up"\n\textension = pgsql\n',
+                       '[engine "pg"]\n\tplan_file = db/flipr.plan\n\tdeploy_dir = "db/up"\n\textension = pgsql\n'
+                       '\ttarget = dev\n\tregistry = not_this_one\n[target "dev"]\n\turi = db:pg:dev\n\tregistry = changelog\n',
         "db/flipr.plan": SQITCH_PLAN, "sqitch.plan": "%project=not_this_one\n", **files})
     result = importer.import_history(src, tmp_path / "migrations", today=TODAY)
     assert result.dialect == "postgresql"
     assert result.migrations[0]["source_files"] == [
         str(src / "db/up/users@v1.0.pgsql"), str(src / "db/revert/users@v1.0.pgsql"), str(src / "db/verify/users@v1.0.pgsql")]
+    _, sources = importer.read_history(src)
+    assert {(s.recorded.registry, s.recorded.engine) for s in sources} == {("changelog", "pg")}  # the target's
     assert "-- Source: sqitch change flips (db/up/flips.pgsql, db/revert/flips.pgsql, db/verify/flips.pgsql)\n" in \
         (tmp_path / "migrations" / "002_flips.sql").read_text()
 
@@ -485,6 +488,8 @@ BAD_PLAN_LINES = SQITCH_PLAN.splitlines(keepends=True)
     ({}, "postgresql", "engine is sqlite .*so its scripts are sqlite, not postgresql"),
     ({"deploy/flips.sql": None}, None, "1 change.s. without a deploy script: deploy/flips.sql"),
     ({"deploy/users@v1.0.sql": None}, None, r"without a deploy script: deploy/users@v1.0.sql"),
+    ({"sqitch.conf": "[core]\n\tengine = pg\n", "deploy/flips.sql": "\\set n 1\nSELECT :n;\n"}, None,
+     r"cannot be read as postgresql SQL, the first .*deploy/flips.sql.*it holds a psql command, `\\set n 1`, which sqitch runs through psql"),
     ({"sqitch.plan": SQITCH_PLAN.replace("[users]", "[ghost]")}, None, "requires ghost, which is not planned before it"),
     ({"sqitch.plan": SQITCH_PLAN.replace("@v1.0 2026", "# @v1.0 2026")}, None, "change users duplicates the one on line 6"),
     ({"sqitch.plan": SQITCH_PLAN.replace("%project=flipr\n", "")}, None, "no %project pragma"),
