@@ -15,9 +15,10 @@ Layouts read (``TOOLS``), told apart by their file names (``detect``):
   the engine (``pg``, ``sqlite``) is the project's dialect.
 
 The migrations are numbered ``001``, ``002``... in the tool's order; each file's header names the
-tool's version and file (``-- Source:``; Sqitch: the change, its plan note and dependencies) and the Risk Level lint's classification gives its
-statements (the project's own rules, ``runbook.lint``). Down scripts are copied as they are (an
-empty one stays empty: a declared no-op rollback; lint and rollback decide what it means). Bad
+tool's version and file (``-- Source:``; Sqitch: the change, its plan note and dependencies) and
+the Risk Level lint's classification gives its statements (the project's own rules,
+``runbook.lint``). Down scripts are copied as they are (an empty one stays empty: a declared no-op
+rollback; lint and rollback decide what it means); Sqitch's verify scripts go to ``verify/``. Bad
 input is refused before anything is written; the folder is written under a temporary name beside
 the destination and renamed at the end.
 
@@ -40,9 +41,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from . import sqitch
 from .errors import BadInput
 from .guards import read_migration_text
-from . import sqitch
 from .owner import owner_tag
 
 if TYPE_CHECKING:
@@ -330,9 +331,9 @@ def read_sqitch(folder: Path) -> list[Source]:
         if not deploy.is_file():
             missing.append(deploy)
             continue
-        header = tuple(f"{what}: {', '.join(deps)} (planned earlier; the order of these migrations keeps it)"
-                       if what == "Requires" else f"{what}: {', '.join(deps)} (not checked by the runbook)"
-                       for what, deps in (("Requires", change.requires), ("Conflicts", change.conflicts)) if deps)
+        header = ((f"Requires: {', '.join(change.requires)} (planned earlier: the order of these migrations keeps it)",)
+                  if change.requires else ()) + \
+                 ((f"Conflicts: {', '.join(change.conflicts)} (not checked by the runbook)",) if change.conflicts else ())
         out.append(Source(label, change.name, tuple(p for p in (deploy, revert, verify) if p.is_file()), _text(deploy),
                           _text(revert) if revert.is_file() else None, (number,),
                           verify=_text(verify) if verify.is_file() else None, date=change.timestamp[:10],

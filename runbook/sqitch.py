@@ -122,6 +122,10 @@ def settings(folder: Path) -> Settings:
     top = folder / (fetch("top_dir") or ".")
     plan_file = fetch("plan_file")
     dirs = [folder / d if (d := fetch(f"{way}_dir")) else top / way for way in ("deploy", "revert", "verify")]
+    outside = [str(p) for p in (top, *dirs) if not p.resolve().is_relative_to(folder.resolve())]
+    if outside:
+        raise BadInput(f"{conf_path}: {', '.join(outside)} is outside the project folder {folder}: import the folder "
+                       f"that holds the plan and scripts; {NOT_WRITTEN}")
     return Settings(engine, folder / plan_file if plan_file else top / "sqitch.plan", *dirs,
                     fetch("extension") or "sql", fetch("registry") or "sqitch", conf_path if conf else None)
 

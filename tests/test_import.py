@@ -490,6 +490,7 @@ BAD_PLAN_LINES = SQITCH_PLAN.splitlines(keepends=True)
     ({"deploy/users@v1.0.sql": None}, None, r"without a deploy script: deploy/users@v1.0.sql"),
     ({"sqitch.conf": "[core]\n\tengine = pg\n", "deploy/flips.sql": "\\set n 1\nSELECT :n;\n"}, None,
      r"cannot be read as postgresql SQL, the first .*deploy/flips.sql.*it holds a psql command, `\\set n 1`, which sqitch runs through psql"),
+    ({"sqitch.conf": "[core]\n\tengine = sqlite\n\tdeploy_dir = ../elsewhere\n"}, None, "is outside the project folder"),
     ({"sqitch.plan": SQITCH_PLAN.replace("[users]", "[ghost]")}, None, "requires ghost, which is not planned before it"),
     ({"sqitch.plan": SQITCH_PLAN.replace("@v1.0 2026", "# @v1.0 2026")}, None, "change users duplicates the one on line 6"),
     ({"sqitch.plan": SQITCH_PLAN.replace("%project=flipr\n", "")}, None, "no %project pragma"),
