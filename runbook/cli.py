@@ -407,7 +407,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     def check_database(tool: str, sources: list[importer.Source]) -> None:
         adopted["it"] = importer.adoption(target, tool, sources)
 
-    result = importer.import_history(args.source, args.migrations, tool=args.tool, dialect=args.dialect,
+    dialect = None if args.settings.sources.get("dialect") == "default" else args.dialect  # a Sqitch engine says
+    result = importer.import_history(args.source, args.migrations, tool=args.tool, dialect=dialect,
                                      check_database=check_database if target is not None else None)
     adoption = adopted.get("it")
     command = adoption.baseline_command(result, target.display) if adoption is not None else None
@@ -425,6 +426,9 @@ def cmd_import(args: argparse.Namespace) -> int:
                  f"mean): {', '.join(data['empty_rollbacks'])}")
     if data["without_rollback"]:
         out.line(f"no down script, so no rollback file: {', '.join(data['without_rollback'])}")
+    verified = [m["version"] for m in ms if m["verify"]]
+    if verified:
+        out.line(f"verify scripts written to {result.dest / 'verify'} (NNN_verify_name.sql) for {len(verified)} migration(s)")
     for note in result.notes:
         out.line(f"note: {note}")
     counts = ", ".join(f"{code} {n}" for code, n in sorted(result.lint["codes"].items()))
@@ -540,13 +544,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .importer import TOOLS  # light: no SQLAlchemy
 
-    p = add("import", "convert another tool's migrations folder (golang-migrate, Flyway, Diesel, dbmate) into a "
+    p = add("import", "convert another tool's migrations folder (golang-migrate, Flyway, Diesel, dbmate) or Sqitch project into a "
                       "new runbook migrations folder", cmd_import)
-    p.add_argument("source", type=Path, metavar="FOLDER", help="the other tool's migrations folder")
+    p.add_argument("source", type=Path, metavar="FOLDER",
+                   help="the other tool's migrations folder (Sqitch: the folder of sqitch.conf / sqitch.plan)")
     p.add_argument("--migrations", type=Path, metavar="DIR",
                    help="the runbook folder to write; it must not exist or be empty (default ./migrations)")
     _dialect(p)
-    p.add_argument("--from", dest="tool", choices=TOOLS, help="the tool (default: told from the file names)")
+    p.add_argument("--from", dest="tool", choices=TOOLS, help="the tool (default: told from the file names; a "
+                                                              "Sqitch project's engine gives the dialect)")
     p.add_argument("--db", help="a database the tool migrated: read its history table (read only) and print the "
                                 "`runbook baseline` command that records those migrations as applied")
     p.set_defaults(config_db=False)

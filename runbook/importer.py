@@ -9,18 +9,24 @@ Layouts read (``TOOLS``), told apart by their file names (``detect``):
   zero parts ignored: ``1.0`` is ``1``); repeatable ``R__`` and baseline ``B`` migrations are refused;
 * ``diesel``: ``{version}_{name}/up.sql`` and ``down.sql`` folders (version: the part before the
   first ``_``, dashes dropped, ordered as text as Diesel does);
-* ``dbmate``: one ``{version}_{name}.sql`` with ``-- migrate:up`` and ``-- migrate:down`` sections.
+* ``dbmate``: one ``{version}_{name}.sql`` with ``-- migrate:up`` and ``-- migrate:down`` sections;
+* ``sqitch``: a project folder with ``sqitch.plan`` (and ``sqitch.conf``): each change's deploy,
+  revert and verify scripts in plan order (``runbook.sqitch`` reads the project as Sqitch does);
+  the engine (``pg``, ``sqlite``) is the project's dialect.
 
 The migrations are numbered ``001``, ``002``... in the tool's order; each file's header names the
-tool's version and file (``-- Source:``) and the Risk Level lint's classification gives its
-statements (the project's own rules, ``runbook.lint``). Down scripts are copied as they are (an
-empty one stays empty: a declared no-op rollback; lint and rollback decide what it means). Bad
+tool's version and file (``-- Source:``; Sqitch: the change, its plan note and dependencies) and
+the Risk Level lint's classification gives its statements (the project's own rules,
+``runbook.lint``). Down scripts are copied as they are (an empty one stays empty: a declared no-op
+rollback; lint and rollback decide what it means); Sqitch's verify scripts go to ``verify/``. Bad
 input is refused before anything is written; the folder is written under a temporary name beside
 the destination and renamed at the end.
 
 Adoption (``adoption``): the other tool's own history table, read only, tells which imported
 migrations a database already holds; the answer is the ``runbook baseline`` command that records
-them (a dirty golang-migrate state or a failed Flyway migration is refused).
+them (a dirty golang-migrate state or a failed Flyway migration is refused). Sqitch's registry
+(a schema on PostgreSQL, a file beside the database on SQLite) records change ids, matched with
+the plan's.
 """
 
 from __future__ import annotations
@@ -29,11 +35,13 @@ import os
 import re
 import shlex
 import shutil
-from dataclasses import dataclass, field
+import sqlite3
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from . import sqitch
 from .errors import BadInput
 from .guards import read_migration_text
 from .owner import owner_tag
@@ -43,10 +51,10 @@ if TYPE_CHECKING:
 
     from .target import Target
 
-TOOLS = ("golang-migrate", "flyway", "diesel", "dbmate")
+TOOLS = ("golang-migrate", "flyway", "diesel", "dbmate", "sqitch")
 #: each tool's own history table (its default name)
 HISTORY_TABLES = {"golang-migrate": "schema_migrations", "flyway": "flyway_schema_history",
-                  "diesel": "__diesel_schema_migrations", "dbmate": "schema_migrations"}
+                  "diesel": "__diesel_schema_migrations", "dbmate": "schema_migrations", "sqitch": "sqitch.changes"}
 RISK_NOTE = "set by runbook import from lint's classification of the statements"
 NOT_WRITTEN = "nothing was written"
 
@@ -59,16 +67,32 @@ _DBMATE_DOWN = re.compile(r"^--\s*migrate:down(\s*$|\s+\S+)$", re.M)
 
 
 @dataclass(frozen=True)
+class Recorded:
+    """How a tool that records ids rather than versions knows a migration (Sqitch: the change's
+    id, in its project's rows of a registry of that engine)."""
+
+    id: str
+    project: str
+    registry: str
+    engine: str | None  # the tool's engine, when its project says (Sqitch's core.engine)
+
+
+@dataclass(frozen=True)
 class Source:
     """One migration as the other tool has it."""
 
-    version: str  # as the tool records it in its history table (Flyway: dots for underscores)
+    version: str  # as the tool records it in its history table (Flyway: dots for underscores; Sqitch: name[@tag])
     name: str  # the description part of its file name
     files: tuple[Path, ...]  # where it comes from
     up: str
     down: str | None  # None: no down script
     key: tuple  # the tool's order
     notes: tuple[str, ...] = ()
+    verify: str | None = None  # a verify script (Sqitch)
+    date: str | None = None  # when it was written, when the tool says (else told from the version)
+    description: str | None = None  # the tool's note on it (else the name)
+    header: tuple[str, ...] = ()  # more header lines (Sqitch: its dependencies)
+    recorded: Recorded | None = None  # how the tool's history knows it, when not by version
 
 
 @dataclass
@@ -126,6 +150,10 @@ def detect(folder: str | Path, tool: str | None = None) -> str:
         raise BadInput(f"no such folder: {folder}; {NOT_WRITTEN}")
     if tool is not None and tool not in TOOLS:
         raise BadInput(f"unknown tool {tool!r}: expected one of {', '.join(TOOLS)}")
+    if tool in (None, "sqitch") and any((folder / f).is_file() for f in ("sqitch.plan", "sqitch.conf")):
+        return "sqitch"  # a project folder: its plan says which files are scripts
+    if tool == "sqitch":
+        raise BadInput(f"{folder} holds no sqitch.plan or sqitch.conf ({LAYOUTS[tool]}); {NOT_WRITTEN}")
     entries = _entries(folder)
     by_tool: dict[str | None, list[Path]] = {}
     for p in entries:
@@ -289,12 +317,46 @@ def read_dbmate(folder: Path) -> list[Source]:
     return out
 
 
+def read_sqitch(folder: Path) -> list[Source]:
+    """A Sqitch project's changes in plan order (``runbook.sqitch`` reads its conf and plan); a
+    reworked change's earlier instances are their own migrations, with their ``@tag`` scripts."""
+    conf = sqitch.settings(folder)
+    plan = sqitch.read_plan(conf.plan_file)
+    if not plan.changes:
+        raise BadInput(f"{conf.plan_file} plans no changes; {NOT_WRITTEN}")
+    out, missing = [], []
+    for number, change in enumerate(plan.changes):
+        label = sqitch.script_name(change, conf.deploy_dir, conf.extension)
+        deploy, revert, verify = (d / f"{label}.{conf.extension}" for d in (conf.deploy_dir, conf.revert_dir, conf.verify_dir))
+        if not deploy.is_file():
+            missing.append(deploy)
+            continue
+        header = ((f"Requires: {', '.join(change.requires)} (planned earlier: the order of these migrations keeps it)",)
+                  if change.requires else ()) + \
+                 ((f"Conflicts: {', '.join(change.conflicts)} (not checked by the runbook)",) if change.conflicts else ())
+        out.append(Source(label, change.name, tuple(p for p in (deploy, revert, verify) if p.is_file()), _text(deploy),
+                          _text(revert) if revert.is_file() else None, (number,),
+                          verify=_text(verify) if verify.is_file() else None, date=change.timestamp[:10],
+                          description=" ".join(change.note.split()) or None, header=header,
+                          recorded=Recorded(change.id, plan.project, conf.registry, conf.engine)))
+    if missing:
+        raise BadInput(f"{conf.plan_file}: {len(missing)} change(s) without a deploy script: "
+                       f"{', '.join(str(p.relative_to(folder)) for p in missing[:3])}; {NOT_WRITTEN}")
+    external = sorted({d for c in plan.changes for d in c.requires if ":" in d})
+    if external:
+        out[0] = replace(out[0], notes=(f"{conf.plan_file.name}: requires changes of other Sqitch projects "
+                                        f"({', '.join(external[:3])}): deploy them before these migrations",))
+    return out
+
+
 READERS: dict[str, Callable[[Path], list[Source]]] = {
-    "golang-migrate": read_golang_migrate, "flyway": read_flyway, "diesel": read_diesel, "dbmate": read_dbmate}
+    "golang-migrate": read_golang_migrate, "flyway": read_flyway, "diesel": read_diesel, "dbmate": read_dbmate,
+    "sqitch": read_sqitch}
 LAYOUTS = {"golang-migrate": "{version}_{title}.up.sql / .down.sql",
            "flyway": "V{version}__{description}.sql / U{version}__{description}.sql",
            "diesel": "{version}_{name}/up.sql + down.sql",
-           "dbmate": "{version}_{name}.sql with -- migrate:up / -- migrate:down"}
+           "dbmate": "{version}_{name}.sql with -- migrate:up / -- migrate:down",
+           "sqitch": "sqitch.plan and sqitch.conf with deploy/, revert/, verify/ scripts"}
 
 
 def read_history(folder: str | Path, tool: str | None = None) -> tuple[str, list[Source]]:
@@ -322,10 +384,11 @@ def _date_of(version: str) -> str | None:
 
 def _header(tool: str, s: Source, folder: Path, today: date) -> str:
     title = " ".join(s.name.replace("_", " ").split()) or f"{tool} version {s.version}"
-    when = _date_of(s.version) or f"unknown (imported {today.isoformat()})"
+    when = s.date or _date_of(s.version) or f"unknown (imported {today.isoformat()})"
     files = ", ".join(str(p.relative_to(folder)) for p in s.files)
-    return (f"-- Migration: {title}\n-- Date: {when}\n-- Description: {title}\n"
-            f"-- Source: {tool} version {s.version} ({files})\n")
+    return (f"-- Migration: {title}\n-- Date: {when}\n-- Description: {s.description or title}\n"
+            f"-- Source: {tool} {'change' if s.recorded else 'version'} {s.version} ({files})\n"
+            + "".join(f"-- {line}\n" for line in s.header))
 
 
 def _risk_line(unit: Any) -> str:
@@ -339,20 +402,23 @@ def import_history(source: str | Path, dest: str | Path, *, tool: str | None = N
                    today: date | None = None, check_database: Callable[[str, list[Source]], Any] | None = None
                    ) -> Imported:
     """Convert the migrations folder ``source`` (``tool``'s layout, detected when None) into the
-    new runbook folder ``dest``, its files read as project ``dialect``. ``check_database(tool,
+    new runbook folder ``dest``, its files read as project ``dialect`` (None: the dialect of the
+    engine the tool's project names, else ``sqlite``). ``check_database(tool,
     sources)`` runs before anything is written (adoption's refusals stop the import too).
     ``BadInput`` (``dest`` untouched) for bad input: see ``read_history``; ``dest`` existing and
-    not an empty folder; a file the dialect's reader cannot read."""
+    not an empty folder; a file the dialect's reader cannot read; a ``dialect`` that is not the
+    engine's the project names, or none for a Sqitch project that names no engine."""
     from .migrations import dialect_name, source_dialect
 
     source, dest = Path(source), Path(dest)
-    sqlglot_dialect = source_dialect(dialect)
+    source_dialect(dialect)  # an unknown one is refused first
     if dest.resolve() == source.resolve() or source.resolve() in dest.resolve().parents:
         raise BadInput(f"the destination {dest} is {'the folder imported' if dest.resolve() == source.resolve() else 'inside the folder imported'}"
                        f" ({source}): name a new folder with --migrations; {NOT_WRITTEN}")
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise BadInput(f"{dest} exists and is not an empty folder: import writes a new migrations folder; {NOT_WRITTEN}")
     tool, sources = read_history(source, tool)
+    sqlglot_dialect = source_dialect(_dialect_of(tool, sources, dialect))
     if check_database is not None:
         check_database(tool, sources)
     if not dest.parent.is_dir():
@@ -363,6 +429,8 @@ def import_history(source: str | Path, dest: str | Path, *, tool: str | None = N
     shutil.rmtree(work, ignore_errors=True)
     try:
         (work / "rollbacks").mkdir(parents=True)
+        if any(s.verify is not None for s in sources):
+            (work / "verify").mkdir()
         heads: dict[str, tuple[Path, str, str]] = {}
         for number, s in enumerate(sources, 1):
             version, slug = f"{number:0{width}d}", _slug(s.name)
@@ -374,8 +442,13 @@ def import_history(source: str | Path, dest: str | Path, *, tool: str | None = N
             if s.down is not None:
                 (work / "rollbacks" / f"{version}_rollback_{slug}.sql").write_text(s.down, encoding="utf-8")
                 rollback = "written" if _has_statements(s.down) else "empty"
+            verify = None
+            if s.verify is not None:
+                verify = f"verify/{version}_verify_{slug}.sql"
+                (work / verify).write_text(s.verify, encoding="utf-8")
             result.migrations.append({"version": version, "name": slug, "source_version": s.version,
-                                      "source_files": [str(p) for p in s.files], "rollback": rollback})
+                                      "source_files": [str(p) for p in s.files], "rollback": rollback,
+                                      "verify": verify})
             result.notes.extend(s.notes)
             if tool == "flyway" and "${" in s.up + (s.down or ""):
                 result.notes.append(f"{s.files[0].name}: holds `${{...}}`: Flyway placeholders are not replaced")
@@ -386,11 +459,45 @@ def import_history(source: str | Path, dest: str | Path, *, tool: str | None = N
     return result
 
 
+def _dialect_of(tool: str, sources: list[Source], dialect: str | None) -> str | None:
+    """The project dialect: ``dialect`` when given, checked against the engine the tool's project
+    names (Sqitch's core.engine), else that engine's; ``BadInput`` when they differ, or when a
+    Sqitch project names no engine and no dialect is given."""
+    engine = sources[0].recorded.engine if sources[0].recorded else None
+    if engine is None:
+        if dialect is None and tool == "sqitch":
+            raise BadInput("the Sqitch project names no engine (no sqitch.conf with core.engine): say which "
+                           f"dialect its scripts are written in with --dialect sqlite or --dialect postgresql; {NOT_WRITTEN}")
+        return dialect
+    from .migrations import dialect_name, source_dialect
+
+    if dialect is not None and dialect_name(source_dialect(dialect)) != sqitch.ENGINES[engine]:
+        raise BadInput(f"the Sqitch project's engine is {engine} (sqitch.conf core.engine), so its scripts are "
+                       f"{sqitch.ENGINES[engine]}, not {dialect} (--dialect, or runbook.toml / RUNBOOK_DIALECT); {NOT_WRITTEN}")
+    return sqitch.ENGINES[engine]
+
+
 def _has_statements(sql: str) -> bool:
     """Anything but comments and blank lines (a rough look, for the summary only: lint and
     rollback read the file with the engine's reader)."""
     text = re.sub(r"/\*.*?\*/", "", sql, flags=re.S)
     return any(line.strip() and not line.strip().startswith("--") for line in text.splitlines())
+
+
+#: the command-line client's own commands, which only it reads (psql's \\set, sqlite3's .read)
+_CLIENT_COMMANDS = {"postgresql": ("psql", re.compile(r"^[ \t]*\\[a-z!?]\S*.*$", re.M)),
+                    "sqlite": ("sqlite3", re.compile(r"^\.[a-z]+\b.*$", re.M))}
+
+
+def _client_command(files: list[str], dialect: str) -> tuple[str, str] | None:
+    """The client and the first line of ``files`` that is one of its commands, if any (a rough
+    look, for a refusal's message only)."""
+    client, pattern = _CLIENT_COMMANDS[dialect]
+    for file in files:
+        m = pattern.search(Path(file).read_text(encoding="utf-8", errors="replace"))
+        if m:
+            return client, m[0].strip()[:60]
+    return None
 
 
 def _classify(result: Imported, work: Path, heads: dict[str, tuple[Path, str, str]]) -> None:
@@ -403,9 +510,12 @@ def _classify(result: Imported, work: Path, heads: dict[str, tuple[Path, str, st
     unreadable = [(u, f) for u in report.migrations for f in u.findings if f.code == "unparsable"]
     if unreadable:
         u, f = unreadable[0]
-        source = next(m for m in result.migrations if m["version"] == u.migration.version)["source_files"][0]
+        files = next(m for m in result.migrations if m["version"] == u.migration.version)["source_files"]
+        client = _client_command(files, result.dialect)
+        why = (f"it holds a {client[0]} command, `{client[1]}`, which {result.tool} runs through {client[0]}: the "
+               f"runbook runs the SQL itself, so write what it does as SQL" if client else "is --dialect right?")
         raise BadInput(f"{len(unreadable)} migration(s) cannot be read as {result.dialect} SQL, the first "
-                       f"{source}: {f.message.replace(str(work), str(result.dest))} (is --dialect right?); {NOT_WRITTEN}")
+                       f"{files[0]}: {f.message.replace(str(work), str(result.dest))} ({why}); {NOT_WRITTEN}")
     risks = {}
     for u in report.migrations:
         path, head, body = heads[u.migration.version]
@@ -431,6 +541,7 @@ class ToolState:
     table: str
     versions: list[str]
     up_to: str | None = None
+    labels: dict[str, str] = field(default_factory=dict)  # how to name a recorded version in a message
 
 
 @dataclass(frozen=True)
@@ -499,10 +610,56 @@ def _flyway_state(rows: list[tuple], table: str) -> ToolState:
     return ToolState(table, [applied[k] for k in sorted(applied)], baseline)
 
 
+def sqitch_state(target: "Target", recorded: Recorded) -> ToolState:
+    """The changes Sqitch's registry records as deployed for the project (their ids, in the order
+    deployed), read only: the ``changes`` table of the registry schema on PostgreSQL, of the
+    registry file beside the database on SQLite (``runbook.sqitch.registry_file``). ``BadInput``
+    when the registry is not there (saying where it looked), or is another engine's."""
+    import sqlalchemy as sa
+
+    kind = target.kind.name
+    if recorded.engine is not None and sqitch.ENGINES[recorded.engine] != kind:
+        raise BadInput(f"the Sqitch project's engine is {recorded.engine}, and {target.display} is a {kind} "
+                       f"database; {NOT_WRITTEN}")
+    query = "SELECT change_id, change FROM {} WHERE project = :project ORDER BY committed_at"
+    if kind == "sqlite":
+        path = sqitch.registry_file(Path(target.url.database or ""), recorded.registry)
+        if not path.is_file():
+            raise BadInput(f"no Sqitch registry at {path} (Sqitch keeps a SQLite database's registry, "
+                           f"{recorded.registry!r}, beside it): Sqitch never deployed there; {NOT_WRITTEN}")
+        table = f"changes in {path}"
+        engine = sa.create_engine("sqlite://", poolclass=sa.pool.NullPool,
+                                  creator=lambda: sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True))
+        schema, name = None, "changes"
+    else:
+        engine, schema, name, table = target.engine(), recorded.registry, "changes", f"{recorded.registry}.changes"
+    try:
+        with engine.connect() as conn:
+            if not sa.inspect(conn).has_table(name, schema=schema):
+                raise BadInput(f"{target.display} has no Sqitch registry ({table}): Sqitch never deployed there "
+                               f"(leave out --db to import without adopting); {NOT_WRITTEN}")
+            quoted = conn.dialect.identifier_preparer.format_table(sa.table(name, schema=schema))
+            rows = conn.execute(sa.text(query.format(quoted)), {"project": recorded.project}).fetchall()
+    finally:
+        engine.dispose()
+    return ToolState(table, [r[0] for r in rows], labels={r[0]: f"{r[1]} ({r[0][:12]})" for r in rows})
+
+
 def _key(tool: str, version: str) -> tuple:
     if tool == "flyway":
         return flyway_key(version)
-    return (version,) if tool == "diesel" else (int(version),)
+    return (version,) if tool in ("diesel", "sqitch") else (int(version),)
+
+
+def _recorded_key(tool: str, s: Source) -> tuple:
+    """The key the tool's history table knows ``s`` by."""
+    return _key(tool, s.recorded.id if s.recorded else s.version)
+
+
+#: why a tool's history may hold what the folder does not
+_NOT_HELD = {"sqitch": " (a change's id covers its plan line and every one above it: a plan edited or reordered "
+                       "since these were deployed no longer holds them, and Sqitch itself stops there: "
+                       "\"Cannot find change\")"}
 
 
 def adoption(target: "Target", tool: str, sources: list[Source]) -> Adoption:
@@ -510,24 +667,28 @@ def adoption(target: "Target", tool: str, sources: list[Source]) -> Adoption:
     ``BadInput`` when there is no such table, when that is not exactly the first ones of the folder
     (a version the folder lacks, one skipped), or the tool would not go on from its state
     (``tool_state``)."""
-    with target.engine().connect() as conn:
-        state = tool_state(conn, tool)
-    target.dispose()
+    if tool == "sqitch":
+        state: ToolState | None = sqitch_state(target, sources[0].recorded)
+    else:
+        with target.engine().connect() as conn:
+            state = tool_state(conn, tool)
+        target.dispose()
     if state is None:
         raise BadInput(f"{target.display} has no {HISTORY_TABLES[tool]} table: {tool} never ran there (leave out --db "
                        f"to import without adopting); {NOT_WRITTEN}")
-    table, have = state.table, {s.key for s in sources}
+    table, have = state.table, {_recorded_key(tool, s) for s in sources}
     keys = {_key(tool, v) for v in state.versions}
     if state.up_to is not None:
         top = _key(tool, state.up_to)
         if tool == "golang-migrate" and top not in have:
             raise BadInput(f"{table} says version {state.up_to}, which the folder does not hold; {NOT_WRITTEN}")
         keys |= {k for k in have if k <= top}
-    missing = [v for v in state.versions if _key(tool, v) not in have]
+    missing = [state.labels.get(v, v) for v in state.versions if _key(tool, v) not in have]
     if missing:
-        raise BadInput(f"{table} records version(s) the folder does not hold: {', '.join(missing[:5])}; {NOT_WRITTEN}")
-    done = [s for s in sources if s.key in keys]
-    skipped = [s.version for s in sources[:len(done)] if s.key not in keys]
+        raise BadInput(f"{table} records version(s) the folder does not hold: {', '.join(missing[:5])}"
+                       f"{_NOT_HELD.get(tool, '')}; {NOT_WRITTEN}")
+    done = [s for s in sources if _recorded_key(tool, s) in keys]
+    skipped = [s.version for s in sources[:len(done)] if _recorded_key(tool, s) not in keys]
     if skipped:
         raise BadInput(f"{table} records versions applied out of order: {', '.join(skipped[:5])} "
                        f"{'is' if len(skipped) == 1 else 'are'} not applied but later ones are, so no runbook version "

@@ -1,4 +1,4 @@
-"""``runbook import``: other tools' migrations folders (golang-migrate, Flyway, Diesel, dbmate)
+"""``runbook import``: other tools' migrations folders (golang-migrate, Flyway, Diesel, dbmate) and Sqitch projects
 converted into a runbook folder that lint, migrate and rollback take as it is; bad input refused
 with nothing written; adoption of a database the other tool migrated (its history table)."""
 
@@ -367,3 +367,230 @@ def test_postgresql_golang_migrate_history_lints_adopts_and_migrates(pg_empty_ur
         assert conn.execute(sa.text("SELECT enum_range(NULL::order_status)::text, note FROM orders")).one() == \
             ("{new,paid,shipped}", None)
         assert conn.execute(sa.text("SELECT version, dirty FROM schema_migrations")).one() == (20230201000000, False)
+
+
+# -- Sqitch: a plan, a conf, and deploy / revert / verify scripts --------------------------------
+SQITCH_PLAN = r"""%syntax-version=1.0.0
+%project=flipr
+%uri=https://example.com/flipr/
+
+# the first release
+users 2026-11-28T12:07:18Z Ann Planner <ann@example.com> # Creates users table.
+flips [users] 2026-11-28T12:07:19Z Ann Planner <ann@example.com> # Adds flips; note with # hash and \\ back
+@v1.0 2026-11-28T12:07:19Z Ann Planner <ann@example.com> # Tag v1.0.
+
+users [users@v1.0] 2026-11-28T12:07:20Z Ann Planner <ann@example.com> # Reworks users.
+audit/log-2 [flips !legacy other:base] 2026-11-28T12:08:00Z Bo <bo@example.com> # Audit\nlog
+"""
+#: the ids Sqitch (1.3.1, `sqitch plan --format raw`) gives these four changes
+SQITCH_IDS = ["e17bd21242146145995ce5a7587c9d678ffec09e", "1142a0b4e7dc79b301b7a855c74215256387a693",
+              "ad469898bb4fda01a5d2bad487f15d4d5d1f815b", "9e414ff2e9dacfa994337165b924ff952747ff6a"]
+SQITCH_SCRIPTS = {
+    "deploy/users@v1.0.sql": "-- Deploy flipr:users to sqlite\n\nBEGIN;\n\n" + USERS + "\nCOMMIT;\n",
+    "revert/users@v1.0.sql": "BEGIN;\nDROP TABLE users;\nCOMMIT;\n",
+    "verify/users@v1.0.sql": "BEGIN;\nSELECT id, email FROM users WHERE false;\nROLLBACK;\n",
+    "deploy/flips.sql": "BEGIN;\nCREATE TABLE flips (id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users (id), "
+                        "body TEXT NOT NULL);\nCOMMIT;\n",
+    "revert/flips.sql": "BEGIN;\nDROP TABLE flips;\nCOMMIT;\n",
+    "verify/flips.sql": "BEGIN;\nSELECT id, user_id, body FROM flips WHERE false;\nROLLBACK;\n",
+    "deploy/users.sql": "BEGIN;\nALTER TABLE users ADD COLUMN name TEXT;\nCOMMIT;\n",
+    "revert/users.sql": "BEGIN;\nALTER TABLE users DROP COLUMN name;\nCOMMIT;\n",
+    "verify/users.sql": "BEGIN;\nSELECT name FROM users WHERE false;\nROLLBACK;\n",
+    "deploy/audit/log-2.sql": "BEGIN;\nCREATE TABLE audit_log (id INTEGER PRIMARY KEY, at TEXT NOT NULL);\nCOMMIT;\n",
+    "revert/audit/log-2.sql": "BEGIN;\nDROP TABLE audit_log;\nCOMMIT;\n",
+}
+
+
+def sqitch_project(root: Path, engine: str | None = "sqlite", **files: str | None) -> Path:
+    """A Sqitch project folder (``files`` replace or, when None, remove the usual ones)."""
+    usual = {"sqitch.plan": SQITCH_PLAN, **SQITCH_SCRIPTS,
+             "sqitch.conf": f"[core]\n\tengine = {engine}\n\t# plan_file = sqitch.plan\n" if engine else None}
+    usual |= {name.replace("__", "/"): text for name, text in files.items()}
+    return write(root, {name: text for name, text in usual.items() if text is not None})
+
+
+def test_sqitch_plan_is_read_as_sqitch_reads_it(tmp_path):
+    from runbook import sqitch
+
+    plan = sqitch.read_plan(sqitch_project(tmp_path / "sq") / "sqitch.plan")
+    assert (plan.project, plan.uri) == ("flipr", "https://example.com/flipr/")
+    assert [(c.name, c.tags, c.rework_tags, c.requires, c.conflicts) for c in plan.changes] == [
+        ("users", [], ["v1.0"], [], []), ("flips", ["v1.0"], [], ["users"], []),
+        ("users", [], [], ["users@v1.0"], []), ("audit/log-2", [], [], ["flips", "other:base"], ["legacy"])]
+    assert [c.note for c in plan.changes] == ["Creates users table.", "Adds flips; note with # hash and \\ back",
+                                              "Reworks users.", "Audit\nlog"]
+    assert [c.id for c in plan.changes] == SQITCH_IDS  # what the registry records
+
+
+def test_sqitch_project_imports_each_change_in_plan_order_and_runs_on_sqlite(tmp_path):
+    src = sqitch_project(tmp_path / "sq")
+    dest = tmp_path / "migrations"
+    result = importer.import_history(src, dest, today=TODAY)
+    assert (result.tool, result.dialect) == ("sqitch", "sqlite")  # from core.engine
+    assert [(m["name"], m["source_version"], m["rollback"], m["verify"]) for m in result.migrations] == [
+        ("users", "users@v1.0", "written", "verify/001_verify_users.sql"),
+        ("flips", "flips", "written", "verify/002_verify_flips.sql"),
+        ("users", "users", "written", "verify/003_verify_users.sql"),
+        ("audit_log_2", "audit/log-2", "written", None)]
+    assert listing(dest) == [
+        "001_users.sql", "002_flips.sql", "003_users.sql", "004_audit_log_2.sql", "rollbacks",
+        "rollbacks/001_rollback_users.sql", "rollbacks/002_rollback_flips.sql", "rollbacks/003_rollback_users.sql",
+        "rollbacks/004_rollback_audit_log_2.sql", "verify", "verify/001_verify_users.sql",
+        "verify/002_verify_flips.sql", "verify/003_verify_users.sql"]
+    assert (dest / "001_users.sql").read_text() == (
+        "-- Migration: users\n-- Date: 2026-11-28\n-- Description: Creates users table.\n"
+        "-- Source: sqitch change users@v1.0 (deploy/users@v1.0.sql, revert/users@v1.0.sql, verify/users@v1.0.sql)\n"
+        f"-- Risk Level: LOW ({importer.RISK_NOTE}: Category 1, non-breaking)\n\n" + SQITCH_SCRIPTS["deploy/users@v1.0.sql"])
+    fourth = (dest / "004_audit_log_2.sql").read_text()
+    assert "-- Description: Audit log\n-- Source: sqitch change audit/log-2 (deploy/audit/log-2.sql, " \
+           "revert/audit/log-2.sql)\n-- Requires: flips, other:base (planned earlier" in fourth
+    assert "-- Conflicts: legacy (not checked by the runbook)\n" in fourth
+    assert (dest / "verify" / "002_verify_flips.sql").read_text() == SQITCH_SCRIPTS["verify/flips.sql"]
+    assert (dest / "rollbacks" / "003_rollback_users.sql").read_text() == SQITCH_SCRIPTS["revert/users.sql"]
+    assert [n for n in result.notes if "other:base" in n]
+    assert result.lint["errors"] == 0, result.lint
+    # BEGIN; ... COMMIT; in the scripts: the runbook runs each migration in its own transaction
+    target = open_target(sqlite_db(tmp_path / "app.db"))
+    assert [m.status for m in migrate(target, dest).migrations] == ["applied"] * 4
+    assert rollback_to(target, dest, "002", run_id="back")["error"] is None
+    with target.engine().connect() as conn:
+        assert [a.version for a in mig.applied(conn)] == ["001", "002"]
+        assert "name" not in {c["name"] for c in sa.inspect(conn).get_columns("users")}
+    assert [m.status for m in migrate(target, dest).migrations] == ["applied"] * 2
+
+
+def test_sqitch_conf_says_where_the_plan_and_scripts_are(tmp_path):
+    """The engine's section wins over [core], [core] over the defaults (top_dir/deploy ...)."""
+    files = {f"db/{k}" if not k.startswith("deploy/") else f"db/up/{k[7:-4]}.pgsql": v
+             for k, v in SQITCH_SCRIPTS.items()}
+    files = {k.replace(".sql", ".pgsql") if k.startswith(("db/revert", "db/verify")) else k: v for k, v in files.items()}
+    src = write(tmp_path / "sq", {
+        "sqitch.conf": '[core]\n\tengine = pg\n\ttop_dir = db ; a comment\n\textension = sql\n'
+                       '[engine "pg"]\n\tplan_file = db/flipr.plan\n\tdeploy_dir = "db/up"\n\textension = pgsql\n'
+                       '\ttarget = dev\n\tregistry = not_this_one\n[target "dev"]\n\turi = db:pg:dev\n\tregistry = changelog\n',
+        "db/flipr.plan": SQITCH_PLAN, "sqitch.plan": "%project=not_this_one\n", **files})
+    result = importer.import_history(src, tmp_path / "migrations", today=TODAY)
+    assert result.dialect == "postgresql"
+    assert result.migrations[0]["source_files"] == [
+        str(src / "db/up/users@v1.0.pgsql"), str(src / "db/revert/users@v1.0.pgsql"), str(src / "db/verify/users@v1.0.pgsql")]
+    _, sources = importer.read_history(src)
+    assert {(s.recorded.registry, s.recorded.engine) for s in sources} == {("changelog", "pg")}  # the target's
+    assert "-- Source: sqitch change flips (db/up/flips.pgsql, db/revert/flips.pgsql, db/verify/flips.pgsql)\n" in \
+        (tmp_path / "migrations" / "002_flips.sql").read_text()
+
+
+BAD_PLAN_LINES = SQITCH_PLAN.splitlines(keepends=True)
+
+
+@pytest.mark.parametrize("files, dialect, message", [
+    ({"sqitch.conf": "[core]\n  engine = mysql\n"}, None, "core.engine is 'mysql': the runbook runs Sqitch projects for pg and sqlite only"),
+    ({"sqitch.conf": None}, None, "names no engine .*--dialect sqlite or --dialect postgresql"),
+    ({}, "postgresql", "engine is sqlite .*so its scripts are sqlite, not postgresql"),
+    ({"deploy/flips.sql": None}, None, "1 change.s. without a deploy script: deploy/flips.sql"),
+    ({"deploy/users@v1.0.sql": None}, None, r"without a deploy script: deploy/users@v1.0.sql"),
+    ({"sqitch.conf": "[core]\n\tengine = pg\n", "deploy/flips.sql": "\\set n 1\nSELECT :n;\n"}, None,
+     r"cannot be read as postgresql SQL, the first .*deploy/flips.sql.*it holds a psql command, `\\set n 1`, which sqitch runs through psql"),
+    ({"sqitch.conf": "[core]\n\tengine = sqlite\n\tdeploy_dir = ../elsewhere\n"}, None, "is outside the project folder"),
+    ({"sqitch.plan": SQITCH_PLAN.replace("[users]", "[ghost]")}, None, "requires ghost, which is not planned before it"),
+    ({"sqitch.plan": SQITCH_PLAN.replace("@v1.0 2026", "# @v1.0 2026")}, None, "change users duplicates the one on line 6"),
+    ({"sqitch.plan": SQITCH_PLAN.replace("%project=flipr\n", "")}, None, "no %project pragma"),
+    ({"sqitch.plan": SQITCH_PLAN.replace("flips [users] 2026-11-28T12:07:19Z ", "flips [users] ")}, None, "missing timestamp"),
+    ({"sqitch.plan": SQITCH_PLAN.replace("\n\n# the first", "\n# the first")}, None, "a blank line must come between"),
+    ({"sqitch.plan": "".join(BAD_PLAN_LINES[:4] + BAD_PLAN_LINES[7:8] + BAD_PLAN_LINES[5:7])}, None,
+     "tag @v1.0 declared without a preceding change"),
+])
+def test_sqitch_projects_sqitch_or_the_runbook_cannot_run_are_refused_with_nothing_written(tmp_path, files, dialect, message):
+    src = sqitch_project(tmp_path / "sq", **files)
+    before = listing(tmp_path)
+    with pytest.raises(BadInput, match=message):
+        importer.import_history(src, tmp_path / "migrations", dialect=dialect)
+    assert listing(tmp_path) == before
+
+
+def test_a_sqitch_project_without_conf_takes_the_dialect_given(tmp_path):
+    result = importer.import_history(sqitch_project(tmp_path / "sq", engine=None), tmp_path / "migrations",
+                                     dialect="postgresql")
+    assert result.dialect == "postgresql" and len(result.migrations) == 4
+
+
+def sqitch_registry(path: Path, rows: list[tuple[str, str, str]]) -> Path:
+    """A Sqitch registry's changes table (the columns import reads) holding ``rows``
+    (change_id, change, project), deployed in that order."""
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE changes (change_id TEXT PRIMARY KEY, change TEXT NOT NULL, project TEXT NOT NULL, "
+                      "committed_at DATETIME NOT NULL)")
+        conn.executemany("INSERT INTO changes VALUES (?, ?, ?, ?)",
+                         [(*row, f"2026-11-28 12:07:25.{n:03d}") for n, row in enumerate(rows)])
+    return path
+
+
+def test_a_database_sqitch_deployed_is_adopted_from_its_registry_file(tmp_path, capsys):
+    src = sqitch_project(tmp_path / "sq")
+    url = sqlite_db(tmp_path / "app.db", USERS, "CREATE TABLE flips (id INTEGER PRIMARY KEY, user_id INTEGER "
+                                                 "REFERENCES users (id), body TEXT NOT NULL)")
+    registry = sqitch_registry(tmp_path / "sqitch.db", [(SQITCH_IDS[0], "users", "flipr"), ("f" * 40, "users", "other"),
+                                                         (SQITCH_IDS[1], "flips", "flipr")])
+    stamp = registry.read_bytes()
+    dest = tmp_path / "migrations"
+    doc = run_cli(capsys, "import", str(src), "--migrations", str(dest), "--db", url)
+    assert doc["dialect"] == "sqlite"
+    assert doc["adopt"] == {"table": f"changes in {registry}", "applied": ["users@v1.0", "flips"], "last": "flips",
+                            "command": f"runbook baseline --db {url} --migrations {dest} --dialect sqlite --version 002"}
+    assert registry.read_bytes() == stamp  # read only
+    run_cli(capsys, *shlex.split(doc["adopt"]["command"])[1:])
+    target = open_target(url)
+    assert [(m.version, m.status) for m in migrate(target, dest).migrations] == [("003", "applied"), ("004", "applied")]
+
+
+@pytest.mark.parametrize("conf, database, registry_rows, message", [
+    (None, "app.db", None, r"no Sqitch registry at .*/sqitch.db \(Sqitch keeps"),
+    # a registry named in the conf, beside a database with another extension: registry.sqlite3
+    ('[engine "sqlite"]\n\tregistry = registry\n', "app.sqlite3", None, r"no Sqitch registry at .*/registry.sqlite3 "),
+    # the plan's first note edited since the deploy: every id from there on changed
+    (None, "app.db", [("0" * 40, "users", "flipr")], r"records version.* the folder does not hold: users \(000000000000\) .*Cannot find change"),
+    (None, "app.db", [(SQITCH_IDS[1], "flips", "flipr")], "applied out of order: users@v1.0 is not applied"),
+])
+def test_a_sqitch_registry_that_is_missing_or_does_not_match_the_plan_is_refused(tmp_path, conf, database,
+                                                                                 registry_rows, message):
+    src = sqitch_project(tmp_path / "sq", **({"sqitch.conf": "[core]\n\tengine = sqlite\n" + conf} if conf else {}))
+    url = sqlite_db(tmp_path / database, USERS)
+    if registry_rows is not None:
+        sqitch_registry(tmp_path / "sqitch.db", registry_rows)
+    with pytest.raises(BadInput, match=message):
+        importer.import_history(src, tmp_path / "migrations",
+                                check_database=lambda tool, sources: importer.adoption(open_target(url), tool, sources))
+    assert not (tmp_path / "migrations").exists()
+
+
+@pytest.mark.postgres
+def test_postgresql_sqitch_registry_adopts_and_the_rest_migrates_and_rolls_back(pg_empty_url, tmp_path, capsys):
+    """Sqitch deployed the first three changes (the reworked users twice); its registry schema
+    also holds another project's change. The import adopts 003 and migrates 004 on the server."""
+    src = sqitch_project(tmp_path / "sq", engine="pg")
+    target = open_target(pg_empty_url)
+    with target.engine().begin() as conn:
+        for name in ("deploy/users@v1.0.sql", "deploy/flips.sql", "deploy/users.sql"):
+            conn.exec_driver_sql(SQITCH_SCRIPTS[name].replace("BEGIN;", "").replace("COMMIT;", ""))
+        conn.exec_driver_sql("CREATE SCHEMA sqitch")
+        conn.exec_driver_sql("CREATE TABLE sqitch.changes (change_id text PRIMARY KEY, change text NOT NULL, "
+                             "project text NOT NULL, committed_at timestamptz NOT NULL DEFAULT clock_timestamp())")
+        for change_id, change, project in [(SQITCH_IDS[0], "users", "flipr"), ("e" * 40, "widgets", "other"),
+                                           (SQITCH_IDS[1], "flips", "flipr"), (SQITCH_IDS[2], "users", "flipr")]:
+            conn.exec_driver_sql("INSERT INTO sqitch.changes (change_id, change, project) VALUES (%s, %s, %s)",
+                                 (change_id, change, project))
+        conn.exec_driver_sql("INSERT INTO users (id, email) VALUES (1, 'ann@example.com')")
+    target.dispose()
+    dest = tmp_path / "migrations"
+    doc = run_cli(capsys, "import", str(src), "--migrations", str(dest), "--db", pg_empty_url)
+    assert doc["dialect"] == "postgresql" and doc["lint"]["errors"] == 0
+    assert (doc["adopt"]["table"], doc["adopt"]["applied"]) == ("sqitch.changes", ["users@v1.0", "flips", "users"])
+    assert doc["adopt"]["command"].endswith(f"--migrations {dest} --dialect postgresql --version 003")
+    report = lint.lint(dest, target=target, dialect="postgresql")  # on the server: each rollback replayed
+    assert report.exit_code == 0, lint.render(report)
+    run_cli(capsys, *shlex.split(doc["adopt"]["command"])[1:])
+    assert [(m.version, m.status) for m in migrate(target, dest, dialect="postgresql").migrations] == [("004", "applied")]
+    assert rollback_to(target, dest, "002", run_id="back", dialect="postgresql")["error"] is None
+    with target.engine().connect() as conn:
+        assert [a.version for a in mig.applied(conn)] == ["001", "002"]
+        assert conn.exec_driver_sql("SELECT email FROM users").scalar_one() == "ann@example.com"
+        assert conn.exec_driver_sql("SELECT count(*) FROM sqitch.changes").scalar_one() == 4  # Sqitch's, untouched
