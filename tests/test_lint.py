@@ -498,7 +498,7 @@ def test_new_refuses_to_overwrite_and_empty_descriptions(tmp_path: Path, capsys:
     assert run_cli(["new", "x", "--migrations", str(tmp_path / "nowhere")], capsys)[0] == 2
     empty_folder = tmp_path / "fresh"
     empty_folder.mkdir()
-    path, _ = mig.new_migration(empty_folder, "First one")
+    path, _, _ = mig.new_migration(empty_folder, "First one")
     assert path.name == "001_first_one.sql"
 
 
