@@ -20,6 +20,7 @@ def folder(tmp_path: Path, files: dict[str, str]) -> Path:
     root = tmp_path / "migrations"
     (root / "rollbacks").mkdir(parents=True)
     for name, text in files.items():
+        (root / name).parent.mkdir(exist_ok=True)
         (root / name).write_text(text)
     return root
 
@@ -55,6 +56,10 @@ EXAMPLES: dict[str, tuple[dict[str, str], str]] = {
     "rollback-failed": ({"001_base.sql": mig(BASE), "rollbacks/001_rollback_base.sql": "DROP TABLE nope;"}, "sqlite"),
     "apply-failed": ({"001_base.sql": mig("ALTER TABLE nope ADD COLUMN x TEXT;")}, "sqlite"),
     "not-runnable": ({"001_base.sql": mig(BASE + "ROLLBACK;")}, "sqlite"),
+    "verify-script-writes": ({"001_base.sql": mig(BASE),
+                              "verify/001_verify_base.sql": "SELECT id, name FROM t WHERE 0;\nINSERT INTO t (name) VALUES ('x');"},
+                             "sqlite"),
+    "orphan-verify": ({"001_base.sql": mig(BASE), "verify/002_verify_x.sql": "SELECT 1;"}, "sqlite"),
 }
 #: rules whose example needs what a test cannot make here (a server refusing CREATE DATABASE):
 #: tested by name in tests/test_lint.py instead
