@@ -358,12 +358,12 @@ def cmd_lint(args: argparse.Namespace) -> int:
 def cmd_new(args: argparse.Namespace) -> int:
     from . import migrations as mig
 
-    path, rollback = mig.new_migration(args.migrations, args.description, args.dialect)
+    path, rollback, verify = mig.new_migration(args.migrations, args.description, args.dialect)
     number, name = path.stem.split("_", 1)
     args.out.emit("new", {"migration": {"version": number, "name": name, "state": "pending", "file": str(path),
-                                        "rollback": str(rollback)}})
-    args.out.line(f"created {path}", style="created")
-    args.out.line(f"created {rollback}", style="created")
+                                        "rollback": str(rollback), "verify": str(verify)}})
+    for created in (path, rollback, verify):
+        args.out.line(f"created {created}", style="created")
     return 0
 
 
@@ -586,7 +586,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="*", metavar="FILE", help="only report these migration files")
     p.set_defaults(config_db=False)
 
-    p = add("new", "create the next numbered migration and its rollback file", cmd_new)
+    p = add("new", "create the next numbered migration, its rollback file and its verify script", cmd_new)
     p.add_argument("description", help='what the migration does, e.g. "Add partner tiers"')
     _migrations(p)
 

@@ -49,6 +49,24 @@ class MigrationFailed(RunFailed):
         )
 
 
+class VerifyScriptFailed(MigrationFailed):
+    """A migration's verify script raised an error (the migration is not really there).
+    ``committed``: the migration's statement ran outside a transaction and is committed and
+    recorded (the message says how to proceed); otherwise its transaction was rolled back."""
+
+    def __init__(self, version: str, name: str, script: str, statement_no: int, line: int, sql: str, cause: str,
+                 *, committed: bool = False):
+        self.version, self.name, self.script, self.committed = version, name, script, committed
+        self.statement_no, self.line, self.sql, self.cause = statement_no, line, sql, cause
+        first = " ".join(sql.split())[:120]
+        head = (f"migration {version}_{name} failed its verify script {script} at statement {statement_no} "
+                f"(line {line}): {first!r}: {cause}")
+        RunFailed.__init__(self, head + (
+            f"; the migration's statement ran outside a transaction and is committed: {version} is applied and "
+            f"recorded. Roll it back (runbook rollback --to the version before {version}), or fix what the verify "
+            "script found" if committed else "; its transaction was rolled back"))
+
+
 class CheckFailed(RunFailed):
     """A verification check failed."""
 

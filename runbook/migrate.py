@@ -5,6 +5,13 @@ baseline adoption, order), take the one-runbook lock, run the preflight, then ap
 migration in order. A migration with no statement to run (comment-only, or only statements that
 mean nothing on this engine) is a recorded no-op: its history row says so. A migration that fails rolls back whole (DDL included) and stops the run;
 migrations before it stay applied. ``execute_script()`` is shared with rollback and seeds.
+
+A migration's verify script (``verify/NNN_verify_*.sql``, Sqitch's verify) runs after its
+statements and its data check, before its history row commits, in the same transaction but
+inside a savepoint that is always rolled back: when it raises, the migration fails like a failing
+statement (``VerifyScriptFailed``) and its transaction rolls back whole. ``verify_script_checks()``
+runs the verify scripts of applied migrations as checks, in a transaction that is rolled back
+(the verify and rollback steps).
 """
 
 from __future__ import annotations
@@ -23,7 +30,8 @@ from . import faults
 from . import migrations as mig
 from .engines.base import WRITE_TRANSACTION
 from . import progress
-from .errors import BadInput, MigrationFailed, RunFailed, db_error_line
+from .checks import Check, check
+from .errors import BadInput, MigrationFailed, RunFailed, VerifyScriptFailed, db_error_line
 from .sqltext import Statement
 
 if TYPE_CHECKING:
@@ -92,12 +100,18 @@ class MigrateResult:
 
 
 # -- preparing scripts -----------------------------------------------------------------------
-def prepare(script: mig.Script, engine: "Engine") -> list[PreparedStatement]:
+def prepare(script: mig.Script, engine: "Engine", *, verify: bool = False) -> list[PreparedStatement]:
     """Statements of ``script`` as they will run on ``engine``; ``BadInput`` for what cannot run.
-    An empty result, or one where nothing has SQL to run (``is_no_op``), is a declared no-op."""
+    An empty result, or one where nothing has SQL to run (``is_no_op``), is a declared no-op.
+    ``verify``: a verify script, which runs in a transaction the runner rolls back: its transaction
+    control (Sqitch's ``BEGIN; ... ROLLBACK;``) is skipped, ``ROLLBACK`` included."""
     statements, dialect = script.statements_for(engine)
     prepared = []
     for st in statements:
+        if st.is_transaction_control and verify:
+            prepared.append(PreparedStatement(st, [], "transaction control: the runner runs a verify script in a "
+                                                      "transaction it rolls back"))
+            continue
         if st.is_transaction_control:
             if st.is_rollback:
                 raise BadInput(f"{script.path}:{st.line}: a migration may not ROLLBACK; the runner owns transactions")
@@ -107,7 +121,7 @@ def prepare(script: mig.Script, engine: "Engine") -> list[PreparedStatement]:
         note = None if sql else f"no meaning on {engine.name}: skipped"
         if sql and sql != [st.sql]:
             note = f"translated from {dialect} to {engine.name}"
-        outside = any(engine.runs_outside_transaction(s) for s in sql)
+        outside = not verify and any(engine.runs_outside_transaction(s) for s in sql)
         prepared.append(PreparedStatement(st, sql, note, outside, st.shows_row_data(dialect)))
     outside = [p for p in prepared if p.outside_transaction]
     runnable = [p for p in prepared if p.sql]
@@ -198,17 +212,94 @@ def _cause(exc: sa.exc.DBAPIError) -> str:
     return db_error_line(exc)  # row values redacted: they may be personal data
 
 
+# -- verify scripts ----------------------------------------------------------------------------
+@dataclass
+class VerifyScript:
+    """A migration's verify script as it will run on one engine."""
+
+    version: str
+    name: str  # the migration's name
+    file: str  # ``verify/NNN_verify_<name>[.<engine>].sql``, the file that runs on this engine
+    prepared: list[PreparedStatement]
+
+    @property
+    def check_name(self) -> str:
+        return f"verify script {self.version}_{self.name}"
+
+
+def prepare_verify(m: mig.Migration, engine: "Engine") -> VerifyScript | None:
+    """``m``'s verify script as it runs on ``engine``; ``None`` when it has none, or one with no
+    statement to run (a fresh ``runbook new`` template). ``BadInput`` for one that cannot run."""
+    if m.verify is None:
+        return None
+    prepared = prepare(m.verify, engine, verify=True)
+    if is_no_op(prepared):
+        return None
+    path = m.verify.source_for(engine)[0]
+    return VerifyScript(m.version, m.name, f"{path.parent.name}/{path.name}", prepared)
+
+
+def run_verify(conn: sa.Connection, script: VerifyScript, engine: "Engine | None" = None, *,
+               committed: bool = False) -> list[StatementResult]:
+    """Run a verify script inside the caller's transaction, in a savepoint that is always rolled
+    back (whatever it does is discarded); ``VerifyScriptFailed`` names the statement that raised.
+    ``committed``: the migration it checks is already committed (said in the error)."""
+    savepoint = conn.begin_nested()
+    try:
+        return execute_script(conn, script.prepared, f"{script.version}_{script.name} (verify script)",
+                              script.version, engine)
+    except MigrationFailed as exc:
+        raise VerifyScriptFailed(script.version, script.name, script.file, exc.statement_no, exc.line, exc.sql,
+                                 exc.cause, committed=committed) from exc.__cause__
+    finally:
+        savepoint.rollback()
+
+
+def verify_script_checks(target: "Target", migrations: Iterable[mig.Migration]) -> list[Check]:
+    """The verify scripts of ``migrations`` (the applied ones), each a check (``verify script
+    NNN_name``: PASS, or FAIL with the statement and the engine's error, redacted), all in one
+    transaction that is rolled back (on PostgreSQL a READ ONLY one: ``Engine.rolled_back``).
+    A migration without a verify script (or with an empty one) has no check."""
+    engine = target.kind
+    out: list[Check] = []
+    scripts: list[VerifyScript] = []
+    for m in migrations:
+        try:
+            if (script := prepare_verify(m, engine)) is not None:
+                scripts.append(script)
+        except BadInput as exc:  # a state check reports it, it does not stop the other checks
+            out.append(check(f"verify script {m.label}", False, str(exc)))
+    if not scripts:
+        return out
+    with engine.rolled_back(target) as conn:
+        for script in scripts:
+            try:
+                run_verify(conn, script, engine)
+            except VerifyScriptFailed as exc:
+                out.append(check(script.check_name, False,
+                                 f"{script.file} statement {exc.statement_no} (line {exc.line}): {exc.cause}"))
+                continue
+            ran = sum(len(p.sql) for p in script.prepared)
+            out.append(check(script.check_name, True, f"{script.file}: {ran} statement(s) ran without error"))
+    return out
+
+
 def run_in_transaction(target: "Target", prepared: list[PreparedStatement], label: str, version: str,
                        after: Callable[[sa.Connection], None],
-                       watch: "effects.DataWatch | None" = None) -> tuple[list[StatementResult], int]:
+                       watch: "effects.DataWatch | None" = None,
+                       verify: VerifyScript | None = None) -> tuple[list[StatementResult], int]:
     """Run a script and ``after(conn)`` (the history change) atomically; returns results and ms.
 
     With ``watch``, the tables the script touches are counted and compared before and after its
     statements in the same transaction (``effects.DataWatch``); a change the statements do not
-    declare raises ``effects.DataCheckFailed`` and the transaction rolls back whole.
+    declare raises ``effects.DataCheckFailed`` and the transaction rolls back whole. With
+    ``verify``, that verify script runs next, before ``after``, in a savepoint that is rolled back
+    (``run_verify``); when it raises (``VerifyScriptFailed``), the transaction rolls back whole.
     A lone statement that cannot run in a transaction runs in autocommit (unwatched: such
     statements build indexes, they change no row), then ``after`` runs in its own transaction:
-    the statement succeeded, so recording it cannot leave a half state.
+    the statement succeeded, so recording it cannot leave a half state. Its verify script runs
+    after that, in a transaction of its own that is rolled back; when it raises, the migration
+    stays committed and recorded and the error says so (``committed``).
     """
     started = time.perf_counter()
     eng = target.engine()
@@ -222,6 +313,9 @@ def run_in_transaction(target: "Target", prepared: list[PreparedStatement], labe
                 raise
         with eng.connect() as conn, conn.execution_options(**{WRITE_TRANSACTION: True}).begin():
             after(conn)
+        if verify is not None:
+            with target.kind.rolled_back(target) as conn:
+                run_verify(conn, verify, target.kind, committed=True)
     else:
         with eng.connect() as conn, conn.execution_options(**{WRITE_TRANSACTION: True}).begin():
             if watch is not None:
@@ -229,6 +323,8 @@ def run_in_transaction(target: "Target", prepared: list[PreparedStatement], labe
             results = execute_script(conn, prepared, label, version)
             if watch is not None and not watch.after(conn)["passed"]:
                 raise effects.DataCheckFailed(version, label, watch.report["problems"])
+            if verify is not None:
+                run_verify(conn, verify, target.kind)
             after(conn)
             faults.barrier(f"uncommitted-{version}")  # everything done but the commit (kill tests)
     return results, int((time.perf_counter() - started) * 1000)
@@ -346,6 +442,7 @@ def migrate(
             status = check_folder(conn, migrations, kind)
         pending = select_pending(status, migrations, to, out_of_order=out_of_order)
         prepared = {m.version: prepare(m.script, kind) for m in pending}  # all checked before any runs
+        verifies = {m.version: prepare_verify(m, kind) for m in pending}
         if gate is not None:
             gate(pending)
         result = MigrateResult(target.display, run_id, dry_run, status.current, status.current)
@@ -401,16 +498,19 @@ def migrate(
                     kind, effects.declare_prepared(prepared[m.version], kind), full=data_checks == "full")
                 t0 = time.perf_counter()
                 out.statements, out.duration_ms = run_in_transaction(target, prepared[m.version], m.name, m.version,
-                                                                     record, watch)
+                                                                     record, watch, verifies[m.version])
                 out.data = watch.report if watch is not None else None
             except MigrationFailed as exc:
                 out.data = watch.report if watch is not None else None
                 out.status, out.error = "failed", str(exc)
-                out.statements = [StatementResult(exc.statement_no, exc.line, exc.sql, "FAILED: " + exc.cause)]
+                cause = f"{exc.script}: {exc.cause}" if isinstance(exc, VerifyScriptFailed) else exc.cause
+                out.statements = [StatementResult(exc.statement_no, exc.line, exc.sql, "FAILED: " + cause)]
                 out.duration_ms = int((time.perf_counter() - t0) * 1000)
                 record_failure(target, m, checksum, run_id, str(exc))
                 result.migrations.append(out)
                 result.error = str(exc)
+                if isinstance(exc, VerifyScriptFailed) and exc.committed:  # its statement ran outside a transaction
+                    result.after = m.version
                 return result
             if adoption is not None:
                 result.migrations.append(adopted)

@@ -3,7 +3,11 @@
 On disk: ``NNN_description.sql``, written in the project's dialect (``sqlite``, the guide's and
 the default, translated for PostgreSQL; or ``postgresql``, run on PostgreSQL as written and
 refused on SQLite), optional engine-specific variants ``NNN_description.<engine>.sql`` that win
-on their engine, and ``rollbacks/NNN_rollback_description.sql``. In the database: the
+on their engine, ``rollbacks/NNN_rollback_description.sql`` (undo it) and
+``verify/NNN_verify_description.sql`` (Sqitch's verify script: read-only SQL that raises an
+error when the migration is not really in the database; it runs in a transaction that is rolled
+back, at migrate before the migration commits, at verify and after a rollback, and does not enter
+the migration's checksum), both optional and with the same engine variants. In the database: the
 ``schema_history`` table, one row per applied migration, created on first use; and beside it the
 ``schema_events`` table, the event log (like Sqitch's ``events``): one row per deploy, revert,
 failure and adoption, written in the same transaction as the history change and kept when a
@@ -43,6 +47,11 @@ NO_OP_NOTE = "no-op: no statements"
 
 _NAME = re.compile(r"^(?P<number>\d{3,})_(?P<name>[A-Za-z0-9][A-Za-z0-9_]*?)(?:\.(?P<variant>[a-z]+))?\.sql$")
 _ROLLBACK = re.compile(r"^(?P<number>\d{3,})_rollback_(?P<name>[A-Za-z0-9][A-Za-z0-9_]*?)(?:\.(?P<variant>[a-z]+))?\.sql$")
+_VERIFY = re.compile(r"^(?P<number>\d{3,})_verify_(?P<name>[A-Za-z0-9][A-Za-z0-9_]*?)(?:\.(?P<variant>[a-z]+))?\.sql$")
+#: the folders beside the migrations and the shape of their file names
+ROLLBACKS, VERIFY = "rollbacks", "verify"
+SHAPES = {"migration": "NNN_description.sql", "rollback": "NNN_rollback_description.sql",
+          "verify script": "NNN_verify_description.sql"}
 VARIANTS = ("sqlite", "postgresql")
 
 metadata = sa.MetaData()
@@ -137,6 +146,7 @@ class Migration:
     name: str
     script: Script
     rollback: Script | None = None
+    verify: Script | None = None  # ``verify/NNN_verify_*.sql``: not part of the checksum
 
     @property
     def version(self) -> str:
@@ -162,13 +172,14 @@ class Migration:
 
 
 def with_dialect(migrations: list[Migration], dialect: str | None) -> list[Migration]:
-    """The same migrations with their shared files (and rollbacks) read as project ``dialect``."""
+    """The same migrations with their shared files (rollbacks and verify scripts too) read as
+    project ``dialect``."""
     source = source_dialect(dialect)
 
     def redo(script: Script | None) -> Script | None:
         return None if script is None else Script(script.path, script.variants, source)
 
-    return [Migration(m.number, m.name, redo(m.script), redo(m.rollback)) for m in migrations]
+    return [Migration(m.number, m.name, redo(m.script), redo(m.rollback), redo(m.verify)) for m in migrations]
 
 
 def _scan(folder: Path, pattern: re.Pattern[str], what: str, dialect: str = SOURCE_DIALECT
@@ -180,7 +191,7 @@ def _scan(folder: Path, pattern: re.Pattern[str], what: str, dialect: str = SOUR
             continue
         m = pattern.match(path.name)
         if not m:
-            raise BadInput(f"{path}: {what} file names must look like {'NNN_rollback_description.sql' if pattern is _ROLLBACK else 'NNN_description.sql'}")
+            raise BadInput(f"{path}: {what} file names must look like {SHAPES[what]}")
         number, variant = int(m["number"]), m["variant"]
         if variant is not None:
             if variant not in VARIANTS:
@@ -206,15 +217,20 @@ def discover(folder: str | Path, dialect: str | None = DEFAULT_DIALECT) -> list[
     if not folder.is_dir():
         raise BadInput(f"migrations folder not found: {folder}")
     found = _scan(folder, _NAME, "migration", source)
-    rollbacks = (_scan(folder / "rollbacks", _ROLLBACK, "rollback", source)
-                 if (folder / "rollbacks").is_dir() else {})
-    for number, (_, script) in rollbacks.items():
-        if number not in found:
-            raise BadInput(f"{script.path}: rollback for migration {number:03d}, which does not exist")
-    return [
-        Migration(n, name, script, rollbacks[n][1] if n in rollbacks else None)
-        for n, (name, script) in sorted(found.items())
-    ]
+    beside: dict[str, dict[int, tuple[str, Script]]] = {}
+    for sub, pattern, what in ((ROLLBACKS, _ROLLBACK, "rollback"), (VERIFY, _VERIFY, "verify script")):
+        beside[sub] = _scan(folder / sub, pattern, what, source) if (folder / sub).is_dir() else {}
+        for number, (_, script) in beside[sub].items():
+            if number not in found:
+                raise BadInput(f"{script.path}: {what} for migration {number:03d}, which does not exist")
+    return assemble(found, beside)
+
+
+def assemble(found: dict[int, tuple[str, Script]], beside: dict[str, dict[int, tuple[str, Script]]]) -> list[Migration]:
+    """The migrations ``found`` (number → (name, script)), in order, each with its rollback and
+    verify script from ``beside`` (``ROLLBACKS``/``VERIFY`` → number → (name, script))."""
+    return [Migration(n, name, script, *(beside.get(sub, {}).get(n, (None, None))[1] for sub in (ROLLBACKS, VERIFY)))
+            for n, (name, script) in sorted(found.items())]
 
 
 # -- the history table -----------------------------------------------------------------------
@@ -451,10 +467,12 @@ _WRITTEN_IN = {
 }
 
 
-def new_migration(folder: str | Path, description: str, dialect: str | None = DEFAULT_DIALECT) -> tuple[Path, Path]:
-    """Write the next numbered migration with the guide's header template, and its rollback stub
-    in ``rollbacks/``; returns both paths. ``BadInput`` (nothing written) for an empty description,
-    a folder that is missing or breaks the naming rules, or a file that already exists."""
+def new_migration(folder: str | Path, description: str, dialect: str | None = DEFAULT_DIALECT) -> tuple[Path, Path, Path]:
+    """Write the next numbered migration with the guide's header template, its rollback stub in
+    ``rollbacks/`` and its verify script's template in ``verify/`` (comments only: no statements,
+    the same as no verify script until some are written); returns the three paths. ``BadInput``
+    (nothing written) for an empty description, a folder that is missing or breaks the naming
+    rules, or a file that already exists."""
     from datetime import date
 
     folder = Path(folder)
@@ -467,11 +485,12 @@ def new_migration(folder: str | Path, description: str, dialect: str | None = DE
     number = max((m.number for m in existing), default=0) + 1
     version = f"{number:03d}"
     path = folder / f"{version}_{slug}.sql"
-    rollback = folder / "rollbacks" / f"{version}_rollback_{slug}.sql"
-    for p in (path, rollback):
+    rollback = folder / ROLLBACKS / f"{version}_rollback_{slug}.sql"
+    verify = folder / VERIFY / f"{version}_verify_{slug}.sql"
+    for p in (path, rollback, verify):
         if p.exists():
             raise BadInput(f"{p} already exists: not overwriting it")
-    if not _NAME.match(path.name) or not _ROLLBACK.match(rollback.name):
+    if not _NAME.match(path.name) or not _ROLLBACK.match(rollback.name) or not _VERIFY.match(verify.name):
         raise BadInput(f"cannot make a valid file name from {description!r}")
     path.write_text(
         f"-- Migration: {title}\n"
@@ -497,4 +516,20 @@ def new_migration(folder: str | Path, description: str, dialect: str | None = DE
         "-- statements here, undoing the migration's in reverse order\n",
         encoding="utf-8",
     )
-    return path, rollback
+    verify.parent.mkdir(exist_ok=True)
+    verify.write_text(
+        f"-- Verify: {title}\n"
+        f"-- Description: Check that {path.stem} is really in the database (Sqitch's verify script).\n"
+        "--\n"
+        "-- Read-only statements that raise an error when the change is missing; they run in a\n"
+        "-- transaction that is rolled back: at migrate (before the migration commits: an error\n"
+        "-- rolls it back), at verify and after a rollback. Never write here (`runbook lint` says\n"
+        "-- verify-script-writes). Comments only, as now, means no verify script. For example:\n"
+        "--   SELECT id, name FROM some_table WHERE 0;    -- fails when a column is missing\n"
+        "--   SELECT 1 / COUNT(*) FROM some_table;        -- divides by zero when it is empty\n"
+        + ("--   DO $$ BEGIN ASSERT (SELECT count(*) FROM some_table) > 0; END $$;\n"
+           if source_dialect(dialect) == "postgres" else "")
+        + f"-- (written in {written_in.split(' (')[0]})\n",
+        encoding="utf-8",
+    )
+    return path, rollback, verify

@@ -8,9 +8,12 @@ dialects): a SQLite run never does.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
+import pglast
 from pglast import ast as pg_ast
 from pglast import parser as pg_parser
+from pglast.visitors import Visitor
 
 from .errors import BadInput
 from .sqltext import Statement, line_of
@@ -70,5 +73,96 @@ class PostgresReader:
                     else node.into.rel if isinstance(node, pg_ast.CreateTableAsStmt) else None)
         return relation.relname if relation is not None else None
 
+    def writes(self, st: Statement) -> str | None:
+        return writes(tree(st.sql), st.sql)
+
 
 READER = PostgresReader()
+
+
+def do_statements(sql: str) -> tuple[list[str], bool] | None:
+    """The SQL statements a PL/pgSQL ``DO`` block runs as written (in every branch and loop: each
+    may run), read by PostgreSQL's own PL/pgSQL parser, and whether it also runs SQL no parser can
+    read before it runs (``EXECUTE``, ``CALL``); ``None``: not a PL/pgSQL block that parses."""
+    node = tree(sql)
+    if not isinstance(node, pg_ast.DoStmt):
+        return None
+    args = {d.defname: d.arg.sval for d in node.args}
+    body = args.get("as")
+    if body is None or args.get("language", "plpgsql").lower() != "plpgsql":
+        return None
+    tag = "$runbook_do$"
+    while tag in body:
+        tag = tag[:-1] + "_$"
+    try:
+        function = pglast.parse_plpgsql(f"CREATE FUNCTION runbook_do() RETURNS void LANGUAGE plpgsql AS {tag}{body}{tag}")
+    except pg_parser.ParseError:
+        return None
+    queries: list[str] = []
+    opaque = False
+
+    def walk(node: Any) -> None:
+        nonlocal opaque
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_dynfors", "PLpgSQL_stmt_call"):
+                    opaque = True
+                elif key == "PLpgSQL_stmt_execsql":
+                    queries.append(value["sqlstmt"]["PLpgSQL_expr"]["query"])
+                walk(value)
+
+    walk(function)
+    return queries, opaque
+
+
+#: statements that read, or set the session (never the database)
+_READING = (pg_ast.SelectStmt, pg_ast.VariableShowStmt, pg_ast.VariableSetStmt, pg_ast.TransactionStmt)
+_DML = (pg_ast.InsertStmt, pg_ast.UpdateStmt, pg_ast.DeleteStmt, pg_ast.MergeStmt, pg_ast.TruncateStmt,
+        pg_ast.CopyStmt)
+
+
+class _Kinds(Visitor):
+    """The kinds of every node under a statement (a data-modifying ``WITH`` hides a DML)."""
+
+    def __init__(self) -> None:
+        self.found: list[pg_ast.Node] = []
+
+    def visit(self, ancestors: Any, node: pg_ast.Node) -> None:
+        self.found.append(node)
+
+
+def writes(node: pg_ast.Node | None, sql: str) -> str | None:
+    """What one statement (its tree ``node``, its text ``sql``) may write, said in a few words;
+    ``None`` when it only reads (or sets the session)."""
+    if node is None:
+        return "PostgreSQL's parser cannot read it, so nothing tells it only reads"
+    if isinstance(node, pg_ast.ExplainStmt):  # EXPLAIN ANALYZE runs its statement
+        analyze = any(o.defname == "analyze" for o in node.options or ())
+        return writes(node.query, sql) if analyze else None
+    if isinstance(node, pg_ast.DoStmt):
+        inner = do_statements(sql)
+        if inner is None:
+            return "a DO block PL/pgSQL cannot read, so nothing tells it only reads"
+        queries, opaque = inner
+        if opaque:
+            return "a DO block that runs SQL no parser can read (EXECUTE, CALL)"
+        for query in queries:
+            what = writes(tree(query), query)
+            if what:
+                return f"a DO block whose statement {' '.join(query.split())[:60]!r} {what}"
+        return None
+    if not isinstance(node, _READING):
+        return "writes rows (DML)" if isinstance(node, _DML) else "changes the schema or the server (DDL)"
+    kinds = _Kinds()
+    kinds(node)
+    for n in [node, *kinds.found]:
+        if isinstance(n, _DML):
+            return "writes rows (DML, in a WITH)"
+        if isinstance(n, pg_ast.SelectStmt) and n.intoClause is not None:
+            return "creates a table (SELECT INTO)"
+        if isinstance(n, pg_ast.SelectStmt) and n.lockingClause:
+            return "locks rows for writing (FOR UPDATE/SHARE)"
+    return None

@@ -27,6 +27,10 @@ Going to ``"none"`` also drops the ``schema_history`` table when that leaves it 
 database whose baseline was adopted in a failed run ends up exactly as it was before the run
 (no history table).
 
+After the scripts ran, the verify scripts (``verify/NNN_verify_*.sql``) of the migrations still
+applied run as checks (``verify script NNN_name``) in the result's ``checks``, in a transaction
+that is rolled back (``migrate.verify_script_checks``).
+
 ``restore_backup(target, path, confirm=True)`` overwrites the target with a backup, after
 checking the file against its record. ``check_restored(target, snapshot)`` compares the result
 with the pre-migration inventory; ``compare_after(...)`` picks that inventory (the one given, this
@@ -49,7 +53,7 @@ from . import migrations as mig
 from .checks import check
 from .errors import BadInput, MigrationFailed
 from .owner import is_dead_owner, owner_tag
-from .migrate import PreparedStatement, check_folder, is_no_op, prepare, run_in_transaction
+from .migrate import PreparedStatement, check_folder, is_no_op, prepare, run_in_transaction, verify_script_checks
 
 if TYPE_CHECKING:
     from .target import Target
@@ -434,7 +438,9 @@ def rollback_to(target: "Target", migrations_dir: str | Path, version: str | int
 
     Returns ``{"method": "scripts", "target", "run_id", "to", "before", "after", "rolled_back":
     [{"version", "name", "action", "duration_ms", "statements"}], "history_table_dropped",
-    "error"}``; a failing script sets ``error`` (naming it) instead of raising.
+    "error", "checks"}``; a failing script sets ``error`` (naming it) instead of raising.
+    ``checks``: the verify scripts of the migrations still applied afterwards, run as checks
+    (``migrate.verify_script_checks``).
     """
     migrations = mig.discover(migrations_dir, dialect)
     kind = target.kind
@@ -499,7 +505,10 @@ def rollback_to(target: "Target", migrations_dir: str | Path, version: str | int
                                           "action": action, "duration_ms": ms, "statements": statements}
                                          | ({"data": watch.report} if step.prepared is not None else {}))
         with target.engine().connect() as conn:
-            result["after"] = mig.status(conn, migrations, kind).current
+            now = mig.status(conn, migrations, kind)
+        result["after"] = now.current
+        remaining = {a.version for a in now.applied}
+        result["checks"] = verify_script_checks(target, [m for m in migrations if m.version in remaining])
     return result
 
 
@@ -826,6 +835,7 @@ def compare_after(target: "Target", run_dir: str | Path, snapshot_path: str | Pa
             path, snap = found
             source = "latest in reports"
     against = against_expected(target, result)
+    against["checks"] = (result.get("checks") or []) + against["checks"]  # the verify scripts' (``rollback_to``)
     if snap is None:
         detail = (f"no inventory of {target.display} at version {version} in {run_dir.parent.resolve()}: "
                   "the database was not compared with a pre-migration snapshot (pass --snapshot to compare)")

@@ -55,8 +55,10 @@ runbook lab                          # step through the same notebooks in Jupyte
 runbook reports                      # the migration log
 ```
 
-Write each migration in `migrations/NNN_description.sql` and its way back in
-`migrations/rollbacks/NNN_rollback_description.sql`. Settings live in `runbook.toml`
+Write each migration in `migrations/NNN_description.sql`, its way back in
+`migrations/rollbacks/NNN_rollback_description.sql` and, optionally, its verify script in
+`migrations/verify/NNN_verify_description.sql`: read-only SQL that raises an error when the change
+is not really in the database (`runbook new` writes all three). Settings live in `runbook.toml`
 (`runbook config` prints them). An existing database at some version is adopted with
 `runbook baseline --version N`.
 '''

@@ -79,6 +79,14 @@ class Statement:
         tree), else ``None``."""
         return reader(dialect).created_table(self)
 
+    def writes(self, dialect: str) -> str | None:
+        """What this statement may write (the database's rows, schema or settings), in a few
+        words; ``None`` when it only reads (a query, ``EXPLAIN``, a reading ``PRAGMA``, transaction
+        control, a session ``SET`` on PostgreSQL; a PostgreSQL ``DO`` block whose statements only
+        read). PostgreSQL text is judged from PostgreSQL's parse tree (and PL/pgSQL's); what the
+        parser cannot read is not known to only read. Lint's ``verify-script-writes``."""
+        return reader(dialect).writes(self)
+
     def parse(self, dialect: str) -> exp.Expression | None:
         """The statement's sqlglot syntax tree (shared: read it, ``.copy()`` it to change it), or
         ``None`` when sqlglot cannot read it."""
@@ -164,6 +172,28 @@ class SQLiteReader:
             table = tree.find(exp.Table)
             return table.name if table is not None else None
         return None
+
+    def writes(self, st: Statement) -> str | None:
+        if self.is_transaction_control(st) or st.first_word == "EXPLAIN":  # EXPLAIN never runs its statement
+            return None
+        tree = st.parse("sqlite")
+        if isinstance(tree, exp.Query):  # SELECT, a compound SELECT, WITH ... SELECT: SQLite's CTEs only read
+            return None
+        if isinstance(tree, exp.Pragma):
+            setting = tree.this
+            if not isinstance(setting, exp.EQ) or setting.this.name.lower() in _READING_PRAGMAS:
+                return None
+            return f"sets PRAGMA {setting.this.name}"
+        if st.first_word in ("INSERT", "UPDATE", "DELETE", "REPLACE", "WITH"):
+            return "writes rows (DML)"
+        if st.first_word in ("CREATE", "ALTER", "DROP", "REINDEX", "VACUUM", "ANALYZE", "ATTACH", "DETACH"):
+            return "changes the schema or the database file (DDL)"
+        return f"{st.first_word}: nothing tells it only reads"
+
+
+#: PRAGMAs that take an argument and only read (``PRAGMA table_info(t)``)
+_READING_PRAGMAS = {"table_info", "table_xinfo", "table_list", "index_list", "index_info", "index_xinfo",
+                    "foreign_key_list", "foreign_key_check", "integrity_check", "quick_check"}
 
 
 def _skip_trivia(sql: str, pos: int, end: int) -> int:

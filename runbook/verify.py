@@ -35,6 +35,12 @@ database they are not reported at all.
    application's queries never queue behind it for longer (SQLite: a write lock, other writers
    wait; reads go on). When the lock is not granted, the plans are not compared and the report
    says why.
+7. **verify scripts** (Sqitch's ``verify``), on any database: every applied migration's
+   ``verify/NNN_verify_*.sql`` runs, all in one transaction that is rolled back (READ ONLY on
+   PostgreSQL), each a check ``verify script NNN_name``: PASS, or FAIL with the statement and the
+   engine's error (redacted). A verify script raises when its migration is not really in the
+   database (a column dropped by hand, say); it must only read (``runbook lint``:
+   ``verify-script-writes``).
 
 The health table (the guide's PASS/FAIL rows) summarises the check groups. Nothing loads a
 table: everything is counted or streamed in SQL.
@@ -58,6 +64,7 @@ from . import migrations as mig
 from .checks import Check, assert_checks, check
 from .errors import BadInput
 from .engines import engine_of
+from .migrate import verify_script_checks
 from .sqltext import Statement, header
 
 if TYPE_CHECKING:
@@ -494,6 +501,7 @@ HEALTH_GROUPS = [  # (the health row, the checks it summarises)
     ("Referential Integrity", lambda c: c.startswith("orphans: ")),
     ("Query Plan", lambda c: c.startswith("query plan: ")),
     ("Migration History", lambda c: c == "migration history matches the folder"),
+    ("Verify Scripts", lambda c: c.startswith("verify script ")),
 ]
 
 
@@ -598,6 +606,7 @@ def verify(target: "Target", migrations_dir: str | Path, before: dict[str, Any] 
                                       gone_tables=gone_tables, baseline=source, model=model)
         checks += orphan_checks(conn, model)
         size_bytes = engine.database_size(conn)
+    checks += verify_script_checks(target, chosen)
     round_trip, plans = None, None
     if inventory.has_guide_table(model["tables"]):  # the guide's checks, on the guide's schema only
         round_trip, rt_checks = json_round_trip(target)

@@ -17,7 +17,7 @@ from runbook import migrations as mig
 from runbook.cli import main
 from runbook.engines import ENGINES
 from runbook.errors import BadInput
-from runbook.migrate import migrate
+from runbook.migrate import migrate, prepare_verify
 from runbook.sqltext import header
 from runbook.target import open_target
 
@@ -463,12 +463,15 @@ def test_new_scaffolds_the_next_migration(tmp_path: Path, capsys: pytest.Capture
     rc, out, _ = run_cli(["new", "Add partner tiers", "--migrations", str(folder)], capsys)
     assert rc == 0
     path, rollback = folder / "005_add_partner_tiers.sql", folder / "rollbacks" / "005_rollback_add_partner_tiers.sql"
-    assert path.is_file() and rollback.is_file() and str(path) in out
+    verify = folder / "verify" / "005_verify_add_partner_tiers.sql"
+    assert path.is_file() and rollback.is_file() and verify.is_file() and str(path) in out and str(verify) in out
+    assert "WHERE 0" in verify.read_text() and all(line.startswith("--") for line in verify.read_text().splitlines())
     fields = header(path.read_text())
     assert fields["migration"] == "Add partner tiers" and fields["description"] == "Add partner tiers"
     assert fields["risk_level"].startswith("LOW") and len(fields["date"]) == 10
     [m] = [m for m in mig.discover(folder) if m.number == 5]
     assert m.risk_level == "LOW" and m.rollback is not None and m.rollback.path == rollback
+    assert m.verify is not None and m.verify.path == verify and prepare_verify(m, ENGINES["sqlite"]) is None  # no statement
     report = lint.lint(folder, files=[path])
     assert codes(report) == ["empty"] and report.exit_code == 0  # a scaffold lints with one warning
     # filled in with something risky, lint holds the header to it
@@ -498,7 +501,7 @@ def test_new_refuses_to_overwrite_and_empty_descriptions(tmp_path: Path, capsys:
     assert run_cli(["new", "x", "--migrations", str(tmp_path / "nowhere")], capsys)[0] == 2
     empty_folder = tmp_path / "fresh"
     empty_folder.mkdir()
-    path, _ = mig.new_migration(empty_folder, "First one")
+    path, _, _ = mig.new_migration(empty_folder, "First one")
     assert path.name == "001_first_one.sql"
 
 

@@ -11,6 +11,9 @@ import pytest
 from runbook import lint
 from runbook.engines import ENGINES
 from runbook.lint.registry import markdown_table
+from runbook.sqltext import split
+
+from conftest import MIGRATIONS
 
 HEAD = "-- Migration: m\n-- Risk Level: {risk}\n"
 BASE = "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT);\n"
@@ -20,6 +23,7 @@ def folder(tmp_path: Path, files: dict[str, str]) -> Path:
     root = tmp_path / "migrations"
     (root / "rollbacks").mkdir(parents=True)
     for name, text in files.items():
+        (root / name).parent.mkdir(exist_ok=True)
         (root / name).write_text(text)
     return root
 
@@ -55,6 +59,10 @@ EXAMPLES: dict[str, tuple[dict[str, str], str]] = {
     "rollback-failed": ({"001_base.sql": mig(BASE), "rollbacks/001_rollback_base.sql": "DROP TABLE nope;"}, "sqlite"),
     "apply-failed": ({"001_base.sql": mig("ALTER TABLE nope ADD COLUMN x TEXT;")}, "sqlite"),
     "not-runnable": ({"001_base.sql": mig(BASE + "ROLLBACK;")}, "sqlite"),
+    "verify-script-writes": ({"001_base.sql": mig(BASE),
+                              "verify/001_verify_base.sql": "SELECT id, name FROM t WHERE 0;\nINSERT INTO t (name) VALUES ('x');"},
+                             "sqlite"),
+    "orphan-verify": ({"001_base.sql": mig(BASE), "verify/002_verify_x.sql": "SELECT 1;"}, "sqlite"),
 }
 #: rules whose example needs what a test cannot make here (a server refusing CREATE DATABASE):
 #: tested by name in tests/test_lint.py instead
@@ -301,3 +309,40 @@ def test_sqlite_table_options_are_a_new_table(tmp_path: Path) -> None:
     report = lint.lint(folder(tmp_path, files), engine=ENGINES["sqlite"], check_rollback=False)
     assert [v.kind for v in report.migrations[0].statements] == ["create-table", "create-table"]
     assert not report.all_findings()
+
+
+# -- verify scripts: what reads and what writes, by the engine's parser -----------------------------
+@pytest.mark.parametrize("dialect, sql, writes", [
+    ("sqlite", "SELECT id, name FROM t WHERE 0", False),
+    ("sqlite", "SELECT 1 / COUNT(*) FROM sqlite_master WHERE name = 't'", False),
+    ("sqlite", "WITH n AS (SELECT 1) SELECT * FROM n", False),
+    ("sqlite", "SELECT name FROM t INDEXED BY ix WHERE 0", False),
+    ("sqlite", "PRAGMA table_info(t)", False),
+    ("sqlite", "EXPLAIN QUERY PLAN SELECT * FROM t", False),
+    ("sqlite", "ROLLBACK", False),
+    ("sqlite", "PRAGMA user_version = 3", True),
+    ("sqlite", "WITH n AS (SELECT 1) DELETE FROM t", True),
+    ("sqlite", "REPLACE INTO t VALUES (1, 'x')", True),
+    ("sqlite", "CREATE TABLE u (id INTEGER)", True),
+    ("sqlite", "ALTER TABLE t ADD COLUMN x", True),
+    ("postgresql", "SELECT 1/count(*) FROM pg_namespace WHERE nspname = 'app'", False),
+    ("postgresql", "DO $$ DECLARE n int; BEGIN SELECT count(*) INTO n FROM t; ASSERT n > 0, 'empty'; END $$", False),
+    ("postgresql", "SET LOCAL statement_timeout = '1s'", False),
+    ("postgresql", "EXPLAIN SELECT * FROM t", False),
+    ("postgresql", "DO $$ BEGIN INSERT INTO t VALUES (1); END $$", True),
+    ("postgresql", "DO $$ BEGIN EXECUTE 'SELECT 1'; END $$", True),
+    ("postgresql", "WITH d AS (DELETE FROM t RETURNING id) SELECT count(*) FROM d", True),
+    ("postgresql", "SELECT * INTO t_copy FROM t", True),
+    ("postgresql", "SELECT * FROM t FOR UPDATE", True),
+    ("postgresql", "EXPLAIN ANALYZE UPDATE t SET name = 'x'", True),
+    ("postgresql", "CREATE INDEX ix ON t (name)", True),
+])
+def test_what_a_verify_script_may_run(dialect: str, sql: str, writes: bool) -> None:
+    [st] = split(sql, dialect)
+    assert bool(st.writes(dialect)) is writes, st.writes(dialect)
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_the_demo_verify_scripts_only_read(engine: str) -> None:
+    report = lint.lint(MIGRATIONS, engine=ENGINES[engine], check_rollback=False)
+    assert [f.message for f in report.all_findings() if f.code in ("verify-script-writes", "orphan-verify")] == []

@@ -55,7 +55,8 @@ def test_guide_verification_queries_are_reported(db_url, migrations_dir):
 def _failing_folder(tmp_path: Path, migrations_dir: Path) -> Path:
     folder = tmp_path / "migrations"
     shutil.copytree(migrations_dir, folder)
-    for p in list(folder.glob("00[3-4]_*.sql")) + list((folder / "rollbacks").glob("00[3-4]_*.sql")):
+    for p in [*folder.glob("00[3-4]_*.sql"), *(folder / "rollbacks").glob("00[3-4]_*.sql"),
+              *(folder / "verify").glob("00[3-4]_*.sql")]:
         p.unlink()
     (folder / "003_broken.sql").write_text(
         "CREATE TABLE audit_log (id INTEGER PRIMARY KEY, what TEXT);\n"

@@ -88,7 +88,8 @@ def folder_with(tmp_path: Path, migrations_dir: Path, files: dict[str, str]) -> 
     """The guide's migrations 000-002 plus ``files`` (name -> SQL) as 003..."""
     folder = tmp_path / "migrations"
     shutil.copytree(migrations_dir, folder)
-    for p in list(folder.glob("00[3-9]_*.sql")) + list((folder / "rollbacks").glob("00[3-9]_*.sql")):
+    for p in [*folder.glob("00[3-9]_*.sql"), *(folder / "rollbacks").glob("00[3-9]_*.sql"),
+              *(folder / "verify").glob("00[3-9]_*.sql")]:
         p.unlink()
     for name, sql in files.items():
         (folder / name).write_text(sql)

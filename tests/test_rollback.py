@@ -104,11 +104,12 @@ def test_failed_first_run_goes_back_to_no_history(db_url, migrations_dir, tmp_pa
 def test_refusals_change_nothing(db_url, migrations_dir, tmp_path):
     target = open_target(db_url)
     folder = folder_copy(tmp_path)
-    for p in list(folder.glob("003_*.sql")) + list((folder / "rollbacks").glob("003_*.sql")):
+    moved = [*folder.glob("003_*.sql"), *(folder / "rollbacks").glob("003_*.sql"), *(folder / "verify").glob("003_*.sql")]
+    for p in moved:
         p.rename(tmp_path / p.name)
     assert migrate(target, folder, run_id="up").passed
-    for name in ("003_create_supporting_tables.sql", "003_rollback_supporting_tables.sql"):
-        (tmp_path / name).rename((folder if "rollback" not in name else folder / "rollbacks") / name)
+    for p in moved:
+        (tmp_path / p.name).rename(p)
     assert history(target) == ["000", "001", "002", "004"]  # 003 is now pending, below 004
     before = state(target, folder)
 

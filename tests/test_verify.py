@@ -165,8 +165,11 @@ def test_added_column_dropped_by_hand_fails_schema_consistency(migrated, migrati
     run_sql(url, "ALTER TABLE contractors DROP COLUMN company_website")
     result = verify(open_target(url), migrations_dir, before)
     assert failed(result) == {
-        "schema: contractors": "column company_website is missing"}
-    assert health(result)["Schema Consistency"] == "FAIL"
+        "schema: contractors": "column company_website is missing",
+        "verify script 001_add_contractor_fields": "verify/001_verify_add_contractor_fields.sql statement 1 (line 5): "
+                                                   + ("no such column: company_website" if url.startswith("sqlite")
+                                                      else 'column "company_website" does not exist')}
+    assert health(result)["Schema Consistency"] == "FAIL" and health(result)["Verify Scripts"] == "FAIL"
     with pytest.raises(CheckFailed, match="schema: contractors"):
         assert_passed(result)
 
@@ -184,7 +187,9 @@ def test_dropped_index_and_changed_default_fail_schema(pg_url, migrations_dir):
             "ALTER TABLE strategic_partners ALTER COLUMN client_count SET DEFAULT 5")
     assert failed(verify(open_target(pg_url), migrations_dir)) == {
         "schema: strategic_partners": "index idx_partners_active is missing; "
-                                      "column client_count default is 5, the applied migrations give 0"}
+                                      "column client_count default is 5, the applied migrations give 0",
+        "verify script 004_add_search_indexes": "verify/004_verify_add_search_indexes.postgresql.sql statement 1 "
+                                                "(line 5): a search index of 004_add_search_indexes is missing"}
 
 
 def test_orphan_assigned_partner_fails_referential_integrity(migrated, migrations_dir):

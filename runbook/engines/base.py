@@ -267,6 +267,22 @@ class Engine:
             with conn.begin():
                 yield conn
 
+    #: execution options that make a transaction READ ONLY (none: SQLite's is only rolled back)
+    read_only_options: dict[str, Any] = {}
+
+    @contextlib.contextmanager
+    def rolled_back(self, target: "Target") -> Iterator[sa.Connection]:
+        """A connection inside one transaction that is rolled back at the end, whatever ran in it
+        (verify scripts: ``migrate.verify_script_checks``), READ ONLY where the engine has that
+        (``read_only_options``: PostgreSQL's, so a verify script that writes fails there)."""
+        with target.engine().connect() as conn:
+            conn.execution_options(**self.read_only_options)
+            tx = conn.begin()
+            try:
+                yield conn
+            finally:
+                tx.rollback()
+
     @contextlib.contextmanager
     def live_snapshot(self, target: "Target", reading: Collection[str] | Callable[[], Collection[str]] | None = None
                       ) -> Iterator[sa.Connection]:

@@ -98,6 +98,7 @@ class PostgresEngine(Engine):
     lock_timeout_matters = True
     digest_counts_rows = True  # one query: count(*) and the sum of the rows' hashes
     row_digest = "hashtextextended"  # until 2026-11-27: md5's first 64 bits (recorded as no digest)
+    read_only_options = {"postgresql_readonly": True}  # ``rolled_back``: verify scripts run READ ONLY
 
     # -- target & connection -------------------------------------------------------------
     def normalize_url(self, url: sa.URL) -> sa.URL:

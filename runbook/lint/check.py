@@ -28,7 +28,7 @@ from ..migrations import Migration
 from .classify import HIGHEST, Classifier
 from .model import SchemaModel, reflect
 from .report import MigrationLint, Verdict
-from .rules import risk
+from .rules import risk, verify
 from .rules.reading import UNPARSABLE
 from .rules.replay import APPLY_FAILED, NOT_RUNNABLE, ROLLBACK_FAILED, ROLLBACK_MISMATCH, ROLLBACK_UNCHECKED
 from .sqlite import SqliteClassifier
@@ -70,6 +70,7 @@ def lint_migration(m: Migration, engine: "Engine", schema: SchemaModel, *,
         classifier_for(dialect)(unit, schema, statements, engine=engine,
                                 runner_lock_timeout_ms=runner_lock_timeout_ms).run()
     risk.check(unit)
+    verify.check(unit, engine)
     return unit
 
 

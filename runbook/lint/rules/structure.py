@@ -3,7 +3,8 @@
 from ..registry import rule
 
 BAD_NAME = rule("bad-name", "error",
-                "a file breaks `{number}_{description}.sql` (or `NNN_rollback_description.sql` in `rollbacks/`), "
+                "a file breaks `{number}_{description}.sql` (or `NNN_rollback_description.sql` in `rollbacks/`, "
+                "`NNN_verify_description.sql` in `verify/`), "
                 "an unknown engine variant, a variant without its migration",
                 "rename it `NNN_description.sql` (variants `NNN_description.postgresql.sql`); `runbook new` makes one",
                 family=__name__)
