@@ -544,15 +544,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .importer import TOOLS  # light: no SQLAlchemy
 
-    p = add("import", "convert another tool's migrations folder (golang-migrate, Flyway, Diesel, dbmate) or Sqitch project into a "
-                      "new runbook migrations folder", cmd_import)
+    p = add("import", "convert another tool's migrations folder (golang-migrate, Flyway, Diesel, dbmate, Prisma "
+                      "Migrate, sqlx) or Sqitch project into a new runbook migrations folder", cmd_import)
     p.add_argument("source", type=Path, metavar="FOLDER",
                    help="the other tool's migrations folder (Sqitch: the folder of sqitch.conf / sqitch.plan)")
     p.add_argument("--migrations", type=Path, metavar="DIR",
                    help="the runbook folder to write; it must not exist or be empty (default ./migrations)")
     _dialect(p)
     p.add_argument("--from", dest="tool", choices=TOOLS, help="the tool (default: told from the file names; a "
-                                                              "Sqitch project's engine gives the dialect)")
+                                                              "Sqitch project's engine gives the dialect, a Prisma "
+                                                              "folder's migration_lock.toml too; a folder of "
+                                                              ".up.sql/.down.sql files in a Rust crate needs --from "
+                                                              "sqlx or --from golang-migrate)")
     p.add_argument("--db", help="a database the tool migrated: read its history table (read only) and print the "
                                 "`runbook baseline` command that records those migrations as applied")
     p.set_defaults(config_db=False)

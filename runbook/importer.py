@@ -12,7 +12,14 @@ Layouts read (``TOOLS``), told apart by their file names (``detect``):
 * ``dbmate``: one ``{version}_{name}.sql`` with ``-- migrate:up`` and ``-- migrate:down`` sections;
 * ``sqitch``: a project folder with ``sqitch.plan`` (and ``sqitch.conf``): each change's deploy,
   revert and verify scripts in plan order (``runbook.sqitch`` reads the project as Sqitch does);
-  the engine (``pg``, ``sqlite``) is the project's dialect.
+  the engine (``pg``, ``sqlite``) is the project's dialect;
+* ``prisma``: Prisma Migrate's ``{timestamp}_{name}/migration.sql`` folders (ordered by folder name,
+  as Prisma does) and ``migration_lock.toml``, whose ``provider`` is the project's dialect; no
+  down migrations (a ``down.sql`` written by hand after Prisma's guide becomes the rollback);
+* ``sqlx``: ``{version}_{description}.sql``, or reversible ``.up.sql`` and ``.down.sql`` (never
+  both kinds in one folder), integer versions ordered numerically. Its reversible files are
+  golang-migrate's names too: such a folder is golang-migrate's unless it sits in a Rust crate
+  (``Cargo.toml`` beside it), where ``--from`` must say which.
 
 The migrations are numbered ``001``, ``002``... in the tool's order; each file's header names the
 tool's version and file (``-- Source:``; Sqitch: the change, its plan note and dependencies) and
@@ -24,7 +31,7 @@ the destination and renamed at the end.
 
 Adoption (``adoption``): the other tool's own history table, read only, tells which imported
 migrations a database already holds; the answer is the ``runbook baseline`` command that records
-them (a dirty golang-migrate state or a failed Flyway migration is refused). Sqitch's registry
+them (a dirty golang-migrate state, a failed Flyway, Prisma or sqlx migration is refused). Sqitch's registry
 (a schema on PostgreSQL, a file beside the database on SQLite) records change ids, matched with
 the plan's.
 """
@@ -51,10 +58,11 @@ if TYPE_CHECKING:
 
     from .target import Target
 
-TOOLS = ("golang-migrate", "flyway", "diesel", "dbmate", "sqitch")
+TOOLS = ("golang-migrate", "flyway", "diesel", "dbmate", "sqitch", "prisma", "sqlx")
 #: each tool's own history table (its default name)
 HISTORY_TABLES = {"golang-migrate": "schema_migrations", "flyway": "flyway_schema_history",
-                  "diesel": "__diesel_schema_migrations", "dbmate": "schema_migrations", "sqitch": "sqitch.changes"}
+                  "diesel": "__diesel_schema_migrations", "dbmate": "schema_migrations", "sqitch": "sqitch.changes",
+                  "prisma": "_prisma_migrations", "sqlx": "_sqlx_migrations"}
 RISK_NOTE = "set by runbook import from lint's classification of the statements"
 NOT_WRITTEN = "nothing was written"
 
@@ -64,6 +72,11 @@ _DIESEL = re.compile(r"^(?P<version>\d[\d-]*)_(?P<name>.+)$")
 _DBMATE = re.compile(r"^(?P<version>\d+)_(?P<name>.*)\.sql$")
 _DBMATE_UP = re.compile(r"^--\s*migrate:up(\s*$|\s+\S+)", re.M)  # dbmate's own patterns
 _DBMATE_DOWN = re.compile(r"^--\s*migrate:down(\s*$|\s+\S+)$", re.M)
+PRISMA_FILE, PRISMA_DOWN, PRISMA_LOCK = "migration.sql", "down.sql", "migration_lock.toml"
+_PRISMA = re.compile(r"^(?:(?P<stamp>\d+)_)?(?P<name>.*)$")  # {timestamp}_{name}; Prisma takes any folder name
+#: Prisma's ``provider`` (migration_lock.toml) -> the project dialect; other providers are refused
+PRISMA_PROVIDERS = {"postgresql": "postgresql", "sqlite": "sqlite"}
+SQLX_NO_TRANSACTION = "-- no-transaction"  # sqlx: the file's first bytes opt it out of a transaction
 
 
 @dataclass(frozen=True)
@@ -123,18 +136,22 @@ def _entries(folder: Path) -> list[Path]:
             if not (p.name.startswith(".") or (p.is_file() and p.suffix.lower() in (".md", ".txt")))]
 
 
-def _claims(path: Path) -> str | None:
-    """The tool whose layout ``path`` (an entry of the folder) belongs to, or None."""
+def _claims(path: Path) -> tuple[str, ...]:
+    """The tools whose layout ``path`` (an entry of the folder) belongs to (none: no known layout)."""
     if path.is_dir():
-        return "diesel" if _DIESEL.match(path.name) and any((path / f).is_file() for f in ("up.sql", "down.sql")) else None
+        if (path / PRISMA_FILE).is_file():
+            return ("prisma",)
+        return ("diesel",) if _DIESEL.match(path.name) and any((path / f).is_file() for f in ("up.sql", "down.sql")) else ()
+    if path.name == PRISMA_LOCK:
+        return ("prisma",)
     if _GOLANG.match(path.name):
-        return "golang-migrate"
+        return ("golang-migrate", "sqlx")  # sqlx's reversible files have golang-migrate's names
     if _FLYWAY.match(path.name):
-        return "flyway"
+        return ("flyway",)
     if _DBMATE.match(path.name):
         head = path.read_bytes()[:1 << 20].decode("utf-8", "replace")
-        return "dbmate" if _DBMATE_UP.search(head) or _DBMATE_DOWN.search(head) else None
-    return None
+        return ("dbmate",) if _DBMATE_UP.search(head) or _DBMATE_DOWN.search(head) else ("sqlx",)
+    return ()
 
 
 def _named(paths: list[Path], most: int = 3) -> str:
@@ -154,29 +171,37 @@ def detect(folder: str | Path, tool: str | None = None) -> str:
         return "sqitch"  # a project folder: its plan says which files are scripts
     if tool == "sqitch":
         raise BadInput(f"{folder} holds no sqitch.plan or sqitch.conf ({LAYOUTS[tool]}); {NOT_WRITTEN}")
-    entries = _entries(folder)
-    by_tool: dict[str | None, list[Path]] = {}
-    for p in entries:
-        by_tool.setdefault(_claims(p), []).append(p)
-    unknown = by_tool.pop(None, [])
+    claims = {p: _claims(p) for p in _entries(folder)}
+    unknown = [p for p, c in claims.items() if not c]
     if tool is not None:
-        others = [p for t, ps in by_tool.items() if t != tool for p in ps]
+        others = [p for p, c in claims.items() if c and tool not in c]
         if unknown or others:
             raise BadInput(f"{folder}: {_named(unknown + others)} {'is' if len(unknown + others) == 1 else 'are'} "
                            f"not in {tool}'s layout ({LAYOUTS[tool]}); {NOT_WRITTEN}")
-        if tool not in by_tool:
+        if not any(tool in c for c in claims.values()):
             raise BadInput(f"{folder} holds no {tool} migrations ({LAYOUTS[tool]}); {NOT_WRITTEN}")
         return tool
-    if len(by_tool) > 1:
+    claimed = [c for c in claims.values() if c]
+    fits = [t for t in TOOLS if claimed and all(t in c for c in claimed)]
+    if claimed and not fits:
+        by_tool: dict[str, list[Path]] = {}
+        for p, c in claims.items():
+            if c:
+                by_tool.setdefault(c[0], []).append(p)
         mixed = "; ".join(f"{t}: {_named(ps, 2)}" for t, ps in sorted(by_tool.items()))
         raise BadInput(f"{folder} mixes layouts ({mixed}): import one tool's folder at a time; {NOT_WRITTEN}")
     if unknown:
-        known = f" (the others are {next(iter(by_tool))}'s)" if by_tool else ""
+        known = f" (the others are in {' or '.join(fits)}'s layout)" if fits else ""
         raise BadInput(f"{folder}: {_named(unknown)} {'is' if len(unknown) == 1 else 'are'} in no known layout{known}; "
                        f"expected one of: {'; '.join(f'{t} {s}' for t, s in LAYOUTS.items())}; {NOT_WRITTEN}")
-    if not by_tool:
+    if not fits:
         raise BadInput(f"{folder} holds no migrations; {NOT_WRITTEN}")
-    return next(iter(by_tool))
+    if len(fits) > 1 and (folder.parent / "Cargo.toml").is_file() and not (folder.parent / "go.mod").is_file():
+        raise BadInput(f"{folder}: its file names ({_named(list(claims), 2)}) are in {' and '.join(fits)}'s layouts "
+                       f"alike, and the folder sits in a Rust crate ({folder.parent / 'Cargo.toml'}): the layout alone "
+                       f"cannot tell which tool wrote it; say which with {' or '.join(f'--from {t}' for t in fits)}; "
+                       f"{NOT_WRITTEN}")
+    return fits[0]  # golang-migrate's .up.sql/.down.sql elsewhere, as before sqlx was read
 
 
 # -- reading each layout -------------------------------------------------------------------------
@@ -349,14 +374,85 @@ def read_sqitch(folder: Path) -> list[Source]:
     return out
 
 
+def read_prisma(folder: Path) -> list[Source]:
+    """Prisma Migrate's folders, by folder name; each ``migration.sql`` a migration without a down
+    script (Prisma writes none), unless a ``down.sql`` was written beside it by hand."""
+    found: dict[tuple, dict[str, Any]] = {}
+    notes: dict[tuple, tuple[str, ...]] = {}
+    for path in _entries(folder):
+        if not path.is_dir():
+            continue  # migration_lock.toml (detect admits no other file): see prisma_dialect
+        key = (path.name,)
+        found[key] = {"version": path.name, "name": _PRISMA.match(path.name)["name"], "up": path / PRISMA_FILE}
+        extra = [p for p in _entries(path) if p.name not in (PRISMA_FILE, PRISMA_DOWN)]
+        if (path / PRISMA_DOWN).is_file():
+            found[key]["down"] = path / PRISMA_DOWN
+            notes[key] = (f"{path.name}/{PRISMA_DOWN}: taken as the rollback (Prisma never runs it: a down "
+                          "migration written after Prisma's guide)",)
+        if extra:
+            notes[key] = notes.get(key, ()) + (f"{path.name}: {_named(extra)} not carried over (Prisma reads only "
+                                               f"{PRISMA_FILE})",)
+    if not found:
+        raise BadInput(f"{folder} holds no Prisma migrations ({LAYOUTS['prisma']}); {NOT_WRITTEN}")
+    sources = _sources(folder, found)
+    notes[sources[0].key] = ("Prisma Migrate writes no down migrations, so these have no rollback file: until "
+                             "rollbacks/NNN_rollback_*.sql are written, lint reports rollback-missing for the Category "
+                             "2 and 3 ones, `runbook migrate` applies those only with --allow-risk, and `runbook run` "
+                             "(which rolls a failed run back) refuses them",) + notes.get(sources[0].key, ())
+    return [replace(s, notes=notes.get(s.key, ()), date=_date_of(_PRISMA.match(s.version)["stamp"] or ""))
+            for s in sources]
+
+
+def prisma_dialect(folder: Path) -> str | None:
+    """The dialect ``migration_lock.toml`` names (None without the file); ``BadInput`` for a
+    provider the runbook does not run (MySQL, SQL Server, CockroachDB, MongoDB...)."""
+    import tomllib
+
+    lock = folder / PRISMA_LOCK
+    if not lock.is_file():
+        return None
+    try:
+        provider = tomllib.loads(_text(lock)).get("provider")
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"{lock}: not TOML Prisma wrote ({exc}); {NOT_WRITTEN}") from None
+    if provider not in PRISMA_PROVIDERS:
+        raise BadInput(f"{lock}: provider = {provider!r}: the runbook runs {' and '.join(PRISMA_PROVIDERS)} "
+                       f"migrations only, so this history cannot be imported; {NOT_WRITTEN}")
+    return PRISMA_PROVIDERS[provider]
+
+
+def read_sqlx(folder: Path) -> list[Source]:
+    """sqlx's files by integer version: simple ones, or reversible up/down pairs (sqlx refuses a
+    folder of both kinds)."""
+    found: dict[tuple, dict[str, Any]] = {}
+    kinds: dict[str, list[Path]] = {}
+    for path in _entries(folder):
+        m = _GOLANG.match(path.name) or _DBMATE.match(path.name)
+        reversible = "way" in m.groupdict()
+        kinds.setdefault("reversible" if reversible else "simple", []).append(path)
+        number = int(m["version"])
+        _pair(folder, found, (number,), str(number), m["way"] if reversible else "up", path, m["name"])
+    if len(kinds) > 1:
+        raise BadInput(f"{folder} mixes sqlx's simple migrations ({_named(kinds['simple'])}) with reversible ones "
+                       f"({_named(kinds['reversible'])}), which sqlx refuses (were it golang-migrate's folder, the "
+                       f"simple ones would be in no layout of it); {NOT_WRITTEN}")
+    return [replace(s, notes=tuple(
+        f"{p.name}: `{SQLX_NO_TRANSACTION}`: the runbook runs a statement outside a transaction when the engine "
+        "requires it, alone in its migration, and the others in one transaction"
+        for p, text in zip(s.files, (s.up, s.down)) if (text or "").startswith(SQLX_NO_TRANSACTION)))
+        for s in _sources(folder, found)]
+
+
 READERS: dict[str, Callable[[Path], list[Source]]] = {
     "golang-migrate": read_golang_migrate, "flyway": read_flyway, "diesel": read_diesel, "dbmate": read_dbmate,
-    "sqitch": read_sqitch}
+    "sqitch": read_sqitch, "prisma": read_prisma, "sqlx": read_sqlx}
 LAYOUTS = {"golang-migrate": "{version}_{title}.up.sql / .down.sql",
            "flyway": "V{version}__{description}.sql / U{version}__{description}.sql",
            "diesel": "{version}_{name}/up.sql + down.sql",
            "dbmate": "{version}_{name}.sql with -- migrate:up / -- migrate:down",
-           "sqitch": "sqitch.plan and sqitch.conf with deploy/, revert/, verify/ scripts"}
+           "sqitch": "sqitch.plan and sqitch.conf with deploy/, revert/, verify/ scripts",
+           "prisma": "{timestamp}_{name}/migration.sql + migration_lock.toml",
+           "sqlx": "{version}_{description}.sql, or .up.sql / .down.sql"}
 
 
 def read_history(folder: str | Path, tool: str | None = None) -> tuple[str, list[Source]]:
@@ -407,7 +503,8 @@ def import_history(source: str | Path, dest: str | Path, *, tool: str | None = N
     sources)`` runs before anything is written (adoption's refusals stop the import too).
     ``BadInput`` (``dest`` untouched) for bad input: see ``read_history``; ``dest`` existing and
     not an empty folder; a file the dialect's reader cannot read; a ``dialect`` that is not the
-    engine's the project names, or none for a Sqitch project that names no engine."""
+    engine's the project names (Prisma: the provider of its migration_lock.toml), or none for a
+    Sqitch project that names no engine."""
     from .migrations import dialect_name, source_dialect
 
     source, dest = Path(source), Path(dest)
@@ -418,7 +515,7 @@ def import_history(source: str | Path, dest: str | Path, *, tool: str | None = N
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise BadInput(f"{dest} exists and is not an empty folder: import writes a new migrations folder; {NOT_WRITTEN}")
     tool, sources = read_history(source, tool)
-    sqlglot_dialect = source_dialect(_dialect_of(tool, sources, dialect))
+    sqlglot_dialect = source_dialect(_dialect_of(tool, source, sources, dialect))
     if check_database is not None:
         check_database(tool, sources)
     if not dest.parent.is_dir():
@@ -453,28 +550,34 @@ def import_history(source: str | Path, dest: str | Path, *, tool: str | None = N
             if tool == "flyway" and "${" in s.up + (s.down or ""):
                 result.notes.append(f"{s.files[0].name}: holds `${{...}}`: Flyway placeholders are not replaced")
         _classify(result, work, heads)
+        if tool == "sqlx":
+            _check_no_transaction(result, work, sources)
         os.replace(work, dest)  # an empty destination folder is replaced too
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return result
 
 
-def _dialect_of(tool: str, sources: list[Source], dialect: str | None) -> str | None:
-    """The project dialect: ``dialect`` when given, checked against the engine the tool's project
-    names (Sqitch's core.engine), else that engine's; ``BadInput`` when they differ, or when a
-    Sqitch project names no engine and no dialect is given."""
+def _dialect_of(tool: str, folder: Path, sources: list[Source], dialect: str | None) -> str | None:
+    """The project dialect: ``dialect`` when given, checked against the one the tool's project
+    names (Sqitch's core.engine, Prisma's migration_lock.toml provider), else that one; ``BadInput``
+    when they differ, or when a Sqitch project names no engine and no dialect is given."""
+    from .migrations import dialect_name, source_dialect
+
     engine = sources[0].recorded.engine if sources[0].recorded else None
-    if engine is None:
+    if engine is not None:
+        said, where = sqitch.ENGINES[engine], f"the Sqitch project's engine is {engine} (sqitch.conf core.engine)"
+    elif tool == "prisma" and (said := prisma_dialect(folder)) is not None:  # type: ignore[assignment]
+        where = f"Prisma's {folder / PRISMA_LOCK} says provider = \"{said}\""
+    else:
         if dialect is None and tool == "sqitch":
             raise BadInput("the Sqitch project names no engine (no sqitch.conf with core.engine): say which "
                            f"dialect its scripts are written in with --dialect sqlite or --dialect postgresql; {NOT_WRITTEN}")
         return dialect
-    from .migrations import dialect_name, source_dialect
-
-    if dialect is not None and dialect_name(source_dialect(dialect)) != sqitch.ENGINES[engine]:
-        raise BadInput(f"the Sqitch project's engine is {engine} (sqitch.conf core.engine), so its scripts are "
-                       f"{sqitch.ENGINES[engine]}, not {dialect} (--dialect, or runbook.toml / RUNBOOK_DIALECT); {NOT_WRITTEN}")
-    return sqitch.ENGINES[engine]
+    if dialect is not None and dialect_name(source_dialect(dialect)) != said:
+        raise BadInput(f"{where}, so its scripts are {said}, not {dialect} (--dialect, or runbook.toml / "
+                       f"RUNBOOK_DIALECT); {NOT_WRITTEN}")
+    return said
 
 
 def _has_statements(sql: str) -> bool:
@@ -498,6 +601,27 @@ def _client_command(files: list[str], dialect: str) -> tuple[str, str] | None:
         if m:
             return client, m[0].strip()[:60]
     return None
+
+
+def _check_no_transaction(result: Imported, work: Path, sources: list[Source]) -> None:
+    """sqlx's ``-- no-transaction`` migrations as the runbook runs them: a statement the engine
+    refuses inside a transaction alone in its migration; ``BadInput`` (naming the source file)
+    when one shares its migration with others, which sqlx ran one by one and the runbook cannot."""
+    from . import migrations as mig
+    from .engines import ENGINES
+    from .migrate import prepare
+
+    engine = ENGINES[result.dialect]
+    for s, m in zip(sources, result.migrations):
+        if not s.up.startswith(SQLX_NO_TRANSACTION):
+            continue
+        try:
+            prepare(mig.Script(work / f"{m['version']}_{m['name']}.sql", dialect=mig.source_dialect(result.dialect)),
+                    engine)
+        except BadInput as exc:
+            raise BadInput(f"{s.files[0]}: `{SQLX_NO_TRANSACTION}`, and {str(exc).split(': ', 1)[-1]}: sqlx ran its "
+                           f"statements one by one outside a transaction, the runbook cannot; split it into one "
+                           f"migration per such statement and import again; {NOT_WRITTEN}") from None
 
 
 def _classify(result: Imported, work: Path, heads: dict[str, tuple[Path, str, str]]) -> None:
@@ -565,7 +689,8 @@ def _rows(conn: "sa.Connection", sql: str) -> list[tuple]:
 
 def tool_state(conn: "sa.Connection", tool: str) -> ToolState | None:
     """The tool's history table (None when it does not exist); ``BadInput`` for a state the tool
-    itself would not go on from: a dirty golang-migrate version, a failed Flyway migration."""
+    itself would not go on from: a dirty golang-migrate version, a failed Flyway, Prisma or sqlx
+    migration."""
     import sqlalchemy as sa
 
     table = HISTORY_TABLES[tool]
@@ -587,6 +712,11 @@ def tool_state(conn: "sa.Connection", tool: str) -> ToolState | None:
     if tool == "flyway":
         return _flyway_state(_rows(conn, f"SELECT installed_rank, version, type, success FROM {table} "
                                          "ORDER BY installed_rank"), table)
+    if tool == "prisma":
+        return _prisma_state(_rows(conn, f"SELECT migration_name, started_at, finished_at, rolled_back_at "
+                                         f"FROM {table} ORDER BY started_at"), table)
+    if tool == "sqlx":
+        return _sqlx_state(_rows(conn, f"SELECT version, success FROM {table} ORDER BY version"), table)
     return ToolState(table, [str(r[0]) for r in _rows(conn, f"SELECT version FROM {table}")])
 
 
@@ -645,10 +775,34 @@ def sqitch_state(target: "Target", recorded: Recorded) -> ToolState:
     return ToolState(table, [r[0] for r in rows], labels={r[0]: f"{r[1]} ({r[0][:12]})" for r in rows})
 
 
+def _prisma_state(rows: list[tuple], table: str) -> ToolState:
+    """Prisma's rows: applied when finished and not rolled back (a migration retried after
+    `migrate resolve --rolled-back` has a row of each); started, not finished and not rolled
+    back is a failed migration, which Prisma refuses to go on from (P3009)."""
+    failed = [(name, started) for name, started, finished, rolled_back in rows if finished is None and rolled_back is None]
+    if failed:
+        name, started = failed[0]
+        raise BadInput(f"{table} records a failed migration: {name} (started {started}) never finished and was not "
+                       f"rolled back; Prisma itself refuses to go on from it (P3009). Resolve it first: finish or undo "
+                       f"its changes by hand, then `prisma migrate resolve --applied {name}` or `prisma migrate "
+                       f"resolve --rolled-back {name}`; {NOT_WRITTEN}")
+    applied = [name for name, _, finished, rolled_back in rows if finished is not None and rolled_back is None]
+    return ToolState(table, list(dict.fromkeys(applied)))
+
+
+def _sqlx_state(rows: list[tuple], table: str) -> ToolState:
+    failed = [str(v) for v, success in rows if not success]
+    if failed:
+        raise BadInput(f"{table} records version {failed[0]} with success = false: sqlx calls the database dirty (the "
+                       f"migration failed partway) and refuses to go on. Repair what it left, then delete that row "
+                       f"and run it again with sqlx, or finish it by hand; {NOT_WRITTEN}")
+    return ToolState(table, [str(int(v)) for v, _ in rows])
+
+
 def _key(tool: str, version: str) -> tuple:
     if tool == "flyway":
         return flyway_key(version)
-    return (version,) if tool in ("diesel", "sqitch") else (int(version),)
+    return (version,) if tool in ("diesel", "sqitch", "prisma") else (int(version),)
 
 
 def _recorded_key(tool: str, s: Source) -> tuple:
