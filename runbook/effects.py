@@ -475,11 +475,11 @@ def declare_prepared(prepared: Iterable[Any], engine: "Engine") -> Declared:
 class DataCheckFailed(MigrationFailed):
     """The statements changed data they do not declare; the transaction was rolled back."""
 
-    def __init__(self, version: str, name: str, problems: list[str]):
+    def __init__(self, version: str, name: str, problems: list[str], *,
+                 what: str = "changed data it does not declare"):
         super().__init__(version, name, 0, 0, "", "; ".join(problems))
         self.problems = problems
-        self.args = (f"migration {version}_{name} changed data it does not declare: {'; '.join(problems)}; "
-                     "its transaction was rolled back",)
+        self.args = (f"migration {version}_{name} {what}: {'; '.join(problems)}; its transaction was rolled back",)
 
     def __str__(self) -> str:
         return self.args[0]
@@ -632,7 +632,9 @@ class DataWatch:
         """One pass over the table, joined by key to its copy: rows without a partner were added;
         per column, rows whose value differs; the copy's rows without a partner were removed."""
         q, eng = self.engine.quote_name, self.engine
-        on = " AND ".join(f"a.{q(k)} = b.{q(k)}" for k in w.key)
+        retyped = set(w.key) & set(w.effect.changed_columns)  # a key whose type a statement changed (int → text)
+        on = " AND ".join(f"{eng.comparable_sql(f'a.{q(k)}')} = {eng.comparable_sql(f'b.{q(k)}')}" if k in retyped
+                          else f"a.{q(k)} = b.{q(k)}" for k in w.key)
         missing = f"b.{q(w.key[0])} IS NULL"
         diffs = [eng.differs_sql(f"a.{q(now)}", f"b.{q(before)}") for now, before in common]
         joined = f"FROM {eng.quote_table(table)} a LEFT JOIN {q(w.copy)} b ON {on}"

@@ -284,6 +284,16 @@ def verify_script_checks(target: "Target", migrations: Iterable[mig.Migration]) 
     return out
 
 
+def _watched(watch: "effects.DataWatch", conn: sa.Connection, version: str, label: str) -> dict[str, Any]:
+    """``watch.after``; a query of the check itself that the engine refuses fails the migration
+    (its transaction rolls back) naming the check, never as a bare driver error."""
+    try:
+        return watch.after(conn)
+    except sa.exc.DBAPIError as exc:
+        raise effects.DataCheckFailed(version, label, [_cause(exc)], what="could not be checked: the engine refused "
+                                      "the data check's own query") from exc
+
+
 def run_in_transaction(target: "Target", prepared: list[PreparedStatement], label: str, version: str,
                        after: Callable[[sa.Connection], None],
                        watch: "effects.DataWatch | None" = None,
@@ -321,7 +331,7 @@ def run_in_transaction(target: "Target", prepared: list[PreparedStatement], labe
             if watch is not None:
                 watch.before(conn)
             results = execute_script(conn, prepared, label, version)
-            if watch is not None and not watch.after(conn)["passed"]:
+            if watch is not None and not _watched(watch, conn, version, label)["passed"]:
                 raise effects.DataCheckFailed(version, label, watch.report["problems"])
             if verify is not None:
                 run_verify(conn, verify, target.kind)

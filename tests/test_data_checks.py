@@ -379,6 +379,32 @@ def test_a_table_with_a_column_dropped_on_purpose_is_compared_by_the_columns_it_
     target.dispose()
 
 
+@pytest.mark.postgres
+def test_a_primary_key_whose_type_changes_is_compared_by_its_text(pg_url, tmp_path):
+    """Prisma's move to text ids (documenso's migrate_to_cuids_for_webhooks): ``id`` goes from
+    integer to text with every row kept. The data check joins the table with its copy from before
+    on the key's text; before, PostgreSQL refused its join (text = integer) and migrate raised a
+    driver error."""
+    folder = tmp_path / "migrations"
+    (folder / "rollbacks").mkdir(parents=True)
+    (folder / "001_webhook.sql").write_text('-- Risk Level: LOW\nCREATE TABLE "Webhook" ("id" SERIAL NOT NULL, '
+                                            '"url" TEXT NOT NULL, CONSTRAINT "Webhook_pkey" PRIMARY KEY ("id"));\n')
+    (folder / "002_cuid.sql").write_text(
+        '-- Risk Level: MEDIUM\nALTER TABLE "Webhook" DROP CONSTRAINT "Webhook_pkey", ALTER COLUMN "id" DROP DEFAULT, '
+        'ALTER COLUMN "id" SET DATA TYPE TEXT, ADD CONSTRAINT "Webhook_pkey" PRIMARY KEY ("id");\n'
+        'DROP SEQUENCE "Webhook_id_seq";\n')
+    target = open_target(pg_url)
+    assert migrate(target, folder, to="001", dialect="postgresql").passed
+    run_sql(pg_url, """INSERT INTO "Webhook" (url) VALUES ('a'), ('b')""")
+    result = migrate(target, folder, dialect="postgresql", data_checks="full")
+    assert result.passed, result.error
+    (t,) = result.migrations[-1].data["tables"]
+    assert (t["table"], t["compared"], t["added"], t["removed"]) == ("Webhook", "content", 0, 0)
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql('SELECT id FROM "Webhook" ORDER BY url').scalars().all() == ["1", "2"]
+    target.dispose()
+
+
 # -- rollback --------------------------------------------------------------------------------
 def test_rollback_refuses_to_drop_values_written_after_the_migration(at_004, tmp_path):
     url = at_004
