@@ -239,50 +239,6 @@ def _pg_actions(sql: str, search: str | None = None) -> list[Action] | None:
     return out
 
 
-def _do_statements(sql: str) -> tuple[list[str], bool] | None:
-    """The SQL statements a PL/pgSQL ``DO`` block runs as written (in every branch and loop: each
-    may run), read by PostgreSQL's own PL/pgSQL parser, and whether it also runs SQL no parser can
-    read before it runs (``EXECUTE``, ``CALL``); ``None``: not a PL/pgSQL block that parses."""
-    import pglast
-    from pglast import ast
-
-    try:
-        (raw,) = pglast.parse_sql(sql)
-    except (pglast.parser.ParseError, ValueError):
-        return None
-    if not isinstance(raw.stmt, ast.DoStmt):
-        return None
-    args = {d.defname: d.arg.sval for d in raw.stmt.args}
-    body = args.get("as")
-    if body is None or args.get("language", "plpgsql").lower() != "plpgsql":
-        return None
-    tag = "$runbook_do$"
-    while tag in body:
-        tag = tag[:-1] + "_$"
-    try:
-        tree = pglast.parse_plpgsql(f"CREATE FUNCTION runbook_do() RETURNS void LANGUAGE plpgsql AS {tag}{body}{tag}")
-    except pglast.parser.ParseError:
-        return None
-    queries: list[str] = []
-    opaque = False
-
-    def walk(node: Any) -> None:
-        nonlocal opaque
-        if isinstance(node, list):
-            for item in node:
-                walk(item)
-        elif isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_dynfors", "PLpgSQL_stmt_call"):
-                    opaque = True
-                elif key == "PLpgSQL_stmt_execsql":
-                    queries.append(value["sqlstmt"]["PLpgSQL_expr"]["query"])
-                walk(value)
-
-    walk(tree)
-    return queries, opaque
-
-
 def _pg_tables(node: Any, search: str | None = None) -> set[str]:
     from pglast import ast
     from pglast.visitors import Visitor
@@ -368,7 +324,9 @@ def statement_actions(sql: str, dialect: str, search: str | None = None) -> tupl
         m = re.search(r"INTO\s+\"?([\w$]+)\"?", sql, re.IGNORECASE)
         return ([Action("insert", m.group(1), columns=(ALL,))] if m else []), None
     if dialect == "postgres" and head.startswith("DO"):
-        inner = _do_statements(sql)
+        from .pgtext import do_statements  # pglast: loaded by PostgreSQL text only
+
+        inner = do_statements(sql)
         if inner is not None:
             queries, opaque = inner
             actions, notes = [], []

@@ -8,7 +8,9 @@ dialects): a SQLite run never does.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
+import pglast
 from pglast import ast as pg_ast
 from pglast import parser as pg_parser
 
@@ -26,6 +28,66 @@ def tree(sql: str) -> pg_ast.Node | None:
     except pg_parser.ParseError:
         return None
     return raw[0].stmt if len(raw) == 1 else None
+
+
+def do_statements(sql: str) -> tuple[list[str], bool] | None:
+    """The SQL statements a PL/pgSQL ``DO`` block runs as written (in every branch and loop: each
+    may run), read by PostgreSQL's own PL/pgSQL parser, and whether it also runs SQL no parser can
+    read before it runs (``EXECUTE``, ``CALL``); ``None``: not a PL/pgSQL block that parses."""
+    try:
+        (raw,) = pg_parser.parse_sql(sql)
+    except (pg_parser.ParseError, ValueError):
+        return None
+    if not isinstance(raw.stmt, pg_ast.DoStmt):
+        return None
+    args = {d.defname: d.arg.sval for d in raw.stmt.args}
+    body = args.get("as")
+    if body is None or args.get("language", "plpgsql").lower() != "plpgsql":
+        return None
+    tag = "$runbook_do$"
+    while tag in body:
+        tag = tag[:-1] + "_$"
+    try:
+        tree = pglast.parse_plpgsql(f"CREATE FUNCTION runbook_do() RETURNS void LANGUAGE plpgsql AS {tag}{body}{tag}")
+    except pg_parser.ParseError:
+        return None
+    queries: list[str] = []
+    opaque = False
+
+    def walk(node: Any) -> None:
+        nonlocal opaque
+        if isinstance(node, list):
+            for item in node:
+                walk(item)
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_dynfors", "PLpgSQL_stmt_call"):
+                    opaque = True
+                elif key == "PLpgSQL_stmt_execsql":
+                    queries.append(value["sqlstmt"]["PLpgSQL_expr"]["query"])
+                walk(value)
+
+    walk(tree)
+    return queries, opaque
+
+
+def created_roles(sql: str) -> set[str]:
+    """The roles ``sql`` creates by name: each ``CREATE ROLE``/``CREATE USER``/``CREATE GROUP``
+    PostgreSQL's parser finds in it, and in the statements a PL/pgSQL ``DO`` block runs as written
+    (``do_statements``). Names built at run time (``EXECUTE``, a function's body) are not seen."""
+    try:
+        raw = pg_parser.parse_sql(sql)
+    except pg_parser.ParseError:
+        return set()
+    found: set[str] = set()
+    for r in raw:
+        if isinstance(r.stmt, pg_ast.CreateRoleStmt):
+            found.add(r.stmt.role)
+        elif isinstance(r.stmt, pg_ast.DoStmt):
+            inner = do_statements(sql[r.stmt_location or 0:][:r.stmt_len or None])
+            for query in inner[0] if inner else ():
+                found |= created_roles(query)
+    return found
 
 
 class PostgresReader:
