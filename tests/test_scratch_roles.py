@@ -16,6 +16,7 @@ from runbook import migrations as mig
 from runbook.errors import LeftOnServer
 from runbook.migrate import migrate
 from runbook.target import open_target
+from test_lint_rules import folder as folder_of
 
 pytestmark = pytest.mark.postgres
 
@@ -51,14 +52,6 @@ def roles(admin: sa.Engine, *names: str) -> set[str]:
     with admin.connect() as conn:
         return set(conn.execute(sa.text("SELECT rolname FROM pg_roles WHERE rolname = ANY(:n)"),
                                 {"n": list(names)}).scalars())
-
-
-def folder_of(tmp_path: Path, files: dict[str, str]) -> Path:
-    folder = tmp_path / "migrations"
-    (folder / "rollbacks").mkdir(parents=True)
-    for name, text in files.items():
-        (folder / name).write_text(text)
-    return folder
 
 
 def rehearsed(url: str, folder: Path, tmp_path: Path) -> dict:
