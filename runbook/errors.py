@@ -75,6 +75,15 @@ class LockBusy(RunFailed):
     """Another runbook holds this database's lock."""
 
 
+class LeftOnServer(RunFailed):
+    """A scratch run changed its server beyond the scratch database and that could not be undone
+    (``roles``: the roles it created that could not be dropped); the message names them."""
+
+    def __init__(self, message: str, roles: list[str]):
+        self.roles = roles
+        super().__init__(message)
+
+
 class LockLost(RunFailed):
     """The one-runbook lock this run held is gone (its session was ended): the run stops."""
 

@@ -31,6 +31,25 @@ def tree(sql: str) -> pg_ast.Node | None:
     return raw[0].stmt if len(raw) == 1 else None
 
 
+def created_roles(sql: str) -> set[str]:
+    """The roles ``sql`` creates by name: each ``CREATE ROLE``/``CREATE USER``/``CREATE GROUP``
+    PostgreSQL's parser finds in it, and in the statements a PL/pgSQL ``DO`` block runs as written
+    (``do_statements``). Names built at run time (``EXECUTE``, a function's body) are not seen."""
+    try:
+        raw = pg_parser.parse_sql(sql)
+    except pg_parser.ParseError:
+        return set()
+    found: set[str] = set()
+    for r in raw:
+        if isinstance(r.stmt, pg_ast.CreateRoleStmt):
+            found.add(r.stmt.role)
+        elif isinstance(r.stmt, pg_ast.DoStmt):
+            inner = do_statements(sql[r.stmt_location or 0:][:r.stmt_len or None])
+            for query in inner[0] if inner else ():
+                found |= created_roles(query)
+    return found
+
+
 class PostgresReader:
     """PostgreSQL text, read by PostgreSQL's parser (pglast embeds libpg_query)."""
 

@@ -5,7 +5,9 @@ from this run's backup, before touching the target.
 a temporary SQLite file, a ``createdb`` + ``pg_restore`` on PostgreSQL), takes its inventory,
 migrates it exactly as the target will be migrated, and verifies it against that inventory. The
 time the migrate part took is the expected production timing. The scratch copy is always
-dropped; the target is only read (its backup file is what gets restored). A failed rehearsal
+dropped, and with it (PostgreSQL) the roles its migrations created, which belong to the server;
+the target is only read (its backup file is what gets restored). A role that cannot be dropped
+fails the rehearsal, named in its error. A failed rehearsal
 stops the run before the target is touched (``assert_rehearsal_passed``).
 
 The scratch copy is restored from a backup of the target, so it has the target's history table
@@ -29,7 +31,7 @@ from . import backup, expected, inventory, schema, verify
 from . import migrations as mig
 from . import migrate as migrating
 from .checks import failed
-from .errors import BadInput, RunFailed
+from .errors import BadInput, LeftOnServer, RunFailed
 
 if TYPE_CHECKING:
     from .target import Target
@@ -82,6 +84,8 @@ def rehearse(target: "Target", backup_record: dict[str, Any], migrations_dir: st
                 scratch.dispose()
                 if baseline is not None:
                     baseline.dispose()
+    except LeftOnServer as exc:  # roles it created and could not drop: after the copy's own error, if any
+        result["error"] = "; ".join(filter(None, [result["error"], f"rehearsal: {exc}".splitlines()[0]]))
     except (RunFailed, sa.exc.SQLAlchemyError) as exc:
         result["error"] = f"rehearsal: {type(exc).__name__}: {exc}".splitlines()[0]
     result["duration_s"] = round(time.perf_counter() - started, 3)

@@ -63,10 +63,12 @@ EXAMPLES: dict[str, tuple[dict[str, str], str]] = {
                               "verify/001_verify_base.sql": "SELECT id, name FROM t WHERE 0;\nINSERT INTO t (name) VALUES ('x');"},
                              "sqlite"),
     "orphan-verify": ({"001_base.sql": mig(BASE), "verify/002_verify_x.sql": "SELECT 1;"}, "sqlite"),
+    "cluster-wide": ({"001_role.postgresql.sql": mig("ALTER ROLE app_reader SET search_path = app;"),
+                      "001_role.sql": mig("SELECT 1;")}, "postgresql"),
 }
-#: rules whose example needs what a test cannot make here (a server refusing CREATE DATABASE):
-#: tested by name in tests/test_lint.py instead
-ELSEWHERE = {"rollback-unchecked"}
+#: rules whose example needs what a test cannot make here (a server refusing CREATE DATABASE; a
+#: replay on a server): tested by name in tests/test_lint.py and tests/test_scratch_roles.py instead
+ELSEWHERE = {"rollback-unchecked", "left-on-server"}
 
 
 def test_every_rule_has_an_example_and_a_help_line() -> None:

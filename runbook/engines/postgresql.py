@@ -32,7 +32,14 @@ What differs from the default:
   may drop the tables may give them back). Objects of other kinds created after the backup
   (functions, types) are left in place.
 - Scratch databases (rehearsals, lint) are ``<db>_<purpose>_<random>`` on the same server,
-  always dropped ``WITH (FORCE)``; the runbook's role needs ``CREATEDB`` for them.
+  always dropped ``WITH (FORCE)``; the runbook's role needs ``CREATEDB`` for them. Roles belong
+  to the server, not to a database: a role the statements run there create (``CREATE ROLE``/
+  ``USER``/``GROUP``, read by PostgreSQL's parser, also in a ``DO`` block's statements; not a
+  name built for ``EXECUTE`` nor one created by a function's body) that did not exist when the
+  scratch database was made is dropped after it; one that cannot be (it holds privileges on a
+  database, say) fails the scratch run (``LeftOnServer``) naming it. Other server-wide changes
+  (``ALTER ROLE``, ``GRANT`` role membership, ``DROP ROLE``, ``ALTER SYSTEM``) are not undone:
+  lint warns of them (``cluster-wide``).
 """
 
 from __future__ import annotations
@@ -57,7 +64,7 @@ from sqlglot.dialects import Dialect
 from sqlglot.errors import TokenError
 from sqlglot.tokens import TokenType
 
-from ..errors import BadInput, LockBusy, LockLost, RunFailed, db_error_line, redact
+from ..errors import BadInput, LeftOnServer, LockBusy, LockLost, RunFailed, db_error_line, redact
 from ..owner import is_dead_owner, owner_tag
 from ..sqltext import parse, split
 from ..target import mask
@@ -672,7 +679,12 @@ class PostgresEngine(Engine):
     @contextlib.contextmanager
     def scratch_database(self, target: "Target | None", purpose: str = "scratch") -> Iterator["Target"]:
         """An empty database ``<db>_<purpose>_<random>`` on the target's server, with the
-        target's encoding and collation; always dropped (``WITH (FORCE)``) on exit."""
+        target's encoding and collation; always dropped (``WITH (FORCE)``) on exit.
+
+        Roles belong to the whole server, not to a database: after the drop, each role that the
+        statements run there create by name (``_note_created_roles``) and that did not exist when
+        the database was made is dropped too (``_drop_created_roles``), so that a rehearsal or a
+        replay leaves the server as it found it; one that cannot be dropped is ``LeftOnServer``."""
         if target is None:
             raise BadInput("a PostgreSQL scratch database lives on a server: give the target database (--db)")
         base = _file_safe(target.url.database or "postgres")[:30]
@@ -685,17 +697,25 @@ class PostgresEngine(Engine):
                     "WHERE datname = current_database()").one()
                 conn.exec_driver_sql(f"CREATE DATABASE {_ident(name)} TEMPLATE template0 ENCODING {_literal(encoding)} "
                                      f"LC_COLLATE {_literal(collate)} LC_CTYPE {_literal(ctype)}")
+                roles_before = set(conn.exec_driver_sql("SELECT rolname FROM pg_roles").scalars())
         except sa.exc.OperationalError as exc:
             raise connect_error(target, exc) from None
         except sa.exc.DBAPIError as exc:
             raise RunFailed(f"cannot create a scratch database on the server of {target.display}: "
                             f"{_first_line(exc)} (the role needs CREATEDB)") from None
         scratch = target.with_database(name)
+        named: set[str] = set()
+        sa.event.listen(scratch.engine(), "before_cursor_execute", functools.partial(_note_created_roles, named))
+        failure: BaseException | None = None
         try:
             yield scratch
+        except BaseException as exc:
+            failure = exc
+            raise
         finally:
             scratch.dispose()
             self._drop_database(target, name)
+            self._drop_created_roles(target, named - roles_before, failure)
 
     @contextlib.contextmanager
     def scratch_copy(self, target: "Target", backup_path: Path) -> Iterator["Target"]:
@@ -779,6 +799,34 @@ class PostgresEngine(Engine):
                 raise connect_error(target, exc) from None
         return dialect.server_version_info[0]
 
+    def _drop_created_roles(self, target: "Target", roles: set[str], failure: BaseException | None) -> None:
+        """Drop those of ``roles`` (created by a scratch run, absent before it) that exist now;
+        ``LeftOnServer`` naming each one that cannot be (it owns objects, or holds privileges, in
+        another database or on a shared object such as a database). ``failure``: what stopped the
+        scratch run, kept in the message."""
+        if not roles:
+            return
+        left = []
+        try:
+            with target.engine().connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT")  # each drop on its own
+                there = conn.execute(sa.text("SELECT rolname FROM pg_roles WHERE rolname = ANY(:names)"),
+                                     {"names": sorted(roles)}).scalars().all()
+                for role in sorted(there):
+                    try:
+                        conn.exec_driver_sql(f"DROP ROLE {_ident(role)}")
+                    except sa.exc.DBAPIError as exc:
+                        left.append(f"{role} ({_first_line(exc)})")
+        except sa.exc.OperationalError as exc:
+            left.append(f"{', '.join(sorted(roles))} (not checked: {_first_line(exc)})")
+        if left:
+            before = f"; the scratch run had failed before: {str(failure).splitlines()[0]}" if str(failure or "") else ""
+            raise LeftOnServer(
+                f"the scratch database's statements created roles on the server of {target.display} that could "
+                f"not be dropped after it: {'; '.join(left)}; drop them by hand (roles belong to the whole "
+                f"server: the real migration would find them there){before}",
+                [r.split(" (", 1)[0] for r in left]) from failure
+
     def _drop_database(self, target: "Target", name: str) -> None:
         try:
             with target.engine().connect() as conn:
@@ -845,6 +893,20 @@ def _translate_pragma(tree: exp.Pragma) -> list[str]:
     if key.lower() == "table_info" and table:
         return [TABLE_INFO_SQL.format(table=table.replace("'", "''"))]
     return []
+
+
+#: a statement that may create a role: only those are given to the parser
+_MAY_CREATE_ROLE = re.compile(r"\bcreate\b.*\b(?:role|user|group)\b", re.IGNORECASE | re.DOTALL)
+
+
+def _note_created_roles(named: set[str], conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    """Add to ``named`` the roles ``statement`` creates by name (``pgtext.created_roles``): a
+    ``before_cursor_execute`` listener on a scratch database's engine, so it sees every
+    statement that runs there, whoever runs it (``run_sql`` doubles a ``%``: undone here)."""
+    if _MAY_CREATE_ROLE.search(statement):
+        from ..pgtext import created_roles
+
+        named |= created_roles(statement.replace("%%", "%"))
 
 
 def _first_line(exc: BaseException) -> str:

@@ -23,14 +23,14 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from .. import migrations as mig
-from ..errors import BadInput, MigrationFailed, RunFailed
+from ..errors import BadInput, LeftOnServer, MigrationFailed, RunFailed
 from ..migrations import Migration
 from .classify import HIGHEST, Classifier
 from .model import SchemaModel, reflect
 from .report import MigrationLint, Verdict
 from .rules import risk, verify
 from .rules.reading import UNPARSABLE
-from .rules.replay import APPLY_FAILED, NOT_RUNNABLE, ROLLBACK_FAILED, ROLLBACK_MISMATCH, ROLLBACK_UNCHECKED
+from .rules.replay import APPLY_FAILED, LEFT_ON_SERVER, NOT_RUNNABLE, ROLLBACK_FAILED, ROLLBACK_MISMATCH, ROLLBACK_UNCHECKED
 from .sqlite import SqliteClassifier
 
 if TYPE_CHECKING:
@@ -131,10 +131,25 @@ def lint_replayed(migrations: list[Migration], engine: "Engine", target: "Target
     (snapshot, migration, rollback, compare, migration again). ``real``: the target's applied
     versions and schema (the pending migrations also see what it holds beyond the migrations).
     Raises ``NotImplementedError``/``BadInput``/``RunFailed``/``SQLAlchemyError`` when no
-    scratch database can be made (nothing is linted then)."""
+    scratch database can be made (nothing is linted then). A role the replay created and could
+    not drop after it (PostgreSQL: roles belong to the server) is a ``left-on-server`` error."""
     from ..migrate import prepare
 
     units: list[MigrationLint] = []
+    try:
+        _replay_all(migrations, engine, target, real, units, prepare)
+    except LeftOnServer as exc:  # the replay ran; a role it created could not be dropped (PostgreSQL)
+        if not units:
+            raise
+        first = re.compile(rf"\b{re.escape(exc.roles[0])}\b", re.IGNORECASE) if exc.roles else None
+        named = [u for u in units if first and first.search(Path(u.file).read_text(encoding="utf-8-sig"))]
+        where = (named or units)[0]  # the first migration that names it
+        where.findings.append(LEFT_ON_SERVER.at(where.file, None, str(exc)))
+    return units
+
+
+def _replay_all(migrations: list[Migration], engine: "Engine", target: "Target | None",
+                real: tuple[set[str], SchemaModel] | None, units: list[MigrationLint], prepare: Any) -> None:
     ms = lock_timeout_ms(target)
     with engine.scratch_database(target, "lint") as scratch:
         sa_engine = scratch.engine()
@@ -154,7 +169,6 @@ def lint_replayed(migrations: list[Migration], engine: "Engine", target: "Target
             if real is not None:
                 unit.applied = not pending
             units.append(unit)
-    return units
 
 
 def touched_names(u: MigrationLint, state: tuple[SchemaModel, dict], engine: "Engine") -> set[str] | None:

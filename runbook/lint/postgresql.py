@@ -20,6 +20,7 @@ from ..sqltext import Statement
 from .classify import Classifier, Constraint, NewColumn, Outcome, Shape, Unreadable, merge
 from .model import ColumnInfo, TypeInfo, key, schema_of
 from .rules.locks import duration_ms
+from .rules.server import CLUSTER_WIDE
 
 _SERIAL = {"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"}
 #: ALTER TABLE actions that change no row and no rule existing rows must meet
@@ -48,6 +49,15 @@ _NO_CHANGE = {"CommentStmt": "COMMENT", "GrantStmt": "GRANT/REVOKE", "GrantRoleS
               "AlterPolicyStmt": "ALTER POLICY", "AlterDomainStmt": "ALTER DOMAIN", "SecLabelStmt": "SECURITY LABEL",
               "AlterStatsStmt": "ALTER STATISTICS", "AlterTSConfigurationStmt": "ALTER TEXT SEARCH CONFIGURATION",
               "CheckPointStmt": "CHECKPOINT", "DiscardStmt": "DISCARD", "ListenStmt": "LISTEN"}
+#: statements whose change belongs to the whole server (roles, databases, tablespaces, settings)
+_CLUSTER_WIDE = {"CreateRoleStmt": "CREATE ROLE", "AlterRoleStmt": "ALTER ROLE", "AlterRoleSetStmt": "ALTER ROLE ... SET",
+                 "DropRoleStmt": "DROP ROLE", "GrantRoleStmt": "GRANT/REVOKE role membership",
+                 "CreatedbStmt": "CREATE DATABASE", "AlterDatabaseStmt": "ALTER DATABASE",
+                 "AlterDatabaseSetStmt": "ALTER DATABASE ... SET", "DropdbStmt": "DROP DATABASE",
+                 "CreateTableSpaceStmt": "CREATE TABLESPACE", "DropTableSpaceStmt": "DROP TABLESPACE",
+                 "AlterTableSpaceOptionsStmt": "ALTER TABLESPACE", "AlterSystemStmt": "ALTER SYSTEM"}
+_CLUSTER_WIDE_RENAMES = {OT.OBJECT_ROLE: "ALTER ROLE ... RENAME", OT.OBJECT_DATABASE: "ALTER DATABASE ... RENAME",
+                         OT.OBJECT_TABLESPACE: "ALTER TABLESPACE ... RENAME"}
 
 
 class _Relations(Visitor):
@@ -244,6 +254,12 @@ class PostgresClassifier(Classifier):
 
     def one(self, st: Statement, s: Any) -> Outcome:
         kind = type(s).__name__
+        what = _CLUSTER_WIDE.get(kind) or (_CLUSTER_WIDE_RENAMES.get(s.renameType) if kind == "RenameStmt" else None)
+        if what:
+            self.add(CLUSTER_WIDE.at(self.lint.file, st.line, f"statement {st.index} ({what}) changes the whole server, "
+                                     "not only this database: the rehearsal and lint's replay run it on the real server"
+                                     + ("; the role is dropped after them when they created it" if kind == "CreateRoleStmt"
+                                        else "; it is not undone after them")))
         handler = getattr(self, f"on_{kind}", None)
         if handler is not None:
             return handler(st, s)

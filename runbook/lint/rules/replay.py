@@ -19,3 +19,9 @@ ROLLBACK_UNCHECKED = rule("rollback-unchecked", "warning",
                           "no scratch database could be made (e.g. no `CREATEDB` right on the server)",
                           "grant CREATEDB to the linting role, or lint against a server where it has it",
                           family=__name__)
+LEFT_ON_SERVER = rule("left-on-server", "error",
+                      "PostgreSQL only: the replay created a role on the server that could not be dropped after it "
+                      "(it holds privileges on a database, say); the real migration would find it there",
+                      "drop the role by hand (`REVOKE` its privileges first); keep role creation out of migrations "
+                      "or grant it nothing outside the migration's database",
+                      family=__name__)

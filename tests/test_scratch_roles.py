@@ -1,0 +1,161 @@
+"""Roles belong to the whole PostgreSQL server, not to a database: the scratch runs (the rehearsal's
+copy, the expected-schema replay, lint's replay) drop the roles their migrations created, and only
+those, so the real migration can create them; one they cannot drop is said, by name."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from runbook import backup, expected, lint, rehearsal
+from runbook import migrations as mig
+from runbook.errors import LeftOnServer
+from runbook.migrate import migrate
+from runbook.target import open_target
+from test_lint_rules import folder as folder_of
+
+pytestmark = pytest.mark.postgres
+
+HEAD = "-- Migration: m\n-- Risk Level: LOW\n"
+
+
+@pytest.fixture
+def admin(pg_server: sa.URL) -> Iterator[sa.Engine]:
+    eng = sa.create_engine(pg_server, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def role_name(admin: sa.Engine) -> Iterator[callable]:
+    """Unique role names (``rbtest_<what>_<random>``), each dropped after the test with its
+    privileges on shared objects (databases)."""
+    made: list[str] = []
+
+    def name(what: str) -> str:
+        made.append(f"rbtest_{what}_{secrets.token_hex(4)}")
+        return made[-1]
+
+    yield name
+    with admin.connect() as conn:
+        for r in made:
+            if roles(admin, r):
+                conn.exec_driver_sql(f'DROP OWNED BY "{r}"')
+                conn.exec_driver_sql(f'DROP ROLE "{r}"')
+
+
+def roles(admin: sa.Engine, *names: str) -> set[str]:
+    with admin.connect() as conn:
+        return set(conn.execute(sa.text("SELECT rolname FROM pg_roles WHERE rolname = ANY(:n)"),
+                                {"n": list(names)}).scalars())
+
+
+def rehearsed(url: str, folder: Path, tmp_path: Path) -> dict:
+    target = open_target(url)
+    return rehearsal.rehearse(target, backup.take(target, tmp_path / "backups"), folder, dialect="postgresql")
+
+
+def test_the_rehearsal_drops_the_role_it_created_and_the_real_migration_creates_it(
+        pg_empty_url, admin, role_name, tmp_path):
+    app = role_name("app")
+    folder = folder_of(tmp_path, {"001_app.sql": HEAD + f"CREATE ROLE {app} NOLOGIN PASSWORD 's3cret-pw';\n"
+                                                        "CREATE TABLE widgets (id integer PRIMARY KEY);\n"})
+    result = rehearsed(pg_empty_url, folder, tmp_path)
+    assert result["passed"], result["error"]
+    assert roles(admin, app) == set()  # on main: left on the server
+    assert migrate(open_target(pg_empty_url), folder, dialect="postgresql").passed  # no "already exists"
+    assert roles(admin, app) == {app}
+
+
+def test_a_failed_rehearsal_drops_the_role_too(pg_empty_url, admin, role_name, tmp_path):
+    app = role_name("app")
+    folder = folder_of(tmp_path, {"001_app.sql": HEAD + f"CREATE ROLE {app};\n",
+                                  "002_broken.sql": HEAD + "ALTER TABLE no_such_table ADD COLUMN x text;\n"})
+    result = rehearsed(pg_empty_url, folder, tmp_path)
+    assert result["passed"] is False and "002_broken" in result["error"]
+    assert roles(admin, app) == set()
+
+
+def test_roles_that_existed_or_that_the_scripts_do_not_name_are_kept(pg_empty_url, admin, role_name, tmp_path):
+    """A role named by the scripts that was there before (a DO block creates it only if missing) is
+    not the rehearsal's; nor one another administrator creates meanwhile. A role the DO block
+    does create is dropped."""
+    kept, made, meanwhile = role_name("kept"), role_name("made"), role_name("other")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {kept}")
+    guarded = ("DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{r}') THEN CREATE ROLE {r}; "
+               "END IF; END $$;\n")
+    folder = folder_of(tmp_path, {
+        "001_roles.sql": HEAD + guarded.format(r=kept) + guarded.format(r=made)
+        + f"CREATE TABLE t (id integer PRIMARY KEY);\nGRANT SELECT ON t TO {kept};\n",
+        "002_meanwhile.sql": HEAD + "SELECT 1;\n"})
+    target = open_target(pg_empty_url)
+    with target.kind.scratch_database(target, "t") as scratch:
+        assert migrate(scratch, folder, to="001", dialect="postgresql").passed
+        assert roles(admin, kept, made) == {kept, made}
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE ROLE {meanwhile}")
+        assert migrate(scratch, folder, dialect="postgresql").passed
+    assert roles(admin, kept, made, meanwhile) == {kept, meanwhile}
+    result = rehearsed(pg_empty_url, folder, tmp_path)  # the same through the rehearsal
+    assert result["passed"], result["error"]
+    assert roles(admin, kept, made, meanwhile) == {kept, meanwhile}
+
+
+def test_the_expected_schema_replay_drops_the_role(pg_empty_url, admin, role_name, tmp_path):
+    app = role_name("app")
+    folder = folder_of(tmp_path, {"001_app.sql": HEAD + f"CREATE USER {app};\nCREATE TABLE w (id integer);\n"})
+    models = expected.replay(open_target(pg_empty_url), mig.discover(folder, "postgresql"), set())
+    assert "public.w" in models["end"]["tables"] or "w" in models["end"]["tables"]
+    assert roles(admin, app) == set()
+
+
+def test_lints_replay_drops_the_role_and_warns_of_server_wide_statements(pg_empty_url, admin, role_name, tmp_path):
+    app, other = role_name("app"), role_name("other")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {other}")
+    folder = folder_of(tmp_path, {"001_app.sql": HEAD + f"CREATE GROUP {app};\nGRANT {other} TO {app};\n"})
+    (folder / "rollbacks" / "001_rollback_app.sql").write_text(f"DROP ROLE {app};\n")
+    report = lint.lint(folder, target=open_target(pg_empty_url), dialect="postgresql")
+    assert roles(admin, app) == set()
+    assert report.migrations[0].rollback_check["status"] == "passed", report.migrations[0].rollback_check
+    wide = [f for f in report.all_findings() if f.code == "cluster-wide"]
+    assert [(f.line, f.level) for f in wide] == [(3, "warning"), (4, "warning")]
+    assert "GRANT/REVOKE role membership" in wide[1].message and "real server" in wide[1].message
+    assert not [f for f in report.all_findings() if f.level == "error"]
+
+
+def test_a_role_that_cannot_be_dropped_is_named_without_its_password(pg_empty_url, admin, role_name, tmp_path):
+    """A privilege on a database (a shared object) outlives the scratch database: the role cannot
+    be dropped. The rehearsal fails naming it (its password never shown), and so does lint."""
+    app = role_name("app")
+    database = open_target(pg_empty_url).url.database
+    folder = folder_of(tmp_path, {"001_app.sql": HEAD + f"CREATE ROLE {app} PASSWORD 'hunter2-secret';\n"
+                                                        f"GRANT CONNECT ON DATABASE {database} TO {app};\n"})
+    result = rehearsed(pg_empty_url, folder, tmp_path)
+    assert result["passed"] is False
+    assert app in result["error"] and "drop them by hand" in result["error"]
+    assert "hunter2" not in result["error"]
+    assert roles(admin, app) == {app}
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP OWNED BY {app}")
+        conn.exec_driver_sql(f"DROP ROLE {app}")
+
+    report = lint.lint(folder, target=open_target(pg_empty_url), dialect="postgresql")
+    left = [f for f in report.all_findings() if f.code == "left-on-server"]
+    assert len(left) == 1 and left[0].level == "error" and app in left[0].message
+    assert left[0].file.endswith("001_app.sql") and "hunter2" not in left[0].message
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP OWNED BY {app}")
+        conn.exec_driver_sql(f"DROP ROLE {app}")
+
+    target = open_target(pg_empty_url)
+    with pytest.raises(LeftOnServer, match=app) as raised:
+        with target.kind.scratch_database(target, "t") as scratch:
+            with scratch.engine().begin() as conn:
+                conn.exec_driver_sql(f"CREATE ROLE {app}; GRANT CONNECT ON DATABASE {database} TO {app}")
+    assert raised.value.roles == [app]
