@@ -18,6 +18,7 @@ Each dialect is read by its engine's own code:
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 from dataclasses import dataclass
@@ -99,6 +100,11 @@ class Statement:
 
         return tree(self.sql)
 
+
+#: sqlglot warns of a statement it reads only as a command by logging the whole statement, which
+#: may hold a secret (``CREATE ROLE ... PASSWORD '...'``): the runbook handles such a statement
+#: itself (``parse`` returns a ``Command``), so these warnings are not logged; sqlglot's errors are
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 #: SQLite's table options (``CREATE TABLE ... ) WITHOUT ROWID, STRICT``), which sqlglot does not read
 _TABLE_OPTIONS = re.compile(r"\)\s*((?:WITHOUT\s+ROWID|STRICT)(?:\s*,\s*(?:WITHOUT\s+ROWID|STRICT))*)\s*;?\s*$", re.I)

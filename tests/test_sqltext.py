@@ -101,3 +101,19 @@ def test_translating_a_statement_leaves_its_shared_parse_tree_as_read():
     assert "GENERATED" in translated[0].upper()
     assert st.parse("sqlite") is st.parse("sqlite")
     assert st.parse("sqlite").sql(dialect="sqlite") == before and "GENERATED" not in before.upper()
+
+
+def test_a_statement_holding_a_password_is_never_logged(caplog):
+    """sqlglot reads ``CREATE ROLE ... PASSWORD`` only as a command and warns by logging the
+    whole statement: the runbook's readings of a statement (``sqltext.parse``, behind lint, the
+    data check and the engines' questions) must not put the password in a log."""
+    import logging
+
+    from runbook.engines import ENGINES
+    from runbook.sqltext import parse
+
+    sql = "CREATE ROLE app_reader LOGIN PASSWORD 'hunter2-secret'"
+    with caplog.at_level(logging.DEBUG):
+        parse(sql, "postgres")
+        ENGINES["postgresql"].runs_outside_transaction(sql)
+    assert "hunter2" not in caplog.text
