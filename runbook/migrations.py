@@ -164,6 +164,20 @@ class Migration:
     def header(self) -> dict[str, str]:
         return header(_normalized(self.path))
 
+    def writes(self, engine: "Engine") -> tuple[list[str], int | None]:
+        """The existing tables the header of the file that runs on ``engine`` (a variant's own
+        header there) declares the migration writes through code no parser can read, a function, a
+        trigger, ``EXECUTE``, ``CALL`` (``-- Writes: billing.invoices, audit_log (by fill())``: names
+        separated by commas, a note in parentheses), as the schema model names them; and the
+        header's line (None without one)."""
+        path = self.script.variants.get(engine.variant_suffix, self.script.path)
+        text = _normalized(path)
+        names = re.sub(r"\([^)]*\)", "", header(text).get("writes", ""))
+        tables = [t.strip().lower().removeprefix("public.") for t in names.split(",") if t.strip()]
+        line = next((i for i, raw in enumerate(text.splitlines(), 1)
+                     if re.match(r"\s*--\s*writes\s*:", raw, re.IGNORECASE)), None)
+        return tables, line if tables else None
+
     @property
     def risk_level(self) -> str | None:
         """The declared risk (``LOW``, ``MEDIUM``, ``HIGH``) from the header, if any."""

@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -65,7 +64,7 @@ from .checks import Check, assert_checks, check
 from .errors import BadInput
 from .engines import engine_of
 from .migrate import verify_script_checks
-from .sqltext import Statement, header
+from .sqltext import Statement
 
 if TYPE_CHECKING:
     from .engines.base import Engine
@@ -206,7 +205,7 @@ def declared_since(before: dict[str, Any], chosen: list[mig.Migration], engine: 
                 out["dropped_columns"].setdefault(first, {})[col] = f"by {m.label}"
             if e.changes_rows:
                 _add_why(out["rows"], first, f"{m.label}: {'; '.join(e.why)}")
-        for table in _header_writes(m, engine):
+        for table in m.writes(engine)[0]:
             _add_why(out["rows"], original.get(table, table), f"{m.label}: its header declares it writes {table} "
                      "(Writes:) through code no parser can read")
         for now in ((measured or {}).get(m.version) or {}).get("unwatched_writes") or ():
@@ -216,16 +215,6 @@ def declared_since(before: dict[str, Any], chosen: list[mig.Migration], engine: 
             if writers and first not in out["rows"]:
                 _add_why(out["rows"], first, out["unwatched"][first])
     return out
-
-
-def _header_writes(m: mig.Migration, engine: "Engine") -> list[str]:
-    """The tables a migration's header (in the file that runs on ``engine``: its variant, if it
-    has one) declares it writes through code no parser can read (``-- Writes: billing.invoices,
-    audit_log (by fill_audit())``: names separated by commas, a note in parentheses), as the
-    schema model names them."""
-    path = m.script.variants.get(engine.variant_suffix, m.script.path)
-    names = re.sub(r"\([^)]*\)", "", header(path.read_text(encoding="utf-8-sig")).get("writes", ""))
-    return [t.strip().lower().removeprefix("public.") for t in names.split(",") if t.strip()]
 
 
 def _add_why(rows: dict[str, str], table: str, why: str) -> None:

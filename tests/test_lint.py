@@ -351,6 +351,24 @@ def test_migration_or_rollback_failing_on_the_scratch_database(tmp_path: Path) -
     assert codes(lint.lint(folder)) == ["not-runnable"]
 
 
+def test_a_writes_header_makes_the_migration_a_data_migration(tmp_path: Path) -> None:
+    """``SELECT fill()`` reads as a read to the parser; a header that declares what the function
+    writes (``-- Writes:``, which verify takes as declared) makes the migration Category 3, so a
+    MEDIUM declaration is understated, on the engine whose file carries the header."""
+    body = ("CREATE FUNCTION fill() RETURNS void LANGUAGE plpgsql AS $$ BEGIN UPDATE t SET name = upper(name); END $$;\n"
+            "SELECT fill();\n")
+    folder = make_folder(tmp_path, {"001_t.sql": "-- Risk Level: LOW\nCREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT);\n",
+                                    "002_fill.sql": "-- Risk Level: MEDIUM\nSELECT 1;\n",
+                                    "002_fill.postgresql.sql": "-- Risk Level: MEDIUM\n-- Writes: t (by fill)\n" + body},
+                         base=False)
+    pg = lint.lint(folder, engine=ENGINES["postgresql"])
+    unit = pg.migrations[1]
+    assert unit.category == 3 and unit.statements[0].kind == "declared-writes" and unit.statements[0].line == 2
+    assert [f.code for f in only(pg, "risk-understated")] == ["risk-understated"]
+    sqlite_unit = lint.lint(folder, engine=ENGINES["sqlite"]).migrations[1]  # its file declares nothing
+    assert sqlite_unit.category == 1
+
+
 def test_postgresql_lock_findings(tmp_path: Path) -> None:
     """The PostgreSQL-only findings apply to .postgresql.sql variants (and to every file with a
     PostgreSQL --db): a plain index on an existing table warns; lock_timeout = 0 before a

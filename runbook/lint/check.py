@@ -69,6 +69,11 @@ def lint_migration(m: Migration, engine: "Engine", schema: SchemaModel, *,
     else:
         classifier_for(dialect)(unit, schema, statements, engine=engine,
                                 runner_lock_timeout_ms=runner_lock_timeout_ms).run()
+    tables, line = m.writes(engine)
+    if tables:  # what the statements' code writes (lint reads a function call as a read)
+        unit.statements.insert(0, Verdict(0, line or 1, "", "declared-writes", 3,
+                                       f"its header declares it writes {', '.join(tables)} through code no parser "
+                                       "can read (a function, a trigger, EXECUTE, CALL): a data migration"))
     risk.check(unit)
     verify.check(unit, engine)
     return unit
