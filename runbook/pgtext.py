@@ -50,6 +50,24 @@ def created_roles(sql: str) -> set[str]:
     return found
 
 
+def role_statement_names(sql: str) -> set[str]:
+    """The roles a statement that only creates, alters, drops or grants roles names (``CREATE`` /
+    ``ALTER`` / ``DROP ROLE``, ``ALTER ROLE ... SET``, ``GRANT`` / ``REVOKE`` role membership);
+    empty for any other statement."""
+    node = tree(sql)
+    if isinstance(node, pg_ast.CreateRoleStmt):
+        return {node.role}
+    if isinstance(node, pg_ast.DropRoleStmt):
+        return {r.rolename for r in node.roles or () if r.rolename}
+    if isinstance(node, (pg_ast.AlterRoleStmt, pg_ast.AlterRoleSetStmt)):
+        return {node.role.rolename} if node.role is not None and node.role.rolename else set()
+    if isinstance(node, pg_ast.GrantRoleStmt):
+        names = {g.priv_name for g in node.granted_roles or () if g.priv_name}
+        names |= {r.rolename for r in node.grantee_roles or () if r.rolename}
+        return names
+    return set()
+
+
 class PostgresReader:
     """PostgreSQL text, read by PostgreSQL's parser (pglast embeds libpg_query)."""
 

@@ -159,3 +159,23 @@ def test_a_role_that_cannot_be_dropped_is_named_without_its_password(pg_empty_ur
             with scratch.engine().begin() as conn:
                 conn.exec_driver_sql(f"CREATE ROLE {app}; GRANT CONNECT ON DATABASE {database} TO {app}")
     assert raised.value.roles == [app]
+
+
+def test_replays_from_empty_leave_the_servers_existing_roles_alone(pg_empty_url, admin, role_name, tmp_path):
+    """After the real migration made a role, a replay from empty (verify's expected schema, the
+    rollback check, lint's replay) neither creates it again (it would fail: "already exists", and
+    verify lost its schema check, lint reported apply-failed) nor runs the rollback's DROP ROLE
+    (which would drop the real server's role)."""
+    app = role_name("app")
+    folder = folder_of(tmp_path, {"001_app.sql": HEAD + f"CREATE ROLE {app} NOLOGIN;\nCREATE TABLE w (id integer);\n"})
+    (folder / "rollbacks" / "001_rollback_app.sql").write_text(f"DROP TABLE w;\nDROP ROLE {app};\n")
+    target = open_target(pg_empty_url)
+    assert migrate(target, folder, dialect="postgresql").passed and roles(admin, app) == {app}
+    chosen = mig.discover(folder, "postgresql")
+    models = expected.replay(target, chosen, set(), undo=chosen)
+    assert "w" in models["end"]["tables"] and "w" not in models[expected.undone("001")]["tables"]
+    assert roles(admin, app) == {app}
+    report = lint.lint(folder, target=target, dialect="postgresql")
+    assert not [f for f in report.all_findings() if f.level == "error"], [f.message for f in report.all_findings()]
+    assert roles(admin, app) == {app}
+    target.dispose()

@@ -98,6 +98,18 @@ class Engine:
         """True for statements the engine refuses inside a transaction block."""
         return False
 
+    def server_objects(self, target: "Target") -> frozenset[str]:
+        """What a scratch database of ``target``'s server shares with every other database there
+        (PostgreSQL: its roles), as it stands now. Nothing by default."""
+        return frozenset()
+
+    def leave_server_objects(self, prepared: list, existing: frozenset[str]) -> list:
+        """``prepared`` (a script's ``PreparedStatement``s) to replay on a scratch database built
+        from empty, without the statements that would create, change or drop ``existing`` server
+        objects (``server_objects`` before the scratch database was made): those belong to the
+        real server, where the migrations already made them. Unchanged by default."""
+        return prepared
+
     def after_script(self, conn: sa.Connection) -> None:
         """After a script's statements, on the same connection: undo the session settings a script
         may change that decide what the runbook's own statements that follow mean (its history

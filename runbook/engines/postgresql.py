@@ -39,7 +39,9 @@ What differs from the default:
   scratch database was made is dropped after it; one that cannot be (it holds privileges on a
   database, say) fails the scratch run (``LeftOnServer``) naming it. Other server-wide changes
   (``ALTER ROLE``, ``GRANT`` role membership, ``DROP ROLE``, ``ALTER SYSTEM``) are not undone:
-  lint warns of them (``cluster-wide``).
+  lint warns of them (``cluster-wide``). A replay from empty (verify's expected schema, the
+  rollback check, lint's replay) does not run a statement that only creates, alters, drops or
+  grants roles the server already has (``leave_server_objects``): the migrations made them there.
 """
 
 from __future__ import annotations
@@ -177,6 +179,29 @@ class PostgresEngine(Engine):
         return (words[0] == "VACUUM"
                 or head in (["CREATE", "DATABASE"], ["DROP", "DATABASE"], ["CREATE", "TABLESPACE"],
                             ["DROP", "TABLESPACE"], ["ALTER", "SYSTEM"]))
+
+    def server_objects(self, target: "Target") -> frozenset[str]:
+        """The server's roles (they belong to the server, not to a database)."""
+        with target.engine().connect() as conn:
+            return frozenset(conn.exec_driver_sql("SELECT rolname FROM pg_roles").scalars())
+
+    def leave_server_objects(self, prepared: list, existing: frozenset[str]) -> list:
+        """A statement that only creates, alters, drops or grants roles that already exist on the
+        server is not replayed on a scratch database built from empty: creating one would fail
+        ("already exists") and dropping or changing one would change the real server."""
+        from dataclasses import replace
+
+        from ..pgtext import role_statement_names
+
+        out = []
+        for p in prepared:
+            names = [role_statement_names(sql) for sql in p.sql]
+            if p.sql and all(n and n <= existing for n in names):
+                shown = ", ".join(sorted(set().union(*names)))
+                p = replace(p, sql=[], note=f"not replayed: role {shown} is the server's (roles belong to the "
+                                            "whole server, where the migrations already made it)")
+            out.append(p)
+        return out
 
     def after_script(self, conn: sa.Connection) -> None:
         """``RESET search_path``: a migration may ``SET search_path`` (or ``SET LOCAL``, or call

@@ -156,6 +156,8 @@ def lint_replayed(migrations: list[Migration], engine: "Engine", target: "Target
 def _replay_all(migrations: list[Migration], engine: "Engine", target: "Target | None",
                 real: tuple[set[str], SchemaModel] | None, units: list[MigrationLint], prepare: Any) -> None:
     ms = lock_timeout_ms(target)
+    existing = engine.server_objects(target) if target is not None else frozenset()
+    replayable = lambda script, engine: engine.leave_server_objects(prepare(script, engine), existing)  # noqa: E731
     with engine.scratch_database(target, "lint") as scratch:
         sa_engine = scratch.engine()
         stopped: str | None = None
@@ -170,7 +172,7 @@ def _replay_all(migrations: list[Migration], engine: "Engine", target: "Target |
             else:
                 static = _with_extra_tables(state[0], real[1]) if pending else state[0].copy()
                 unit = lint_migration(m, engine, static, runner_lock_timeout_ms=ms, schema_source="engine")
-                stopped, state = _replay_one(unit, sa_engine, scratch, state, prepare)
+                stopped, state = _replay_one(unit, sa_engine, scratch, state, replayable)
             if real is not None:
                 unit.applied = not pending
             units.append(unit)
