@@ -433,6 +433,7 @@ def migrate(
     dialect: str | None = mig.DEFAULT_DIALECT,
     out_of_order: bool = False,
     data_checks: str = "target",
+    server_objects: frozenset[str] | None = None,
 ) -> MigrateResult:
     """Apply the pending migrations (up to ``to``) in order; see the module doc.
 
@@ -440,6 +441,10 @@ def migrate(
     and after its statements against what they declare (``effects``): ``"target"`` by content
     those whose rows a statement may change, by count those it drops, ``"full"`` (the rehearsal's
     scratch copy) also by content those it drops columns from; ``"off"`` not at all.
+    ``server_objects``: on a scratch copy (the rehearsal), what its server shared with the target
+    before the copy was made (``Engine.server_objects``, PostgreSQL's roles): a statement that
+    only alters, drops or grants those is not run there, it would change the real server
+    (``Engine.leave_server_objects``); one that creates one runs, and fails as it will on the target.
 
     Returns the result even when a migration fails (``result.error`` set, the failed migration
     rolled back); raises ``BadInput`` for problems found before anything ran.
@@ -452,6 +457,8 @@ def migrate(
             status = check_folder(conn, migrations, kind)
         pending = select_pending(status, migrations, to, out_of_order=out_of_order)
         prepared = {m.version: prepare(m.script, kind) for m in pending}  # all checked before any runs
+        if server_objects is not None:
+            prepared = {v: kind.leave_server_objects(p, server_objects, create=False) for v, p in prepared.items()}
         verifies = {m.version: prepare_verify(m, kind) for m in pending}
         if gate is not None:
             gate(pending)

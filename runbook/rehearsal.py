@@ -74,12 +74,13 @@ def rehearse(target: "Target", backup_record: dict[str, Any], migrations_dir: st
     }
     started = time.perf_counter()
     try:
+        shared = target.kind.server_objects(target)  # the server's own (roles): never changed by the copy's run
         with target.kind.scratch_copy(target, path) as scratch:
             result["scratch"] = scratch.display
             baseline = target.kind.backup_database(target, path)  # the copy's data before it is migrated
             try:
                 _rehearse_on(scratch, migrations_dir, to, run_id, result, dialect=dialect, out_of_order=out_of_order,
-                             baseline=baseline)
+                             baseline=baseline, shared=shared)
             finally:
                 scratch.dispose()
                 if baseline is not None:
@@ -95,7 +96,7 @@ def rehearse(target: "Target", backup_record: dict[str, Any], migrations_dir: st
 
 def _rehearse_on(scratch: "Target", migrations_dir: str | Path, to: str | int | None, run_id: str,
                  result: dict[str, Any], *, dialect: str | None, out_of_order: bool,
-                 baseline: "Target | None") -> None:
+                 baseline: "Target | None", shared: frozenset[str]) -> None:
     # verify reads neither quality nor sizes; no one else uses the copy; where the engine tells
     # unchanged tables by their stored pages, rows are hashed only for a table whose pages
     # changed, on the copy and on the backup it was restored from (``baseline``)
@@ -103,7 +104,7 @@ def _rehearse_on(scratch: "Target", migrations_dir: str | Path, to: str | int | 
                             row_hashes=baseline is None)
     t0 = time.perf_counter()
     migrated = migrating.migrate(scratch, migrations_dir, to=to, run_id=run_id, dialect=dialect,
-                                 out_of_order=out_of_order, data_checks="full")
+                                 out_of_order=out_of_order, data_checks="full", server_objects=shared)
     result["migrate_duration_s"] = round(time.perf_counter() - t0, 3)
     result["data"] = {m.label: m.data for m in migrated.migrations if m.data is not None}
     for m in migrated.migrations:

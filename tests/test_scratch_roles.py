@@ -179,3 +179,29 @@ def test_replays_from_empty_leave_the_servers_existing_roles_alone(pg_empty_url,
     assert not [f for f in report.all_findings() if f.level == "error"], [f.message for f in report.all_findings()]
     assert roles(admin, app) == {app}
     target.dispose()
+
+
+def test_the_rehearsal_does_not_alter_or_drop_the_servers_roles(pg_empty_url, admin, role_name, tmp_path):
+    """A pending migration that alters and then drops a role the server has: its rehearsal does
+    not run those statements (they would change the real server before the target's migration,
+    even when the rehearsal then fails); the target's migration does. One that creates a role the
+    server already has still fails its rehearsal, as it will fail on the target."""
+    app, twice = role_name("app"), role_name("twice")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {app} NOLOGIN")
+        conn.exec_driver_sql(f"CREATE ROLE {twice} NOLOGIN")
+    folder = folder_of(tmp_path, {"001_w.sql": HEAD + "CREATE TABLE w (id integer);\n",
+                                  "002_app.sql": HEAD + f"ALTER ROLE {app} LOGIN;\nDROP ROLE {app};\n"})
+    target = open_target(pg_empty_url)
+    assert migrate(target, folder, to="001", dialect="postgresql").passed
+    result = rehearsed(pg_empty_url, folder, tmp_path)
+    assert result["passed"], result["error"]
+    assert roles(admin, app) == {app}  # untouched by the rehearsal
+    with admin.connect() as conn:
+        assert conn.exec_driver_sql(f"SELECT rolcanlogin FROM pg_roles WHERE rolname = '{app}'").scalar() is False
+    assert migrate(target, folder, dialect="postgresql").passed and roles(admin, app) == set()
+    (folder / "003_twice.sql").write_text(HEAD + f"CREATE ROLE {twice};\n")
+    failed = rehearsed(pg_empty_url, folder, tmp_path)
+    assert not failed["passed"] and "already exists" in failed["error"]
+    assert roles(admin, twice) == {twice}
+    target.dispose()

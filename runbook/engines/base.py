@@ -103,11 +103,13 @@ class Engine:
         (PostgreSQL: its roles), as it stands now. Nothing by default."""
         return frozenset()
 
-    def leave_server_objects(self, prepared: list, existing: frozenset[str]) -> list:
-        """``prepared`` (a script's ``PreparedStatement``s) to replay on a scratch database built
-        from empty, without the statements that would create, change or drop ``existing`` server
-        objects (``server_objects`` before the scratch database was made): those belong to the
-        real server, where the migrations already made them. Unchanged by default."""
+    def leave_server_objects(self, prepared: list, existing: frozenset[str], *, create: bool = True) -> list:
+        """``prepared`` (a script's ``PreparedStatement``s) to run on a scratch database, without
+        the statements that would create (unless ``create`` is False: a rehearsal lets such one run
+        and fail as it will on the target), change or drop ``existing`` server objects
+        (``server_objects`` before the scratch database was made): those belong to the real
+        server, where a replay from empty finds the migrations already made them. Unchanged by
+        default."""
         return prepared
 
     def after_script(self, conn: sa.Connection) -> None:

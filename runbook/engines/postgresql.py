@@ -41,7 +41,9 @@ What differs from the default:
   (``ALTER ROLE``, ``GRANT`` role membership, ``DROP ROLE``, ``ALTER SYSTEM``) are not undone:
   lint warns of them (``cluster-wide``). A replay from empty (verify's expected schema, the
   rollback check, lint's replay) does not run a statement that only creates, alters, drops or
-  grants roles the server already has (``leave_server_objects``): the migrations made them there.
+  grants roles the server already has (``leave_server_objects``): the migrations made them there;
+  the rehearsal does not run one that alters, drops or grants them (one that creates one runs,
+  and fails as it will on the target).
 """
 
 from __future__ import annotations
@@ -185,18 +187,21 @@ class PostgresEngine(Engine):
         with target.engine().connect() as conn:
             return frozenset(conn.exec_driver_sql("SELECT rolname FROM pg_roles").scalars())
 
-    def leave_server_objects(self, prepared: list, existing: frozenset[str]) -> list:
-        """A statement that only creates, alters, drops or grants roles that already exist on the
-        server is not replayed on a scratch database built from empty: creating one would fail
+    def leave_server_objects(self, prepared: list, existing: frozenset[str], *, create: bool = True) -> list:
+        """A statement that only creates (with ``create``), alters, drops or grants roles that
+        already exist on the server is not run on a scratch database: creating one would fail
         ("already exists") and dropping or changing one would change the real server."""
         from dataclasses import replace
 
-        from ..pgtext import role_statement_names
+        from pglast import ast as pg_ast
+
+        from ..pgtext import role_statement_names, tree
 
         out = []
         for p in prepared:
             names = [role_statement_names(sql) for sql in p.sql]
-            if p.sql and all(n and n <= existing for n in names):
+            creates = any(isinstance(tree(sql), pg_ast.CreateRoleStmt) for sql in p.sql)
+            if p.sql and all(n and n <= existing for n in names) and (create or not creates):
                 shown = ", ".join(sorted(set().union(*names)))
                 p = replace(p, sql=[], note=f"not replayed: role {shown} is the server's (roles belong to the "
                                             "whole server, where the migrations already made it)")
