@@ -150,18 +150,6 @@ def _rv(rv: Any, search: str | None = None) -> str:
     return _name([rv.schemaname, rv.relname] if rv.schemaname else [rv.relname], search)
 
 
-def _search_path(st: Any) -> str | None:
-    """The schema unqualified names are in after ``SET [LOCAL] search_path`` / ``RESET`` (``""``:
-    ``public``), or None for any other statement."""
-    from pglast import ast, enums
-
-    if not isinstance(st, ast.VariableSetStmt) or (st.name or "").lower() != "search_path":
-        return None
-    first = st.args[0] if st.kind == enums.VariableSetKind.VAR_SET_VALUE and st.args else None
-    value = getattr(getattr(first, "val", None), "sval", None) or "public"
-    return "" if value.lower() in ("public", "$user") else value.lower()
-
-
 def _renamed(old: str, new: str) -> str:
     """The model's name of table ``old`` renamed to ``new`` (a rename stays in its schema)."""
     schema, dot, _ = old.rpartition(".")
@@ -175,6 +163,8 @@ def _pg_actions(sql: str, search: str | None = None) -> list[Action] | None:
     import pglast
     from pglast import ast, enums
 
+    from .pgtext import search_path_set
+
     try:
         stmts = pglast.parse_sql(sql)
     except pglast.parser.ParseError:
@@ -182,7 +172,7 @@ def _pg_actions(sql: str, search: str | None = None) -> list[Action] | None:
     out: list[Action] = []
     for raw in stmts:
         st = raw.stmt
-        now = _search_path(st)
+        now = search_path_set(st)
         if now is not None:
             search = now or None
             out.append(Action("search_path", now))

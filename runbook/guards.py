@@ -82,13 +82,14 @@ def check_writable_dir(path: str | Path, what: str) -> Path:
 
 
 def check_migration_files(folder: str | Path) -> None:
-    """Every ``.sql`` file of a migrations folder (and its ``rollbacks/``) is UTF-8 text without
-    NUL bytes and at most ``max_migration_bytes()`` long; ``BadInput`` naming the first that is not."""
+    """Every ``.sql`` file of a migrations folder (and its ``rollbacks/`` and ``verify/``) is UTF-8
+    text without NUL bytes and at most ``max_migration_bytes()`` long; ``BadInput`` naming the
+    first that is not."""
     root = Path(folder)
     if not root.is_dir():
         return  # discover() says what is wrong with the folder itself
     limit = max_migration_bytes()
-    for path in sorted([*root.glob("*.sql"), *root.glob("rollbacks/*.sql")]):
+    for path in sorted([*root.glob("*.sql"), *root.glob("rollbacks/*.sql"), *root.glob("verify/*.sql")]):
         read_migration_text(path, limit)
 
 

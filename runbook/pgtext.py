@@ -13,6 +13,7 @@ from typing import Any
 import pglast
 from pglast import ast as pg_ast
 from pglast import parser as pg_parser
+from pglast.enums import VariableSetKind
 from pglast.visitors import Visitor
 
 from .errors import BadInput
@@ -50,22 +51,32 @@ def created_roles(sql: str) -> set[str]:
     return found
 
 
-def role_statement_names(sql: str) -> set[str]:
+def role_statement(sql: str) -> tuple[set[str], bool]:
     """The roles a statement that only creates, alters, drops or grants roles names (``CREATE`` /
-    ``ALTER`` / ``DROP ROLE``, ``ALTER ROLE ... SET``, ``GRANT`` / ``REVOKE`` role membership);
-    empty for any other statement."""
+    ``ALTER`` / ``DROP ROLE``, ``ALTER ROLE ... SET``, ``GRANT`` / ``REVOKE`` role membership),
+    and whether it creates them; no names for any other statement."""
     node = tree(sql)
     if isinstance(node, pg_ast.CreateRoleStmt):
-        return {node.role}
+        return {node.role}, True
     if isinstance(node, pg_ast.DropRoleStmt):
-        return {r.rolename for r in node.roles or () if r.rolename}
+        return {r.rolename for r in node.roles or () if r.rolename}, False
     if isinstance(node, (pg_ast.AlterRoleStmt, pg_ast.AlterRoleSetStmt)):
-        return {node.role.rolename} if node.role is not None and node.role.rolename else set()
+        return ({node.role.rolename} if node.role is not None and node.role.rolename else set()), False
     if isinstance(node, pg_ast.GrantRoleStmt):
         names = {g.priv_name for g in node.granted_roles or () if g.priv_name}
-        names |= {r.rolename for r in node.grantee_roles or () if r.rolename}
-        return names
-    return set()
+        return names | {r.rolename for r in node.grantee_roles or () if r.rolename}, False
+    return set(), False
+
+
+def search_path_set(node: Any) -> str | None:
+    """After ``SET [LOCAL] search_path`` or ``RESET search_path`` (``node``, its parse tree): the
+    schema unqualified names are in (``""``: ``public``, or ``$user``'s default); None for any
+    other statement."""
+    if not isinstance(node, pg_ast.VariableSetStmt) or (node.name or "").lower() != "search_path":
+        return None
+    first = node.args[0] if node.kind == VariableSetKind.VAR_SET_VALUE and node.args else None
+    value = (getattr(getattr(first, "val", None), "sval", None) or "public").lower()
+    return "" if value in ("public", "$user") else value
 
 
 class PostgresReader:

@@ -185,7 +185,7 @@ class PostgresEngine(Engine):
     def server_objects(self, target: "Target") -> frozenset[str]:
         """The server's roles (they belong to the server, not to a database)."""
         with target.engine().connect() as conn:
-            return frozenset(conn.exec_driver_sql("SELECT rolname FROM pg_roles").scalars())
+            return _roles(conn)
 
     def leave_server_objects(self, prepared: list, existing: frozenset[str], *, create: bool = True) -> list:
         """A statement that only creates (with ``create``), alters, drops or grants roles that
@@ -193,15 +193,13 @@ class PostgresEngine(Engine):
         ("already exists") and dropping or changing one would change the real server."""
         from dataclasses import replace
 
-        from pglast import ast as pg_ast
-
-        from ..pgtext import role_statement_names, tree
+        from ..pgtext import role_statement
 
         out = []
         for p in prepared:
-            names = [role_statement_names(sql) for sql in p.sql]
-            creates = any(isinstance(tree(sql), pg_ast.CreateRoleStmt) for sql in p.sql)
-            if p.sql and all(n and n <= existing for n in names) and (create or not creates):
+            found = [role_statement(sql) for sql in p.sql]
+            names = [n for n, _ in found]
+            if p.sql and all(n and n <= existing for n in names) and (create or not any(c for _, c in found)):
                 shown = ", ".join(sorted(set().union(*names)))
                 p = replace(p, sql=[], note=f"not replayed: role {shown} is the server's (roles belong to the "
                                             "whole server, where the migrations already made it)")
@@ -727,7 +725,7 @@ class PostgresEngine(Engine):
                     "WHERE datname = current_database()").one()
                 conn.exec_driver_sql(f"CREATE DATABASE {_ident(name)} TEMPLATE template0 ENCODING {_literal(encoding)} "
                                      f"LC_COLLATE {_literal(collate)} LC_CTYPE {_literal(ctype)}")
-                roles_before = set(conn.exec_driver_sql("SELECT rolname FROM pg_roles").scalars())
+                roles_before = _roles(conn)
         except sa.exc.OperationalError as exc:
             raise connect_error(target, exc) from None
         except sa.exc.DBAPIError as exc:
@@ -937,6 +935,11 @@ def _note_created_roles(named: set[str], conn: Any, cursor: Any, statement: str,
         from ..pgtext import created_roles
 
         named |= created_roles(statement.replace("%%", "%"))
+
+
+def _roles(conn: sa.Connection) -> frozenset[str]:
+    """The server's roles."""
+    return frozenset(conn.exec_driver_sql("SELECT rolname FROM pg_roles").scalars())
 
 
 def _first_line(exc: BaseException) -> str:

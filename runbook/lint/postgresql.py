@@ -16,6 +16,7 @@ from pglast.enums import (AlterTableType as AT, ConstrType, ObjectType as OT, On
                           VariableSetKind)
 from pglast.visitors import Visitor
 
+from ..pgtext import search_path_set
 from ..sqltext import Statement
 from .classify import Classifier, Constraint, NewColumn, Outcome, Shape, Unreadable, merge
 from .model import ColumnInfo, TypeInfo, key, schema_of
@@ -213,10 +214,9 @@ class PostgresClassifier(Classifier):
         return tables_read(node, self.search)
 
     def follow_search_path(self, s: Any) -> None:
-        if isinstance(s, ast.VariableSetStmt) and (s.name or "").lower() == "search_path":
-            first = s.args[0] if s.kind == VariableSetKind.VAR_SET_VALUE and s.args else None
-            value = _const(first).lower() if first is not None else "public"
-            self.search = None if value in ("public", "?", '"$user"', "$user") else value
+        now = search_path_set(s)
+        if now is not None:
+            self.search = now or None
 
     def parse(self, st: Statement) -> Any:
         try:

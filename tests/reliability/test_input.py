@@ -92,6 +92,15 @@ def test_migration_files_that_are_not_text_or_too_big_are_refused(demo, content,
     assert sqlite_state(demo["db"]) == before and not demo["reports"].exists() and not demo["backups"].exists()
 
 
+def test_a_verify_script_that_is_not_text_is_refused_before_anything_runs(demo):
+    (demo["migrations"] / "005_ok.sql").write_text("-- Risk Level: LOW\nALTER TABLE contractors ADD COLUMN x TEXT;\n")
+    (demo["migrations"] / "rollbacks" / "005_rollback_ok.sql").write_text("ALTER TABLE contractors DROP COLUMN x;\n")
+    (demo["migrations"] / "verify" / "005_verify_ok.sql").write_bytes(b"SELECT x FROM contractors WHERE 1 = 0;\0\0")
+    before = sqlite_state(demo["db"])
+    assert_refused(_run(demo), "holds NUL bytes")
+    assert sqlite_state(demo["db"]) == before and not demo["reports"].exists() and not demo["backups"].exists()
+
+
 def test_sqlite_exclusive_lock_held_at_start_is_one_line(demo):
     holder = sqlite3.connect(demo["db"], isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
