@@ -215,6 +215,9 @@ def detect(folder: str | Path, tool: str | None = None) -> str:
         raise BadInput(f"{folder} mixes layouts ({mixed}): import one tool's folder at a time; {NOT_WRITTEN}")
     if unknown:
         known = f" (the others are in {' or '.join(fits)}'s layout)" if fits else ""
+        if fits == ["flyway"] and any(_FLYWAY.match(p.name[0].upper() + p.name[1:]) for p in unknown):
+            known += (" (Flyway's prefixes V, U and R are case-sensitive: Flyway itself skips such a file without "
+                      "running it; rename it, or move it out of the folder)")
         raise BadInput(f"{folder}: {_named(unknown)} {'is' if len(unknown) == 1 else 'are'} in no known layout{known}; "
                        f"expected one of: {'; '.join(f'{t} {s}' for t, s in LAYOUTS.items())}; {NOT_WRITTEN}")
     if not fits:
@@ -957,7 +960,9 @@ def adoption(target: "Target", tool: str, sources: list[Source]) -> Adoption:
     """Which of ``sources`` the tool's history table in ``target`` (read only) says are applied.
     ``BadInput`` when there is no such table, when that is not exactly the first ones of the folder
     (a version the folder lacks, one skipped), or the tool would not go on from its state
-    (``tool_state``)."""
+    (``tool_state``). Flyway's repeatable migrations, numbered after the versioned ones, are
+    applied while each is as Flyway last applied it; the rest are pending, each with why
+    (``_repeatables_applied``)."""
     if tool == "sqitch":
         state: ToolState | None = sqitch_state(target, sources[0].recorded)
     else:

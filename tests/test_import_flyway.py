@@ -49,6 +49,12 @@ def test_a_subfolder_of_other_files_is_still_in_no_known_layout(tmp_path):
     refused(tmp_path, src, r"notes is in no known layout")
 
 
+def test_a_lower_case_prefix_flyway_skips_is_refused_saying_so(tmp_path):
+    src = write(tmp_path / "fw", {"V1__users.sql": USERS, "v1.1__sequences.sql": "SELECT 1;\n"})
+    refused(tmp_path, src, r"v1.1__sequences.sql is in no known layout .*prefixes V, U and R are case-sensitive: "
+                           r"Flyway itself skips such a file")
+
+
 # -- repeatable migrations and Flyway's checksum ---------------------------------------------
 def test_flyway_checksum_is_flyways_crc32_of_the_lines(tmp_path):
     # the values the steps of Flyway's ChecksumCalculator give with the JDK's BufferedReader and
