@@ -416,7 +416,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     dialect = None if args.settings.sources.get("dialect") == "default" else args.dialect  # a Sqitch engine says
     result = importer.import_history(args.source, args.migrations, tool=args.tool, dialect=dialect,
                                      check_database=check_database if target is not None else None,
-                                     placeholders=placeholders)
+                                     placeholders=placeholders,
+                                     placeholder_replacement=args.placeholder_replacement)
     adoption = adopted.get("it")
     command = adoption.baseline_command(result, target.display) if adoption is not None else None
     data = result.as_dict() | {"adopt": None if adoption is None else {
@@ -572,6 +573,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Flyway: the value of placeholder ${NAME} (repeatable), as the project's Flyway configuration "
                         "sets it; a placeholder without one is refused (${flyway:filename} and ${flyway:table} are "
                         "known)")
+    p.add_argument("--no-placeholder-replacement", dest="placeholder_replacement", action="store_false",
+                   help="Flyway: the project sets placeholderReplacement=false, so ${...} is kept as written")
     p.set_defaults(config_db=False)
 
     p = add("reports", "list the runs in a reports folder (the migration log), newest first", cmd_reports)

@@ -288,10 +288,11 @@ REPEATABLE_NOTE = ("Repeatable: Flyway re-applied this file (after the versioned
                    "change to it is a new migration in this folder")
 
 
-def read_flyway(folder: Path, placeholders: dict[str, str] | None = None) -> list[Source]:
+def read_flyway(folder: Path, placeholders: dict[str, str] | None = None, replacement: bool = True) -> list[Source]:
     """Flyway's scripts under ``folder`` (recursively): versioned ones (with their undo scripts) by
     version, then repeatable ones by description; ``placeholders`` (``--placeholder``) replaced
-    in both, with Flyway's built-ins ``runbook.flyway`` knows. ``BadInput`` for what Flyway
+    in both, with Flyway's built-ins ``runbook.flyway`` knows (not ``replacement``: the project sets
+    Flyway's ``placeholderReplacement=false``, so ``${...}`` stays as written). ``BadInput`` for what Flyway
     refuses (two scripts of one version or description), for callbacks and baseline migrations,
     a placeholder without a value, a script configuration import does not read."""
     files = _flyway_files(folder)
@@ -338,6 +339,8 @@ def read_flyway(folder: Path, placeholders: dict[str, str] | None = None) -> lis
     given = {"flyway:table": flyway.TABLE} | {k.lower(): v for k, v in (placeholders or {}).items()}
 
     def replaced(path: Path, text: str) -> str:
+        if not replacement:
+            return text
         return flyway.replace_placeholders(text, given | {"flyway:filename": path.name}, path, _rel(folder, path))
 
     def config(path: Path) -> str | None:
@@ -557,15 +560,19 @@ LAYOUTS = {"golang-migrate": "{version}_{title}.up.sql / .down.sql",
            "sqlx": "{version}_{description}.sql, or .up.sql / .down.sql"}
 
 
-def read_history(folder: str | Path, tool: str | None = None, placeholders: dict[str, str] | None = None
-                 ) -> tuple[str, list[Source]]:
+def read_history(folder: str | Path, tool: str | None = None, placeholders: dict[str, str] | None = None,
+                 placeholder_replacement: bool = True) -> tuple[str, list[Source]]:
     """The tool and its migrations in ``folder``, in the tool's order; ``BadInput`` for anything
     the tool would not run as one ordered history. ``placeholders``: Flyway's (``--placeholder``),
-    refused for another tool."""
+    refused for another tool, and with ``placeholder_replacement`` off (Flyway's
+    ``placeholderReplacement=false``)."""
     folder = Path(folder)
     tool = detect(folder, tool)
     if tool == "flyway":
-        return tool, read_flyway(folder, placeholders)
+        if placeholders and not placeholder_replacement:
+            raise BadInput(f"--placeholder values and placeholder replacement turned off: give one or the other; "
+                           f"{NOT_WRITTEN}")
+        return tool, read_flyway(folder, placeholders, placeholder_replacement)
     if placeholders:
         raise BadInput(f"--placeholder is for Flyway's placeholders, and {folder} is {tool}'s folder; {NOT_WRITTEN}")
     return tool, READERS[tool](folder)
@@ -605,7 +612,7 @@ def _risk_line(unit: Any) -> str:
 
 def import_history(source: str | Path, dest: str | Path, *, tool: str | None = None, dialect: str | None = None,
                    today: date | None = None, check_database: Callable[[str, list[Source]], Any] | None = None,
-                   placeholders: dict[str, str] | None = None) -> Imported:
+                   placeholders: dict[str, str] | None = None, placeholder_replacement: bool = True) -> Imported:
     """Convert the migrations folder ``source`` (``tool``'s layout, detected when None) into the
     new runbook folder ``dest``, its files read as project ``dialect`` (None: the dialect of the
     engine the tool's project names, else ``sqlite``). ``check_database(tool,
@@ -615,7 +622,8 @@ def import_history(source: str | Path, dest: str | Path, *, tool: str | None = N
     engine's the project names (Prisma: the provider of its migration_lock.toml), or none for a
     Sqitch project that names no engine; a statement the engine runs only outside a transaction
     beside others in one file (the runbook runs such a statement alone in its migration).
-    ``placeholders``: the values of Flyway's placeholders (``--placeholder NAME=VALUE``)."""
+    ``placeholders``: the values of Flyway's placeholders (``--placeholder NAME=VALUE``);
+    ``placeholder_replacement`` off: the project sets Flyway's ``placeholderReplacement=false``."""
     from .migrations import dialect_name, source_dialect
 
     source, dest = Path(source), Path(dest)
@@ -625,7 +633,7 @@ def import_history(source: str | Path, dest: str | Path, *, tool: str | None = N
                        f" ({source}): name a new folder with --migrations; {NOT_WRITTEN}")
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise BadInput(f"{dest} exists and is not an empty folder: import writes a new migrations folder; {NOT_WRITTEN}")
-    tool, sources = read_history(source, tool, placeholders)
+    tool, sources = read_history(source, tool, placeholders, placeholder_replacement)
     sqlglot_dialect = source_dialect(_dialect_of(tool, source, sources, dialect))
     if check_database is not None:
         check_database(tool, sources)
@@ -748,8 +756,10 @@ def _check_no_transaction(result: Imported, work: Path, sources: list[Source]) -
                     how = (f"{s.no_transaction}, and {detail}: Flyway ran its statements one by one outside a "
                            f"transaction")
                 else:
-                    how = (f"{detail}: {result.tool} sent the file as one script, which {result.dialect} refuses "
-                           f"with such a statement beside others (it fails when it runs)")
+                    how = (f"{detail}: {result.tool} sent the file as one script"
+                           f"{' (without x-multi-statement, its default)' if result.tool == 'golang-migrate' else ''}"
+                           f", which {result.dialect} refuses with such a statement beside others (it fails when it "
+                           f"runs)")
                 raise BadInput(f"{shown}: {how}, the runbook cannot; split it into one migration per such statement "
                                f"and import again; {NOT_WRITTEN}") from None
 

@@ -199,8 +199,14 @@ def test_placeholder_option_from_the_command_line(tmp_path, capsys, monkeypatch)
     doc = run_cli(capsys, "import", "fw", "--migrations", "m1", "--placeholder", "novalue", expect=2)
     assert "expected NAME=VALUE" in doc["error"]["message"]
     assert not (tmp_path / "m1").exists()
+    doc = run_cli(capsys, "import", "fw", "--migrations", "m1", "--placeholder", "a=b", "--no-placeholder-replacement",
+                  expect=2)
+    assert "give one or the other" in doc["error"]["message"]
+    assert not (tmp_path / "m1").exists()
     run_cli(capsys, "import", "fw", "--migrations", "m2", "--placeholder", "note=a=b")
     assert (tmp_path / "m2" / "001_init.sql").read_text().endswith("\nCREATE TABLE t (note text DEFAULT 'a=b');\n")
+    run_cli(capsys, "import", "fw", "--migrations", "m3", "--no-placeholder-replacement")  # Flyway's option
+    assert (tmp_path / "m3" / "001_init.sql").read_text().endswith("\nCREATE TABLE t (note text DEFAULT '${Note}');\n")
 
 
 # -- script configuration, callbacks ---------------------------------------------------------
