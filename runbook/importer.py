@@ -739,8 +739,8 @@ def _check_no_transaction(result: Imported, work: Path, sources: list[Source]) -
     dialect = mig.source_dialect(result.dialect)
     for s, m in zip(sources, result.migrations):
         rollback = work / "rollbacks" / f"{m['version']}_rollback_{m['name']}.sql"
-        for path, file in ((work / f"{m['version']}_{m['name']}.sql", s.files[0]),
-                           (rollback, s.files[1] if len(s.files) > 1 else s.files[0])):
+        for path, file, text in ((work / f"{m['version']}_{m['name']}.sql", s.files[0], s.up),
+                                 (rollback, s.files[1] if len(s.files) > 1 else s.files[0], s.down or "")):
             if not path.is_file():
                 continue
             try:
@@ -750,9 +750,9 @@ def _check_no_transaction(result: Imported, work: Path, sources: list[Source]) -
                 shown = _rel(result.source, file)
                 if "cannot run inside a transaction" not in detail:
                     raise BadInput(f"{shown}: {detail}; {NOT_WRITTEN}") from None
-                if s.up.startswith(SQLX_NO_TRANSACTION):
+                if text.startswith(SQLX_NO_TRANSACTION):
                     how = f"`{SQLX_NO_TRANSACTION}`, and {detail}: sqlx ran its statements one by one outside a transaction"
-                elif s.no_transaction:
+                elif s.no_transaction and text is s.up:
                     how = (f"{s.no_transaction}, and {detail}: Flyway ran its statements one by one outside a "
                            f"transaction")
                 else:
