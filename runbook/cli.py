@@ -417,7 +417,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     result = importer.import_history(args.source, args.migrations, tool=args.tool, dialect=dialect,
                                      check_database=check_database if target is not None else None,
                                      placeholders=placeholders,
-                                     placeholder_replacement=args.placeholder_replacement)
+                                     placeholder_replacement=args.placeholder_replacement,
+                                     default_schema=args.default_schema)
     adoption = adopted.get("it")
     command = adoption.baseline_command(result, target.display) if adoption is not None else None
     data = result.as_dict() | {"adopt": None if adoption is None else {
@@ -573,6 +574,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Flyway: the value of placeholder ${NAME} (repeatable), as the project's Flyway configuration "
                         "sets it; a placeholder without one is refused (${flyway:filename} and ${flyway:table} are "
                         "known)")
+    p.add_argument("--default-schema", metavar="SCHEMA",
+                   help="Flyway: the project's defaultSchema (else the first of its schemas): Flyway migrated with "
+                        "it first in PostgreSQL's search_path, so each imported migration starts with that SET "
+                        "search_path (the first creates the schema when missing, as Flyway does)")
     p.add_argument("--no-placeholder-replacement", dest="placeholder_replacement", action="store_false",
                    help="Flyway: the project sets placeholderReplacement=false, so ${...} is kept as written")
     p.set_defaults(config_db=False)

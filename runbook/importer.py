@@ -112,6 +112,7 @@ class Source:
     repeatable: str | None = None  # Flyway's repeatable migration: its description, as its history records it
     checksums: tuple[int, ...] = ()  # Flyway's checksums of a repeatable migration that count as applied
     no_transaction: str | None = None  # where the tool was told to run it outside a transaction
+    search_path: str | None = None  # Flyway's defaultSchema, set before its statements (--default-schema)
 
 
 @dataclass
@@ -288,11 +289,16 @@ REPEATABLE_NOTE = ("Repeatable: Flyway re-applied this file (after the versioned
                    "change to it is a new migration in this folder")
 
 
-def read_flyway(folder: Path, placeholders: dict[str, str] | None = None, replacement: bool = True) -> list[Source]:
+def read_flyway(folder: Path, placeholders: dict[str, str] | None = None, replacement: bool = True,
+                default_schema: str | None = None) -> list[Source]:
     """Flyway's scripts under ``folder`` (recursively): versioned ones (with their undo scripts) by
     version, then repeatable ones by description; ``placeholders`` (``--placeholder``) replaced
     in both, with Flyway's built-ins ``runbook.flyway`` knows (not ``replacement``: the project sets
-    Flyway's ``placeholderReplacement=false``, so ``${...}`` stays as written). ``BadInput`` for what Flyway
+    Flyway's ``placeholderReplacement=false``, so ``${...}`` stays as written). ``default_schema``:
+    the project's ``defaultSchema`` (or first of ``schemas``), which Flyway puts first in
+    PostgreSQL's ``search_path`` for every script and creates when missing: each migration and
+    rollback starts with that ``SET search_path``, the first with ``CREATE SCHEMA IF NOT EXISTS``
+    too (``_in_schema``). ``BadInput`` for what Flyway
     refuses (two scripts of one version or description), for callbacks and baseline migrations,
     a placeholder without a value, a script configuration import does not read."""
     files = _flyway_files(folder)
@@ -336,7 +342,8 @@ def read_flyway(folder: Path, placeholders: dict[str, str] | None = None, replac
     if bad:
         raise BadInput(f"{folder}: {', '.join(_rel(folder, p) for p in bad[:3])}: no version Flyway can read (a "
                        f"repeatable migration has none: R__description.sql); {NOT_WRITTEN}")
-    given = {"flyway:table": flyway.TABLE} | {k.lower(): v for k, v in (placeholders or {}).items()}
+    given = {"flyway:table": flyway.TABLE} | ({"flyway:defaultschema": default_schema} if default_schema else {}) \
+        | {k.lower(): v for k, v in (placeholders or {}).items()}
 
     def replaced(path: Path, text: str) -> str:
         if not replacement:
@@ -370,7 +377,21 @@ def read_flyway(folder: Path, placeholders: dict[str, str] | None = None, replac
                           no_transaction=outside, header=(REPEATABLE_NOTE,) + _no_transaction_header(outside)))
     if not out:
         raise BadInput(f"{folder} holds no Flyway migrations ({LAYOUTS['flyway']}); {NOT_WRITTEN}")
-    return out
+    return out if default_schema is None else [_in_schema(s, default_schema, first=n == 0) for n, s in enumerate(out)]
+
+
+def _in_schema(s: Source, schema: str, first: bool) -> Source:
+    """``s`` as Flyway ran it with ``defaultSchema`` ``schema`` on PostgreSQL: ``search_path`` set
+    to the schema before the connection's own (PostgreSQL's default ``"$user", public``), the
+    schema created when missing before the first migration (Flyway's ``createSchemas``)."""
+    quoted = '"' + schema.replace('"', '""') + '"'
+    path = f'SET search_path TO {quoted}, "$user", public;\n'
+    create = f"CREATE SCHEMA IF NOT EXISTS {quoted};\n" if first else ""
+    note = (f"Flyway: defaultSchema {schema} (--default-schema): Flyway set search_path to it, before the "
+            f"connection's own, for every script{', and created it when missing' if first else ''}; the first "
+            f"statement{'s' if first else ''} below do{'' if first else 'es'} the same")
+    return replace(s, up=create + path + s.up, down=None if s.down is None else path + s.down,
+                   header=s.header + (note,), search_path=schema)
 
 
 def _no_transaction_header(where: str | None) -> tuple[str, ...]:
@@ -561,20 +582,24 @@ LAYOUTS = {"golang-migrate": "{version}_{title}.up.sql / .down.sql",
 
 
 def read_history(folder: str | Path, tool: str | None = None, placeholders: dict[str, str] | None = None,
-                 placeholder_replacement: bool = True) -> tuple[str, list[Source]]:
+                 placeholder_replacement: bool = True, default_schema: str | None = None
+                 ) -> tuple[str, list[Source]]:
     """The tool and its migrations in ``folder``, in the tool's order; ``BadInput`` for anything
     the tool would not run as one ordered history. ``placeholders``: Flyway's (``--placeholder``),
     refused for another tool, and with ``placeholder_replacement`` off (Flyway's
-    ``placeholderReplacement=false``)."""
+    ``placeholderReplacement=false``); ``default_schema``: Flyway's ``defaultSchema`` (refused for
+    another tool)."""
     folder = Path(folder)
     tool = detect(folder, tool)
     if tool == "flyway":
         if placeholders and not placeholder_replacement:
             raise BadInput(f"--placeholder values and placeholder replacement turned off: give one or the other; "
                            f"{NOT_WRITTEN}")
-        return tool, read_flyway(folder, placeholders, placeholder_replacement)
+        return tool, read_flyway(folder, placeholders, placeholder_replacement, default_schema)
     if placeholders:
         raise BadInput(f"--placeholder is for Flyway's placeholders, and {folder} is {tool}'s folder; {NOT_WRITTEN}")
+    if default_schema:
+        raise BadInput(f"--default-schema is Flyway's defaultSchema, and {folder} is {tool}'s folder; {NOT_WRITTEN}")
     return tool, READERS[tool](folder)
 
 
@@ -612,7 +637,8 @@ def _risk_line(unit: Any) -> str:
 
 def import_history(source: str | Path, dest: str | Path, *, tool: str | None = None, dialect: str | None = None,
                    today: date | None = None, check_database: Callable[[str, list[Source]], Any] | None = None,
-                   placeholders: dict[str, str] | None = None, placeholder_replacement: bool = True) -> Imported:
+                   placeholders: dict[str, str] | None = None, placeholder_replacement: bool = True,
+                   default_schema: str | None = None) -> Imported:
     """Convert the migrations folder ``source`` (``tool``'s layout, detected when None) into the
     new runbook folder ``dest``, its files read as project ``dialect`` (None: the dialect of the
     engine the tool's project names, else ``sqlite``). ``check_database(tool,
@@ -623,7 +649,8 @@ def import_history(source: str | Path, dest: str | Path, *, tool: str | None = N
     Sqitch project that names no engine; a statement the engine runs only outside a transaction
     beside others in one file (the runbook runs such a statement alone in its migration).
     ``placeholders``: the values of Flyway's placeholders (``--placeholder NAME=VALUE``);
-    ``placeholder_replacement`` off: the project sets Flyway's ``placeholderReplacement=false``."""
+    ``placeholder_replacement`` off: the project sets Flyway's ``placeholderReplacement=false``;
+    ``default_schema``: its ``defaultSchema`` (PostgreSQL only; see ``read_flyway``)."""
     from .migrations import dialect_name, source_dialect
 
     source, dest = Path(source), Path(dest)
@@ -633,8 +660,11 @@ def import_history(source: str | Path, dest: str | Path, *, tool: str | None = N
                        f" ({source}): name a new folder with --migrations; {NOT_WRITTEN}")
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise BadInput(f"{dest} exists and is not an empty folder: import writes a new migrations folder; {NOT_WRITTEN}")
-    tool, sources = read_history(source, tool, placeholders, placeholder_replacement)
+    tool, sources = read_history(source, tool, placeholders, placeholder_replacement, default_schema)
     sqlglot_dialect = source_dialect(_dialect_of(tool, source, sources, dialect))
+    if default_schema and dialect_name(sqlglot_dialect) != "postgresql":
+        raise BadInput(f"--default-schema sets PostgreSQL's search_path, and the dialect is "
+                       f"{dialect_name(sqlglot_dialect)} (--dialect postgresql?); {NOT_WRITTEN}")
     if check_database is not None:
         check_database(tool, sources)
     if not dest.parent.is_dir():
@@ -750,6 +780,11 @@ def _check_no_transaction(result: Imported, work: Path, sources: list[Source]) -
                 shown = _rel(result.source, file)
                 if "cannot run inside a transaction" not in detail:
                     raise BadInput(f"{shown}: {detail}; {NOT_WRITTEN}") from None
+                if s.search_path:
+                    raise BadInput(f"{shown}: {detail}: the runbook runs such a statement alone in its migration, so "
+                                   f"import cannot put --default-schema's SET search_path before it: qualify its "
+                                   f"names with the schema ({s.search_path}.name), keep it alone in its file, and "
+                                   f"import again; {NOT_WRITTEN}") from None
                 if text.startswith(SQLX_NO_TRANSACTION):
                     how = f"`{SQLX_NO_TRANSACTION}`, and {detail}: sqlx ran its statements one by one outside a transaction"
                 elif s.no_transaction and text is s.up:

@@ -261,3 +261,41 @@ def test_a_concurrent_drop_beside_others_in_a_down_script_is_refused_naming_it(t
     src = write(tmp_path / "gm", {"1_orders.up.sql": "CREATE INDEX CONCURRENTLY o_c ON orders (customer);\n",
                                   "1_orders.down.sql": "DROP INDEX CONCURRENTLY o_c;\nDROP TABLE x;\n"})
     refused(tmp_path, src, r"1_orders.down.sql: DROP \.\.\. cannot run inside a transaction", dialect="postgresql")
+
+
+# -- defaultSchema: the search_path Flyway migrated with -------------------------------------
+IN_SCHEMA = {"V1__orders.sql": "CREATE TABLE orders (id bigint PRIMARY KEY, customer text);\n",
+             "V2__note.sql": "ALTER TABLE orders ADD COLUMN note text;\n",
+             "U2__note.sql": "ALTER TABLE orders DROP COLUMN note;\n",
+             "R__orders_view.sql": "CREATE OR REPLACE VIEW orders_view AS SELECT id, note FROM orders;\n"}
+
+
+@pytest.mark.postgres
+def test_default_schema_is_first_in_the_search_path_of_each_migration_on_postgresql(pg_empty_url, tmp_path):
+    src = write(tmp_path / "fw", IN_SCHEMA)
+    importer.import_history(src, tmp_path / "migrations", dialect="postgresql", default_schema="app")
+    first = (tmp_path / "migrations" / "001_orders.sql").read_text()
+    assert first.endswith('\nCREATE SCHEMA IF NOT EXISTS "app";\nSET search_path TO "app", "$user", public;\n'
+                          + IN_SCHEMA["V1__orders.sql"])
+    assert (tmp_path / "migrations" / "rollbacks" / "002_rollback_note.sql").read_text() == \
+        'SET search_path TO "app", "$user", public;\n' + IN_SCHEMA["U2__note.sql"]
+    report = lint.lint(tmp_path / "migrations", dialect="postgresql")
+    assert not [f for u in report.migrations for f in u.findings if f.code == "unknown-name"], lint.render(report)
+    target = open_target(pg_empty_url)
+    assert [m.status for m in migrate(target, tmp_path / "migrations", dialect="postgresql").migrations] == \
+        ["applied"] * 3
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT table_schema, table_name FROM information_schema.tables "
+                                    "WHERE table_name IN ('orders', 'orders_view') ORDER BY 2").all() == \
+            [("app", "orders"), ("app", "orders_view")]
+
+
+@pytest.mark.parametrize("files, kw, message", [
+    (CONCURRENT, {"dialect": "postgresql"},
+     r"V2__orders_customer.sql: CREATE \.\.\. cannot run inside a transaction.*import cannot put --default-schema's "
+     r"SET search_path before it: qualify its names with the schema \(app.name\)"),
+    (IN_SCHEMA, {"dialect": "sqlite"}, r"--default-schema sets PostgreSQL's search_path, and the dialect is sqlite"),
+    ({"1_a.up.sql": USERS}, {}, r"--default-schema is Flyway's defaultSchema, and .* is golang-migrate's folder"),
+])
+def test_default_schema_refusals(tmp_path, files, kw, message):
+    refused(tmp_path, write(tmp_path / "src", files), message, default_schema="app", **kw)
