@@ -401,6 +401,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     from . import importer
     from .target import open_target
 
+    placeholders = {}
+    for given in args.placeholder:
+        name, sep, value = given.partition("=")
+        if not sep or not name.strip():
+            raise BadInput(f"--placeholder {given!r}: expected NAME=VALUE; nothing was written")
+        placeholders[name.strip()] = value
     target = open_target(args.db) if args.db else None
     adopted: dict[str, importer.Adoption] = {}
 
@@ -409,11 +415,15 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     dialect = None if args.settings.sources.get("dialect") == "default" else args.dialect  # a Sqitch engine says
     result = importer.import_history(args.source, args.migrations, tool=args.tool, dialect=dialect,
-                                     check_database=check_database if target is not None else None)
+                                     check_database=check_database if target is not None else None,
+                                     placeholders=placeholders,
+                                     placeholder_replacement=args.placeholder_replacement,
+                                     default_schema=args.default_schema)
     adoption = adopted.get("it")
     command = adoption.baseline_command(result, target.display) if adoption is not None else None
     data = result.as_dict() | {"adopt": None if adoption is None else {
-        "table": adoption.table, "applied": adoption.applied, "last": adoption.last, "command": command}}
+        "table": adoption.table, "applied": adoption.applied, "last": adoption.last, "command": command,
+        "pending": [{"source_version": v, "version": result.version_of(v), "why": why} for v, why in adoption.pending]}}
     args.out.emit("import", data)
     out, ms = args.out, result.migrations
     out.line(f"imported {len(ms)} {result.tool} migrations from {result.source} into {result.dest} "
@@ -442,6 +452,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             out.line(f"{target.display}: {adoption.table} records {result.tool} {adoption.last} "
                      f"({len(adoption.applied)} migrations) applied; record them as applied, without running them, with:")
             out.line(f"  {command}")
+        for item in data["adopt"]["pending"]:
+            out.line(f"pending: {item['version']} (flyway {item['source_version']}): {item['why']}")
     return 0
 
 
@@ -558,6 +570,16 @@ def build_parser() -> argparse.ArgumentParser:
                                                               "sqlx or --from golang-migrate)")
     p.add_argument("--db", help="a database the tool migrated: read its history table (read only) and print the "
                                 "`runbook baseline` command that records those migrations as applied")
+    p.add_argument("--placeholder", action="append", default=[], metavar="NAME=VALUE",
+                   help="Flyway: the value of placeholder ${NAME} (repeatable), as the project's Flyway configuration "
+                        "sets it; a placeholder without one is refused (${flyway:filename} and ${flyway:table} are "
+                        "known)")
+    p.add_argument("--default-schema", metavar="SCHEMA",
+                   help="Flyway: the project's defaultSchema (else the first of its schemas): Flyway migrated with "
+                        "it first in PostgreSQL's search_path, so each imported migration starts with that SET "
+                        "search_path (the first creates the schema when missing, as Flyway does)")
+    p.add_argument("--no-placeholder-replacement", dest="placeholder_replacement", action="store_false",
+                   help="Flyway: the project sets placeholderReplacement=false, so ${...} is kept as written")
     p.set_defaults(config_db=False)
 
     p = add("reports", "list the runs in a reports folder (the migration log), newest first", cmd_reports)

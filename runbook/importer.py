@@ -4,9 +4,12 @@ runbook migrations folder (``NNN_description.sql``, ``rollbacks/NNN_rollback_des
 Layouts read (``TOOLS``), told apart by their file names (``detect``):
 
 * ``golang-migrate``: ``{version}_{title}.up.sql`` and ``.down.sql``, integer versions (timestamps too);
-* ``flyway``: ``V{version}__{description}.sql`` and undo ``U{version}__{description}.sql``; versions
-  such as ``1``, ``1.1``, ``2_1`` ordered as Flyway does (numeric parts, ``_`` as ``.``, trailing
-  zero parts ignored: ``1.0`` is ``1``); repeatable ``R__`` and baseline ``B`` migrations are refused;
+* ``flyway``: ``V{version}__{description}.sql`` and undo ``U{version}__{description}.sql``, in
+  subfolders too (Flyway scans recursively); versions such as ``1``, ``1.1``, ``2_1`` ordered as
+  Flyway does (numeric parts, ``_`` as ``.``, trailing zero parts ignored: ``1.0`` is ``1``);
+  repeatable ``R__{description}.sql`` after them by description (Flyway's order); placeholders
+  replaced, ``executeInTransaction=false`` script configuration carried over (``runbook.flyway``);
+  baseline ``B`` migrations and SQL callbacks are refused;
 * ``diesel``: ``{version}_{name}/up.sql`` and ``down.sql`` folders (version: the part before the
   first ``_``, dashes dropped, ordered as text as Diesel does);
 * ``dbmate``: one ``{version}_{name}.sql`` with ``-- migrate:up`` and ``-- migrate:down`` sections;
@@ -48,7 +51,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from . import sqitch
+from . import flyway, sqitch
 from .errors import BadInput
 from .guards import read_migration_text
 from .owner import owner_tag
@@ -106,6 +109,10 @@ class Source:
     description: str | None = None  # the tool's note on it (else the name)
     header: tuple[str, ...] = ()  # more header lines (Sqitch: its dependencies)
     recorded: Recorded | None = None  # how the tool's history knows it, when not by version
+    repeatable: str | None = None  # Flyway's repeatable migration: its description, as its history records it
+    checksums: tuple[int, ...] = ()  # Flyway's checksums of a repeatable migration that count as applied
+    no_transaction: str | None = None  # where the tool was told to run it outside a transaction
+    search_path: str | None = None  # Flyway's defaultSchema, set before its statements (--default-schema)
 
 
 @dataclass
@@ -136,17 +143,34 @@ def _entries(folder: Path) -> list[Path]:
             if not (p.name.startswith(".") or (p.is_file() and p.suffix.lower() in (".md", ".txt")))]
 
 
+def _flyway_files(folder: Path) -> list[Path]:
+    """Every file under ``folder``, recursively (Flyway scans its locations recursively), in the
+    order of their paths; hidden ones and notes (``.md``, ``.txt``) left out as ``_entries`` does."""
+    files = [p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() not in (".md", ".txt")
+             and not any(part.startswith(".") for part in p.relative_to(folder).parts)]
+    return sorted(files, key=lambda p: p.relative_to(folder).parts)
+
+
+def _is_flyway_file(name: str) -> bool:
+    """A Flyway script, a script configuration file beside one, or an SQL callback."""
+    script = name.removesuffix(".conf")
+    return bool(_FLYWAY.match(script) or flyway.is_callback(script)) and (script == name or name.endswith(".sql.conf"))
+
+
 def _claims(path: Path) -> tuple[str, ...]:
     """The tools whose layout ``path`` (an entry of the folder) belongs to (none: no known layout)."""
     if path.is_dir():
         if (path / PRISMA_FILE).is_file():
             return ("prisma",)
-        return ("diesel",) if _DIESEL.match(path.name) and any((path / f).is_file() for f in ("up.sql", "down.sql")) else ()
+        if _DIESEL.match(path.name) and any((path / f).is_file() for f in ("up.sql", "down.sql")):
+            return ("diesel",)
+        files = _flyway_files(path)  # a subfolder of Flyway's location
+        return ("flyway",) if files and all(_is_flyway_file(p.name) for p in files) else ()
     if path.name == PRISMA_LOCK:
         return ("prisma",)
     if _GOLANG.match(path.name):
         return ("golang-migrate", "sqlx")  # sqlx's reversible files have golang-migrate's names
-    if _FLYWAY.match(path.name):
+    if _is_flyway_file(path.name):
         return ("flyway",)
     if _DBMATE.match(path.name):
         head = path.read_bytes()[:1 << 20].decode("utf-8", "replace")
@@ -192,6 +216,9 @@ def detect(folder: str | Path, tool: str | None = None) -> str:
         raise BadInput(f"{folder} mixes layouts ({mixed}): import one tool's folder at a time; {NOT_WRITTEN}")
     if unknown:
         known = f" (the others are in {' or '.join(fits)}'s layout)" if fits else ""
+        if fits == ["flyway"] and any(_FLYWAY.match(p.name[0].upper() + p.name[1:]) for p in unknown):
+            known += (" (Flyway's prefixes V, U and R are case-sensitive: Flyway itself skips such a file without "
+                      "running it; rename it, or move it out of the folder)")
         raise BadInput(f"{folder}: {_named(unknown)} {'is' if len(unknown) == 1 else 'are'} in no known layout{known}; "
                        f"expected one of: {'; '.join(f'{t} {s}' for t, s in LAYOUTS.items())}; {NOT_WRITTEN}")
     if not fits:
@@ -209,12 +236,17 @@ def _text(path: Path) -> str:
     return read_migration_text(path, done=NOT_WRITTEN)
 
 
+def _rel(folder: Path, path: Path) -> str:
+    """``path`` as its folder's reader names it: relative to ``folder`` (a file name in a flat one)."""
+    return str(path.relative_to(folder)) if path.is_relative_to(folder) else path.name
+
+
 def _pair(folder: Path, found: dict[tuple, dict[str, Any]], key: tuple, version: str, way: str, path: Path,
           name: str) -> None:
     entry = found.setdefault(key, {"version": version, "name": name})
     if way in entry:
         raise BadInput(f"{folder}: two {'migrations' if way == 'up' else 'down scripts'} with version {version}: "
-                       f"{entry[way].name} and {path.name}; {NOT_WRITTEN}")
+                       f"{_rel(folder, entry[way])} and {_rel(folder, path)}; {NOT_WRITTEN}")
     entry[way] = path
     if way == "up":
         entry["name"], entry["version"] = name, version
@@ -252,28 +284,121 @@ def flyway_key(version: str) -> tuple[int, ...]:
     return tuple(parts)
 
 
-def read_flyway(folder: Path) -> list[Source]:
+REPEATABLE_NOTE = ("Repeatable: Flyway re-applied this file (after the versioned migrations, in the order of the "
+                   "descriptions) whenever its checksum changed; here it is one migration, applied once: a later "
+                   "change to it is a new migration in this folder")
+
+
+def read_flyway(folder: Path, placeholders: dict[str, str] | None = None, replacement: bool = True,
+                default_schema: str | None = None) -> list[Source]:
+    """Flyway's scripts under ``folder`` (recursively): versioned ones (with their undo scripts) by
+    version, then repeatable ones by description; ``placeholders`` (``--placeholder``) replaced
+    in both, with Flyway's built-ins ``runbook.flyway`` knows (not ``replacement``: the project sets
+    Flyway's ``placeholderReplacement=false``, so ``${...}`` stays as written). ``default_schema``:
+    the project's ``defaultSchema`` (or first of ``schemas``), which Flyway puts first in
+    PostgreSQL's ``search_path`` for every script and creates when missing: each migration and
+    rollback starts with that ``SET search_path``, the first with ``CREATE SCHEMA IF NOT EXISTS``
+    too (``_in_schema``). ``BadInput`` for what Flyway
+    refuses (two scripts of one version or description), for callbacks and baseline migrations,
+    a placeholder without a value, a script configuration import does not read."""
+    files = _flyway_files(folder)
+    callbacks = [p for p in files if flyway.is_callback(p.name.removesuffix(".conf"))]
+    if callbacks:
+        raise BadInput(f"{folder}: {', '.join(_rel(folder, p) for p in callbacks[:5])}: Flyway SQL callback(s), not "
+                       f"migrations: Flyway runs such a script at a point of every command (beforeMigrate before "
+                       f"each `flyway migrate`, afterEachMigrate after each migration...), whatever is pending, and "
+                       f"the runbook has no such hooks. Put what it does into a migration (once), or run it yourself "
+                       f"around `runbook run`; then move it out of the folder and import again; {NOT_WRITTEN}")
+    configs = {p for p in files if p.name.endswith(".sql.conf")}
+    orphans = [p for p in configs if p.with_name(p.name.removesuffix(".conf")) not in files]
+    if orphans:
+        raise BadInput(f"{folder}: {_rel(folder, orphans[0])}: a script configuration file without its script "
+                       f"({orphans[0].name.removesuffix('.conf')}); {NOT_WRITTEN}")
     found: dict[tuple, dict[str, Any]] = {}
+    repeatable: dict[str, Path] = {}
     refused: dict[str, list[Path]] = {}
-    for path in _entries(folder):
+    for path in files:
+        if path in configs:
+            continue
         m = _FLYWAY.match(path.name)
+        if m["prefix"] == "R" and not m["version"]:
+            described = flyway.description(m["name"])
+            if described in repeatable:
+                raise BadInput(f"{folder}: two repeatable migrations with description {described!r}: "
+                               f"{_rel(folder, repeatable[described])} and {_rel(folder, path)} (Flyway refuses them "
+                               f"too); {NOT_WRITTEN}")
+            repeatable[described] = path
+            continue
         if m["prefix"] in "RB" or not m["version"]:
             refused.setdefault(m["prefix"], []).append(path)
             continue
         version = m["version"].replace("_", ".")
         _pair(folder, found, flyway_key(version), version, "up" if m["prefix"] == "V" else "down", path, m["name"])
-    if refused.get("R"):
-        raise BadInput(f"{folder}: repeatable migrations ({_named(refused['R'], 10)}) cannot be expressed as "
-                       f"numbered migrations: Flyway re-runs them whenever they change. Move each into a new "
-                       f"versioned migration (V...) or out of the folder, then import again; {NOT_WRITTEN}")
     if refused.get("B"):
-        raise BadInput(f"{folder}: Flyway baseline migrations ({_named(refused['B'], 10)}) are not imported: "
-                       f"they replace the versions below them only on new databases; remove them (or the "
-                       f"versions they stand for) and import again; {NOT_WRITTEN}")
-    bad = refused.get("V", []) + refused.get("U", [])
+        raise BadInput(f"{folder}: Flyway baseline migrations ({', '.join(_rel(folder, p) for p in refused['B'][:10])})"
+                       f" are not imported: they replace the versions below them only on new databases; remove them "
+                       f"(or the versions they stand for) and import again; {NOT_WRITTEN}")
+    bad = refused.get("V", []) + refused.get("U", []) + refused.get("R", [])
     if bad:
-        raise BadInput(f"{folder}: {_named(bad)}: no version Flyway can read; {NOT_WRITTEN}")
-    return _sources(folder, found)
+        raise BadInput(f"{folder}: {', '.join(_rel(folder, p) for p in bad[:3])}: no version Flyway can read (a "
+                       f"repeatable migration has none: R__description.sql); {NOT_WRITTEN}")
+    given = {"flyway:table": flyway.TABLE} | ({"flyway:defaultschema": default_schema} if default_schema else {}) \
+        | {k.lower(): v for k, v in (placeholders or {}).items()}
+
+    def replaced(path: Path, text: str) -> str:
+        if not replacement:
+            return text
+        return flyway.replace_placeholders(text, given | {"flyway:filename": path.name}, path, _rel(folder, path))
+
+    def config(path: Path) -> str | None:
+        conf = path.with_name(path.name + ".conf")
+        if conf not in configs:
+            return None
+        settings = flyway.script_config(conf, _rel(folder, conf))
+        return f"executeInTransaction=false ({_rel(folder, conf)})" if settings.get("executeInTransaction") == "false" \
+            else None
+
+    out = []
+    for s in _sources(folder, found):
+        up = replaced(s.files[0], s.up)
+        down = replaced(s.files[1], s.down) if s.down is not None else None
+        outside = config(s.files[0])
+        if len(s.files) > 1 and config(s.files[1]):
+            raise BadInput(f"{folder}: {_rel(folder, s.files[1])}.conf: executeInTransaction=false for an undo "
+                           f"script, which import does not carry over; {NOT_WRITTEN}")
+        out.append(replace(s, up=up, down=down, no_transaction=outside, header=_no_transaction_header(outside)))
+    for described in sorted(repeatable):
+        path = repeatable[described]
+        name, raw = _FLYWAY.match(path.name)["name"], flyway.raw_text(path)
+        sums = (flyway.checksum(replaced(path, raw)), flyway.checksum(raw))
+        outside = config(path)
+        out.append(Source(f"R__{name}", name, (path,), replaced(path, _text(path)), None, ("R", described),
+                          description=described, repeatable=described, checksums=tuple(dict.fromkeys(sums)),
+                          no_transaction=outside, header=(REPEATABLE_NOTE,) + _no_transaction_header(outside)))
+    if not out:
+        raise BadInput(f"{folder} holds no Flyway migrations ({LAYOUTS['flyway']}); {NOT_WRITTEN}")
+    return out if default_schema is None else [_in_schema(s, default_schema, first=n == 0) for n, s in enumerate(out)]
+
+
+def _in_schema(s: Source, schema: str, first: bool) -> Source:
+    """``s`` as Flyway ran it with ``defaultSchema`` ``schema`` on PostgreSQL: ``search_path`` set
+    to the schema before the connection's own (PostgreSQL's default ``"$user", public``), the
+    schema created when missing before the first migration (Flyway's ``createSchemas``)."""
+    quoted = '"' + schema.replace('"', '""') + '"'
+    path = f'SET search_path TO {quoted}, "$user", public;\n'
+    create = f"CREATE SCHEMA IF NOT EXISTS {quoted};\n" if first else ""
+    note = (f"Flyway: defaultSchema {schema} (--default-schema): Flyway set search_path to it, before the "
+            f"connection's own, for every script{', and created it when missing' if first else ''}; the first "
+            f"statement{'s' if first else ''} below do{'' if first else 'es'} the same")
+    return replace(s, up=create + path + s.up, down=None if s.down is None else path + s.down,
+                   header=s.header + (note,), search_path=schema)
+
+
+def _no_transaction_header(where: str | None) -> tuple[str, ...]:
+    if where is None:
+        return ()
+    return (f"Flyway: {where}: a statement the engine refuses inside a transaction runs outside one (alone in its "
+            "migration); the others run in the migration's transaction",)
 
 
 def read_diesel(folder: Path) -> list[Source]:
@@ -447,7 +572,8 @@ READERS: dict[str, Callable[[Path], list[Source]]] = {
     "golang-migrate": read_golang_migrate, "flyway": read_flyway, "diesel": read_diesel, "dbmate": read_dbmate,
     "sqitch": read_sqitch, "prisma": read_prisma, "sqlx": read_sqlx}
 LAYOUTS = {"golang-migrate": "{version}_{title}.up.sql / .down.sql",
-           "flyway": "V{version}__{description}.sql / U{version}__{description}.sql",
+           "flyway": "V{version}__{description}.sql / U{version}__{description}.sql / R__{description}.sql, "
+                     "in subfolders too",
            "diesel": "{version}_{name}/up.sql + down.sql",
            "dbmate": "{version}_{name}.sql with -- migrate:up / -- migrate:down",
            "sqitch": "sqitch.plan and sqitch.conf with deploy/, revert/, verify/ scripts",
@@ -455,11 +581,25 @@ LAYOUTS = {"golang-migrate": "{version}_{title}.up.sql / .down.sql",
            "sqlx": "{version}_{description}.sql, or .up.sql / .down.sql"}
 
 
-def read_history(folder: str | Path, tool: str | None = None) -> tuple[str, list[Source]]:
+def read_history(folder: str | Path, tool: str | None = None, placeholders: dict[str, str] | None = None,
+                 placeholder_replacement: bool = True, default_schema: str | None = None
+                 ) -> tuple[str, list[Source]]:
     """The tool and its migrations in ``folder``, in the tool's order; ``BadInput`` for anything
-    the tool would not run as one ordered history."""
+    the tool would not run as one ordered history. ``placeholders``: Flyway's (``--placeholder``),
+    refused for another tool, and with ``placeholder_replacement`` off (Flyway's
+    ``placeholderReplacement=false``); ``default_schema``: Flyway's ``defaultSchema`` (refused for
+    another tool)."""
     folder = Path(folder)
     tool = detect(folder, tool)
+    if tool == "flyway":
+        if placeholders and not placeholder_replacement:
+            raise BadInput(f"--placeholder values and placeholder replacement turned off: give one or the other; "
+                           f"{NOT_WRITTEN}")
+        return tool, read_flyway(folder, placeholders, placeholder_replacement, default_schema)
+    if placeholders:
+        raise BadInput(f"--placeholder is for Flyway's placeholders, and {folder} is {tool}'s folder; {NOT_WRITTEN}")
+    if default_schema:
+        raise BadInput(f"--default-schema is Flyway's defaultSchema, and {folder} is {tool}'s folder; {NOT_WRITTEN}")
     return tool, READERS[tool](folder)
 
 
@@ -483,7 +623,8 @@ def _header(tool: str, s: Source, folder: Path, today: date) -> str:
     when = s.date or _date_of(s.version) or f"unknown (imported {today.isoformat()})"
     files = ", ".join(str(p.relative_to(folder)) for p in s.files)
     return (f"-- Migration: {title}\n-- Date: {when}\n-- Description: {s.description or title}\n"
-            f"-- Source: {tool} {'change' if s.recorded else 'version'} {s.version} ({files})\n"
+            + (f"-- Source: {tool} repeatable migration {s.repeatable!r} ({files})\n" if s.repeatable else
+               f"-- Source: {tool} {'change' if s.recorded else 'version'} {s.version} ({files})\n")
             + "".join(f"-- {line}\n" for line in s.header))
 
 
@@ -495,8 +636,9 @@ def _risk_line(unit: Any) -> str:
 
 
 def import_history(source: str | Path, dest: str | Path, *, tool: str | None = None, dialect: str | None = None,
-                   today: date | None = None, check_database: Callable[[str, list[Source]], Any] | None = None
-                   ) -> Imported:
+                   today: date | None = None, check_database: Callable[[str, list[Source]], Any] | None = None,
+                   placeholders: dict[str, str] | None = None, placeholder_replacement: bool = True,
+                   default_schema: str | None = None) -> Imported:
     """Convert the migrations folder ``source`` (``tool``'s layout, detected when None) into the
     new runbook folder ``dest``, its files read as project ``dialect`` (None: the dialect of the
     engine the tool's project names, else ``sqlite``). ``check_database(tool,
@@ -504,7 +646,11 @@ def import_history(source: str | Path, dest: str | Path, *, tool: str | None = N
     ``BadInput`` (``dest`` untouched) for bad input: see ``read_history``; ``dest`` existing and
     not an empty folder; a file the dialect's reader cannot read; a ``dialect`` that is not the
     engine's the project names (Prisma: the provider of its migration_lock.toml), or none for a
-    Sqitch project that names no engine."""
+    Sqitch project that names no engine; a statement the engine runs only outside a transaction
+    beside others in one file (the runbook runs such a statement alone in its migration).
+    ``placeholders``: the values of Flyway's placeholders (``--placeholder NAME=VALUE``);
+    ``placeholder_replacement`` off: the project sets Flyway's ``placeholderReplacement=false``;
+    ``default_schema``: its ``defaultSchema`` (PostgreSQL only; see ``read_flyway``)."""
     from .migrations import dialect_name, source_dialect
 
     source, dest = Path(source), Path(dest)
@@ -514,8 +660,11 @@ def import_history(source: str | Path, dest: str | Path, *, tool: str | None = N
                        f" ({source}): name a new folder with --migrations; {NOT_WRITTEN}")
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise BadInput(f"{dest} exists and is not an empty folder: import writes a new migrations folder; {NOT_WRITTEN}")
-    tool, sources = read_history(source, tool)
+    tool, sources = read_history(source, tool, placeholders, placeholder_replacement, default_schema)
     sqlglot_dialect = source_dialect(_dialect_of(tool, source, sources, dialect))
+    if default_schema and dialect_name(sqlglot_dialect) != "postgresql":
+        raise BadInput(f"--default-schema sets PostgreSQL's search_path, and the dialect is "
+                       f"{dialect_name(sqlglot_dialect)} (--dialect postgresql?); {NOT_WRITTEN}")
     if check_database is not None:
         check_database(tool, sources)
     if not dest.parent.is_dir():
@@ -547,11 +696,12 @@ def import_history(source: str | Path, dest: str | Path, *, tool: str | None = N
                                       "source_files": [str(p) for p in s.files], "rollback": rollback,
                                       "verify": verify})
             result.notes.extend(s.notes)
-            if tool == "flyway" and "${" in s.up + (s.down or ""):
-                result.notes.append(f"{s.files[0].name}: holds `${{...}}`: Flyway placeholders are not replaced")
+            if s.no_transaction:
+                result.notes.append(f"{_rel(source, s.files[0])}: {s.no_transaction}: the runbook runs a statement the "
+                                    "engine refuses inside a transaction outside one, alone in its migration, and the "
+                                    "others in one transaction")
         _classify(result, work, heads)
-        if tool == "sqlx":
-            _check_no_transaction(result, work, sources)
+        _check_no_transaction(result, work, sources)
         os.replace(work, dest)  # an empty destination folder is replaced too
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -604,24 +754,49 @@ def _client_command(files: list[str], dialect: str) -> tuple[str, str] | None:
 
 
 def _check_no_transaction(result: Imported, work: Path, sources: list[Source]) -> None:
-    """sqlx's ``-- no-transaction`` migrations as the runbook runs them: a statement the engine
-    refuses inside a transaction alone in its migration; ``BadInput`` (naming the source file)
-    when one shares its migration with others, which sqlx ran one by one and the runbook cannot."""
+    """Each written migration and rollback as the runbook will run it (``migrate.prepare``): a
+    statement the engine refuses inside a transaction (``CREATE INDEX CONCURRENTLY``) runs alone
+    in its migration, outside one. ``BadInput`` (naming the source file) when such a statement
+    shares its file with others, which the runbook would refuse only when it runs: sqlx's
+    ``-- no-transaction`` and Flyway's ``executeInTransaction=false`` ran them one by one outside a
+    transaction; golang-migrate, dbmate and the others sent the file as one script, which
+    PostgreSQL refuses for such a statement too. Split into one migration per such statement."""
     from . import migrations as mig
     from .engines import ENGINES
     from .migrate import prepare
 
     engine = ENGINES[result.dialect]
+    dialect = mig.source_dialect(result.dialect)
     for s, m in zip(sources, result.migrations):
-        if not s.up.startswith(SQLX_NO_TRANSACTION):
-            continue
-        try:
-            prepare(mig.Script(work / f"{m['version']}_{m['name']}.sql", dialect=mig.source_dialect(result.dialect)),
-                    engine)
-        except BadInput as exc:
-            raise BadInput(f"{s.files[0]}: `{SQLX_NO_TRANSACTION}`, and {str(exc).split(': ', 1)[-1]}: sqlx ran its "
-                           f"statements one by one outside a transaction, the runbook cannot; split it into one "
-                           f"migration per such statement and import again; {NOT_WRITTEN}") from None
+        rollback = work / "rollbacks" / f"{m['version']}_rollback_{m['name']}.sql"
+        for path, file, text in ((work / f"{m['version']}_{m['name']}.sql", s.files[0], s.up),
+                                 (rollback, s.files[1] if len(s.files) > 1 else s.files[0], s.down or "")):
+            if not path.is_file():
+                continue
+            try:
+                prepare(mig.Script(path, dialect=dialect), engine)
+            except BadInput as exc:
+                detail = str(exc).split(": ", 1)[-1]  # without the path of the folder being written
+                shown = _rel(result.source, file)
+                if "cannot run inside a transaction" not in detail:
+                    raise BadInput(f"{shown}: {detail}; {NOT_WRITTEN}") from None
+                if s.search_path:
+                    raise BadInput(f"{shown}: {detail}: the runbook runs such a statement alone in its migration, so "
+                                   f"import cannot put --default-schema's SET search_path before it: qualify its "
+                                   f"names with the schema ({s.search_path}.name), keep it alone in its file, and "
+                                   f"import again; {NOT_WRITTEN}") from None
+                if text.startswith(SQLX_NO_TRANSACTION):
+                    how = f"`{SQLX_NO_TRANSACTION}`, and {detail}: sqlx ran its statements one by one outside a transaction"
+                elif s.no_transaction and text is s.up:
+                    how = (f"{s.no_transaction}, and {detail}: Flyway ran its statements one by one outside a "
+                           f"transaction")
+                else:
+                    how = (f"{detail}: {result.tool} sent the file as one script"
+                           f"{' (without x-multi-statement, its default)' if result.tool == 'golang-migrate' else ''}"
+                           f", which {result.dialect} refuses with such a statement beside others (it fails when it "
+                           f"runs)")
+                raise BadInput(f"{shown}: {how}, the runbook cannot; split it into one migration per such statement "
+                               f"and import again; {NOT_WRITTEN}") from None
 
 
 def _classify(result: Imported, work: Path, heads: dict[str, tuple[Path, str, str]]) -> None:
@@ -666,6 +841,7 @@ class ToolState:
     versions: list[str]
     up_to: str | None = None
     labels: dict[str, str] = field(default_factory=dict)  # how to name a recorded version in a message
+    repeatables: dict[str, int | None] = field(default_factory=dict)  # Flyway: description -> its latest checksum
 
 
 @dataclass(frozen=True)
@@ -675,6 +851,7 @@ class Adoption:
     table: str
     applied: list[str]  # the tool's versions applied there, in the tool's order
     last: str | None  # the last of them (None: nothing applied)
+    pending: list[tuple[str, str]] = field(default_factory=list)  # Flyway's repeatable ones: (version, why)
 
     def baseline_command(self, imported: Imported, display_url: str) -> str | None:
         if self.last is None:
@@ -710,8 +887,8 @@ def tool_state(conn: "sa.Connection", tool: str) -> ToolState | None:
                            f"really at first; {NOT_WRITTEN}")
         return ToolState(table, [], str(int(version)))
     if tool == "flyway":
-        return _flyway_state(_rows(conn, f"SELECT installed_rank, version, type, success FROM {table} "
-                                         "ORDER BY installed_rank"), table)
+        return _flyway_state(_rows(conn, f"SELECT installed_rank, version, description, type, checksum, success "
+                                         f"FROM {table} ORDER BY installed_rank"), table)
     if tool == "prisma":
         return _prisma_state(_rows(conn, f"SELECT migration_name, started_at, finished_at, rolled_back_at "
                                          f"FROM {table} ORDER BY started_at"), table)
@@ -721,14 +898,22 @@ def tool_state(conn: "sa.Connection", tool: str) -> ToolState | None:
 
 
 def _flyway_state(rows: list[tuple], table: str) -> ToolState:
+    """Flyway's rows in ``installed_rank`` order: versions applied (a baseline standing for those
+    below it, an undo taking one back), and each repeatable migration's latest checksum (the
+    row Flyway compares the file with)."""
     applied: dict[tuple, str] = {}
+    repeatables: dict[str, int | None] = {}
     baseline: str | None = None
-    for rank, version, kind, success in rows:
+    for rank, version, described, kind, checksum, success in rows:
         if not success:
-            raise BadInput(f"{table} records a failed migration (rank {rank}, version {version}): run `flyway repair` "
-                           f"or fix it by hand first; {NOT_WRITTEN}")
-        if version is None or kind == "SCHEMA":
-            continue  # repeatable migrations; the marker of schemas Flyway created
+            raise BadInput(f"{table} records a failed migration (rank {rank}, "
+                           f"{'version ' + str(version) if version is not None else repr(described)}): run "
+                           f"`flyway repair` or fix it by hand first; {NOT_WRITTEN}")
+        if kind == "SCHEMA":
+            continue  # the marker of schemas Flyway created
+        if version is None:
+            repeatables[described] = None if checksum is None else int(checksum)
+            continue
         if kind == "BASELINE":
             baseline = version
         elif kind == "UNDO_SQL":
@@ -737,7 +922,7 @@ def _flyway_state(rows: list[tuple], table: str) -> ToolState:
             applied[flyway_key(version)] = version
         else:
             raise BadInput(f"{table}: row {rank} has type {kind!r}, which import does not read; {NOT_WRITTEN}")
-    return ToolState(table, [applied[k] for k in sorted(applied)], baseline)
+    return ToolState(table, [applied[k] for k in sorted(applied)], baseline, repeatables=repeatables)
 
 
 def sqitch_state(target: "Target", recorded: Recorded) -> ToolState:
@@ -820,7 +1005,9 @@ def adoption(target: "Target", tool: str, sources: list[Source]) -> Adoption:
     """Which of ``sources`` the tool's history table in ``target`` (read only) says are applied.
     ``BadInput`` when there is no such table, when that is not exactly the first ones of the folder
     (a version the folder lacks, one skipped), or the tool would not go on from its state
-    (``tool_state``)."""
+    (``tool_state``). Flyway's repeatable migrations, numbered after the versioned ones, are
+    applied while each is as Flyway last applied it; the rest are pending, each with why
+    (``_repeatables_applied``)."""
     if tool == "sqitch":
         state: ToolState | None = sqitch_state(target, sources[0].recorded)
     else:
@@ -830,6 +1017,8 @@ def adoption(target: "Target", tool: str, sources: list[Source]) -> Adoption:
     if state is None:
         raise BadInput(f"{target.display} has no {HISTORY_TABLES[tool]} table: {tool} never ran there (leave out --db "
                        f"to import without adopting); {NOT_WRITTEN}")
+    repeatable = [s for s in sources if s.repeatable is not None]
+    sources = [s for s in sources if s.repeatable is None]
     table, have = state.table, {_recorded_key(tool, s) for s in sources}
     keys = {_key(tool, v) for v in state.versions}
     if state.up_to is not None:
@@ -847,4 +1036,37 @@ def adoption(target: "Target", tool: str, sources: list[Source]) -> Adoption:
         raise BadInput(f"{table} records versions applied out of order: {', '.join(skipped[:5])} "
                        f"{'is' if len(skipped) == 1 else 'are'} not applied but later ones are, so no runbook version "
                        f"stands for this database; {NOT_WRITTEN}")
-    return Adoption(table, [s.version for s in done], done[-1].version if done else None)
+    pending: list[tuple[str, str]] = []
+    done += _repeatables_applied(state, repeatable, all_applied=len(done) == len(sources), pending=pending)
+    return Adoption(table, [s.version for s in done], done[-1].version if done else None, pending)
+
+
+def _repeatables_applied(state: ToolState, repeatable: list[Source], *, all_applied: bool,
+                         pending: list[tuple[str, str]]) -> list[Source]:
+    """The first of Flyway's ``repeatable`` migrations (numbered after the versioned ones, by
+    description) that the database holds as they are now: applied when the latest row of the
+    description has one of the file's checksums (``Source.checksums``). The others are pending,
+    each with why (added to ``pending``); ``BadInput`` for a description the folder lacks."""
+    missing = sorted(set(state.repeatables) - {s.repeatable for s in repeatable})
+    if missing:
+        raise BadInput(f"{state.table} records repeatable migration(s) the folder does not hold: "
+                       f"{', '.join(repr(d) for d in missing[:5])} (Flyway itself stops there: \"Detected applied "
+                       f"migration not resolved locally\"); {NOT_WRITTEN}")
+    done: list[Source] = []
+    blocked = None if all_applied else "versioned migrations before it are pending"
+    for s in repeatable:
+        recorded = state.repeatables.get(s.repeatable, "none")
+        if recorded == "none":
+            why = "Flyway never applied it"
+        elif recorded not in s.checksums:
+            why = (f"changed since Flyway last applied it (checksum {recorded} in {state.table}; the file's is "
+                   f"{s.checksums[0]}{', with the --placeholder values given' if len(s.checksums) > 1 else ''}): "
+                   f"Flyway would apply it again")
+        elif blocked:
+            why = f"unchanged since Flyway applied it, but numbered after a pending migration ({blocked}): it runs again"
+        else:
+            done.append(s)
+            continue
+        pending.append((s.version, why))
+        blocked = blocked or f"{s.version} is pending"
+    return done

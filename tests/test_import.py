@@ -100,14 +100,6 @@ def test_flyway_versions_are_ordered_as_flyway_orders_them(tmp_path):
     assert "-- Source: flyway version 1.2 (V1_2__Add_age.sql)\n" in (tmp_path / "migrations" / "003_add_age.sql").read_text()
 
 
-def test_flyway_repeatable_migrations_are_refused_naming_them(tmp_path):
-    src = write(tmp_path / "fw", {"V1__init.sql": USERS, "R__users_view.sql": "CREATE VIEW v AS SELECT 1;\n",
-                                  "R__other.sql": "SELECT 1;\n"})
-    with pytest.raises(BadInput, match=r"repeatable migrations \(R__other.sql, R__users_view.sql\)"):
-        importer.import_history(src, tmp_path / "migrations")
-    assert not (tmp_path / "migrations").exists()
-
-
 def test_flyway_1_and_1_0_are_the_same_version(tmp_path):
     src = write(tmp_path / "fw", {"V1__a.sql": USERS, "V1.0__b.sql": "SELECT 1;\n"})
     with pytest.raises(BadInput, match="two migrations with version 1.*V1.0__b.sql and V1__a.sql"):
@@ -238,7 +230,7 @@ def test_golang_migrate_database_is_adopted_with_the_printed_baseline_command(tm
                     "CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)",
                     "INSERT INTO schema_migrations VALUES (2, 0)")
     doc = run_cli(capsys, "import", "gm", "--migrations", "migrations", "--db", url)
-    assert doc["adopt"] == {"table": "schema_migrations", "applied": ["1", "2"], "last": "2", "command":
+    assert doc["adopt"] == {"pending": [], "table": "schema_migrations", "applied": ["1", "2"], "last": "2", "command":
                             f"runbook baseline --db {url} --migrations migrations --dialect sqlite --version 002"}
     run_cli(capsys, *shlex.split(doc["adopt"]["command"])[1:])
     target = open_target(url)
@@ -268,12 +260,12 @@ def test_a_dirty_golang_migrate_database_is_refused(tmp_path, capsys):
      ["20180114171611", "20190101000000"], "20190101000000"),
     # a baseline at 1, then 1.1 applied and undone, 2 applied: 1, 2 (and 1.1 not) is out of order
     ("flyway", {"V1__a.sql": USERS, "V2__b.sql": "SELECT 1;\n", "V3__c.sql": "SELECT 2;\n"},
-     ["CREATE TABLE flyway_schema_history (installed_rank INT, version VARCHAR(50), type VARCHAR(20), success BOOLEAN)",
-      "INSERT INTO flyway_schema_history VALUES (1, '1', 'BASELINE', 1)",
-      "INSERT INTO flyway_schema_history VALUES (2, NULL, 'SQL', 1)",  # a repeatable migration
-      "INSERT INTO flyway_schema_history VALUES (3, '2', 'SQL', 1)",
-      "INSERT INTO flyway_schema_history VALUES (4, '3', 'SQL', 1)",
-      "INSERT INTO flyway_schema_history VALUES (5, '3', 'UNDO_SQL', 1)"],
+     ["CREATE TABLE flyway_schema_history (installed_rank INT, version VARCHAR(50), description VARCHAR(200), "
+      "type VARCHAR(20), checksum INT, success BOOLEAN)",
+      "INSERT INTO flyway_schema_history VALUES (1, '1', 'a', 'BASELINE', NULL, 1)",
+      "INSERT INTO flyway_schema_history VALUES (2, '2', 'b', 'SQL', 1, 1)",
+      "INSERT INTO flyway_schema_history VALUES (3, '3', 'c', 'SQL', 2, 1)",
+      "INSERT INTO flyway_schema_history VALUES (4, '3', 'c', 'UNDO_SQL', 3, 1)"],
      ["1", "2"], "2"),
 ])
 def test_each_tools_history_table_tells_what_is_applied(tmp_path, tool, files, statements, applied, last):
@@ -534,7 +526,7 @@ def test_a_database_sqitch_deployed_is_adopted_from_its_registry_file(tmp_path, 
     dest = tmp_path / "migrations"
     doc = run_cli(capsys, "import", str(src), "--migrations", str(dest), "--db", url)
     assert doc["dialect"] == "sqlite"
-    assert doc["adopt"] == {"table": f"changes in {registry}", "applied": ["users@v1.0", "flips"], "last": "flips",
+    assert doc["adopt"] == {"pending": [], "table": f"changes in {registry}", "applied": ["users@v1.0", "flips"], "last": "flips",
                             "command": f"runbook baseline --db {url} --migrations {dest} --dialect sqlite --version 002"}
     assert registry.read_bytes() == stamp  # read only
     run_cli(capsys, *shlex.split(doc["adopt"]["command"])[1:])

@@ -1,0 +1,301 @@
+"""``runbook import`` of Flyway projects as Flyway reads them: subfolders, repeatable migrations
+(and Flyway's checksum, for adoption), placeholders, script configuration files, callbacks; and a
+statement PostgreSQL runs only outside a transaction beside others, refused at import."""
+
+from __future__ import annotations
+
+import pytest
+
+from runbook import flyway, importer, lint
+from runbook.errors import BadInput
+from runbook.migrate import migrate
+from runbook.target import open_target
+
+from test_import import USERS, listing, run_cli, sqlite_db
+from test_project_dialect import write_folder as write
+
+VIEW = "CREATE VIEW active_users AS SELECT id FROM users;\n"
+
+
+def refused(tmp_path, src, message, **kw):
+    """``import_history`` refuses ``src`` with ``message`` and writes nothing anywhere."""
+    before = listing(tmp_path)
+    with pytest.raises(BadInput, match=message):
+        importer.import_history(src, tmp_path / "migrations", **kw)
+    assert listing(tmp_path) == before
+
+
+# -- subfolders ------------------------------------------------------------------------------
+def test_flyway_subfolders_are_read_recursively_in_version_order(tmp_path):
+    src = write(tmp_path / "db" / "migration", {"v2/V2__add_name.sql": "ALTER TABLE users ADD COLUMN name TEXT;\n",
+                                                "v2/U2__add_name.sql": "ALTER TABLE users DROP COLUMN name;\n",
+                                                "v1/V1__users.sql": USERS, "V1_5__noop.sql": "SELECT 1;\n"})
+    assert importer.detect(src) == "flyway"
+    result = importer.import_history(src, tmp_path / "migrations")
+    assert [(m["version"], m["source_version"], m["rollback"]) for m in result.migrations] == [
+        ("001", "1", None), ("002", "1.5", None), ("003", "2", "written")]
+    assert "-- Source: flyway version 2 (v2/V2__add_name.sql, v2/U2__add_name.sql)\n" in \
+        (tmp_path / "migrations" / "003_add_name.sql").read_text()
+    assert lint.lint(tmp_path / "migrations").exit_code == 0
+
+
+def test_flyway_one_version_in_two_subfolders_is_refused(tmp_path):
+    src = write(tmp_path / "fw", {"a/V1__users.sql": USERS, "b/V1.0__again.sql": "SELECT 1;\n"})
+    refused(tmp_path, src, r"two migrations with version 1.*a/V1__users.sql and b/V1.0__again.sql")
+
+
+def test_a_subfolder_of_other_files_is_still_in_no_known_layout(tmp_path):
+    src = write(tmp_path / "fw", {"V1__users.sql": USERS, "notes/plan.sql": "SELECT 1;\n"})
+    refused(tmp_path, src, r"notes is in no known layout")
+
+
+def test_a_lower_case_prefix_flyway_skips_is_refused_saying_so(tmp_path):
+    src = write(tmp_path / "fw", {"V1__users.sql": USERS, "v1.1__sequences.sql": "SELECT 1;\n"})
+    refused(tmp_path, src, r"v1.1__sequences.sql is in no known layout .*prefixes V, U and R are case-sensitive: "
+                           r"Flyway itself skips such a file")
+
+
+# -- repeatable migrations and Flyway's checksum ---------------------------------------------
+def test_flyway_checksum_is_flyways_crc32_of_the_lines(tmp_path):
+    # the values the steps of Flyway's ChecksumCalculator give with the JDK's BufferedReader and
+    # CRC32 (computed with javac/java on these bytes): line endings and a BOM do not count
+    view = "CREATE OR REPLACE VIEW active_users AS{0}SELECT id, email FROM users WHERE active;{0}"
+    assert flyway.checksum(view.format("\n")) == 243612524
+    assert flyway.checksum(view.format("\r\n")) == 243612524
+    assert flyway.checksum("\ufeff" + view.format("\r\n")) == 243612524
+    assert flyway.checksum("CREATE VIEW café AS SELECT 1;\rSELECT 2;\n\n") == 289951517
+    assert flyway.checksum("CREATE OR REPLACE VIEW v AS SELECT 8;\n") == -237880135  # a signed int
+
+
+def test_repeatable_migrations_follow_the_versioned_ones_by_description(tmp_path):
+    src = write(tmp_path / "fw", {"V1__users.sql": USERS, "V2__email_index.sql": "CREATE INDEX e ON users (email);\n",
+                                  "views/R__users_view.sql": VIEW,
+                                  "R__a_first.sql": "CREATE VIEW first AS SELECT 1 AS one;\n"})
+    result = importer.import_history(src, tmp_path / "migrations")
+    assert [(m["version"], m["source_version"], m["rollback"]) for m in result.migrations] == [
+        ("001", "1", None), ("002", "2", None), ("003", "R__a_first", None), ("004", "R__users_view", None)]
+    text = (tmp_path / "migrations" / "004_users_view.sql").read_text()
+    assert "-- Source: flyway repeatable migration 'users view' (views/R__users_view.sql)\n" in text
+    assert f"-- {importer.REPEATABLE_NOTE}\n" in text
+    assert text.endswith("\n" + VIEW)
+    target = open_target(sqlite_db(tmp_path / "app.db"))
+    assert [m.status for m in migrate(target, tmp_path / "migrations").migrations] == ["applied"] * 4
+
+
+def test_two_repeatable_migrations_with_one_description_are_refused(tmp_path):
+    src = write(tmp_path / "fw", {"V1__users.sql": USERS, "a/R__users_view.sql": VIEW, "b/R__users view.sql": VIEW})
+    refused(tmp_path, src, r"two repeatable migrations with description 'users view'")
+
+
+FLYWAY_TABLE = ("CREATE TABLE flyway_schema_history (installed_rank INT PRIMARY KEY, version VARCHAR(50), "
+                "description VARCHAR(200), type VARCHAR(20), script VARCHAR(1000), checksum INT, success BOOLEAN)")
+
+
+def rows(*values: tuple) -> list[str]:
+    return [FLYWAY_TABLE] + [
+        "INSERT INTO flyway_schema_history VALUES ({})".format(", ".join("NULL" if v is None else repr(v) for v in row))
+        for row in values]
+
+
+REPEATABLE_PROJECT = {"V1__users.sql": USERS, "R__a_view.sql": "CREATE VIEW a AS SELECT 1 AS x;\n",
+                      "R__b_view.sql": "CREATE VIEW b AS SELECT 2 AS x;\n", "R__c_view.sql": "CREATE VIEW c AS SELECT 3;\n"}
+
+
+def adopt(tmp_path, files, *history, placeholders=None):
+    src = write(tmp_path / "fw", files)
+    _, sources = importer.read_history(src, placeholders=placeholders)
+    return importer.adoption(open_target(sqlite_db(tmp_path / "app.db", *rows(*history))), "flyway", sources)
+
+
+def test_a_repeatable_migration_is_applied_only_with_the_files_checksum(tmp_path):
+    a, b = (flyway.checksum(REPEATABLE_PROJECT[f]) for f in ("R__a_view.sql", "R__b_view.sql"))
+    found = adopt(tmp_path, REPEATABLE_PROJECT,
+                  (1, "1", "users", "SQL", "V1__users.sql", 1, 1),
+                  (2, None, "a view", "SQL", "R__a_view.sql", a + 1, 1),  # an earlier text of it
+                  (3, None, "a view", "SQL", "R__a_view.sql", a, 1),  # the latest row counts
+                  (4, None, "b view", "SQL", "R__b_view.sql", b + 1, 1))  # changed since
+    assert (found.applied, found.last) == (["1", "R__a_view"], "R__a_view")
+    assert [v for v, _ in found.pending] == ["R__b_view", "R__c_view"]
+    assert f"changed since Flyway last applied it (checksum {b + 1} in flyway_schema_history; the file's is {b}" \
+        in found.pending[0][1]
+    assert found.pending[1][1] == "Flyway never applied it"
+
+
+def test_an_unchanged_repeatable_migration_after_a_pending_one_runs_again(tmp_path):
+    a, b = (flyway.checksum(REPEATABLE_PROJECT[f]) for f in ("R__a_view.sql", "R__b_view.sql"))
+    found = adopt(tmp_path, REPEATABLE_PROJECT, (1, "1", "users", "SQL", "V1__users.sql", 1, 1),
+                  (2, None, "a view", "SQL", "R__a_view.sql", a + 1, 1),
+                  (3, None, "b view", "SQL", "R__b_view.sql", b, 1))
+    assert (found.applied, found.last) == (["1"], "1")
+    assert found.pending[1] == ("R__b_view", "unchanged since Flyway applied it, but numbered after a pending "
+                                             "migration (R__a_view is pending): it runs again")
+
+
+def test_a_repeatable_migration_the_folder_lacks_is_refused(tmp_path):
+    with pytest.raises(BadInput, match=r"records repeatable migration\(s\) the folder does not hold: 'gone'"):
+        adopt(tmp_path, REPEATABLE_PROJECT, (1, None, "gone", "SQL", "R__gone.sql", 5, 1))
+
+
+def test_a_repeatable_checksum_is_taken_with_the_placeholders_replaced(tmp_path):
+    files = {"V1__users.sql": USERS, "R__grants.sql": "GRANT SELECT ON users TO ${reader};\n"}
+    applied = flyway.checksum("GRANT SELECT ON users TO app_reader;\n")  # Flyway 6.3 on
+    history = [(1, "1", "users", "SQL", "V1__users.sql", 1, 1), (2, None, "grants", "SQL", "R__grants.sql", applied, 1)]
+    assert adopt(tmp_path / "a", files, *history, placeholders={"reader": "app_reader"}).last == "R__grants"
+    assert adopt(tmp_path / "b", files, *history, placeholders={"READER": "other"}).last == "1"
+    history[1] = history[1][:5] + (flyway.checksum(files["R__grants.sql"]), 1)  # the raw file's (equivalent) checksum
+    assert adopt(tmp_path / "c", files, *history, placeholders={"reader": "other"}).last == "R__grants"
+
+
+def test_import_prints_why_a_repeatable_migration_is_pending(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "fw", REPEATABLE_PROJECT)
+    db = sqlite_db(tmp_path / "app.db", *rows((1, "1", "users", "SQL", "V1__users.sql", 1, 1)))
+    doc = run_cli(capsys, "import", "fw", "--migrations", "migrations", "--db", db)
+    assert doc["adopt"]["last"] == "1" and doc["adopt"]["command"].endswith("--version 001")
+    assert doc["adopt"]["pending"][0] == {"source_version": "R__a_view", "version": "002",
+                                          "why": "Flyway never applied it"}
+
+
+# -- placeholders ----------------------------------------------------------------------------
+PLACEHOLDERS = """CREATE TABLE ${schema}.t (id int, note text DEFAULT '${Note}');
+COMMENT ON TABLE ${schema}.t IS 'from ${flyway:filename} by ${flyway:table}';
+CREATE FUNCTION ${schema}.f() RETURNS text LANGUAGE plpgsql AS $fn$
+BEGIN RETURN '${note}' || '$${kept}' || '$$${note}'; END
+$fn$;
+"""
+
+
+def test_placeholders_are_replaced_as_flyway_replaces_them(tmp_path):
+    src = write(tmp_path / "fw", {"V1__init.sql": PLACEHOLDERS})
+    importer.import_history(src, tmp_path / "migrations", dialect="postgresql",
+                            placeholders={"SCHEMA": "app", "note": "hi"})
+    body = (tmp_path / "migrations" / "001_init.sql").read_text().split("\n\n", 1)[1]
+    assert body == """CREATE TABLE app.t (id int, note text DEFAULT 'hi');
+COMMENT ON TABLE app.t IS 'from V1__init.sql by flyway_schema_history';
+CREATE FUNCTION app.f() RETURNS text LANGUAGE plpgsql AS $fn$
+BEGIN RETURN 'hi' || '$${kept}' || '$$hi'; END
+$fn$;
+"""
+
+
+@pytest.mark.parametrize("text, given, message", [
+    ("SELECT 1;\nSELECT '${missing}';\n", {}, r"V1__init.sql:2: \$\{missing\} is a Flyway placeholder without a "
+                                              r"value: give its value with --placeholder missing=VALUE"),
+    ("GRANT USAGE ON SCHEMA public TO ${flyway:user};\n", {"other": "x"},
+     r"V1__init.sql:1: \$\{flyway:user\} is Flyway's built-in placeholder for the user Flyway connected as, which "
+     r"import cannot know: give its value with --placeholder flyway:user=VALUE"),
+])
+def test_a_placeholder_without_a_value_is_refused_naming_file_line_and_option(tmp_path, text, given, message):
+    src = write(tmp_path / "fw", {"V0__first.sql": "SELECT 0;\n", "V1__init.sql": text})
+    refused(tmp_path, src, message, placeholders=given)
+
+
+def test_placeholder_option_from_the_command_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "fw", {"V1__init.sql": "CREATE TABLE t (note text DEFAULT '${Note}');\n"})
+    write(tmp_path / "gm", {"1_a.up.sql": USERS})
+    doc = run_cli(capsys, "import", "gm", "--migrations", "m1", "--placeholder", "a=b", expect=2)
+    assert "--placeholder is for Flyway's placeholders" in doc["error"]["message"]
+    doc = run_cli(capsys, "import", "fw", "--migrations", "m1", "--placeholder", "novalue", expect=2)
+    assert "expected NAME=VALUE" in doc["error"]["message"]
+    assert not (tmp_path / "m1").exists()
+    doc = run_cli(capsys, "import", "fw", "--migrations", "m1", "--placeholder", "a=b", "--no-placeholder-replacement",
+                  expect=2)
+    assert "give one or the other" in doc["error"]["message"]
+    assert not (tmp_path / "m1").exists()
+    run_cli(capsys, "import", "fw", "--migrations", "m2", "--placeholder", "note=a=b")
+    assert (tmp_path / "m2" / "001_init.sql").read_text().endswith("\nCREATE TABLE t (note text DEFAULT 'a=b');\n")
+    run_cli(capsys, "import", "fw", "--migrations", "m3", "--no-placeholder-replacement")  # Flyway's option
+    assert (tmp_path / "m3" / "001_init.sql").read_text().endswith("\nCREATE TABLE t (note text DEFAULT '${Note}');\n")
+
+
+# -- script configuration, callbacks ---------------------------------------------------------
+CONCURRENT = {"V1__orders.sql": "CREATE TABLE orders (id bigint PRIMARY KEY, customer text);\n",
+              "V2__orders_customer.sql": "CREATE INDEX CONCURRENTLY orders_customer ON orders (customer);\n",
+              "V2__orders_customer.sql.conf": "# Flyway script configuration\nexecuteInTransaction=false\n"}
+
+
+@pytest.mark.postgres
+def test_execute_in_transaction_false_runs_outside_a_transaction_on_postgresql(pg_empty_url, tmp_path):
+    src = write(tmp_path / "fw", CONCURRENT)
+    result = importer.import_history(src, tmp_path / "migrations", dialect="postgresql")
+    text = (tmp_path / "migrations" / "002_orders_customer.sql").read_text()
+    assert "-- Flyway: executeInTransaction=false (V2__orders_customer.sql.conf): " in text
+    assert [n for n in result.notes if n.startswith("V2__orders_customer.sql: executeInTransaction=false")]
+    target = open_target(pg_empty_url)
+    assert [m.status for m in migrate(target, tmp_path / "migrations", dialect="postgresql").migrations] == \
+        ["applied", "applied"]
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT indisvalid FROM pg_index WHERE indexrelid = 'orders_customer'::regclass"
+                                    ).scalar() is True
+
+
+@pytest.mark.parametrize("files, message", [
+    ({"V2__orders_customer.sql": "CREATE TABLE t (id int);\n" + CONCURRENT["V2__orders_customer.sql"]},
+     r"V2__orders_customer.sql: executeInTransaction=false \(V2__orders_customer.sql.conf\), and CREATE \.\.\. cannot "
+     r"run inside a transaction.*Flyway ran its statements one by one.*split it into one migration per such statement"),
+    ({"V2__orders_customer.sql.conf": "executeInTransaction=false\nencoding=ISO-8859-1\n"},
+     r"V2__orders_customer.sql.conf:2: encoding is not a script configuration setting import reads"),
+    ({"V2__orders_customer.sql.conf": "executeInTransaction=no\n"}, r"executeInTransaction=no: Flyway takes true or false"),
+    ({"V3__gone.sql.conf": "executeInTransaction=false\n"}, r"V3__gone.sql.conf: a script configuration file without"),
+    ({"callbacks/afterMigrate.sql": "GRANT SELECT ON orders TO PUBLIC;\n", "beforeEachMigrate__x.sql": "SELECT 1;\n"},
+     r"beforeEachMigrate__x.sql, callbacks/afterMigrate.sql: Flyway SQL callback\(s\), not migrations.*move it out "
+     r"of the folder and import again"),
+    ({"B3__baseline.sql": USERS}, r"baseline migrations \(B3__baseline.sql\)"),
+])
+def test_flyway_files_import_cannot_carry_over_are_refused(tmp_path, files, message):
+    src = write(tmp_path / "fw", CONCURRENT | files)
+    refused(tmp_path, src, message, dialect="postgresql")
+
+
+# -- golang-migrate: CREATE INDEX CONCURRENTLY beside other statements -----------------------
+def test_golang_migrate_concurrent_index_beside_other_statements_is_refused_at_import(tmp_path):
+    src = write(tmp_path / "gm", {"1_orders.up.sql": "CREATE TABLE orders (id bigint, customer text);\n"
+                                                     "CREATE INDEX CONCURRENTLY orders_customer ON orders (customer);\n",
+                                  "1_orders.down.sql": "DROP TABLE orders;\n"})
+    refused(tmp_path, src, r"1_orders.up.sql: CREATE \.\.\. cannot run inside a transaction.*golang-migrate sent the "
+                           r"file as one script.*split it into one migration per such statement", dialect="postgresql")
+
+
+def test_a_concurrent_drop_beside_others_in_a_down_script_is_refused_naming_it(tmp_path):
+    src = write(tmp_path / "gm", {"1_orders.up.sql": "CREATE INDEX CONCURRENTLY o_c ON orders (customer);\n",
+                                  "1_orders.down.sql": "DROP INDEX CONCURRENTLY o_c;\nDROP TABLE x;\n"})
+    refused(tmp_path, src, r"1_orders.down.sql: DROP \.\.\. cannot run inside a transaction", dialect="postgresql")
+
+
+# -- defaultSchema: the search_path Flyway migrated with -------------------------------------
+IN_SCHEMA = {"V1__orders.sql": "CREATE TABLE orders (id bigint PRIMARY KEY, customer text);\n",
+             "V2__note.sql": "ALTER TABLE orders ADD COLUMN note text;\n",
+             "U2__note.sql": "ALTER TABLE orders DROP COLUMN note;\n",
+             "R__orders_view.sql": "CREATE OR REPLACE VIEW orders_view AS SELECT id, note FROM orders;\n"}
+
+
+@pytest.mark.postgres
+def test_default_schema_is_first_in_the_search_path_of_each_migration_on_postgresql(pg_empty_url, tmp_path):
+    src = write(tmp_path / "fw", IN_SCHEMA)
+    importer.import_history(src, tmp_path / "migrations", dialect="postgresql", default_schema="app")
+    first = (tmp_path / "migrations" / "001_orders.sql").read_text()
+    assert first.endswith('\nCREATE SCHEMA IF NOT EXISTS "app";\nSET search_path TO "app", "$user", public;\n'
+                          + IN_SCHEMA["V1__orders.sql"])
+    assert (tmp_path / "migrations" / "rollbacks" / "002_rollback_note.sql").read_text() == \
+        'SET search_path TO "app", "$user", public;\n' + IN_SCHEMA["U2__note.sql"]
+    report = lint.lint(tmp_path / "migrations", dialect="postgresql")
+    assert not [f for u in report.migrations for f in u.findings if f.code == "unknown-name"], lint.render(report)
+    target = open_target(pg_empty_url)
+    assert [m.status for m in migrate(target, tmp_path / "migrations", dialect="postgresql").migrations] == \
+        ["applied"] * 3
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT table_schema, table_name FROM information_schema.tables "
+                                    "WHERE table_name IN ('orders', 'orders_view') ORDER BY 2").all() == \
+            [("app", "orders"), ("app", "orders_view")]
+
+
+@pytest.mark.parametrize("files, kw, message", [
+    (CONCURRENT, {"dialect": "postgresql"},
+     r"V2__orders_customer.sql: CREATE \.\.\. cannot run inside a transaction.*import cannot put --default-schema's "
+     r"SET search_path before it: qualify its names with the schema \(app.name\)"),
+    (IN_SCHEMA, {"dialect": "sqlite"}, r"--default-schema sets PostgreSQL's search_path, and the dialect is sqlite"),
+    ({"1_a.up.sql": USERS}, {}, r"--default-schema is Flyway's defaultSchema, and .* is golang-migrate's folder"),
+])
+def test_default_schema_refusals(tmp_path, files, kw, message):
+    refused(tmp_path, write(tmp_path / "src", files), message, default_schema="app", **kw)
