@@ -9,7 +9,9 @@ replayed in order per table (so renames and rebuilds are followed):
   stay as they were;
 - ``UPDATE t SET a, b`` changes columns ``a`` and ``b`` of ``t``; its row count stays;
 - ``DELETE`` / ``TRUNCATE`` may remove rows; ``INSERT`` may add rows, existing rows unchanged
-  (``INSERT OR REPLACE`` / ``ON CONFLICT DO UPDATE`` may also change them);
+  (``INSERT OR REPLACE`` / ``ON CONFLICT DO UPDATE`` may also change them), unless an earlier
+  statement may have removed rows of that table: a row deleted and inserted again under its key
+  is a replaced row, any of its columns may differ;
 - a table rebuild (a new table that holds the old one's rows, copied by ``INSERT ... SELECT`` or
   ``CREATE TABLE ... AS SELECT``, directly or through a copy kept aside, takes the old one's name
   after it is dropped: create new / copy / drop / rename, or rename old / create / copy / drop
@@ -444,6 +446,10 @@ def _apply(a: Action, name: str, label: str, out: Declared, current: dict[str, T
             e.changed_columns |= set(a.columns)
             e.why.append(f"{label}: may add rows" + (f" and change {', '.join(a.columns)}" if a.columns else
                                                       ", existing rows unchanged"))
+        if e.existed and e.may_remove_rows and ALL not in e.changed_columns:  # delete, then insert again
+            e.changed_columns.add(ALL)
+            e.why.append(f"{label}: a row an earlier statement removed may come back under its key with "
+                         "other values (replaced)")
     else:
         e.anything = True
         e.why.append(f"{label}: may change anything on {name} (a statement whose effect is not known names it)")

@@ -221,6 +221,34 @@ def test_rebuild_that_copies_half_the_rows_fails_and_changes_nothing(at_004, tmp
     assert db_state(url) == unchanged  # the whole migration rolled back, admin_users intact
 
 
+def test_rows_deleted_and_inserted_again_under_their_keys_are_a_declared_replacement(at_004, tmp_path):
+    """``DELETE`` then ``INSERT`` of the same keys with other values (a common way to rewrite
+    reference rows) replaces those rows: every column may differ. Found on a real Flyway history
+    (top-leader-be's 042), which the data check refused as "changed, and no statement sets it"."""
+    url = at_004
+    run_sql(url, "INSERT INTO admin_users (id, email, password_hash) VALUES (2, 'two@x.example', 'h2')")
+    folder = folder_with(tmp_path, {"005_reset_admins.sql": (
+        "-- Risk Level: HIGH\n"
+        "DELETE FROM admin_users WHERE id = 2;\n"
+        "INSERT INTO admin_users (id, email, password_hash) VALUES (2, 'two@new.example', 'h2');\n")})
+    target = open_target(url)
+    before = inventory.take(target, folder)
+    record = backup.take(target, tmp_path / "backups")
+    rehearsed = rehearsal.rehearse(target, record, folder, run_id="rehearse-replace")
+    assert rehearsed["passed"], rehearsed["error"]
+    result = migrate(target, folder, run_id="replace")
+    assert result.passed, result.error
+    (t,) = result.migrations[-1].data["tables"]
+    assert (t["table"], t["added"], t["removed"], t["changed_columns"]["email"]) == ("admin_users", 0, 0, 1)
+    assert failed(verify(target, folder, before)) == {}
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT email FROM admin_users WHERE id = 2").scalar_one() == "two@new.example"
+    # only a removal before the insertion can bring a row back: inserted first, existing rows stay as they were
+    replaced = effects.declare([("1", "DELETE FROM t WHERE id = 1"), ("2", "INSERT INTO t VALUES (1, 'x')")], "sqlite")
+    kept = effects.declare([("1", "INSERT INTO t VALUES (9, 'x')"), ("2", "DELETE FROM t WHERE id = 1")], "sqlite")
+    assert effects.ALL in replaced.tables["t"].changed_columns and not kept.tables["t"].changed_columns
+
+
 @pytest.fixture
 def nonce_rows(at_004, tmp_path):
     """At 005, which creates the table nonce, into which the application wrote 2 rows."""
