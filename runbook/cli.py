@@ -75,6 +75,10 @@ def _run_options(p: argparse.ArgumentParser, step: str) -> None:
                        help="apply pending migrations numbered below the current version (refused otherwise)")
     if step == "migrate":
         p.add_argument("--no-backup", action="store_true", help="migrate without taking a backup first (the report says so)")
+    if step == "run":
+        p.add_argument("--no-rollback", action="store_true",
+                       help="when migrate or verify fails, do not roll back: the migrations that committed stay "
+                            "applied (the report says so); lets a run apply migrations that have no rollback script")
     if step in ("run", "inventory"):
         p.add_argument("--allow-quality-issues", action="store_true", help="report data-quality issues without failing")
     if step in ("verify", "rollback"):
@@ -193,7 +197,8 @@ def cmd_steps(args: argparse.Namespace) -> int:
         discard_old_rows=getattr(args, "discard_old_rows", False),
         trust_unverified_backup=getattr(args, "trust_unverified_backup", False),
         discard_newer_writes=getattr(args, "discard_newer_writes", False),
-        rollback_on_failure=args.command == "run",
+        rollback_on_failure=args.command == "run" and not args.no_rollback,
+        rollback_refused=getattr(args, "no_rollback", False),
     )
     args.out.detail(f"target {mask(url)}; migrations {args.migrations}; reports {args.reports}")
     with _progress(args):

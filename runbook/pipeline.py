@@ -50,6 +50,7 @@ class Options:
     preflight: bool = True
     allow_quality_issues: bool = False
     rollback_on_failure: bool = True  # the whole pipeline rolls back; a lone migrate step does not
+    rollback_refused: bool = False  # ``run --no-rollback``: a failure leaves what committed, said in the report
     # standalone verify / rollback
     snapshot: Path | None = None
     rollback_to: str | None = None
@@ -123,6 +124,9 @@ def _absorb(run: Run, step: str) -> None:
         run.rehearsal = reports.load_artifact(run.run_dir, "rehearsal")
 
 
+NO_ROLLBACK = "--no-rollback"  # how ``rollback_skipped`` begins when the run was told not to roll back
+
+
 @dataclass(frozen=True)
 class Opened:
     """The run's target as its kernel opened it (``host_open``): what the CLI's process needs of it."""
@@ -161,7 +165,8 @@ def check_input(target: "Target", steps: tuple[str, ...], opts: Options) -> None
     missing = [m.label for m in pending if m.rollback is None and not is_no_op(prepare(m.script, target.kind))]
     if opts.rollback_on_failure and not opts.dry_run and missing:
         raise BadInput(f"no rollback script for {', '.join(missing)}: this run could not roll back if it failed "
-                       "(add rollbacks/NNN_rollback_*.sql, or migrate step by step with `runbook migrate`)")
+                       "(add rollbacks/NNN_rollback_*.sql, or pass --no-rollback to leave what committed applied "
+                       "if a step fails, or migrate step by step with `runbook migrate`)")
 
 
 def check_folders(steps: tuple[str, ...], opts: Options) -> None:
@@ -401,7 +406,11 @@ def _run_steps(km: Any, target: Opened, run_dir: Path, steps: tuple[str, ...], o
             nothing_touched = True  # each migration rolls back whole: the failed one left nothing
             run.rollback_skipped = ("the failed migration rolled back whole: the database is still at "
                                     f"version {run.versions['before'] or 'none'}")
-        if opts.rollback_on_failure and step in ("migrate", "verify") and not opts.dry_run and not nothing_touched:
+        if opts.rollback_refused and step in ("migrate", "verify") and not opts.dry_run and not nothing_touched:
+            run.rollback_skipped = (f"{NO_ROLLBACK}: the database was left as the failed {step} step left it, the "
+                                    "migrations that committed still applied (`runbook status` lists them; "
+                                    "`runbook rollback --restore` the run's backup to undo them)")
+        elif opts.rollback_on_failure and step in ("migrate", "verify") and not opts.dry_run and not nothing_touched:
             try:
                 back = _run_step("rollback", target, run_dir, opts, run, km)
             except Exception as exc:
@@ -444,13 +453,15 @@ def _run_step(step: str, target: "Target | Opened", run_dir: Path, opts: Options
 
 def exit_code(run: Run) -> int:
     """0 passed; 2 when the first failure was bad input (nothing was touched); 3 when the database
-    is left changed: the run's automatic rollback failed or refused (``ReportIncomplete``, the
-    other exit 3, is raised by ``execute``); else 1."""
+    is left changed: the run's automatic rollback failed or refused, or ``--no-rollback`` turned it
+    off (``ReportIncomplete``, the other exit 3, is raised by ``execute``); else 1."""
     if run.status == "passed":
         return 0
     if run.status == "refused":  # the lint gate, before anything ran
         return 2
     if len(run.steps) > 1 and run.steps[-1].step == "rollback" and not run.steps[-1].passed:
+        return 3
+    if (run.rollback_skipped or "").startswith(NO_ROLLBACK):  # left changed on purpose: still not as it was
         return 3
     first = next((s for s in run.steps if not s.passed), None)
     return 2 if first is not None and (first.error or "").startswith("BadInput") else 1

@@ -351,6 +351,31 @@ def test_a_run_refuses_migrations_it_could_not_roll_back(tmp_path):
     assert not (tmp_path / "reports").exists()
 
 
+def test_a_run_with_no_rollback_applies_migrations_without_rollback_scripts_and_says_what_a_failure_left(
+        tmp_path, sqlite_url):
+    """Histories imported from tools without down scripts (most Flyway projects) have no rollback
+    scripts: ``--no-rollback`` lets ``run`` apply them, and a failure then leaves the migrations that
+    committed applied, said in the report, instead of the run being refused."""
+    from runbook.migrate import migrate
+    from runbook.target import open_target
+
+    folder = failing_folder(tmp_path)
+    for p in (folder / "rollbacks").glob("00[23]_*.sql"):
+        p.unlink()
+    assert migrate(open_target(sqlite_url), folder, to="001").passed  # 002 (fine) and 003 (fails) pending
+    args = ("run", "--db", sqlite_url, "--migrations", str(folder), "--no-rehearsal",
+            "--reports", str(tmp_path / "reports"), "--backups", str(tmp_path / "backups"))
+    refused = runbook(*args)
+    assert refused.returncode == 2 and "--no-rollback" in refused.stderr, refused.stderr
+    done = runbook(*args, "--no-rollback")
+    assert done.returncode == 3, done.stdout + done.stderr  # left changed: 002 committed
+    run = run_json(done.stdout)
+    assert [(s["step"], s["status"]) for s in run["steps"]] == [
+        ("inventory", "passed"), ("backup", "passed"), ("migrate", "failed")]
+    assert run["rollback_skipped"].startswith("--no-rollback") and run["versions"] == {"before": "001", "after": "002"}
+    assert "No rollback: --no-rollback" in (Path(run["run_dir"]) / "index.html").read_text()
+
+
 def test_rollback_help_names_to_none(capsys):
     from runbook import cli
 
