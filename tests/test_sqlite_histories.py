@@ -1,0 +1,75 @@
+"""What real SQLite histories showed the runbook getting wrong: spacedrive's Prisma migrations
+(a foreign key naming a table the same migration creates further down), Komga's Flyway ones
+(FTS5 virtual tables sqlglot's grammar does not read). Each case is the smallest folder that
+reproduced it, linted against a real (empty) SQLite file, as ``runbook lint --db`` does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from runbook import lint
+from runbook.target import open_target
+
+HEAD = "-- Migration: m\n-- Risk Level: {risk}\n"
+
+
+def folder(tmp_path: Path, files: dict[str, str]) -> Path:
+    root = tmp_path / "migrations"
+    (root / "rollbacks").mkdir(parents=True)
+    for name, text in files.items():
+        (root / name).write_text(text)
+    return root
+
+
+def lint_on_file(tmp_path: Path, files: dict[str, str]) -> lint.LintReport:
+    db = tmp_path / "empty.db"
+    db.touch()
+    return lint.lint(folder(tmp_path, files), target=open_target(f"sqlite:///{db}"))
+
+
+def unknown_names(report: lint.LintReport) -> list[str]:
+    return [f"{Path(f.file).name}:{f.line}: {f.message}" for f in report.all_findings() if f.code == "unknown-name"]
+
+
+def test_a_foreign_key_to_a_table_created_later_in_the_same_migration_is_no_unknown_name(tmp_path: Path) -> None:
+    """Prisma's first migration creates tables in name order, so owned_operation references node
+    before node's CREATE TABLE: SQLite accepts it (it looks the target up when a row is written)
+    and the migration ends with both. A reference still dangling at the end of its migration
+    (Plume's users → medias, created three migrations later) stays an unknown name."""
+    first = ('CREATE TABLE "owned_operation" ("id" BLOB NOT NULL PRIMARY KEY, "node_id" INTEGER NOT NULL,\n'
+             '  CONSTRAINT "owned_operation_node_id_fkey" FOREIGN KEY ("node_id") REFERENCES "node" ("id"));\n'
+             'CREATE TABLE "node" ("id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT, "name" TEXT NOT NULL);\n'
+             "CREATE TABLE users (id INTEGER PRIMARY KEY, avatar_id INTEGER REFERENCES medias(id));\n")
+    files = {"001_init.sql": HEAD.format(risk="LOW") + first,
+             "rollbacks/001_rollback_init.sql": "DROP TABLE users;\nDROP TABLE node;\nDROP TABLE owned_operation;\n",
+             "002_medias.sql": HEAD.format(risk="LOW") + "CREATE TABLE medias (id INTEGER PRIMARY KEY);\n",
+             "rollbacks/002_rollback_medias.sql": "DROP TABLE medias;\n"}
+    report = lint_on_file(tmp_path, files)
+    found = unknown_names(report)
+    assert len(found) == 1 and "001_init.sql:6" in found[0] and "medias" in found[0], found
+    assert "at the end of its migration" in found[0], found
+    assert report.migrations[0].category == 1
+
+
+def test_an_fts5_virtual_table_is_a_new_table(tmp_path: Path) -> None:
+    """Komga's full-text search: CREATE VIRTUAL TABLE ... USING fts5(... UNINDEXED, content=...),
+    which sqlglot's SQLite grammar rejects, then the FTS 'rebuild' command and the triggers that
+    keep it current. A new table (Category 1), not an unclassified statement followed by unknown
+    names."""
+    body = ("CREATE TABLE book (book_id TEXT PRIMARY KEY, title TEXT NOT NULL);\n"
+            "create virtual table fts_book using fts5(title, book_id UNINDEXED, content=book, "
+            "tokenize = 'porter unicode61 remove_diacritics 2');\n"
+            "INSERT INTO fts_book(fts_book) VALUES('rebuild');\n"
+            "CREATE TRIGGER book__after_insert AFTER INSERT ON book BEGIN\n"
+            "  INSERT INTO fts_book(rowid, title, book_id) VALUES (new.rowid, new.title, new.book_id);\nEND;\n"
+            "CREATE VIRTUAL TABLE IF NOT EXISTS \"fts_plain\" USING fts5(title);\n")
+    files = {"001_fts.sql": HEAD.format(risk="LOW") + body,
+             "rollbacks/001_rollback_fts.sql": "DROP TABLE fts_plain;\nDROP TABLE fts_book;\nDROP TABLE book;\n"}
+    report = lint_on_file(tmp_path, files)
+    unit = report.migrations[0]
+    codes = {f.code for f in report.all_findings()}
+    assert not codes & {"unclassified", "unknown-name", "unparsable"}, [f.message for f in report.all_findings()]
+    assert not [f for f in report.all_findings() if f.level == "error"], [f.message for f in report.all_findings()]
+    assert unit.category == 1, [(v.kind, v.reason) for v in unit.statements]
+    kinds = [v.kind for v in unit.statements]
+    assert kinds == ["create-table", "create-table", "insert-values", "create-trigger", "create-table"], kinds
