@@ -73,3 +73,70 @@ def test_an_fts5_virtual_table_is_a_new_table(tmp_path: Path) -> None:
     assert unit.category == 1, [(v.kind, v.reason) for v in unit.statements]
     kinds = [v.kind for v in unit.statements]
     assert kinds == ["create-table", "create-table", "insert-values", "create-trigger", "create-table"], kinds
+
+
+# -- table names spelled in another case (Komga: ``alter table library`` on ``LIBRARY``) ----------
+BOOK = ("-- Migration: book\n-- Risk Level: LOW\n"
+        "CREATE TABLE BOOK (ID INTEGER PRIMARY KEY, NAME TEXT NOT NULL);\n")
+
+
+def book_rows(tmp_path: Path) -> tuple[str, Path]:
+    """A real SQLite file at 001 (table ``BOOK``) holding two rows, and its migrations folder."""
+    from runbook.migrate import migrate
+
+    root = folder(tmp_path, {"001_book.sql": BOOK, "rollbacks/001_rollback_book.sql": "DROP TABLE BOOK;\n"})
+    (tmp_path / "app.db").touch()
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    target = open_target(url)
+    assert migrate(target, root, run_id="base").passed
+    with target.engine().begin() as conn:
+        conn.exec_driver_sql("INSERT INTO BOOK (NAME) VALUES ('saga'), ('bone')")
+    target.dispose()
+    return url, root
+
+
+def test_an_update_naming_the_table_in_lower_case_is_declared(tmp_path: Path) -> None:
+    """SQLite's names ignore case: ``update book`` changes ``BOOK``, and declares it. The rehearsal's
+    verify of its copy (no writers there) took the change for an undeclared one and failed."""
+    from runbook import backup, rehearsal
+    from runbook.migrate import migrate
+
+    url, root = book_rows(tmp_path)
+    (root / "002_upper.sql").write_text("-- Migration: upper\n-- Risk Level: HIGH\nupdate book set NAME = upper(NAME);\n")
+    (root / "rollbacks" / "002_rollback_upper.sql").write_text("SELECT 1;\n")
+    target = open_target(url)
+    rehearsed = rehearsal.rehearse(target, backup.take(target, tmp_path / "backups"), root, run_id="rehearse")
+    assert rehearsed["passed"], rehearsed["error"]
+    result = migrate(target, root, run_id="upper")
+    assert result.passed, result.error
+    (t,) = result.migrations[-1].data["tables"]
+    assert (t["table"], t["rows_before"], t["rows_after"], t["changed_columns"]) == ("BOOK", 2, 2, {"NAME": 2}), t
+    target.dispose()
+
+
+def test_a_lossy_rebuild_naming_the_table_in_lower_case_fails_and_changes_nothing(tmp_path: Path) -> None:
+    """A rebuild written ``FROM book`` / ``DROP TABLE book`` of ``BOOK`` that leaves a row behind:
+    the data check did not watch ``book`` (no such name in the catalog) and let the loss through."""
+    from runbook.migrate import migrate
+
+    url, root = book_rows(tmp_path)
+    rebuild = ("-- Migration: rebuild\n-- Risk Level: HIGH\n"
+               "CREATE TABLE book_new (ID INTEGER PRIMARY KEY, NAME TEXT NOT NULL, NOTE TEXT);\n"
+               "INSERT INTO book_new (ID, NAME) SELECT ID, NAME FROM book WHERE NAME <> 'bone';\n"
+               "DROP TABLE book;\nALTER TABLE book_new RENAME TO BOOK;\n")
+    (root / "002_rebuild.sql").write_text(rebuild)
+    (root / "rollbacks" / "002_rollback_rebuild.sql").write_text("ALTER TABLE BOOK DROP COLUMN NOTE;\n")
+    target = open_target(url)
+    with target.engine().connect() as conn:
+        before = conn.exec_driver_sql("SELECT * FROM BOOK ORDER BY ID").fetchall()
+    result = migrate(target, root, run_id="lossy")
+    assert not result.passed and "a rebuild must keep every row: 1 of 2 rows removed" in (result.error or ""), result.error
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT * FROM BOOK ORDER BY ID").fetchall() == before
+        assert conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE name = 'book_new'").scalar_one() == 0
+    (root / "002_rebuild.sql").write_text(rebuild.replace(" WHERE NAME <> 'bone'", ""))
+    result = migrate(target, root, run_id="rebuild")
+    assert result.passed, result.error
+    (t,) = result.migrations[-1].data["tables"]
+    assert (t["table"], t["now"], t["rows_before"], t["rows_after"], t["removed"]) == ("BOOK", "BOOK", 2, 2, 0), t
+    target.dispose()

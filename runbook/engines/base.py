@@ -61,6 +61,9 @@ class Engine:
     #: row is written; PostgreSQL refuses the statement): lint then looks for that table at the end
     #: of the migration, where a table created later in the same file counts
     late_foreign_keys: bool = False
+    #: True when table names ignore case, quoted or not (SQLite): the data checks name a table as
+    #: the catalog spells it, whatever spelling a statement used
+    names_ignore_case: bool = False
     #: True when ``digest_parts`` reads a table in one query that also counts its rows (one
     #: piece: no progress to show), so a hashed table needs no ``COUNT(*)`` of its own
     digest_counts_rows: bool = False
