@@ -22,6 +22,7 @@ def folder(tmp_path: Path, files: dict[str, str]) -> Path:
 
 
 def lint_on_file(tmp_path: Path, files: dict[str, str]) -> lint.LintReport:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     db = tmp_path / "empty.db"
     db.touch()
     return lint.lint(folder(tmp_path, files), target=open_target(f"sqlite:///{db}"))
@@ -158,3 +159,26 @@ def test_a_flyway_placeholder_is_named_when_the_import_cannot_read_a_file(tmp_pa
     with pytest.raises(BadInput, match=r"V2__settings.sql.*Flyway placeholder `\$\{library-scan-startup\}`"):
         importer.import_history(src, tmp_path / "migrations")
     assert not (tmp_path / "migrations").exists()
+
+
+def test_a_rollback_that_re_creates_a_dropped_fts5_table_is_checked(tmp_path: Path) -> None:
+    """A migration drops an FTS5 table; its rollback creates it again and rebuilds it. Lint checks
+    the rollback in a savepoint of the migration's transaction, and SQLite then refuses the COMMIT
+    ("SQL logic error"): lint reported "cannot make a scratch database" and checked no rollback of
+    the whole folder. Now that migration is checked as it runs for real (each script committed)
+    and every other one as before."""
+    fts = "CREATE VIRTUAL TABLE note_fts USING fts5(title, content=note, content_rowid=id);\n"
+    files = {"001_note.sql": HEAD.format(risk="LOW") + "CREATE TABLE note (id INTEGER PRIMARY KEY, title TEXT NOT NULL);\n",
+             "rollbacks/001_rollback_note.sql": "DROP TABLE note;\n",
+             "002_fts.sql": HEAD.format(risk="LOW") + fts + "INSERT INTO note_fts(note_fts) VALUES('rebuild');\n",
+             "rollbacks/002_rollback_fts.sql": "DROP TABLE note_fts;\n",
+             "003_no_fts.sql": HEAD.format(risk="MEDIUM") + "DROP TABLE note_fts;\n",
+             "rollbacks/003_rollback_no_fts.sql": fts + "INSERT INTO note_fts(note_fts) VALUES('rebuild');\n"}
+    report = lint_on_file(tmp_path, files)
+    assert [u.rollback_check["status"] for u in report.migrations] == ["passed"] * 3, \
+        [(u.rollback_check, [f.message for f in u.findings]) for u in report.migrations]
+    assert not [f for f in report.all_findings() if f.code.startswith("rollback-")], \
+        [f.message for f in report.all_findings()]
+    files["rollbacks/003_rollback_no_fts.sql"] = "SELECT 1;\n"  # a rollback that does not undo is still caught
+    mismatch = lint_on_file(tmp_path / "again", files)
+    assert [f.code for f in mismatch.all_findings() if f.code.startswith("rollback-")] == ["rollback-mismatch"]
