@@ -603,15 +603,6 @@ def _client_command(files: list[str], dialect: str) -> tuple[str, str] | None:
     return None
 
 
-def _flyway_placeholder(files: list[str]) -> str | None:
-    """The first ``${name}`` in ``files`` (a rough look, for a refusal's message only)."""
-    for file in files:
-        m = re.search(r"\$\{[^}\s]+\}", Path(file).read_text(encoding="utf-8", errors="replace"))
-        if m:
-            return m[0]
-    return None
-
-
 def _check_no_transaction(result: Imported, work: Path, sources: list[Source]) -> None:
     """sqlx's ``-- no-transaction`` migrations as the runbook runs them: a statement the engine
     refuses inside a transaction alone in its migration; ``BadInput`` (naming the source file)
@@ -645,11 +636,8 @@ def _classify(result: Imported, work: Path, heads: dict[str, tuple[Path, str, st
         u, f = unreadable[0]
         files = next(m for m in result.migrations if m["version"] == u.migration.version)["source_files"]
         client = _client_command(files, result.dialect)
-        placeholder = _flyway_placeholder(files) if result.tool == "flyway" else None
         why = (f"it holds a {client[0]} command, `{client[1]}`, which {result.tool} runs through {client[0]}: the "
-               f"runbook runs the SQL itself, so write what it does as SQL" if client else
-               f"it holds the Flyway placeholder `{placeholder}`, which Flyway replaces from its configuration "
-               f"(flyway.placeholders): write the value in its place" if placeholder else "is --dialect right?")
+               f"runbook runs the SQL itself, so write what it does as SQL" if client else "is --dialect right?")
         raise BadInput(f"{len(unreadable)} migration(s) cannot be read as {result.dialect} SQL, the first "
                        f"{files[0]}: {f.message.replace(str(work), str(result.dest))} ({why}); {NOT_WRITTEN}")
     risks = {}

@@ -143,24 +143,6 @@ def test_a_lossy_rebuild_naming_the_table_in_lower_case_fails_and_changes_nothin
     target.dispose()
 
 
-def test_a_flyway_placeholder_is_named_when_the_import_cannot_read_a_file(tmp_path: Path) -> None:
-    """Komga's ``SET SCAN_STARTUP = ${library-scan-startup}``: Flyway fills it in from its configuration. The
-    import refused the file asking whether --dialect was right; it names the placeholder, and
-    writes nothing."""
-    import pytest
-
-    from runbook import importer
-    from runbook.errors import BadInput
-
-    src = tmp_path / "flyway"
-    src.mkdir()
-    (src / "V1__library.sql").write_text("CREATE TABLE LIBRARY (ID varchar NOT NULL PRIMARY KEY);\n")
-    (src / "V2__settings.sql").write_text("UPDATE LIBRARY\nSET SCAN_STARTUP = ${library-scan-startup};\n")
-    with pytest.raises(BadInput, match=r"V2__settings.sql.*Flyway placeholder `\$\{library-scan-startup\}`"):
-        importer.import_history(src, tmp_path / "migrations")
-    assert not (tmp_path / "migrations").exists()
-
-
 def test_a_rollback_that_re_creates_a_dropped_fts5_table_is_checked(tmp_path: Path) -> None:
     """A migration drops an FTS5 table; its rollback creates it again and rebuilds it. Lint checks
     the rollback in a savepoint of the migration's transaction, and SQLite then refuses the COMMIT
