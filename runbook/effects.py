@@ -133,6 +133,23 @@ class Declared:
     def existing(self) -> list[TableEffect]:
         return [e for e in self.tables.values() if e.existed]
 
+    def spell_as(self, names: Iterable[str]) -> None:
+        """Name the tables that existed before as ``names`` (the engine's catalog) spells them, where
+        the engine's names ignore case (SQLite: Komga's ``alter table library`` on ``LIBRARY``): the
+        statements' own spelling would match no table of the catalog, and the table would go
+        unwatched. A table's name after a rename is the one the statement wrote, as SQLite keeps it."""
+        catalog = {n.lower(): n for n in names}
+        tables: dict[str, TableEffect] = {}
+        for key, e in self.tables.items():
+            spelled = catalog.get(key.lower(), key) if e.existed else key
+            if e.now is not None and e.now.lower() == key.lower() and not e.rebuilt:
+                e.now = spelled
+            e.table = spelled
+            tables[spelled] = e
+        self.tables = tables
+        for e in list(self.tables.values()) + list(self.created.values()):
+            e.copied_from = {catalog.get(n.lower(), n) for n in e.copied_from}
+
     def as_dict(self) -> dict[str, Any]:
         return {"tables": {t: e.as_dict() for t, e in self.tables.items()},
                 "created": sorted(self.created), "notes": self.notes}
@@ -346,6 +363,15 @@ def declare(statements: Iterable[tuple[str, str]], dialect: str) -> Declared:
     module doc)."""
     out = Declared()
     current: dict[str, TableEffect] = {}  # by the name the table has at this point
+    folds = dialect == "sqlite"  # its names ignore case: one table however a statement spells it
+    spelling: dict[str, str] = {}  # SQLite: lower-case name → the spelling the table has here
+
+    def spell(name: str, new: bool = False) -> str:
+        if not folds or not name:
+            return name
+        if new:  # CREATE TABLE / RENAME TO: the engine keeps the name as this statement writes it
+            spelling[name.lower()] = name
+        return spelling.setdefault(name.lower(), name)
 
     def effect(name: str) -> TableEffect:
         if name not in current:
@@ -363,11 +389,16 @@ def declare(statements: Iterable[tuple[str, str]], dialect: str) -> Declared:
             if a.kind == "search_path":
                 search = a.table or None
                 continue
+            if folds:
+                a = Action(a.kind, spell(a.table, a.kind == "create") if a.kind != "unknown" else a.table, a.column,
+                           spell(a.new, True) if a.kind == "rename" and a.new else a.new, a.columns,
+                           tuple(spell(t) for t in a.sources))
             for name in (a.table.split(",") if a.kind == "unknown" else [a.table]):
-                _apply(a, name, label, out, current, effect)
+                _apply(a, spell(name), label, out, current, effect)
     for e in list(out.created.values()):  # a new table took the name of a dropped one
-        old = out.tables.get(e.now or "")
-        if old is None or not old.existed or old.now is not None or e.now != old.table:
+        old = next((t for t in out.tables.values() if (t.table.lower() == (e.now or "").lower() if folds
+                                                          else t.table == e.now)), None)
+        if old is None or not old.existed or old.now is not None:
             continue
         if old.table not in e.copied_from:  # re-created, none of its rows copied: as DROP TABLE alone
             old.why.append(f"re-created under its name as a new table, none of its rows copied into it: "
@@ -509,6 +540,8 @@ class DataWatch:
         started = time.perf_counter()
         insp = sa.inspect(conn)
         self._tables = set(self.engine.table_names(conn))
+        if self.engine.names_ignore_case:
+            self.declared.spell_as(self._tables)
         self._catalog = self.engine.column_names(conn)
         self._counters = self.engine.write_counters(conn)
         present = self._tables

@@ -193,6 +193,8 @@ def declared_since(before: dict[str, Any], chosen: list[mig.Migration], engine: 
     for m in later:
         statements, dialect = m.script.statements_for(engine)
         declared = effects.declare_statements(statements, dialect)
+        if engine.names_ignore_case:  # named as the inventory (the catalog) spells them
+            declared.spell_as(set(before.get("tables") or {}) | set(original))
         for e in declared.existing():
             first = original.pop(e.table, e.table)
             if e.now is None:

@@ -57,6 +57,13 @@ class Engine:
     #: True when migrations run under a lock timeout that a migration may switch off
     #: (lint then flags a heavy lock taken after ``SET lock_timeout = 0``)
     lock_timeout_matters: bool = False
+    #: True when a foreign key may name a table that does not exist yet (SQLite resolves it when a
+    #: row is written; PostgreSQL refuses the statement): lint then looks for that table at the end
+    #: of the migration, where a table created later in the same file counts
+    late_foreign_keys: bool = False
+    #: True when table names ignore case, quoted or not (SQLite): the data checks name a table as
+    #: the catalog spells it, whatever spelling a statement used
+    names_ignore_case: bool = False
     #: True when ``digest_parts`` reads a table in one query that also counts its rows (one
     #: piece: no progress to show), so a hashed table needs no ``COUNT(*)`` of its own
     digest_counts_rows: bool = False

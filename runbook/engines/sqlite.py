@@ -79,6 +79,8 @@ class SQLiteEngine(Engine):
     sqlglot_dialect = "sqlite"
     variant_suffix = "sqlite"
     serverless = True
+    late_foreign_keys = True  # a REFERENCES target is looked up when a row is written
+    names_ignore_case = True  # ``book`` and "BOOK" are one table
 
     def normalize_url(self, url: sa.URL) -> sa.URL:
         """Absolute file path: notebooks run in another working directory than the CLI."""

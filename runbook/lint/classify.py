@@ -100,6 +100,8 @@ class Classifier:
         self.trees: list[Any] = []
         self.shapes: list[Shape] = []
         self.rebuilds: dict[int, str] = {}  # statement index → rebuilt table
+        #: foreign keys naming a table not there yet, looked for at the end (``late_foreign_keys``)
+        self.late_references: list[tuple[Statement, str, str, tuple[str, ...]]] = []
 
     # -- to implement per dialect
     def parse(self, st: Statement) -> Any:
@@ -133,10 +135,10 @@ class Classifier:
         """Is ``table`` one of the engine's own catalogs (never in the migrations' schema)?"""
         return False
 
-    def check_table(self, st: Statement, table: str, role: str) -> bool:
+    def check_table(self, st: Statement, table: str, role: str, when: str = "at this point of the migrations") -> bool:
         """False (and a finding) when ``table`` is known not to exist."""
         if table and not self.is_system(table) and self.schema.exists(table) is False:
-            self.unknown(st, f"{role} names table {table}, which does not exist at this point of the migrations")
+            self.unknown(st, f"{role} names table {table}, which does not exist {when}")
             return False
         return True
 
@@ -196,6 +198,7 @@ class Classifier:
                     f"{out.kind} takes a heavy lock but line {self.lock_timeout_line} set lock_timeout to 0: "
                     "it can wait forever behind a long transaction while every query on the table queues "
                     f"behind it; remove that SET (the runner sets lock_timeout = {self.runner_lock_timeout_ms} ms)"))
+        self.check_late_references()
         if not runnable:
             self.add(EMPTY.at(self.lint.file, None, "the migration has no statements to run"))
 
@@ -243,8 +246,21 @@ class Classifier:
             if missing and own:
                 self.unknown(st, f"foreign key of {table} references {table}({', '.join(missing)}), which it does not define")
             return
+        if (self.engine.late_foreign_keys and not self.is_system(ref_table)
+                and self.schema.exists(ref_table) is False):
+            self.late_references.append((st, table, ref_table, ref_cols))
+            return
         if self.check_table(st, ref_table, f"foreign key of {table}"):
             self.check_columns(st, ref_table, ref_cols, f"foreign key of {table}")
+
+    def check_late_references(self) -> None:
+        """After the last statement: a foreign key naming a table that did not exist when its table
+        was created is fine where the engine resolves it later (SQLite) and the migration created
+        the table meanwhile (Prisma's first migration creates tables in name order); one still
+        missing is reported, at its statement."""
+        for st, table, ref_table, ref_cols in self.late_references:
+            if self.check_table(st, ref_table, f"foreign key of {table}", "at the end of its migration"):
+                self.check_columns(st, ref_table, ref_cols, f"foreign key of {table}")
 
     def create_view(self, name: str, materialized: bool = False) -> Outcome:
         self.schema.views.add(name)

@@ -218,6 +218,8 @@ class SqliteClassifier(Classifier):
         w = [t.text.upper() for t in tokens[:6]]
         if len(w) >= 2 and w[0] == "CREATE" and "TRIGGER" in w[1:4]:
             return self.sqlite_trigger(st, tokens)
+        if w[:3] == ["CREATE", "VIRTUAL", "TABLE"]:
+            return self.virtual_table(st, tokens)
         if w[:1] in (["VACUUM"], ["REINDEX"]):
             return Outcome(1, w[0].lower(), f"{w[0]}: maintenance; no schema or data change")
         if w[:1] == ["ANALYZE"]:
@@ -229,6 +231,16 @@ class SqliteClassifier(Classifier):
         if isinstance(tree, Statement):
             return self.unclassified(st, "SQLite parses it, sqlglot's SQLite grammar does not")
         return self.unclassified(st, "read only as an opaque command")
+
+    def virtual_table(self, st: Statement, tokens: list) -> Outcome:
+        """``CREATE VIRTUAL TABLE [IF NOT EXISTS] name USING module(...)`` (FTS5 with ``UNINDEXED``
+        or options, which sqlglot's grammar does not read): a new table whose columns the module
+        defines (not known here); SQLite has parsed it."""
+        using = next((i for i, t in enumerate(tokens) if t.token_type == TokenType.USING), None)
+        if using is None or using < 4:
+            return self.unclassified(st, "a CREATE VIRTUAL TABLE without USING module")
+        exists = [t.text.upper() for t in tokens[3:6]] == ["IF", "NOT", "EXISTS"]
+        return self.create_table(st, tokens[using - 1].text.strip('"`[]').lower(), None, [], if_not_exists=exists)
 
     def sqlite_trigger(self, st: Statement, tokens: list) -> Outcome:
         """``CREATE TRIGGER ... ON t ... BEGIN ...; END``: the table; the body is not the migration's
@@ -291,6 +303,8 @@ class SqliteClassifier(Classifier):
                         constraints.append(c)
         if query is not None:
             columns = self.query_columns(query)
+        if tree.find(exp.VirtualProperty) is not None:
+            columns = None  # CREATE VIRTUAL TABLE ... USING module(...): the module defines them
         return self.create_table(st, name, columns, constraints, if_not_exists=bool(tree.args.get("exists")),
                                  sources=_tables_read(query) if query is not None else None, as_query=query is not None)
 
