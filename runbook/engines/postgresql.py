@@ -308,6 +308,18 @@ class PostgresEngine(Engine):
             conn, f"SELECT {_qualified('schemaname', 'relname')}, n_tup_ins + n_tup_upd + n_tup_del "
                   "FROM pg_stat_xact_user_tables WHERE schemaname NOT LIKE 'pg\\_temp%'")}
 
+    def routines(self, conn: sa.Connection) -> dict[str, str]:
+        out: dict[str, str] = {}
+        kinds = {"p": "procedure", "v": "volatile", "s": "stable", "i": "immutable"}
+        for name, kind, volatility in self.run_sql(
+                conn, f"SELECT {_qualified('n.nspname', 'p.proname')}, p.prokind, p.provolatile FROM pg_proc p "
+                f"JOIN pg_namespace n ON n.oid = p.pronamespace WHERE {_USER_NAMESPACE} "
+                f"AND {_not_extension('pg_proc', 'p.oid')} AND p.prokind IN ('f', 'p')"):
+            what = kinds["p"] if kind == "p" else kinds.get(volatility, "volatile")
+            if out.get(name.lower()) != "volatile":  # overloads: the one that may write decides
+                out[name.lower()] = what
+        return out
+
     def index_names(self, conn: sa.Connection, name: str) -> set[str]:
         return set(conn.execute(sa.text(
             "SELECT ic.relname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "
