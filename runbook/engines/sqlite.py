@@ -342,7 +342,7 @@ class SQLiteEngine(Engine):
             program = conn.exec_driver_sql(f"EXPLAIN {sql}").fetchall()
         except sa.exc.DBAPIError:  # e.g. a CREATE TABLE explained after it ran
             return None
-        pages = {row[2] for row in program if row[1] == "OpenWrite" and row[3] == 0}  # p3 0: the main database
+        pages = {row[3] for row in program if row[1] == "OpenWrite" and row[4] == 0}  # p2: root page; p3 0: main
         if not pages:
             return set()
         owners = dict(conn.exec_driver_sql("SELECT rootpage, tbl_name FROM sqlite_master WHERE rootpage > 0"

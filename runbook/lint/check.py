@@ -29,6 +29,7 @@ from .classify import HIGHEST, Classifier
 from .model import SchemaModel, reflect
 from .report import MigrationLint, Verdict
 from .rules import risk, verify
+from .rules.code import WROTE_THROUGH_CODE
 from .rules.reading import UNPARSABLE
 from .rules.replay import APPLY_FAILED, LEFT_ON_SERVER, NOT_RUNNABLE, ROLLBACK_FAILED, ROLLBACK_MISMATCH, ROLLBACK_UNCHECKED
 from .sqlite import SqliteClassifier
@@ -235,11 +236,13 @@ def _replay_in_transaction(u: MigrationLint, sa_engine: sa.Engine, scratch: "Tar
     m, before = u.migration, state[1]
     with sa_engine.connect() as conn:
         tx = conn.begin()
+        watch = WriteWatch(scratch.kind, conn, state[0], forward)
         try:
-            execute_script(conn, forward, f"{m.label} (migration)", m.version)
+            execute_script(conn, forward, f"{m.label} (migration)", m.version, observe=watch)
         except MigrationFailed as exc:
             tx.rollback()
             return _apply_failed(u, f"statement {exc.statement_no} (line {exc.line}): {exc.cause}"), state
+        watch.judge(u)
         if backward is None:
             _no_rollback(u)
         else:
@@ -260,6 +263,79 @@ def _replay_in_transaction(u: MigrationLint, sa_engine: sa.Engine, scratch: "Tar
         after = reflect(conn, state, touched)
         tx.commit()
     return None, after
+
+
+class WriteWatch:
+    """What each statement of a migration wrote on the scratch database, by the engine's own count
+    (``Engine.write_counters``: PostgreSQL's, per table and transaction; else ``total_changes``
+    around the statement, and ``tables_written_by`` to name the tables), against the tables the
+    statement names (``effects.statement_tables``, the reading migrate's data check declares by)
+    and the header's ``-- Writes:``. Pass it as ``execute_script``'s ``observe``, then ``judge``."""
+
+    def __init__(self, engine: "Engine", conn: sa.Connection, before: SchemaModel, prepared: list) -> None:
+        self.engine, self.conn = engine, conn
+        self.existing = {t.lower() for t in before.tables}
+        self.sql = [sql for p in prepared for sql in p.sql]
+        self.counters = engine.write_counters(conn)
+        self.total = engine.total_changes(conn) if self.counters is None else None
+        self.runs = 0  # statements run so far (an index into ``sql``)
+        self.wrote: list[tuple[Any, int, set[str], int]] = []  # (statement, sql index, tables, rows)
+
+    def __call__(self, p: Any, sql: str, result: Any) -> None:
+        at = self.runs
+        self.runs += 1
+        if self.counters is not None:
+            now = self.engine.write_counters(self.conn) or {}
+            written = {t.lower() for t, n in now.items() if n != self.counters.get(t, 0)}
+            self.counters = now
+            if written & self.existing:
+                self.wrote.append((p.statement, at, written & self.existing, 0))
+            return
+        if self.total is None:
+            return
+        now_total = self.engine.total_changes(self.conn) or 0
+        delta, self.total = now_total - self.total, now_total
+        own = result.rowcount if result.rowcount is not None and result.rowcount > 0 and not result.columns else 0
+        if delta > own:  # rows beyond the statement's own: a trigger, a foreign-key action, a virtual table
+            tables = self.engine.tables_written_by(self.conn, sql)
+            self.wrote.append((p.statement, at, (tables or set()) & self.existing, delta - own))
+
+    def judge(self, u: MigrationLint) -> None:
+        """Findings (``wrote-through-code``) for the writes no statement names and the header does
+        not declare; their statements become Category 3 and the declaration is checked again."""
+        if not self.wrote:
+            return
+        m, engine = u.migration, self.engine
+        from .. import effects
+
+        named = effects.statement_tables(self.sql, engine.sqlglot_dialect)
+        declared = set(m.writes(engine)[0])
+        header = ("its header says -- Writes: none" if m.writes_nothing(engine)
+                  else "its header does not declare it (-- Writes:)")
+        raised = False
+        for st, at, tables, rows in self.wrote:
+            undeclared = sorted(tables - named[at] - declared)
+            if not undeclared and (tables or named[at]):
+                continue  # what it wrote is what it names (or declares), or it names what it writes
+            if undeclared:
+                what = ", ".join(undeclared)
+                how = ("the engine's write counters" if not rows else
+                       f"SQLite counted {rows} row(s) beyond its own, and its program opens these tables for writing")
+                message = (f"statement {st.index} (line {st.line}) wrote rows of {what}, which it does not name "
+                           f"({how}): through a function, a procedure, EXECUTE, or a trigger or foreign-key action "
+                           f"it fired; {header}: a data migration, so name them: -- Writes: {what}, and declare HIGH")
+            else:
+                message = (f"statement {st.index} (line {st.line}) reads as a query but wrote {rows} row(s) (SQLite's "
+                           f"total_changes()), through code whose tables the engine does not name (a virtual table?); "
+                           f"{header}: a data migration: declare what it writes (-- Writes:) and HIGH")
+            u.findings.append(WROTE_THROUGH_CODE.at(u.file, st.line, message))
+            for v in u.statements:
+                if v.index == st.index and (v.category or 0) < 3:
+                    v.category, raised = 3, True
+                    v.reason += "; replayed, it wrote rows through code no parser reads (wrote-through-code)"
+        if raised:  # the declaration against the category as it now is
+            u.findings = [f for f in u.findings if f.code not in risk.CODES]
+            risk.check(u)
 
 
 def _apply_failed(u: MigrationLint, failure: str) -> str:
