@@ -27,6 +27,7 @@ from ..errors import BadInput, LeftOnServer, MigrationFailed, RunFailed
 from ..migrations import Migration
 from .classify import HIGHEST, Classifier
 from .model import SchemaModel, reflect
+from .model import from_database as database_model
 from .report import MigrationLint, Verdict
 from .rules import risk, verify
 from .rules.code import WROTE_THROUGH_CODE
@@ -98,7 +99,9 @@ def lint_sequence(migrations: list[Migration], engine: "Engine", *, start: Schem
     switched = False
     for m in migrations:
         if from_database is not None and not switched and m.version not in from_database[0]:
+            known = schema.routines
             schema = from_database[1].copy()  # the real schema: earlier doubts no longer matter
+            schema.routines = known | schema.routines
             source, switched = "database", True
         unit = lint_migration(m, engine, schema, runner_lock_timeout_ms=lock_timeout_ms(target), schema_source=source)
         if from_database is not None:
@@ -113,7 +116,7 @@ def database_state(target: "Target", migrations: list[Migration]) -> tuple[set[s
         applied = {a.version for a in status.applied}
         if status.adoptable:
             applied.add(migrations[0].version)
-        return applied, reflect(conn)[0]
+        return applied, database_model(conn)
 
 
 def _with_extra_tables(model: SchemaModel, real: SchemaModel) -> SchemaModel:
@@ -165,6 +168,7 @@ def _replay_all(migrations: list[Migration], engine: "Engine", target: "Target |
         static: SchemaModel | None = None  # after a failure: the static model goes on from there
         with sa_engine.connect() as conn:
             state = reflect(conn)
+        routines: dict[str, str] = {}  # the migrations' own, carried along (the catalog is not re-read)
         for m in migrations:
             pending = real is not None and m.version not in real[0]
             if stopped:
@@ -172,7 +176,9 @@ def _replay_all(migrations: list[Migration], engine: "Engine", target: "Target |
                 unit.rollback_check = {"status": "not checked", "detail": stopped}
             else:
                 static = _with_extra_tables(state[0], real[1]) if pending else state[0].copy()
+                static.routines = routines | (real[1].routines if pending else {})
                 unit = lint_migration(m, engine, static, runner_lock_timeout_ms=ms, schema_source="engine")
+                routines = static.routines
                 stopped, state = _replay_one(unit, sa_engine, scratch, state, replayable)
             if real is not None:
                 unit.applied = not pending
