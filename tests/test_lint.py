@@ -404,9 +404,11 @@ def test_the_replay_measures_rows_code_wrote_on_postgresql(tmp_path: Path, pg_em
     """On PostgreSQL the replay reads the transaction's write counters after each statement: a
     trigger's writes beyond the statement's table, and a function's writes when the header said
     ``-- Writes: none`` (which silences the static warning), are ``wrote-through-code`` errors
-    naming the statement and the table; a STABLE function is never flagged."""
+    naming the statement and the table; a STABLE function is never flagged, nor a row an INSERT
+    into a partitioned table puts in its partition."""
     folder = make_folder(tmp_path, {
-        "001_t.sql": TRIGGERED["001_t.sql"],
+        "001_t.sql": TRIGGERED["001_t.sql"] + "CREATE TABLE events (at date NOT NULL) PARTITION BY RANGE (at);\n"
+                     "CREATE TABLE events_2022 PARTITION OF events FOR VALUES FROM ('2022-01-01') TO ('2023-01-01');\n",
         "002_code.sql": "-- Risk Level: LOW\n"
                         "CREATE FUNCTION fill() RETURNS void LANGUAGE plpgsql AS $$ BEGIN UPDATE audit SET what = 'x'; END $$;\n"
                         "CREATE FUNCTION peek() RETURNS int LANGUAGE sql STABLE AS $$ SELECT count(*)::int FROM t $$;\n"
@@ -416,8 +418,9 @@ def test_the_replay_measures_rows_code_wrote_on_postgresql(tmp_path: Path, pg_em
         "rollbacks/002_rollback_code.sql": "DROP TRIGGER t_ai ON t;\nDROP FUNCTION stamp();\nDROP FUNCTION peek();\n"
                                           "DROP FUNCTION fill();\n",
         "003_use.sql": "-- Risk Level: LOW\n-- Writes: none (peek and fill only read: not so)\n"
-                       "SELECT peek();\nSELECT fill();\nINSERT INTO t VALUES (2, 'b');\n",
-        "rollbacks/003_rollback_use.sql": "DELETE FROM t WHERE id = 2;\n",
+                       "SELECT peek();\nSELECT fill();\nINSERT INTO t VALUES (2, 'b');\n"
+                       "INSERT INTO events VALUES ('2022-05-01');\n",  # lands in a partition: events' own rows
+        "rollbacks/003_rollback_use.sql": "DELETE FROM t WHERE id = 2;\nDELETE FROM events;\n",
     }, base=False)
     report = lint.lint(folder, target=open_target(pg_empty_url), dialect="postgresql")
     unit = next(u for u in report.migrations if u.migration.version == "003")
@@ -425,7 +428,7 @@ def test_the_replay_measures_rows_code_wrote_on_postgresql(tmp_path: Path, pg_em
     assert [line for line, _ in found] == [4, 5], found
     assert all("audit" in m and "-- Writes: none" in m for _, m in found)
     assert not only(report, "may-write-through-code")  # the header said what the calls write
-    assert [v.category for v in unit.statements] == [1, 3, 3]
+    assert [v.category for v in unit.statements] == [1, 3, 3, 1]
     assert codes(report) == ["risk-understated", "wrote-through-code", "wrote-through-code"]
 
 

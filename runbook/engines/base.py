@@ -200,6 +200,11 @@ class Engine:
         triggers and foreign-key actions it fires included (model names); ``None``: not told."""
         return None
 
+    def inheritors(self, conn: sa.Connection, tables: set[str]) -> set[str]:
+        """The tables whose rows are also rows of one of ``tables`` (model names): PostgreSQL's
+        partitions and inheritance children, at any depth; a write to the parent lands there."""
+        return set()
+
     def routines(self, conn: sa.Connection) -> dict[str, str]:
         """The routines the database defines (not the engine's own, not an extension's), keyed by
         model name (``schema.name`` outside ``public``), with what they may do: ``procedure``,

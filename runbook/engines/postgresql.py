@@ -308,6 +308,22 @@ class PostgresEngine(Engine):
             conn, f"SELECT {_qualified('schemaname', 'relname')}, n_tup_ins + n_tup_upd + n_tup_del "
                   "FROM pg_stat_xact_user_tables WHERE schemaname NOT LIKE 'pg\\_temp%'")}
 
+    def inheritors(self, conn: sa.Connection, tables: set[str]) -> set[str]:
+        children: dict[str, set[str]] = {}
+        for child, parent in self.run_sql(
+                conn, f"SELECT {_qualified('cn.nspname', 'c.relname')}, {_qualified('pn.nspname', 'p.relname')} "
+                "FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace "
+                "JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace"):
+            children.setdefault(parent.lower(), set()).add(child.lower())
+        out: set[str] = set()
+        todo = [t.lower() for t in tables]
+        while todo:
+            for child in children.get(todo.pop(), ()):
+                if child not in out:
+                    out.add(child)
+                    todo.append(child)
+        return out
+
     def routines(self, conn: sa.Connection) -> dict[str, str]:
         out: dict[str, str] = {}
         kinds = {"p": "procedure", "v": "volatile", "s": "stable", "i": "immutable"}
