@@ -323,15 +323,16 @@ class WriteWatch:
             undeclared = sorted(tables - named[at] - declared)
             if undeclared and named[at]:  # a partition of a table it names holds that table's rows
                 undeclared = sorted(set(undeclared) - engine.inheritors(self.conn, named[at] | declared))
-            if not undeclared and (tables or named[at] or st.writes(st.dialect or u.dialect)):
-                continue  # what it wrote is what it names (or declares), or it is no query
+            if not undeclared and (tables or named[at] or declared or st.writes(st.dialect or u.dialect)):
+                continue  # what it wrote is what it names or the header declares, or it is no query
             if undeclared:
                 what = ", ".join(undeclared)
                 how = ("the engine's write counters" if not rows else
                        f"SQLite counted {rows} row(s) beyond its own, and its program opens these tables for writing")
                 message = (f"statement {st.index} (line {st.line}) wrote rows of {what}, which it does not name "
                            f"({how}): through a function, a procedure, EXECUTE, a trigger or foreign-key action it "
-                           f"fired, or a view it writes through; {header}: a data migration, so name them: -- Writes: {what}, and declare HIGH")
+                           f"fired, or a view it writes through; {header}: a data migration, so name them: "
+                           f"-- Writes: {what}, and declare HIGH")
             else:
                 message = (f"statement {st.index} (line {st.line}) reads as a query but wrote {rows} row(s) (SQLite's "
                            f"total_changes()), through code whose tables the engine does not name (a virtual table?); "
