@@ -188,11 +188,12 @@ class Engine:
         function, a trigger). ``None``: the engine cannot tell."""
         return None
 
-    def total_changes(self, conn: sa.Connection) -> int | None:
-        """How many rows this connection has inserted, updated or deleted so far, the rows its
-        statements' triggers and foreign-key actions wrote included, by the engine's own count
-        (for an engine without per-table ``write_counters``). Two readings around one statement
-        differ by what it wrote, whatever wrote it. ``None``: the engine cannot tell."""
+    def rows_written(self, conn: sa.Connection) -> int | None:
+        """How many rows this session has inserted, updated or deleted so far, the rows its
+        statements' triggers and foreign-key actions wrote included, by the engine's own count, in
+        one cheap reading: two readings around one statement differ when it wrote a row, whatever
+        wrote it (then ``write_counters``, or ``tables_written_by``, say where). ``None``: the
+        engine cannot tell."""
         return None
 
     def tables_written_by(self, conn: sa.Connection, sql: str) -> set[str] | None:

@@ -308,6 +308,13 @@ class PostgresEngine(Engine):
             conn, f"SELECT {_qualified('schemaname', 'relname')}, n_tup_ins + n_tup_upd + n_tup_del "
                   "FROM pg_stat_xact_user_tables WHERE schemaname NOT LIKE 'pg\\_temp%'")}
 
+    def rows_written(self, conn: sa.Connection) -> int | None:
+        """The sum of ``write_counters``, read without the view's other columns (half its cost)."""
+        return int(self.run_sql(
+            conn, "SELECT coalesce(sum(pg_stat_get_xact_tuples_inserted(c.oid) + pg_stat_get_xact_tuples_updated(c.oid) "
+                  "+ pg_stat_get_xact_tuples_deleted(c.oid)), 0) FROM pg_class c WHERE c.relkind IN ('r', 'p') "
+                  "AND c.relnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)").scalar())
+
     def inheritors(self, conn: sa.Connection, tables: set[str]) -> set[str]:
         children: dict[str, set[str]] = {}
         for child, parent in self.run_sql(

@@ -331,7 +331,7 @@ class SQLiteEngine(Engine):
             out.setdefault(table, []).append(column)
         return out
 
-    def total_changes(self, conn: sa.Connection) -> int | None:
+    def rows_written(self, conn: sa.Connection) -> int | None:
         return int(conn.exec_driver_sql("SELECT total_changes()").scalar_one())  # triggers' rows counted
 
     def tables_written_by(self, conn: sa.Connection, sql: str) -> set[str] | None:

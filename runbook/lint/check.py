@@ -272,35 +272,41 @@ def _replay_in_transaction(u: MigrationLint, sa_engine: sa.Engine, scratch: "Tar
 
 
 class WriteWatch:
-    """What each statement of a migration wrote on the scratch database, by the engine's own count
-    (``Engine.write_counters``: PostgreSQL's, per table and transaction; else ``total_changes``
-    around the statement, and ``tables_written_by`` to name the tables), against the tables the
-    statement names (``effects.statement_tables``, the reading migrate's data check declares by)
-    and the header's ``-- Writes:``. Pass it as ``execute_script``'s ``observe``, then ``judge``."""
+    """What each statement of a migration wrote on the scratch database, by the engine's own count:
+    ``Engine.rows_written`` around each statement (one cheap reading), and where it changed, which
+    tables (``write_counters``, PostgreSQL's per table and transaction; else ``tables_written_by``,
+    the tables SQLite's program for it writes, when it counted rows beyond the statement's own);
+    held against the tables the statement names (``effects.statement_tables``, the reading
+    migrate's data check declares by) and the header's ``-- Writes:``. Pass it as
+    ``execute_script``'s ``observe``, then ``judge``."""
 
     def __init__(self, engine: "Engine", conn: sa.Connection, before: SchemaModel, prepared: list) -> None:
         self.engine, self.conn = engine, conn
         self.existing = {t.lower() for t in before.tables}
         self.sql = [sql for p in prepared for sql in p.sql]
-        self.counters = engine.write_counters(conn)
-        self.total = engine.total_changes(conn) if self.counters is None else None
+        self.rows = engine.rows_written(conn)
+        # per table, as it stands (all 0 while nothing is counted: counters only grow)
+        self.counters = engine.write_counters(conn) if self.rows else {}
         self.runs = 0  # statements run so far (an index into ``sql``)
         self.wrote: list[tuple[Any, int, set[str], int]] = []  # (statement, sql index, tables, rows)
 
     def __call__(self, p: Any, sql: str, result: Any) -> None:
         at = self.runs
         self.runs += 1
-        if self.counters is not None:
-            now = self.engine.write_counters(self.conn) or {}
-            written = {t.lower() for t, n in now.items() if n != self.counters.get(t, 0)}
-            self.counters = now
-            if written & self.existing:
-                self.wrote.append((p.statement, at, written & self.existing, 0))
+        if self.rows is None:
             return
-        if self.total is None:
+        now = self.engine.rows_written(self.conn) or 0
+        delta, self.rows = now - self.rows, now
+        if not delta:
             return
-        now_total = self.engine.total_changes(self.conn) or 0
-        delta, self.total = now_total - self.total, now_total
+        counters = self.engine.write_counters(self.conn)
+        if counters is not None:  # per table: exactly the tables it wrote
+            before = self.counters or {}
+            written = {t.lower() for t, n in counters.items() if n != before.get(t, 0)} & self.existing
+            self.counters = counters
+            if written:
+                self.wrote.append((p.statement, at, written, 0))
+            return
         own = result.rowcount if result.rowcount is not None and result.rowcount > 0 and not result.columns else 0
         if delta > own:  # rows beyond the statement's own: a trigger, a foreign-key action, a virtual table
             tables = self.engine.tables_written_by(self.conn, sql)
