@@ -358,6 +358,25 @@ def statement_actions(sql: str, dialect: str, search: str | None = None) -> tupl
     return [a for a in actions if not (a.kind == "unknown" and not a.table)], note
 
 
+def statement_tables(statements: Iterable[str], dialect: str) -> list[set[str]]:
+    """Per statement, in order, the tables (lower-case, as the schema model names them) whose rows
+    or definition it says it changes, read by the parser (``statement_actions``; a ``SET
+    search_path`` followed): what a write the engine measured against it may be. A query that
+    calls a function names none."""
+    out: list[set[str]] = []
+    search: str | None = None
+    for sql in statements:
+        actions, _ = statement_actions(sql, dialect, search)
+        names: set[str] = set()
+        for a in actions:
+            if a.kind == "search_path":
+                search = a.table or None
+                continue
+            names |= set(a.table.split(",")) | ({a.new} if a.new else set())
+        out.append({n.lower() for n in names if n})
+    return out
+
+
 def declare(statements: Iterable[tuple[str, str]], dialect: str) -> Declared:
     """What ``statements`` (``(label, sql)`` pairs, in order) may change, per table (see the
     module doc)."""

@@ -140,9 +140,13 @@ def is_no_op(prepared: list[PreparedStatement]) -> bool:
 
 
 def execute_script(conn: sa.Connection, prepared: list[PreparedStatement], label: str,
-                   version: str = "", engine: "Engine | None" = None) -> list[StatementResult]:
+                   version: str = "", engine: "Engine | None" = None,
+                   observe: Callable[[PreparedStatement, str, StatementResult], None] | None = None
+                   ) -> list[StatementResult]:
     """Run prepared statements on ``conn`` (inside the caller's transaction, unless the single
-    statement must run outside one); ``MigrationFailed`` names the statement that failed."""
+    statement must run outside one); ``MigrationFailed`` names the statement that failed.
+    ``observe(prepared statement, the SQL that ran, its result)`` is called right after each
+    statement runs (lint's replay reads the engine's write counters there)."""
     engine = engine or _engine_of(conn)
     results = []
     for p in prepared:
@@ -172,6 +176,8 @@ def execute_script(conn: sa.Connection, prepared: list[PreparedStatement], label
                 out.rowcount = res.rowcount if res.rowcount is not None and res.rowcount >= 0 else None
             out.duration_ms = round((time.perf_counter() - started) * 1000, 3)
             results.append(out)
+            if observe is not None:
+                observe(p, sql, out)
     engine.after_script(conn)  # the runbook's own statements that follow resolve names as before it
     return results
 

@@ -169,7 +169,16 @@ class Migration:
         header there) declares the migration writes through code no parser can read, a function, a
         trigger, ``EXECUTE``, ``CALL`` (``-- Writes: billing.invoices, audit_log (by fill())``: names
         separated by commas, a note in parentheses), as the schema model names them; and the
-        header's line (None without one)."""
+        header's line (None without one). ``-- Writes: none`` declares no table (``writes_nothing``)."""
+        tables, line = self._writes_header(engine)
+        return ([], None) if tables == ["none"] else (tables, line)
+
+    def writes_nothing(self, engine: "Engine") -> bool:
+        """Whether the header of the file that runs on ``engine`` says ``-- Writes: none``: the
+        functions and procedures it calls write no row (lint's replay holds it to that)."""
+        return self._writes_header(engine)[0] == ["none"]
+
+    def _writes_header(self, engine: "Engine") -> tuple[list[str], int | None]:
         path = self.script.variants.get(engine.variant_suffix, self.script.path)
         text = _normalized(path)
         names = re.sub(r"\([^)]*\)", "", header(text).get("writes", ""))

@@ -369,6 +369,126 @@ def test_a_writes_header_makes_the_migration_a_data_migration(tmp_path: Path) ->
     assert sqlite_unit.category == 1
 
 
+# -- writes through code: measured on the replay, flagged statically --------------------------
+TRIGGERED = {
+    "001_t.sql": "-- Risk Level: LOW\nCREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT);\n"
+                 "CREATE TABLE audit (id INTEGER PRIMARY KEY, what TEXT);\n"
+                 "INSERT INTO t VALUES (1, 'a');\nINSERT INTO audit VALUES (1, 'a');\n",
+    "002_trig.sql": "-- Risk Level: LOW\n"
+                    "CREATE TRIGGER t_ai AFTER INSERT ON t BEGIN UPDATE audit SET what = NEW.name; END;\n",
+    "rollbacks/002_rollback_trig.sql": "DROP TRIGGER t_ai;\n",
+    "003_add.sql": "-- Risk Level: LOW\nSELECT 1;\nINSERT INTO t VALUES (2, 'b');\n",
+    "rollbacks/003_rollback_add.sql": "DELETE FROM t WHERE id = 2;\n",
+}
+
+
+def test_the_replay_measures_rows_a_trigger_wrote_on_sqlite(tmp_path: Path) -> None:
+    """``INSERT INTO t VALUES`` reads as Category 1 (adds rows), but t's trigger updates audit's
+    existing rows: SQLite's total_changes() around it counts them and its program names audit, so
+    the migration is Category 3 (the rehearsal would fail on the undeclared change). Declared in
+    the header (and HIGH), it is clean."""
+    folder = make_folder(tmp_path, TRIGGERED, base=False)
+    report = lint.lint(folder, engine=ENGINES["sqlite"])
+    unit = report.migrations[2]
+    [f] = only(report, "wrote-through-code")
+    assert f.file.endswith("003_add.sql") and f.line == 3 and "audit" in f.message and "-- Writes: audit" in f.message
+    assert unit.category == 3 and [v.category for v in unit.statements] == [1, 3]
+    assert codes(report) == ["risk-understated", "wrote-through-code"]
+    (folder / "003_add.sql").write_text("-- Risk Level: HIGH\n-- Writes: audit (by t_ai)\n"
+                                        "SELECT 1;\nINSERT INTO t VALUES (2, 'b');\n")
+    assert codes(lint.lint(folder, engine=ENGINES["sqlite"])) == []
+
+
+@pytest.mark.postgres
+def test_the_replay_measures_rows_code_wrote_on_postgresql(tmp_path: Path, pg_empty_url: str) -> None:
+    """On PostgreSQL the replay reads the transaction's write counters after each statement: a
+    trigger's writes beyond the statement's table, and a function's writes when the header said
+    ``-- Writes: none`` (which silences the static warning), are ``wrote-through-code`` errors
+    naming the statement and the table; a STABLE function is never flagged, nor a row an INSERT
+    into a partitioned table puts in its partition."""
+    folder = make_folder(tmp_path, {
+        "001_t.sql": TRIGGERED["001_t.sql"] + "CREATE TABLE events (at date NOT NULL) PARTITION BY RANGE (at);\n"
+                     "CREATE TABLE events_2022 PARTITION OF events FOR VALUES FROM ('2022-01-01') TO ('2023-01-01');\n",
+        "002_code.sql": "-- Risk Level: LOW\n"
+                        "CREATE FUNCTION fill() RETURNS void LANGUAGE plpgsql AS $$ BEGIN UPDATE audit SET what = 'x'; END $$;\n"
+                        "CREATE FUNCTION peek() RETURNS int LANGUAGE sql STABLE AS $$ SELECT count(*)::int FROM t $$;\n"
+                        "CREATE FUNCTION stamp() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN UPDATE audit SET what = NEW.name; "
+                        "RETURN NEW; END $$;\n"
+                        "CREATE TRIGGER t_ai AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION stamp();\n",
+        "rollbacks/002_rollback_code.sql": "DROP TRIGGER t_ai ON t;\nDROP FUNCTION stamp();\nDROP FUNCTION peek();\n"
+                                          "DROP FUNCTION fill();\n",
+        "003_use.sql": "-- Risk Level: LOW\n-- Writes: none (peek and fill only read: not so)\n"
+                       "SELECT peek();\nSELECT fill();\nINSERT INTO t VALUES (2, 'b');\n"
+                       "INSERT INTO events VALUES ('2022-05-01');\n",  # lands in a partition: events' own rows
+        "rollbacks/003_rollback_use.sql": "DELETE FROM t WHERE id = 2;\nDELETE FROM events;\n",
+    }, base=False)
+    report = lint.lint(folder, target=open_target(pg_empty_url), dialect="postgresql")
+    unit = next(u for u in report.migrations if u.migration.version == "003")
+    found = sorted((f.line, f.message) for f in only(report, "wrote-through-code"))
+    assert [line for line, _ in found] == [4, 5], found
+    assert all("audit" in m and "-- Writes: none" in m for _, m in found)
+    assert not only(report, "may-write-through-code")  # the header said what the calls write
+    assert [v.category for v in unit.statements] == [1, 3, 3, 1]
+    assert codes(report) == ["risk-understated", "wrote-through-code", "wrote-through-code"]
+
+
+@pytest.mark.parametrize("body, flagged, category", [
+    ("SELECT fill();", ["fill()"], 3),
+    ("UPDATE t SET name = app.fix(name);", ["app.fix()"], 3),
+    ("INSERT INTO t (id, name) VALUES (9, tag());", ["tag()"], 3),
+    ("SELECT peek(), app.pure(1), now();", [], 1),  # STABLE, IMMUTABLE, the engine's own
+    ("SELECT setval('t_seq', 5), nextval('t_seq'), set_config('x.y', '1', true), pg_catalog.lower('A');", [], 1),
+    ("CALL backfill();", ["CALLs procedure backfill"], 3),
+    ("DO $$ BEGIN EXECUTE 'UPDATE t SET name = 1'; END $$;", ["DO block"], 3),
+    ("DO $$ BEGIN UPDATE t SET name = 'x'; END $$;", [], 3),  # no EXECUTE: unclassified, as before
+    ("CREATE VIEW v AS SELECT fill();", [], 1),  # a view's query runs later
+    ("-- Writes: none\nSELECT fill();\nCALL backfill();", [], 1),
+    ("-- Writes: t (by fill)\nSELECT fill();", [], 3),
+])
+def test_calls_of_code_that_may_write_are_flagged(tmp_path: Path, body: str, flagged: list[str], category: int) -> None:
+    """Statically (no server): a call of a function the project's migrations define without
+    STABLE/IMMUTABLE, a CALL, or a DO block running EXECUTE may write rows no parser reads:
+    ``may-write-through-code`` and Category 3, unless the header says what the code writes."""
+    base = ("-- Risk Level: LOW\nCREATE SCHEMA app;\nCREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT);\n"
+            "CREATE SEQUENCE t_seq;\n"
+            "CREATE FUNCTION fill() RETURNS void LANGUAGE sql AS $$ UPDATE t SET name = 'x' $$;\n"
+            "CREATE FUNCTION tag() RETURNS text LANGUAGE sql AS $$ SELECT 'x' $$;\n"
+            "CREATE FUNCTION app.fix(text) RETURNS text LANGUAGE sql AS $$ SELECT $1 $$;\n"
+            "CREATE FUNCTION peek() RETURNS int LANGUAGE sql STABLE AS $$ SELECT 1 $$;\n"
+            "CREATE FUNCTION app.pure(int) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT $1 $$;\n"
+            "CREATE PROCEDURE backfill() LANGUAGE sql AS $$ UPDATE t SET name = 'y' $$;\n")
+    header_lines = [line for line in body.splitlines() if line.startswith("--")]
+    statements = "\n".join(line for line in body.splitlines() if not line.startswith("--"))
+    folder = make_folder(tmp_path, {"001_base.sql": base,
+                                    "002_case.sql": "-- Risk Level: HIGH\n" + "\n".join(header_lines + [statements]) + "\n",
+                                    "rollbacks/002_rollback_case.sql": "SELECT 1;\n"}, base=False)
+    report = lint.lint(folder, engine=ENGINES["postgresql"], dialect="postgresql")
+    unit = report.migrations[1]
+    found = [f.message for f in only(report, "may-write-through-code")]
+    assert len(found) == len(flagged) and all(w in m for w, m in zip(flagged, found)), found
+    assert all(f.level == "warning" for f in only(report, "may-write-through-code"))
+    assert unit.category == category, [(v.kind, v.category, v.reason) for v in unit.statements]
+
+
+@pytest.mark.postgres
+def test_the_gate_knows_the_databases_own_functions(tmp_path: Path, pg_empty_url: str) -> None:
+    """The migrate gate lints the pending migrations against the target; a function an applied
+    migration made is read from the database's catalog (``Engine.routines``), with its
+    volatility, so a pending ``SELECT fill()`` is Category 3 there too."""
+    folder = make_folder(tmp_path, {
+        "001_t.sql": "-- Risk Level: LOW\nCREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT);\n"
+                     "CREATE FUNCTION fill() RETURNS void LANGUAGE sql AS $$ UPDATE t SET name = 'x' $$;\n"
+                     "CREATE FUNCTION peek() RETURNS int LANGUAGE sql STABLE AS $$ SELECT 1 $$;\n",
+        "002_fill.sql": "-- Risk Level: LOW\nSELECT peek();\nSELECT fill();\n"}, base=False)
+    target = open_target(pg_empty_url)
+    scanned = mig.with_dialect(lint.scan_folder(folder)[0], "postgresql")
+    assert migrate(target, folder, to="001", dialect="postgresql").passed
+    with target.engine().connect() as conn:
+        assert target.kind.routines(conn) == {"fill": "volatile", "peek": "stable"}
+    with pytest.raises(BadInput, match="risk-understated"):
+        lint.gate(scanned[1:], target.kind, target=target)
+
+
 def test_postgresql_lock_findings(tmp_path: Path) -> None:
     """The PostgreSQL-only findings apply to .postgresql.sql variants (and to every file with a
     PostgreSQL --db): a plain index on an existing table warns; lock_timeout = 0 before a

@@ -63,6 +63,12 @@ EXAMPLES: dict[str, tuple[dict[str, str], str]] = {
                               "verify/001_verify_base.sql": "SELECT id, name FROM t WHERE 0;\nINSERT INTO t (name) VALUES ('x');"},
                              "sqlite"),
     "orphan-verify": ({"001_base.sql": mig(BASE), "verify/002_verify_x.sql": "SELECT 1;"}, "sqlite"),
+    "may-write-through-code": ({"001_f.postgresql.sql": mig("CREATE FUNCTION fill() RETURNS void LANGUAGE sql AS "
+                                                         "$$ SELECT 1 $$;\nSELECT fill();", "HIGH"),
+                                "001_f.sql": mig("SELECT 1;"), "rollbacks/001_rollback_f.sql": "SELECT 1;"}, "postgresql"),
+    "wrote-through-code": ({"001_base.sql": mig(BASE + "CREATE TABLE log (n INTEGER);\nINSERT INTO log VALUES (0);\n"
+                                                "CREATE TRIGGER t_ai AFTER INSERT ON t BEGIN UPDATE log SET n = n + 1; END;"),
+                            "002_add.sql": mig("INSERT INTO t (name) VALUES ('x');")}, "sqlite"),
     "cluster-wide": ({"001_role.postgresql.sql": mig("ALTER ROLE app_reader SET search_path = app;"),
                       "001_role.sql": mig("SELECT 1;")}, "postgresql"),
 }

@@ -195,6 +195,31 @@ class Engine:
         function, a trigger). ``None``: the engine cannot tell."""
         return None
 
+    def rows_written(self, conn: sa.Connection) -> int | None:
+        """How many rows this session has inserted, updated or deleted so far, the rows its
+        statements' triggers and foreign-key actions wrote included, by the engine's own count, in
+        one cheap reading: two readings around one statement differ when it wrote a row, whatever
+        wrote it (then ``write_counters``, or ``tables_written_by``, say where). ``None``: the
+        engine cannot tell."""
+        return None
+
+    def tables_written_by(self, conn: sa.Connection, sql: str) -> set[str] | None:
+        """The tables the engine's program for ``sql`` opens for writing, the programs of the
+        triggers and foreign-key actions it fires included (model names); ``None``: not told."""
+        return None
+
+    def inheritors(self, conn: sa.Connection, tables: set[str]) -> set[str]:
+        """The tables whose rows are also rows of one of ``tables`` (model names): PostgreSQL's
+        partitions and inheritance children, at any depth; a write to the parent lands there."""
+        return set()
+
+    def routines(self, conn: sa.Connection) -> dict[str, str]:
+        """The routines the database defines (not the engine's own, not an extension's), keyed by
+        model name (``schema.name`` outside ``public``), with what they may do: ``procedure``,
+        or a function's volatility (``volatile``, ``stable``, ``immutable``: the last two cannot
+        write). Empty where the engine has no routines defined in SQL (SQLite)."""
+        return {}
+
     def index_names(self, conn: sa.Connection, name: str) -> set[str]:
         """The names of a table's indexes, as the schema model names them (one catalog query,
         where the model takes a dozen)."""

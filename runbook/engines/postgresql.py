@@ -308,6 +308,41 @@ class PostgresEngine(Engine):
             conn, f"SELECT {_qualified('schemaname', 'relname')}, n_tup_ins + n_tup_upd + n_tup_del "
                   "FROM pg_stat_xact_user_tables WHERE schemaname NOT LIKE 'pg\\_temp%'")}
 
+    def rows_written(self, conn: sa.Connection) -> int | None:
+        """The sum of ``write_counters``, read without the view's other columns (half its cost)."""
+        return int(self.run_sql(
+            conn, "SELECT coalesce(sum(pg_stat_get_xact_tuples_inserted(c.oid) + pg_stat_get_xact_tuples_updated(c.oid) "
+                  "+ pg_stat_get_xact_tuples_deleted(c.oid)), 0) FROM pg_class c WHERE c.relkind IN ('r', 'p') "
+                  "AND c.relnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)").scalar())
+
+    def inheritors(self, conn: sa.Connection, tables: set[str]) -> set[str]:
+        children: dict[str, set[str]] = {}
+        for child, parent in self.run_sql(
+                conn, f"SELECT {_qualified('cn.nspname', 'c.relname')}, {_qualified('pn.nspname', 'p.relname')} "
+                "FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace "
+                "JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace"):
+            children.setdefault(parent.lower(), set()).add(child.lower())
+        out: set[str] = set()
+        todo = [t.lower() for t in tables]
+        while todo:
+            for child in children.get(todo.pop(), ()):
+                if child not in out:
+                    out.add(child)
+                    todo.append(child)
+        return out
+
+    def routines(self, conn: sa.Connection) -> dict[str, str]:
+        out: dict[str, str] = {}
+        kinds = {"p": "procedure", "v": "volatile", "s": "stable", "i": "immutable"}
+        for name, kind, volatility in self.run_sql(
+                conn, f"SELECT {_qualified('n.nspname', 'p.proname')}, p.prokind, p.provolatile FROM pg_proc p "
+                f"JOIN pg_namespace n ON n.oid = p.pronamespace WHERE {_USER_NAMESPACE} "
+                f"AND {_not_extension('pg_proc', 'p.oid')} AND p.prokind IN ('f', 'p')"):
+            what = kinds["p"] if kind == "p" else kinds.get(volatility, "volatile")
+            if out.get(name.lower()) != "volatile":  # overloads: the one that may write decides
+                out[name.lower()] = what
+        return out
+
     def index_names(self, conn: sa.Connection, name: str) -> set[str]:
         return set(conn.execute(sa.text(
             "SELECT ic.relname FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid "

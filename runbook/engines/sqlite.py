@@ -333,6 +333,24 @@ class SQLiteEngine(Engine):
             out.setdefault(table, []).append(column)
         return out
 
+    def rows_written(self, conn: sa.Connection) -> int | None:
+        return int(conn.exec_driver_sql("SELECT total_changes()").scalar_one())  # triggers' rows counted
+
+    def tables_written_by(self, conn: sa.Connection, sql: str) -> set[str] | None:
+        """SQLite's own bytecode for ``sql`` (``EXPLAIN``, never run): the b-trees its ``OpenWrite``
+        opcodes open, its triggers' and foreign-key actions' sub-programs included, named by the
+        table they belong to (an index's b-tree by its table)."""
+        try:
+            program = conn.exec_driver_sql(f"EXPLAIN {sql}").fetchall()
+        except sa.exc.DBAPIError:  # e.g. a CREATE TABLE explained after it ran
+            return None
+        pages = {row[3] for row in program if row[1] == "OpenWrite" and row[4] == 0}  # p2: root page; p3 0: main
+        if not pages:
+            return set()
+        owners = dict(conn.exec_driver_sql("SELECT rootpage, tbl_name FROM sqlite_master WHERE rootpage > 0"
+                                           ).fetchall())
+        return {owners[p] for p in pages if p in owners and not str(owners[p]).startswith("sqlite_")}
+
     def hold_writers(self, conn: sa.Connection, tables: list[str]) -> None:
         """A write that changes nothing takes the database's RESERVED lock now: no other
         connection can write until this transaction ends (readers go on)."""

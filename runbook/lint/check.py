@@ -27,8 +27,10 @@ from ..errors import BadInput, LeftOnServer, MigrationFailed, RunFailed
 from ..migrations import Migration
 from .classify import HIGHEST, Classifier
 from .model import SchemaModel, reflect
+from .model import from_database as database_model
 from .report import MigrationLint, Verdict
 from .rules import risk, verify
+from .rules.code import WROTE_THROUGH_CODE
 from .rules.reading import UNPARSABLE
 from .rules.replay import APPLY_FAILED, LEFT_ON_SERVER, NOT_RUNNABLE, ROLLBACK_FAILED, ROLLBACK_MISMATCH, ROLLBACK_UNCHECKED
 from .sqlite import SqliteClassifier
@@ -97,7 +99,9 @@ def lint_sequence(migrations: list[Migration], engine: "Engine", *, start: Schem
     switched = False
     for m in migrations:
         if from_database is not None and not switched and m.version not in from_database[0]:
+            known = schema.routines
             schema = from_database[1].copy()  # the real schema: earlier doubts no longer matter
+            schema.routines = known | schema.routines
             source, switched = "database", True
         unit = lint_migration(m, engine, schema, runner_lock_timeout_ms=lock_timeout_ms(target), schema_source=source)
         if from_database is not None:
@@ -112,7 +116,7 @@ def database_state(target: "Target", migrations: list[Migration]) -> tuple[set[s
         applied = {a.version for a in status.applied}
         if status.adoptable:
             applied.add(migrations[0].version)
-        return applied, reflect(conn)[0]
+        return applied, database_model(conn)
 
 
 def _with_extra_tables(model: SchemaModel, real: SchemaModel) -> SchemaModel:
@@ -164,6 +168,7 @@ def _replay_all(migrations: list[Migration], engine: "Engine", target: "Target |
         static: SchemaModel | None = None  # after a failure: the static model goes on from there
         with sa_engine.connect() as conn:
             state = reflect(conn)
+        routines: dict[str, str] = {}  # the migrations' own, carried along (the catalog is not re-read)
         for m in migrations:
             pending = real is not None and m.version not in real[0]
             if stopped:
@@ -171,7 +176,9 @@ def _replay_all(migrations: list[Migration], engine: "Engine", target: "Target |
                 unit.rollback_check = {"status": "not checked", "detail": stopped}
             else:
                 static = _with_extra_tables(state[0], real[1]) if pending else state[0].copy()
+                static.routines = routines | (real[1].routines if pending else {})
                 unit = lint_migration(m, engine, static, runner_lock_timeout_ms=ms, schema_source="engine")
+                routines = static.routines
                 stopped, state = _replay_one(unit, sa_engine, scratch, state, replayable)
             if real is not None:
                 unit.applied = not pending
@@ -235,11 +242,13 @@ def _replay_in_transaction(u: MigrationLint, sa_engine: sa.Engine, scratch: "Tar
     m, before = u.migration, state[1]
     with sa_engine.connect() as conn:
         tx = conn.begin()
+        watch = WriteWatch(scratch.kind, conn, state[0], forward)
         try:
-            execute_script(conn, forward, f"{m.label} (migration)", m.version)
+            execute_script(conn, forward, f"{m.label} (migration)", m.version, observe=watch)
         except MigrationFailed as exc:
             tx.rollback()
             return _apply_failed(u, f"statement {exc.statement_no} (line {exc.line}): {exc.cause}"), state
+        watch.judge(u)
         if backward is None:
             _no_rollback(u)
         else:
@@ -269,6 +278,88 @@ def _replay_in_transaction(u: MigrationLint, sa_engine: sa.Engine, scratch: "Tar
     if after is None:
         return _replay_outside_transaction(u, sa_engine, scratch, state, touched, forward, backward)
     return None, after
+
+
+class WriteWatch:
+    """What each statement of a migration wrote on the scratch database, by the engine's own count:
+    ``Engine.rows_written`` around each statement (one cheap reading), and where it changed, which
+    tables (``write_counters``, PostgreSQL's per table and transaction; else ``tables_written_by``,
+    the tables SQLite's program for it writes, when it counted rows beyond the statement's own);
+    held against the tables the statement names (``effects.statement_tables``, the reading
+    migrate's data check declares by) and the header's ``-- Writes:``. Pass it as
+    ``execute_script``'s ``observe``, then ``judge``."""
+
+    def __init__(self, engine: "Engine", conn: sa.Connection, before: SchemaModel, prepared: list) -> None:
+        self.engine, self.conn = engine, conn
+        self.existing = {t.lower() for t in before.tables}
+        self.sql = [sql for p in prepared for sql in p.sql]
+        self.rows = engine.rows_written(conn)
+        # per table, as it stands (all 0 while nothing is counted: counters only grow)
+        self.counters = engine.write_counters(conn) if self.rows else {}
+        self.runs = 0  # statements run so far (an index into ``sql``)
+        self.wrote: list[tuple[Any, int, set[str], int]] = []  # (statement, sql index, tables, rows)
+
+    def __call__(self, p: Any, sql: str, result: Any) -> None:
+        at = self.runs
+        self.runs += 1
+        if self.rows is None:
+            return
+        now = self.engine.rows_written(self.conn) or 0
+        delta, self.rows = now - self.rows, now
+        if not delta:
+            return
+        counters = self.engine.write_counters(self.conn)
+        if counters is not None:  # per table: exactly the tables it wrote
+            before = self.counters or {}
+            written = {t.lower() for t, n in counters.items() if n != before.get(t, 0)} & self.existing
+            self.counters = counters
+            if written:
+                self.wrote.append((p.statement, at, written, 0))
+            return
+        own = result.rowcount if result.rowcount is not None and result.rowcount > 0 and not result.columns else 0
+        if delta > own:  # rows beyond the statement's own: a trigger, a foreign-key action, a virtual table
+            tables = self.engine.tables_written_by(self.conn, sql)
+            self.wrote.append((p.statement, at, (tables or set()) & self.existing, delta - own))
+
+    def judge(self, u: MigrationLint) -> None:
+        """Findings (``wrote-through-code``) for the writes no statement names and the header does
+        not declare; their statements become Category 3 and the declaration is checked again."""
+        if not self.wrote:
+            return
+        m, engine = u.migration, self.engine
+        from .. import effects
+
+        named = effects.statement_tables(self.sql, engine.sqlglot_dialect)
+        declared = set(m.writes(engine)[0])
+        header = ("its header says -- Writes: none" if m.writes_nothing(engine)
+                  else "its header does not declare it (-- Writes:)")
+        raised = False
+        for st, at, tables, rows in self.wrote:
+            undeclared = sorted(tables - named[at] - declared)
+            if undeclared and named[at]:  # a partition of a table it names holds that table's rows
+                undeclared = sorted(set(undeclared) - engine.inheritors(self.conn, named[at] | declared))
+            if not undeclared and (tables or named[at] or declared or st.writes(st.dialect or u.dialect)):
+                continue  # what it wrote is what it names or the header declares, or it is no query
+            if undeclared:
+                what = ", ".join(undeclared)
+                how = ("the engine's write counters" if not rows else
+                       f"SQLite counted {rows} row(s) beyond its own, and its program opens these tables for writing")
+                message = (f"statement {st.index} (line {st.line}) wrote rows of {what}, which it does not name "
+                           f"({how}): through a function, a procedure, EXECUTE, a trigger or foreign-key action it "
+                           f"fired, or a view it writes through; {header}: a data migration, so name them: "
+                           f"-- Writes: {what}, and declare HIGH")
+            else:
+                message = (f"statement {st.index} (line {st.line}) reads as a query but wrote {rows} row(s) (SQLite's "
+                           f"total_changes()), through code whose tables the engine does not name (a virtual table?); "
+                           f"{header}: a data migration: declare what it writes (-- Writes:) and HIGH")
+            u.findings.append(WROTE_THROUGH_CODE.at(u.file, st.line, message))
+            for v in u.statements:
+                if v.index == st.index and (v.category or 0) < 3:
+                    v.category, raised = 3, True
+                    v.reason += "; replayed, it wrote rows through code no parser reads (wrote-through-code)"
+        if raised:  # the declaration against the category as it now is
+            u.findings = [f for f in u.findings if f.code not in risk.CODES]
+            risk.check(u)
 
 
 def _apply_failed(u: MigrationLint, failure: str) -> str:

@@ -108,10 +108,13 @@ class SchemaModel:
     views: set[str] = field(default_factory=set)  # views and materialized views
     closed: bool = True  # False: a table not in ``tables`` may still exist
     doubt: str | None = None  # why a "does not exist" may be a false alarm
+    #: routines the project defines (``Engine.routines``' vocabulary: ``procedure``, ``volatile``,
+    #: ``stable``, ``immutable``), from the migrations' ``CREATE FUNCTION``s and the database's catalog
+    routines: dict[str, str] = field(default_factory=dict)
 
     def copy(self) -> "SchemaModel":
         return SchemaModel({k: t.copy() for k, t in self.tables.items()}, dict(self.indexes), set(self.views),
-                           self.closed, self.doubt)
+                           self.closed, self.doubt, dict(self.routines))
 
     def exists(self, table: str) -> bool | None:
         """True/False when known; None when it cannot be told."""
@@ -129,8 +132,13 @@ class SchemaModel:
 
 
 def from_database(conn: sa.Connection) -> SchemaModel:
-    """The model of a live database, as its engine reports it; leaves out ``schema_history``."""
-    return reflect(conn)[0]
+    """The model of a live database, as its engine reports it (its routines too); leaves out
+    ``schema_history``."""
+    from ..engines import engine_of
+
+    out = reflect(conn)[0]
+    out.routines = engine_of(conn).routines(conn)
+    return out
 
 
 def reflect(conn: sa.Connection, since: tuple[SchemaModel, dict] | None = None,

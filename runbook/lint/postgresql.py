@@ -16,10 +16,11 @@ from pglast.enums import (AlterTableType as AT, ConstrType, ObjectType as OT, On
                           VariableSetKind)
 from pglast.visitors import Visitor
 
-from ..pgtext import search_path_set
+from ..pgtext import do_statements, search_path_set
 from ..sqltext import Statement
 from .classify import Classifier, Constraint, NewColumn, Outcome, Shape, Unreadable, merge
 from .model import ColumnInfo, TypeInfo, key, schema_of
+from .rules.code import MAY_WRITE_THROUGH_CODE
 from .rules.locks import duration_ms
 from .rules.server import CLUSTER_WIDE
 
@@ -59,6 +60,24 @@ _CLUSTER_WIDE = {"CreateRoleStmt": "CREATE ROLE", "AlterRoleStmt": "ALTER ROLE",
                  "AlterTableSpaceOptionsStmt": "ALTER TABLESPACE", "AlterSystemStmt": "ALTER SYSTEM"}
 _CLUSTER_WIDE_RENAMES = {OT.OBJECT_ROLE: "ALTER ROLE ... RENAME", OT.OBJECT_DATABASE: "ALTER DATABASE ... RENAME",
                          OT.OBJECT_TABLESPACE: "ALTER TABLESPACE ... RENAME"}
+
+
+#: statements that run their expressions now (a view's, a trigger's, an index's, a default's of a
+#: new table run later or only call what PostgreSQL requires IMMUTABLE)
+_RUNS_QUERIES = (ast.SelectStmt, ast.InsertStmt, ast.UpdateStmt, ast.DeleteStmt, ast.MergeStmt,
+                 ast.CreateTableAsStmt, ast.AlterTableStmt, ast.ExplainStmt, ast.CopyStmt)
+
+
+def _calls(node: Any) -> list[ast.FuncCall]:
+    """Every function call under ``node``."""
+    found: list[ast.FuncCall] = []
+
+    class V(Visitor):
+        def visit_FuncCall(self, ancestors: Any, n: ast.FuncCall) -> None:
+            found.append(n)
+
+    V()(node)
+    return found
 
 
 class _Relations(Visitor):
@@ -250,7 +269,40 @@ class PostgresClassifier(Classifier):
         return Shape()
 
     def classify(self, st: Statement, tree: Any) -> Outcome:
-        return merge([self.one(st, s) for s in tree])
+        return merge([self.one(st, s) for s in tree] + [o for s in tree if (o := self.calls_code(st, s))])
+
+    # code no parser reads: the project's functions that may write, procedures, EXECUTE
+    def code_declared(self) -> bool:
+        """Whether the header says what the code its statements call writes (``-- Writes: t`` or
+        ``-- Writes: none``)."""
+        m = self.lint.migration
+        return bool(m.writes(self.engine)[0]) or m.writes_nothing(self.engine)
+
+    def may_write(self, st: Statement, what: str) -> None:
+        self.add(MAY_WRITE_THROUGH_CODE.at(
+            self.lint.file, st.line, f"statement {st.index} {what}: it may write rows through code no parser can "
+                                     "read; counted as Category 3 until the header says what it writes "
+                                     "(-- Writes: t1, t2, or -- Writes: none)"))
+
+    def calls_code(self, st: Statement, s: Any) -> Outcome | None:
+        """A statement that runs queries and calls a function the project defines that may write
+        (not ``STABLE``/``IMMUTABLE``): Category 3 unless the header says what it writes."""
+        if not isinstance(s, _RUNS_QUERIES) or not self.schema.routines:
+            return None
+        names = sorted({name for call in _calls(s) if self.schema.routines.get(name := self.routine(call)) == "volatile"})
+        if not names or self.code_declared():
+            return None
+        what = f"calls {', '.join(n + '()' for n in names)}, which the project defines without STABLE/IMMUTABLE"
+        self.may_write(st, what)
+        return Outcome(3, "calls-code", f"{what}: may write rows through code no parser reads; counted as a data "
+                                        "migration (the header does not say what it writes)")
+
+    def routine(self, call: ast.FuncCall) -> str:
+        """The model name of a called function (``public`` bare, like tables); the engine's own
+        (``pg_catalog``, ``information_schema``) come back qualified, never a project's."""
+        parts = _strings(call.funcname)
+        schema = parts[-2] if len(parts) > 1 else None
+        return ".".join(parts) if schema in SYSTEM_SCHEMAS else key(schema or self.search, parts[-1])
 
     def one(self, st: Statement, s: Any) -> Outcome:
         kind = type(s).__name__
@@ -320,10 +372,22 @@ class PostgresClassifier(Classifier):
         return Outcome(1, "alter-type", "ALTER TYPE ... ADD VALUE: a new enum value; existing rows unchanged")
 
     def on_DoStmt(self, st: Statement, s: Any) -> Outcome:
-        return self.unclassified(st, "an anonymous DO block runs code the linter cannot see into")
+        inner = do_statements(st.sql)
+        if inner is None or not inner[1]:
+            return self.unclassified(st, "an anonymous DO block runs code the linter cannot see into")
+        self.schema.doubt = self.schema.doubt or f"statement {st.index} of {self.lint.migration.label} runs EXECUTE"
+        if not self.code_declared():
+            self.may_write(st, "is a DO block that runs SQL no parser can read (EXECUTE, CALL)")
+        return Outcome(3, "do-execute", "a DO block that runs SQL no parser can read (EXECUTE, CALL): what it "
+                                        "changes cannot be classified; counted as the highest risk", lock_heavy=True)
 
-    def on_CallStmt(self, st: Statement, s: Any) -> Outcome:
-        return self.unclassified(st, "CALL runs a procedure the linter cannot see into")
+    def on_CallStmt(self, st: Statement, s: ast.CallStmt) -> Outcome:
+        name = self.routine(s.funccall)
+        if self.code_declared():
+            return Outcome(1, "call", f"CALL {name}: the header says what it writes (-- Writes:)")
+        self.may_write(st, f"CALLs procedure {name}")
+        return Outcome(3, "call", f"CALL {name} runs a procedure no parser reads: it may write rows; counted as a "
+                                  "data migration (the header does not say what it writes)")
 
     # CREATE
     def on_CreateStmt(self, st: Statement, s: ast.CreateStmt) -> Outcome:
@@ -364,6 +428,9 @@ class PostgresClassifier(Classifier):
                                  concurrently=bool(s.concurrent))
 
     def on_CreateFunctionStmt(self, st: Statement, s: ast.CreateFunctionStmt) -> Outcome:
+        volatility = next((d.arg.sval.lower() for d in s.options or () if d.defname == "volatility"), "volatile")
+        self.schema.routines[self.routine(ast.FuncCall(funcname=s.funcname))] = \
+            "procedure" if s.is_procedure else volatility
         return self.create_routine("procedure" if s.is_procedure else "function", ".".join(_strings(s.funcname)),
                                    bool(s.replace))
 
@@ -389,6 +456,9 @@ class PostgresClassifier(Classifier):
                               ": what uses it breaks (it must be empty)"), destructive=cascade, lock_heavy=cascade)
         if t == OT.OBJECT_TRIGGER:
             return self.drop_triggers(names)
+        if t in (OT.OBJECT_FUNCTION, OT.OBJECT_PROCEDURE, OT.OBJECT_ROUTINE):
+            for name in plain:
+                self.schema.routines.pop(name, None)
         kind = OT(t).name.removeprefix("OBJECT_").lower().replace("_", " ")
         return self.drop_other(kind, names)
 

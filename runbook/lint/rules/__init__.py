@@ -1,3 +1,3 @@
 """Rule families, one module each; importing this package registers every rule."""
 
-from . import locks, names, reading, replay, risk, server, structure, verify  # noqa: F401
+from . import code, locks, names, reading, replay, risk, server, structure, verify  # noqa: F401

@@ -21,6 +21,9 @@ ROLLBACK_MISSING = rule("rollback-missing", "error", "a Category 2 or 3 migratio
                         "write `rollbacks/NNN_rollback_<name>.sql` that undoes it (an empty one declares a no-op)",
                         family=__name__)
 
+#: the findings ``check`` makes (made again when the replay raises a migration's category)
+CODES = (RISK_UNDERSTATED.code, RISK_MISSING.code, ROLLBACK_MISSING.code)
+
 RISK_CATEGORY = {"LOW": 1, "MEDIUM": 2, "HIGH": 3}
 CATEGORY_RISK = {v: k for k, v in RISK_CATEGORY.items()}
 CATEGORY_NAMES = {1: "non-breaking", 2: "breaking", 3: "data migration"}
