@@ -24,7 +24,9 @@ replayed in order per table (so renames and rebuilds are followed):
   it names (and says so); one that names no table declares nothing, so what it changes is
   undeclared. A PL/pgSQL ``DO`` block's statements run as written (in every branch and loop)
   are read by PostgreSQL's PL/pgSQL parser and declared like any other; what it runs through
-  ``EXECUTE`` or ``CALL`` is undeclared (noted).
+  ``EXECUTE`` or ``CALL`` is undeclared (noted). A table the migration's header names in
+  ``-- Writes:`` (written through code: a function, a trigger) may change anything when one of its
+  statements names it too (``declare_prepared``).
 
 **Checking** (``DataWatch``), inside the transaction that runs the statements: before them, the
 session keeps other writers off the tables they touch (``engine.hold_writers``), counts rows and
@@ -511,10 +513,19 @@ def declare_statements(statements: Iterable["Statement"], dialect: str) -> Decla
                     if not s.is_transaction_control), dialect)
 
 
-def declare_prepared(prepared: Iterable[Any], engine: "Engine") -> Declared:
-    """``declare`` for ``migrate.prepare()``'s statements, as they run on ``engine``."""
-    return declare(((f"statement {p.statement.index} (line {p.statement.line})", sql)
-                    for p in prepared for sql in p.sql), engine.sqlglot_dialect)
+def declare_prepared(prepared: Iterable[Any], engine: "Engine", writes: Iterable[str] = ()) -> Declared:
+    """``declare`` for ``migrate.prepare()``'s statements, as they run on ``engine``. ``writes``:
+    the tables the migration's header says code writes (``Migration.writes``, ``-- Writes:``); one
+    its statements also name may change anything there (a trigger its ``UPDATE`` fires, a function
+    its ``SELECT`` calls: what they change is not the statement's own)."""
+    out = declare(((f"statement {p.statement.index} (line {p.statement.line})", sql)
+                   for p in prepared for sql in p.sql), engine.sqlglot_dialect)
+    for table in writes:
+        e = out.tables.get(table)
+        if e is not None and e.existed:
+            e.anything = True
+            e.why.append(f"the header declares it written through code (-- Writes: {table})")
+    return out
 
 
 # -- checking --------------------------------------------------------------------------------

@@ -518,7 +518,8 @@ def migrate(
                 faults.barrier(f"before-migration-{m.version}")
                 kind.check_lock(target)  # a lost lock admits a second run: stop before changing more
                 watch = None if data_checks == "off" else effects.DataWatch(
-                    kind, effects.declare_prepared(prepared[m.version], kind), full=data_checks == "full")
+                    kind, effects.declare_prepared(prepared[m.version], kind, m.writes(kind)[0]),
+                    full=data_checks == "full")
                 t0 = time.perf_counter()
                 out.statements, out.duration_ms = run_in_transaction(target, prepared[m.version], m.name, m.version,
                                                                      record, watch, verifies[m.version])

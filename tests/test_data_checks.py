@@ -249,6 +249,29 @@ def test_rows_deleted_and_inserted_again_under_their_keys_are_a_declared_replace
     assert effects.ALL in replaced.tables["t"].changed_columns and not kept.tables["t"].changed_columns
 
 
+def test_a_column_a_trigger_sets_on_a_table_the_statement_names_is_declared_by_the_header(sqlite_url, tmp_path):
+    """A trigger (or a function) that the migration's own ``UPDATE`` fires writes another column of
+    the same table: undeclared without a header, and the migration rolls back whole; with
+    ``-- Writes: contractors`` the data check takes it as declared."""
+    trigger = ("CREATE TRIGGER stamp AFTER UPDATE OF name ON contractors BEGIN "
+               "UPDATE contractors SET email = lower(email) WHERE id = NEW.id; END;\n"
+               "UPDATE contractors SET name = trim(name);\n")
+    run_sql(sqlite_url, "UPDATE contractors SET email = 'Mixed.Case@Example.com' WHERE id = 3")
+    target = open_target(sqlite_url)
+    assert migrate(target, MIGRATIONS).passed
+    unchanged = db_state(sqlite_url)
+    bare = folder_with(tmp_path / "bare", {"005_trim.sql": "-- Risk Level: HIGH\n" + trigger})
+    result = migrate(target, bare, run_id="bare")
+    assert not result.passed and "column email changed in 1 rows, and no statement sets it" in result.error
+    assert db_state(sqlite_url) == unchanged
+    declared = folder_with(tmp_path / "declared", {
+        "005_trim.sql": "-- Risk Level: HIGH\n-- Writes: contractors (by trigger stamp)\n" + trigger})
+    result = migrate(target, declared, run_id="declared")
+    assert result.passed, result.error
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT email FROM contractors WHERE id = 3").scalar_one() == "mixed.case@example.com"
+
+
 @pytest.fixture
 def nonce_rows(at_004, tmp_path):
     """At 005, which creates the table nonce, into which the application wrote 2 rows."""
