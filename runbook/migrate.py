@@ -328,16 +328,30 @@ def run_in_transaction(target: "Target", prepared: list[PreparedStatement], labe
                 run_verify(conn, verify, target.kind, committed=True)
     else:
         with eng.connect() as conn, conn.execution_options(**{WRITE_TRANSACTION: True}).begin():
-            if watch is not None:
-                watch.before(conn)
-            results = execute_script(conn, prepared, label, version)
-            if watch is not None and not _watched(watch, conn, version, label)["passed"]:
-                raise effects.DataCheckFailed(version, label, watch.report["problems"])
-            if verify is not None:
-                run_verify(conn, verify, target.kind)
-            after(conn)
+            results = run_watched(conn, target, prepared, label, version, after, watch, verify)
             faults.barrier(f"uncommitted-{version}")  # everything done but the commit (kill tests)
     return results, int((time.perf_counter() - started) * 1000)
+
+
+def run_watched(conn: sa.Connection, target: "Target", prepared: list[PreparedStatement], label: str, version: str,
+                after: Callable[[sa.Connection], None], watch: "effects.DataWatch | None" = None,
+                verify: VerifyScript | None = None) -> list[StatementResult]:
+    """``run_in_transaction``'s work inside the caller's open transaction on ``conn``, which
+    commits or rolls back: the data check's counts before, the statements, the counts after (a
+    change they do not declare raises ``effects.DataCheckFailed``), the verify script in a
+    savepoint rolled back, then ``after(conn)``. Several scripts can share one transaction this
+    way (``rollback.rollback_to``): each one's check reads before and after its own statements,
+    in that transaction, so it sees that script's changes only. ``prepared`` must hold no
+    statement that runs outside a transaction."""
+    if watch is not None:
+        watch.before(conn)
+    results = execute_script(conn, prepared, label, version)
+    if watch is not None and not _watched(watch, conn, version, label)["passed"]:
+        raise effects.DataCheckFailed(version, label, watch.report["problems"])
+    if verify is not None:
+        run_verify(conn, verify, target.kind)
+    after(conn)
+    return results
 
 
 # -- the procedure ---------------------------------------------------------------------------
