@@ -526,17 +526,18 @@ def rollback_to(target: "Target", migrations_dir: str | Path, version: str | int
             known = mig.deployed_data(conn) | (written or {})  # the event log, or this run's own record
             discarded = guard_new_data(conn, target, steps, discard=discard_new_data, written=known,
                                        discard_old=discard_old_rows)
+        notice = _notice(steps, wanted)
+        if notice:
+            progress.emit(f"rollback {target.name}: {notice}")  # before anything runs
         expected = check_scripts(target, migrations, status, steps, wanted, run_dir)
         split = parts(steps)
         result: dict[str, Any] = {
             "method": "scripts", "target": target.display, "run_id": run_id, "to": wanted or NONE,
             "before": status.current, "after": status.current, "rolled_back": [],
             "parts": [{"versions": [s.migration.version for s in p], "transaction": not _outside(p)} for p in split],
-            "may_stop_at": may_stop_at(steps, wanted), "notice": _notice(steps, wanted), "undone": [],
+            "may_stop_at": may_stop_at(steps, wanted), "notice": notice, "undone": [],
             "history_table_dropped": False, "error": None, "discarded": discarded, "expected": expected,
         }
-        if result["notice"]:
-            progress.emit(f"rollback {target.name}: {result['notice']}")  # before anything runs
         last = steps[-1] if steps else None
 
         def after_of(step: _Step) -> Callable[[sa.Connection], None]:

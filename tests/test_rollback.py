@@ -416,3 +416,45 @@ def test_to_zero_without_a_version_000_names_to_none(sqlite_url, tmp_path):
                                            r"migration \(001, 002\), use --to none"):
             rollback.rollback_to(target, folder, version, run_id="refused")
     assert state(target, folder) == before
+
+
+@pytest.mark.postgres
+def test_a_rollback_script_outside_a_transaction_splits_the_rollback_and_says_so_first(pg_empty_url, tmp_path):
+    """003's rollback drops its index CONCURRENTLY (PostgreSQL refuses that in a transaction):
+    004 runs in one part, 003 alone, 002 in a third. The operator is told before the first
+    statement; 002 failing on the target's rows leaves 004 and 003 rolled back, at version 002."""
+    from runbook import progress
+
+    target = open_target(pg_empty_url)
+    folder = three_steps(tmp_path)
+    for path in [*folder.glob("003_*.sql"), *folder.glob("rollbacks/003_*.sql")]:
+        path.unlink()
+    (folder / "003_index_tags.sql").write_text("-- Risk Level: LOW\nCREATE INDEX a_tag_plain ON a (tag);\n")
+    (folder / "rollbacks" / "003_rollback_index_tags.sql").write_text("DROP INDEX CONCURRENTLY a_tag_plain;\n")
+    assert migrate(target, folder, run_id="up").passed
+    with target.engine().begin() as conn:
+        conn.exec_driver_sql("INSERT INTO a (id, tag) VALUES (1, 'x'), (2, 'x')")
+    heard: list[str] = []
+    stop = progress.listen(lambda e: heard.append(e["message"]))
+    try:
+        result = rollback.rollback_to(target, folder, "001", run_id="down")
+    finally:
+        stop()
+    assert result["parts"] == [{"versions": ["004"], "transaction": True}, {"versions": ["003"], "transaction": False},
+                               {"versions": ["002"], "transaction": True}]
+    assert result["may_stop_at"] == ["003", "002"]
+    assert result["notice"] == (
+        "the rollback to 001 cannot be all or nothing: the rollback script of 003_index_tags holds a statement that "
+        "cannot run inside a transaction, so it runs in 3 parts, newest first, each all or nothing (one transaction: "
+        "004_add_note; alone, outside a transaction: 003_index_tags; one transaction: 002_tags_repeat); when a part "
+        "fails, the parts before it stay committed and the database is left at version 003 or 002")
+    told = next(i for i, m in enumerate(heard) if result["notice"] in m)
+    assert told < heard.index(f"rollback {target.name}: 004_add_note")  # before anything ran
+    assert [r["version"] for r in result["rolled_back"]] == ["004", "003"] and result["after"] == "002"
+    assert "its part's transaction was rolled back, so 002_tags_repeat is still applied; 004_add_note, 003_index_tags " \
+           "stay rolled back (committed in the parts before, see the notice): the database is at version 002, not at " \
+           "001" in result["error"]
+    assert history(target) == ["001", "002"]
+    with target.engine().connect() as conn:
+        assert target.kind.index_names(conn, "a") == {"a_pkey"}  # 003's index gone, no a_tag (002 still applied)
+        assert "note" not in {c["name"] for c in sa.inspect(conn).get_columns("a")}  # 004 rolled back
