@@ -42,7 +42,8 @@ database whose baseline was adopted in a failed run ends up exactly as it was be
 
 After the scripts ran, the verify scripts (``verify/NNN_verify_*.sql``) of the migrations still
 applied run as checks (``verify script NNN_name``) in the result's ``checks``, in a transaction
-that is rolled back (``migrate.verify_script_checks``).
+that is rolled back (``migrate.verify_script_checks``); after a restore, those of the migrations
+the restored database's history holds (``verify_restored``).
 
 ``restore_backup(target, path, confirm=True)`` overwrites the target with a backup, after
 checking the file against its record. ``check_restored(target, snapshot)`` compares the result
@@ -646,7 +647,9 @@ def assert_rolled_back(result: dict[str, Any]) -> None:
 # -- restore from a backup ------------------------------------------------------------------
 def restore_backup(target: "Target", backup_path: str | Path, *, confirm: bool,
                    record: dict[str, Any] | None = None, trust_unverified: bool = False,
-                   discard_newer_writes: bool = False, run_id: str = "restore") -> dict[str, Any]:
+                   discard_newer_writes: bool = False, run_id: str = "restore",
+                   migrations_dir: str | Path | None = None,
+                   dialect: str | None = mig.DEFAULT_DIALECT) -> dict[str, Any]:
     """Overwrite ``target`` with a backup (the guide's last-resort rollback), after proving the
     file is a verified backup of this very database and that nothing written since is lost.
 
@@ -663,10 +666,23 @@ def restore_backup(target: "Target", backup_path: str | Path, *, confirm: bool,
     carried over and rows discarded; no path, no URL), in one transaction. Returns
     ``{"method": "restore", "target", "restored_from", "sha256", "record_checked",
     "identity_checked", "discarded", "before", "after", "duration_s", "events_carried",
-    "rolled_back": [], "error": None}``.
+    "rolled_back": [], "error": None, "checks"}``.
+
+    ``checks``: as after a rollback by scripts, the verify scripts of the migrations applied in
+    the restored database (``migrations_dir``, read as ``dialect`` before anything runs; its
+    history says which), run as checks (``verify_restored``). A restore is the last way back: a
+    migrations folder that is not given or cannot be read does not stop it, it makes that check
+    a skipped one saying why.
     """
     path = Path(backup_path)
     kind = target.kind
+    migrations: list[mig.Migration] | None = None
+    unread = "no migrations folder given"
+    if migrations_dir is not None:
+        try:
+            migrations = mig.discover(migrations_dir, dialect)
+        except BadInput as exc:
+            unread = f"the migrations folder could not be read ({exc})"
     if not confirm:
         raise BadInput(f"restoring overwrites {target.display}; pass confirm=True / --confirm-restore")
     if not path.is_file():
@@ -743,7 +759,20 @@ def restore_backup(target: "Target", backup_path: str | Path, *, confirm: bool,
             "identity_checked": bool(record and record.get("identity") and current_identity),
             "discarded": {"rows": lost["rows"], "tables": lost["tables"], "method": lost["method"]},
             "before": before, "after": after, "duration_s": duration, "events_carried": len(carried),
-            "rolled_back": [], "error": None}
+            "rolled_back": [], "error": None, "checks": verify_restored(target, migrations, unread)}
+
+
+def verify_restored(target: "Target", migrations: list[mig.Migration] | None, unread: str = "") -> list[dict[str, Any]]:
+    """After a restore: the verify scripts of the migrations the restored database's history says
+    are applied (``migrate.verify_script_checks``, in a transaction rolled back). ``migrations``
+    ``None``: one skipped check saying why (``unread``). An applied version with no file in the
+    folder has no verify script to run (``runbook status`` names it)."""
+    if migrations is None:
+        return [check("verify scripts", True, f"skipped: {unread}: the verify scripts of the migrations applied in the "
+                                              "restored database were not run", skipped=True)]
+    with target.engine().connect() as conn:
+        done = {a.version for a in mig.applied(conn)}
+    return verify_script_checks(target, [m for m in migrations if m.version in done])
 
 
 def _keep_pending_events(target: "Target", path: Path, log: list[dict[str, Any]]) -> Path:
