@@ -167,6 +167,8 @@ def test_dry_run_prints_the_exact_sql_for_this_engine_and_changes_nothing(tmp_pa
     plan = done.stdout
     assert "-- 001_add_contractor_fields" in plan and "ALTER TABLE contractors ADD COLUMN" in plan
     assert "-- not run (transaction control" in plan  # the guide's BEGIN TRANSACTION is the runner's
+    assert "-- verify script verify/001_verify_add_contractor_fields.sql: runs after the statements" in plan
+    assert "--   SELECT company_website, service_area" in plan  # listed as comments: not run in a dry run
     if db_url.startswith("postgresql"):  # translated: what PostgreSQL would run, not the SQLite text
         sql = [line.upper() for line in plan.splitlines() if not line.startswith("--")]
         assert not any("DATETIME" in line for line in sql) and any("TIMESTAMP" in line for line in sql)
