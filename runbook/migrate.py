@@ -11,7 +11,10 @@ statements and its data check, before its history row commits, in the same trans
 inside a savepoint that is always rolled back: when it raises, the migration fails like a failing
 statement (``VerifyScriptFailed``) and its transaction rolls back whole. ``verify_script_checks()``
 runs the verify scripts of applied migrations as checks, in a transaction that is rolled back
-(the verify and rollback steps).
+(the verify and rollback steps). A dry run lists each pending migration's verify script (its
+file and statements as they would run on this engine: ``MigrationResult.verify``, comments in
+``planned_sql``) and does not run it: it checks the migrated database, which a dry run does not
+make, so on the database as it is it would fail, or pass and prove nothing.
 """
 
 from __future__ import annotations
@@ -75,6 +78,7 @@ class MigrationResult:
     error: str | None = None
     note: str | None = None  # as recorded in the history row (e.g. "no-op: no statements")
     data: dict[str, Any] | None = None  # effects.DataWatch report: rows and columns changed, per table
+    verify: dict[str, Any] | None = None  # its verify script: {"file", "ran", "passed"}; planned: "note", "statements"
 
     @property
     def label(self) -> str:
@@ -193,15 +197,25 @@ def _planned(p: PreparedStatement) -> list[StatementResult]:
 
 def planned_sql(migrate_record: dict[str, Any]) -> str:
     """A dry run's plan (``migrate.json``) as one SQL script: each planned migration's statements,
-    exactly as they would run on the target's engine."""
+    exactly as they would run on the target's engine, then its verify script's, as comments (a
+    dry run does not run them: they check the migrated database, which it does not make)."""
     lines = []
     for m in migrate_record.get("migrations", []):
         if m["status"] != "planned":
             continue
         lines.append(f"-- {m['version']}_{m['name']}" + (f" ({m['note']})" if m.get("note") else ""))
         lines += [s["sql"] if s["sql"].startswith("--") else s["sql"].rstrip().rstrip(";") + ";" for s in m["statements"]]
+        if m.get("verify"):
+            lines.append(f"-- verify script {m['verify']['file']}: {VERIFY_PLANNED}")
+            lines += [f"--   {line}" for sql in m["verify"]["statements"]
+                      for line in (sql.rstrip().rstrip(";") + ";").splitlines()]
         lines.append("")
     return "\n".join(lines)
+
+
+#: what a dry run says of a planned migration's verify script
+VERIFY_PLANNED = ("runs after the statements, before the commit, in a savepoint rolled back; not run in a dry run "
+                  "(it checks the migrated database, which a dry run does not make)")
 
 
 def _engine_of(conn: sa.Connection) -> "Engine":
@@ -334,16 +348,30 @@ def run_in_transaction(target: "Target", prepared: list[PreparedStatement], labe
                 run_verify(conn, verify, target.kind, committed=True)
     else:
         with eng.connect() as conn, conn.execution_options(**{WRITE_TRANSACTION: True}).begin():
-            if watch is not None:
-                watch.before(conn)
-            results = execute_script(conn, prepared, label, version)
-            if watch is not None and not _watched(watch, conn, version, label)["passed"]:
-                raise effects.DataCheckFailed(version, label, watch.report["problems"])
-            if verify is not None:
-                run_verify(conn, verify, target.kind)
-            after(conn)
+            results = run_watched(conn, target, prepared, label, version, after, watch, verify)
             faults.barrier(f"uncommitted-{version}")  # everything done but the commit (kill tests)
     return results, int((time.perf_counter() - started) * 1000)
+
+
+def run_watched(conn: sa.Connection, target: "Target", prepared: list[PreparedStatement], label: str, version: str,
+                after: Callable[[sa.Connection], None], watch: "effects.DataWatch | None" = None,
+                verify: VerifyScript | None = None) -> list[StatementResult]:
+    """``run_in_transaction``'s work inside the caller's open transaction on ``conn``, which
+    commits or rolls back: the data check's counts before, the statements, the counts after (a
+    change they do not declare raises ``effects.DataCheckFailed``), the verify script in a
+    savepoint rolled back, then ``after(conn)``. Several scripts can share one transaction this
+    way (``rollback.rollback_to``): each one's check reads before and after its own statements,
+    in that transaction, so it sees that script's changes only. ``prepared`` must hold no
+    statement that runs outside a transaction."""
+    if watch is not None:
+        watch.before(conn)
+    results = execute_script(conn, prepared, label, version)
+    if watch is not None and not _watched(watch, conn, version, label)["passed"]:
+        raise effects.DataCheckFailed(version, label, watch.report["problems"])
+    if verify is not None:
+        run_verify(conn, verify, target.kind)
+    after(conn)
+    return results
 
 
 # -- the procedure ---------------------------------------------------------------------------
@@ -475,9 +503,13 @@ def migrate(
                 result.migrations.append(MigrationResult(baseline.version, baseline.name, "planned",
                                                          error=None, statements=[StatementResult(0, 0, "-- would adopt: baseline tables exist, no history table")]))
             for m in pending:
+                v = verifies[m.version]
                 result.migrations.append(MigrationResult(m.version, m.name, "planned", checksum=m.script.checksum_for(kind),
                                                          note=mig.NO_OP_NOTE if is_no_op(prepared[m.version]) else None,
-                                                         statements=[r for p in prepared[m.version] for r in _planned(p)]))
+                                                         statements=[r for p in prepared[m.version] for r in _planned(p)],
+                                                         verify=None if v is None else {
+                                                             "file": v.file, "ran": False, "note": VERIFY_PLANNED,
+                                                             "statements": [sql for p in v.prepared for sql in p.sql]}))
             return result
         blockers = kind.preflight(target, touched_tables(prepared.values(), kind)) if preflight else []
         if blockers:
@@ -524,8 +556,12 @@ def migrate(
                 out.statements, out.duration_ms = run_in_transaction(target, prepared[m.version], m.name, m.version,
                                                                      record, watch, verifies[m.version])
                 out.data = watch.report if watch is not None else None
+                if verifies[m.version] is not None:
+                    out.verify = {"file": verifies[m.version].file, "ran": True, "passed": True}
             except MigrationFailed as exc:
                 out.data = watch.report if watch is not None else None
+                if isinstance(exc, VerifyScriptFailed):
+                    out.verify = {"file": exc.script, "ran": True, "passed": False}
                 out.status, out.error = "failed", str(exc)
                 cause = f"{exc.script}: {exc.cause}" if isinstance(exc, VerifyScriptFailed) else exc.cause
                 out.statements = [StatementResult(exc.statement_no, exc.line, exc.sql, "FAILED: " + cause)]

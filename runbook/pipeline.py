@@ -416,7 +416,7 @@ def _run_steps(km: Any, target: Opened, run_dir: Path, steps: tuple[str, ...], o
             except Exception as exc:
                 return _why(exc)
             if not back.passed:  # e.g. refused to drop values written since: say it where it shows
-                run.error += f"; automatic rollback failed, the database was NOT rolled back: {back.error}"
+                run.error += f"; automatic rollback failed ({_where(km, target, run.versions['before'])}): {back.error}"
         return None
     return None
 
@@ -426,16 +426,32 @@ def _why(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {mask(redact(str(exc)))}".splitlines()[0]
 
 
+def _version(km: Any, target: Opened) -> str | None:
+    """The database's version now, read in the run's kernel (or here, when the kernel is gone)."""
+    try:
+        return call(km, "version")
+    except KernelGone:
+        return current_version(_reopen(target))
+
+
 def _unchanged(km: Any, target: Opened, before: str | None) -> bool:
     """True when the database is still at ``before`` (a failed migrate rolled back whole: no
     rollback step needed); False when that cannot be read (roll back to be safe)."""
     try:
-        try:
-            return call(km, "version") == before
-        except KernelGone:
-            return current_version(_reopen(target)) == before
+        return _version(km, target) == before
     except Exception:
         return False
+
+
+def _where(km: Any, target: Opened, before: str | None) -> str:
+    """Where a failed automatic rollback left the database, read from it: a rollback by scripts is
+    all or nothing (unless its notice said otherwise), and the rollback step's checks may fail
+    after it completed, so its error alone does not say."""
+    try:
+        now = _version(km, target)
+    except Exception:
+        return "the database's version could not be read"
+    return f"the database is at version {now or 'none'}; the run wanted {before or 'none'}"
 
 
 def _run_step(step: str, target: "Target | Opened", run_dir: Path, opts: Options, run: Run, km: Any) -> StepResult:

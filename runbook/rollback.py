@@ -2,10 +2,23 @@
 restoring a backup; then check the database against the pre-migration snapshot.
 
 ``rollback_to(target, folder, version)`` runs the rollback scripts of the migrations applied
-above ``version``, newest first, each in one transaction together with the deletion of its
-history row: a failing script rolls back its own transaction and stops, leaving that migration
-(and those below it) applied. Everything that could refuse is checked before anything runs
-(``BadInput``, nothing touched):
+above ``version``, newest first, all in one transaction: each step's script, its data check
+(``RollbackWatch``, counts before and after that step inside the shared transaction), the
+deletion of its history row and its ``revert`` event. A rollback happens whole or not at all: a
+step that fails (a statement the target refuses, its data check) rolls the whole transaction
+back, so the database is exactly as it was before the rollback (schema, rows, history, event
+log), and the result names the step that failed and says that nothing was rolled back (a real
+history: lemmy 230 -> 213, whose 213 rollback failed on the target after the later ones had run).
+
+One exception, said before anything runs: a rollback script holding a statement the engine
+refuses inside a transaction (PostgreSQL's ``DROP INDEX CONCURRENTLY``; alone in its script,
+as in a migration) cannot share it. That step runs alone in autocommit, its history row removed
+right after (as ``migrate.run_in_transaction`` runs it), and the steps before and after it form
+a transaction each (``parts``). A failure then rolls back its own part only; the parts before it
+stay committed. The result's ``notice`` (also emitted as progress before the first statement)
+names the parts and ``may_stop_at`` the versions the database can be left at.
+
+Everything that could refuse is checked before anything runs (``BadInput``, nothing touched):
 
 - ``version`` must be an applied version, or ``"none"`` (also ``-1``): below every applied
   migration, i.e. the state of a database with no applied version (``Status.current`` None);
@@ -29,7 +42,8 @@ database whose baseline was adopted in a failed run ends up exactly as it was be
 
 After the scripts ran, the verify scripts (``verify/NNN_verify_*.sql``) of the migrations still
 applied run as checks (``verify script NNN_name``) in the result's ``checks``, in a transaction
-that is rolled back (``migrate.verify_script_checks``).
+that is rolled back (``migrate.verify_script_checks``); after a restore, those of the migrations
+the restored database's history holds (``verify_restored``).
 
 ``restore_backup(target, path, confirm=True)`` overwrites the target with a backup, after
 checking the file against its record. ``check_restored(target, snapshot)`` compares the result
@@ -44,16 +58,18 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import sqlalchemy as sa
 
-from . import backup, effects, faults, inventory, schema
+from . import backup, effects, faults, inventory, progress, schema
 from . import migrations as mig
 from .checks import check
 from .errors import BadInput, MigrationFailed
 from .owner import is_dead_owner, owner_tag
-from .migrate import PreparedStatement, check_folder, is_no_op, prepare, run_in_transaction, verify_script_checks
+from .engines.base import WRITE_TRANSACTION
+from .migrate import (PreparedStatement, check_folder, is_no_op, prepare, run_in_transaction, run_watched,
+                      verify_script_checks)
 
 if TYPE_CHECKING:
     from .target import Target
@@ -418,11 +434,63 @@ class RollbackWatch:
         return self.report
 
 
+def parts(steps: list[_Step]) -> list[list[_Step]]:
+    """The transactions a rollback runs ``steps`` (newest first) in: one for all of them, unless a
+    rollback script holds a statement the engine refuses inside a transaction
+    (``Engine.runs_outside_transaction``: PostgreSQL's ``DROP INDEX CONCURRENTLY``, ...; such a
+    statement is alone in its script, ``migrate.prepare``). That step runs by itself, in
+    autocommit, its history row removed right after in a transaction of its own (as
+    ``migrate.run_in_transaction`` runs it); the steps before it and those after it form a
+    transaction each. The database can then stop between two parts: ``may_stop_at``."""
+    out: list[list[_Step]] = []
+    alone = False
+    for step in steps:
+        outside = step.prepared is not None and any(p.outside_transaction for p in step.prepared)
+        if outside or alone or not out:
+            out.append([step])
+        else:
+            out[-1].append(step)
+        alone = outside
+    return out
+
+
+def _outside(part: list[_Step]) -> bool:
+    return len(part) == 1 and part[0].prepared is not None and any(p.outside_transaction for p in part[0].prepared)
+
+
+def _landings(steps: list[_Step], wanted: str | None) -> dict[str, str | None]:
+    """Step version → the version the database is at once that step is rolled back."""
+    versions = [s.migration.version for s in steps]
+    return {v: versions[i + 1] if i + 1 < len(versions) else wanted for i, v in enumerate(versions)}
+
+
+def may_stop_at(steps: list[_Step], wanted: str | None) -> list[str]:
+    """The versions (``"none"`` for none) a rollback of ``steps`` can be left at when a later
+    part fails (``parts``): none when it runs in one transaction, all or nothing."""
+    landing = _landings(steps, wanted)
+    return [landing[part[-1].migration.version] or NONE for part in parts(steps)[:-1]]
+
+
+def _notice(steps: list[_Step], wanted: str | None) -> str | None:
+    """What the operator is told before anything runs when the rollback cannot be one transaction."""
+    split = parts(steps)
+    if len(split) < 2:
+        return None
+    alone = [p[0].label for p in split if _outside(p)]
+    shown = "; ".join(("alone, outside a transaction: " if _outside(p) else "one transaction: ")
+                      + ", ".join(s.label for s in p) for p in split)
+    return (f"the rollback to {wanted or NONE} cannot be all or nothing: the rollback script of "
+            f"{', '.join(alone)} holds a statement that cannot run inside a transaction, so it runs in "
+            f"{len(split)} parts, newest first, each all or nothing ({shown}); when a part fails, the parts "
+            f"before it stay committed and the database is left at version "
+            f"{' or '.join(may_stop_at(steps, wanted))}")
+
+
 def rollback_to(target: "Target", migrations_dir: str | Path, version: str | int, *,
                 run_id: str, dialect: str | None = mig.DEFAULT_DIALECT, discard_new_data: bool = False,
                 written: dict[str, dict[str, Any]] | None = None, discard_old_rows: bool = False,
                 run_dir: str | Path | None = None) -> dict[str, Any]:
-    """Roll back every migration applied above ``version`` (see the module doc).
+    """Roll back every migration applied above ``version`` (see the module doc), all or nothing.
 
     Before anything runs, ``check_scripts`` runs the rollback scripts on a scratch replay of the
     applied migrations and refuses (``BadInput``) when one does not give the schema the
@@ -436,10 +504,19 @@ def rollback_to(target: "Target", migrations_dir: str | Path, version: str | int
     deploy event in the event log; ``written`` (version → ``MigrationResult.data``, when this run
     applied it) wins over it.
 
+    Every step (its script, its data check ``RollbackWatch``, its history row's deletion and its
+    ``revert`` event) runs in one transaction: a step that fails rolls them all back, and the
+    database is as it was before the rollback. A script that cannot run in a transaction splits
+    it (``parts``): the result's ``notice`` says so (also emitted before anything runs) and
+    ``may_stop_at`` where the database can be left.
+
     Returns ``{"method": "scripts", "target", "run_id", "to", "before", "after", "rolled_back":
-    [{"version", "name", "action", "duration_ms", "statements"}], "history_table_dropped",
-    "error", "checks"}``; a failing script sets ``error`` (naming it) instead of raising.
-    ``checks``: the verify scripts of the migrations still applied afterwards, run as checks
+    [{"version", "name", "action", "duration_ms", "statements", "data"}], "parts", "may_stop_at",
+    "notice", "undone", "history_table_dropped", "error", "failed", "checks"}``: ``rolled_back``
+    the steps committed; a failing step sets ``error`` (naming it, and what was rolled back:
+    nothing, or the parts before) and ``failed`` instead of raising, and ``undone`` lists the
+    steps that ran in the failed transaction and went back with it. ``checks``: the verify
+    scripts of the migrations still applied afterwards, run as checks
     (``migrate.verify_script_checks``).
     """
     migrations = mig.discover(migrations_dir, dialect)
@@ -450,18 +527,24 @@ def rollback_to(target: "Target", migrations_dir: str | Path, version: str | int
             known = mig.deployed_data(conn) | (written or {})  # the event log, or this run's own record
             discarded = guard_new_data(conn, target, steps, discard=discard_new_data, written=known,
                                        discard_old=discard_old_rows)
+        notice = _notice(steps, wanted)
+        if notice:
+            progress.emit(f"rollback {target.name}: {notice}")  # before anything runs
         expected = check_scripts(target, migrations, status, steps, wanted, run_dir)
+        split = parts(steps)
         result: dict[str, Any] = {
             "method": "scripts", "target": target.display, "run_id": run_id, "to": wanted or NONE,
             "before": status.current, "after": status.current, "rolled_back": [],
+            "parts": [{"versions": [s.migration.version for s in p], "transaction": not _outside(p)} for p in split],
+            "may_stop_at": may_stop_at(steps, wanted), "notice": notice, "undone": [],
             "history_table_dropped": False, "error": None, "discarded": discarded, "expected": expected,
         }
         last = steps[-1] if steps else None
-        for step in steps:
-            kind.check_lock(target)  # a lost lock admits a second run: stop before changing more
+
+        def after_of(step: _Step) -> Callable[[sa.Connection], None]:
             drop_if_empty = wanted is None and step is last
 
-            def after(conn: sa.Connection, step: _Step = step, drop_if_empty: bool = drop_if_empty) -> None:
+            def after(conn: sa.Connection) -> None:
                 mig.unrecord(conn, step.applied.version)
                 mig.record_event(conn, "revert", step.applied.version, step.applied.name, step.applied.checksum,
                                  run_id, note="adoption removed" if step.prepared is None else None)
@@ -469,47 +552,88 @@ def rollback_to(target: "Target", migrations_dir: str | Path, version: str | int
                     mig.history.drop(conn)
                     result["history_table_dropped"] = True
                     result["event_log_dropped"] = mig.drop_events_of_run(conn, run_id)
+            return after
 
-            if step.prepared is None:
-                started = time.perf_counter()
-                with target.engine().begin() as conn:
-                    after(conn)
-                ms, statements, action = int((time.perf_counter() - started) * 1000), 0, "adoption removed"
-            else:
-                watch = RollbackWatch(kind, step.prepared, known.get(step.migration.version))
-                try:
-                    results, ms = run_in_transaction(target, step.prepared, step.migration.name,
-                                                     step.migration.version, after, watch=watch)
-                except MigrationFailed as exc:
-                    result["history_table_dropped"] = False
-                    result.pop("event_log_dropped", None)
-                    script = step.migration.rollback.source_for(kind)[0].name if step.migration.rollback else "?"
-                    if isinstance(exc, effects.DataCheckFailed):
-                        result["error"] = (f"rollback of {step.label} failed its data check: {'; '.join(exc.problems)}; "
-                                           f"its transaction was rolled back, so {step.label} is still applied")
-                        result["failed"] = {"version": step.migration.version, "name": step.migration.name,
-                                            "script": script, "data": watch.report}
-                        break
-                    first = " ".join(exc.sql.split())[:120]
-                    result["error"] = (f"rollback of {step.label} failed: {script} statement {exc.statement_no} "
-                                       f"(line {exc.line}): {first!r}: {exc.cause}; its transaction was rolled "
-                                       f"back, so {step.label} is still applied")
-                    result["failed"] = {"version": step.migration.version, "name": step.migration.name,
-                                        "script": script, "statement": exc.statement_no, "line": exc.line,
-                                        "cause": exc.cause}
-                    break
-                statements = sum(1 for p in step.prepared if p.sql)
-                action = ("script" if not is_no_op(step.prepared) else "no-op: empty rollback script"
-                          if step.migration.rollback is not None else "no-op: the migration was a no-op")
-            result["rolled_back"].append({"version": step.migration.version, "name": step.migration.name,
-                                          "action": action, "duration_ms": ms, "statements": statements}
-                                         | ({"data": watch.report} if step.prepared is not None else {}))
+        for n, part in enumerate(split, 1):
+            ran: list[dict[str, Any]] = []
+            step, watch = part[0], None
+            try:
+                if _outside(part):  # alone, in autocommit; its history row right after (run_in_transaction)
+                    kind.check_lock(target)
+                    progress.emit(f"rollback {target.name}: {step.label} (part {n} of {len(split)}, outside a transaction)")
+                    _, ms = run_in_transaction(target, step.prepared, step.migration.name, step.migration.version,
+                                               after_of(step))
+                    ran.append(_done(step, ms, None))
+                else:
+                    with target.engine().connect() as conn, \
+                            conn.execution_options(**{WRITE_TRANSACTION: True}).begin():
+                        for step in part:
+                            kind.check_lock(target)  # a lost lock admits a second run: stop (and roll back)
+                            progress.emit(f"rollback {target.name}: {step.label}")
+                            started = time.perf_counter()
+                            watch = None
+                            if step.prepared is None:
+                                after_of(step)(conn)
+                            else:
+                                watch = RollbackWatch(kind, step.prepared, known.get(step.migration.version))
+                                run_watched(conn, target, step.prepared, step.migration.name,
+                                            step.migration.version, after_of(step), watch=watch)
+                            ran.append(_done(step, int((time.perf_counter() - started) * 1000), watch))
+                        kind.check_lock(target)
+                        faults.barrier(f"uncommitted-rollback-{part[-1].migration.version}")  # kill tests
+            except MigrationFailed as exc:
+                result["history_table_dropped"] = False
+                result.pop("event_log_dropped", None)
+                undone = [] if _outside(part) else ran
+                result["undone"] = undone
+                result["error"], result["failed"] = _failure(step, exc, watch, kind, undone, result, status.current)
+                break
+            result["rolled_back"] += ran
         with target.engine().connect() as conn:
             now = mig.status(conn, migrations, kind)
         result["after"] = now.current
         remaining = {a.version for a in now.applied}
         result["checks"] = verify_script_checks(target, [m for m in migrations if m.version in remaining])
     return result
+
+
+def _done(step: _Step, ms: int, watch: "RollbackWatch | None") -> dict[str, Any]:
+    """A step's entry in the result's ``rolled_back`` (or ``undone``)."""
+    if step.prepared is None:
+        return {"version": step.migration.version, "name": step.migration.name, "action": "adoption removed",
+                "duration_ms": ms, "statements": 0}
+    action = ("script" if not is_no_op(step.prepared) else "no-op: empty rollback script"
+              if step.migration.rollback is not None else "no-op: the migration was a no-op")
+    return {"version": step.migration.version, "name": step.migration.name, "action": action, "duration_ms": ms,
+            "statements": sum(1 for p in step.prepared if p.sql), "data": watch.report if watch else None}
+
+
+def _failure(step: _Step, exc: MigrationFailed, watch: "RollbackWatch | None", kind: Any,
+             undone: list[dict[str, Any]], result: dict[str, Any], before: str | None) -> tuple[str, dict[str, Any]]:
+    """The result's ``error`` and ``failed`` for a step that failed: what failed, then what was
+    rolled back (nothing, or the parts committed before it) and where the database is."""
+    script = step.migration.rollback.source_for(kind)[0].name if step.migration.rollback else "?"
+    failed: dict[str, Any] = {"version": step.migration.version, "name": step.migration.name, "script": script}
+    if isinstance(exc, effects.DataCheckFailed):
+        what = f"rollback of {step.label} failed its data check: {'; '.join(exc.problems)}"
+        failed["data"] = watch.report if watch else None
+    else:
+        first = " ".join(exc.sql.split())[:120]
+        what = (f"rollback of {step.label} failed: {script} statement {exc.statement_no} (line {exc.line}): "
+                f"{first!r}: {exc.cause}")
+        failed |= {"statement": exc.statement_no, "line": exc.line, "cause": exc.cause}
+    others = [f"{u['version']}_{u['name']}" for u in undone]
+    with_ = f" with the steps that ran before it in that transaction ({', '.join(others)})" if others else ""
+    kept = [f"{r['version']}_{r['name']}" for r in result["rolled_back"]]
+    if not kept:
+        back = (f"the rollback's transaction was rolled back whole{with_}: nothing was rolled back, "
+                f"{step.label} is still applied and the database is still at version {before or NONE}")
+    else:
+        at = undone[0]["version"] if undone else step.migration.version
+        back = (f"its part's transaction was rolled back{with_}, so {step.label} is still applied; "
+                f"{', '.join(kept)} stay rolled back (committed in the parts before, see the notice): "
+                f"the database is at version {at}, not at {result['to']}")
+    return f"{what}; {back}", failed
 
 
 def assert_rolled_back(result: dict[str, Any]) -> None:
@@ -523,7 +647,9 @@ def assert_rolled_back(result: dict[str, Any]) -> None:
 # -- restore from a backup ------------------------------------------------------------------
 def restore_backup(target: "Target", backup_path: str | Path, *, confirm: bool,
                    record: dict[str, Any] | None = None, trust_unverified: bool = False,
-                   discard_newer_writes: bool = False, run_id: str = "restore") -> dict[str, Any]:
+                   discard_newer_writes: bool = False, run_id: str = "restore",
+                   migrations_dir: str | Path | None = None,
+                   dialect: str | None = mig.DEFAULT_DIALECT) -> dict[str, Any]:
     """Overwrite ``target`` with a backup (the guide's last-resort rollback), after proving the
     file is a verified backup of this very database and that nothing written since is lost.
 
@@ -540,10 +666,23 @@ def restore_backup(target: "Target", backup_path: str | Path, *, confirm: bool,
     carried over and rows discarded; no path, no URL), in one transaction. Returns
     ``{"method": "restore", "target", "restored_from", "sha256", "record_checked",
     "identity_checked", "discarded", "before", "after", "duration_s", "events_carried",
-    "rolled_back": [], "error": None}``.
+    "rolled_back": [], "error": None, "checks"}``.
+
+    ``checks``: as after a rollback by scripts, the verify scripts of the migrations applied in
+    the restored database (``migrations_dir``, read as ``dialect`` before anything runs; its
+    history says which), run as checks (``verify_restored``). A restore is the last way back: a
+    migrations folder that is not given or cannot be read does not stop it, it makes that check
+    a skipped one saying why.
     """
     path = Path(backup_path)
     kind = target.kind
+    migrations: list[mig.Migration] | None = None
+    unread = "no migrations folder given"
+    if migrations_dir is not None:
+        try:
+            migrations = mig.discover(migrations_dir, dialect)
+        except BadInput as exc:
+            unread = f"the migrations folder could not be read ({exc})"
     if not confirm:
         raise BadInput(f"restoring overwrites {target.display}; pass confirm=True / --confirm-restore")
     if not path.is_file():
@@ -620,7 +759,20 @@ def restore_backup(target: "Target", backup_path: str | Path, *, confirm: bool,
             "identity_checked": bool(record and record.get("identity") and current_identity),
             "discarded": {"rows": lost["rows"], "tables": lost["tables"], "method": lost["method"]},
             "before": before, "after": after, "duration_s": duration, "events_carried": len(carried),
-            "rolled_back": [], "error": None}
+            "rolled_back": [], "error": None, "checks": verify_restored(target, migrations, unread)}
+
+
+def verify_restored(target: "Target", migrations: list[mig.Migration] | None, unread: str = "") -> list[dict[str, Any]]:
+    """After a restore: the verify scripts of the migrations the restored database's history says
+    are applied (``migrate.verify_script_checks``, in a transaction rolled back). ``migrations``
+    ``None``: one skipped check saying why (``unread``). An applied version with no file in the
+    folder has no verify script to run (``runbook status`` names it)."""
+    if migrations is None:
+        return [check("verify scripts", True, f"skipped: {unread}: the verify scripts of the migrations applied in the "
+                                              "restored database were not run", skipped=True)]
+    with target.engine().connect() as conn:
+        done = {a.version for a in mig.applied(conn)}
+    return verify_script_checks(target, [m for m in migrations if m.version in done])
 
 
 def _keep_pending_events(target: "Target", path: Path, log: list[dict[str, Any]]) -> Path:

@@ -72,14 +72,16 @@ def roll_back(target: "Target", migrations_dir: str | Path, *, run_id: str, to: 
               run_dir: str | Path | None = None, trust_unverified_backup: bool = False,
               discard_newer_writes: bool = False, discard_old_rows: bool = False) -> dict[str, Any]:
     """Restore ``restore_backup`` (needs ``confirm_restore``), or run rollback scripts down to
-    ``to`` (default: the version the pre-migration inventory recorded); scripts refuse to drop
+    ``to`` (default: the version the pre-migration inventory recorded); either way, the verify
+    scripts of the migrations applied afterwards run as checks (``checks``). Scripts refuse to drop
     values written after their migration unless ``discard_new_data``, nor tables their migration
     did not create unless ``discard_old_rows`` (see
     ``rollback.guard_new_data``; ``run_dir``'s migrate record says what the migrations wrote)."""
     if restore_backup:
         return rollback.restore_backup(target, Path(restore_backup), confirm=confirm_restore,
                                        trust_unverified=trust_unverified_backup,
-                                       discard_newer_writes=discard_newer_writes, run_id=run_id)
+                                       discard_newer_writes=discard_newer_writes, run_id=run_id,
+                                       migrations_dir=migrations_dir, dialect=dialect)
     return rollback.rollback_to(target, migrations_dir, rollback.resolve_version(to, before), run_id=run_id,
                                 dialect=dialect, discard_new_data=discard_new_data, discard_old_rows=discard_old_rows,
                                 written=written_in_run(run_dir) if run_dir else None, run_dir=run_dir)

@@ -134,6 +134,31 @@ def test_run_rolls_back_to_the_state_before_the_run(tmp_path, db_url):
     assert db_state(db_url) == before
 
 
+def test_a_failed_automatic_rollback_rolls_back_nothing_and_says_where_the_database_is(tmp_path, sqlite_url):
+    """The run's migrate fails at 003; its automatic rollback (002, 001, then 000's adoption) fails
+    at 001, whose script passes on the empty scratch replay and fails on the target's rows (a
+    unique index over repeated values): nothing is rolled back, and the run says at which version
+    the database is."""
+    folder = failing_folder(tmp_path)
+    script = folder / "rollbacks" / "001_rollback_contractor_fields.sql"
+    script.write_text("CREATE UNIQUE INDEX rb_probe ON strategic_partners (is_active);\nDROP INDEX rb_probe;\n"
+                      + script.read_text())
+    done = runbook("run", "--db", sqlite_url, "--migrations", str(folder), "--no-rehearsal",
+                   "--reports", str(tmp_path / "reports"), "--backups", str(tmp_path / "backups"))
+    assert done.returncode == 3, done.stdout + done.stderr
+    run = run_json(done.stdout)
+    assert [(s["step"], s["status"]) for s in run["steps"]] == [
+        ("inventory", "passed"), ("backup", "passed"), ("migrate", "failed"), ("rollback", "failed")]
+    assert "automatic rollback failed (the database is at version 002; the run wanted none): RunFailed: rollback of " \
+           "001_add_contractor_fields failed" in run["error"], run["error"]
+    assert "nothing was rolled back" in run["error"]
+    record = json.loads((Path(run["run_dir"]) / "rollback.json").read_text())
+    assert record["rolled_back"] == [] and [u["version"] for u in record["undone"]] == ["002"]
+    conn = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))
+    assert [r[0] for r in conn.execute("SELECT version FROM schema_history ORDER BY version")] == ["000", "001", "002"]
+    assert {"description", "website"} <= {r[1] for r in conn.execute("PRAGMA table_info(strategic_partners)")}
+
+
 def test_dry_run_prints_the_exact_sql_for_this_engine_and_changes_nothing(tmp_path, db_url):
     before = db_state(db_url)
     done = runbook("run", "--dry-run", "--db", db_url, "--migrations", str(MIGRATIONS),
@@ -142,6 +167,8 @@ def test_dry_run_prints_the_exact_sql_for_this_engine_and_changes_nothing(tmp_pa
     plan = done.stdout
     assert "-- 001_add_contractor_fields" in plan and "ALTER TABLE contractors ADD COLUMN" in plan
     assert "-- not run (transaction control" in plan  # the guide's BEGIN TRANSACTION is the runner's
+    assert "-- verify script verify/001_verify_add_contractor_fields.sql: runs after the statements" in plan
+    assert "--   SELECT company_website, service_area" in plan  # listed as comments: not run in a dry run
     if db_url.startswith("postgresql"):  # translated: what PostgreSQL would run, not the SQLite text
         sql = [line.upper() for line in plan.splitlines() if not line.startswith("--")]
         assert not any("DATETIME" in line for line in sql) and any("TIMESTAMP" in line for line in sql)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from runbook import backup, inventory, reports, rollback, seeds
+from runbook import backup, inventory, reports, rollback, schema, seeds
 from runbook import migrations as mig
 from runbook.errors import BadInput, RunFailed
 from runbook.migrate import migrate
@@ -144,7 +144,19 @@ def test_missing_rollback_script_changes_nothing(db_url, migrations_dir, tmp_pat
     assert state(target, folder) == before  # 004 was not rolled back either: checked before anything ran
 
 
-def test_failing_rollback_script_stops_with_that_migration_applied(db_url, tmp_path):
+def everything(target) -> dict:
+    """All a failed rollback promises to leave as it was: the schema as the engine reports it,
+    every table's rows (the history and the event log included), read in one transaction."""
+    with target.kind.read_snapshot(target) as conn:
+        model = schema.introspect(conn, target.kind)
+        rows = {t: sorted(tuple(map(repr, r)) for r in conn.exec_driver_sql(
+                    f"SELECT * FROM {target.kind.quote_table(t)}"))
+                for t in target.kind.table_names(conn)}
+    assert mig.HISTORY_TABLE in rows and mig.EVENTS_TABLE in rows
+    return {"schema": model, "rows": rows}
+
+
+def test_a_failing_rollback_script_rolls_the_whole_rollback_back(db_url, tmp_path):
     target = open_target(db_url)
     folder = folder_copy(tmp_path)
     assert migrate(target, folder, run_id="up").passed
@@ -152,16 +164,79 @@ def test_failing_rollback_script_stops_with_that_migration_applied(db_url, tmp_p
         "DROP TABLE partner_focus_areas;\n"
         "DROP TABLE no_such_table;\n"
     )
+    before = everything(target)
     result = rollback.rollback_to(target, folder, "001", run_id="down")
-    assert [r["version"] for r in result["rolled_back"]] == ["004"]
-    assert "003_create_supporting_tables" in result["error"] and "still applied" in result["error"]
-    assert "statement 2 (line 2)" in result["error"]
+    assert everything(target) == before  # 004's indexes and 003's first drop are back: one transaction
+    assert result["rolled_back"] == [] and [u["version"] for u in result["undone"]] == ["004"]
+    assert result["error"].startswith("rollback of 003_create_supporting_tables failed: "
+                                      "003_rollback_supporting_tables.sql statement 2 (line 2): ")
+    assert result["error"].endswith(
+        "the rollback's transaction was rolled back whole with the steps that ran before it in that transaction "
+        "(004_add_search_indexes): nothing was rolled back, 003_create_supporting_tables is still applied and the "
+        "database is still at version 004")
     assert result["failed"]["script"] == "003_rollback_supporting_tables.sql"
-    assert result["after"] == "003" and history(target) == ["000", "001", "002", "003"]
-    with target.engine().connect() as conn:
-        assert sa.inspect(conn).has_table("partner_focus_areas")  # the script's first drop was rolled back
-    with pytest.raises(RunFailed, match="still applied"):
+    assert result["after"] == "004" and result["parts"] == [{"versions": ["004", "003", "002"], "transaction": True}]
+    assert result["may_stop_at"] == [] and result["notice"] is None
+    with pytest.raises(RunFailed, match="nothing was rolled back"):
         rollback.assert_rolled_back(result)
+
+
+def three_steps(tmp_path: Path) -> Path:
+    """001 makes table a with a unique tag, 002 drops that uniqueness, 003 makes table b (two rows
+    of its own) and adds a row to a, 004 adds a column to a and a row. 002's rollback makes the tag
+    unique again: it passes on the scratch replay (no rows) and fails on a target whose
+    application wrote the same tag twice since."""
+    folder = tmp_path / "three"
+    (folder / "rollbacks").mkdir(parents=True)
+    files = {
+        "001_create_a.sql": "CREATE TABLE a (id INTEGER PRIMARY KEY, tag TEXT);\nCREATE UNIQUE INDEX a_tag ON a (tag);\n",
+        "rollbacks/001_rollback_create_a.sql": "DROP TABLE a;\n",
+        "002_tags_repeat.sql": "DROP INDEX a_tag;\n",
+        "rollbacks/002_rollback_tags_repeat.sql": "CREATE UNIQUE INDEX a_tag ON a (tag);\n",
+        "003_create_b.sql": "CREATE TABLE b (id INTEGER PRIMARY KEY);\nINSERT INTO b (id) VALUES (1), (2);\n"
+                            "INSERT INTO a (id, tag) VALUES (101, 'n');\n",
+        "rollbacks/003_rollback_create_b.sql": "DELETE FROM a WHERE id = 101;\nDROP TABLE b;\n",
+        "004_add_note.sql": "ALTER TABLE a ADD COLUMN note TEXT;\nINSERT INTO a (id, tag) VALUES (100, 'm');\n",
+        "rollbacks/004_rollback_add_note.sql": "DELETE FROM a WHERE id = 100;\nALTER TABLE a DROP COLUMN note;\n",
+    }
+    for name, text in files.items():
+        (folder / name).write_text("-- Risk Level: LOW\n" + text)
+    return folder
+
+
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_a_rollback_over_three_migrations_whose_oldest_fails_on_the_targets_rows_changes_nothing(
+        engine, request, tmp_path):
+    target = open_target(empty_db_url(request, tmp_path))
+    folder = three_steps(tmp_path)
+    assert migrate(target, folder, run_id="up").passed
+    with target.engine().begin() as conn:  # the application: the same tag twice, allowed since 002
+        conn.exec_driver_sql("INSERT INTO a (id, tag) VALUES (1, 'x'), (2, 'x')")
+    before = everything(target)
+    result = rollback.rollback_to(target, folder, "001", run_id="down")
+    assert everything(target) == before  # schema, every row, history and events: as before the rollback
+    assert result["expected"]["status"] == "passed"  # the scratch replay had no rows: it could not see it
+    assert result["error"].startswith("rollback of 002_tags_repeat failed: 002_rollback_tags_repeat.sql statement 1 "
+                                      "(line 2): 'CREATE UNIQUE INDEX a_tag ON a (tag)")
+    assert "nothing was rolled back, 002_tags_repeat is still applied and the database is still at version 004" \
+        in result["error"]
+    assert result["failed"] == {"version": "002", "name": "tags_repeat", "script": "002_rollback_tags_repeat.sql",
+                                "statement": 1, "line": 2, "cause": result["failed"]["cause"]}
+    assert result["rolled_back"] == [] and [u["version"] for u in result["undone"]] == ["004", "003"]
+    assert result["before"] == result["after"] == "004" and result["history_table_dropped"] is False
+
+    with target.engine().begin() as conn:  # the tags made unique again: now it goes, whole
+        conn.exec_driver_sql("UPDATE a SET tag = 'y' WHERE id = 2")
+    result = rollback.rollback_to(target, folder, "001", run_id="down again")
+    assert result["error"] is None and result["after"] == "001" and result["undone"] == []
+    assert [r["version"] for r in result["rolled_back"]] == ["004", "003", "002"]
+    counted = [[(t["table"], t["rows_before"], t["rows_after"]) for t in r["data"]["tables"]]
+               for r in result["rolled_back"]]
+    assert counted == [[("a", 4, 3)], [("a", 3, 2)], []]  # each step's own counts, in the shared transaction
+    with target.engine().connect() as conn:
+        assert [(e["event"], e["version"]) for e in mig.event_log(conn)][-3:] == [
+            ("revert", "004"), ("revert", "003"), ("revert", "002")]
+    assert history(target) == ["001"]
 
 
 def empty_db_url(request, tmp_path) -> str:
@@ -341,3 +416,45 @@ def test_to_zero_without_a_version_000_names_to_none(sqlite_url, tmp_path):
                                            r"migration \(001, 002\), use --to none"):
             rollback.rollback_to(target, folder, version, run_id="refused")
     assert state(target, folder) == before
+
+
+@pytest.mark.postgres
+def test_a_rollback_script_outside_a_transaction_splits_the_rollback_and_says_so_first(pg_empty_url, tmp_path):
+    """003's rollback drops its index CONCURRENTLY (PostgreSQL refuses that in a transaction):
+    004 runs in one part, 003 alone, 002 in a third. The operator is told before the first
+    statement; 002 failing on the target's rows leaves 004 and 003 rolled back, at version 002."""
+    from runbook import progress
+
+    target = open_target(pg_empty_url)
+    folder = three_steps(tmp_path)
+    for path in [*folder.glob("003_*.sql"), *folder.glob("rollbacks/003_*.sql")]:
+        path.unlink()
+    (folder / "003_index_tags.sql").write_text("-- Risk Level: LOW\nCREATE INDEX a_tag_plain ON a (tag);\n")
+    (folder / "rollbacks" / "003_rollback_index_tags.sql").write_text("DROP INDEX CONCURRENTLY a_tag_plain;\n")
+    assert migrate(target, folder, run_id="up").passed
+    with target.engine().begin() as conn:
+        conn.exec_driver_sql("INSERT INTO a (id, tag) VALUES (1, 'x'), (2, 'x')")
+    heard: list[str] = []
+    stop = progress.listen(lambda e: heard.append(e["message"]))
+    try:
+        result = rollback.rollback_to(target, folder, "001", run_id="down")
+    finally:
+        stop()
+    assert result["parts"] == [{"versions": ["004"], "transaction": True}, {"versions": ["003"], "transaction": False},
+                               {"versions": ["002"], "transaction": True}]
+    assert result["may_stop_at"] == ["003", "002"]
+    assert result["notice"] == (
+        "the rollback to 001 cannot be all or nothing: the rollback script of 003_index_tags holds a statement that "
+        "cannot run inside a transaction, so it runs in 3 parts, newest first, each all or nothing (one transaction: "
+        "004_add_note; alone, outside a transaction: 003_index_tags; one transaction: 002_tags_repeat); when a part "
+        "fails, the parts before it stay committed and the database is left at version 003 or 002")
+    told = next(i for i, m in enumerate(heard) if result["notice"] in m)
+    assert told < heard.index(f"rollback {target.name}: 004_add_note")  # before anything ran
+    assert [r["version"] for r in result["rolled_back"]] == ["004", "003"] and result["after"] == "002"
+    assert "its part's transaction was rolled back, so 002_tags_repeat is still applied; 004_add_note, 003_index_tags " \
+           "stay rolled back (committed in the parts before, see the notice): the database is at version 002, not at " \
+           "001" in result["error"]
+    assert history(target) == ["001", "002"]
+    with target.engine().connect() as conn:
+        assert target.kind.index_names(conn, "a") == {"a_pkey"}  # 003's index gone, no a_tag (002 still applied)
+        assert "note" not in {c["name"] for c in sa.inspect(conn).get_columns("a")}  # 004 rolled back

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from runbook import backup, rehearsal, rollback
+from runbook import backup, rehearsal, rollback, steps
 from runbook import migrations as mig
 from runbook.errors import BadInput, RunFailed
-from runbook.migrate import migrate, prepare_verify, verify_script_checks
+from runbook.migrate import migrate, planned_sql, prepare_verify, verify_script_checks
 from runbook.target import open_target
 from runbook.verify import verify
 
@@ -194,3 +194,54 @@ def test_rollback_verifies_the_migrations_still_applied(db_url: str, tmp_path: P
     assert "focus_areas" in check["detail"]
     after = rollback.compare_after(target, tmp_path / "reports" / "run", None, result)
     assert check in after["checks"]  # the rollback step's checks (and its notebook's table) hold them
+
+
+def test_a_restore_verifies_the_migrations_applied_in_the_restored_database(db_url: str, tmp_path: Path) -> None:
+    folder = demo_with(tmp_path, {})
+    target = open_target(db_url)
+    assert migrate(target, folder, to="002", run_id="up").passed
+    taken = backup.take(target, tmp_path / "backups")
+    assert migrate(target, folder, run_id="up again").passed
+    path = folder / "verify" / "002_verify_enhance_partner_table.sql"  # a verify script that reads a table 003 made
+    path.write_text(path.read_text() + "SELECT slug FROM focus_areas WHERE 1 = 0;\n")
+    result = steps.roll_back(target, folder, run_id="restore", to=None, restore_backup=taken["path"],
+                             confirm_restore=True, before=None)
+    assert result["method"] == "restore" and result["after"] == "002"
+    assert [(c["check"], c["passed"]) for c in result["checks"]] == [
+        ("verify script 001_add_contractor_fields", True), ("verify script 002_enhance_partner_table", False)]
+    assert "focus_areas" in result["checks"][1]["detail"]
+    after = rollback.compare_after(target, tmp_path / "reports" / "run", None, result)
+    assert result["checks"][1] in after["checks"]  # the rollback step's checks (and its notebook's table) hold them
+
+    (folder / "001_add_contractor_fields.sql").rename(tmp_path / "moved.sql")  # a folder that cannot be read
+    again = rollback.restore_backup(target, Path(taken["path"]), confirm=True, migrations_dir=folder)
+    [skipped] = again["checks"]
+    assert skipped["passed"] and skipped.get("skipped") and "could not be read" in skipped["detail"]
+
+
+def test_a_dry_run_lists_each_pending_migrations_verify_script_without_running_it(db_url: str, tmp_path: Path) -> None:
+    folder = demo_with(tmp_path, {"005_add_notes.sql": ADD_NOTES,
+                                  "verify/005_verify_add_notes.sql": "BEGIN;\nSELECT notes FROM contractors WHERE 1 = 0;\n"
+                                                                     "ROLLBACK;\n"})
+    target = open_target(db_url)
+    assert migrate(target, folder, to="003", run_id="up").passed
+    before = db_state(db_url)
+    result = migrate(target, folder, dry_run=True, run_id="plan")
+    assert db_state(db_url) == before
+    planned = {m.version: m.verify for m in result.migrations}
+    variant = ".postgresql" if target.kind.name == "postgresql" else ""
+    assert {v: p["file"] for v, p in planned.items()} == {
+        "004": f"verify/004_verify_add_search_indexes{variant}.sql", "005": "verify/005_verify_add_notes.sql"}
+    assert [sql.rstrip(";") for sql in planned["005"]["statements"]] == [  # its BEGIN/ROLLBACK are the runner's
+        "SELECT notes FROM contractors WHERE 1 = 0"]
+    assert all(p["ran"] is False for p in planned.values())
+    plan = planned_sql(result.as_dict())
+    assert ("ALTER TABLE contractors ADD COLUMN notes TEXT;\n"
+            "-- verify script verify/005_verify_add_notes.sql: runs after the statements, before the commit, in a "
+            "savepoint rolled back; not run in a dry run (it checks the migrated database, which a dry run does not "
+            "make)\n--   SELECT notes FROM contractors WHERE 1 = 0;\n") in plan
+
+    applied = migrate(target, folder, run_id="up again")
+    assert [(m.version, m.verify) for m in applied.migrations] == [
+        ("004", {"file": f"verify/004_verify_add_search_indexes{variant}.sql", "ran": True, "passed": True}),
+        ("005", {"file": "verify/005_verify_add_notes.sql", "ran": True, "passed": True})]
