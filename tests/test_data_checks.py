@@ -94,6 +94,11 @@ def folder_with(tmp_path: Path, files: dict[str, str]) -> Path:
     return folder
 
 
+def rehearse_on_backup(target, folder: Path, tmp_path: Path, run_id: str) -> dict:
+    """A backup of ``target`` (this run's), and the rehearsal of ``folder`` on a copy restored from it."""
+    return rehearsal.rehearse(target, backup.take(target, tmp_path / "backups"), folder, run_id=run_id)
+
+
 def failed(result: dict) -> dict[str, str]:
     return {c["check"]: c["detail"] for c in result["checks"] if not c["passed"]}
 
@@ -182,8 +187,7 @@ def test_category_3_backfill_passes_rehearsal_migrate_and_verify(at_004, tmp_pat
                                     "rollbacks/005_rollback_email_lower.sql": BACKFILL_ROLLBACK})
     target = open_target(url)
     before = inventory.take(target, folder)
-    record = backup.take(target, tmp_path / "backups")
-    rehearsed = rehearsal.rehearse(target, record, folder, run_id="rehearse-backfill")
+    rehearsed = rehearse_on_backup(target, folder, tmp_path, "rehearse-backfill")
     assert rehearsed["passed"], rehearsed["error"]
     data = rehearsed["data"]["005_email_lower"]
     assert data["passed"] and data["mode"] == "full"
@@ -207,8 +211,7 @@ def test_rebuild_that_copies_half_the_rows_fails_and_changes_nothing(at_004, tmp
                    for i in range(2, 11)])
     folder = folder_with(tmp_path, {"005_rebuild_admin_users.sql": HALF_REBUILD})
     target = open_target(url)
-    record = backup.take(target, tmp_path / "backups")
-    rehearsed = rehearsal.rehearse(target, record, folder, run_id="rehearse-rebuild")
+    rehearsed = rehearse_on_backup(target, folder, tmp_path, "rehearse-rebuild")
     assert not rehearsed["passed"]
     assert "a rebuild must keep every row: 5 of 10 rows removed" in rehearsed["error"]
     unchanged = db_state(url)
@@ -233,8 +236,7 @@ def test_rows_deleted_and_inserted_again_under_their_keys_are_a_declared_replace
         "INSERT INTO admin_users (id, email, password_hash) VALUES (2, 'two@new.example', 'h2');\n")})
     target = open_target(url)
     before = inventory.take(target, folder)
-    record = backup.take(target, tmp_path / "backups")
-    rehearsed = rehearsal.rehearse(target, record, folder, run_id="rehearse-replace")
+    rehearsed = rehearse_on_backup(target, folder, tmp_path, "rehearse-replace")
     assert rehearsed["passed"], rehearsed["error"]
     result = migrate(target, folder, run_id="replace")
     assert result.passed, result.error
@@ -290,8 +292,7 @@ def test_drop_and_re_create_of_a_table_with_rows_passes_declaring_every_row_remo
     (folder / "006_reset_nonce.sql").write_text(RESET_NONCE)
     target = open_target(url)
     before = inventory.take(target, folder)
-    record = backup.take(target, tmp_path / "backups")
-    rehearsed = rehearsal.rehearse(target, record, folder, run_id="rehearse-reset")
+    rehearsed = rehearse_on_backup(target, folder, tmp_path, "rehearse-reset")
     assert rehearsed["passed"], rehearsed["error"]
     result = migrate(target, folder, run_id="reset")
     assert result.passed, result.error
@@ -622,8 +623,7 @@ def test_a_data_migration_on_a_table_outside_public_is_watched_and_passes(pg_url
                                     "005_cents.postgresql.sql": "UPDATE billing.invoices SET amount = amount * 100;\n"})
     target = open_target(pg_url)
     before = inventory.take(target, folder)
-    record = backup.take(target, tmp_path / "backups")
-    rehearsed = rehearsal.rehearse(target, record, folder, run_id="rehearse-cents")
+    rehearsed = rehearse_on_backup(target, folder, tmp_path, "rehearse-cents")
     assert rehearsed["passed"], rehearsed["error"]
     (t,) = rehearsed["data"]["005_cents"]["tables"]
     assert (t["table"], t["changed_columns"], t["added"], t["removed"]) == ("billing.invoices", {"amount": 2}, 0, 0)
@@ -682,8 +682,7 @@ def test_a_migration_that_sets_search_path_is_recorded_watched_and_rolled_back(p
                                     "rollbacks/005_rollback_cents.postgresql.sql": back})
     target = open_target(pg_url)
     at_004 = db_state(pg_url)
-    record = backup.take(target, tmp_path / "backups")
-    rehearsed = rehearsal.rehearse(target, record, folder, run_id="rehearse-cents")
+    rehearsed = rehearse_on_backup(target, folder, tmp_path, "rehearse-cents")
     assert rehearsed["passed"], rehearsed["error"]
     (t,) = rehearsed["data"]["005_cents"]["tables"]
     assert (t["table"], t["added"], t["removed"]) == ("billing.invoices", 1, 0)
@@ -836,8 +835,7 @@ def test_a_do_blocks_statements_are_declared_and_checked_like_any_other(pg_url, 
     folder = folder_with(tmp_path, {"005_upper.sql": "SELECT 1;\n", "005_upper.postgresql.sql": script})
     target = open_target(pg_url)
     before = inventory.take(target, folder)
-    record = backup.take(target, tmp_path / "backups")
-    rehearsed = rehearsal.rehearse(target, record, folder, run_id="rehearse-upper")
+    rehearsed = rehearse_on_backup(target, folder, tmp_path, "rehearse-upper")
     assert "content: contractors" not in rehearsed["error"]  # declared; EXECUTE's change to admin_users is not:
     assert not rehearsed["passed"] and "content: admin_users" in rehearsed["error"]  # no one else writes there
     (bad,) = rehearsed["verify"]["failed"]

@@ -12,6 +12,7 @@ from runbook.migrate import migrate
 from runbook.target import open_target
 
 from test_import import USERS, listing, run_cli, sqlite_db
+from test_import_tools import assert_both_applied_and_the_index_built
 from test_project_dialect import write_folder as write
 
 VIEW = "CREATE VIEW active_users AS SELECT id FROM users;\n"
@@ -222,12 +223,7 @@ def test_execute_in_transaction_false_runs_outside_a_transaction_on_postgresql(p
     text = (tmp_path / "migrations" / "002_orders_customer.sql").read_text()
     assert "-- Flyway: executeInTransaction=false (V2__orders_customer.sql.conf): " in text
     assert [n for n in result.notes if n.startswith("V2__orders_customer.sql: executeInTransaction=false")]
-    target = open_target(pg_empty_url)
-    assert [m.status for m in migrate(target, tmp_path / "migrations", dialect="postgresql").migrations] == \
-        ["applied", "applied"]
-    with target.engine().connect() as conn:
-        assert conn.exec_driver_sql("SELECT indisvalid FROM pg_index WHERE indexrelid = 'orders_customer'::regclass"
-                                    ).scalar() is True
+    assert_both_applied_and_the_index_built(pg_empty_url, tmp_path / "migrations")
 
 
 @pytest.mark.parametrize("files, message", [

@@ -354,17 +354,22 @@ SQLX_NO_TX = {
 }
 
 
+def assert_both_applied_and_the_index_built(url: str, folder: Path) -> None:
+    """Both imported migrations applied on PostgreSQL, and ``orders_customer`` built valid (a
+    ``CREATE INDEX CONCURRENTLY`` run outside a transaction, as the source tool runs it)."""
+    target = open_target(url)
+    assert [m.status for m in migrate(target, folder, dialect="postgresql").migrations] == ["applied", "applied"]
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT indisvalid FROM pg_index WHERE indexrelid = 'orders_customer'::regclass"
+                                    ).scalar() is True
+
+
 @pytest.mark.postgres
 def test_sqlx_no_transaction_migration_runs_outside_a_transaction_on_postgresql(pg_empty_url, tmp_path):
     src = write(tmp_path / "src", SQLX_NO_TX)
     result = importer.import_history(src, tmp_path / "migrations", dialect="postgresql")
     assert [n for n in result.notes if n.startswith("2_orders_customer.sql: `-- no-transaction`")]
-    target = open_target(pg_empty_url)
-    assert [m.status for m in migrate(target, tmp_path / "migrations", dialect="postgresql").migrations] == \
-        ["applied", "applied"]
-    with target.engine().connect() as conn:
-        assert conn.exec_driver_sql("SELECT indisvalid FROM pg_index WHERE indexrelid = 'orders_customer'::regclass"
-                                    ).scalar() is True
+    assert_both_applied_and_the_index_built(pg_empty_url, tmp_path / "migrations")
 
 
 def test_sqlx_no_transaction_migration_the_runbook_cannot_run_as_one_is_refused(tmp_path):
