@@ -379,12 +379,13 @@ def statement_tables(statements: Iterable[str], dialect: str) -> list[set[str]]:
     return out
 
 
-def declare(statements: Iterable[tuple[str, str]], dialect: str) -> Declared:
+def declare(statements: Iterable[tuple[str, str]], dialect: str, *, names_ignore_case: bool = False) -> Declared:
     """What ``statements`` (``(label, sql)`` pairs, in order) may change, per table (see the
-    module doc)."""
+    module doc). ``names_ignore_case``: the engine's (``Engine.names_ignore_case``, SQLite): one
+    table however a statement spells it."""
     out = Declared()
     current: dict[str, TableEffect] = {}  # by the name the table has at this point
-    folds = dialect == "sqlite"  # its names ignore case: one table however a statement spells it
+    folds = names_ignore_case
     spelling: dict[str, str] = {}  # SQLite: lower-case name → the spelling the table has here
 
     def spell(name: str, new: bool = False) -> str:
@@ -507,10 +508,10 @@ def _apply(a: Action, name: str, label: str, out: Declared, current: dict[str, T
         e.why.append(f"{label}: may change anything on {name} (a statement whose effect is not known names it)")
 
 
-def declare_statements(statements: Iterable["Statement"], dialect: str) -> Declared:
+def declare_statements(statements: Iterable["Statement"], dialect: str, *, names_ignore_case: bool = False) -> Declared:
     """``declare`` for a script's statements (labelled ``statement N (line L)``)."""
     return declare(((f"statement {s.index} (line {s.line})", s.sql) for s in statements
-                    if not s.is_transaction_control), dialect)
+                    if not s.is_transaction_control), dialect, names_ignore_case=names_ignore_case)
 
 
 def declare_prepared(prepared: Iterable[Any], engine: "Engine", writes: Iterable[str] = ()) -> Declared:
@@ -519,7 +520,7 @@ def declare_prepared(prepared: Iterable[Any], engine: "Engine", writes: Iterable
     its statements also name may change anything there (a trigger its ``UPDATE`` fires, a function
     its ``SELECT`` calls: what they change is not the statement's own)."""
     out = declare(((f"statement {p.statement.index} (line {p.statement.line})", sql)
-                   for p in prepared for sql in p.sql), engine.sqlglot_dialect)
+                   for p in prepared for sql in p.sql), engine.sqlglot_dialect, names_ignore_case=engine.names_ignore_case)
     for table in writes:
         e = out.tables.get(table)
         if e is not None and e.existed:

@@ -192,7 +192,7 @@ def declared_since(before: dict[str, Any], chosen: list[mig.Migration], engine: 
     original: dict[str, str] = {}  # name now → name in the inventory
     for m in later:
         statements, dialect = m.script.statements_for(engine)
-        declared = effects.declare_statements(statements, dialect)
+        declared = effects.declare_statements(statements, dialect, names_ignore_case=engine.names_ignore_case)
         if engine.names_ignore_case:  # named as the inventory (the catalog) spells them
             declared.spell_as(set(before.get("tables") or {}) | set(original))
         for e in declared.existing():
