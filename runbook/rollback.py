@@ -269,6 +269,8 @@ def new_data(conn: sa.Connection, target: "Target", declared: effects.Declared, 
     kind = target.kind
     insp = sa.inspect(conn)
     present = set(kind.table_names(conn))
+    if kind.names_ignore_case:  # ``DROP TABLE book`` drops SQLite's ``BOOK``: named as the catalog spells it
+        declared.spell_as(present)
     at_commit_cols = {(t["now"], c): n for t in (written or {}).get("tables", [])
                       for c, n in t.get("new_columns", {}).items()}
     at_commit_rows = (written or {}).get("created_rows", {})
@@ -400,6 +402,8 @@ class RollbackWatch:
 
     def before(self, conn: sa.Connection) -> None:
         present = set(self.engine.table_names(conn))
+        if self.engine.names_ignore_case:
+            self.declared.spell_as(present)
         effects_ = [e for e in self.declared.existing()  # tables it drops are neither held nor counted
                     if e.table in present and e.table not in mig.RUNBOOK_TABLES and e.now is not None]
         self.engine.hold_writers(conn, [e.table for e in effects_])

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from runbook import lint
 from runbook.target import open_target
 
@@ -164,3 +166,46 @@ def test_a_rollback_that_re_creates_a_dropped_fts5_table_is_checked(tmp_path: Pa
     files["rollbacks/003_rollback_no_fts.sql"] = "SELECT 1;\n"  # a rollback that does not undo is still caught
     mismatch = lint_on_file(tmp_path / "again", files)
     assert [f.code for f in mismatch.all_findings() if f.code.startswith("rollback-")] == ["rollback-mismatch"]
+
+
+def test_a_rollback_dropping_the_table_in_lower_case_names_the_rows_it_would_drop(tmp_path: Path) -> None:
+    """The migration created ``BOOK``, the application wrote two rows, and the rollback script says
+    ``DROP TABLE book``. SQLite drops ``BOOK``: the guard looked for ``book`` in the catalog, found
+    no such table and let the rows go unnamed. It now refuses before anything runs (the rows
+    are still there), and ``--discard-new-data`` drops them and names them."""
+    from runbook import rollback
+    from runbook.errors import BadInput
+
+    url, root = book_rows(tmp_path)
+    (root / "rollbacks" / "001_rollback_book.sql").write_text("DROP TABLE book;\n")
+    target = open_target(url)
+    with pytest.raises(BadInput, match=r"table BOOK holds 2 rows .*pass --discard-new-data"):
+        rollback.rollback_to(target, root, "none", run_id="back")
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT NAME FROM BOOK ORDER BY ID").scalars().all() == ["saga", "bone"]
+    done = rollback.rollback_to(target, root, "none", run_id="back", discard_new_data=True)
+    assert done["error"] is None, done["error"]
+    assert [(d["table"], d["values"], d["written_since"]) for d in done["discarded"]] == [("BOOK", 2, 2)]
+    target.dispose()
+
+
+def test_a_rollback_deleting_rows_of_the_table_in_lower_case_is_watched(tmp_path: Path) -> None:
+    """A rollback script that deletes rows the migration did not add, naming ``BOOK`` as ``book``:
+    its own data check (row counts in its transaction) did not watch ``book`` and let the row go.
+    It now fails the rollback, and the database is as it was."""
+    from runbook import rollback
+    from runbook.migrate import migrate
+
+    url, root = book_rows(tmp_path)
+    (root / "002_note.sql").write_text("-- Migration: note\n-- Risk Level: LOW\nALTER TABLE BOOK ADD COLUMN NOTE TEXT;\n")
+    (root / "rollbacks" / "002_rollback_note.sql").write_text(
+        "DELETE FROM book WHERE NAME = 'bone';\nALTER TABLE BOOK DROP COLUMN NOTE;\n")
+    target = open_target(url)
+    assert migrate(target, root, run_id="note").passed
+    with target.engine().connect() as conn:
+        before = conn.exec_driver_sql("SELECT * FROM BOOK ORDER BY ID").fetchall()
+    done = rollback.rollback_to(target, root, "001", run_id="back")
+    assert done["error"] and "a rollback must not remove rows it did not add" in done["error"], done["error"]
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT * FROM BOOK ORDER BY ID").fetchall() == before
+    target.dispose()
