@@ -221,6 +221,7 @@ def check_scripts(target: "Target", migrations: list[mig.Migration], status: mig
         return out | {"status": "skipped", "detail": f"no replay to check the rollback scripts on: {exc}"}
     from_empty = bool(chosen) and chosen[0].number == 0 and not status.applied[0].adopted
     problems: list[str] = []
+    inherited: set["schema.Difference"] = set()  # what the scripts before this one left wrong, as it stands now
     for m in undo:
         after = models.get(exp_.undone(m.version))
         if after is None or "error" in after:
@@ -232,7 +233,9 @@ def check_scripts(target: "Target", migrations: list[mig.Migration], status: mig
                     "not checked before running")}
             problems.append(f"{m.label}'s rollback fails right after the migrations up to it: {failure}")
             break
-        problems += [_undo_problem(d, m.label) for d in schema.differences(models[landing[m.version]], after)]
+        found = schema.differences(models[landing[m.version]], after)
+        problems += [_undo_problem(d, m.label) for d in found if d not in inherited]  # each blamed on its own script
+        inherited = set(found)
     if problems:
         shown = "; ".join(problems[:10]) + (f"; and {len(problems) - 10} more" if len(problems) > 10 else "")
         raise BadInput(f"refusing to roll back to {wanted or NONE}: replayed on a scratch database, the rollback "
