@@ -7,6 +7,8 @@ dialects): a SQLite run never does.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -128,10 +130,21 @@ class PostgresReader:
 READER = PostgresReader()
 
 
-def do_statements(sql: str) -> tuple[list[str], bool] | None:
-    """The SQL statements a PL/pgSQL ``DO`` block runs as written (in every branch and loop: each
-    may run), read by PostgreSQL's own PL/pgSQL parser, and whether it also runs SQL no parser can
-    read before it runs (``EXECUTE``, ``CALL``); ``None``: not a PL/pgSQL block that parses."""
+@dataclass
+class DoBlock:
+    """What a PL/pgSQL ``DO`` block runs, read by PostgreSQL's own PL/pgSQL parser."""
+
+    statements: list[str]  # the SQL statements it runs as written (in every branch and loop: each may run)
+    expressions: list[str]  # the other SQL it evaluates (PERFORM, assignments, conditions, loops' queries), as SELECTs
+    opaque: bool  # it also runs SQL no parser can read before it runs (EXECUTE, CALL)
+
+
+#: ``n := f(x)`` / ``r.f = g()``: a PL/pgSQL assignment's target, before the expression it evaluates
+_ASSIGNED = re.compile(r"^\s*[\w.\"\[\]]+\s*:?=\s*")
+
+
+def do_block(sql: str) -> DoBlock | None:
+    """``sql``'s ``DoBlock``; ``None``: not a PL/pgSQL ``DO`` block that parses."""
     node = tree(sql)
     if not isinstance(node, pg_ast.DoStmt):
         return None
@@ -146,24 +159,93 @@ def do_statements(sql: str) -> tuple[list[str], bool] | None:
         function = pglast.parse_plpgsql(f"CREATE FUNCTION runbook_do() RETURNS void LANGUAGE plpgsql AS {tag}{body}{tag}")
     except pg_parser.ParseError:
         return None
-    queries: list[str] = []
-    opaque = False
+    block = DoBlock([], [], False)
 
     def walk(node: Any) -> None:
-        nonlocal opaque
         if isinstance(node, list):
             for item in node:
                 walk(item)
         elif isinstance(node, dict):
             for key, value in node.items():
                 if key in ("PLpgSQL_stmt_dynexecute", "PLpgSQL_stmt_dynfors", "PLpgSQL_stmt_call"):
-                    opaque = True
+                    block.opaque = True
                 elif key == "PLpgSQL_stmt_execsql":
-                    queries.append(value["sqlstmt"]["PLpgSQL_expr"]["query"])
+                    block.statements.append(value["sqlstmt"]["PLpgSQL_expr"]["query"])
+                    continue
+                elif key == "PLpgSQL_expr":  # parseMode 0: a query; 1: a type name; 2: an expression; 3-5: assignments
+                    mode, query = value.get("parseMode", 0), value["query"]
+                    if mode != 1:
+                        block.expressions.append(query if mode == 0 else
+                                                 "SELECT " + (_ASSIGNED.sub("", query, count=1) if mode >= 3 else query))
                 walk(value)
 
     walk(function)
-    return queries, opaque
+    return block
+
+
+def new_fields_set(source: str) -> set[str] | None:
+    """The columns of ``NEW`` a PL/pgSQL trigger function's body (``source``: ``pg_proc.prosrc``)
+    assigns (``NEW.updated_at = now()``, ``SELECT ... INTO NEW.c``), read by PostgreSQL's own
+    PL/pgSQL parser: what a ``BEFORE UPDATE`` row trigger may change in the rows it fires for.
+    ``None``: any column may change (it assigns ``NEW`` whole, has a record variable of its own
+    that it may return instead, returns an expression, runs ``EXECUTE ... INTO`` into it, or does
+    not parse)."""
+    tag = "$runbook_trigger$"
+    while tag in source:
+        tag = tag[:-1] + "_$"
+    try:
+        (function,) = pglast.parse_plpgsql(f"CREATE FUNCTION runbook_trigger() RETURNS trigger LANGUAGE plpgsql "
+                                           f"AS {tag}{source}{tag}")
+    except (pg_parser.ParseError, ValueError):
+        return None
+    body = function["PLpgSQL_function"]
+    new = body.get("new_varno", 0)
+    datums = body.get("datums", [])
+    if sum("PLpgSQL_rec" in d for d in datums) > 2:  # a record of its own, which ``RETURN r`` may hand back
+        return None  # (the parser's tree does not say which variable a RETURN names)
+    fields: set[str] = set()
+
+    def target(varno: int) -> bool:
+        """Note the ``NEW`` field datum ``varno`` names; False when it is ``NEW`` itself."""
+        datum = datums[varno] if 0 <= varno < len(datums) else {}
+        if varno == new:
+            return False
+        if "PLpgSQL_recfield" in datum and datum["PLpgSQL_recfield"].get("recparentno", 0) == new:
+            fields.add(datum["PLpgSQL_recfield"]["fieldname"])
+        elif "PLpgSQL_row" in datum:
+            return all(target(f.get("varno", 0)) for f in datum["PLpgSQL_row"].get("fields", []))
+        return True
+
+    def walk(node: Any) -> bool:
+        if isinstance(node, list):
+            return all(walk(item) for item in node)
+        if not isinstance(node, dict):
+            return True
+        for key, value in node.items():
+            if key == "PLpgSQL_stmt_assign" and not target(value.get("varno", 0)):
+                return False
+            if key in ("PLpgSQL_stmt_execsql", "PLpgSQL_stmt_dynexecute") and value.get("into"):
+                into = value.get("target", {})
+                row = into.get("PLpgSQL_row") or into.get("PLpgSQL_rec") or {}
+                if "PLpgSQL_rec" in into and into["PLpgSQL_rec"].get("dno", 0) == new:
+                    return False
+                if not all(target(f.get("varno", 0)) for f in row.get("fields", [])):
+                    return False
+            if key == "PLpgSQL_stmt_return" and "expr" in value:  # RETURN NULL: the row is skipped
+                if value["expr"]["PLpgSQL_expr"]["query"].strip().upper() not in ("NULL", "SELECT NULL"):
+                    return False
+            if not walk(value):
+                return False
+        return True
+
+    return fields if walk(body.get("action")) else None
+
+
+def do_statements(sql: str) -> tuple[list[str], bool] | None:
+    """The SQL statements a PL/pgSQL ``DO`` block runs as written, and whether it also runs SQL no
+    parser can read (``do_block``); ``None``: not a PL/pgSQL block that parses."""
+    block = do_block(sql)
+    return None if block is None else (block.statements, block.opaque)
 
 
 #: statements that read, or set the session (never the database)

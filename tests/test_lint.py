@@ -440,7 +440,10 @@ def test_the_replay_measures_rows_code_wrote_on_postgresql(tmp_path: Path, pg_em
     ("SELECT setval('t_seq', 5), nextval('t_seq'), set_config('x.y', '1', true), pg_catalog.lower('A');", [], 1),
     ("CALL backfill();", ["CALLs procedure backfill"], 3),
     ("DO $$ BEGIN EXECUTE 'UPDATE t SET name = 1'; END $$;", ["DO block"], 3),
-    ("DO $$ BEGIN UPDATE t SET name = 'x'; END $$;", [], 3),  # no EXECUTE: unclassified, as before
+    ("DO $$ BEGIN UPDATE t SET name = 'x'; END $$;", [], 3),  # no EXECUTE: the UPDATE it runs
+    ("DO $$ BEGIN PERFORM fill(); END $$;", ["fill()"], 3),  # the calls in its PL/pgSQL expressions too
+    ("DO $$ DECLARE n text; BEGIN n := tag(); IF peek() > 0 THEN RAISE NOTICE '%', n; END IF; END $$;", ["tag()"], 3),
+    ("DO $$ BEGIN CREATE TYPE kind AS ENUM ('a'); EXCEPTION WHEN duplicate_object THEN null; END $$;", [], 1),
     ("CREATE VIEW v AS SELECT fill();", [], 1),  # a view's query runs later
     ("-- Writes: none\nSELECT fill();\nCALL backfill();", [], 1),
     ("-- Writes: t (by fill)\nSELECT fill();", [], 3),

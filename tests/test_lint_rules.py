@@ -45,7 +45,7 @@ EXAMPLES: dict[str, tuple[dict[str, str], str]] = {
                          "sqlite"),
     "unparsable": ({"001_base.sql": mig(BASE + "FROBNICATE t;", "HIGH"), "rollbacks/001_rollback_base.sql": "DROP TABLE t;"},
                    "sqlite"),
-    "unclassified": ({"001_do.postgresql.sql": mig("DO $$ BEGIN PERFORM 1; END $$;", "HIGH"),
+    "unclassified": ({"001_do.postgresql.sql": mig("DO LANGUAGE plperl $$ my $x = 1; $$;", "HIGH"),
                       "001_do.sql": mig("SELECT 1;"), "rollbacks/001_rollback_do.sql": "SELECT 1;"}, "postgresql"),
     "empty": ({"001_base.sql": mig("")}, "sqlite"),
     "unknown-name": ({"001_base.sql": mig(BASE + "CREATE INDEX ix ON missing (id);")}, "sqlite"),

@@ -16,7 +16,7 @@ from pglast.enums import (AlterTableType as AT, ConstrType, ObjectType as OT, On
                           VariableSetKind)
 from pglast.visitors import Visitor
 
-from ..pgtext import do_statements, search_path_set
+from ..pgtext import do_block, search_path_set
 from ..sqltext import Statement
 from .classify import Classifier, Constraint, NewColumn, Outcome, Shape, Unreadable, merge
 from .model import ColumnInfo, TypeInfo, key, schema_of
@@ -372,14 +372,38 @@ class PostgresClassifier(Classifier):
         return Outcome(1, "alter-type", "ALTER TYPE ... ADD VALUE: a new enum value; existing rows unchanged")
 
     def on_DoStmt(self, st: Statement, s: Any) -> Outcome:
-        inner = do_statements(st.sql)
-        if inner is None or not inner[1]:
-            return self.unclassified(st, "an anonymous DO block runs code the linter cannot see into")
-        self.schema.doubt = self.schema.doubt or f"statement {st.index} of {self.lint.migration.label} runs EXECUTE"
-        if not self.code_declared():
-            self.may_write(st, "is a DO block that runs SQL no parser can read (EXECUTE, CALL)")
-        return Outcome(3, "do-execute", "a DO block that runs SQL no parser can read (EXECUTE, CALL): what it "
-                                        "changes cannot be classified; counted as the highest risk", lock_heavy=True)
+        """A PL/pgSQL block is classified by what PostgreSQL's PL/pgSQL parser finds in it: each
+        statement it runs as written (in every branch: each may run) as if it stood alone, and its
+        other SQL (PERFORM, assignments, conditions) for calls of the project's code. Drizzle's
+        ``DO $$ BEGIN CREATE TYPE ...; EXCEPTION WHEN duplicate_object THEN null; END $$`` is a new
+        type, Harbor's loops of ``UPDATE`` a data migration. Which statements run depends on the
+        block's conditions: names it creates or drops are doubtful afterwards."""
+        block = do_block(st.sql)
+        if block is None:
+            return self.unclassified(st, "a DO block PostgreSQL's PL/pgSQL parser cannot read")
+        if block.opaque:
+            self.schema.doubt = self.schema.doubt or f"statement {st.index} of {self.lint.migration.label} runs EXECUTE"
+            if not self.code_declared():
+                self.may_write(st, "is a DO block that runs SQL no parser can read (EXECUTE, CALL)")
+            return Outcome(3, "do-execute", "a DO block that runs SQL no parser can read (EXECUTE, CALL): what it "
+                                            "changes cannot be classified; counted as the highest risk", lock_heavy=True)
+        outcomes: list[Outcome] = []
+        for sql, runs in [(q, True) for q in block.statements] + [(q, False) for q in block.expressions]:
+            try:
+                inner = [raw.stmt for raw in pglast.parse_sql(sql)]
+            except pglast.parser.ParseError as exc:
+                return self.unclassified(st, f"PostgreSQL's parser cannot read the DO block's {sql[:60]!r} ({exc})")
+            for node in inner:
+                outcomes += [self.one(st, node)] if runs else []
+                outcomes += [o] if (o := self.calls_code(st, node)) else []
+        if block.statements:
+            self.schema.doubt = self.schema.doubt or (f"statement {st.index} of {self.lint.migration.label} is a DO "
+                                                      "block whose statements run as its conditions say")
+        top = merge(outcomes) if outcomes else Outcome(1, "read-only", "reads and computes only")
+        reasons = list(dict.fromkeys(o.reason for o in outcomes if o.category == top.category))
+        shown = "; ".join(reasons[:3]) + (f"; and {len(reasons) - 3} more" if len(reasons) > 3 else "")
+        return Outcome(top.category, "do-block", f"a DO block: {shown or top.reason}", destructive=top.destructive,
+                       lock_heavy=top.lock_heavy)
 
     def on_CallStmt(self, st: Statement, s: ast.CallStmt) -> Outcome:
         name = self.routine(s.funccall)

@@ -1,9 +1,9 @@
--- Case: an anonymous DO block cannot be classified: Category 3 with a warning
+-- Case: a DO block that only reads and computes (PostgreSQL's PL/pgSQL parser reads it): Category 1
 -- Dialect: postgresql
--- Risk Level: HIGH
+-- Risk Level: LOW
 -- Rollback: yes
--- Expect Category: 3
+-- Expect Category: 1
 -- Expect Destructive: no
--- Expect Findings: unclassified
+-- Expect Findings: none
 
 DO $$ BEGIN PERFORM 1; END $$;
