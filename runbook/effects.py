@@ -7,7 +7,9 @@ replayed in order per table (so renames and rebuilds are followed):
 
 - ``ADD COLUMN`` fills only that column (with its default, or NULL); existing columns and rows
   stay as they were;
-- ``UPDATE t SET a, b`` changes columns ``a`` and ``b`` of ``t``; its row count stays;
+- ``UPDATE t SET a, b`` changes columns ``a`` and ``b`` of ``t``; its row count stays; and what
+  ``t``'s ``BEFORE UPDATE`` row triggers set in the rows it updates (an ``updated_at``), read from
+  the engine's catalog by the check, in its transaction (``engine.update_trigger_columns``);
 - ``DELETE`` / ``TRUNCATE`` may remove rows; ``INSERT`` may add rows, existing rows unchanged
   (``INSERT OR REPLACE`` / ``ON CONFLICT DO UPDATE`` may also change them), unless an earlier
   statement may have removed rows of that table: a row deleted and inserted again under its key
@@ -101,6 +103,7 @@ class TableEffect:
     may_remove_rows: bool = False
     rebuilt: bool = False
     anything: bool = False
+    updates: bool = False  # an UPDATE (or an upsert's DO UPDATE) of its rows: fires its update triggers
     copied_from: set[str] = field(default_factory=set)  # created: tables (names before) whose rows it holds
     why: list[str] = field(default_factory=list)
 
@@ -485,6 +488,7 @@ def _apply(a: Action, name: str, label: str, out: Declared, current: dict[str, T
         e.why.append(f"{label}: column {a.column} changes type (its values may change)")
     elif a.kind == "update":
         e.changed_columns |= set(a.columns)
+        e.updates = True
         e.why.append(f"{label}: UPDATE sets {', '.join(a.columns)} (row count unchanged)")
     elif a.kind == "delete":
         e.may_remove_rows = True
@@ -497,6 +501,7 @@ def _apply(a: Action, name: str, label: str, out: Declared, current: dict[str, T
         if not copies or a.columns:
             e.may_add_rows = True
             e.changed_columns |= set(a.columns)
+            e.updates = e.updates or bool(a.columns)
             e.why.append(f"{label}: may add rows" + (f" and change {', '.join(a.columns)}" if a.columns else
                                                       ", existing rows unchanged"))
         if e.existed and e.may_remove_rows and ALL not in e.changed_columns:  # delete, then insert again
@@ -577,6 +582,7 @@ class DataWatch:
         self._counters = self.engine.write_counters(conn)
         present = self._tables
         effects = [e for e in self.declared.existing() if e.table in present]
+        self._fire_update_triggers(conn, effects)
         self.engine.hold_writers(conn, [e.table for e in effects])
         for i, e in enumerate(effects):
             columns = [c["name"] for c in self.engine.columns(insp, e.table)]
@@ -592,6 +598,19 @@ class DataWatch:
                 self.engine.create_before_copy(conn, copy, e.table, columns, key)
             self.watched.append(_Watched(e, columns, key, rows, copy))
         self._spent = time.perf_counter() - started
+
+    def _fire_update_triggers(self, conn: sa.Connection, effects: list[TableEffect]) -> None:
+        """An ``UPDATE`` of a table also changes what its row triggers set in the rows it updates
+        (``engine.update_trigger_columns``: the ``updated_at`` column Harbor's trigger sets on every
+        update): declared as the statement's own change, as the engine makes it."""
+        updated = [e for e in effects if e.updates and ALL not in e.changed_columns]
+        fired = self.engine.update_trigger_columns(conn, [e.table for e in updated]) if updated else {}
+        for e in updated:
+            if e.table in fired:
+                columns = fired[e.table]
+                e.changed_columns |= {ALL} if columns is None else columns
+                e.why.append("its update triggers may set " + ("any column" if columns is None else ", ".join(sorted(columns)))
+                             + " of the rows updated")
 
     def after(self, conn: sa.Connection) -> dict[str, Any]:
         """Compare and judge; returns the report (``passed`` False: something undeclared)."""

@@ -854,3 +854,57 @@ def test_a_do_blocks_statements_are_declared_and_checked_like_any_other(pg_url, 
     admin = next(c for c in checked["checks"] if c["check"] == "content: admin_users")
     assert admin["passed"] and "005_upper's transaction wrote admin_users" in admin["detail"]
     target.dispose()
+
+
+# -- what the engine's triggers add to an UPDATE ------------------------------------------------
+TOUCH = ("CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated_at = now(); "
+         "RETURN NEW; END $$")
+
+
+@pytest.mark.postgres
+def test_an_update_of_a_table_whose_trigger_sets_updated_at_declares_that_column(pg_url, tmp_path):
+    """Harbor's ``update_time`` trigger (BEFORE UPDATE, ``NEW.update_time = NOW()``): a migration's
+    ``UPDATE`` of the table changes that column too. The rehearsal and the migration's check
+    refused it ("no statement sets it"); the engine's trigger declares it. A column the trigger does
+    not set, changed by code the statements do not declare, still fails, and changes nothing."""
+    assert migrate(open_target(pg_url), MIGRATIONS).passed
+    run_sql(pg_url, "CREATE TABLE jobs (id int PRIMARY KEY, status text, note text, "
+                    "updated_at timestamptz DEFAULT '2020-01-01')",
+            "INSERT INTO jobs (id, status) VALUES (1, 'queued'), (2, 'queued'), (3, 'done')", TOUCH,
+            "CREATE TRIGGER jobs_touch BEFORE UPDATE ON jobs FOR EACH ROW EXECUTE FUNCTION touch()",
+            "CREATE FUNCTION sneak() RETURNS void LANGUAGE sql AS $$ UPDATE jobs SET note = 'x' WHERE id = 3 $$")
+    folder = folder_with(tmp_path, {"005_retry.sql": "SELECT 1;\n",
+                                    "005_retry.postgresql.sql": "UPDATE jobs SET status = 'retry' WHERE status = 'queued';\n"})
+    target = open_target(pg_url)
+    rehearsed = rehearse_on_backup(target, folder, tmp_path, "rehearse-retry")
+    assert rehearsed["passed"], rehearsed["error"]
+    (t,) = rehearsed["data"]["005_retry"]["tables"]
+    assert (t["table"], t["changed_columns"]) == ("jobs", {"status": 2, "updated_at": 2}), t
+    result = migrate(target, folder, run_id="retry")
+    assert result.passed, result.error
+
+    (folder / "006_sneak.sql").write_text("SELECT 1;\n")
+    (folder / "006_sneak.postgresql.sql").write_text("UPDATE jobs SET status = 'again' WHERE id = 1;\nSELECT sneak();\n")
+    (folder / "rollbacks" / "006_rollback_sneak.sql").write_text("SELECT 1;\n")
+    at_005 = db_state(pg_url)
+    failed_run = migrate(target, folder, run_id="sneak")
+    assert not failed_run.passed and "jobs: column note changed in 1 rows, and no statement sets it" in (failed_run.error or ""), \
+        failed_run.error
+    assert db_state(pg_url) == at_005
+    target.dispose()
+
+
+@pytest.mark.parametrize("body, columns", [
+    ("BEGIN NEW.updated_at = now(); RETURN NEW; END", {"updated_at"}),
+    ('BEGIN IF NEW.a IS NULL THEN NEW."Mixed" := 1; END IF; SELECT now() INTO NEW.t; RETURN NEW; END', {"Mixed", "t"}),
+    ("BEGIN INSERT INTO audit VALUES (NEW.id); RETURN NEW; END", set()),  # another table's rows: not this one's
+    ("BEGIN IF NEW.a = OLD.a THEN RETURN NULL; END IF; RETURN NEW; END", set()),
+    ("BEGIN NEW := OLD; RETURN NEW; END", None),  # the whole row
+    ("DECLARE r record; BEGIN r := NEW; RETURN r; END", None),  # may hand back a row of its own
+    ("BEGIN RETURN jsonb_populate_record(NEW, '{}'); END", None),
+    ("BEGIN EXECUTE 'SELECT 1' INTO NEW; RETURN NEW; END", None),
+])
+def test_the_columns_a_trigger_function_sets_are_read_by_the_plpgsql_parser(body, columns):
+    from runbook.pgtext import new_fields_set
+
+    assert new_fields_set(body) == columns

@@ -208,6 +208,12 @@ class Engine:
         triggers and foreign-key actions it fires included (model names); ``None``: not told."""
         return None
 
+    def update_trigger_columns(self, conn: sa.Connection, tables: Collection[str]) -> dict[str, set[str] | None]:
+        """Per table of ``tables`` (model names) that has row triggers an ``UPDATE`` of it fires
+        which change the updated rows themselves, the columns they may set (``None``: any); what
+        the engine adds to an ``UPDATE``'s own ``SET`` list. Tables without such triggers are absent."""
+        return {}
+
     def inheritors(self, conn: sa.Connection, tables: set[str]) -> set[str]:
         """The tables whose rows are also rows of one of ``tables`` (model names): PostgreSQL's
         partitions and inheritance children, at any depth; a write to the parent lands there."""

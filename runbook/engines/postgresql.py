@@ -315,6 +315,30 @@ class PostgresEngine(Engine):
                   "+ pg_stat_get_xact_tuples_deleted(c.oid)), 0) FROM pg_class c WHERE c.relkind IN ('r', 'p') "
                   "AND c.relnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)").scalar())
 
+    def update_trigger_columns(self, conn: sa.Connection, tables: Collection[str]) -> dict[str, set[str] | None]:
+        """The enabled ``BEFORE UPDATE ... FOR EACH ROW`` triggers of ``tables``: the columns of
+        ``NEW`` their PL/pgSQL functions assign (``pgtext.new_fields_set``: an ``updated_at``
+        trigger sets ``updated_at``), any column for a function in another language or one that
+        may hand back another row. Their ``WHEN`` and ``OF column`` conditions are not read: the
+        columns are those the trigger may set."""
+        from ..pgtext import new_fields_set
+
+        wanted = set(tables)
+        out: dict[str, set[str] | None] = {}
+        if not wanted:
+            return out
+        for table, language, source in self.run_sql(
+                conn, f"SELECT {_qualified('n.nspname', 'c.relname')}, l.lanname, p.prosrc FROM pg_trigger t "
+                "JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "JOIN pg_proc p ON p.oid = t.tgfoid JOIN pg_language l ON l.oid = p.prolang "
+                "WHERE NOT t.tgisinternal AND t.tgenabled IN ('O', 'A') AND t.tgtype & 19 = 19"):  # ROW|BEFORE|UPDATE
+            if table not in wanted:
+                continue
+            fields = new_fields_set(source) if language == "plpgsql" else None
+            known = out.get(table, set())
+            out[table] = None if fields is None or known is None else known | fields
+        return out
+
     def inheritors(self, conn: sa.Connection, tables: set[str]) -> set[str]:
         children: dict[str, set[str]] = {}
         for child, parent in self.run_sql(
