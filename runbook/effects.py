@@ -8,8 +8,9 @@ replayed in order per table (so renames and rebuilds are followed):
 - ``ADD COLUMN`` fills only that column (with its default, or NULL); existing columns and rows
   stay as they were;
 - ``UPDATE t SET a, b`` changes columns ``a`` and ``b`` of ``t``; its row count stays; and what
-  ``t``'s ``BEFORE UPDATE`` row triggers set in the rows it updates (an ``updated_at``), read from
-  the engine's catalog by the check, in its transaction (``engine.update_trigger_columns``);
+  ``t``'s update triggers set in ``t`` (an ``updated_at``: PostgreSQL's ``BEFORE UPDATE`` row
+  triggers assigning ``NEW``, SQLite's triggers updating their own table), read from the engine's
+  catalog by the check, in its transaction (``engine.update_trigger_columns``);
 - ``DELETE`` / ``TRUNCATE`` may remove rows; ``INSERT`` may add rows, existing rows unchanged
   (``INSERT OR REPLACE`` / ``ON CONFLICT DO UPDATE`` may also change them), unless an earlier
   statement may have removed rows of that table: a row deleted and inserted again under its key

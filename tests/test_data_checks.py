@@ -908,3 +908,32 @@ def test_the_columns_a_trigger_function_sets_are_read_by_the_plpgsql_parser(body
     from runbook.pgtext import new_fields_set
 
     assert new_fields_set(body) == columns
+
+
+def test_an_update_of_a_table_whose_sqlite_trigger_updates_it_declares_what_the_trigger_sets(sqlite_url, tmp_path):
+    """SQLite's ``updated_at`` trigger updates its own table after each update (triggers cannot
+    change ``NEW`` there): the migration's ``UPDATE`` declares the column the trigger sets, on the
+    rehearsal and on the target; what else changes the table still fails, and changes nothing."""
+    assert migrate(open_target(sqlite_url), MIGRATIONS).passed
+    run_sql(sqlite_url, "CREATE TABLE jobs (id INTEGER PRIMARY KEY, status TEXT, note TEXT, updated_at TEXT DEFAULT 'then')",
+            "INSERT INTO jobs (id, status) VALUES (1, 'queued'), (2, 'queued'), (3, 'done')",
+            "CREATE TRIGGER jobs_touch AFTER UPDATE OF status ON jobs BEGIN "
+            "UPDATE jobs SET updated_at = 'now' WHERE id = NEW.id; END")
+    folder = folder_with(tmp_path, {"005_retry.sql": "UPDATE jobs SET status = 'retry' WHERE status = 'queued';\n"})
+    target = open_target(sqlite_url)
+    rehearsed = rehearse_on_backup(target, folder, tmp_path, "rehearse-retry")
+    assert rehearsed["passed"], rehearsed["error"]
+    (t,) = rehearsed["data"]["005_retry"]["tables"]
+    assert (t["table"], t["changed_columns"]) == ("jobs", {"status": 2, "updated_at": 2}), t
+    assert migrate(target, folder, run_id="retry").passed
+
+    run_sql(sqlite_url, "CREATE TABLE pings (id INTEGER PRIMARY KEY)",
+            "CREATE TRIGGER pings_note AFTER INSERT ON pings BEGIN UPDATE jobs SET note = 'x' WHERE id = 3; END")
+    (folder / "006_again.sql").write_text("UPDATE jobs SET status = 'again' WHERE id = 1;\n"
+                                          "INSERT INTO pings VALUES (1);\n")  # another table's trigger sets note
+    (folder / "rollbacks" / "006_rollback_again.sql").write_text("SELECT 1;\n")
+    at_005 = db_state(sqlite_url)
+    failed_run = migrate(target, folder, run_id="again")
+    assert not failed_run.passed and "jobs: column note changed in 1 rows" in (failed_run.error or ""), failed_run.error
+    assert db_state(sqlite_url) == at_005
+    target.dispose()

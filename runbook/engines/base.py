@@ -209,9 +209,9 @@ class Engine:
         return None
 
     def update_trigger_columns(self, conn: sa.Connection, tables: Collection[str]) -> dict[str, set[str] | None]:
-        """Per table of ``tables`` (model names) that has row triggers an ``UPDATE`` of it fires
-        which change the updated rows themselves, the columns they may set (``None``: any); what
-        the engine adds to an ``UPDATE``'s own ``SET`` list. Tables without such triggers are absent."""
+        """Per table of ``tables`` (model names) whose ``UPDATE`` fires triggers that change that
+        table's own rows, the columns they may set there (``None``: any): what the engine adds to
+        an ``UPDATE``'s own ``SET`` list. Tables without such triggers are absent."""
         return {}
 
     def inheritors(self, conn: sa.Connection, tables: set[str]) -> set[str]:

@@ -16,6 +16,7 @@ import fcntl
 import functools
 import hashlib
 import os
+import re
 import secrets
 import shutil
 import sqlite3
@@ -72,6 +73,12 @@ def _online_copy(src: sqlite3.Connection, dest: Path) -> None:
 
 def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+#: a trigger's body, its event (in the text after its name), and its end
+_BEGIN = re.compile(r"\bBEGIN\b", re.I)
+_UPDATE_EVENT = re.compile(r"\bUPDATE\b", re.I)
+_END = re.compile(r"\bEND\s*;?\s*$", re.I)
 
 
 class SQLiteEngine(Engine):
@@ -335,6 +342,45 @@ class SQLiteEngine(Engine):
 
     def rows_written(self, conn: sa.Connection) -> int | None:
         return int(conn.exec_driver_sql("SELECT total_changes()").scalar_one())  # triggers' rows counted
+
+    def update_trigger_columns(self, conn: sa.Connection, tables: Collection[str]) -> dict[str, set[str] | None]:
+        """SQLite's triggers cannot change ``NEW``: an ``updated_at`` trigger is an ``UPDATE`` of
+        its own table in its body (``UPDATE t SET updated_at = ... WHERE id = NEW.id``; it fires no
+        trigger again, SQLite's ``recursive_triggers`` being off). Per table, the columns the body
+        statements of its ``UPDATE`` triggers set on it (read with ``sqltext.parse``); any column
+        when they insert, delete or replace its rows or cannot be read."""
+        from sqlglot import exp
+
+        from ..sqltext import parse, split
+
+        wanted = {t.lower(): t for t in tables}
+        out: dict[str, set[str] | None] = {}
+        for name, table, sql in conn.exec_driver_sql(
+                "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall():
+            own = wanted.get(str(table).lower())
+            begin = _BEGIN.search(sql or "")
+            if own is None or begin is None:
+                continue
+            head = sql[:begin.start()]
+            if not _UPDATE_EVENT.search(head, head.lower().find(str(name).lower()) + len(name)):
+                continue
+            columns: set[str] | None = set()
+            try:
+                statements = [parse(st.sql, "sqlite") for st in split(_END.sub("", sql[begin.end():]), "sqlite")]
+            except BadInput:
+                statements = [None]
+            for tree in statements:
+                if isinstance(tree, exp.Select):  # SELECT RAISE(...): writes nothing
+                    continue
+                target = tree.find(exp.Table) if tree is not None else None
+                if target is None or (isinstance(tree, exp.Update) and target.name.lower() == own.lower()):
+                    columns = None if target is None or columns is None else \
+                        columns | {e.this.name for e in tree.expressions if isinstance(e, exp.EQ)}
+                elif target.name.lower() == own.lower():  # inserts, deletes or replaces its rows
+                    columns = None
+            known = out.get(own, set())
+            out[own] = None if columns is None or known is None else known | columns
+        return out
 
     def tables_written_by(self, conn: sa.Connection, sql: str) -> set[str] | None:
         """SQLite's own bytecode for ``sql`` (``EXPLAIN``, never run): the b-trees its ``OpenWrite``
