@@ -556,6 +556,7 @@ class _Watched:
     key: list[str]
     rows: int | None  # None: not counted (its statements cannot change its rows)
     copy: str | None  # temporary copy's name (None: compared by count only)
+    as_text: set[str] = field(default_factory=set)  # columns the copy holds as their text
 
 
 class DataWatch:
@@ -593,11 +594,11 @@ class DataWatch:
             # cost two scans of the table. The rehearsal compares one that loses columns by content.
             compared = e.changes_rows or (self.full and bool(e.dropped_columns))
             rows = _count(conn, self.engine, e.table) if compared or e.now is None else None
-            copy = None
+            copy, as_text = None, set()
             if compared:
                 copy = f"runbook_before_{i}"
-                self.engine.create_before_copy(conn, copy, e.table, columns, key)
-            self.watched.append(_Watched(e, columns, key, rows, copy))
+                as_text = self.engine.create_before_copy(conn, copy, e.table, columns, key)
+            self.watched.append(_Watched(e, columns, key, rows, copy, as_text))
         self._spent = time.perf_counter() - started
 
     def _fire_update_triggers(self, conn: sa.Connection, effects: list[TableEffect]) -> None:
@@ -712,7 +713,8 @@ class DataWatch:
         """One pass over the table, joined by key to its copy: rows without a partner were added;
         per column, rows whose value differs; the copy's rows without a partner were removed."""
         q, eng = self.engine.quote_name, self.engine
-        retyped = set(w.key) & set(w.effect.changed_columns)  # a key whose type a statement changed (int → text)
+        # a key whose type a statement changed (int → text), or that the copy holds as its text
+        retyped = set(w.key) & (set(w.effect.changed_columns) | w.as_text)
         on = " AND ".join(f"{eng.comparable_sql(f'a.{q(k)}')} = {eng.comparable_sql(f'b.{q(k)}')}" if k in retyped
                           else f"a.{q(k)} = b.{q(k)}" for k in w.key)
         missing = f"b.{q(w.key[0])} IS NULL"

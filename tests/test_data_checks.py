@@ -937,3 +937,29 @@ def test_an_update_of_a_table_whose_sqlite_trigger_updates_it_declares_what_the_
     assert not failed_run.passed and "jobs: column note changed in 1 rows" in (failed_run.error or ""), failed_run.error
     assert db_state(sqlite_url) == at_005
     target.dispose()
+
+
+@pytest.mark.postgres
+def test_a_type_the_migration_drops_with_the_column_that_used_it_is_not_held_by_the_check(pg_url, tmp_path):
+    """trigger.dev's Prisma migration 028: a column of an enum type is dropped, then the type.
+    The rehearsal's check copied the table (its columns dropped are compared) with the enum
+    column as it was, so the copy depended on the type and ``DROP TYPE`` failed: "other objects
+    depend on it". The copy holds such values as their text; the migration passes, the values
+    the key column's type held are still compared."""
+    assert migrate(open_target(pg_url), MIGRATIONS).passed
+    run_sql(pg_url, "CREATE TYPE run_state AS ENUM ('queued', 'done')", "CREATE DOMAIN code AS text",
+            "CREATE TABLE runs (id code PRIMARY KEY, state run_state, note text)",
+            "INSERT INTO runs VALUES ('a', 'queued', 'x'), ('b', 'done', 'y')")
+    folder = folder_with(tmp_path, {"005_drop_state.sql": "SELECT 1;\n",
+                                    "005_drop_state.postgresql.sql": "-- Risk Level: MEDIUM\n"
+                                    "ALTER TABLE runs DROP COLUMN state;\nDROP TYPE run_state;\n"
+                                    "UPDATE runs SET note = 'z' WHERE id = 'b';\n"})
+    target = open_target(pg_url)
+    rehearsed = rehearse_on_backup(target, folder, tmp_path, "rehearse-drop")
+    assert rehearsed["passed"], rehearsed["error"]
+    (t,) = rehearsed["data"]["005_drop_state"]["tables"]
+    assert (t["table"], t["compared"], t["changed_columns"], t["added"], t["removed"]) == \
+        ("runs", "content", {"note": 1}, 0, 0), t
+    result = migrate(target, folder, run_id="drop", data_checks="full")
+    assert result.passed, result.error
+    target.dispose()

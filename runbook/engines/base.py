@@ -283,9 +283,10 @@ class Engine:
         return f"{self.comparable_sql(a)} IS DISTINCT FROM {self.comparable_sql(b)}"
 
     def create_before_copy(self, conn: sa.Connection, name: str, table: str, columns: list[str],
-                           key: list[str]) -> None:
+                           key: list[str]) -> set[str]:
         """A temporary copy of ``table``'s ``columns`` named ``name`` (indexed on ``key``), dropped
-        with the connection (or at commit), for comparing the table after statements ran."""
+        with the connection (or at commit), for comparing the table after statements ran; returns
+        the columns copied as their text (``comparable_sql``) rather than as they are."""
         raise NotImplementedError
 
     def hold_writers(self, conn: sa.Connection, tables: list[str]) -> None:

@@ -504,12 +504,23 @@ class PostgresEngine(Engine):
         return f"({expr})::text"  # json, point, ... have no equality operator; their text does
 
     def create_before_copy(self, conn: sa.Connection, name: str, table: str, columns: list[str],
-                           key: list[str]) -> None:
-        cols = ", ".join(_ident(c) for c in columns) or "1 AS _none"
+                           key: list[str]) -> set[str]:
+        """Columns of a type not PostgreSQL's own (an enum, a domain, a composite, an extension's
+        type, arrays of them) are copied as their text: a copy holding the type itself would
+        depend on it, and a migration that drops the column and then the type (Prisma's enum
+        changes) would fail on the check's copy ("other objects depend on it"). Values are
+        compared as text anyway (``comparable_sql``)."""
+        own_types = {n for n, in self.run_sql(
+            conn, "SELECT a.attname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+                  f"WHERE a.attrelid = {_literal(self.quote_table(table))}::regclass AND a.attnum > 0 "
+                  "AND NOT a.attisdropped AND t.typnamespace <> 'pg_catalog'::regnamespace")}
+        as_text = {c for c in columns if c in own_types}
+        cols = ", ".join(f"{_ident(c)}::text AS {_ident(c)}" if c in as_text else _ident(c) for c in columns) or "1 AS _none"
         self.run_sql(conn, f"CREATE TEMP TABLE {_ident(name)} ON COMMIT DROP AS SELECT {cols} FROM {self.quote_table(table)}")
         if key:
             self.run_sql(conn, f"CREATE INDEX ON pg_temp.{_ident(name)} ({', '.join(_ident(k) for k in key)})")
             self.run_sql(conn, f"ANALYZE pg_temp.{_ident(name)}")
+        return as_text
 
     def hold_writers(self, conn: sa.Connection, tables: list[str]) -> None:
         """``LOCK TABLE ... IN SHARE MODE`` (under the connection's lock_timeout): reads go on,

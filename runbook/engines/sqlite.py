@@ -319,7 +319,7 @@ class SQLiteEngine(Engine):
         return f"{a} IS NOT {b}"  # SQLite's null-safe comparison (IS DISTINCT FROM only since 3.39)
 
     def create_before_copy(self, conn: sa.Connection, name: str, table: str, columns: list[str],
-                           key: list[str]) -> None:
+                           key: list[str]) -> set[str]:
         """Columns declared as in the table (same affinity, so values copy unchanged and the key
         index serves joins with the table), keyed like it (an ``INTEGER`` key is the rowid) and
         filled in key order (an ordered append: no separate index build)."""
@@ -331,6 +331,7 @@ class SQLiteEngine(Engine):
         select = ", ".join(quote(c) for c in columns) or "NULL"
         order = f" ORDER BY {', '.join(quote(k) for k in key)}" if key else ""
         conn.exec_driver_sql(f"INSERT INTO temp.{quote(name)} SELECT {select} FROM main.{quote(table)}{order}")
+        return set()  # SQLite's values copy as they are
 
     def column_names(self, conn: sa.Connection) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
