@@ -400,6 +400,18 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     return 0
 
 
+def _runs(versions: list[str]) -> str:
+    """Versions in order, three or more consecutive ones as their ends (``001..820``: a Prisma
+    history of 820 migrations, none with a down script, is one item, not 820)."""
+    runs: list[list[str]] = []
+    for v in versions:
+        if runs and int(v) == int(runs[-1][-1]) + 1:
+            runs[-1].append(v)
+        else:
+            runs.append([v])
+    return ", ".join(f"{r[0]}..{r[-1]}" if len(r) > 2 else ", ".join(r) for r in runs)
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     """Convert another tool's migrations folder into a new runbook folder; with --db, say how to
     adopt a database that tool migrated."""
@@ -438,9 +450,9 @@ def cmd_import(args: argparse.Namespace) -> int:
                 m["rollback"] or "none") for m in ms])
     if data["empty_rollbacks"]:
         out.line(f"empty down scripts, kept empty (declared no-op rollbacks; lint and rollback decide what they "
-                 f"mean): {', '.join(data['empty_rollbacks'])}")
+                 f"mean): {_runs(data['empty_rollbacks'])}")
     if data["without_rollback"]:
-        out.line(f"no down script, so no rollback file: {', '.join(data['without_rollback'])}")
+        out.line(f"no down script, so no rollback file: {_runs(data['without_rollback'])}")
     verified = [m["version"] for m in ms if m["verify"]]
     if verified:
         out.line(f"verify scripts written to {result.dest / 'verify'} (NNN_verify_name.sql) for {len(verified)} migration(s)")

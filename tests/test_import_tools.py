@@ -441,5 +441,5 @@ def test_the_cli_summary_takes_the_lock_files_dialect_and_says_there_are_no_roll
     assert main(["import", str(src), "--migrations", str(tmp_path / "migrations")]) == 0  # no --dialect given
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"imported 3 prisma migrations from {src} into {tmp_path / 'migrations'} (dialect postgresql): 001..003"
-    assert "no down script, so no rollback file: 001, 002, 003" in lines
+    assert "no down script, so no rollback file: 001..003" in lines  # a run of versions as its ends
     assert any(line.startswith("note: Prisma Migrate writes no down migrations") for line in lines)
