@@ -49,6 +49,13 @@ def _fmt(v: float) -> str:
     return f"{v:.1f}" if abs(v) >= 1 else f"{v:.2g}"
 
 
+def _fit(label: str, width: float) -> str:
+    """``label`` cut to ``width`` pixels with an ellipsis (the label column is at most 220 px: a
+    longer migration name ran off the chart's left edge); the whole label is the text's tooltip."""
+    most = int(width // CHAR)
+    return label if len(label) <= most else label[:max(most - 1, 1)] + "…"
+
+
 def _ticks(top: float, log: bool) -> list[float]:
     if log:
         n = max(1, math.ceil(math.log10(top + 1)))
@@ -109,7 +116,8 @@ def hbars(title: str, labels: list[str], series: list[Series], *, unit: str, log
                f'{escape(unit)}{" (log scale)" if log else ""}</text>')
     for i, label in enumerate(labels):
         y0 = head + i * group_h + GAP / 2
-        out.append(f'<text x="{plot_x - 6}" y="{y0 + group_h / 2 - GAP / 2 + 4:.1f}" text-anchor="end">{escape(str(label))}</text>')
+        out.append(f'<text x="{plot_x - 6}" y="{y0 + group_h / 2 - GAP / 2 + 4:.1f}" text-anchor="end">'
+                   f'{escape(_fit(str(label), label_w - 10))}<title>{escape(str(label))}</title></text>')
         for j, s in enumerate(series):
             v = s.values[i]
             w = x_of(v)

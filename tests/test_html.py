@@ -313,6 +313,9 @@ def test_charts_are_svg_drawn_from_the_values():
     chart = NotebookChart("Rows per table", ["contractors"], [Series("rows", [11])], unit="rows")
     assert chart._repr_html_().startswith('<img alt="Rows per table" src="data:image/svg+xml;base64,')
     assert repr(chart) == "Rows per table: contractors 11"
+    long = "011_added_runtime_environment_title_and_its_slug"  # wider than the label column
+    labels = re.findall(r'text-anchor="end">([^<]*)<title>([^<]*)</title>', hbars("t", [long], [Series("s", [1])], unit="ms"))
+    assert labels == [(long[:30] + "…", long)], labels  # cut to the 220 px column, whole in its tooltip
 
 
 def _tables(page: Path) -> list[tuple[list[str], list[list[str]]]]:
