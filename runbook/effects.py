@@ -7,10 +7,7 @@ replayed in order per table (so renames and rebuilds are followed):
 
 - ``ADD COLUMN`` fills only that column (with its default, or NULL); existing columns and rows
   stay as they were;
-- ``UPDATE t SET a, b`` changes columns ``a`` and ``b`` of ``t``; its row count stays; and what
-  ``t``'s update triggers set in ``t`` (an ``updated_at``: PostgreSQL's ``BEFORE UPDATE`` row
-  triggers assigning ``NEW``, SQLite's triggers updating their own table), read from the engine's
-  catalog by the check, in its transaction (``engine.update_trigger_columns``);
+- ``UPDATE t SET a, b`` changes columns ``a`` and ``b`` of ``t``; its row count stays;
 - ``DELETE`` / ``TRUNCATE`` may remove rows; ``INSERT`` may add rows, existing rows unchanged
   (``INSERT OR REPLACE`` / ``ON CONFLICT DO UPDATE`` may also change them), unless an earlier
   statement may have removed rows of that table: a row deleted and inserted again under its key
@@ -23,6 +20,11 @@ replayed in order per table (so renames and rebuilds are followed):
   table dropped and created anew under its name, none of its rows copied into the new one, is
   dropped (every row removed, as ``DROP TABLE`` alone declares) and the new table is created;
 - routines, triggers, views, indexes, comments, settings and queries change no row;
+- what the triggers a statement fires do is the statement's doing: the check reads them from the
+  engine's catalog, in its transaction, and declares the statements in their bodies like the
+  migration's own (an audit row inserted; SQLite's ``updated_at`` trigger, an ``UPDATE`` of its
+  own table), and the columns PostgreSQL's ``BEFORE UPDATE`` row triggers set in ``NEW``
+  (``DataWatch._declare_triggers``); a trigger running code no parser reads declares nothing;
 - a statement the parser cannot read, or of a kind not listed, may change anything on the tables
   it names (and says so); one that names no table declares nothing, so what it changes is
   undeclared. A PL/pgSQL ``DO`` block's statements run as written (in every branch and loop)
@@ -155,6 +157,25 @@ class Declared:
         self.tables = tables
         for e in list(self.tables.values()) + list(self.created.values()):
             e.copied_from = {catalog.get(n.lower(), n) for n in e.copied_from}
+
+    def absorb(self, other: "Declared", why: str) -> list[str]:
+        """Add what ``other`` declares of tables that existed before (the statements of triggers
+        the migration's statements fire) to this declaration; returns the tables whose declaration
+        grew."""
+        grew = []
+        for name, o in other.tables.items():
+            if not o.existed:
+                continue
+            e = self.tables.setdefault(name, TableEffect(name))
+            before = (set(e.changed_columns), e.may_add_rows, e.may_remove_rows, e.anything, e.updates)
+            e.changed_columns |= o.changed_columns
+            e.may_add_rows, e.may_remove_rows = e.may_add_rows or o.may_add_rows, e.may_remove_rows or o.may_remove_rows
+            e.anything, e.updates = e.anything or o.anything, e.updates or o.updates
+            if (set(e.changed_columns), e.may_add_rows, e.may_remove_rows, e.anything, e.updates) != before:
+                e.why += [f"{why}: {w}" for w in o.why]
+                grew.append(name)
+        self.notes += [f"{why} {n}" for n in other.notes]
+        return grew
 
     def as_dict(self) -> dict[str, Any]:
         return {"tables": {t: e.as_dict() for t, e in self.tables.items()},
@@ -583,8 +604,8 @@ class DataWatch:
         self._catalog = self.engine.column_names(conn)
         self._counters = self.engine.write_counters(conn)
         present = self._tables
+        self._declare_triggers(conn, present)
         effects = [e for e in self.declared.existing() if e.table in present]
-        self._fire_update_triggers(conn, effects)
         self.engine.hold_writers(conn, [e.table for e in effects])
         for i, e in enumerate(effects):
             columns = [c["name"] for c in self.engine.columns(insp, e.table)]
@@ -601,15 +622,38 @@ class DataWatch:
             self.watched.append(_Watched(e, columns, key, rows, copy, as_text))
         self._spent = time.perf_counter() - started
 
-    def _fire_update_triggers(self, conn: sa.Connection, effects: list[TableEffect]) -> None:
-        """An ``UPDATE`` of a table also changes what its row triggers set in the rows it updates
-        (``engine.update_trigger_columns``: the ``updated_at`` column Harbor's trigger sets on every
-        update): declared as the statement's own change, as the engine makes it."""
-        updated = [e for e in effects if e.updates and ALL not in e.changed_columns]
-        fired = self.engine.update_trigger_columns(conn, [e.table for e in updated]) if updated else {}
+    def _declare_triggers(self, conn: sa.Connection, present: set[str]) -> None:
+        """What the tables' triggers do when the statements write them is the statements' doing,
+        as the engine runs it: the statements in their bodies (``engine.trigger_statements``: an
+        audit row inserted, an ``updated_at`` set by an ``UPDATE`` of the same table) are declared
+        too, and the triggers those fire, until nothing new is declared; and what PostgreSQL's
+        ``BEFORE UPDATE`` row triggers set in ``NEW`` (``engine.update_trigger_columns``).
+        A trigger running code no parser reads declares nothing (noted): what it writes stays
+        undeclared, as without this."""
+        fired: set[tuple[str, str]] = set()
+        todo = [e.table for e in self.declared.existing() if e.table in present]
+        while todo:
+            table = todo.pop(0)
+            e = self.declared.tables[table]
+            events = {ev for ev, on in (("update", e.updates), ("insert", e.may_add_rows),
+                                        ("delete", e.may_remove_rows)) if on and (table, ev) not in fired}
+            if not events:
+                continue
+            fired |= {(table, ev) for ev in events}
+            statements = self.engine.trigger_statements(conn, table, events)
+            if statements is None:
+                self.declared.notes.append(f"{table}'s triggers run code no parser reads: what they write is undeclared")
+            elif statements:
+                body = declare([(f"a trigger on {table}", sql) for sql in statements], self.engine.sqlglot_dialect,
+                               names_ignore_case=self.engine.names_ignore_case)
+                if self.engine.names_ignore_case:
+                    body.spell_as(present)
+                todo += [t for t in self.declared.absorb(body, f"{table}'s triggers") if t in present]
+        updated = [e for e in self.declared.existing() if e.table in present and e.updates and ALL not in e.changed_columns]
+        set_by = self.engine.update_trigger_columns(conn, [e.table for e in updated]) if updated else {}
         for e in updated:
-            if e.table in fired:
-                columns = fired[e.table]
+            if e.table in set_by:
+                columns = set_by[e.table]
                 e.changed_columns |= {ALL} if columns is None else columns
                 e.why.append("its update triggers may set " + ("any column" if columns is None else ", ".join(sorted(columns)))
                              + " of the rows updated")

@@ -152,11 +152,17 @@ def do_block(sql: str) -> DoBlock | None:
     body = args.get("as")
     if body is None or args.get("language", "plpgsql").lower() != "plpgsql":
         return None
+    return plpgsql_block(body, "void")
+
+
+def plpgsql_block(body: str, returns: str) -> DoBlock | None:
+    """What a PL/pgSQL body (a ``DO`` block's, or a function's returning ``returns``: ``trigger``
+    for a trigger function) runs, as a ``DoBlock``; ``None`` when PL/pgSQL's parser rejects it."""
     tag = "$runbook_do$"
     while tag in body:
         tag = tag[:-1] + "_$"
     try:
-        function = pglast.parse_plpgsql(f"CREATE FUNCTION runbook_do() RETURNS void LANGUAGE plpgsql AS {tag}{body}{tag}")
+        function = pglast.parse_plpgsql(f"CREATE FUNCTION runbook_do() RETURNS {returns} LANGUAGE plpgsql AS {tag}{body}{tag}")
     except pg_parser.ParseError:
         return None
     block = DoBlock([], [], False)

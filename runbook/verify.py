@@ -181,7 +181,9 @@ def declared_since(before: dict[str, Any], chosen: list[mig.Migration], engine: 
     the tables' names in the inventory: ``{"rows": {table: why}, "renamed": {table: now},
     "dropped_tables": {table: why}, "dropped_columns": {table: {column: why}}, "unwatched":
     {table: why}}``. A table a migration's header names (``-- Writes: a, b``: what code no parser
-    can read writes, a function, a trigger, ``EXECUTE``, ``CALL``) is declared. ``measured``: what
+    can read writes, a function, a trigger, ``EXECUTE``, ``CALL``) is declared, and one its data
+    check compared in its transaction and found changed (the statements of triggers its statements
+    fire are declared there: ``effects.DataWatch``). ``measured``: what
     each deploy left at commit (``mig.deployed_data``), whose ``unwatched_writes`` (the tables
     the engine's write counters say its transaction wrote, which no statement declares) are in
     ``unwatched``; on a live target (``writers``) they are that migration's change, not the
@@ -210,6 +212,11 @@ def declared_since(before: dict[str, Any], chosen: list[mig.Migration], engine: 
         for table in m.writes(engine)[0]:
             _add_why(out["rows"], original.get(table, table), f"{m.label}: its header declares it writes {table} "
                      "(Writes:) through code no parser can read")
+        for t in ((measured or {}).get(m.version) or {}).get("tables") or ():  # watched in its transaction:
+            first = original.get(t["now"], t["now"])  # declared there (its triggers' statements included)
+            if first not in out["rows"] and (t.get("added") or t.get("removed") or t.get("changed_columns")):
+                _add_why(out["rows"], first, f"{m.label}: its data check declared and compared this change in its "
+                         "transaction (what the triggers its statements fire run)")
         for now in ((measured or {}).get(m.version) or {}).get("unwatched_writes") or ():
             first = original.get(now, now)
             out["unwatched"][first] = (f"{m.label}'s transaction wrote {now} (the engine's write counters) through "

@@ -208,6 +208,12 @@ class Engine:
         triggers and foreign-key actions it fires included (model names); ``None``: not told."""
         return None
 
+    def trigger_statements(self, conn: sa.Connection, table: str, events: Collection[str]) -> list[str] | None:
+        """The SQL statements ``table``'s enabled triggers on ``events`` (``insert``, ``update``,
+        ``delete``) run, as written in their bodies ([]: none); ``None`` when one of them runs code
+        no parser reads (another language, ``EXECUTE``)."""
+        return []
+
     def update_trigger_columns(self, conn: sa.Connection, tables: Collection[str]) -> dict[str, set[str] | None]:
         """Per table of ``tables`` (model names) whose ``UPDATE`` fires triggers that change that
         table's own rows, the columns they may set there (``None``: any): what the engine adds to

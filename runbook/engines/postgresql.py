@@ -315,6 +315,25 @@ class PostgresEngine(Engine):
                   "+ pg_stat_get_xact_tuples_deleted(c.oid)), 0) FROM pg_class c WHERE c.relkind IN ('r', 'p') "
                   "AND c.relnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)").scalar())
 
+    def trigger_statements(self, conn: sa.Connection, table: str, events: Collection[str]) -> list[str] | None:
+        """Read from the catalog (``pg_trigger``, the functions' ``prosrc``) and PostgreSQL's
+        PL/pgSQL parser (``pgtext.plpgsql_block``): the statements each trigger function runs as
+        written. The engine's own triggers (foreign keys) are not read."""
+        from ..pgtext import plpgsql_block
+
+        bits = sum(_TRIGGER_EVENTS[e] for e in events)
+        out: list[str] = []
+        for language, source in self.run_sql(
+                conn, "SELECT l.lanname, p.prosrc FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
+                "JOIN pg_language l ON l.oid = p.prolang "
+                f"WHERE t.tgrelid = {_literal(self.quote_table(table))}::regclass AND NOT t.tgisinternal "
+                f"AND t.tgenabled IN ('O', 'A') AND t.tgtype & {bits} <> 0"):
+            block = plpgsql_block(source, "trigger") if language == "plpgsql" else None
+            if block is None or block.opaque:
+                return None
+            out += block.statements
+        return out
+
     def update_trigger_columns(self, conn: sa.Connection, tables: Collection[str]) -> dict[str, set[str] | None]:
         """The enabled ``BEFORE UPDATE ... FOR EACH ROW`` triggers of ``tables``: the columns of
         ``NEW`` their PL/pgSQL functions assign (``pgtext.new_fields_set``: an ``updated_at``
@@ -1273,6 +1292,10 @@ def model_name(schema: str | None, table: str) -> str:
     """A table as the schema model names it: ``schema.table`` outside ``public`` (``_qualified``
     in SQL)."""
     return f"{schema}.{table}" if schema and schema != "public" else table
+
+
+#: ``pg_trigger.tgtype``'s bit for each event
+_TRIGGER_EVENTS = {"insert": 4, "delete": 8, "update": 16}
 
 
 def _qualified(namespace: str, name: str) -> str:

@@ -75,9 +75,9 @@ def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-#: a trigger's body, its event (in the text after its name), and its end
+#: a trigger's body, its event (the first in the text after its name), and its end
 _BEGIN = re.compile(r"\bBEGIN\b", re.I)
-_UPDATE_EVENT = re.compile(r"\bUPDATE\b", re.I)
+_EVENT = re.compile(r"\b(DELETE|INSERT|UPDATE)\b", re.I)
 _END = re.compile(r"\bEND\s*;?\s*$", re.I)
 
 
@@ -344,43 +344,27 @@ class SQLiteEngine(Engine):
     def rows_written(self, conn: sa.Connection) -> int | None:
         return int(conn.exec_driver_sql("SELECT total_changes()").scalar_one())  # triggers' rows counted
 
-    def update_trigger_columns(self, conn: sa.Connection, tables: Collection[str]) -> dict[str, set[str] | None]:
-        """SQLite's triggers cannot change ``NEW``: an ``updated_at`` trigger is an ``UPDATE`` of
-        its own table in its body (``UPDATE t SET updated_at = ... WHERE id = NEW.id``; it fires no
-        trigger again, SQLite's ``recursive_triggers`` being off). Per table, the columns the body
-        statements of its ``UPDATE`` triggers set on it (read with ``sqltext.parse``); any column
-        when they insert, delete or replace its rows or cannot be read."""
-        from sqlglot import exp
+    def trigger_statements(self, conn: sa.Connection, table: str, events: Collection[str]) -> list[str] | None:
+        """The statements of each trigger's body (``sqlite_master``, split by the engine's own
+        splitter; SQLite's triggers run nothing else): an ``updated_at`` trigger is an ``UPDATE``
+        of its own table there, as triggers cannot change ``NEW`` (it fires no trigger again:
+        ``recursive_triggers`` is off)."""
+        from ..sqltext import split
 
-        from ..sqltext import parse, split
-
-        wanted = {t.lower(): t for t in tables}
-        out: dict[str, set[str] | None] = {}
-        for name, table, sql in conn.exec_driver_sql(
-                "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall():
-            own = wanted.get(str(table).lower())
+        out: list[str] = []
+        for name, sql in conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? COLLATE NOCASE",
+                (table,)).fetchall():
             begin = _BEGIN.search(sql or "")
-            if own is None or begin is None:
-                continue
-            head = sql[:begin.start()]
-            if not _UPDATE_EVENT.search(head, head.lower().find(str(name).lower()) + len(name)):
-                continue
-            columns: set[str] | None = set()
-            try:
-                statements = [parse(st.sql, "sqlite") for st in split(_END.sub("", sql[begin.end():]), "sqlite")]
-            except BadInput:
-                statements = [None]
-            for tree in statements:
-                if isinstance(tree, exp.Select):  # SELECT RAISE(...): writes nothing
-                    continue
-                target = tree.find(exp.Table) if tree is not None else None
-                if target is None or (isinstance(tree, exp.Update) and target.name.lower() == own.lower()):
-                    columns = None if target is None or columns is None else \
-                        columns | {e.this.name for e in tree.expressions if isinstance(e, exp.EQ)}
-                elif target.name.lower() == own.lower():  # inserts, deletes or replaces its rows
-                    columns = None
-            known = out.get(own, set())
-            out[own] = None if columns is None or known is None else known | columns
+            head = sql[:begin.start()] if begin else ""
+            event = _EVENT.search(head, head.lower().find(str(name).lower()) + len(name))
+            if begin is None or event is None:
+                return None
+            if event.group(1).lower() in events:
+                try:
+                    out += [st.sql for st in split(_END.sub("", sql[begin.end():]), "sqlite")]
+                except BadInput:
+                    return None
         return out
 
     def tables_written_by(self, conn: sa.Connection, sql: str) -> set[str] | None:
