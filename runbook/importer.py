@@ -151,8 +151,16 @@ class Imported:
 
 # -- which tool ----------------------------------------------------------------------------------
 def _entries(folder: Path) -> list[Path]:
+    """The folder's entries a reader looks at: not hidden ones, notes (``.md``, ``.txt``), or Go
+    files that are no migration (``_go_helper``)."""
     return [p for p in sorted(folder.iterdir())
-            if not (p.name.startswith(".") or (p.is_file() and p.suffix.lower() in (".md", ".txt")))]
+            if not (p.name.startswith(".") or (p.is_file() and (p.suffix.lower() in (".md", ".txt") or _go_helper(p))))]
+
+
+def _go_helper(path: Path) -> bool:
+    """A Go file without a version (``main.go``, an ``embed`` file) or a test: goose and
+    golang-migrate leave it alone (a ``{version}_{name}.go`` is a goose Go migration)."""
+    return path.suffix == ".go" and (not _GOOSE_GO.match(path.name) or path.name.endswith("_test.go"))
 
 
 def _flyway_files(folder: Path) -> list[Path]:
@@ -185,7 +193,7 @@ def _claims(path: Path) -> tuple[str, ...]:
     if _is_flyway_file(path.name):
         return ("flyway",)
     if path.suffix == ".go":
-        return ("goose",)  # a Go migration, or a helper goose leaves alone (read_goose tells which)
+        return ("goose",)  # a Go migration (read_goose refuses it, named)
     if _DBMATE.match(path.name):
         head = path.read_bytes()[:1 << 20].decode("utf-8", "replace")
         dbmate = bool(_DBMATE_UP.search(head) or _DBMATE_DOWN.search(head))
@@ -702,14 +710,12 @@ def goose_sections(path: Path) -> tuple[str, str | None, bool]:
 def read_goose(folder: Path) -> list[Source]:
     """goose's SQL migrations by integer version (``goose_sections``). Go migrations
     (``{version}_{name}.go``) are refused, named: the runbook runs SQL, and leaving them out would
-    make a history with a hole; other ``.go`` files (helpers, ``_test.go``) goose leaves alone, and
-    so does import."""
+    make a history with a hole (other ``.go`` files goose leaves alone, and so does ``_entries``)."""
     found: dict[tuple, dict[str, Any]] = {}
     go = []
     for path in _entries(folder):
         if path.suffix == ".go":
-            if _GOOSE_GO.match(path.name) and not path.name.endswith("_test.go"):
-                go.append(path)
+            go.append(path)
             continue
         m = _DBMATE.match(path.name)
         number = int(m["version"])
@@ -721,7 +727,9 @@ def read_goose(folder: Path) -> list[Source]:
         raise BadInput(f"{folder}: {_named(go, 10)}: goose Go migration(s): the runbook runs SQL only, and import "
                        f"does not leave them out (the history would have a hole). Write what each does as a goose SQL "
                        f"migration of the same version ({{version}}_{{name}}.sql with `-- +goose Up` and "
-                       f"`-- +goose Down`), move the .go file out of the folder, and import again; {NOT_WRITTEN}")
+                       f"`-- +goose Down`; one that only changed rows every database already holds can say so in "
+                       f"comments, with no statement), move the .go file out of the folder, and import again; "
+                       f"{NOT_WRITTEN}")
     if not found:
         raise BadInput(f"{folder} holds no goose SQL migrations ({LAYOUTS['goose']}); {NOT_WRITTEN}")
     out = []

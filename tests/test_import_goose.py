@@ -104,6 +104,10 @@ def test_goose_folders_are_told_from_dbmate_golang_migrate_and_sqlx(tmp_path):
     assert importer.detect(write(tmp_path / "dbmate", {"1_a.sql": "-- migrate:up\nSELECT 1;\n"})) == "dbmate"
     assert importer.detect(write(tmp_path / "sqlx", {"1_a.sql": "SELECT 1;\n"})) == "sqlx"
     assert importer.detect(write(tmp_path / "gm", {"1_a.up.sql": "SELECT 1;\n"})) == "golang-migrate"
+    # a Go file that is no migration (golang-migrate's and goose's embed files) is left alone by both
+    embed = {"migrations.go": "package migrations\n\n//go:embed *.sql\nvar FS embed.FS\n"}
+    assert importer.detect(write(tmp_path / "gm-embed", {"1_a.up.sql": "SELECT 1;\n"} | embed)) == "golang-migrate"
+    assert importer.detect(write(tmp_path / "goose-embed", {"1_a.sql": "-- +goose Up\nSELECT 1;\n"} | embed)) == "goose"
 
 
 # -- PostgreSQL: blocks, NO TRANSACTION, rollback -------------------------------------------------
