@@ -196,11 +196,11 @@ def _claims(path: Path) -> tuple[str, ...]:
         return ("goose",)  # a Go migration (read_goose refuses it, named)
     if _DBMATE.match(path.name):
         head = path.read_bytes()[:1 << 20].decode("utf-8", "replace")
-        dbmate = bool(_DBMATE_UP.search(head) or _DBMATE_DOWN.search(head))
-        if dbmate and _GOOSE_ANNOTATION.search(head):
+        dbmate, goose = bool(_DBMATE_UP.search(head) or _DBMATE_DOWN.search(head)), bool(_GOOSE_ANNOTATION.search(head))
+        if dbmate and goose:
             raise BadInput(f"{path}: holds both dbmate's `-- migrate:` sections and goose's `-- +goose` annotations, "
                            f"which no one tool reads: keep the one of the tool that ran it; {NOT_WRITTEN}")
-        return ("dbmate",) if dbmate else ("goose",) if _GOOSE_ANNOTATION.search(head) else ("sqlx",)
+        return ("dbmate",) if dbmate else ("goose",) if goose else ("sqlx",)
     return ()
 
 
@@ -392,7 +392,8 @@ def read_flyway(folder: Path, placeholders: dict[str, str] | None = None, replac
         if len(s.files) > 1 and config(s.files[1]):
             raise BadInput(f"{folder}: {_rel(folder, s.files[1])}.conf: executeInTransaction=false for an undo "
                            f"script, which import does not carry over; {NOT_WRITTEN}")
-        out.append(replace(s, up=up, down=down, no_transaction=outside, header=_no_transaction_header("Flyway", outside)))
+        out.append(replace(s, up=up, down=down, no_transaction=outside,
+                           header=_no_transaction_header("Flyway", outside)))
     for described in sorted(repeatable):
         path = repeatable[described]
         name, raw = _FLYWAY.match(path.name)["name"], flyway.raw_text(path)
@@ -400,7 +401,8 @@ def read_flyway(folder: Path, placeholders: dict[str, str] | None = None, replac
         outside = config(path)
         out.append(Source(f"R__{name}", name, (path,), replaced(path, _text(path)), None, ("R", described),
                           description=described, repeatable=described, checksums=tuple(dict.fromkeys(sums)),
-                          no_transaction=outside, header=(REPEATABLE_NOTE,) + _no_transaction_header("Flyway", outside)))
+                          no_transaction=outside,
+                          header=(REPEATABLE_NOTE,) + _no_transaction_header("Flyway", outside)))
     if not out:
         raise BadInput(f"{folder} holds no Flyway migrations ({LAYOUTS['flyway']}); {NOT_WRITTEN}")
     return out if default_schema is None else [_in_schema(s, default_schema, first=n == 0) for n, s in enumerate(out)]
@@ -645,10 +647,12 @@ def goose_sections(path: Path) -> tuple[str, str | None, bool]:
     def refuse(number: int, what: str) -> BadInput:
         return BadInput(f"{path}:{number}: {what} (goose refuses the file too); {NOT_WRITTEN}")
 
+    def code() -> list[str]:  # the statement's lines of code (goose's buffer, comments aside)
+        return [line for line in statement if _is_code(line)]
+
     def check_ended(number: int) -> None:
-        code = [line for line in statement if _is_code(line)]
-        if code:
-            raise refuse(number, f"the {section} section ends inside a statement, `{code[0].strip()[:60]}`: missing "
+        if code():
+            raise refuse(number, f"the {section} section ends inside a statement, `{code()[0].strip()[:60]}`: missing "
                                  f"its `;`?")
 
     lines = text.splitlines(keepends=True)
@@ -682,8 +686,7 @@ def goose_sections(path: Path) -> tuple[str, str | None, bool]:
             elif kind == "StatementBegin":
                 block = True
             elif kind == "StatementEnd":
-                code = [line for line in statement if _is_code(line)]
-                if code and not _goose_ends(code[-1]):
+                if code() and not _goose_ends(code()[-1]):
                     sections[section].append(";\n")  # type: ignore[index]
                 block, statement = False, []
             elif kind == "NO TRANSACTION":
