@@ -471,8 +471,8 @@ def test_a_primary_key_column_renamed_is_joined_under_its_name_now(engine, reque
         url, dialect = f"sqlite:///{tmp_path / 'app.db'}", "sqlite"
     folder = tmp_path / "migrations"
     (folder / "rollbacks").mkdir(parents=True)
-    (folder / "001_defs.sql").write_text("-- Risk Level: LOW\nCREATE TABLE defs (tenant TEXT NOT NULL, entity_type TEXT "
-                                         "NOT NULL, version TEXT NOT NULL, body TEXT, "
+    (folder / "001_defs.sql").write_text("-- Risk Level: LOW\nCREATE TABLE defs (tenant TEXT NOT NULL, "
+                                         "entity_type TEXT NOT NULL, version TEXT NOT NULL, body TEXT, "
                                          "PRIMARY KEY (tenant, entity_type, version));\n")
     (folder / "002_name.sql").write_text("-- Risk Level: HIGH\nALTER TABLE defs RENAME COLUMN entity_type TO name;\n"
                                          "UPDATE defs SET body = upper(body) WHERE name = 'user';\n")

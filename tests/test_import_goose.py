@@ -172,7 +172,8 @@ def test_goose_plpgsql_blocks_and_no_transaction_index_migrate_and_roll_back_on_
         assert conn.exec_driver_sql("SELECT to_regclass('orders_customer')").scalar() is None
     with pytest.raises(BadInput, match="1 rows .*written since"):  # the row inserted above
         rollback_to(target, dest, "none", run_id="back2", dialect="postgresql")
-    assert rollback_to(target, dest, "none", run_id="back3", dialect="postgresql", discard_new_data=True)["error"] is None
+    done = rollback_to(target, dest, "none", run_id="back3", dialect="postgresql", discard_new_data=True)
+    assert done["error"] is None
     with target.engine().connect() as conn:
         assert conn.exec_driver_sql("SELECT to_regclass('orders'), to_regprocedure('touch_updated_at()')"
                                     ).one() == (None, None)
@@ -213,7 +214,8 @@ USERS = "-- +goose Up\nCREATE TABLE users (id INTEGER PRIMARY KEY);\n-- +goose D
     ({"01_again.sql": USERS}, "goose", r"two migrations with version 1: 00001_users.sql and 01_again.sql"),
     ({"00002_both.sql": "-- +goose Up\n-- migrate:up\nSELECT 1;\n"}, None,
      r"00002_both.sql: holds both dbmate's `-- migrate:` sections and goose's `-- \+goose` annotations"),
-    ({"00002_b.up.sql": "SELECT 1;\n"}, None, r"mixes layouts \(golang-migrate: 00002_b.up.sql; goose: 00001_users.sql\)"),
+    ({"00002_b.up.sql": "SELECT 1;\n"}, None,
+     r"mixes layouts \(golang-migrate: 00002_b.up.sql; goose: 00001_users.sql\)"),
     ({"00002_before.sql": "SELECT 1;\n-- +goose Up\nSELECT 2;\n"}, None,
      r"00002_before.sql:1: SQL before `-- \+goose Up`: `SELECT 1;` \(goose refuses the file too\)"),
     ({"00002_unknown.sql": "-- +goose Up\n-- +goose Statement Begin\nSELECT 1;\n"}, None,
@@ -250,8 +252,9 @@ def test_a_concurrent_statement_beside_others_in_a_goose_file_is_refused(tmp_pat
 # -- adoption: goose_db_version ----------------------------------------------------------------------
 #: goose's own table on SQLite (its sqlite3 dialect), and its rows: the first one (version 0) it
 #: writes when it creates the table; then 1, 2 and 3 applied, and 3 rolled back by an older goose
-GOOSE_TABLE_SQLITE = ("CREATE TABLE goose_db_version (id INTEGER PRIMARY KEY AUTOINCREMENT, version_id INTEGER NOT NULL, "
-                      "is_applied INTEGER NOT NULL, tstamp TIMESTAMP DEFAULT (datetime('now')))")
+GOOSE_TABLE_SQLITE = ("CREATE TABLE goose_db_version (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+                      "version_id INTEGER NOT NULL, is_applied INTEGER NOT NULL, "
+                      "tstamp TIMESTAMP DEFAULT (datetime('now')))")
 GOOSE_ROWS = [(0, True), (1, True), (2, True), (3, True), (3, False)]
 ADOPT = {
     "00001_users.sql": USERS,
