@@ -755,12 +755,15 @@ class DataWatch:
     def _compare_by_key(self, conn: sa.Connection, w: _Watched, table: str, common: list[tuple[str, str]],
                         out: dict[str, Any]) -> None:
         """One pass over the table, joined by key to its copy: rows without a partner were added;
-        per column, rows whose value differs; the copy's rows without a partner were removed."""
+        per column, rows whose value differs; the copy's rows without a partner were removed. The
+        key is the copy's (the names before the statements): a key column renamed since is joined
+        under its name now."""
         q, eng = self.engine.quote_name, self.engine
+        now_of = {before: now for now, before in common}
         # a key whose type a statement changed (int → text), or that the copy holds as its text
-        retyped = set(w.key) & (set(w.effect.changed_columns) | w.as_text)
-        on = " AND ".join(f"{eng.comparable_sql(f'a.{q(k)}')} = {eng.comparable_sql(f'b.{q(k)}')}" if k in retyped
-                          else f"a.{q(k)} = b.{q(k)}" for k in w.key)
+        retyped = {k for k in w.key if {k, now_of[k]} & set(w.effect.changed_columns) or k in w.as_text}
+        on = " AND ".join(f"{eng.comparable_sql(f'a.{q(now_of[k])}')} = {eng.comparable_sql(f'b.{q(k)}')}"
+                          if k in retyped else f"a.{q(now_of[k])} = b.{q(k)}" for k in w.key)
         missing = f"b.{q(w.key[0])} IS NULL"
         diffs = [eng.differs_sql(f"a.{q(now)}", f"b.{q(before)}") for now, before in common]
         joined = f"FROM {eng.quote_table(table)} a LEFT JOIN {q(w.copy)} b ON {on}"

@@ -22,7 +22,14 @@ Layouts read (``TOOLS``), told apart by their file names (``detect``):
 * ``sqlx``: ``{version}_{description}.sql``, or reversible ``.up.sql`` and ``.down.sql`` (never
   both kinds in one folder), integer versions ordered numerically. Its reversible files are
   golang-migrate's names too: such a folder is golang-migrate's unless it sits in a Rust crate
-  (``Cargo.toml`` beside it), where ``--from`` must say which.
+  (``Cargo.toml`` beside it), where ``--from`` must say which;
+* ``goose``: one ``{version}_{name}.sql`` with ``-- +goose Up`` and ``-- +goose Down`` sections
+  (``goose_sections`` reads the annotations as goose's parser does), integer versions from 1
+  ordered numerically; the annotation lines are dropped, a ``StatementBegin`` / ``StatementEnd``
+  block is kept as written (ended with ``;`` when goose's block had none: goose sent it as one
+  statement), ``NO TRANSACTION`` is carried over as sqlx's ``-- no-transaction`` is. ``ENVSUB ON``
+  (``${VAR}`` from goose's environment) and Go migrations (``{version}_{name}.go``) are refused:
+  the runbook runs SQL it can read, and a history without them would have a hole.
 
 The migrations are numbered ``001``, ``002``... in the tool's order; each file's header names the
 tool's version and file (``-- Source:``; Sqitch: the change, its plan note and dependencies) and
@@ -34,7 +41,9 @@ the destination and renamed at the end.
 
 Adoption (``adoption``): the other tool's own history table, read only, tells which imported
 migrations a database already holds; the answer is the ``runbook baseline`` command that records
-them (a dirty golang-migrate state, a failed Flyway, Prisma or sqlx migration is refused). Sqitch's registry
+them (a dirty golang-migrate state, a failed Flyway, Prisma or sqlx migration is refused). goose's
+``goose_db_version`` keeps a row per up and (in older goose) down: a version is applied when its
+latest row says ``is_applied``; version 0 is goose's own first row. Sqitch's registry
 (a schema on PostgreSQL, a file beside the database on SQLite) records change ids, matched with
 the plan's.
 """
@@ -61,11 +70,11 @@ if TYPE_CHECKING:
 
     from .target import Target
 
-TOOLS = ("golang-migrate", "flyway", "diesel", "dbmate", "sqitch", "prisma", "sqlx")
+TOOLS = ("golang-migrate", "flyway", "diesel", "dbmate", "sqitch", "prisma", "sqlx", "goose")
 #: each tool's own history table (its default name)
 HISTORY_TABLES = {"golang-migrate": "schema_migrations", "flyway": "flyway_schema_history",
                   "diesel": "__diesel_schema_migrations", "dbmate": "schema_migrations", "sqitch": "sqitch.changes",
-                  "prisma": "_prisma_migrations", "sqlx": "_sqlx_migrations"}
+                  "prisma": "_prisma_migrations", "sqlx": "_sqlx_migrations", "goose": "goose_db_version"}
 RISK_NOTE = "set by runbook import from lint's classification of the statements"
 NOT_WRITTEN = "nothing was written"
 
@@ -80,6 +89,9 @@ _PRISMA = re.compile(r"^(?:(?P<stamp>\d+)_)?(?P<name>.*)$")  # {timestamp}_{name
 #: Prisma's ``provider`` (migration_lock.toml) -> the project dialect; other providers are refused
 PRISMA_PROVIDERS = {"postgresql": "postgresql", "sqlite": "sqlite"}
 SQLX_NO_TRANSACTION = "-- no-transaction"  # sqlx: the file's first bytes opt it out of a transaction
+#: a line goose's parser reads as an annotation: a comment naming ``+goose`` (goose refuses one it does not know)
+_GOOSE_ANNOTATION = re.compile(r"^[ \t]*--.*\+goose", re.M)
+_GOOSE_GO = re.compile(r"^(?P<version>\d+)_.*\.go$")  # a Go migration (goose takes other .go files as helpers)
 
 
 @dataclass(frozen=True)
@@ -139,8 +151,16 @@ class Imported:
 
 # -- which tool ----------------------------------------------------------------------------------
 def _entries(folder: Path) -> list[Path]:
+    """The folder's entries a reader looks at: not hidden ones, notes (``.md``, ``.txt``), or Go
+    files that are no migration (``_go_helper``)."""
     return [p for p in sorted(folder.iterdir())
-            if not (p.name.startswith(".") or (p.is_file() and p.suffix.lower() in (".md", ".txt")))]
+            if not (p.name.startswith(".") or (p.is_file() and (p.suffix.lower() in (".md", ".txt") or _go_helper(p))))]
+
+
+def _go_helper(path: Path) -> bool:
+    """A Go file without a version (``main.go``, an ``embed`` file) or a test: goose and
+    golang-migrate leave it alone (a ``{version}_{name}.go`` is a goose Go migration)."""
+    return path.suffix == ".go" and (not _GOOSE_GO.match(path.name) or path.name.endswith("_test.go"))
 
 
 def _flyway_files(folder: Path) -> list[Path]:
@@ -172,9 +192,15 @@ def _claims(path: Path) -> tuple[str, ...]:
         return ("golang-migrate", "sqlx")  # sqlx's reversible files have golang-migrate's names
     if _is_flyway_file(path.name):
         return ("flyway",)
+    if path.suffix == ".go":
+        return ("goose",)  # a Go migration (read_goose refuses it, named)
     if _DBMATE.match(path.name):
         head = path.read_bytes()[:1 << 20].decode("utf-8", "replace")
-        return ("dbmate",) if _DBMATE_UP.search(head) or _DBMATE_DOWN.search(head) else ("sqlx",)
+        dbmate, goose = bool(_DBMATE_UP.search(head) or _DBMATE_DOWN.search(head)), bool(_GOOSE_ANNOTATION.search(head))
+        if dbmate and goose:
+            raise BadInput(f"{path}: holds both dbmate's `-- migrate:` sections and goose's `-- +goose` annotations, "
+                           f"which no one tool reads: keep the one of the tool that ran it; {NOT_WRITTEN}")
+        return ("dbmate",) if dbmate else ("goose",) if goose else ("sqlx",)
     return ()
 
 
@@ -366,7 +392,8 @@ def read_flyway(folder: Path, placeholders: dict[str, str] | None = None, replac
         if len(s.files) > 1 and config(s.files[1]):
             raise BadInput(f"{folder}: {_rel(folder, s.files[1])}.conf: executeInTransaction=false for an undo "
                            f"script, which import does not carry over; {NOT_WRITTEN}")
-        out.append(replace(s, up=up, down=down, no_transaction=outside, header=_no_transaction_header(outside)))
+        out.append(replace(s, up=up, down=down, no_transaction=outside,
+                           header=_no_transaction_header("Flyway", outside)))
     for described in sorted(repeatable):
         path = repeatable[described]
         name, raw = _FLYWAY.match(path.name)["name"], flyway.raw_text(path)
@@ -374,7 +401,8 @@ def read_flyway(folder: Path, placeholders: dict[str, str] | None = None, replac
         outside = config(path)
         out.append(Source(f"R__{name}", name, (path,), replaced(path, _text(path)), None, ("R", described),
                           description=described, repeatable=described, checksums=tuple(dict.fromkeys(sums)),
-                          no_transaction=outside, header=(REPEATABLE_NOTE,) + _no_transaction_header(outside)))
+                          no_transaction=outside,
+                          header=(REPEATABLE_NOTE,) + _no_transaction_header("Flyway", outside)))
     if not out:
         raise BadInput(f"{folder} holds no Flyway migrations ({LAYOUTS['flyway']}); {NOT_WRITTEN}")
     return out if default_schema is None else [_in_schema(s, default_schema, first=n == 0) for n, s in enumerate(out)]
@@ -394,10 +422,11 @@ def _in_schema(s: Source, schema: str, first: bool) -> Source:
                    header=s.header + (note,), search_path=schema)
 
 
-def _no_transaction_header(where: str | None) -> tuple[str, ...]:
+def _no_transaction_header(tool: str, where: str | None) -> tuple[str, ...]:
+    """The header line of a migration ``tool`` ran outside a transaction (``where`` it was told to)."""
     if where is None:
         return ()
-    return (f"Flyway: {where}: a statement the engine refuses inside a transaction runs outside one (alone in its "
+    return (f"{tool}: {where}: a statement the engine refuses inside a transaction runs outside one (alone in its "
             "migration); the others run in the migration's transaction",)
 
 
@@ -568,9 +597,156 @@ def read_sqlx(folder: Path) -> list[Source]:
         for s in _sources(folder, found)]
 
 
+GOOSE_NO_TRANSACTION = "-- +goose NO TRANSACTION"
+#: goose's annotations (it reads them ignoring case), as its docs spell them
+_GOOSE_KNOWN = {a.lower(): a for a in ("Up", "Down", "StatementBegin", "StatementEnd", "NO TRANSACTION", "ENVSUB ON",
+                                       "ENVSUB OFF")}
+
+
+def _goose_annotation(line: str) -> str:
+    """The annotation ``line`` (a comment naming ``+goose``) is, as goose's parser reads it: every
+    ``--`` and the first ``+goose`` taken out, the rest compared ignoring case; ``ValueError``
+    saying why for a line goose refuses."""
+    if line[:1] in (" ", "\t"):
+        raise ValueError(f"an indented annotation, `{line.strip()}` (goose reads annotations at the start of a line)")
+    command = line.replace("--", "").replace("+goose", "", 1)
+    if "+goose" in command or command.strip().lower() not in _GOOSE_KNOWN:
+        raise ValueError(f"`{line.strip()}`, not an annotation goose knows ({', '.join(_GOOSE_KNOWN.values())})")
+    return _GOOSE_KNOWN[command.strip().lower()]
+
+
+def _goose_ends(line: str) -> bool:
+    """goose's end of a statement: the line's last word before a ``--`` comment ends with ``;``."""
+    words = []
+    for word in line.split():
+        if word.startswith("--"):
+            break
+        words.append(word)
+    return bool(words) and words[-1].endswith(";")
+
+
+def _is_code(line: str) -> bool:
+    return bool(line.strip()) and not line.strip().startswith("--")
+
+
+def goose_sections(path: Path) -> tuple[str, str | None, bool]:
+    """The Up and Down sections of a goose SQL migration (annotation lines dropped, the rest as
+    written) and whether it is ``NO TRANSACTION``, read as goose's parser reads the file. goose
+    sends a ``StatementBegin`` ... ``StatementEnd`` block as one statement: one whose text does not
+    end with ``;`` gets one, on its own line, so that the engine's reader ends it where goose did.
+    ``BadInput`` for what goose refuses (no Up annotation, SQL before it, an annotation it does not
+    know or out of place, a block not closed, a statement without its ``;`` at the end of a
+    section) and for ``ENVSUB ON``, whose values came from goose's environment."""
+    text = _text(path)
+    sections: dict[str, list[str]] = {}
+    section: str | None = None
+    block = False
+    statement: list[str] = []  # the statement goose is reading: from its first line of code to its end
+    no_transaction = False
+
+    def refuse(number: int, what: str) -> BadInput:
+        return BadInput(f"{path}:{number}: {what} (goose refuses the file too); {NOT_WRITTEN}")
+
+    def code() -> list[str]:  # the statement's lines of code (goose's buffer, comments aside)
+        return [line for line in statement if _is_code(line)]
+
+    def check_ended(number: int) -> None:
+        if code():
+            raise refuse(number, f"the {section} section ends inside a statement, `{code()[0].strip()[:60]}`: missing "
+                                 f"its `;`?")
+
+    lines = text.splitlines(keepends=True)
+    for number, line in enumerate(lines, 1):
+        if line.strip().startswith("--") and "+goose" in line:
+            try:
+                kind = _goose_annotation(line.rstrip("\r\n"))
+            except ValueError as exc:
+                raise refuse(number, str(exc)) from None
+            if kind == "Up" and section is not None:
+                raise refuse(number, "a second `-- +goose Up`")
+            if kind == "Down" and (section != "up" or block):
+                raise refuse(number, "`-- +goose Down` " + ("before `-- +goose Up`" if section is None else
+                                                           "a second time" if section == "down" else
+                                                           "inside a StatementBegin block"))
+            if kind == "StatementBegin" and (section is None or block):
+                raise refuse(number, "`-- +goose StatementBegin` " + ("before `-- +goose Up`" if section is None else
+                                                                     "inside another block"))
+            if kind == "StatementEnd" and not block:
+                raise refuse(number, "`-- +goose StatementEnd` without its StatementBegin")
+            if kind == "ENVSUB ON":
+                raise BadInput(f"{path}:{number}: `-- +goose ENVSUB ON`: goose replaced ${{VAR}} (and $VAR) in the "
+                               f"lines after it with the values of its environment when it ran the file, which import "
+                               f"cannot know. Write the values into the file (or take the annotation out if nothing "
+                               f"there is substituted) and import again; {NOT_WRITTEN}")
+            if kind == "Down":
+                check_ended(number)
+            if kind in ("Up", "Down"):
+                section, statement = kind.lower(), []
+                sections[section] = []
+            elif kind == "StatementBegin":
+                block = True
+            elif kind == "StatementEnd":
+                if code() and not _goose_ends(code()[-1]):
+                    sections[section].append(";\n")  # type: ignore[index]
+                block, statement = False, []
+            elif kind == "NO TRANSACTION":
+                no_transaction = True
+            continue  # ENVSUB OFF: nothing was substituted
+        if section is None:
+            if _is_code(line):
+                raise refuse(number, f"SQL before `-- +goose Up`: `{line.strip()[:60]}`")
+            continue  # comments before the Up annotation, which goose skips
+        sections[section].append(line)
+        if statement or _is_code(line):
+            statement.append(line)
+            if not block and _goose_ends(line):
+                statement = []
+    if section is None:
+        raise BadInput(f"{path}: no `-- +goose Up` annotation: goose refuses the file (a goose migration starts its "
+                       f"statements with it); {NOT_WRITTEN}")
+    if block:
+        raise refuse(len(lines), "`-- +goose StatementBegin` without its `-- +goose StatementEnd`")
+    check_ended(len(lines))
+    return "".join(sections["up"]), "".join(sections["down"]) if "down" in sections else None, no_transaction
+
+
+def read_goose(folder: Path) -> list[Source]:
+    """goose's SQL migrations by integer version (``goose_sections``). Go migrations
+    (``{version}_{name}.go``) are refused, named: the runbook runs SQL, and leaving them out would
+    make a history with a hole (other ``.go`` files goose leaves alone, and so does ``_entries``)."""
+    found: dict[tuple, dict[str, Any]] = {}
+    go = []
+    for path in _entries(folder):
+        if path.suffix == ".go":
+            go.append(path)
+            continue
+        m = _DBMATE.match(path.name)
+        number = int(m["version"])
+        if number < 1:
+            raise BadInput(f"{folder}: {path.name}: version {m['version']}: goose takes versions from 1 (it refuses "
+                           f"the file; 0 is its own first row in goose_db_version); {NOT_WRITTEN}")
+        _pair(folder, found, (number,), str(number), "up", path, m["name"])
+    if go:
+        raise BadInput(f"{folder}: {_named(go, 10)}: goose Go migration(s): the runbook runs SQL only, and import "
+                       f"does not leave them out (the history would have a hole). Write what each does as a goose SQL "
+                       f"migration of the same version ({{version}}_{{name}}.sql with `-- +goose Up` and "
+                       f"`-- +goose Down`; one that only changed rows every database already holds can say so in "
+                       f"comments, with no statement), move the .go file out of the folder, and import again; "
+                       f"{NOT_WRITTEN}")
+    if not found:
+        raise BadInput(f"{folder} holds no goose SQL migrations ({LAYOUTS['goose']}); {NOT_WRITTEN}")
+    out = []
+    for key, e in sorted(found.items()):
+        up, down, no_transaction = goose_sections(e["up"])
+        where = GOOSE_NO_TRANSACTION if no_transaction else None
+        out.append(Source(e["version"], e["name"], (e["up"],), up, down, key, no_transaction=where,
+                          header=_no_transaction_header("goose", where)))
+    return out
+
+
 READERS: dict[str, Callable[[Path], list[Source]]] = {
     "golang-migrate": read_golang_migrate, "flyway": read_flyway, "diesel": read_diesel, "dbmate": read_dbmate,
-    "sqitch": read_sqitch, "prisma": read_prisma, "sqlx": read_sqlx}
+    "sqitch": read_sqitch, "prisma": read_prisma, "sqlx": read_sqlx, "goose": read_goose}
 LAYOUTS = {"golang-migrate": "{version}_{title}.up.sql / .down.sql",
            "flyway": "V{version}__{description}.sql / U{version}__{description}.sql / R__{description}.sql, "
                      "in subfolders too",
@@ -578,7 +754,8 @@ LAYOUTS = {"golang-migrate": "{version}_{title}.up.sql / .down.sql",
            "dbmate": "{version}_{name}.sql with -- migrate:up / -- migrate:down",
            "sqitch": "sqitch.plan and sqitch.conf with deploy/, revert/, verify/ scripts",
            "prisma": "{timestamp}_{name}/migration.sql + migration_lock.toml",
-           "sqlx": "{version}_{description}.sql, or .up.sql / .down.sql"}
+           "sqlx": "{version}_{description}.sql, or .up.sql / .down.sql",
+           "goose": "{version}_{name}.sql with -- +goose Up / -- +goose Down"}
 
 
 def read_history(folder: str | Path, tool: str | None = None, placeholders: dict[str, str] | None = None,
@@ -759,8 +936,9 @@ def _check_no_transaction(result: Imported, work: Path, sources: list[Source]) -
     in its migration, outside one. ``BadInput`` (naming the source file) when such a statement
     shares its file with others, which the runbook would refuse only when it runs: sqlx's
     ``-- no-transaction`` and Flyway's ``executeInTransaction=false`` ran them one by one outside a
-    transaction; golang-migrate, dbmate and the others sent the file as one script, which
-    PostgreSQL refuses for such a statement too. Split into one migration per such statement."""
+    transaction, and so did goose's ``NO TRANSACTION`` (Down too); golang-migrate, dbmate and the
+    others sent the file as one script, and goose ran it in a transaction, which PostgreSQL refuses
+    for such a statement too. Split into one migration per such statement."""
     from . import migrations as mig
     from .engines import ENGINES
     from .migrate import prepare
@@ -787,9 +965,12 @@ def _check_no_transaction(result: Imported, work: Path, sources: list[Source]) -
                                    f"import again; {NOT_WRITTEN}") from None
                 if text.startswith(SQLX_NO_TRANSACTION):
                     how = f"`{SQLX_NO_TRANSACTION}`, and {detail}: sqlx ran its statements one by one outside a transaction"
-                elif s.no_transaction and text is s.up:
-                    how = (f"{s.no_transaction}, and {detail}: Flyway ran its statements one by one outside a "
-                           f"transaction")
+                elif s.no_transaction and (text is s.up or result.tool == "goose"):  # goose's covers Down too
+                    how = (f"{s.no_transaction}, and {detail}: {'goose' if result.tool == 'goose' else 'Flyway'} ran "
+                           f"its statements one by one outside a transaction")
+                elif result.tool == "goose":
+                    how = (f"{detail}: goose ran the file's statements in one transaction (no `{GOOSE_NO_TRANSACTION}`)"
+                           f", which {result.dialect} refuses for such a statement (it fails when it runs)")
                 else:
                     how = (f"{detail}: {result.tool} sent the file as one script"
                            f"{' (without x-multi-statement, its default)' if result.tool == 'golang-migrate' else ''}"
@@ -894,6 +1075,8 @@ def tool_state(conn: "sa.Connection", tool: str) -> ToolState | None:
                                          f"FROM {table} ORDER BY started_at"), table)
     if tool == "sqlx":
         return _sqlx_state(_rows(conn, f"SELECT version, success FROM {table} ORDER BY version"), table)
+    if tool == "goose":
+        return _goose_state(_rows(conn, f"SELECT version_id, is_applied FROM {table} ORDER BY id"), table)
     return ToolState(table, [str(r[0]) for r in _rows(conn, f"SELECT version FROM {table}")])
 
 
@@ -982,6 +1165,14 @@ def _sqlx_state(rows: list[tuple], table: str) -> ToolState:
                        f"migration failed partway) and refuses to go on. Repair what it left, then delete that row "
                        f"and run it again with sqlx, or finish it by hand; {NOT_WRITTEN}")
     return ToolState(table, [str(int(v)) for v, _ in rows])
+
+
+def _goose_state(rows: list[tuple], table: str) -> ToolState:
+    """goose's rows in ``id`` order: a version is applied when its latest row says ``is_applied``
+    (goose deletes a version's rows when it rolls it back; older goose added an ``is_applied =
+    false`` row instead); version 0 is the row goose writes when it creates the table."""
+    latest = {int(version): bool(applied) for version, applied in rows}
+    return ToolState(table, [str(v) for v in sorted(latest) if v > 0 and latest[v]])
 
 
 def _key(tool: str, version: str) -> tuple:

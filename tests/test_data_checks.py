@@ -5,6 +5,7 @@ drop values written after the migration. Real SQLite files and the real PostgreS
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -454,6 +455,37 @@ def test_a_primary_key_whose_type_changes_is_compared_by_its_text(pg_url, tmp_pa
     assert (t["table"], t["compared"], t["added"], t["removed"]) == ("Webhook", "content", 0, 0)
     with target.engine().connect() as conn:
         assert conn.exec_driver_sql('SELECT id FROM "Webhook" ORDER BY url').scalars().all() == ["1", "2"]
+    target.dispose()
+
+
+@pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_a_primary_key_column_renamed_is_joined_under_its_name_now(engine, request, tmp_path):
+    """Permify's goose migration 20230729145034 renames ``schema_definitions.entity_type``, part of
+    its primary key, to ``name``. The data check joins the table with its copy from before by the
+    key: under the key's name now on the table, its name before on the copy. Before, it used the
+    name before on both, the engine refused its own query (no such column) and the migration failed."""
+    if engine == "postgresql":
+        url, dialect = request.getfixturevalue("pg_empty_url"), "postgresql"
+    else:
+        sqlite3.connect(tmp_path / "app.db").close()
+        url, dialect = f"sqlite:///{tmp_path / 'app.db'}", "sqlite"
+    folder = tmp_path / "migrations"
+    (folder / "rollbacks").mkdir(parents=True)
+    (folder / "001_defs.sql").write_text("-- Risk Level: LOW\nCREATE TABLE defs (tenant TEXT NOT NULL, "
+                                         "entity_type TEXT NOT NULL, version TEXT NOT NULL, body TEXT, "
+                                         "PRIMARY KEY (tenant, entity_type, version));\n")
+    (folder / "002_name.sql").write_text("-- Risk Level: HIGH\nALTER TABLE defs RENAME COLUMN entity_type TO name;\n"
+                                         "UPDATE defs SET body = upper(body) WHERE name = 'user';\n")
+    target = open_target(url)
+    assert migrate(target, folder, to="001", dialect=dialect).passed
+    run_sql(url, "INSERT INTO defs VALUES ('t', 'user', 'v1', 'x'), ('t', 'doc', 'v1', 'y')")
+    result = migrate(target, folder, dialect=dialect, data_checks="full")
+    assert result.passed, result.error
+    (t,) = result.migrations[-1].data["tables"]
+    assert (t["compared"], t["added"], t["removed"], t["changed"], t["changed_columns"]) == ("content", 0, 0, 1,
+                                                                                             {"body": 1})
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT name, body FROM defs ORDER BY name").all() == [("doc", "y"), ("user", "X")]
     target.dispose()
 
 
