@@ -230,8 +230,8 @@ def test_execute_in_transaction_false_runs_outside_a_transaction_on_postgresql(p
     ({"V2__orders_customer.sql": "CREATE TABLE t (id int);\n" + CONCURRENT["V2__orders_customer.sql"]},
      r"V2__orders_customer.sql: executeInTransaction=false \(V2__orders_customer.sql.conf\), and CREATE \.\.\. cannot "
      r"run inside a transaction.*Flyway ran its statements one by one.*split it into one migration per such statement"),
-    ({"V2__orders_customer.sql.conf": "executeInTransaction=false\nencoding=ISO-8859-1\n"},
-     r"V2__orders_customer.sql.conf:2: encoding is not a script configuration setting import reads"),
+    ({"V2__orders_customer.sql.conf": "executeInTransaction=false\nshouldExecute=false\n"},
+     r"V2__orders_customer.sql.conf:2: shouldExecute is not a script configuration setting import reads"),
     ({"V2__orders_customer.sql.conf": "executeInTransaction=no\n"}, r"executeInTransaction=no: Flyway takes true or false"),
     ({"V3__gone.sql.conf": "executeInTransaction=false\n"}, r"V3__gone.sql.conf: a script configuration file without"),
     ({"callbacks/afterMigrate.sql": "GRANT SELECT ON orders TO PUBLIC;\n", "beforeEachMigrate__x.sql": "SELECT 1;\n"},
