@@ -939,9 +939,10 @@ def tool_state(conn: "sa.Connection", tool: str, where: tuple[str | None, str] |
                        f"in main); {NOT_WRITTEN}")
     if not sa.inspect(conn).has_table(name, schema=schema):
         return None
-    table = conn.dialect.identifier_preparer.format_table(sa.table(name, schema=schema))
+    quoted = conn.dialect.identifier_preparer.format_table(sa.table(name, schema=schema))
+    table = name if schema is None else f"{schema}.{name}"  # as messages name it
     if tool == "golang-migrate":
-        rows = _rows(conn, f"SELECT version, dirty FROM {table}")
+        rows = _rows(conn, f"SELECT version, dirty FROM {quoted}")
         if len(rows) > 1:
             raise BadInput(f"{table} holds {len(rows)} rows; golang-migrate keeps one (the current version): "
                            f"not golang-migrate's table? {NOT_WRITTEN}")
@@ -955,13 +956,13 @@ def tool_state(conn: "sa.Connection", tool: str, where: tuple[str | None, str] |
         return ToolState(table, [], str(int(version)))
     if tool == "flyway":
         return _flyway_state(_rows(conn, f"SELECT installed_rank, version, description, type, checksum, success "
-                                         f"FROM {table} ORDER BY installed_rank"), table)
+                                         f"FROM {quoted} ORDER BY installed_rank"), table)
     if tool == "prisma":
         return _prisma_state(_rows(conn, f"SELECT migration_name, started_at, finished_at, rolled_back_at "
-                                         f"FROM {table} ORDER BY started_at"), table)
+                                         f"FROM {quoted} ORDER BY started_at"), table)
     if tool == "sqlx":
-        return _sqlx_state(_rows(conn, f"SELECT version, success FROM {table} ORDER BY version"), table)
-    return ToolState(table, [str(r[0]) for r in _rows(conn, f"SELECT version FROM {table}")])
+        return _sqlx_state(_rows(conn, f"SELECT version, success FROM {quoted} ORDER BY version"), table)
+    return ToolState(table, [str(r[0]) for r in _rows(conn, f"SELECT version FROM {quoted}")])
 
 
 #: Flyway's types (``MigrationType``) of migrations not written in SQL: what each is
@@ -985,19 +986,23 @@ def _flyway_state(rows: list[tuple], table: str) -> ToolState:
                            f"`flyway repair` or fix it by hand first; {NOT_WRITTEN}")
         if kind == "SCHEMA":
             continue  # the marker of schemas Flyway created
-        if kind in FLYWAY_NOT_SQL:
-            code[f"R:{described}" if version is None else version] = kind
-            if version is not None:
-                labels[version] = f"{version} ({described!r}, type {kind}: {FLYWAY_NOT_SQL[kind]})"
         if version is None:
             repeatables[described] = None if checksum is None else int(checksum)
+            code.pop(f"R:{described}", None)
+            if kind in FLYWAY_NOT_SQL:
+                code[f"R:{described}"] = kind
             continue
         if kind == "BASELINE":
             baseline = version
         elif kind.startswith("UNDO_") and kind.removeprefix("UNDO_") in ("SQL", *FLYWAY_NOT_SQL):
             applied.pop(flyway_key(version), None)
+            code.pop(version, None)
         elif kind == "SQL" or kind in FLYWAY_NOT_SQL:
             applied[flyway_key(version)] = version
+            code.pop(version, None)
+            if kind in FLYWAY_NOT_SQL:
+                code[version] = kind
+                labels[version] = f"{version} ({described!r}, type {kind}: {FLYWAY_NOT_SQL[kind]})"
         else:
             raise BadInput(f"{table}: row {rank} has type {kind!r}, which import does not read; {NOT_WRITTEN}")
     return ToolState(table, [applied[k] for k in sorted(applied)], baseline, repeatables=repeatables, code=code,
@@ -1126,7 +1131,7 @@ def adoption(target: "Target", tool: str, sources: list[Source]) -> Adoption:
     pending: list[tuple[str, str]] = []
     done += _repeatables_applied(state, repeatable, all_applied=len(done) == len(sources), pending=pending)
     notes = [f"{table}: version {state.labels[s.version]} is the folder's SQL file {s.files[0].name} now (Flyway itself "
-             f"would call that a type mismatch): taken as applied" for s in sources if s.version in state.code]
+             f"would call that a type mismatch): taken as applied" for s in done if s.version in state.code]
     return Adoption(table, [s.version for s in done], done[-1].version if done else None, pending, notes)
 
 

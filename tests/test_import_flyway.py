@@ -4,6 +4,8 @@ statement PostgreSQL runs only outside a transaction beside others, refused at i
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from runbook import flyway, importer, lint
@@ -295,3 +297,143 @@ def test_default_schema_is_first_in_the_search_path_of_each_migration_on_postgre
 ])
 def test_default_schema_refusals(tmp_path, files, kw, message):
     refused(tmp_path, write(tmp_path / "src", files), message, default_schema="app", **kw)
+
+
+# -- Java-based migrations: refused at import, named at adoption -----------------------------
+@pytest.mark.parametrize("java", ["V3__Backfill.java", "V3__Backfill.kt", "sub/V3__Backfill.class"])
+def test_java_migrations_in_the_folder_are_refused_naming_them(tmp_path, java):
+    src = write(tmp_path / "fw", {"V1__users.sql": USERS, "V2__noop.sql": "SELECT 1;\n", java: "class V3__Backfill {}\n"})
+    refused(tmp_path, src, rf"{java}: Flyway Java-based migration\(s\)\. Flyway runs each as the migration of the "
+                           rf"version its class name says; import reads SQL only.*\(V3__Backfill.sql\), delete the class")
+
+
+def test_java_migrations_beside_a_resources_folder_are_refused(tmp_path):
+    # Flyway's default location classpath:db/migration holds the scripts and the compiled classes alike
+    project = tmp_path / "app"
+    write(project / "src" / "main" / "java" / "db" / "migration", {"V3__Backfill.java": "class V3__Backfill {}\n",
+                                                                    "Helper.java": "class Helper {}\n"})
+    src = write(project / "src" / "main" / "resources" / "db" / "migration",
+                {"V1__users.sql": USERS, "V2__noop.sql": "SELECT 1;\n", "V4__more.sql": "SELECT 4;\n"})
+    refused(tmp_path, src, r"src/main/java/db/migration/V3__Backfill.java: Flyway Java-based migration\(s\) \(the "
+                           r"project's JVM sources in the same package")
+
+
+def history(*values: tuple, table: str = "flyway_schema_history") -> list[str]:
+    """``rows`` for a history table of another name (schema-qualified too)."""
+    return [s.replace("flyway_schema_history", table, 1) for s in rows(*values)]
+
+
+def on_postgresql(url: str, statements: list[str]) -> None:
+    with open_target(url).engine().begin() as conn:
+        for st in statements:
+            conn.exec_driver_sql(st)
+
+
+JAVA_ROWS = [(1, "1", "users", "SQL", "V1__users.sql", 1, True), (2, "2", "noop", "SQL", "V2__noop.sql", 2, True),
+             (3, "3", "Backfill", "JDBC", "db.migration.V3__Backfill", None, True)]
+TWO = {"V1__users.sql": USERS, "V2__noop.sql": "SELECT 1;\n"}
+
+
+def database_with(request, tmp_path, engine: str, statements: list[str]) -> str:
+    """A real database of ``engine`` (SQLite file, or this test's PostgreSQL database) holding ``statements``."""
+    if engine == "sqlite":
+        return sqlite_db(tmp_path / "app.db", *statements)
+    url = request.getfixturevalue("pg_empty_url")
+    on_postgresql(url, statements)
+    return url
+
+
+ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_version_a_java_migration_applied_is_named_at_adoption(request, tmp_path, engine):
+    url = database_with(request, tmp_path, engine, rows(*JAVA_ROWS))
+    src = write(tmp_path / "fw", TWO)
+    refused(tmp_path, src, r"flyway_schema_history records version\(s\) the folder does not hold: 3 \('Backfill', "
+                           r"type JDBC: a Java-based migration\): 3 was applied by Flyway from code, not SQL.*Write what "
+                           r"each did as an SQL migration of the same version",
+            check_database=lambda tool, sources: importer.adoption(open_target(url), tool, sources))
+
+
+def test_a_java_migration_rewritten_as_sql_is_taken_as_applied_and_said(tmp_path):
+    found = adopt(tmp_path, TWO | {"V3__backfill.sql": "UPDATE users SET email = lower(email);\n",
+                                   "V4__more.sql": "SELECT 4;\n"},
+                  *JAVA_ROWS, (4, "4", "more", "SPRING_JDBC", "db.migration.V4__more", None, True),
+                  (5, "4", "more", "UNDO_JDBC", "db.migration.U4__more", None, True))  # a Java undo takes 4 back
+    assert (found.applied, found.last) == (["1", "2", "3"], "3")
+    assert found.notes == ["flyway_schema_history: version 3 ('Backfill', type JDBC: a Java-based migration) is the "
+                           "folder's SQL file V3__backfill.sql now (Flyway itself would call that a type mismatch): "
+                           "taken as applied"]
+
+
+def test_a_repeatable_java_migration_the_folder_lacks_is_named(tmp_path):
+    with pytest.raises(BadInput, match=r"records repeatable migration\(s\) the folder does not hold: 'grants' \(type "
+                                       r"JDBC: a Java-based migration, which import cannot read"):
+        adopt(tmp_path, REPEATABLE_PROJECT, (1, None, "grants", "JDBC", "db.migration.R__Grants", None, 1))
+
+
+# -- a renamed history table (Flyway's table, in its default schema) -------------------------
+APPLIED = [(1, "1", "users", "SQL", "V1__users.sql", 1, True)]
+
+
+@pytest.mark.parametrize("engine, option, created", [
+    ("sqlite", "MyHistory", "MyHistory"),
+    pytest.param("postgresql", "MyHistory", '"MyHistory"', marks=pytest.mark.postgres),  # Flyway quotes it: exact case
+    pytest.param("postgresql", "app.history", "app.history", marks=pytest.mark.postgres),
+])
+def test_history_table_option_reads_the_renamed_table(request, tmp_path, capsys, monkeypatch, engine, option, created):
+    monkeypatch.chdir(tmp_path)
+    schema = ["CREATE SCHEMA app"] if created.startswith("app.") else []
+    url = database_with(request, tmp_path, engine, schema + history(*APPLIED, table=created))
+    write(tmp_path / "fw", TWO)
+    doc = run_cli(capsys, "import", "fw", "--migrations", "m1", "--db", url, "--history-table", option)
+    assert (doc["adopt"]["table"], doc["adopt"]["last"]) == (option, "1")
+    doc = run_cli(capsys, "import", "fw", "--migrations", "m2", "--db", url, expect=2)  # the default name: not there
+    assert "has no flyway_schema_history table: flyway never ran there" in doc["error"]["message"]
+    assert not (tmp_path / "m2").exists()
+
+
+@pytest.mark.postgres
+def test_the_history_table_is_read_in_the_default_schema_on_postgresql(pg_empty_url, tmp_path, capsys, monkeypatch):
+    # Flyway keeps its table in defaultSchema (else the first of schemas), and a flyway.conf may name both
+    monkeypatch.chdir(tmp_path)
+    on_postgresql(pg_empty_url, ["CREATE SCHEMA app", "CREATE TABLE public.flyway_schema_history (x int)"]
+                  + history(*APPLIED, table="app.flyway_schema_history") + history(*APPLIED, table="app.deploys"))
+    write(tmp_path / "fw", TWO)
+    doc = run_cli(capsys, "import", "fw", "--migrations", "m1", "--dialect", "postgresql", "--db", pg_empty_url,
+                  "--default-schema", "app")
+    assert (doc["adopt"]["table"], doc["adopt"]["last"]) == ("app.flyway_schema_history", "1")
+    write(tmp_path / "fw", {"flyway.conf": "flyway.schemas=app,other\nflyway.table=deploys\n"
+                                           "flyway.url=jdbc:postgresql://db/app\n"})
+    doc = run_cli(capsys, "import", "fw", "--migrations", "m2", "--dialect", "postgresql", "--db", pg_empty_url)
+    assert (doc["adopt"]["table"], doc["adopt"]["last"]) == ("app.deploys", "1")
+
+
+@pytest.mark.parametrize("name, message", [
+    ("flyway history", r"--history-table: the history table 'flyway history' is not a name or schema.name"),
+    ("1history", r"'1history' is not a name or schema.name"),
+    ("a.b.c", r"'a.b.c' is not a name or schema.name"),
+    ("h;DROP TABLE users", r"is not a name or schema.name"),
+])
+def test_a_history_table_that_is_not_a_name_is_refused(tmp_path, capsys, monkeypatch, name, message):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "fw", TWO)
+    doc = run_cli(capsys, "import", "fw", "--migrations", "m", "--history-table", name, expect=2)
+    assert re.search(message, doc["error"]["message"]), doc
+    assert not (tmp_path / "m").exists()
+
+
+def test_flyway_options_for_another_tools_folder_are_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "gm", {"1_a.up.sql": USERS})
+    for option in ("--history-table", "--sql-migration-prefix", "--encoding"):
+        doc = run_cli(capsys, "import", "gm", "--migrations", "m", option, "latin_1", expect=2)
+        assert f"{option} is Flyway's " in doc["error"]["message"] and "golang-migrate's folder" in doc["error"]["message"]
+    assert not (tmp_path / "m").exists()
+
+
+def test_flyway_table_placeholder_is_the_configured_table(tmp_path):
+    src = write(tmp_path / "fw", {"V1__note.sql": "CREATE TABLE note (t TEXT DEFAULT '${flyway:table}');\n"})
+    importer.import_history(src, tmp_path / "migrations", flyway_options={"table": "app.deploys"})
+    assert (tmp_path / "migrations" / "001_note.sql").read_text().endswith("DEFAULT 'deploys');\n")
