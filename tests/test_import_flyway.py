@@ -437,3 +437,78 @@ def test_flyway_table_placeholder_is_the_configured_table(tmp_path):
     src = write(tmp_path / "fw", {"V1__note.sql": "CREATE TABLE note (t TEXT DEFAULT '${flyway:table}');\n"})
     importer.import_history(src, tmp_path / "migrations", flyway_options={"table": "app.deploys"})
     assert (tmp_path / "migrations" / "001_note.sql").read_text().endswith("DEFAULT 'deploys');\n")
+
+
+# -- naming settings, and the project's flyway.conf / flyway.toml ----------------------------
+RENAMED = {"M1-users.pkg": USERS, "M2-name.sql": "ALTER TABLE users ADD COLUMN name TEXT;\n",
+           "D2-name.sql": "ALTER TABLE users DROP COLUMN name;\n", "RR-view.PKG": VIEW}
+NAMING = {"sqlMigrationPrefix": "M", "undoSqlMigrationPrefix": "D", "repeatableSqlMigrationPrefix": "RR",
+          "sqlMigrationSeparator": "-", "sqlMigrationSuffixes": [".pkg", ".sql"]}
+
+
+def assert_renamed_project_imported(dest):
+    assert sorted(p.name for p in dest.rglob("*.sql")) == ["001_users.sql", "002_name.sql", "002_rollback_name.sql",
+                                                           "003_view.sql"]
+    assert "-- Source: flyway version 2 (M2-name.sql, D2-name.sql)\n" in (dest / "002_name.sql").read_text()
+
+
+def test_naming_options_read_a_project_that_renames_flyways_files(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "fw", RENAMED)
+    run_cli(capsys, "import", "fw", "--migrations", "m", "--sql-migration-prefix", "M", "--undo-sql-migration-prefix",
+            "D", "--repeatable-sql-migration-prefix", "RR", "--sql-migration-separator", "-",
+            "--sql-migration-suffixes", ".pkg,.sql")
+    assert_renamed_project_imported(tmp_path / "m")
+    refused(tmp_path, tmp_path / "fw", r"M1-users.pkg.* in no known layout")  # Flyway's defaults read none of them
+
+
+@pytest.mark.parametrize("name, text", [
+    ("flyway.conf", "# the project's Flyway configuration\nflyway.url=jdbc:postgresql://db:5432/app\n"
+                    "flyway.user=deploy\nflyway.sqlMigrationPrefix=M\nflyway.undoSqlMigrationPrefix=D\n"
+                    "flyway.repeatableSqlMigrationPrefix = RR\nflyway.sqlMigrationSeparator=-\n"
+                    "flyway.sqlMigrationSuffixes=.pkg,\\\n  .sql\nflyway.locations=filesystem:sql\n"
+                    "flyway.validateMigrationNaming=true\nflyway.placeholders.who=app\n"),
+    ("flyway.toml", '[environments.default]\nurl = "jdbc:postgresql://db:5432/app"\n\n[flyway]\n'
+                    'sqlMigrationPrefix = "M"\nundoSqlMigrationPrefix = "D"\nrepeatableSqlMigrationPrefix = "RR"\n'
+                    'sqlMigrationSeparator = "-"\nsqlMigrationSuffixes = [".pkg", ".sql"]\n'
+                    'locations = ["filesystem:sql"]\nexecuteInTransaction = true\n\n[flyway.placeholders]\n'
+                    'who = "app"\n\n[flywayDesktop]\ndevelopmentEnvironment = "development"\n'),
+])
+def test_the_projects_flyway_configuration_file_is_read_as_flyway_reads_it(tmp_path, name, text):
+    src = write(tmp_path / "project", {name: text, "README.md": "notes\n", "schema-model/tables.json": "{}",
+                                       **{f"sql/{k}": v for k, v in RENAMED.items()}})
+    write(src / "sql", {"M3-grant.sql": "CREATE TABLE ${who}_log (id INTEGER);\n"})
+    importer.import_history(src, tmp_path / "migrations")
+    assert (tmp_path / "migrations" / "003_grant.sql").read_text().endswith("CREATE TABLE app_log (id INTEGER);\n")
+    assert "-- Source: flyway version 2 (sql/M2-name.sql, sql/D2-name.sql)\n" in \
+        (tmp_path / "migrations" / "002_name.sql").read_text()
+
+
+def test_options_win_over_the_configuration_file_and_toml_wins_over_conf(tmp_path):
+    src = write(tmp_path / "fw", {"flyway.toml": '[flyway]\nsqlMigrationPrefix = "M"\n',
+                                  "flyway.conf": "flyway.initSql=SET ROLE nobody\n",  # Flyway reads only the TOML one
+                                  "M1__users.sql": USERS})
+    assert [m["source_version"] for m in importer.import_history(src, tmp_path / "m1").migrations] == ["1"]
+    (src / "M1__users.sql").rename(src / "X1__users.sql")
+    assert [m["source_version"] for m in importer.import_history(
+        src, tmp_path / "m2", flyway_options={"sqlMigrationPrefix": "X"}).migrations] == ["1"]
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("flyway.conf", "flyway.url=jdbc:sqlite:app.db\nflyway.initSql=SET ROLE app\n",
+     r"flyway.conf:2: initSql is a Flyway setting import does not read; it changes what Flyway runs"),
+    ("flyway.conf", "flyway.outOfOrder=true\n", r"flyway.conf:1: outOfOrder = 'true', and import follows it only at "
+                                                r"Flyway's default \('false'\)"),
+    ("flyway.conf", "flyway.callbacks=com.example.Audit\n", r"callbacks is a Flyway setting import does not read"),
+    ("flyway.toml", '[flyway]\nplaceholderPrefix = "#["\n', r"flyway.toml: flyway.placeholderPrefix: "
+                                                            r"placeholderPrefix = '#\['"),
+    ("flyway.toml", '[environments.default]\ninitSql = "SET ROLE app"\n',
+     r"flyway.toml: environments.default.initSql is a Flyway setting import does not read"),
+    ("flyway.toml", '[flyway]\nlocations = ["classpath:db/migration"]\n',
+     r"location 'classpath:db/migration': import reads a folder of files"),
+    ("flyway.conf", "flyway.locations=filesystem:../elsewhere\n", r"location 'filesystem:../elsewhere' is outside"),
+    ("flyway.conf", "flyway.table=deploys.v2\n", r"flyway.conf: the history table 'deploys.v2' is not a name"),
+    ("flyway.conf", "flyway.sqlMigrationSeparator=\n", r"flyway.conf: sqlMigrationSeparator is empty"),
+])
+def test_a_configuration_that_changes_what_flyway_runs_unread_is_refused(tmp_path, name, text, message):
+    refused(tmp_path, write(tmp_path / "fw", {name: text, "V1__users.sql": USERS}), message)
