@@ -512,3 +512,48 @@ def test_options_win_over_the_configuration_file_and_toml_wins_over_conf(tmp_pat
 ])
 def test_a_configuration_that_changes_what_flyway_runs_unread_is_refused(tmp_path, name, text, message):
     refused(tmp_path, write(tmp_path / "fw", {name: text, "V1__users.sql": USERS}), message)
+
+
+# -- encoding: per script (.sql.conf) and the project's ------------------------------------
+CAFE = "CREATE VIEW café AS SELECT 1;\rSELECT 2;\n\n"  # Flyway's checksum of it: 289951517 (see the checksum test)
+
+
+def test_a_scripts_encoding_decodes_it_and_flyways_checksum_still_matches(tmp_path):
+    files = {"V1__users.sql": USERS, "V2__note.sql": "-- naïve\nSELECT 'é';\n", "V2__note.sql.conf": "encoding=ISO-8859-1\n",
+             "R__cafe.sql": CAFE, "R__cafe.sql.conf": "encoding=windows-1252\nexecuteInTransaction=true\n"}
+    src = tmp_path / "fw"
+    write(src, {k: v for k, v in files.items() if k.endswith(".conf") or k == "V1__users.sql"})
+    (src / "V2__note.sql").write_bytes(files["V2__note.sql"].encode("iso-8859-1"))
+    (src / "R__cafe.sql").write_bytes(CAFE.encode("cp1252"))
+    _, sources = importer.read_history(src)
+    assert sources[1].up == "-- naïve\nSELECT 'é';\n" and sources[2].checksums == (289951517,)
+    db = sqlite_db(tmp_path / "app.db", *rows((1, "1", "users", "SQL", "V1__users.sql", 1, 1),
+                                              (2, "2", "note", "SQL", "V2__note.sql", 2, 1),
+                                              (3, None, "cafe", "SQL", "R__cafe.sql", 289951517, 1)))
+    assert importer.adoption(open_target(db), "flyway", sources).last == "R__cafe"
+    importer.import_history(src, tmp_path / "migrations")
+    assert (tmp_path / "migrations" / "002_note.sql").read_text(encoding="utf-8").endswith("\n-- naïve\nSELECT 'é';\n")
+
+
+def test_the_projects_encoding_from_the_option_or_its_configuration(tmp_path):
+    src = tmp_path / "fw"
+    write(src, {"flyway.conf": "flyway.encoding=UTF-16\n"})
+    (src / "R__cafe.sql").write_bytes(CAFE.encode("utf-16"))  # with a BOM, as Java writes UTF-16
+    _, sources = importer.read_history(src)
+    assert sources[0].checksums == (289951517,)
+    (src / "flyway.conf").unlink()
+    refused(tmp_path, src, r"R__cafe.sql is not text \(it holds NUL bytes\)")  # read as UTF-8: not what Flyway read
+    _, sources = importer.read_history(src, flyway_options={"encoding": "UTF-16"})
+    assert sources[0].checksums == (289951517,)
+
+
+@pytest.mark.parametrize("files, kw, message", [
+    ({"V1__users.sql.conf": "encoding=klingon\n"}, {},
+     r"V1__users.sql.conf:1: encoding 'klingon' is not an encoding Python knows"),
+    ({}, {"flyway_options": {"encoding": "EBCDIC-XX"}}, r"--encoding: encoding 'EBCDIC-XX' is not an encoding"),
+    ({"flyway.conf": "flyway.encoding=nope\n"}, {}, r"flyway.conf: encoding 'nope' is not an encoding"),
+    ({"V1__users.sql.conf": "encoding=US-ASCII\n", "V1__users.sql": "SELECT 'é';\n"}, {},
+     r"V1__users.sql is not US-ASCII text \(byte 8"),
+])
+def test_an_unknown_encoding_or_a_script_not_in_its_encoding_is_refused(tmp_path, files, kw, message):
+    refused(tmp_path, write(tmp_path / "fw", {"V1__users.sql": USERS} | files), message, **kw)
