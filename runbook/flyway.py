@@ -1,16 +1,32 @@
 """Flyway's own rules for a folder of its SQL migrations, as ``runbook import`` needs them
 (``runbook.importer`` reads the folder with these; ``runbook.sqitch`` is the same for Sqitch).
 
-* **Files**: ``V{version}__{description}.sql``, undo ``U...``, repeatable ``R__{description}.sql``,
-  found recursively under the location (Flyway scans its locations recursively); a file's
-  description is the part after ``__`` with ``_`` read as a space (what ``flyway_schema_history``
-  records). SQL callbacks (``beforeMigrate.sql``, ``afterEachMigrate__grants.sql``, ...) are
-  lifecycle hooks, not migrations. ``V1__x.sql.conf`` beside a script is its script
-  configuration (``key=value`` lines).
-* **Checksum** (``checksum``): CRC-32 over the file's lines, each without its line break
-  (``\\n``, ``\\r\\n`` or ``\\r``, as Java's ``BufferedReader.readLine`` splits them), a UTF-8 BOM
-  dropped from the first line, the lines' UTF-8 bytes fed one after another; the 32 bits read as
-  a signed int. Flyway's ``ChecksumCalculator``; so line endings and a BOM never change it.
+* **Files** (``Settings.parse``, Flyway's ``ResourceNameParser``): ``V{version}__{description}.sql``,
+  undo ``U...``, repeatable ``R__{description}.sql``, found recursively under the location
+  (Flyway scans its locations recursively); the prefixes, the separator ``__`` and the suffixes
+  (a list, matched regardless of case) are the project's ``sqlMigrationPrefix``,
+  ``undoSqlMigrationPrefix``, ``repeatableSqlMigrationPrefix``, ``sqlMigrationSeparator`` and
+  ``sqlMigrationSuffixes``, the longest prefix tried first. A file's description is the part
+  after the separator with ``_`` read as a space (what ``flyway_schema_history`` records). SQL
+  callbacks (``beforeMigrate.sql``, ``afterEachMigrate__grants.sql``, ...) are lifecycle hooks,
+  not migrations. ``V1__x.sql.conf`` beside a script is its script configuration (``key=value``
+  lines: ``executeInTransaction``, ``encoding``). ``V3__Backfill.java`` (``.kt``, ``.class``...)
+  is a Java-based migration, which import cannot read (``JVM_SUFFIXES``).
+* **Configuration** (``settings``): Flyway reads ``flyway.toml`` (else ``flyway.conf``) from the
+  directory it runs in (and from its installation and the user's home, which import does not
+  read); import reads the one in the folder imported, then the options, which win. A setting
+  import does not follow and that changes what Flyway runs (``initSql``, ``callbacks``,
+  ``outOfOrder=true``...) is refused, never ignored; ``IGNORED`` lists those that change nothing
+  it runs (connection, logging, validation). The history table is ``table`` in
+  ``defaultSchema``, else the first of ``schemas``, else the connection's schema
+  (``SchemaHistoryFactory``).
+* **Encoding**: a script is decoded with its script configuration's ``encoding``, else the
+  project's (``UTF-8`` by default), by Python's codecs; the runbook's files are written in UTF-8.
+* **Checksum** (``checksum``): CRC-32 over the file's decoded lines, each without its line break
+  (``\\n``, ``\\r\\n`` or ``\\r``, as Java's ``BufferedReader.readLine`` splits them), a BOM
+  dropped from the first line, the lines' UTF-8 bytes fed one after another (whatever the file's
+  encoding); the 32 bits read as a signed int. Flyway's ``ChecksumCalculator``; so line endings,
+  a BOM and the encoding never change it.
   A repeatable migration's checksum is taken after placeholder replacement (Flyway 6.3 on; the
   raw file's checksum is its "equivalent" one, which Flyway accepts too).
 * **Placeholders** (``replace_placeholders``): ``${name}`` (Flyway's default prefix ``${`` and
@@ -18,8 +34,9 @@
   literals and dollar-quoted bodies included, as Flyway's ``PlaceholderReplacingReader`` does:
   it reads a ``$`` and the character after it as a pair, so ``$${x}`` (an even run of ``$``
   before ``{``) is left as written and ``${x}`` after an odd run is a placeholder. Built in:
-  ``flyway:filename`` (the script's file name) and ``flyway:table`` (``flyway_schema_history``,
-  the table import reads); ``flyway:defaultSchema``, ``flyway:user``, ``flyway:database``,
+  ``flyway:filename`` (the script's file name) and ``flyway:table`` (the history table's name,
+  ``flyway_schema_history`` unless ``table`` says); ``flyway:defaultSchema`` when the project's
+  default schema is known; ``flyway:user``, ``flyway:database``,
   ``flyway:timestamp``, ``flyway:workingDirectory`` and ``flyway:environment`` depend on the
   connection or the moment Flyway ran, so import takes them only from ``--placeholder``.
 """

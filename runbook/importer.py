@@ -8,8 +8,12 @@ Layouts read (``TOOLS``), told apart by their file names (``detect``):
   subfolders too (Flyway scans recursively); versions such as ``1``, ``1.1``, ``2_1`` ordered as
   Flyway does (numeric parts, ``_`` as ``.``, trailing zero parts ignored: ``1.0`` is ``1``);
   repeatable ``R__{description}.sql`` after them by description (Flyway's order); placeholders
-  replaced, ``executeInTransaction=false`` script configuration carried over (``runbook.flyway``);
-  baseline ``B`` migrations and SQL callbacks are refused;
+  replaced, ``executeInTransaction=false`` script configuration carried over, each script decoded
+  with its ``encoding``; the prefixes, separator and suffixes, the encoding and the history table
+  as the project's ``flyway.toml``/``flyway.conf`` in the folder and the options set them
+  (``runbook.flyway.settings``); baseline ``B`` migrations, SQL callbacks, Java-based migrations
+  (in the folder, or in the JVM sources beside a ``src/main/resources`` folder) and settings
+  that change what Flyway runs that import does not follow are refused;
 * ``diesel``: ``{version}_{name}/up.sql`` and ``down.sql`` folders (version: the part before the
   first ``_``, dashes dropped, ordered as text as Diesel does);
 * ``dbmate``: one ``{version}_{name}.sql`` with ``-- migrate:up`` and ``-- migrate:down`` sections;
@@ -34,7 +38,10 @@ the destination and renamed at the end.
 
 Adoption (``adoption``): the other tool's own history table, read only, tells which imported
 migrations a database already holds; the answer is the ``runbook baseline`` command that records
-them (a dirty golang-migrate state, a failed Flyway, Prisma or sqlx migration is refused). Sqitch's registry
+them (a dirty golang-migrate state, a failed Flyway, Prisma or sqlx migration is refused). Flyway's
+table is the project's (``table`` in its default schema); a version it records as applied from
+code (``JDBC``, ``SPRING_JDBC``, ``CUSTOM``, ``SCRIPT`` rows: ``FLYWAY_NOT_SQL``) that the folder
+does not hold as SQL is refused, naming its type; one the folder now holds is noted. Sqitch's registry
 (a schema on PostgreSQL, a file beside the database on SQLite) records change ids, matched with
 the plan's.
 """
