@@ -731,7 +731,8 @@ def import_history(source: str | Path, dest: str | Path, *, tool: str | None = N
     sqlglot_dialect = source_dialect(_dialect_of(tool, source, sources, dialect))
     if any(s.search_path for s in sources) and dialect_name(sqlglot_dialect) != "postgresql":
         raise BadInput(f"--default-schema sets PostgreSQL's search_path, and the dialect is "
-                       f"{dialect_name(sqlglot_dialect)} (--dialect postgresql?); {NOT_WRITTEN}")
+                       f"{dialect_name(sqlglot_dialect)} (--dialect postgresql? the default schema may come from "
+                       f"defaultSchema or schemas in the project's Flyway configuration too); {NOT_WRITTEN}")
     if check_database is not None:
         check_database(tool, sources)
     if not dest.parent.is_dir():
