@@ -431,16 +431,23 @@ def cmd_import(args: argparse.Namespace) -> int:
         adopted["it"] = importer.adoption(target, tool, sources)
 
     dialect = None if args.settings.sources.get("dialect") == "default" else args.dialect  # a Sqitch engine says
+    options = {"table": args.history_table, "sqlMigrationPrefix": args.sql_migration_prefix,
+               "undoSqlMigrationPrefix": args.undo_sql_migration_prefix,
+               "repeatableSqlMigrationPrefix": args.repeatable_sql_migration_prefix,
+               "sqlMigrationSeparator": args.sql_migration_separator, "encoding": args.encoding,
+               "sqlMigrationSuffixes": None if args.sql_migration_suffixes is None else
+               [x.strip() for x in args.sql_migration_suffixes.split(",")]}
     result = importer.import_history(args.source, args.migrations, tool=args.tool, dialect=dialect,
                                      check_database=check_database if target is not None else None,
                                      placeholders=placeholders,
                                      placeholder_replacement=args.placeholder_replacement,
-                                     default_schema=args.default_schema)
+                                     default_schema=args.default_schema, flyway_options=options)
     adoption = adopted.get("it")
     command = adoption.baseline_command(result, target.display) if adoption is not None else None
     data = result.as_dict() | {"adopt": None if adoption is None else {
         "table": adoption.table, "applied": adoption.applied, "last": adoption.last, "command": command,
-        "pending": [{"source_version": v, "version": result.version_of(v), "why": why} for v, why in adoption.pending]}}
+        "pending": [{"source_version": v, "version": result.version_of(v), "why": why} for v, why in adoption.pending],
+        "notes": adoption.notes}}
     args.out.emit("import", data)
     out, ms = args.out, result.migrations
     out.line(f"imported {len(ms)} {result.tool} migrations from {result.source} into {result.dest} "
@@ -471,6 +478,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             out.line(f"  {command}")
         for item in data["adopt"]["pending"]:
             out.line(f"pending: {item['version']} (flyway {item['source_version']}): {item['why']}")
+        for note in adoption.notes:
+            out.line(f"note: {note}")
     return 0
 
 
@@ -576,7 +585,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("import", "convert another tool's migrations folder (golang-migrate, Flyway, Diesel, dbmate, Prisma "
                       "Migrate, sqlx, goose) or Sqitch project into a new runbook migrations folder", cmd_import)
     p.add_argument("source", type=Path, metavar="FOLDER",
-                   help="the other tool's migrations folder (Sqitch: the folder of sqitch.conf / sqitch.plan)")
+                   help="the other tool's migrations folder (Sqitch: the folder of sqitch.conf / sqitch.plan; "
+                        "Flyway: its location, or the folder of its flyway.toml / flyway.conf, whose settings are "
+                        "read as Flyway reads them; the options below win over them)")
     p.add_argument("--migrations", type=Path, metavar="DIR",
                    help="the runbook folder to write; it must not exist or be empty (default ./migrations)")
     _dialect(p)
@@ -599,6 +610,19 @@ def build_parser() -> argparse.ArgumentParser:
                         "search_path (the first creates the schema when missing, as Flyway does)")
     p.add_argument("--no-placeholder-replacement", dest="placeholder_replacement", action="store_false",
                    help="Flyway: the project sets placeholderReplacement=false, so ${...} is kept as written")
+    p.add_argument("--history-table", metavar="[SCHEMA.]NAME",
+                   help="Flyway: the project's table setting (default flyway_schema_history, in its defaultSchema, "
+                        "else the first of its schemas): the history table --db reads, and ${flyway:table}")
+    for option, setting, default in (("--sql-migration-prefix", "sqlMigrationPrefix", "V"),
+                                     ("--undo-sql-migration-prefix", "undoSqlMigrationPrefix", "U"),
+                                     ("--repeatable-sql-migration-prefix", "repeatableSqlMigrationPrefix", "R"),
+                                     ("--sql-migration-separator", "sqlMigrationSeparator", "__"),
+                                     ("--sql-migration-suffixes", "sqlMigrationSuffixes", ".sql")):
+        p.add_argument(option, metavar="TEXT" if setting != "sqlMigrationSuffixes" else "SUFFIX[,SUFFIX...]",
+                       help=f"Flyway: the project's {setting} (default {default})")
+    p.add_argument("--encoding", metavar="NAME",
+                   help="Flyway: the project's encoding of its scripts (default UTF-8; a script's .sql.conf "
+                        "encoding wins); the runbook's files are written in UTF-8, the checksums are Flyway's")
     p.set_defaults(config_db=False)
 
     p = add("reports", "list the runs in a reports folder (the migration log), newest first", cmd_reports)

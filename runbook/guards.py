@@ -93,21 +93,25 @@ def check_migration_files(folder: str | Path) -> None:
         read_migration_text(path, limit)
 
 
-def read_migration_text(path: Path, limit: int | None = None, *, done: str = "nothing was run") -> str:
-    """The text of one migration file (UTF-8, a BOM dropped, line endings normalized); ``BadInput``
-    when it is above ``limit`` bytes (default ``max_migration_bytes()``), holds NUL bytes or is
-    not UTF-8. ``done``: what the message says was (not) done."""
+def read_migration_text(path: Path, limit: int | None = None, *, done: str = "nothing was run",
+                        encoding: str = "UTF-8") -> str:
+    """The text of one migration file (``encoding``, UTF-8 unless a tool's project says otherwise:
+    Flyway's ``encoding``; a BOM dropped, line endings normalized); ``BadInput`` when it is above
+    ``limit`` bytes (default ``max_migration_bytes()``), holds NUL bytes or is not in ``encoding``.
+    ``done``: what the message says was (not) done."""
     limit = max_migration_bytes() if limit is None else limit
     size = path.stat().st_size
     if size > limit:
         raise BadInput(f"migration file {path} is {size} bytes, above the limit of {limit} "
                        f"({MAX_MIGRATION_ENV} raises it); {done}")
     data = path.read_bytes()
-    if b"\0" in data:
-        raise BadInput(f"migration file {path} is not text (it holds NUL bytes); {done}")
     try:
-        text = data.decode("utf-8")
+        text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise BadInput(f"migration file {path} is not UTF-8 text (byte {exc.start}: "
-                       f"{data[exc.start:exc.start + 1]!r}); save it as UTF-8. {done[0].upper()}{done[1:]}") from None
+        if b"\0" in data:
+            raise BadInput(f"migration file {path} is not text (it holds NUL bytes); {done}") from None
+        raise BadInput(f"migration file {path} is not {encoding} text (byte {exc.start}: "
+                       f"{data[exc.start:exc.start + 1]!r}); save it as {encoding}. {done[0].upper()}{done[1:]}") from None
+    if "\0" in text:
+        raise BadInput(f"migration file {path} is not text (it holds NUL bytes); {done}")
     return text.removeprefix("\ufeff").replace("\r\n", "\n")

@@ -8,8 +8,12 @@ Layouts read (``TOOLS``), told apart by their file names (``detect``):
   subfolders too (Flyway scans recursively); versions such as ``1``, ``1.1``, ``2_1`` ordered as
   Flyway does (numeric parts, ``_`` as ``.``, trailing zero parts ignored: ``1.0`` is ``1``);
   repeatable ``R__{description}.sql`` after them by description (Flyway's order); placeholders
-  replaced, ``executeInTransaction=false`` script configuration carried over (``runbook.flyway``);
-  baseline ``B`` migrations and SQL callbacks are refused;
+  replaced, ``executeInTransaction=false`` script configuration carried over, each script decoded
+  with its ``encoding``; the prefixes, separator and suffixes, the encoding and the history table
+  as the project's ``flyway.toml``/``flyway.conf`` in the folder and the options set them
+  (``runbook.flyway.settings``); baseline ``B`` migrations, SQL callbacks, Java-based migrations
+  (in the folder, or in the JVM sources beside a ``src/main/resources`` folder) and settings
+  that change what Flyway runs that import does not follow are refused;
 * ``diesel``: ``{version}_{name}/up.sql`` and ``down.sql`` folders (version: the part before the
   first ``_``, dashes dropped, ordered as text as Diesel does);
 * ``dbmate``: one ``{version}_{name}.sql`` with ``-- migrate:up`` and ``-- migrate:down`` sections;
@@ -43,7 +47,10 @@ Adoption (``adoption``): the other tool's own history table, read only, tells wh
 migrations a database already holds; the answer is the ``runbook baseline`` command that records
 them (a dirty golang-migrate state, a failed Flyway, Prisma or sqlx migration is refused). goose's
 ``goose_db_version`` keeps a row per up and (in older goose) down: a version is applied when its
-latest row says ``is_applied``; version 0 is goose's own first row. Sqitch's registry
+latest row says ``is_applied``; version 0 is goose's own first row. Flyway's
+table is the project's (``table`` in its default schema); a version it records as applied from
+code (``JDBC``, ``SPRING_JDBC``, ``CUSTOM``, ``SCRIPT`` rows: ``FLYWAY_NOT_SQL``) that the folder
+does not hold as SQL is refused, naming its type; one the folder now holds is noted. Sqitch's registry
 (a schema on PostgreSQL, a file beside the database on SQLite) records change ids, matched with
 the plan's.
 """
@@ -79,7 +86,7 @@ RISK_NOTE = "set by runbook import from lint's classification of the statements"
 NOT_WRITTEN = "nothing was written"
 
 _GOLANG = re.compile(r"^(?P<version>\d+)_(?P<name>.*)\.(?P<way>up|down)\.sql$")
-_FLYWAY = re.compile(r"^(?P<prefix>[VUBR])(?P<version>\d[\d._]*?)?__(?P<name>.*)\.sql$")
+FLYWAY = flyway.Settings()  # Flyway's defaults, for telling its files by name
 _DIESEL = re.compile(r"^(?P<version>\d[\d-]*)_(?P<name>.+)$")
 _DBMATE = re.compile(r"^(?P<version>\d+)_(?P<name>.*)\.sql$")
 _DBMATE_UP = re.compile(r"^--\s*migrate:up(\s*$|\s+\S+)", re.M)  # dbmate's own patterns
@@ -125,6 +132,7 @@ class Source:
     checksums: tuple[int, ...] = ()  # Flyway's checksums of a repeatable migration that count as applied
     no_transaction: str | None = None  # where the tool was told to run it outside a transaction
     search_path: str | None = None  # Flyway's defaultSchema, set before its statements (--default-schema)
+    history: tuple[str | None, str] | None = None  # (schema, name) of the tool's history table, when configured
 
 
 @dataclass
@@ -171,13 +179,43 @@ def _flyway_files(folder: Path) -> list[Path]:
     return sorted(files, key=lambda p: p.relative_to(folder).parts)
 
 
-def _is_flyway_file(name: str) -> bool:
+def _is_flyway_file(name: str, fw: flyway.Settings = FLYWAY) -> bool:
     """A Flyway script, a script configuration file beside one, or an SQL callback."""
-    script = name.removesuffix(".conf")
-    return bool(_FLYWAY.match(script) or flyway.is_callback(script)) and (script == name or name.endswith(".sql.conf"))
+    return fw.parse(name) is not None or fw.is_callback(name) or fw.is_script_config(name)
 
 
-def _claims(path: Path) -> tuple[str, ...]:
+def _java_migrations(folder: Path, fw: flyway.Settings) -> None:
+    """``BadInput`` naming the Java-based migrations (``V3__Backfill.java``, ``.kt``, ``.class``)
+    in ``folder`` and, when it is a Maven/Gradle resources folder (``src/main/resources/db/
+    migration``), in the same package of the project's JVM sources (``src/main/java/db/
+    migration``): Flyway's location ``classpath:db/migration`` runs both, in version order, and
+    import, which reads SQL, would leave holes in the history."""
+    places = [folder]
+    parts = folder.resolve().parts
+    for i in range(len(parts) - 2):
+        if parts[i:i + 3] == ("src", "main", "resources"):
+            root = Path(*parts[:i + 2])
+            places += [root / lang / Path(*parts[i + 3:]) for lang in ("java", "kotlin", "groovy", "scala")]
+    found = [p for place in places if place.is_dir() for p in _flyway_files(place) if fw.java_migration(p.name)]
+    if not found:
+        return
+    shown = ", ".join(_rel(folder, p) if p.is_relative_to(folder) else str(p) for p in found[:5])
+    beside = "" if all(p.is_relative_to(folder) for p in found) else (
+        " (the project's JVM sources in the same package: Flyway's classpath location runs those classes beside this "
+        "folder's scripts)")
+    raise BadInput(f"{folder}: {shown}{' and more' if len(found) > 5 else ''}: Flyway Java-based migration(s){beside}. "
+                   f"Flyway runs each as the migration of the version its class name says; import reads SQL only, so "
+                   f"the history would have a hole there. Write what each does as an SQL migration of the same version "
+                   f"and description in this folder ({_as_sql(found[0], fw)}), delete the class, and import again; "
+                   f"{NOT_WRITTEN}")
+
+
+def _as_sql(path: Path, fw: flyway.Settings) -> str:
+    """The SQL file name a Java-based migration's file becomes."""
+    return path.name[:-len(path.suffix)] + fw.suffixes[0]
+
+
+def _claims(path: Path, fw: flyway.Settings = FLYWAY) -> tuple[str, ...]:
     """The tools whose layout ``path`` (an entry of the folder) belongs to (none: no known layout)."""
     if path.is_dir():
         if (path / PRISMA_FILE).is_file():
@@ -185,12 +223,12 @@ def _claims(path: Path) -> tuple[str, ...]:
         if _DIESEL.match(path.name) and any((path / f).is_file() for f in ("up.sql", "down.sql")):
             return ("diesel",)
         files = _flyway_files(path)  # a subfolder of Flyway's location
-        return ("flyway",) if files and all(_is_flyway_file(p.name) for p in files) else ()
+        return ("flyway",) if files and all(_is_flyway_file(p.name, fw) for p in files) else ()
     if path.name == PRISMA_LOCK:
         return ("prisma",)
     if _GOLANG.match(path.name):
         return ("golang-migrate", "sqlx")  # sqlx's reversible files have golang-migrate's names
-    if _is_flyway_file(path.name):
+    if _is_flyway_file(path.name, fw) or path.name in flyway.CONFIG_FILES:
         return ("flyway",)
     if path.suffix == ".go":
         return ("goose",)  # a Go migration (read_goose refuses it, named)
@@ -209,9 +247,10 @@ def _named(paths: list[Path], most: int = 3) -> str:
     return shown + (f" and {len(paths) - most} more" if len(paths) > most else "")
 
 
-def detect(folder: str | Path, tool: str | None = None) -> str:
+def detect(folder: str | Path, tool: str | None = None, fw: flyway.Settings = FLYWAY) -> str:
     """The tool whose layout ``folder`` is in (``tool`` when given, checked); ``BadInput`` when the
-    folder is missing or empty, holds files of no known layout, or of more than one."""
+    folder is missing or empty, holds files of no known layout, or of more than one, or Flyway's
+    Java-based migrations (``_java_migrations``). ``fw``: how Flyway's files are named there."""
     folder = Path(folder)
     if not folder.is_dir():
         raise BadInput(f"no such folder: {folder}; {NOT_WRITTEN}")
@@ -221,7 +260,11 @@ def detect(folder: str | Path, tool: str | None = None) -> str:
         return "sqitch"  # a project folder: its plan says which files are scripts
     if tool == "sqitch":
         raise BadInput(f"{folder} holds no sqitch.plan or sqitch.conf ({LAYOUTS[tool]}); {NOT_WRITTEN}")
-    claims = {p: _claims(p) for p in _entries(folder)}
+    if tool in (None, "flyway"):
+        _java_migrations(folder, fw)
+        if fw.locations:
+            return "flyway"  # its configuration file says which folders are Flyway's: read_flyway reads those
+    claims = {p: _claims(p, fw) for p in _entries(folder)}
     unknown = [p for p, c in claims.items() if not c]
     if tool is not None:
         others = [p for p, c in claims.items() if c and tool not in c]
@@ -242,7 +285,7 @@ def detect(folder: str | Path, tool: str | None = None) -> str:
         raise BadInput(f"{folder} mixes layouts ({mixed}): import one tool's folder at a time; {NOT_WRITTEN}")
     if unknown:
         known = f" (the others are in {' or '.join(fits)}'s layout)" if fits else ""
-        if fits == ["flyway"] and any(_FLYWAY.match(p.name[0].upper() + p.name[1:]) for p in unknown):
+        if fits == ["flyway"] and any(fw.parse(p.name[0].upper() + p.name[1:]) for p in unknown):
             known += (" (Flyway's prefixes V, U and R are case-sensitive: Flyway itself skips such a file without "
                       "running it; rename it, or move it out of the folder)")
         raise BadInput(f"{folder}: {_named(unknown)} {'is' if len(unknown) == 1 else 'are'} in no known layout{known}; "
@@ -258,8 +301,8 @@ def detect(folder: str | Path, tool: str | None = None) -> str:
 
 
 # -- reading each layout -------------------------------------------------------------------------
-def _text(path: Path) -> str:
-    return read_migration_text(path, done=NOT_WRITTEN)
+def _text(path: Path, encoding: str = "UTF-8") -> str:
+    return read_migration_text(path, done=NOT_WRITTEN, encoding=encoding)
 
 
 def _rel(folder: Path, path: Path) -> str:
@@ -278,7 +321,7 @@ def _pair(folder: Path, found: dict[tuple, dict[str, Any]], key: tuple, version:
         entry["name"], entry["version"] = name, version
 
 
-def _sources(folder: Path, found: dict[tuple, dict[str, Any]], read_up: Callable[[Path], str] = _text) -> list[Source]:
+def _sources(folder: Path, found: dict[tuple, dict[str, Any]], read: Callable[[Path], str] = _text) -> list[Source]:
     only_down = [e["down"] for e in found.values() if "up" not in e]
     if only_down:
         raise BadInput(f"{folder}: {_named(only_down)}: a down script without its up script "
@@ -287,8 +330,8 @@ def _sources(folder: Path, found: dict[tuple, dict[str, Any]], read_up: Callable
     out = []
     for key, e in sorted(found.items()):
         files = tuple(p for p in (e["up"], e.get("down")) if p is not None)
-        out.append(Source(e["version"], e["name"], files, read_up(e["up"]),
-                          _text(e["down"]) if e.get("down") else None, key))
+        out.append(Source(e["version"], e["name"], files, read(e["up"]),
+                          read(e["down"]) if e.get("down") else None, key))
     return out
 
 
@@ -315,51 +358,60 @@ REPEATABLE_NOTE = ("Repeatable: Flyway re-applied this file (after the versioned
                    "change to it is a new migration in this folder")
 
 
-def read_flyway(folder: Path, placeholders: dict[str, str] | None = None, replacement: bool = True,
-                default_schema: str | None = None) -> list[Source]:
-    """Flyway's scripts under ``folder`` (recursively): versioned ones (with their undo scripts) by
-    version, then repeatable ones by description; ``placeholders`` (``--placeholder``) replaced
-    in both, with Flyway's built-ins ``runbook.flyway`` knows (not ``replacement``: the project sets
-    Flyway's ``placeholderReplacement=false``, so ``${...}`` stays as written). ``default_schema``:
-    the project's ``defaultSchema`` (or first of ``schemas``), which Flyway puts first in
-    PostgreSQL's ``search_path`` for every script and creates when missing: each migration and
-    rollback starts with that ``SET search_path``, the first with ``CREATE SCHEMA IF NOT EXISTS``
-    too (``_in_schema``). ``BadInput`` for what Flyway
-    refuses (two scripts of one version or description), for callbacks and baseline migrations,
-    a placeholder without a value, a script configuration import does not read."""
-    files = _flyway_files(folder)
-    callbacks = [p for p in files if flyway.is_callback(p.name.removesuffix(".conf"))]
+def read_flyway(folder: Path, fw: flyway.Settings = FLYWAY) -> list[Source]:
+    """Flyway's scripts under ``folder`` (recursively; only under ``fw.locations`` when its
+    configuration file names them), named as ``fw`` says: versioned ones (with their undo
+    scripts) by version, then repeatable ones by description; each decoded with its encoding
+    (its script configuration's, else ``fw.encoding``); ``fw.placeholders`` replaced in both,
+    with Flyway's built-ins ``runbook.flyway`` knows (not when ``fw.replacement`` is off: the
+    project sets Flyway's ``placeholderReplacement=false``, so ``${...}`` stays as written).
+    ``fw.default_schema``: the project's ``defaultSchema`` (or first of ``schemas``), which
+    Flyway puts first in PostgreSQL's ``search_path`` for every script and creates when missing:
+    each migration and rollback starts with that ``SET search_path``, the first with ``CREATE
+    SCHEMA IF NOT EXISTS`` too (``_in_schema``). ``BadInput`` for what Flyway refuses (two scripts
+    of one version or description), for callbacks and baseline migrations, a file in a location
+    that is no Flyway file, a placeholder without a value, a script configuration import does
+    not read, a file not in its encoding."""
+    files = [p for p in _flyway_files(folder) if p.parent != folder or p.name not in flyway.CONFIG_FILES]
+    if fw.locations:
+        files = [p for p in files if any(p.resolve().is_relative_to(place) for place in fw.locations)]
+        strays = [p for p in files if not _is_flyway_file(p.name, fw)]
+        if strays:
+            raise BadInput(f"{folder}: {', '.join(_rel(folder, p) for p in strays[:3])}: not Flyway's files "
+                           f"({LAYOUTS['flyway']}, as {fw.config_file.name if fw.config_file else 'Flyway'} names them), "
+                           f"in its locations; {NOT_WRITTEN}")
+    callbacks = [p for p in files if fw.is_callback(p.name.removesuffix(".conf"))]
     if callbacks:
         raise BadInput(f"{folder}: {', '.join(_rel(folder, p) for p in callbacks[:5])}: Flyway SQL callback(s), not "
                        f"migrations: Flyway runs such a script at a point of every command (beforeMigrate before "
                        f"each `flyway migrate`, afterEachMigrate after each migration...), whatever is pending, and "
                        f"the runbook has no such hooks. Put what it does into a migration (once), or run it yourself "
                        f"around `runbook run`; then move it out of the folder and import again; {NOT_WRITTEN}")
-    configs = {p for p in files if p.name.endswith(".sql.conf")}
+    configs = {p for p in files if fw.is_script_config(p.name)}
     orphans = [p for p in configs if p.with_name(p.name.removesuffix(".conf")) not in files]
     if orphans:
         raise BadInput(f"{folder}: {_rel(folder, orphans[0])}: a script configuration file without its script "
                        f"({orphans[0].name.removesuffix('.conf')}); {NOT_WRITTEN}")
     found: dict[tuple, dict[str, Any]] = {}
-    repeatable: dict[str, Path] = {}
+    repeatable: dict[str, tuple[Path, str]] = {}
     refused: dict[str, list[Path]] = {}
     for path in files:
         if path in configs:
             continue
-        m = _FLYWAY.match(path.name)
-        if m["prefix"] == "R" and not m["version"]:
-            described = flyway.description(m["name"])
+        kind, version, name = fw.parse(path.name)
+        if kind == "R" and not version:
+            described = flyway.description(name)
             if described in repeatable:
                 raise BadInput(f"{folder}: two repeatable migrations with description {described!r}: "
-                               f"{_rel(folder, repeatable[described])} and {_rel(folder, path)} (Flyway refuses them "
-                               f"too); {NOT_WRITTEN}")
-            repeatable[described] = path
+                               f"{_rel(folder, repeatable[described][0])} and {_rel(folder, path)} (Flyway refuses "
+                               f"them too); {NOT_WRITTEN}")
+            repeatable[described] = (path, name)
             continue
-        if m["prefix"] in "RB" or not m["version"]:
-            refused.setdefault(m["prefix"], []).append(path)
+        if kind in "RB" or not version:
+            refused.setdefault(kind, []).append(path)
             continue
-        version = m["version"].replace("_", ".")
-        _pair(folder, found, flyway_key(version), version, "up" if m["prefix"] == "V" else "down", path, m["name"])
+        version = version.replace("_", ".")
+        _pair(folder, found, flyway_key(version), version, "up" if kind == "V" else "down", path, name)
     if refused.get("B"):
         raise BadInput(f"{folder}: Flyway baseline migrations ({', '.join(_rel(folder, p) for p in refused['B'][:10])})"
                        f" are not imported: they replace the versions below them only on new databases; remove them "
@@ -367,45 +419,55 @@ def read_flyway(folder: Path, placeholders: dict[str, str] | None = None, replac
     bad = refused.get("V", []) + refused.get("U", []) + refused.get("R", [])
     if bad:
         raise BadInput(f"{folder}: {', '.join(_rel(folder, p) for p in bad[:3])}: no version Flyway can read (a "
-                       f"repeatable migration has none: R__description.sql); {NOT_WRITTEN}")
-    given = {"flyway:table": flyway.TABLE} | ({"flyway:defaultschema": default_schema} if default_schema else {}) \
-        | {k.lower(): v for k, v in (placeholders or {}).items()}
+                       f"repeatable migration has none: {fw.repeatable_prefix}{fw.separator}description"
+                       f"{fw.suffixes[0]}); {NOT_WRITTEN}")
+    given = {"flyway:table": fw.table} | ({"flyway:defaultschema": fw.default_schema} if fw.default_schema else {}) \
+        | fw.placeholders
+    script_configs: dict[Path, dict[str, str]] = {}
+
+    def config(path: Path) -> dict[str, str]:
+        conf = path.with_name(path.name + ".conf")
+        if conf in configs and conf not in script_configs:
+            script_configs[conf] = flyway.script_config(conf, _rel(folder, conf))
+        return script_configs.get(conf, {})
+
+    def encoding(path: Path) -> str:
+        return config(path).get("encoding", fw.encoding)
 
     def replaced(path: Path, text: str) -> str:
-        if not replacement:
+        if not fw.replacement:
             return text
         return flyway.replace_placeholders(text, given | {"flyway:filename": path.name}, path, _rel(folder, path))
 
-    def config(path: Path) -> str | None:
+    def read(path: Path) -> str:
+        return replaced(path, _text(path, encoding(path)))
+
+    def outside(path: Path) -> str | None:
         conf = path.with_name(path.name + ".conf")
-        if conf not in configs:
-            return None
-        settings = flyway.script_config(conf, _rel(folder, conf))
-        return f"executeInTransaction=false ({_rel(folder, conf)})" if settings.get("executeInTransaction") == "false" \
-            else None
+        return f"executeInTransaction=false ({_rel(folder, conf)})" if config(path).get("executeInTransaction") \
+            == "false" else None
 
     out = []
-    for s in _sources(folder, found):
-        up = replaced(s.files[0], s.up)
-        down = replaced(s.files[1], s.down) if s.down is not None else None
-        outside = config(s.files[0])
-        if len(s.files) > 1 and config(s.files[1]):
+    for s in _sources(folder, found, read):
+        if len(s.files) > 1 and outside(s.files[1]):
             raise BadInput(f"{folder}: {_rel(folder, s.files[1])}.conf: executeInTransaction=false for an undo "
                            f"script, which import does not carry over; {NOT_WRITTEN}")
-        out.append(replace(s, up=up, down=down, no_transaction=outside,
-                           header=_no_transaction_header("Flyway", outside)))
+        where = outside(s.files[0])
+        out.append(replace(s, no_transaction=where, header=_no_transaction_header("Flyway", where)))
     for described in sorted(repeatable):
-        path = repeatable[described]
-        name, raw = _FLYWAY.match(path.name)["name"], flyway.raw_text(path)
+        path, name = repeatable[described]
+        text = read(path)  # refuses what is not in its encoding first
+        raw = flyway.raw_text(path, encoding(path))
         sums = (flyway.checksum(replaced(path, raw)), flyway.checksum(raw))
-        outside = config(path)
-        out.append(Source(f"R__{name}", name, (path,), replaced(path, _text(path)), None, ("R", described),
+        where = outside(path)
+        out.append(Source(f"R__{name}", name, (path,), text, None, ("R", described),
                           description=described, repeatable=described, checksums=tuple(dict.fromkeys(sums)),
-                          no_transaction=outside,
-                          header=(REPEATABLE_NOTE,) + _no_transaction_header("Flyway", outside)))
+                          no_transaction=where, header=(REPEATABLE_NOTE,) + _no_transaction_header("Flyway", where)))
     if not out:
         raise BadInput(f"{folder} holds no Flyway migrations ({LAYOUTS['flyway']}); {NOT_WRITTEN}")
-    return out if default_schema is None else [_in_schema(s, default_schema, first=n == 0) for n, s in enumerate(out)]
+    out = [replace(s, history=fw.history) for s in out]
+    return out if fw.default_schema is None else [_in_schema(s, fw.default_schema, first=n == 0)
+                                                   for n, s in enumerate(out)]
 
 
 def _in_schema(s: Source, schema: str, first: bool) -> Source:
@@ -759,24 +821,26 @@ LAYOUTS = {"golang-migrate": "{version}_{title}.up.sql / .down.sql",
 
 
 def read_history(folder: str | Path, tool: str | None = None, placeholders: dict[str, str] | None = None,
-                 placeholder_replacement: bool = True, default_schema: str | None = None
-                 ) -> tuple[str, list[Source]]:
+                 placeholder_replacement: bool = True, default_schema: str | None = None,
+                 flyway_options: dict[str, Any] | None = None) -> tuple[str, list[Source]]:
     """The tool and its migrations in ``folder``, in the tool's order; ``BadInput`` for anything
-    the tool would not run as one ordered history. ``placeholders``: Flyway's (``--placeholder``),
-    refused for another tool, and with ``placeholder_replacement`` off (Flyway's
-    ``placeholderReplacement=false``); ``default_schema``: Flyway's ``defaultSchema`` (refused for
-    another tool)."""
+    the tool would not run as one ordered history. Flyway's settings: its project's
+    ``flyway.toml``/``flyway.conf`` in ``folder``, then ``flyway_options`` (Flyway's key -> value,
+    ``flyway.READ``), ``placeholders`` (``--placeholder``), ``placeholder_replacement`` off
+    (``placeholderReplacement=false``) and ``default_schema`` (``defaultSchema``), which win
+    (``flyway.settings``); each given for another tool is refused."""
     folder = Path(folder)
-    tool = detect(folder, tool)
+    given = dict(flyway_options or {}) | {"placeholders": placeholders or None, "defaultSchema": default_schema,
+                                          "placeholderReplacement": None if placeholder_replacement else False}
+    given = {k: v for k, v in given.items() if v is not None}
+    fw = flyway.settings(folder, given) if folder.is_dir() and tool in (None, "flyway") else FLYWAY
+    tool = detect(folder, tool, fw)
     if tool == "flyway":
-        if placeholders and not placeholder_replacement:
-            raise BadInput(f"--placeholder values and placeholder replacement turned off: give one or the other; "
-                           f"{NOT_WRITTEN}")
-        return tool, read_flyway(folder, placeholders, placeholder_replacement, default_schema)
-    if placeholders:
-        raise BadInput(f"--placeholder is for Flyway's placeholders, and {folder} is {tool}'s folder; {NOT_WRITTEN}")
-    if default_schema:
-        raise BadInput(f"--default-schema is Flyway's defaultSchema, and {folder} is {tool}'s folder; {NOT_WRITTEN}")
+        return tool, read_flyway(folder, fw)
+    if given:
+        key = next(iter(given))
+        raise BadInput(f"{flyway.READ[key]} is {'for ' if key == 'placeholders' else ''}Flyway's {key}, and "
+                       f"{folder} is {tool}'s folder; {NOT_WRITTEN}")
     return tool, READERS[tool](folder)
 
 
@@ -815,7 +879,7 @@ def _risk_line(unit: Any) -> str:
 def import_history(source: str | Path, dest: str | Path, *, tool: str | None = None, dialect: str | None = None,
                    today: date | None = None, check_database: Callable[[str, list[Source]], Any] | None = None,
                    placeholders: dict[str, str] | None = None, placeholder_replacement: bool = True,
-                   default_schema: str | None = None) -> Imported:
+                   default_schema: str | None = None, flyway_options: dict[str, Any] | None = None) -> Imported:
     """Convert the migrations folder ``source`` (``tool``'s layout, detected when None) into the
     new runbook folder ``dest``, its files read as project ``dialect`` (None: the dialect of the
     engine the tool's project names, else ``sqlite``). ``check_database(tool,
@@ -827,7 +891,8 @@ def import_history(source: str | Path, dest: str | Path, *, tool: str | None = N
     beside others in one file (the runbook runs such a statement alone in its migration).
     ``placeholders``: the values of Flyway's placeholders (``--placeholder NAME=VALUE``);
     ``placeholder_replacement`` off: the project sets Flyway's ``placeholderReplacement=false``;
-    ``default_schema``: its ``defaultSchema`` (PostgreSQL only; see ``read_flyway``)."""
+    ``default_schema``: its ``defaultSchema`` (PostgreSQL only; see ``read_flyway``);
+    ``flyway_options``: Flyway's other settings given as options (``read_history``)."""
     from .migrations import dialect_name, source_dialect
 
     source, dest = Path(source), Path(dest)
@@ -837,11 +902,12 @@ def import_history(source: str | Path, dest: str | Path, *, tool: str | None = N
                        f" ({source}): name a new folder with --migrations; {NOT_WRITTEN}")
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise BadInput(f"{dest} exists and is not an empty folder: import writes a new migrations folder; {NOT_WRITTEN}")
-    tool, sources = read_history(source, tool, placeholders, placeholder_replacement, default_schema)
+    tool, sources = read_history(source, tool, placeholders, placeholder_replacement, default_schema, flyway_options)
     sqlglot_dialect = source_dialect(_dialect_of(tool, source, sources, dialect))
-    if default_schema and dialect_name(sqlglot_dialect) != "postgresql":
+    if any(s.search_path for s in sources) and dialect_name(sqlglot_dialect) != "postgresql":
         raise BadInput(f"--default-schema sets PostgreSQL's search_path, and the dialect is "
-                       f"{dialect_name(sqlglot_dialect)} (--dialect postgresql?); {NOT_WRITTEN}")
+                       f"{dialect_name(sqlglot_dialect)} (--dialect postgresql? the default schema may come from "
+                       f"defaultSchema or schemas in the project's Flyway configuration too); {NOT_WRITTEN}")
     if check_database is not None:
         check_database(tool, sources)
     if not dest.parent.is_dir():
@@ -1023,6 +1089,7 @@ class ToolState:
     up_to: str | None = None
     labels: dict[str, str] = field(default_factory=dict)  # how to name a recorded version in a message
     repeatables: dict[str, int | None] = field(default_factory=dict)  # Flyway: description -> its latest checksum
+    code: dict[str, str] = field(default_factory=dict)  # Flyway: version (R:description) -> type, when not SQL
 
 
 @dataclass(frozen=True)
@@ -1033,6 +1100,7 @@ class Adoption:
     applied: list[str]  # the tool's versions applied there, in the tool's order
     last: str | None  # the last of them (None: nothing applied)
     pending: list[tuple[str, str]] = field(default_factory=list)  # Flyway's repeatable ones: (version, why)
+    notes: list[str] = field(default_factory=list)
 
     def baseline_command(self, imported: Imported, display_url: str) -> str | None:
         if self.last is None:
@@ -1045,17 +1113,23 @@ def _rows(conn: "sa.Connection", sql: str) -> list[tuple]:
     return [tuple(r) for r in conn.exec_driver_sql(sql).fetchall()]
 
 
-def tool_state(conn: "sa.Connection", tool: str) -> ToolState | None:
-    """The tool's history table (None when it does not exist); ``BadInput`` for a state the tool
-    itself would not go on from: a dirty golang-migrate version, a failed Flyway, Prisma or sqlx
-    migration."""
+def tool_state(conn: "sa.Connection", tool: str, where: tuple[str | None, str] | None = None) -> ToolState | None:
+    """The tool's history table (None when it does not exist): its default one, else ``where``
+    (schema, name: Flyway's ``table`` in its default schema), quoted as the tool quotes it;
+    ``BadInput`` for a state the tool itself would not go on from: a dirty golang-migrate version,
+    a failed Flyway, Prisma or sqlx migration."""
     import sqlalchemy as sa
 
-    table = HISTORY_TABLES[tool]
-    if not sa.inspect(conn).has_table(table):
+    schema, name = where or (None, HISTORY_TABLES[tool])
+    if schema is not None and conn.dialect.name == "sqlite" and schema != "main":
+        raise BadInput(f"the history table {schema}.{name}: an SQLite database has no schema {schema} (its tables are "
+                       f"in main); {NOT_WRITTEN}")
+    if not sa.inspect(conn).has_table(name, schema=schema):
         return None
+    quoted = conn.dialect.identifier_preparer.format_table(sa.table(name, schema=schema))
+    table = name if schema is None else f"{schema}.{name}"  # as messages name it
     if tool == "golang-migrate":
-        rows = _rows(conn, f"SELECT version, dirty FROM {table}")
+        rows = _rows(conn, f"SELECT version, dirty FROM {quoted}")
         if len(rows) > 1:
             raise BadInput(f"{table} holds {len(rows)} rows; golang-migrate keeps one (the current version): "
                            f"not golang-migrate's table? {NOT_WRITTEN}")
@@ -1069,15 +1143,20 @@ def tool_state(conn: "sa.Connection", tool: str) -> ToolState | None:
         return ToolState(table, [], str(int(version)))
     if tool == "flyway":
         return _flyway_state(_rows(conn, f"SELECT installed_rank, version, description, type, checksum, success "
-                                         f"FROM {table} ORDER BY installed_rank"), table)
+                                         f"FROM {quoted} ORDER BY installed_rank"), table)
     if tool == "prisma":
         return _prisma_state(_rows(conn, f"SELECT migration_name, started_at, finished_at, rolled_back_at "
-                                         f"FROM {table} ORDER BY started_at"), table)
+                                         f"FROM {quoted} ORDER BY started_at"), table)
     if tool == "sqlx":
-        return _sqlx_state(_rows(conn, f"SELECT version, success FROM {table} ORDER BY version"), table)
+        return _sqlx_state(_rows(conn, f"SELECT version, success FROM {quoted} ORDER BY version"), table)
     if tool == "goose":
-        return _goose_state(_rows(conn, f"SELECT version_id, is_applied FROM {table} ORDER BY id"), table)
-    return ToolState(table, [str(r[0]) for r in _rows(conn, f"SELECT version FROM {table}")])
+        return _goose_state(_rows(conn, f"SELECT version_id, is_applied FROM {quoted} ORDER BY id"), table)
+    return ToolState(table, [str(r[0]) for r in _rows(conn, f"SELECT version FROM {quoted}")])
+
+
+#: Flyway's types (``MigrationType``) of migrations not written in SQL: what each is
+FLYWAY_NOT_SQL = {"JDBC": "a Java-based migration", "SPRING_JDBC": "a Java-based migration (Spring JDBC, older Flyway)",
+                  "CUSTOM": "a migration of a custom resolver", "SCRIPT": "a script migration (.sh, .ps1, .py...)"}
 
 
 def _flyway_state(rows: list[tuple], table: str) -> ToolState:
@@ -1086,6 +1165,8 @@ def _flyway_state(rows: list[tuple], table: str) -> ToolState:
     row Flyway compares the file with)."""
     applied: dict[tuple, str] = {}
     repeatables: dict[str, int | None] = {}
+    code: dict[str, str] = {}
+    labels: dict[str, str] = {}
     baseline: str | None = None
     for rank, version, described, kind, checksum, success in rows:
         if not success:
@@ -1096,16 +1177,25 @@ def _flyway_state(rows: list[tuple], table: str) -> ToolState:
             continue  # the marker of schemas Flyway created
         if version is None:
             repeatables[described] = None if checksum is None else int(checksum)
+            code.pop(f"R:{described}", None)
+            if kind in FLYWAY_NOT_SQL:
+                code[f"R:{described}"] = kind
             continue
         if kind == "BASELINE":
             baseline = version
-        elif kind == "UNDO_SQL":
+        elif kind.startswith("UNDO_") and kind.removeprefix("UNDO_") in ("SQL", *FLYWAY_NOT_SQL):
             applied.pop(flyway_key(version), None)
-        elif kind in ("SQL", "JDBC", "SPRING_JDBC", "SCRIPT"):
+            code.pop(version, None)
+        elif kind == "SQL" or kind in FLYWAY_NOT_SQL:
             applied[flyway_key(version)] = version
+            code.pop(version, None)
+            if kind in FLYWAY_NOT_SQL:
+                code[version] = kind
+                labels[version] = f"{version} ({described!r}, type {kind}: {FLYWAY_NOT_SQL[kind]})"
         else:
             raise BadInput(f"{table}: row {rank} has type {kind!r}, which import does not read; {NOT_WRITTEN}")
-    return ToolState(table, [applied[k] for k in sorted(applied)], baseline, repeatables=repeatables)
+    return ToolState(table, [applied[k] for k in sorted(applied)], baseline, repeatables=repeatables, code=code,
+                     labels=labels)
 
 
 def sqitch_state(target: "Target", recorded: Recorded) -> ToolState:
@@ -1203,11 +1293,13 @@ def adoption(target: "Target", tool: str, sources: list[Source]) -> Adoption:
         state: ToolState | None = sqitch_state(target, sources[0].recorded)
     else:
         with target.engine().connect() as conn:
-            state = tool_state(conn, tool)
+            state = tool_state(conn, tool, sources[0].history)
         target.dispose()
     if state is None:
-        raise BadInput(f"{target.display} has no {HISTORY_TABLES[tool]} table: {tool} never ran there (leave out --db "
-                       f"to import without adopting); {NOT_WRITTEN}")
+        schema, name = sources[0].history or (None, HISTORY_TABLES[tool])
+        raise BadInput(f"{target.display} has no {name if schema is None else schema + '.' + name} table: {tool} never "
+                       f"ran there{' with that history table (--history-table, or table in its configuration)' if sources[0].history else ''} "
+                       f"(leave out --db to import without adopting); {NOT_WRITTEN}")
     repeatable = [s for s in sources if s.repeatable is not None]
     sources = [s for s in sources if s.repeatable is None]
     table, have = state.table, {_recorded_key(tool, s) for s in sources}
@@ -1217,10 +1309,16 @@ def adoption(target: "Target", tool: str, sources: list[Source]) -> Adoption:
         if tool == "golang-migrate" and top not in have:
             raise BadInput(f"{table} says version {state.up_to}, which the folder does not hold; {NOT_WRITTEN}")
         keys |= {k for k in have if k <= top}
-    missing = [state.labels.get(v, v) for v in state.versions if _key(tool, v) not in have]
+    missing = [v for v in state.versions if _key(tool, v) not in have]
     if missing:
-        raise BadInput(f"{table} records version(s) the folder does not hold: {', '.join(missing[:5])}"
-                       f"{_NOT_HELD.get(tool, '')}; {NOT_WRITTEN}")
+        code = [v for v in missing if v in state.code]
+        why = _NOT_HELD.get(tool, "") if not code else (
+            f": {', '.join(code[:5])} {'was' if len(code) == 1 else 'were'} applied by Flyway from code, not SQL, which "
+            f"import cannot read (in the project's JVM sources, or a jar). Write what each did as an SQL migration of "
+            f"the same version in the folder, so the history has no hole (adoption records it as applied, without "
+            f"running it), and import again")
+        raise BadInput(f"{table} records version(s) the folder does not hold: "
+                       f"{', '.join(state.labels.get(v, v) for v in missing[:5])}{why}; {NOT_WRITTEN}")
     done = [s for s in sources if _recorded_key(tool, s) in keys]
     skipped = [s.version for s in sources[:len(done)] if _recorded_key(tool, s) not in keys]
     if skipped:
@@ -1229,7 +1327,9 @@ def adoption(target: "Target", tool: str, sources: list[Source]) -> Adoption:
                        f"stands for this database; {NOT_WRITTEN}")
     pending: list[tuple[str, str]] = []
     done += _repeatables_applied(state, repeatable, all_applied=len(done) == len(sources), pending=pending)
-    return Adoption(table, [s.version for s in done], done[-1].version if done else None, pending)
+    notes = [f"{table}: version {state.labels[s.version]} is the folder's SQL file {s.files[0].name} now (Flyway itself "
+             f"would call that a type mismatch): taken as applied" for s in done if s.version in state.code]
+    return Adoption(table, [s.version for s in done], done[-1].version if done else None, pending, notes)
 
 
 def _repeatables_applied(state: ToolState, repeatable: list[Source], *, all_applied: bool,
@@ -1240,8 +1340,11 @@ def _repeatables_applied(state: ToolState, repeatable: list[Source], *, all_appl
     each with why (added to ``pending``); ``BadInput`` for a description the folder lacks."""
     missing = sorted(set(state.repeatables) - {s.repeatable for s in repeatable})
     if missing:
+        kinds = [f"{d!r}" + (f" (type {state.code[f'R:{d}']}: {FLYWAY_NOT_SQL[state.code[f'R:{d}']]}, which import "
+                              f"cannot read: write what it does as an SQL repeatable migration)"
+                              if f"R:{d}" in state.code else "") for d in missing[:5]]
         raise BadInput(f"{state.table} records repeatable migration(s) the folder does not hold: "
-                       f"{', '.join(repr(d) for d in missing[:5])} (Flyway itself stops there: \"Detected applied "
+                       f"{', '.join(kinds)} (Flyway itself stops there: \"Detected applied "
                        f"migration not resolved locally\"); {NOT_WRITTEN}")
     done: list[Source] = []
     blocked = None if all_applied else "versioned migrations before it are pending"

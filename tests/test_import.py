@@ -230,7 +230,7 @@ def test_golang_migrate_database_is_adopted_with_the_printed_baseline_command(tm
                     "CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)",
                     "INSERT INTO schema_migrations VALUES (2, 0)")
     doc = run_cli(capsys, "import", "gm", "--migrations", "migrations", "--db", url)
-    assert doc["adopt"] == {"pending": [], "table": "schema_migrations", "applied": ["1", "2"], "last": "2", "command":
+    assert doc["adopt"] == {"pending": [], "notes": [], "table": "schema_migrations", "applied": ["1", "2"], "last": "2", "command":
                             f"runbook baseline --db {url} --migrations migrations --dialect sqlite --version 002"}
     run_cli(capsys, *shlex.split(doc["adopt"]["command"])[1:])
     target = open_target(url)
@@ -344,7 +344,7 @@ def test_postgresql_golang_migrate_history_lints_adopts_and_migrates(pg_empty_ur
     dest = tmp_path / "migrations"
     doc = run_cli(capsys, "import", str(src), "--migrations", str(dest), "--dialect", "postgresql", "--db", pg_empty_url)
     assert [(m["source_version"], m["risk"]) for m in doc["migrations"]] == [
-        ("20230101000000", "LOW"), ("20230201000000", "LOW"), ("20230301000000", "HIGH"), ("20230401000000", "LOW")]  # a DO block: lint cannot see inside
+        ("20230101000000", "LOW"), ("20230201000000", "LOW"), ("20230301000000", "LOW"), ("20230401000000", "LOW")]  # a DO block: its ADD COLUMN, read by PL/pgSQL's parser
     assert doc["empty_rollbacks"] == ["004"] and doc["adopt"]["last"] == "20230201000000"
     assert doc["adopt"]["command"].endswith(f"--migrations {dest} --dialect postgresql --version 002")
     report = lint.lint(dest, target=target, dialect="postgresql")  # on the server: rollbacks replayed
@@ -526,7 +526,7 @@ def test_a_database_sqitch_deployed_is_adopted_from_its_registry_file(tmp_path, 
     dest = tmp_path / "migrations"
     doc = run_cli(capsys, "import", str(src), "--migrations", str(dest), "--db", url)
     assert doc["dialect"] == "sqlite"
-    assert doc["adopt"] == {"pending": [], "table": f"changes in {registry}", "applied": ["users@v1.0", "flips"], "last": "flips",
+    assert doc["adopt"] == {"pending": [], "notes": [], "table": f"changes in {registry}", "applied": ["users@v1.0", "flips"], "last": "flips",
                             "command": f"runbook baseline --db {url} --migrations {dest} --dialect sqlite --version 002"}
     assert registry.read_bytes() == stamp  # read only
     run_cli(capsys, *shlex.split(doc["adopt"]["command"])[1:])

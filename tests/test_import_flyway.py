@@ -4,6 +4,8 @@ statement PostgreSQL runs only outside a transaction beside others, refused at i
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from runbook import flyway, importer, lint
@@ -230,8 +232,8 @@ def test_execute_in_transaction_false_runs_outside_a_transaction_on_postgresql(p
     ({"V2__orders_customer.sql": "CREATE TABLE t (id int);\n" + CONCURRENT["V2__orders_customer.sql"]},
      r"V2__orders_customer.sql: executeInTransaction=false \(V2__orders_customer.sql.conf\), and CREATE \.\.\. cannot "
      r"run inside a transaction.*Flyway ran its statements one by one.*split it into one migration per such statement"),
-    ({"V2__orders_customer.sql.conf": "executeInTransaction=false\nencoding=ISO-8859-1\n"},
-     r"V2__orders_customer.sql.conf:2: encoding is not a script configuration setting import reads"),
+    ({"V2__orders_customer.sql.conf": "executeInTransaction=false\nshouldExecute=false\n"},
+     r"V2__orders_customer.sql.conf:2: shouldExecute is not a script configuration setting import reads"),
     ({"V2__orders_customer.sql.conf": "executeInTransaction=no\n"}, r"executeInTransaction=no: Flyway takes true or false"),
     ({"V3__gone.sql.conf": "executeInTransaction=false\n"}, r"V3__gone.sql.conf: a script configuration file without"),
     ({"callbacks/afterMigrate.sql": "GRANT SELECT ON orders TO PUBLIC;\n", "beforeEachMigrate__x.sql": "SELECT 1;\n"},
@@ -295,3 +297,263 @@ def test_default_schema_is_first_in_the_search_path_of_each_migration_on_postgre
 ])
 def test_default_schema_refusals(tmp_path, files, kw, message):
     refused(tmp_path, write(tmp_path / "src", files), message, default_schema="app", **kw)
+
+
+# -- Java-based migrations: refused at import, named at adoption -----------------------------
+@pytest.mark.parametrize("java", ["V3__Backfill.java", "V3__Backfill.kt", "sub/V3__Backfill.class"])
+def test_java_migrations_in_the_folder_are_refused_naming_them(tmp_path, java):
+    src = write(tmp_path / "fw", {"V1__users.sql": USERS, "V2__noop.sql": "SELECT 1;\n", java: "class V3__Backfill {}\n"})
+    refused(tmp_path, src, rf"{java}: Flyway Java-based migration\(s\)\. Flyway runs each as the migration of the "
+                           rf"version its class name says; import reads SQL only.*\(V3__Backfill.sql\), delete the class")
+
+
+def test_java_migrations_beside_a_resources_folder_are_refused(tmp_path):
+    # Flyway's default location classpath:db/migration holds the scripts and the compiled classes alike
+    project = tmp_path / "app"
+    write(project / "src" / "main" / "java" / "db" / "migration", {"V3__Backfill.java": "class V3__Backfill {}\n",
+                                                                    "Helper.java": "class Helper {}\n"})
+    src = write(project / "src" / "main" / "resources" / "db" / "migration",
+                {"V1__users.sql": USERS, "V2__noop.sql": "SELECT 1;\n", "V4__more.sql": "SELECT 4;\n"})
+    refused(tmp_path, src, r"src/main/java/db/migration/V3__Backfill.java: Flyway Java-based migration\(s\) \(the "
+                           r"project's JVM sources in the same package")
+
+
+def history(*values: tuple, table: str = "flyway_schema_history") -> list[str]:
+    """``rows`` for a history table of another name (schema-qualified too)."""
+    return [s.replace("flyway_schema_history", table, 1) for s in rows(*values)]
+
+
+def on_postgresql(url: str, statements: list[str]) -> None:
+    with open_target(url).engine().begin() as conn:
+        for st in statements:
+            conn.exec_driver_sql(st)
+
+
+JAVA_ROWS = [(1, "1", "users", "SQL", "V1__users.sql", 1, True), (2, "2", "noop", "SQL", "V2__noop.sql", 2, True),
+             (3, "3", "Backfill", "JDBC", "db.migration.V3__Backfill", None, True)]
+TWO = {"V1__users.sql": USERS, "V2__noop.sql": "SELECT 1;\n"}
+
+
+def database_with(request, tmp_path, engine: str, statements: list[str]) -> str:
+    """A real database of ``engine`` (SQLite file, or this test's PostgreSQL database) holding ``statements``."""
+    if engine == "sqlite":
+        return sqlite_db(tmp_path / "app.db", *statements)
+    url = request.getfixturevalue("pg_empty_url")
+    on_postgresql(url, statements)
+    return url
+
+
+ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_version_a_java_migration_applied_is_named_at_adoption(request, tmp_path, engine):
+    url = database_with(request, tmp_path, engine, rows(*JAVA_ROWS))
+    src = write(tmp_path / "fw", TWO)
+    refused(tmp_path, src, r"flyway_schema_history records version\(s\) the folder does not hold: 3 \('Backfill', "
+                           r"type JDBC: a Java-based migration\): 3 was applied by Flyway from code, not SQL.*Write what "
+                           r"each did as an SQL migration of the same version",
+            check_database=lambda tool, sources: importer.adoption(open_target(url), tool, sources))
+
+
+def test_a_java_migration_rewritten_as_sql_is_taken_as_applied_and_said(tmp_path):
+    found = adopt(tmp_path, TWO | {"V3__backfill.sql": "UPDATE users SET email = lower(email);\n",
+                                   "V4__more.sql": "SELECT 4;\n"},
+                  *JAVA_ROWS, (4, "4", "more", "SPRING_JDBC", "db.migration.V4__more", None, True),
+                  (5, "4", "more", "UNDO_JDBC", "db.migration.U4__more", None, True))  # a Java undo takes 4 back
+    assert (found.applied, found.last) == (["1", "2", "3"], "3")
+    assert found.notes == ["flyway_schema_history: version 3 ('Backfill', type JDBC: a Java-based migration) is the "
+                           "folder's SQL file V3__backfill.sql now (Flyway itself would call that a type mismatch): "
+                           "taken as applied"]
+
+
+def test_a_repeatable_java_migration_the_folder_lacks_is_named(tmp_path):
+    with pytest.raises(BadInput, match=r"records repeatable migration\(s\) the folder does not hold: 'grants' \(type "
+                                       r"JDBC: a Java-based migration, which import cannot read"):
+        adopt(tmp_path, REPEATABLE_PROJECT, (1, None, "grants", "JDBC", "db.migration.R__Grants", None, 1))
+
+
+# -- a renamed history table (Flyway's table, in its default schema) -------------------------
+APPLIED = [(1, "1", "users", "SQL", "V1__users.sql", 1, True)]
+
+
+@pytest.mark.parametrize("engine, option, created", [
+    ("sqlite", "MyHistory", "MyHistory"),
+    pytest.param("postgresql", "MyHistory", '"MyHistory"', marks=pytest.mark.postgres),  # Flyway quotes it: exact case
+    pytest.param("postgresql", "app.history", "app.history", marks=pytest.mark.postgres),
+])
+def test_history_table_option_reads_the_renamed_table(request, tmp_path, capsys, monkeypatch, engine, option, created):
+    monkeypatch.chdir(tmp_path)
+    schema = ["CREATE SCHEMA app"] if created.startswith("app.") else []
+    url = database_with(request, tmp_path, engine, schema + history(*APPLIED, table=created))
+    write(tmp_path / "fw", TWO)
+    doc = run_cli(capsys, "import", "fw", "--migrations", "m1", "--db", url, "--history-table", option)
+    assert (doc["adopt"]["table"], doc["adopt"]["last"]) == (option, "1")
+    doc = run_cli(capsys, "import", "fw", "--migrations", "m2", "--db", url, expect=2)  # the default name: not there
+    assert "has no flyway_schema_history table: flyway never ran there" in doc["error"]["message"]
+    assert not (tmp_path / "m2").exists()
+
+
+@pytest.mark.postgres
+def test_the_history_table_is_read_in_the_default_schema_on_postgresql(pg_empty_url, tmp_path, capsys, monkeypatch):
+    # Flyway keeps its table in defaultSchema (else the first of schemas), and a flyway.conf may name both
+    monkeypatch.chdir(tmp_path)
+    on_postgresql(pg_empty_url, ["CREATE SCHEMA app", "CREATE TABLE public.flyway_schema_history (x int)"]
+                  + history(*APPLIED, table="app.flyway_schema_history") + history(*APPLIED, table="app.deploys"))
+    write(tmp_path / "fw", TWO)
+    doc = run_cli(capsys, "import", "fw", "--migrations", "m1", "--dialect", "postgresql", "--db", pg_empty_url,
+                  "--default-schema", "app")
+    assert (doc["adopt"]["table"], doc["adopt"]["last"]) == ("app.flyway_schema_history", "1")
+    write(tmp_path / "fw", {"flyway.conf": "flyway.schemas=app,other\nflyway.table=deploys\n"
+                                           "flyway.url=jdbc:postgresql://db/app\n"})
+    doc = run_cli(capsys, "import", "fw", "--migrations", "m2", "--dialect", "postgresql", "--db", pg_empty_url)
+    assert (doc["adopt"]["table"], doc["adopt"]["last"]) == ("app.deploys", "1")
+
+
+@pytest.mark.parametrize("name, message", [
+    ("flyway history", r"--history-table: the history table 'flyway history' is not a name or schema.name"),
+    ("1history", r"'1history' is not a name or schema.name"),
+    ("a.b.c", r"'a.b.c' is not a name or schema.name"),
+    ("h;DROP TABLE users", r"is not a name or schema.name"),
+])
+def test_a_history_table_that_is_not_a_name_is_refused(tmp_path, capsys, monkeypatch, name, message):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "fw", TWO)
+    doc = run_cli(capsys, "import", "fw", "--migrations", "m", "--history-table", name, expect=2)
+    assert re.search(message, doc["error"]["message"]), doc
+    assert not (tmp_path / "m").exists()
+
+
+def test_flyway_options_for_another_tools_folder_are_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "gm", {"1_a.up.sql": USERS})
+    for option in ("--history-table", "--sql-migration-prefix", "--encoding"):
+        doc = run_cli(capsys, "import", "gm", "--migrations", "m", option, "latin_1", expect=2)
+        assert f"{option} is Flyway's " in doc["error"]["message"] and "golang-migrate's folder" in doc["error"]["message"]
+    assert not (tmp_path / "m").exists()
+
+
+def test_flyway_table_placeholder_is_the_configured_table(tmp_path):
+    src = write(tmp_path / "fw", {"V1__note.sql": "CREATE TABLE note (t TEXT DEFAULT '${flyway:table}');\n"})
+    importer.import_history(src, tmp_path / "migrations", flyway_options={"table": "app.deploys"})
+    assert (tmp_path / "migrations" / "001_note.sql").read_text().endswith("DEFAULT 'deploys');\n")
+
+
+# -- naming settings, and the project's flyway.conf / flyway.toml ----------------------------
+RENAMED = {"M1-users.pkg": USERS, "M2-name.sql": "ALTER TABLE users ADD COLUMN name TEXT;\n",
+           "D2-name.sql": "ALTER TABLE users DROP COLUMN name;\n", "RR-view.PKG": VIEW}
+NAMING = {"sqlMigrationPrefix": "M", "undoSqlMigrationPrefix": "D", "repeatableSqlMigrationPrefix": "RR",
+          "sqlMigrationSeparator": "-", "sqlMigrationSuffixes": [".pkg", ".sql"]}
+
+
+def assert_renamed_project_imported(dest):
+    assert sorted(p.name for p in dest.rglob("*.sql")) == ["001_users.sql", "002_name.sql", "002_rollback_name.sql",
+                                                           "003_view.sql"]
+    assert "-- Source: flyway version 2 (M2-name.sql, D2-name.sql)\n" in (dest / "002_name.sql").read_text()
+
+
+def test_naming_options_read_a_project_that_renames_flyways_files(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "fw", RENAMED)
+    run_cli(capsys, "import", "fw", "--migrations", "m", "--sql-migration-prefix", "M", "--undo-sql-migration-prefix",
+            "D", "--repeatable-sql-migration-prefix", "RR", "--sql-migration-separator", "-",
+            "--sql-migration-suffixes", ".pkg,.sql")
+    assert_renamed_project_imported(tmp_path / "m")
+    refused(tmp_path, tmp_path / "fw", r"M1-users.pkg.* in no known layout")  # Flyway's defaults read none of them
+
+
+@pytest.mark.parametrize("name, text", [
+    ("flyway.conf", "# the project's Flyway configuration\nflyway.url=jdbc:postgresql://db:5432/app\n"
+                    "flyway.user=deploy\nflyway.sqlMigrationPrefix=M\nflyway.undoSqlMigrationPrefix=D\n"
+                    "flyway.repeatableSqlMigrationPrefix = RR\nflyway.sqlMigrationSeparator=-\n"
+                    "flyway.sqlMigrationSuffixes=.pkg,\\\n  .sql\nflyway.locations=filesystem:sql\n"
+                    "flyway.validateMigrationNaming=true\nflyway.placeholders.who=app\n"),
+    ("flyway.toml", '[environments.default]\nurl = "jdbc:postgresql://db:5432/app"\n\n[flyway]\n'
+                    'sqlMigrationPrefix = "M"\nundoSqlMigrationPrefix = "D"\nrepeatableSqlMigrationPrefix = "RR"\n'
+                    'sqlMigrationSeparator = "-"\nsqlMigrationSuffixes = [".pkg", ".sql"]\n'
+                    'locations = ["filesystem:sql"]\nexecuteInTransaction = true\n\n[flyway.placeholders]\n'
+                    'who = "app"\n\n[flywayDesktop]\ndevelopmentEnvironment = "development"\n'),
+])
+def test_the_projects_flyway_configuration_file_is_read_as_flyway_reads_it(tmp_path, name, text):
+    src = write(tmp_path / "project", {name: text, "README.md": "notes\n", "schema-model/tables.json": "{}",
+                                       **{f"sql/{k}": v for k, v in RENAMED.items()}})
+    write(src / "sql", {"M3-grant.sql": "CREATE TABLE ${who}_log (id INTEGER);\n"})
+    importer.import_history(src, tmp_path / "migrations")
+    assert (tmp_path / "migrations" / "003_grant.sql").read_text().endswith("CREATE TABLE app_log (id INTEGER);\n")
+    assert "-- Source: flyway version 2 (sql/M2-name.sql, sql/D2-name.sql)\n" in \
+        (tmp_path / "migrations" / "002_name.sql").read_text()
+
+
+def test_options_win_over_the_configuration_file_and_toml_wins_over_conf(tmp_path):
+    src = write(tmp_path / "fw", {"flyway.toml": '[flyway]\nsqlMigrationPrefix = "M"\n',
+                                  "flyway.conf": "flyway.initSql=SET ROLE nobody\n",  # Flyway reads only the TOML one
+                                  "M1__users.sql": USERS})
+    assert [m["source_version"] for m in importer.import_history(src, tmp_path / "m1").migrations] == ["1"]
+    (src / "M1__users.sql").rename(src / "X1__users.sql")
+    assert [m["source_version"] for m in importer.import_history(
+        src, tmp_path / "m2", flyway_options={"sqlMigrationPrefix": "X"}).migrations] == ["1"]
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("flyway.conf", "flyway.url=jdbc:sqlite:app.db\nflyway.initSql=SET ROLE app\n",
+     r"flyway.conf:2: initSql is a Flyway setting import does not read; it changes what Flyway runs"),
+    ("flyway.conf", "flyway.outOfOrder=true\n", r"flyway.conf:1: outOfOrder = 'true', and import follows it only at "
+                                                r"Flyway's default \('false'\)"),
+    ("flyway.conf", "flyway.callbacks=com.example.Audit\n", r"callbacks is a Flyway setting import does not read"),
+    ("flyway.toml", '[flyway]\nplaceholderPrefix = "#["\n', r"flyway.toml: flyway.placeholderPrefix: "
+                                                            r"placeholderPrefix = '#\['"),
+    ("flyway.toml", '[environments.default]\ninitSql = "SET ROLE app"\n',
+     r"flyway.toml: environments.default.initSql is a Flyway setting import does not read"),
+    ("flyway.toml", '[flyway]\nlocations = ["classpath:db/migration"]\n',
+     r"location 'classpath:db/migration': import reads a folder of files"),
+    ("flyway.conf", "flyway.locations=filesystem:../elsewhere\n", r"location 'filesystem:../elsewhere' is outside"),
+    ("flyway.conf", "flyway.table=deploys.v2\n", r"flyway.conf: the history table 'deploys.v2' is not a name"),
+    ("flyway.conf", "flyway.sqlMigrationSeparator=\n", r"flyway.conf: sqlMigrationSeparator is empty"),
+])
+def test_a_configuration_that_changes_what_flyway_runs_unread_is_refused(tmp_path, name, text, message):
+    refused(tmp_path, write(tmp_path / "fw", {name: text, "V1__users.sql": USERS}), message)
+
+
+# -- encoding: per script (.sql.conf) and the project's ------------------------------------
+CAFE = "CREATE VIEW café AS SELECT 1;\rSELECT 2;\n\n"  # Flyway's checksum of it: 289951517 (see the checksum test)
+
+
+def test_a_scripts_encoding_decodes_it_and_flyways_checksum_still_matches(tmp_path):
+    files = {"V1__users.sql": USERS, "V2__note.sql": "-- naïve\nSELECT 'é';\n", "V2__note.sql.conf": "encoding=ISO-8859-1\n",
+             "R__cafe.sql": CAFE, "R__cafe.sql.conf": "encoding=windows-1252\nexecuteInTransaction=true\n"}
+    src = tmp_path / "fw"
+    write(src, {k: v for k, v in files.items() if k.endswith(".conf") or k == "V1__users.sql"})
+    (src / "V2__note.sql").write_bytes(files["V2__note.sql"].encode("iso-8859-1"))
+    (src / "R__cafe.sql").write_bytes(CAFE.encode("cp1252"))
+    _, sources = importer.read_history(src)
+    assert sources[1].up == "-- naïve\nSELECT 'é';\n" and sources[2].checksums == (289951517,)
+    db = sqlite_db(tmp_path / "app.db", *rows((1, "1", "users", "SQL", "V1__users.sql", 1, 1),
+                                              (2, "2", "note", "SQL", "V2__note.sql", 2, 1),
+                                              (3, None, "cafe", "SQL", "R__cafe.sql", 289951517, 1)))
+    assert importer.adoption(open_target(db), "flyway", sources).last == "R__cafe"
+    importer.import_history(src, tmp_path / "migrations")
+    assert (tmp_path / "migrations" / "002_note.sql").read_text(encoding="utf-8").endswith("\n-- naïve\nSELECT 'é';\n")
+
+
+def test_the_projects_encoding_from_the_option_or_its_configuration(tmp_path):
+    src = tmp_path / "fw"
+    write(src, {"flyway.conf": "flyway.encoding=UTF-16\n"})
+    (src / "R__cafe.sql").write_bytes(CAFE.encode("utf-16"))  # with a BOM, as Java writes UTF-16
+    _, sources = importer.read_history(src)
+    assert sources[0].checksums == (289951517,)
+    (src / "flyway.conf").unlink()
+    refused(tmp_path, src, r"R__cafe.sql is not text \(it holds NUL bytes\)")  # read as UTF-8: not what Flyway read
+    _, sources = importer.read_history(src, flyway_options={"encoding": "UTF-16"})
+    assert sources[0].checksums == (289951517,)
+
+
+@pytest.mark.parametrize("files, kw, message", [
+    ({"V1__users.sql.conf": "encoding=klingon\n"}, {},
+     r"V1__users.sql.conf:1: encoding 'klingon' is not an encoding Python knows"),
+    ({}, {"flyway_options": {"encoding": "EBCDIC-XX"}}, r"--encoding: encoding 'EBCDIC-XX' is not an encoding"),
+    ({"flyway.conf": "flyway.encoding=nope\n"}, {}, r"flyway.conf: encoding 'nope' is not an encoding"),
+    ({"V1__users.sql.conf": "encoding=US-ASCII\n", "V1__users.sql": "SELECT 'é';\n"}, {},
+     r"V1__users.sql is not US-ASCII text \(byte 8"),
+])
+def test_an_unknown_encoding_or_a_script_not_in_its_encoding_is_refused(tmp_path, files, kw, message):
+    refused(tmp_path, write(tmp_path / "fw", {"V1__users.sql": USERS} | files), message, **kw)

@@ -273,7 +273,7 @@ def test_goose_database_is_adopted_from_the_latest_row_of_each_version(tmp_path,
     url = sqlite_db(tmp_path / "app.db", "CREATE TABLE users (id INTEGER PRIMARY KEY)",
                     "ALTER TABLE users ADD COLUMN name TEXT", GOOSE_TABLE_SQLITE, *goose_rows(GOOSE_ROWS))
     doc = run_cli(capsys, "import", "goose", "--migrations", "migrations", "--db", url)
-    assert doc["adopt"] == {"pending": [], "table": "goose_db_version", "applied": ["1", "2"], "last": "2", "command":
+    assert doc["adopt"] == {"pending": [], "notes": [], "table": "goose_db_version", "applied": ["1", "2"], "last": "2", "command":
                             f"runbook baseline --db {url} --migrations migrations --dialect sqlite --version 002"}
     run_cli(capsys, *shlex.split(doc["adopt"]["command"])[1:])
     target = open_target(url)

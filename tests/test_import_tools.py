@@ -235,7 +235,7 @@ def test_prisma_database_is_adopted_from_its_finished_migrations(tmp_path, capsy
                     prisma_row(3, "20240202120000_user_name", "2024-03-01 00:00:01"))
     doc = run_cli(capsys, "import", "prisma/migrations", "--migrations", "migrations", "--db", url)
     assert doc["dialect"] == "sqlite"
-    assert doc["adopt"] == {"pending": [], "table": "_prisma_migrations", "applied": ["20240101120000_init", "20240202120000_user_name"],
+    assert doc["adopt"] == {"pending": [], "notes": [], "table": "_prisma_migrations", "applied": ["20240101120000_init", "20240202120000_user_name"],
                             "last": "20240202120000_user_name", "command":
                             f"runbook baseline --db {url} --migrations migrations --dialect sqlite --version 002"}
     run_cli(capsys, *shlex.split(doc["adopt"]["command"])[1:])
