@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import decimal
+import functools
 import hashlib
 import json
 import uuid
@@ -65,14 +66,14 @@ def schema_snapshot(conn: sa.Connection, engine: "Engine") -> dict[str, Any]:
 
 
 def compare_schemas(before: dict[str, Any], after: dict[str, Any], *, canonical: bool = False,
-                    order: bool = False) -> list[str]:
+                    order: bool = False, same: Callable[[str, str, str], bool] | None = None) -> list[str]:
     """Human-readable differences from ``before`` to ``after`` (empty: the same schema), one
     line each. Takes schema models or full ``take()`` snapshots (only the schema is compared).
     ``canonical`` compares across engines (``schema.canonical``); ``order`` also reports a
-    table's column order (``schema.differences``)."""
+    table's column order (``schema.differences``); ``same``: ``Engine.same_check``."""
     if canonical:
         return schema.diff(schema.canonical(before), schema.canonical(after))
-    return schema.diff(before, after, order=order)
+    return schema.diff(before, after, order=order, same=same)
 
 
 # -- content fingerprints --------------------------------------------------------------------
@@ -532,7 +533,7 @@ def compare_to_snapshot(target: "Target", snapshot: dict[str, Any], *, data: boo
     (``history_check``). Used after a rollback."""
     engine = target.kind
     with engine.read_snapshot(target) as conn:
-        diffs = compare_schemas(snapshot, schema_snapshot(conn, engine))
+        diffs = compare_schemas(snapshot, schema_snapshot(conn, engine), same=functools.partial(engine.same_check, target))
         shown = "; ".join(diffs[:10]) + (f"; … {len(diffs) - 10} more" if len(diffs) > 10 else "")
         out = [check("schema equals the snapshot", not diffs,
                      shown if diffs else f"{len(snapshot.get('tables', {}))} tables as in the snapshot")]

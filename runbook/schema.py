@@ -43,6 +43,7 @@ primary-key indexes left out, column order not compared.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -191,11 +192,15 @@ def _changes(owner: str, key: str, a: dict[str, Any], b: dict[str, Any]) -> list
     return out
 
 
-def differences(a: dict[str, Any], b: dict[str, Any], *, order: bool = False) -> list[Difference]:
+def differences(a: dict[str, Any], b: dict[str, Any], *, order: bool = False,
+                same: Callable[[str, str, str], bool] | None = None) -> list[Difference]:
     """What differs from schema ``a`` to schema ``b`` (models or inventory snapshots). A table's
     column order is a difference only with ``order`` (for a reader's diff): PostgreSQL cannot put
     a column back in place, so a rollback that re-adds a dropped column leaves it last, and
-    checks do not fail on that."""
+    checks do not fail on that. ``same(table, definition_a, definition_b)``: whether two texts of a
+    CHECK constraint are one constraint once the engine has read them again
+    (``Engine.same_check``: PostgreSQL prints a constraint restored by ``pg_restore`` other than
+    the one the migrations made)."""
     out: list[Difference] = []
     ta, tb = a.get("tables") or {}, b.get("tables") or {}
     out += [Difference("added", f"table {t}", f"table {t}", f"table {t} added") for t in sorted(tb.keys() - ta.keys())]
@@ -206,6 +211,9 @@ def differences(a: dict[str, Any], b: dict[str, Any], *, order: bool = False) ->
         out += [Difference("added", owner, k, f"{k} added{cb[k][0]}") for k in sorted(cb.keys() - ca.keys(), key=_order(cb))]
         out += [Difference("missing", owner, k, f"{k} missing{ca[k][0]}") for k in sorted(ca.keys() - cb.keys(), key=_order(ca))]
         for k in sorted(ca.keys() & cb.keys(), key=_order(ca)):
+            da, db = ca[k][1].get("definition"), cb[k][1].get("definition")
+            if same is not None and ": check " in k and da != db and da and db and same(t, da, db):
+                continue
             out += _changes(owner, k, ca[k][1], cb[k][1])
         order_a = [c["name"] for c in ta[t].get("columns") or []]
         order_b = [c["name"] for c in tb[t].get("columns") or []]
@@ -247,9 +255,10 @@ def object_keys(model: dict[str, Any]) -> set[str]:
     return keys
 
 
-def diff(a: dict[str, Any], b: dict[str, Any], *, order: bool = False) -> list[str]:
+def diff(a: dict[str, Any], b: dict[str, Any], *, order: bool = False,
+         same: Callable[[str, str, str], bool] | None = None) -> list[str]:
     """Human-readable differences from ``a`` to ``b``, one line each (empty: the same schema)."""
-    return [d.text for d in differences(a, b, order=order)]
+    return [d.text for d in differences(a, b, order=order, same=same)]
 
 
 # -- the cross-engine view -------------------------------------------------------------------

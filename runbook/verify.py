@@ -49,9 +49,11 @@ table: everything is counted or streamed in SQL.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -129,11 +131,13 @@ def _table_summary(model: dict[str, Any], table: str) -> str:
             "indexes as the applied migrations declare")
 
 
-def schema_checks(actual: dict[str, Any], expected: "exp_.Expected", before: dict[str, Any] | None = None) -> list[Check]:
+def schema_checks(actual: dict[str, Any], expected: "exp_.Expected", before: dict[str, Any] | None = None,
+                  same: Callable[[str, str, str], bool] | None = None) -> list[Check]:
     """One check per table, and per kind of other object, of the target or the expected schema:
     the diff between the target's introspected schema and the expected one, exact. ``before``
     (the pre-migration inventory) tells objects no migration declares that were already there
-    from those that appeared during the run (on an adopted baseline)."""
+    from those that appeared during the run (on an adopted baseline). ``same``: the target's
+    engine's ``same_check`` (a constraint printed otherwise after a restore is the same one)."""
     before_keys = schema.object_keys(before) if before is not None else None
     if expected.schema is None:  # the replay failed (see runbook.expected)
         if expected.from_empty:
@@ -145,7 +149,7 @@ def schema_checks(actual: dict[str, Any], expected: "exp_.Expected", before: dic
               "cache": "a replay of the applied migrations (cached)"}[expected.source]
     problems: dict[str, list[str]] = {}
     notes: dict[str, list[str]] = {}
-    for d in schema.differences(expected.schema, actual):
+    for d in schema.differences(expected.schema, actual, same=same):
         name = _owner_label(d.owner)
         if d.kind == "added":
             line = f"{d.within} is not declared by any applied migration"
@@ -591,7 +595,7 @@ def verify(target: "Target", migrations_dir: str | Path, before: dict[str, Any] 
         chosen, status = applied_migrations(conn, migrations, engine)
         checks = [_history_check(status)]
         model = schema.introspect(conn, engine)
-        checks += schema_checks(model, expected, before)
+        checks += schema_checks(model, expected, before, same=functools.partial(engine.same_check, target))
         if before is None:
             reason = "skipped: no pre-migration inventory given"
             checks += [check("rows: compared with the pre-migration inventory", True, reason, skipped=True),

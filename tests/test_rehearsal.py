@@ -127,3 +127,43 @@ def test_rehearsal_refuses_without_a_usable_backup(taken, migrations_dir):
     path.write_bytes(path.read_bytes()[:-1])
     with pytest.raises(BadInput, match="changed since it was verified"):
         rehearsal.rehearse(target, record, migrations_dir)
+
+
+@pytest.mark.postgres
+def test_a_check_constraint_pg_restore_prints_otherwise_is_the_same_constraint(pg_empty_url, tmp_path):
+    """``status varchar CHECK (status IN ('a', 'b'))``: PostgreSQL prints the constraint a restore
+    made (``ARRAY['a'::character varying::text, ...]``) other than the one the migration made
+    (``ARRAY['a'::character varying, ...]::text[]``). Every rehearsal after the first failed its
+    verify; a restore back to the backup failed its schema check. Both texts, read again by the
+    server, are one constraint. Another list is still another constraint."""
+    folder = tmp_path / "m"
+    (folder / "rollbacks").mkdir(parents=True)
+    (folder / "001_r.sql").write_text("-- Risk Level: LOW\nCREATE TABLE r (id int PRIMARY KEY, "
+                                      "status varchar NOT NULL CHECK (status IN ('a', 'b')));\n")
+    (folder / "rollbacks" / "001_rollback_r.sql").write_text("DROP TABLE r;\n")
+    (folder / "002_x.sql").write_text("-- Risk Level: LOW\nCREATE TABLE x (id int PRIMARY KEY);\n")
+    (folder / "rollbacks" / "002_rollback_x.sql").write_text("DROP TABLE x;\n")
+    target = open_target(pg_empty_url)
+    assert mig_run(target, folder, "001").passed
+    taken = backup.take(target, tmp_path / "backups")
+    rehearsed = rehearsal.rehearse(target, taken, folder, run_id="again", dialect="postgresql")
+    assert rehearsed["passed"], rehearsed["error"]
+    assert target.kind.same_check(target, "r", "CHECK (status::text = ANY (ARRAY['a'::character varying, "
+                                  "'b'::character varying]::text[]))", "CHECK (status::text = ANY (ARRAY['a'::"
+                                  "character varying::text, 'b'::character varying::text]))")
+    assert not target.kind.same_check(target, "r", "CHECK (status::text = ANY (ARRAY['a'::character varying, "
+                                      "'b'::character varying]::text[]))", "CHECK (status::text = ANY (ARRAY['a'::"
+                                      "character varying::text, 'c'::character varying::text]))")
+    snapshot = inventory.take(target, folder)
+    from runbook import rollback
+    restored = rollback.restore_backup(target, taken["path"], confirm=True)
+    assert restored.get("error") is None, restored
+    failed = [c for c in rollback.check_restored(target, snapshot) if not c["passed"]]
+    assert not failed, failed
+    target.dispose()
+
+
+def mig_run(target, folder: Path, to: str):
+    from runbook.migrate import migrate
+
+    return migrate(target, folder, to=to, dialect="postgresql")

@@ -208,6 +208,11 @@ class Engine:
         triggers and foreign-key actions it fires included (model names); ``None``: not told."""
         return None
 
+    def same_check(self, target: "Target", table: str, a: str, b: str) -> bool:
+        """Whether two texts of a CHECK constraint of ``table`` (as the engine prints them) are one
+        constraint; ``schema.differences``'s ``same``. Their texts, here."""
+        return a == b
+
     def trigger_statements(self, conn: sa.Connection, table: str, events: Collection[str]) -> list[str] | None:
         """The SQL statements ``table``'s enabled triggers on ``events`` (``insert``, ``update``,
         ``delete``) run, as written in their bodies ([]: none); ``None`` when one of them runs code

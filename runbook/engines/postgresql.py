@@ -315,6 +315,30 @@ class PostgresEngine(Engine):
                   "+ pg_stat_get_xact_tuples_deleted(c.oid)), 0) FROM pg_class c WHERE c.relkind IN ('r', 'p') "
                   "AND c.relnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)").scalar())
 
+    def same_check(self, target: "Target", table: str, a: str, b: str) -> bool:
+        """PostgreSQL prints a constraint it restored from ``pg_dump`` other than the one the
+        statements made (``status IN ('a', 'b')`` on a varchar: ``ARRAY['a'::character varying,
+        ...]::text[]``, after a restore ``ARRAY['a'::character varying::text, ...]``), and reading
+        a printed constraint again gives the restored form: both texts are added to a temporary
+        copy of the table's columns, in a transaction rolled back, and compared as the server
+        prints them then. The same text is the same constraint; a text the server refuses is not."""
+        if a == b:
+            return True
+        try:
+            with target.engine().connect() as conn:
+                with conn.begin() as tx:
+                    self.run_sql(conn, f"CREATE TEMP TABLE runbook_check_probe (LIKE {self.quote_table(table)}) "
+                                       "ON COMMIT DROP")
+                    for name, text in (("runbook_a", a), ("runbook_b", b)):
+                        valid = "" if text.rstrip().upper().endswith("NOT VALID") else " NOT VALID"
+                        self.run_sql(conn, f"ALTER TABLE runbook_check_probe ADD CONSTRAINT {name} {text}{valid}")
+                    printed = dict(self.run_sql(conn, "SELECT conname, pg_get_constraintdef(oid, true) FROM pg_constraint "
+                                                      "WHERE conrelid = 'runbook_check_probe'::regclass").all())
+                    tx.rollback()
+        except sa.exc.DBAPIError:
+            return False
+        return printed.get("runbook_a") == printed.get("runbook_b")
+
     def trigger_statements(self, conn: sa.Connection, table: str, events: Collection[str]) -> list[str] | None:
         """Read from the catalog (``pg_trigger``, the functions' ``prosrc``) and PostgreSQL's
         PL/pgSQL parser (``pgtext.plpgsql_block``): the statements each trigger function runs as
