@@ -73,7 +73,7 @@ def write(target: "Target", folder: str | Path, dialect: str | None = DEFAULT_DI
                                f"(statement {exc.statement_no}, line {exc.line}: {exc.cause}); nothing was written") from None
             with scratch.engine().connect() as conn:
                 built = schema.introspect(conn, engine)
-            differences = schema.diff(wanted, built, same=functools.partial(engine.same_check, scratch))
+            differences = schema.diff(wanted, built, same=functools.partial(engine.same_definition, scratch))
     if differences:
         shown = "; ".join(differences[:5]) + (f"; and {len(differences) - 5} more" if len(differences) > 5 else "")
         raise BadInput(f"the statements {engine.name} gave do not build the same schema on an empty database "

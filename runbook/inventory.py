@@ -66,11 +66,11 @@ def schema_snapshot(conn: sa.Connection, engine: "Engine") -> dict[str, Any]:
 
 
 def compare_schemas(before: dict[str, Any], after: dict[str, Any], *, canonical: bool = False,
-                    order: bool = False, same: Callable[[str, str, str], bool] | None = None) -> list[str]:
+                    order: bool = False, same: Callable[[str, str, str, str], bool] | None = None) -> list[str]:
     """Human-readable differences from ``before`` to ``after`` (empty: the same schema), one
     line each. Takes schema models or full ``take()`` snapshots (only the schema is compared).
     ``canonical`` compares across engines (``schema.canonical``); ``order`` also reports a
-    table's column order (``schema.differences``); ``same``: ``Engine.same_check``."""
+    table's column order (``schema.differences``); ``same``: ``Engine.same_definition``."""
     if canonical:
         return schema.diff(schema.canonical(before), schema.canonical(after))
     return schema.diff(before, after, order=order, same=same)
@@ -533,7 +533,7 @@ def compare_to_snapshot(target: "Target", snapshot: dict[str, Any], *, data: boo
     (``history_check``). Used after a rollback."""
     engine = target.kind
     with engine.read_snapshot(target) as conn:
-        diffs = compare_schemas(snapshot, schema_snapshot(conn, engine), same=functools.partial(engine.same_check, target))
+        diffs = compare_schemas(snapshot, schema_snapshot(conn, engine), same=functools.partial(engine.same_definition, target))
         shown = "; ".join(diffs[:10]) + (f"; … {len(diffs) - 10} more" if len(diffs) > 10 else "")
         out = [check("schema equals the snapshot", not diffs,
                      shown if diffs else f"{len(snapshot.get('tables', {}))} tables as in the snapshot")]

@@ -957,7 +957,7 @@ def against_expected(target: "Target", result: dict[str, Any]) -> dict[str, Any]
     with target.kind.read_snapshot(target) as conn:
         actual = schema.introspect(conn, target.kind)
     problems, notes = [], []
-    for d in schema.differences(expected["schema"], actual, same=functools.partial(target.kind.same_check, target)):
+    for d in schema.differences(expected["schema"], actual, same=functools.partial(target.kind.same_definition, target)):
         label = expected["declared_by"].get(d.obj)
         if d.kind == "added":
             if label:

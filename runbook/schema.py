@@ -193,14 +193,14 @@ def _changes(owner: str, key: str, a: dict[str, Any], b: dict[str, Any]) -> list
 
 
 def differences(a: dict[str, Any], b: dict[str, Any], *, order: bool = False,
-                same: Callable[[str, str, str], bool] | None = None) -> list[Difference]:
+                same: Callable[[str, str, str, str], bool] | None = None) -> list[Difference]:
     """What differs from schema ``a`` to schema ``b`` (models or inventory snapshots). A table's
     column order is a difference only with ``order`` (for a reader's diff): PostgreSQL cannot put
     a column back in place, so a rollback that re-adds a dropped column leaves it last, and
-    checks do not fail on that. ``same(table, definition_a, definition_b)``: whether two texts of a
-    CHECK constraint are one constraint once the engine has read them again
-    (``Engine.same_check``: PostgreSQL prints a constraint restored by ``pg_restore`` other than
-    the one the migrations made)."""
+    checks do not fail on that. ``same(kind, where, definition_a, definition_b)``: whether two
+    texts of a check, an index or a view are one definition once the engine has read them again
+    (``Engine.same_definition``: PostgreSQL prints what ``pg_restore`` made other than what the
+    migrations made)."""
     out: list[Difference] = []
     ta, tb = a.get("tables") or {}, b.get("tables") or {}
     out += [Difference("added", f"table {t}", f"table {t}", f"table {t} added") for t in sorted(tb.keys() - ta.keys())]
@@ -211,10 +211,8 @@ def differences(a: dict[str, Any], b: dict[str, Any], *, order: bool = False,
         out += [Difference("added", owner, k, f"{k} added{cb[k][0]}") for k in sorted(cb.keys() - ca.keys(), key=_order(cb))]
         out += [Difference("missing", owner, k, f"{k} missing{ca[k][0]}") for k in sorted(ca.keys() - cb.keys(), key=_order(ca))]
         for k in sorted(ca.keys() & cb.keys(), key=_order(ca)):
-            da, db = ca[k][1].get("definition"), cb[k][1].get("definition")
-            if same is not None and ": check " in k and da != db and da and db and same(t, da, db):
-                continue
-            out += _changes(owner, k, ca[k][1], cb[k][1])
+            kind = "check" if ": check " in k else "index" if ": index " in k else None
+            out += _changes(owner, k, *_settled(kind, t, ca[k][1], cb[k][1], same))
         order_a = [c["name"] for c in ta[t].get("columns") or []]
         order_b = [c["name"] for c in tb[t].get("columns") or []]
         if order and set(order_a) == set(order_b) and order_a != order_b and not a.get("canonical"):
@@ -231,8 +229,18 @@ def differences(a: dict[str, Any], b: dict[str, Any], *, order: bool = False,
         out += [Difference("added", f"{word} {n}", f"{word} {n}", f"{word} {n} added") for n in sorted(sb.keys() - sa_.keys())]
         out += [Difference("missing", f"{word} {n}", f"{word} {n}", f"{word} {n} missing") for n in sorted(sa_.keys() - sb.keys())]
         for n in sorted(sa_.keys() & sb.keys()):
-            out += _changes(f"{word} {n}", f"{word} {n}", sa_[n], sb[n])
+            out += _changes(f"{word} {n}", f"{word} {n}", *_settled(word if word == "view" else None, n, sa_[n], sb[n], same))
     return out
+
+
+def _settled(kind: str | None, where: str, a: dict[str, Any], b: dict[str, Any],
+             same: Callable[[str, str, str, str], bool] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``a`` and ``b``, without their ``definition`` when ``same`` says the engine reads the two
+    texts as one definition (``kind``: check, index or view, of the table or view ``where``)."""
+    da, db = a.get("definition"), b.get("definition")
+    if kind and same is not None and da and db and da != db and same(kind, where, da, db):
+        return {f: v for f, v in a.items() if f != "definition"}, {f: v for f, v in b.items() if f != "definition"}
+    return a, b
 
 
 def _pk(pk: dict[str, Any] | None) -> str:
@@ -256,7 +264,7 @@ def object_keys(model: dict[str, Any]) -> set[str]:
 
 
 def diff(a: dict[str, Any], b: dict[str, Any], *, order: bool = False,
-         same: Callable[[str, str, str], bool] | None = None) -> list[str]:
+         same: Callable[[str, str, str, str], bool] | None = None) -> list[str]:
     """Human-readable differences from ``a`` to ``b``, one line each (empty: the same schema)."""
     return [d.text for d in differences(a, b, order=order, same=same)]
 

@@ -132,12 +132,12 @@ def _table_summary(model: dict[str, Any], table: str) -> str:
 
 
 def schema_checks(actual: dict[str, Any], expected: "exp_.Expected", before: dict[str, Any] | None = None,
-                  same: Callable[[str, str, str], bool] | None = None) -> list[Check]:
+                  same: Callable[[str, str, str, str], bool] | None = None) -> list[Check]:
     """One check per table, and per kind of other object, of the target or the expected schema:
     the diff between the target's introspected schema and the expected one, exact. ``before``
     (the pre-migration inventory) tells objects no migration declares that were already there
     from those that appeared during the run (on an adopted baseline). ``same``: the target's
-    engine's ``same_check`` (a constraint printed otherwise after a restore is the same one)."""
+    engine's ``same_definition`` (a constraint printed otherwise after a restore is the same one)."""
     before_keys = schema.object_keys(before) if before is not None else None
     if expected.schema is None:  # the replay failed (see runbook.expected)
         if expected.from_empty:
@@ -595,7 +595,7 @@ def verify(target: "Target", migrations_dir: str | Path, before: dict[str, Any] 
         chosen, status = applied_migrations(conn, migrations, engine)
         checks = [_history_check(status)]
         model = schema.introspect(conn, engine)
-        checks += schema_checks(model, expected, before, same=functools.partial(engine.same_check, target))
+        checks += schema_checks(model, expected, before, same=functools.partial(engine.same_definition, target))
         if before is None:
             reason = "skipped: no pre-migration inventory given"
             checks += [check("rows: compared with the pre-migration inventory", True, reason, skipped=True),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 from pathlib import Path
 
@@ -130,17 +131,19 @@ def test_rehearsal_refuses_without_a_usable_backup(taken, migrations_dir):
 
 
 @pytest.mark.postgres
-def test_a_check_constraint_pg_restore_prints_otherwise_is_the_same_constraint(pg_empty_url, tmp_path):
-    """``status varchar CHECK (status IN ('a', 'b'))``: PostgreSQL prints the constraint a restore
-    made (``ARRAY['a'::character varying::text, ...]``) other than the one the migration made
-    (``ARRAY['a'::character varying, ...]::text[]``). Every rehearsal after the first failed its
-    verify; a restore back to the backup failed its schema check. Both texts, read again by the
-    server, are one constraint. Another list is still another constraint."""
+def test_a_definition_pg_restore_prints_otherwise_is_the_same_definition(pg_empty_url, tmp_path):
+    """``status varchar CHECK (status IN ('a', 'b'))``, and an index and a view with that test:
+    PostgreSQL prints what a restore made (``ARRAY['a'::character varying::text, ...]``) other
+    than what the migration made (``ARRAY['a'::character varying, ...]::text[]``). Every rehearsal
+    after the first failed its verify; a restore back to the backup failed its schema check. Both
+    texts, read again by the server, are one definition. Another list is still another one."""
     folder = tmp_path / "m"
     (folder / "rollbacks").mkdir(parents=True)
     (folder / "001_r.sql").write_text("-- Risk Level: LOW\nCREATE TABLE r (id int PRIMARY KEY, "
-                                      "status varchar NOT NULL CHECK (status IN ('a', 'b')));\n")
-    (folder / "rollbacks" / "001_rollback_r.sql").write_text("DROP TABLE r;\n")
+                                      "status varchar NOT NULL CHECK (status IN ('a', 'b')));\n"
+                                      "CREATE INDEX r_ab ON r (id) WHERE status IN ('a', 'b');\n"
+                                      "CREATE VIEW v_ab AS SELECT id FROM r WHERE status IN ('a', 'b');\n")
+    (folder / "rollbacks" / "001_rollback_r.sql").write_text("DROP VIEW v_ab;\nDROP TABLE r;\n")
     (folder / "002_x.sql").write_text("-- Risk Level: LOW\nCREATE TABLE x (id int PRIMARY KEY);\n")
     (folder / "rollbacks" / "002_rollback_x.sql").write_text("DROP TABLE x;\n")
     target = open_target(pg_empty_url)
@@ -148,12 +151,14 @@ def test_a_check_constraint_pg_restore_prints_otherwise_is_the_same_constraint(p
     taken = backup.take(target, tmp_path / "backups")
     rehearsed = rehearsal.rehearse(target, taken, folder, run_id="again", dialect="postgresql")
     assert rehearsed["passed"], rehearsed["error"]
-    assert target.kind.same_check(target, "r", "CHECK (status::text = ANY (ARRAY['a'::character varying, "
-                                  "'b'::character varying]::text[]))", "CHECK (status::text = ANY (ARRAY['a'::"
-                                  "character varying::text, 'b'::character varying::text]))")
-    assert not target.kind.same_check(target, "r", "CHECK (status::text = ANY (ARRAY['a'::character varying, "
-                                      "'b'::character varying]::text[]))", "CHECK (status::text = ANY (ARRAY['a'::"
-                                      "character varying::text, 'c'::character varying::text]))")
+    made = "status::text = ANY (ARRAY['a'::character varying, 'b'::character varying]::text[])"
+    restored = "status::text = ANY (ARRAY['a'::character varying::text, 'b'::character varying::text])"
+    other = restored.replace("'b'", "'c'")
+    same = functools.partial(target.kind.same_definition, target)
+    for kind, where, text in [("check", "r", "CHECK ({})"), ("index", "r", "CREATE INDEX r_ab ON public.r USING btree (id) WHERE ({})"),
+                              ("view", "v_ab", "SELECT r.id FROM r WHERE {};")]:
+        assert same(kind, where, text.format(made), text.format(restored)), kind
+        assert not same(kind, where, text.format(made), text.format(other)), kind
     snapshot = inventory.take(target, folder)
     from runbook import rollback
     restored = rollback.restore_backup(target, taken["path"], confirm=True)

@@ -208,9 +208,10 @@ class Engine:
         triggers and foreign-key actions it fires included (model names); ``None``: not told."""
         return None
 
-    def same_check(self, target: "Target", table: str, a: str, b: str) -> bool:
-        """Whether two texts of a CHECK constraint of ``table`` (as the engine prints them) are one
-        constraint; ``schema.differences``'s ``same``. Their texts, here."""
+    def same_definition(self, target: "Target", kind: str, where: str, a: str, b: str) -> bool:
+        """Whether two texts of a ``kind`` (``check``, ``index``: of the table ``where``; ``view``:
+        ``where``), as the engine prints them, are one definition; ``schema.differences``'s
+        ``same``. Their texts, here."""
         return a == b
 
     def trigger_statements(self, conn: sa.Connection, table: str, events: Collection[str]) -> list[str] | None:

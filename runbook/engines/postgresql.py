@@ -315,29 +315,52 @@ class PostgresEngine(Engine):
                   "+ pg_stat_get_xact_tuples_deleted(c.oid)), 0) FROM pg_class c WHERE c.relkind IN ('r', 'p') "
                   "AND c.relnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)").scalar())
 
-    def same_check(self, target: "Target", table: str, a: str, b: str) -> bool:
-        """PostgreSQL prints a constraint it restored from ``pg_dump`` other than the one the
-        statements made (``status IN ('a', 'b')`` on a varchar: ``ARRAY['a'::character varying,
-        ...]::text[]``, after a restore ``ARRAY['a'::character varying::text, ...]``), and reading
-        a printed constraint again gives the restored form: both texts are added to a temporary
-        copy of the table's columns, in a transaction rolled back, and compared as the server
-        prints them then. The same text is the same constraint; a text the server refuses is not."""
+    def same_definition(self, target: "Target", kind: str, where: str, a: str, b: str) -> bool:
+        """PostgreSQL prints what it restored from ``pg_dump`` other than what the statements made
+        (``status IN ('a', 'b')`` on a varchar: ``ARRAY['a'::character varying, ...]::text[]``,
+        after a restore ``ARRAY['a'::character varying::text, ...]``), in a check, an index's
+        predicate or a view; and what it prints once read again is what a restore gives. So both
+        texts are made again, on a temporary copy of the table's columns (a temporary view), in a
+        transaction rolled back, and compared as the server prints them then. A text the server
+        refuses is not the same."""
         if a == b:
             return True
         try:
             with target.engine().connect() as conn:
                 with conn.begin() as tx:
-                    self.run_sql(conn, f"CREATE TEMP TABLE runbook_check_probe (LIKE {self.quote_table(table)}) "
-                                       "ON COMMIT DROP")
-                    for name, text in (("runbook_a", a), ("runbook_b", b)):
-                        valid = "" if text.rstrip().upper().endswith("NOT VALID") else " NOT VALID"
-                        self.run_sql(conn, f"ALTER TABLE runbook_check_probe ADD CONSTRAINT {name} {text}{valid}")
-                    printed = dict(self.run_sql(conn, "SELECT conname, pg_get_constraintdef(oid, true) FROM pg_constraint "
-                                                      "WHERE conrelid = 'runbook_check_probe'::regclass").all())
+                    if kind != "view":
+                        self.run_sql(conn, f"CREATE TEMP TABLE runbook_probe (LIKE {self.quote_table(where)}) ON COMMIT DROP")
+                    printed = [self._printed_again(conn, kind, text, f"runbook_probe_{n}") for n, text in enumerate((a, b))]
                     tx.rollback()
-        except sa.exc.DBAPIError:
+        except (sa.exc.DBAPIError, ValueError):
             return False
-        return printed.get("runbook_a") == printed.get("runbook_b")
+        return printed[0] == printed[1]
+
+    def _printed_again(self, conn: sa.Connection, kind: str, text: str, name: str) -> str:
+        """``text`` made again as ``name`` (on ``runbook_probe``) and printed by the server, its
+        own name left out."""
+        if kind == "check":
+            valid = "" if text.rstrip().upper().endswith("NOT VALID") else " NOT VALID"
+            self.run_sql(conn, f"ALTER TABLE runbook_probe ADD CONSTRAINT {name} {text}{valid}")
+            return self.run_sql(conn, "SELECT pg_get_constraintdef(oid, true) FROM pg_constraint WHERE conrelid = "
+                                      f"'runbook_probe'::regclass AND conname = '{name}'").scalar_one()
+        if kind == "index":
+            from pglast import ast
+            from pglast.stream import RawStream
+
+            from ..pgtext import tree
+
+            node = tree(text)
+            if not isinstance(node, ast.IndexStmt):
+                raise ValueError("not an index definition")
+            node = ast.IndexStmt({**node(), "idxname": name,  # a copy: ``tree``'s nodes are shared
+                                  "relation": {"@": "RangeVar", "relname": "runbook_probe", "inh": True, "relpersistence": "t"}})
+            self.run_sql(conn, RawStream()(node))
+            printed = self.run_sql(conn, f"SELECT pg_get_indexdef('pg_temp.{name}'::regclass)").scalar_one()
+            unique, rest = printed.startswith("CREATE UNIQUE"), printed.split(" ON ", 1)[-1]
+            return ("UNIQUE " if unique else "") + rest.split(" ", 1)[-1]  # "USING btree (...) WHERE ..."
+        self.run_sql(conn, f"CREATE TEMP VIEW {name} AS {text.rstrip().rstrip(';')}")
+        return self.run_sql(conn, f"SELECT pg_get_viewdef('pg_temp.{name}'::regclass, true)").scalar_one()
 
     def trigger_statements(self, conn: sa.Connection, table: str, events: Collection[str]) -> list[str] | None:
         """Read from the catalog (``pg_trigger``, the functions' ``prosrc``) and PostgreSQL's
