@@ -583,7 +583,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .importer import TOOLS  # light: no SQLAlchemy
 
     p = add("import", "convert another tool's migrations folder (golang-migrate, Flyway, Diesel, dbmate, Prisma "
-                      "Migrate, sqlx, goose) or Sqitch project into a new runbook migrations folder", cmd_import)
+                      "Migrate, sqlx, goose, drizzle-kit) or Sqitch project into a new runbook migrations folder", cmd_import)
     p.add_argument("source", type=Path, metavar="FOLDER",
                    help="the other tool's migrations folder (Sqitch: the folder of sqitch.conf / sqitch.plan; "
                         "Flyway: its location, or the folder of its flyway.toml / flyway.conf, whose settings are "
@@ -597,7 +597,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                               ".up.sql/.down.sql files in a Rust crate needs --from "
                                                               "sqlx or --from golang-migrate; goose's files are told "
                                                               "by their +goose annotations, and its Go migrations "
-                                                              "and ENVSUB ON are refused)")
+                                                              "and ENVSUB ON are refused; a drizzle-kit folder by "
+                                                              "its meta/_journal.json, which gives the dialect)")
     p.add_argument("--db", help="a database the tool migrated: read its history table (read only) and print the "
                                 "`runbook baseline` command that records those migrations as applied")
     p.add_argument("--placeholder", action="append", default=[], metavar="NAME=VALUE",

@@ -33,7 +33,13 @@ Layouts read (``TOOLS``), told apart by their file names (``detect``):
   block is kept as written (ended with ``;`` when goose's block had none: goose sent it as one
   statement), ``NO TRANSACTION`` is carried over as sqlx's ``-- no-transaction`` is. ``ENVSUB ON``
   (``${VAR}`` from goose's environment) and Go migrations (``{version}_{name}.go``) are refused:
-  the runbook runs SQL it can read, and a history without them would have a hole.
+  the runbook runs SQL it can read, and a history without them would have a hole;
+* ``drizzle``: drizzle-kit's ``{tag}.sql`` files in the order its ``meta/_journal.json`` lists them
+  (drizzle-orm's migrator reads that journal and nothing else: a ``.sql`` file it does not list is
+  not carried over, said), the journal's ``dialect`` the project's (``turso`` is SQLite); no down
+  migrations. Each is known to drizzle-orm's ``__drizzle_migrations`` (schema ``drizzle`` on
+  PostgreSQL) by its ``when``: what is not after the table's latest ``created_at`` is applied, as
+  its migrator decides.
 
 The migrations are numbered ``001``, ``002``... in the tool's order; each file's header names the
 tool's version and file (``-- Source:``; Sqitch: the change, its plan note and dependencies) and
@@ -63,7 +69,7 @@ import shlex
 import shutil
 import sqlite3
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -77,11 +83,12 @@ if TYPE_CHECKING:
 
     from .target import Target
 
-TOOLS = ("golang-migrate", "flyway", "diesel", "dbmate", "sqitch", "prisma", "sqlx", "goose")
+TOOLS = ("golang-migrate", "flyway", "diesel", "dbmate", "sqitch", "prisma", "sqlx", "goose", "drizzle")
 #: each tool's own history table (its default name)
 HISTORY_TABLES = {"golang-migrate": "schema_migrations", "flyway": "flyway_schema_history",
                   "diesel": "__diesel_schema_migrations", "dbmate": "schema_migrations", "sqitch": "sqitch.changes",
-                  "prisma": "_prisma_migrations", "sqlx": "_sqlx_migrations", "goose": "goose_db_version"}
+                  "prisma": "_prisma_migrations", "sqlx": "_sqlx_migrations", "goose": "goose_db_version",
+                  "drizzle": "__drizzle_migrations"}
 RISK_NOTE = "set by runbook import from lint's classification of the statements"
 NOT_WRITTEN = "nothing was written"
 
@@ -96,6 +103,10 @@ _PRISMA = re.compile(r"^(?:(?P<stamp>\d+)_)?(?P<name>.*)$")  # {timestamp}_{name
 #: Prisma's ``provider`` (migration_lock.toml) -> the project dialect; other providers are refused
 PRISMA_PROVIDERS = {"postgresql": "postgresql", "sqlite": "sqlite"}
 SQLX_NO_TRANSACTION = "-- no-transaction"  # sqlx: the file's first bytes opt it out of a transaction
+DRIZZLE_JOURNAL = Path("meta", "_journal.json")  # drizzle-kit's list of the folder's migrations
+#: drizzle-kit's ``dialect`` (its journal) -> the project dialect; other dialects are refused
+DRIZZLE_DIALECTS = {"postgresql": "postgresql", "sqlite": "sqlite", "turso": "sqlite"}
+DRIZZLE_SCHEMA = "drizzle"  # PostgreSQL: drizzle-orm's migrator keeps its table in this schema
 #: a line goose's parser reads as an annotation: a comment naming ``+goose`` (goose refuses one it does not know)
 _GOOSE_ANNOTATION = re.compile(r"^[ \t]*--.*\+goose", re.M)
 _GOOSE_GO = re.compile(r"^(?P<version>\d+)_.*\.go$")  # a Go migration (goose takes other .go files as helpers)
@@ -260,6 +271,11 @@ def detect(folder: str | Path, tool: str | None = None, fw: flyway.Settings = FL
         return "sqitch"  # a project folder: its plan says which files are scripts
     if tool == "sqitch":
         raise BadInput(f"{folder} holds no sqitch.plan or sqitch.conf ({LAYOUTS[tool]}); {NOT_WRITTEN}")
+    if tool in (None, "drizzle") and (folder / DRIZZLE_JOURNAL).is_file():
+        return "drizzle"  # drizzle-kit's folder: its journal says which files are migrations
+    if tool == "drizzle":
+        raise BadInput(f"{folder} holds no {DRIZZLE_JOURNAL} ({LAYOUTS[tool]}; drizzle-orm's migrator reads that "
+                       f"journal and nothing else); {NOT_WRITTEN}")
     if tool in (None, "flyway"):
         _java_migrations(folder, fw)
         if fw.locations:
@@ -637,6 +653,67 @@ def prisma_dialect(folder: Path) -> str | None:
     return PRISMA_PROVIDERS[provider]
 
 
+def drizzle_journal(folder: Path) -> dict[str, Any]:
+    """drizzle-kit's ``meta/_journal.json``, its entries checked (``idx``, ``when``, ``tag``)."""
+    import json
+
+    path = folder / DRIZZLE_JOURNAL
+    try:
+        journal = json.loads(_text(path))
+        entries = journal["entries"]
+        for e in entries:
+            int(e["when"]), str(e["tag"])  # noqa: B018  # each entry has both, as drizzle reads them
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BadInput(f"{path}: not a journal drizzle-kit wrote ({type(exc).__name__}: {exc}); {NOT_WRITTEN}") from None
+    if not entries:
+        raise BadInput(f"{path} lists no migrations; {NOT_WRITTEN}")
+    return journal
+
+
+def drizzle_dialect(folder: Path) -> str:
+    """The dialect the journal names; ``BadInput`` for one the runbook does not run (MySQL, ...)."""
+    said = drizzle_journal(folder).get("dialect")
+    if said not in DRIZZLE_DIALECTS:
+        raise BadInput(f"{folder / DRIZZLE_JOURNAL}: dialect {said!r}: the runbook runs PostgreSQL and SQLite "
+                       f"migrations only ({', '.join(DRIZZLE_DIALECTS)}), so this history cannot be imported; {NOT_WRITTEN}")
+    return DRIZZLE_DIALECTS[said]
+
+
+def read_drizzle(folder: Path) -> list[Source]:
+    """drizzle-kit's migrations in its journal's order, each ``{tag}.sql`` a migration without a
+    down script (drizzle-kit writes none), known to drizzle-orm's table by its ``when`` (the
+    journal's milliseconds, its ``created_at``). Its ``--> statement-breakpoint`` markers are SQL
+    comments, kept: the engine's reader splits the statements as drizzle did. A ``.sql`` file the
+    journal does not list is one drizzle never runs: not carried over, said."""
+    journal = drizzle_journal(folder)
+    out, whens = [], []
+    for i, e in enumerate(journal["entries"]):
+        path = folder / f"{e['tag']}.sql"
+        if not path.is_file():
+            raise BadInput(f"{folder / DRIZZLE_JOURNAL} lists {e['tag']}, and {path.name} is not there (drizzle-orm "
+                           f"stops there too: \"No file ... found\"); {NOT_WRITTEN}")
+        when = int(e["when"])
+        name = e["tag"].split("_", 1)[1] if re.match(r"^\d+_.", e["tag"]) else e["tag"]
+        stamp = datetime.fromtimestamp(when / 1000, tz=timezone.utc).date().isoformat() if when > 0 else None
+        out.append(Source(str(when), name, (path,), _text(path), None, (i,), date=stamp))
+        whens.append(when)
+    notes = ["drizzle-kit writes no down migrations, so these have no rollback file: until "
+             "rollbacks/NNN_rollback_*.sql are written, lint reports rollback-missing for the Category 2 and 3 ones, "
+             "`runbook migrate` applies those only with --allow-risk, and `runbook run` (which rolls a failed run back) "
+             "refuses them"]
+    if whens != sorted(set(whens)):
+        notes.append(f"{DRIZZLE_JOURNAL}: the entries' `when` do not increase in journal order: drizzle-orm skips a "
+                     "migration whose `when` is not after the last one a database recorded, so such a database may "
+                     "lack one; adoption (--db) refuses it")
+    unlisted = [p for p in _entries(folder) if p.is_file() and p.suffix == ".sql"
+                and p.name not in {f"{e['tag']}.sql" for e in journal["entries"]}]
+    if unlisted:
+        notes.append(f"{_named(unlisted)}: not in {DRIZZLE_JOURNAL}, so drizzle never runs "
+                     f"{'it' if len(unlisted) == 1 else 'them'}: not carried over")
+    out[0] = replace(out[0], notes=tuple(notes))
+    return out
+
+
 def read_sqlx(folder: Path) -> list[Source]:
     """sqlx's files by integer version: simple ones, or reversible up/down pairs (sqlx refuses a
     folder of both kinds)."""
@@ -808,7 +885,7 @@ def read_goose(folder: Path) -> list[Source]:
 
 READERS: dict[str, Callable[[Path], list[Source]]] = {
     "golang-migrate": read_golang_migrate, "flyway": read_flyway, "diesel": read_diesel, "dbmate": read_dbmate,
-    "sqitch": read_sqitch, "prisma": read_prisma, "sqlx": read_sqlx, "goose": read_goose}
+    "sqitch": read_sqitch, "prisma": read_prisma, "sqlx": read_sqlx, "goose": read_goose, "drizzle": read_drizzle}
 LAYOUTS = {"golang-migrate": "{version}_{title}.up.sql / .down.sql",
            "flyway": "V{version}__{description}.sql / U{version}__{description}.sql / R__{description}.sql, "
                      "in subfolders too",
@@ -817,7 +894,8 @@ LAYOUTS = {"golang-migrate": "{version}_{title}.up.sql / .down.sql",
            "sqitch": "sqitch.plan and sqitch.conf with deploy/, revert/, verify/ scripts",
            "prisma": "{timestamp}_{name}/migration.sql + migration_lock.toml",
            "sqlx": "{version}_{description}.sql, or .up.sql / .down.sql",
-           "goose": "{version}_{name}.sql with -- +goose Up / -- +goose Down"}
+           "goose": "{version}_{name}.sql with -- +goose Up / -- +goose Down",
+           "drizzle": "{tag}.sql files listed in meta/_journal.json (drizzle-kit)"}
 
 
 def read_history(folder: str | Path, tool: str | None = None, placeholders: dict[str, str] | None = None,
@@ -962,6 +1040,8 @@ def _dialect_of(tool: str, folder: Path, sources: list[Source], dialect: str | N
         said, where = sqitch.ENGINES[engine], f"the Sqitch project's engine is {engine} (sqitch.conf core.engine)"
     elif tool == "prisma" and (said := prisma_dialect(folder)) is not None:  # type: ignore[assignment]
         where = f"Prisma's {folder / PRISMA_LOCK} says provider = \"{said}\""
+    elif tool == "drizzle":
+        said, where = drizzle_dialect(folder), f"drizzle-kit's {folder / DRIZZLE_JOURNAL} names its dialect"
     else:
         if dialect is None and tool == "sqitch":
             raise BadInput("the Sqitch project names no engine (no sqitch.conf with core.engine): say which "
@@ -1113,6 +1193,11 @@ def _rows(conn: "sa.Connection", sql: str) -> list[tuple]:
     return [tuple(r) for r in conn.exec_driver_sql(sql).fetchall()]
 
 
+def _default_history(tool: str, engine: str) -> tuple[str | None, str]:
+    """(schema, name) of the tool's history table when its project does not configure one."""
+    return (DRIZZLE_SCHEMA if tool == "drizzle" and engine == "postgresql" else None), HISTORY_TABLES[tool]
+
+
 def tool_state(conn: "sa.Connection", tool: str, where: tuple[str | None, str] | None = None) -> ToolState | None:
     """The tool's history table (None when it does not exist): its default one, else ``where``
     (schema, name: Flyway's ``table`` in its default schema), quoted as the tool quotes it;
@@ -1120,7 +1205,7 @@ def tool_state(conn: "sa.Connection", tool: str, where: tuple[str | None, str] |
     a failed Flyway, Prisma or sqlx migration."""
     import sqlalchemy as sa
 
-    schema, name = where or (None, HISTORY_TABLES[tool])
+    schema, name = where or _default_history(tool, conn.dialect.name)
     if schema is not None and conn.dialect.name == "sqlite" and schema != "main":
         raise BadInput(f"the history table {schema}.{name}: an SQLite database has no schema {schema} (its tables are "
                        f"in main); {NOT_WRITTEN}")
@@ -1151,6 +1236,9 @@ def tool_state(conn: "sa.Connection", tool: str, where: tuple[str | None, str] |
         return _sqlx_state(_rows(conn, f"SELECT version, success FROM {quoted} ORDER BY version"), table)
     if tool == "goose":
         return _goose_state(_rows(conn, f"SELECT version_id, is_applied FROM {quoted} ORDER BY id"), table)
+    if tool == "drizzle":  # drizzle-orm runs what is after its latest created_at: what is not after it is applied
+        last = _rows(conn, f"SELECT max(created_at) FROM {quoted}")[0][0]
+        return ToolState(table, [], None if last is None else str(int(float(last))))
     return ToolState(table, [str(r[0]) for r in _rows(conn, f"SELECT version FROM {quoted}")])
 
 
@@ -1296,7 +1384,7 @@ def adoption(target: "Target", tool: str, sources: list[Source]) -> Adoption:
             state = tool_state(conn, tool, sources[0].history)
         target.dispose()
     if state is None:
-        schema, name = sources[0].history or (None, HISTORY_TABLES[tool])
+        schema, name = sources[0].history or _default_history(tool, target.kind.name)
         raise BadInput(f"{target.display} has no {name if schema is None else schema + '.' + name} table: {tool} never "
                        f"ran there{' with that history table (--history-table, or table in its configuration)' if sources[0].history else ''} "
                        f"(leave out --db to import without adopting); {NOT_WRITTEN}")
