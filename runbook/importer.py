@@ -104,8 +104,9 @@ _PRISMA = re.compile(r"^(?:(?P<stamp>\d+)_)?(?P<name>.*)$")  # {timestamp}_{name
 PRISMA_PROVIDERS = {"postgresql": "postgresql", "sqlite": "sqlite"}
 SQLX_NO_TRANSACTION = "-- no-transaction"  # sqlx: the file's first bytes opt it out of a transaction
 DRIZZLE_JOURNAL = Path("meta", "_journal.json")  # drizzle-kit's list of the folder's migrations
-#: drizzle-kit's ``dialect`` (its journal) -> the project dialect; other dialects are refused
-DRIZZLE_DIALECTS = {"postgresql": "postgresql", "sqlite": "sqlite", "turso": "sqlite"}
+#: drizzle-kit's ``dialect`` (its journal; older drizzle-kit wrote ``pg``) -> the project dialect;
+#: other dialects are refused
+DRIZZLE_DIALECTS = {"postgresql": "postgresql", "pg": "postgresql", "sqlite": "sqlite", "turso": "sqlite"}
 DRIZZLE_SCHEMA = "drizzle"  # PostgreSQL: drizzle-orm's migrator keeps its table in this schema
 #: a line goose's parser reads as an annotation: a comment naming ``+goose`` (goose refuses one it does not know)
 _GOOSE_ANNOTATION = re.compile(r"^[ \t]*--.*\+goose", re.M)

@@ -100,7 +100,7 @@ def test_drizzle_do_blocks_are_what_they_create_and_a_postgresql_database_is_ado
     blocks: the init migration is LOW (new type, tables, a key to a table it creates), not an
     unclassified HIGH. A database drizzle-orm migrated to 0000 (its table in schema ``drizzle``)
     is adopted at 001 and the runbook applies 0001."""
-    src = drizzle_folder(tmp_path / "drizzle", "postgresql", {"0000_brave_wolverine": PG_INIT,
+    src = drizzle_folder(tmp_path / "drizzle", "pg", {"0000_brave_wolverine": PG_INIT,  # older drizzle-kit's name
                                                               "0001_icy_loners": PG_PUBLISHED})
     target = open_target(pg_empty_url)
     with target.engine().begin() as conn:  # as drizzle-orm's migrator leaves it
