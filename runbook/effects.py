@@ -107,12 +107,20 @@ class TableEffect:
     rebuilt: bool = False
     anything: bool = False
     updates: bool = False  # an UPDATE (or an upsert's DO UPDATE) of its rows: fires its update triggers
+    by_triggers: bool = False  # declared only by the triggers the statements fire (``Declared.absorb``)
     copied_from: set[str] = field(default_factory=set)  # created: tables (names before) whose rows it holds
     why: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.now is None and self.existed:
             self.now = self.table
+
+    @property
+    def appended_by_triggers(self) -> bool:
+        """Only rows added, by triggers (an audit table): its rows are counted, not copied (its
+        existing rows no statement can change; such a table is often the largest)."""
+        return self.by_triggers and self.may_add_rows and not (
+            self.may_remove_rows or self.changed_columns or self.rebuilt or self.anything or self.renamed_columns)
 
     @property
     def changes_rows(self) -> bool:
@@ -166,7 +174,7 @@ class Declared:
         for name, o in other.tables.items():
             if not o.existed:
                 continue
-            e = self.tables.setdefault(name, TableEffect(name))
+            e = self.tables.setdefault(name, TableEffect(name, by_triggers=True))
             before = (set(e.changed_columns), e.may_add_rows, e.may_remove_rows, e.anything, e.updates)
             e.changed_columns |= o.changed_columns
             e.may_add_rows, e.may_remove_rows = e.may_add_rows or o.may_add_rows, e.may_remove_rows or o.may_remove_rows
@@ -616,7 +624,7 @@ class DataWatch:
             compared = e.changes_rows or (self.full and bool(e.dropped_columns))
             rows = _count(conn, self.engine, e.table) if compared or e.now is None else None
             copy, as_text = None, set()
-            if compared:
+            if compared and not e.appended_by_triggers:
                 copy = f"runbook_before_{i}"
                 as_text = self.engine.create_before_copy(conn, copy, e.table, columns, key)
             self.watched.append(_Watched(e, columns, key, rows, copy, as_text))
