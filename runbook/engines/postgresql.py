@@ -1003,58 +1003,42 @@ def _roles(conn: sa.Connection) -> frozenset[str]:
     return frozenset(conn.exec_driver_sql("SELECT rolname FROM pg_roles").scalars())
 
 
-#: the server's shared catalogs as rows (key, shown, roles the row concerns, keys it needs,
-#: digest, written by this transaction): roles with their attributes, memberships, role and
-#: database settings, databases (name, owner, ACL, connection rules) other than the scratch one,
-#: tablespaces, comments and security labels on shared objects. ``ours``: the row version was
-#: written by this very transaction or one of its subtransactions (``txid_status`` of its
-#: ``xmin``); NULL where the role cannot read ``pg_authid`` (its roles' ``xmin`` unknown)
+#: the server's shared catalogs as rows (key, name, keys of the rows it concerns, digest, written
+#: by this transaction): roles with their attributes, memberships, role and database settings,
+#: databases (name, owner, ACL, connection rules) other than the scratch one, tablespaces,
+#: comments and security labels on shared objects; names are resolved in Python (``_shown``):
+#: a plain query plans in half the time. ``ours``: the row version was written by this very
+#: transaction or one of its subtransactions (``txid_status`` of its ``xmin``); NULL where the
+#: role cannot read ``pg_authid`` (its roles' ``xmin`` unknown)
 _SERVER_ROWS = """
-WITH r AS (SELECT oid, rolname FROM pg_roles), me AS (SELECT txid_current_if_assigned() AS top),
-x(key, shown, roles, needs, digest, xmin) AS (
-  SELECT 'role ' || a.oid, 'role ' || a.rolname, ARRAY[a.rolname::text], ARRAY[]::text[],
-         md5(ROW(a.rolname, a.rolsuper, a.rolinherit, a.rolcreaterole, a.rolcreatedb, a.rolcanlogin, a.rolreplication,
-                 a.rolbypassrls, a.rolconnlimit, a.rolvaliduntil, a.rolpassword)::text), {role_xmin}
-  FROM {roles} a
+WITH me AS (SELECT txid_current_if_assigned() AS top),
+x(key, name, needs, digest, xmin) AS (
+  SELECT 'role ' || oid, rolname::text, ARRAY[]::text[],
+         md5(ROW(rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, rolbypassrls,
+                 rolconnlimit, rolvaliduntil, rolpassword)::text), {role_xmin}
+  FROM {roles}
   UNION ALL
-  SELECT 'member ' || m.roleid || ' ' || m.member, 'membership of role ' || mr.rolname || ' in role ' || gr.rolname,
-         ARRAY[mr.rolname::text, gr.rolname::text], ARRAY['role ' || m.roleid, 'role ' || m.member],
-         md5(ROW(m.grantor, m.admin_option)::text), m.xmin
-  FROM pg_auth_members m JOIN r gr ON gr.oid = m.roleid JOIN r mr ON mr.oid = m.member
+  SELECT 'member ' || roleid || ' ' || member, NULL, ARRAY['role ' || member, 'role ' || roleid],
+         md5(ROW(grantor, admin_option)::text), xmin FROM pg_auth_members
   UNION ALL
-  SELECT 'setting ' || s.setdatabase || ' ' || s.setrole,
-         'settings of ' || COALESCE('role ' || sr.rolname, 'every role') || ' in '
-         || COALESCE('database ' || d.datname, 'every database'),
-         array_remove(ARRAY[sr.rolname::text], NULL),
-         array_remove(ARRAY[CASE WHEN s.setdatabase <> 0 THEN 'database ' || s.setdatabase END,
-                            CASE WHEN s.setrole <> 0 THEN 'role ' || s.setrole END], NULL),
-         md5(s.setconfig::text), s.xmin
-  FROM pg_db_role_setting s LEFT JOIN r sr ON sr.oid = s.setrole LEFT JOIN pg_database d ON d.oid = s.setdatabase
-  WHERE s.setdatabase <> {scratch}
+  SELECT 'setting ' || setdatabase || ' ' || setrole, NULL,
+         ARRAY[CASE WHEN setrole <> 0 THEN 'role ' || setrole END, CASE WHEN setdatabase <> 0 THEN 'database ' || setdatabase END],
+         md5(setconfig::text), xmin FROM pg_db_role_setting WHERE setdatabase <> {scratch}
   UNION ALL
-  SELECT 'database ' || d.oid, 'database ' || d.datname, ARRAY[]::text[], ARRAY['database ' || d.oid],
-         md5(ROW(d.datname, d.datdba, d.datacl, d.datconnlimit, d.datallowconn, d.datistemplate,
-                 d.dattablespace)::text), d.xmin
-  FROM pg_database d WHERE d.oid <> {scratch}
+  SELECT 'database ' || oid, datname::text, ARRAY['database ' || oid],
+         md5(ROW(datname, datdba, datacl, datconnlimit, datallowconn, datistemplate, dattablespace)::text), xmin
+  FROM pg_database WHERE oid <> {scratch}
   UNION ALL
-  SELECT 'tablespace ' || t.oid, 'tablespace ' || t.spcname, ARRAY[]::text[], ARRAY['tablespace ' || t.oid],
-         md5(ROW(t.spcname, t.spcowner, t.spcacl, t.spcoptions)::text), t.xmin
-  FROM pg_tablespace t
+  SELECT 'tablespace ' || oid, spcname::text, ARRAY['tablespace ' || oid],
+         md5(ROW(spcname, spcowner, spcacl, spcoptions)::text), xmin FROM pg_tablespace
   UNION ALL
-  SELECT c.kind || ' ' || c.classoid || ' ' || c.objoid || ' ' || c.provider,
-         c.kind || ' on ' || CASE c.classoid
-             WHEN 'pg_authid'::regclass THEN 'role ' || (SELECT rolname FROM r WHERE oid = c.objoid)
-             WHEN 'pg_database'::regclass THEN 'database ' || (SELECT datname FROM pg_database WHERE oid = c.objoid)
-             ELSE 'tablespace ' || (SELECT spcname FROM pg_tablespace WHERE oid = c.objoid) END,
-         CASE WHEN c.classoid = 'pg_authid'::regclass
-              THEN ARRAY[(SELECT rolname::text FROM r WHERE oid = c.objoid)] ELSE ARRAY[]::text[] END,
-         ARRAY[CASE c.classoid WHEN 'pg_authid'::regclass THEN 'role ' WHEN 'pg_database'::regclass THEN 'database '
-                               ELSE 'tablespace ' END || c.objoid],
-         md5(c.label), c.xmin
+  SELECT kind || ' ' || classoid || ' ' || objoid || ' ' || provider, kind,
+         ARRAY[CASE classoid WHEN 'pg_authid'::regclass THEN 'role ' WHEN 'pg_database'::regclass THEN 'database '
+                             ELSE 'tablespace ' END || objoid], md5(label), xmin
   FROM (SELECT 'comment' AS kind, objoid, classoid, '' AS provider, description AS label, xmin FROM pg_shdescription
         UNION ALL SELECT 'security label', objoid, classoid, provider, label, xmin FROM pg_shseclabel) c
-  WHERE NOT (c.classoid = 'pg_database'::regclass AND c.objoid = {scratch}))
-SELECT x.key, x.shown, x.roles, x.needs, x.digest,
+  WHERE NOT (classoid = 'pg_database'::regclass AND objoid = {scratch}))
+SELECT x.key, x.name, x.needs, x.digest,
        CASE WHEN me.top IS NULL THEN false  -- the transaction wrote nothing yet
             ELSE txid_status((me.top >> 32 << 32) + x.xmin::text::bigint
                              - CASE WHEN x.xmin::text::bigint - (me.top & 4294967295) > 2147483648
@@ -1069,20 +1053,26 @@ def _server_rows_sql(scratch_oid: int, authid: bool) -> str:
     ``pg_roles`` (a password change unseen; a role no statement names created meanwhile is
     taken as the scratch run's change: it cannot tell)."""
     return _SERVER_ROWS.format(scratch=int(scratch_oid), roles="pg_authid" if authid else "pg_roles",
-                               role_xmin="a.xmin" if authid else "NULL::xid")
+                               role_xmin="xmin" if authid else "NULL::xid")
+
+
+#: one row of ``_SERVER_ROWS``: name, keys of the rows it concerns, digest, written by this transaction
+_Row = tuple[str | None, list[str | None], str, bool | None]
 
 
 class _ServerWatch:
     """The server's shared catalogs (``_SERVER_ROWS``) as a scratch database's transaction
     began, kept in its connection's ``info`` until it ends, to tell before its commit what its
-    statements changed there (``check``). Every writable transaction there pays one query when
-    it begins and one per script (about 0.5 ms each: measured on 48 rows), so this runs always:
-    PostgreSQL's shared catalogs are transactional, so whatever a statement changed through
-    code no parser reads (``EXECUTE``, a function's body) is seen here and undone by the rollback."""
+    statements changed there (``check``). PostgreSQL's shared catalogs are transactional, so
+    whatever a statement changed through code no parser reads (``EXECUTE``, a function's body)
+    is seen there and undone by the rollback. It runs for every writable transaction (one read
+    when it begins, one after each script: about 0.5 ms each on an idle server, see
+    docs/reliability.md), not only where a script runs code: a statement the parser reads can
+    change more than its text says (``GRANT a TO b, c`` where ``c`` is new, an event trigger)."""
 
     KEY = "runbook_server_watch"
 
-    def __init__(self, sql: str, roles_before: frozenset[str], named: set[str], rows: dict[str, tuple]) -> None:
+    def __init__(self, sql: str, roles_before: frozenset[str], named: set[str], rows: dict[str, _Row]) -> None:
         self.sql, self.roles_before, self.named, self.rows = sql, roles_before, named, rows
 
     @classmethod
@@ -1109,18 +1099,22 @@ class _ServerWatch:
         began that this transaction made (a row another session committed meanwhile is its own)
         and that no role the scratch run created accounts for (those go with the role)."""
         now = _read_server(conn, self.sql)
-        created = {row[1][0] for key, row in now.items()
-                   if key.startswith("role ") and key not in self.rows and row[4]}
+        names = {key: row[0] for key, row in (self.rows | now).items()}
+        created = {row[0] for key, row in now.items() if key.startswith("role ") and key not in self.rows and row[3]}
         ours = created | (self.named - self.roles_before)
+
+        def concerns_ours(key: str, row: _Row) -> bool:
+            return any(names.get(k) in ours for k in [key, *row[1]] if k and k.startswith("role "))
+
         changed = []
-        for key, (shown, roles, _, digest, written) in now.items():
+        for key, row in now.items():
             was = self.rows.get(key)
-            if (was is not None and was[3] == digest) or written is False or (written and set(roles) & ours):
+            if (was is not None and was[2] == row[2]) or row[3] is False or (row[3] and concerns_ours(key, row)):
                 continue
-            changed.append(f"{shown} {'added' if was is None else 'changed'}")
-        for key, (shown, roles, needs, _, _) in self.rows.items():
-            if key not in now and all(n in now for n in needs) and not set(roles) & ours:
-                changed.append(f"{shown} removed")
+            changed.append(f"{_shown(key, row, names)} {'added' if was is None else 'changed'}")
+        for key, was in self.rows.items():
+            if key not in now and all(k in now for k in was[1] if k) and not concerns_ours(key, was):
+                changed.append(f"{_shown(key, was, names)} removed")
         if changed:
             raise ServerChanged(f"it changed the server beyond the scratch database, through code no parser reads "
                                 f"(EXECUTE, a function's body, a procedure): {'; '.join(sorted(changed))}; its "
@@ -1130,11 +1124,28 @@ class _ServerWatch:
         self.named |= created
 
 
-def _read_server(conn: sa.Connection, sql: str) -> dict[str, tuple]:
+def _shown(key: str, row: _Row, names: dict[str, str | None]) -> str:
+    """A row of ``_SERVER_ROWS`` in words: ``role app``, ``membership of role app in role
+    reader``, ``settings of every role in database shop``, ``comment on database shop``."""
+    kind = key.split(" ", 1)[0]
+
+    def name(k: str | None, every: str) -> str:
+        return f"{k.split(' ', 1)[0]} {names.get(k) or k.split(' ', 1)[1]}" if k else every
+
+    if kind == "member":
+        return f"membership of {name(row[1][0], '')} in {name(row[1][1], '')}"
+    if kind == "setting":
+        return f"settings of {name(row[1][0], 'every role')} in {name(row[1][1], 'every database')}"
+    if kind in ("role", "database", "tablespace"):
+        return name(key, "")
+    return f"{row[0]} on {name(row[1][0], '')}"
+
+
+def _read_server(conn: sa.Connection, sql: str) -> dict[str, _Row]:
     """``_SERVER_ROWS`` read in ``conn``'s transaction (through the driver: no listener sees it)."""
     with conn.connection.dbapi_connection.cursor() as cursor:
         cursor.execute(sql)
-        return {key: (shown, roles, needs, digest, ours) for key, shown, roles, needs, digest, ours in cursor.fetchall()}
+        return {key: (name, needs, digest, ours) for key, name, needs, digest, ours in cursor.fetchall()}
 
 
 def _first_line(exc: BaseException) -> str:
