@@ -31,19 +31,52 @@ What differs from the default:
   nothing is committed. Owners come back as they were backed up (no ``--no-owner``: a role that
   may drop the tables may give them back). Objects of other kinds created after the backup
   (functions, types) are left in place.
-- Scratch databases (rehearsals, lint) are ``<db>_<purpose>_<random>`` on the same server,
-  always dropped ``WITH (FORCE)``; the runbook's role needs ``CREATEDB`` for them. Roles belong
-  to the server, not to a database: a role the statements run there create (``CREATE ROLE``/
-  ``USER``/``GROUP``, read by PostgreSQL's parser, also in a ``DO`` block's statements; not a
-  name built for ``EXECUTE`` nor one created by a function's body) that did not exist when the
-  scratch database was made is dropped after it; one that cannot be (it holds privileges on a
-  database, say) fails the scratch run (``LeftOnServer``) naming it. Other server-wide changes
-  (``ALTER ROLE``, ``GRANT`` role membership, ``DROP ROLE``, ``ALTER SYSTEM``) are not undone:
-  lint warns of them (``cluster-wide``). A replay from empty (verify's expected schema, the
-  rollback check, lint's replay) does not run a statement that only creates, alters, drops or
-  grants roles the server already has (``leave_server_objects``): the migrations made them there;
-  the rehearsal does not run one that alters, drops or grants them (one that creates one runs,
-  and fails as it will on the target).
+- Scratch databases (rehearsals, lint, verify's replay, the rollback check) are
+  ``<db>_<purpose>_<random>`` on the same server, always dropped ``WITH (FORCE)``; the runbook's
+  role needs ``CREATEDB`` for them. What belongs to the whole server (roles, memberships, role
+  and database settings, other databases, tablespaces, the configuration file, other sessions)
+  comes out of a scratch run as it went in; on the target the same statements run as written
+  (lint's ``cluster-wide`` warns of them). Three layers:
+
+  1. Read by PostgreSQL's parser, top level (``leave_server_objects``, ``pgtext.scratch_form``),
+     each statement is, per kind: *skipped with a note* where nothing after it can depend on it
+     on the scratch database: ``ALTER SYSTEM``; ``ALTER``/``DROP ROLE``, ``GRANT``/``REVOKE``
+     role membership, ``ALTER ROLE ... SET`` (also ``ALL``, ``CURRENT_USER``), ``COMMENT ON`` /
+     ``SECURITY LABEL ON ROLE`` of a role the server has (a replay from empty also skips creating
+     one: the migrations made it there; the rehearsal runs that, and fails as the target will);
+     any statement on a tablespace the server has (``DROP``, ``ALTER``, ``COMMENT``, ``GRANT``);
+     ``CREATE DATABASE`` and any change of another database; of the target's own database,
+     ``OWNER TO``, ``WITH`` options, ``REFRESH COLLATION VERSION`` (a scratch database cannot
+     stand in for those exactly: it must stay the runbook's to be dropped); a ``SELECT`` that only
+     calls a whole-server function (``pgtext.SERVER_FUNCTIONS``: ``pg_terminate_backend``,
+     ``pg_reload_conf``, ...: no rollback undoes them). *Run on the scratch database instead*,
+     where that is exact (the statement changes the database the migration runs in):
+     ``ALTER DATABASE <target> SET``/``RESET``/``RENAME`` (PostgreSQL then refuses to rename the
+     current database there as on the target), ``DROP DATABASE <target>`` (likewise refused),
+     ``COMMENT ON``/``SECURITY LABEL ON``/``GRANT ... ON DATABASE <target>``. *Refused before
+     anything runs* (``NotOnScratch``) where skipping would make the scratch run lie:
+     ``CREATE TABLESPACE`` of a tablespace the server lacks (what follows would be put there;
+     and it is not undone by a rollback), and a whole-server function called by a statement that
+     does other work (or in a ``DO`` block). A skipped statement is not run, so it is not checked
+     to run either.
+  2. What no parser reads (``EXECUTE``, a function's body, a procedure) or a statement does
+     beyond its text (``GRANT a TO b, c`` with ``c`` new): every writable transaction on a
+     scratch database reads the shared catalogs (``_SERVER_ROWS``: ``pg_authid`` or ``pg_roles``,
+     ``pg_auth_members``, ``pg_db_role_setting``, ``pg_database`` rows but the scratch's own,
+     ``pg_tablespace``, ``pg_shdescription``, ``pg_shseclabel``) when it begins and again after
+     each script, before its commit (``after_script``, ``_ServerWatch``). They are transactional:
+     a change this transaction made (its row versions' ``xmin``; another session's committed
+     meanwhile is its own) that no role the scratch run created accounts for raises
+     ``ServerChanged`` (the migration fails naming each change) and the transaction rolls back:
+     the server is exactly as before. The static statements of a ``DO`` block are left to this
+     check too (a branch may not run). What no rollback undoes (a whole-server function called
+     through ``EXECUTE`` or a function's body) is not seen; nor a password change when the role
+     cannot read ``pg_authid``.
+  3. Roles: each role the statements create (by name, read by PostgreSQL's parser, also in a
+     ``DO`` block's statements; or through code, seen by layer 2) that did not exist when the
+     scratch database was made is dropped after it, with its memberships, settings and comments;
+     one that cannot be (a privilege on a database granted by SQL the runbook did not run)
+     fails the scratch run (``LeftOnServer``) naming it.
 """
 
 from __future__ import annotations
@@ -769,7 +802,10 @@ class PostgresEngine(Engine):
         Roles belong to the whole server, not to a database: after the drop, each role that the
         statements run there create by name (``_note_created_roles``) and that did not exist when
         the database was made is dropped too (``_drop_created_roles``), so that a rehearsal or a
-        replay leaves the server as it found it; one that cannot be dropped is ``LeftOnServer``."""
+        replay leaves the server as it found it; one that cannot be dropped is ``LeftOnServer``.
+        Every writable transaction there is watched (``_ServerWatch``): the roles it creates
+        through code no parser reads are dropped too, any other change of the shared catalogs
+        fails it before its commit (see the module doc)."""
         if target is None:
             raise BadInput("a PostgreSQL scratch database lives on a server: give the target database (--db)")
         base = _file_safe(target.url.database or "postgres")[:30]
