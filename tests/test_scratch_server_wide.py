@@ -346,3 +346,27 @@ def test_roles_created_through_execute_or_a_function_are_dropped_after(pg_empty_
     assert server_state(admin, database, [app, fn, kept]) == server
     assert migrate(open_target(pg_empty_url), folder, dialect="postgresql").passed  # no "already exists"
     assert roles(admin, app, fn) == {app, fn}
+
+
+def test_what_other_sessions_change_meanwhile_is_theirs(pg_empty_url, admin, role_name, tmp_path):
+    """The shared-catalog check counts only this transaction's changes: a role another session
+    drops, creates or alters while a scratch migration's transaction is open is neither a
+    failure nor taken for the scratch run's (it is not dropped after it)."""
+    from runbook import migrations as mig
+    from runbook.migrate import execute_script, prepare
+
+    gone, made, kept = role_name("gone"), role_name("made"), role_name("kept")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {gone}")
+        conn.exec_driver_sql(f"CREATE ROLE {kept}")
+    folder = folder_of(tmp_path, {"001_w.sql": HEAD + "CREATE TABLE w (id integer);\n"})
+    script = mig.discover(folder, "postgresql")[0].script
+    target = open_target(pg_empty_url)
+    with target.kind.scratch_database(target, "t") as scratch:
+        with scratch.engine().connect() as conn, conn.begin():  # the server is read as it begins
+            with admin.connect() as other:
+                other.exec_driver_sql(f"DROP ROLE {gone}")
+                other.exec_driver_sql(f"CREATE ROLE {made}")
+                other.exec_driver_sql(f"ALTER ROLE {kept} LOGIN")
+            execute_script(conn, prepare(script, scratch.kind), "001_w", "001")
+    assert roles(admin, gone, made, kept) == {made, kept}

@@ -65,8 +65,9 @@ What differs from the default:
      ``pg_auth_members``, ``pg_db_role_setting``, ``pg_database`` rows but the scratch's own,
      ``pg_tablespace``, ``pg_shdescription``, ``pg_shseclabel``) when it begins and again after
      each script, before its commit (``after_script``, ``_ServerWatch``). They are transactional:
-     a change this transaction made (its row versions' ``xmin``; another session's committed
-     meanwhile is its own) that no role the scratch run created accounts for raises
+     a change this transaction made (its row versions' ``xmin``; a row it removed is one other
+     sessions still see; another session's change committed meanwhile is its own) that no role
+     the scratch run created accounts for raises
      ``ServerChanged`` (the migration fails naming each change) and the transaction rolls back:
      the server is exactly as before. The static statements of a ``DO`` block are left to this
      check too (a branch may not run). What no rollback undoes (a whole-server function called
@@ -1121,7 +1122,7 @@ class _ServerWatch:
             if options.get("isolation_level") == "AUTOCOMMIT" or options.get("postgresql_readonly"):
                 conn.info.pop(cls.KEY, None)
                 return
-            conn.info[cls.KEY] = cls(sql, roles_before, named, _read_server(conn, sql))
+            conn.info[cls.KEY] = cls(sql, roles_before, named, _read_server(conn.connection.dbapi_connection, sql))
 
         def ended(conn: sa.Connection) -> None:
             conn.info.pop(cls.KEY, None)
@@ -1133,8 +1134,10 @@ class _ServerWatch:
     def check(self, conn: sa.Connection) -> None:
         """``ServerChanged`` naming each change of the shared catalogs since the transaction
         began that this transaction made (a row another session committed meanwhile is its own)
-        and that no role the scratch run created accounts for (those go with the role)."""
-        now = _read_server(conn, self.sql)
+        and that no role the scratch run created accounts for (those go with the role). A row gone
+        is this transaction's removal only while other sessions still see it (``_read_elsewhere``,
+        read only then)."""
+        now = _read_server(conn.connection.dbapi_connection, self.sql)
         names = {key: row[0] for key, row in (self.rows | now).items()}
         created = {row[0] for key, row in now.items() if key.startswith("role ") and key not in self.rows and row[3]}
         ours = created | (self.named - self.roles_before)
@@ -1148,15 +1151,17 @@ class _ServerWatch:
             if (was is not None and was[2] == row[2]) or row[3] is False or (row[3] and concerns_ours(key, row)):
                 continue
             changed.append(f"{_shown(key, row, names)} {'added' if was is None else 'changed'}")
-        for key, was in self.rows.items():
-            if key not in now and all(k in now for k in was[1] if k) and not concerns_ours(key, was):
-                changed.append(f"{_shown(key, was, names)} removed")
+        removed = [key for key, was in self.rows.items()
+                   if key not in now and all(k in now for k in was[1] if k) and not concerns_ours(key, was)]
+        if removed:  # this transaction's removals are not yet seen by other sessions
+            others = _read_elsewhere(conn.engine, self.sql)
+            changed += [f"{_shown(key, self.rows[key], names)} removed" for key in removed if key in others]
         if changed:
             raise ServerChanged(f"it changed the server beyond the scratch database, through code no parser reads "
-                                f"(EXECUTE, a function's body, a procedure): {'; '.join(sorted(changed))}; its "
-                                "transaction was rolled back, so the server is as it was. Keep such changes out of "
-                                "migrations (an administrator's script), or write them as plain statements, which "
-                                "the scratch runs leave to the target")
+                                f"(EXECUTE, a function's body, a procedure): {'; '.join(sorted(changed))} (undone "
+                                "with its transaction: the server is as it was). Keep such changes out of migrations "
+                                "(an administrator's script), or write them as plain statements, which the scratch "
+                                "runs leave to the target")
         self.named |= created
 
 
@@ -1177,11 +1182,23 @@ def _shown(key: str, row: _Row, names: dict[str, str | None]) -> str:
     return f"{row[0]} on {name(row[1][0], '')}"
 
 
-def _read_server(conn: sa.Connection, sql: str) -> dict[str, _Row]:
-    """``_SERVER_ROWS`` read in ``conn``'s transaction (through the driver: no listener sees it)."""
-    with conn.connection.dbapi_connection.cursor() as cursor:
+def _read_server(dbapi_conn: Any, sql: str) -> dict[str, _Row]:
+    """``_SERVER_ROWS`` read in the driver connection's transaction (no listener sees it)."""
+    with dbapi_conn.cursor() as cursor:
         cursor.execute(sql)
         return {key: (name, needs, digest, ours) for key, name, needs, digest, ours in cursor.fetchall()}
+
+
+def _read_elsewhere(engine: sa.Engine, sql: str) -> dict[str, _Row]:
+    """``_SERVER_ROWS`` as another session sees them (a connection of its own from ``engine``'s
+    pool, its transaction rolled back)."""
+    raw = engine.raw_connection()
+    try:
+        rows = _read_server(raw, sql)
+        raw.rollback()
+    finally:
+        raw.close()
+    return rows
 
 
 def _first_line(exc: BaseException) -> str:
