@@ -370,3 +370,36 @@ def test_what_other_sessions_change_meanwhile_is_theirs(pg_empty_url, admin, rol
                 other.exec_driver_sql(f"ALTER ROLE {kept} LOGIN")
             execute_script(conn, prepare(script, scratch.kind), "001_w", "001")
     assert roles(admin, gone, made, kept) == {made, kept}
+
+
+def test_verifys_replay_and_the_rollback_check_leave_the_server_as_it_was(pg_empty_url, admin, role_name, auto_conf,
+                                                                          tmp_path):
+    """The replays from empty (verify's expected schema, the rollback check: ``expected.replay``)
+    go through the same statements: the server-wide ones are skipped or run on the scratch
+    database, the rollback's too; one that changes the server through EXECUTE fails the replay
+    (``MigrationFailed`` naming it), rolled back."""
+    from runbook import expected
+    from runbook import migrations as mig
+    from runbook.errors import MigrationFailed
+
+    kept = role_name("kept")
+    database = open_target(pg_empty_url).url.database
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {kept} NOLOGIN")
+    folder = folder_of(tmp_path, {
+        "001_w.sql": HEAD + f"CREATE TABLE w (id integer);\nALTER DATABASE {database} SET work_mem = '3MB';\n"
+                            f"COMMENT ON ROLE {kept} IS 'x';\nALTER ROLE ALL IN DATABASE {database} SET work_mem = '3MB';\n",
+        "002_system.sql": HEAD + "ALTER SYSTEM SET geqo_seed = 0;\n"})
+    (folder / "rollbacks" / "001_rollback_w.sql").write_text(f"DROP TABLE w;\nALTER DATABASE {database} RESET ALL;\n"
+                                                             f"COMMENT ON ROLE {kept} IS NULL;\n")
+    target = open_target(pg_empty_url)
+    chosen = mig.discover(folder, "postgresql")
+    server = server_state(admin, database, [kept])
+    models = expected.replay(target, chosen, set(), undo=chosen[:1])
+    assert "w" in models["end"]["tables"] and "w" not in models[expected.undone("001")]["tables"]
+    assert server_state(admin, database, [kept]) == server
+    (folder / "003_hidden.sql").write_text(HEAD + f"DO $$ BEGIN EXECUTE 'ALTER ROLE {kept} LOGIN'; END $$;\n")
+    with pytest.raises(MigrationFailed, match=f"role {kept} changed"):
+        expected.replay(target, mig.discover(folder, "postgresql"), set())
+    assert server_state(admin, database, [kept]) == server
+    target.dispose()
