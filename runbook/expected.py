@@ -176,7 +176,7 @@ def replay(target: "Target", chosen: list[mig.Migration], points: set[str],
     scripts of ``undo`` (applied migrations, newest first), each in its own transaction, and keep
     the model after each (``undone(version)``); a script that fails there is
     ``{"error": ...}`` in its place, and the ones after it do not run."""
-    from .migrate import prepare, run_in_transaction
+    from .migrate import on_scratch, prepare, run_in_transaction
 
     engine = target.kind
     models: dict[str, dict[str, Any]] = {}
@@ -187,7 +187,7 @@ def replay(target: "Target", chosen: list[mig.Migration], points: set[str],
         for i, m in enumerate(chosen, 1):
             progress.emit(f"expected schema: replaying {m.label} ({i}/{len(chosen)}) on a scratch database",
                           detail=True)
-            prepared = engine.leave_server_objects(prepare(m.script, engine), existing, scratch.url.database)
+            prepared = on_scratch(m, prepare(m.script, engine), engine, existing, scratch.url.database)
             run_in_transaction(scratch, prepared, f"{m.label} (replayed for the expected schema)", m.version,
                                lambda conn: None)
             if m.version in points:
@@ -196,8 +196,8 @@ def replay(target: "Target", chosen: list[mig.Migration], points: set[str],
         for m in undo:
             progress.emit(f"rollback check: running {m.label}'s rollback on the scratch database", detail=True)
             try:
-                prepared = (engine.leave_server_objects(prepare(m.rollback, engine), existing, scratch.url.database)
-                            if m.rollback else [])
+                prepared = on_scratch(m, prepare(m.rollback, engine), engine, existing,
+                                      scratch.url.database) if m.rollback else []
                 run_in_transaction(scratch, prepared, f"{m.label} (rollback, replayed to check it)", m.version,
                                    lambda conn: None)
             except MigrationFailed as exc:

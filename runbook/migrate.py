@@ -34,7 +34,8 @@ from . import migrations as mig
 from .engines.base import WRITE_TRANSACTION
 from . import progress
 from .checks import Check, check
-from .errors import BadInput, MigrationFailed, RunFailed, ServerChanged, VerifyScriptFailed, db_error_line
+from .errors import (BadInput, MigrationFailed, NotOnScratch, RunFailed, ServerChanged, VerifyScriptFailed,
+                     db_error_line)
 from .sqltext import Statement
 
 if TYPE_CHECKING:
@@ -136,6 +137,16 @@ def prepare(script: mig.Script, engine: "Engine", *, verify: bool = False) -> li
             "such a statement must be alone in its migration (so a failure leaves nothing half-applied)"
         )
     return prepared
+
+
+def on_scratch(m: mig.Migration, prepared: list[PreparedStatement], engine: "Engine", existing: "ServerObjects",
+               scratch: str, *, create: bool = True) -> list[PreparedStatement]:
+    """``engine.leave_server_objects``: ``m``'s prepared script as it runs on the scratch database
+    ``scratch``; its ``NotOnScratch`` names the migration."""
+    try:
+        return engine.leave_server_objects(prepared, existing, scratch, create=create)
+    except NotOnScratch as exc:
+        raise NotOnScratch(f"{m.label}: {exc}") from None
 
 
 def is_no_op(prepared: list[PreparedStatement]) -> bool:
@@ -498,8 +509,8 @@ def migrate(
         pending = select_pending(status, migrations, to, out_of_order=out_of_order)
         prepared = {m.version: prepare(m.script, kind) for m in pending}  # all checked before any runs
         if server_objects is not None:
-            prepared = {v: kind.leave_server_objects(p, server_objects, target.url.database, create=False)
-                        for v, p in prepared.items()}
+            prepared = {m.version: on_scratch(m, prepared[m.version], kind, server_objects, target.url.database,
+                                              create=False) for m in pending}
         verifies = {m.version: prepare_verify(m, kind) for m in pending}
         if gate is not None:
             gate(pending)

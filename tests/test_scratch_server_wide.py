@@ -233,7 +233,7 @@ def test_create_tablespace_fails_the_scratch_runs_before_anything_runs(pg_empty_
                                   "002_w.sql": HEAD + f"CREATE TABLE w (id integer) TABLESPACE {name};\n"})
     data = db_state(pg_empty_url)
     result, report = scratch_runs(pg_empty_url, folder, tmp_path)
-    assert not result["passed"] and f"CREATE TABLESPACE {name}" in result["error"]
+    assert not result["passed"] and f"001_ts: statement 1 (line 3): CREATE TABLESPACE {name}" in result["error"]
     assert "administrator's script" in result["error"] and result["migrations"] == []
     unchecked = [f for f in report.all_findings() if f.code == "rollback-unchecked"]
     assert unchecked and "CREATE TABLESPACE" in unchecked[0].message
