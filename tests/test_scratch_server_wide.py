@@ -403,3 +403,32 @@ def test_verifys_replay_and_the_rollback_check_leave_the_server_as_it_was(pg_emp
         expected.replay(target, mig.discover(folder, "postgresql"), set())
     assert server_state(admin, database, [kept]) == server
     target.dispose()
+
+
+def test_a_runbook_role_without_superuser_is_watched_through_pg_roles(pg_empty_url, admin, role_name, tmp_path):
+    """A runbook role that may create databases and roles but not read ``pg_authid``: the check
+    reads ``pg_roles``. A role its statements create by name is the scratch run's (dropped
+    after); a role changed or created through EXECUTE fails the migration, rolled back."""
+    runner, made, kept, hidden = role_name("runner"), role_name("made"), role_name("kept"), role_name("hidden")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE ROLE {runner} LOGIN CREATEDB CREATEROLE")
+        conn.exec_driver_sql(f"CREATE ROLE {kept} NOLOGIN")
+    url = open_target(pg_empty_url).url.set(username=runner).render_as_string(hide_password=False)
+    target = open_target(url)
+    database = target.url.database
+    folder = folder_of(tmp_path, {"001_made.sql": HEAD + f"CREATE ROLE {made};\nCREATE TABLE w (id integer);\n"})
+    with target.kind.scratch_database(target, "t") as scratch:
+        assert migrate(scratch, folder, dialect="postgresql").passed
+        assert roles(admin, made) == {made}
+    assert roles(admin, made) == set()
+    server = server_state(admin, database, [kept, hidden])
+    for sql, said in ((f"EXECUTE 'ALTER ROLE {kept} CONNECTION LIMIT 3'", f"role {kept} changed"),
+                      (f"EXECUTE 'CREATE ROLE {hidden}'", f"role {hidden} added")):
+        (folder / "002_hidden.sql").write_text(HEAD + f"DO $$ BEGIN {sql}; END $$;\n")
+        with target.kind.scratch_database(target, "t") as scratch:
+            failed = migrate(scratch, folder, dialect="postgresql")
+        assert said in failed.error and "002_hidden" in failed.error
+        assert server_state(admin, database, [kept, hidden]) == server
+    target.dispose()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP OWNED BY {runner}")

@@ -1087,8 +1087,8 @@ FROM x, me
 def _server_rows_sql(scratch_oid: int, authid: bool) -> str:
     """``_SERVER_ROWS`` for the scratch database ``scratch_oid``; ``authid``: the role may read
     ``pg_authid`` (passwords compared by digest, and who wrote a role's row known), else
-    ``pg_roles`` (a password change unseen; a role no statement names created meanwhile is
-    taken as the scratch run's change: it cannot tell)."""
+    ``pg_roles`` (a password change unseen; who wrote a role's row unknown: a role created
+    meanwhile that no statement of the scratch run names fails the check, whoever made it)."""
     return _SERVER_ROWS.format(scratch=int(scratch_oid), roles="pg_authid" if authid else "pg_roles",
                                role_xmin="xmin" if authid else "NULL::xid")
 
@@ -1148,7 +1148,7 @@ class _ServerWatch:
         changed = []
         for key, row in now.items():
             was = self.rows.get(key)
-            if (was is not None and was[2] == row[2]) or row[3] is False or (row[3] and concerns_ours(key, row)):
+            if (was is not None and was[2] == row[2]) or row[3] is False or concerns_ours(key, row):
                 continue
             changed.append(f"{_shown(key, row, names)} {'added' if was is None else 'changed'}")
         removed = [key for key, was in self.rows.items()
