@@ -84,6 +84,18 @@ class LeftOnServer(RunFailed):
         super().__init__(message)
 
 
+class NotOnScratch(RunFailed):
+    """A migration's statement that cannot run on a scratch database of the target's server (it
+    would change the server beyond it, non-transactionally) and whose skipping would make the
+    scratch run lie; raised before anything runs. The message names it and what to do."""
+
+
+class ServerChanged(RunFailed):
+    """A scratch database's transaction changed the server's shared catalogs (a role, a
+    membership, a setting, another database, a tablespace, a comment) through code no parser
+    reads; raised inside that transaction, which the caller then rolls back."""
+
+
 class LockLost(RunFailed):
     """The one-runbook lock this run held is gone (its session was ended): the run stops."""
 

@@ -176,18 +176,18 @@ def replay(target: "Target", chosen: list[mig.Migration], points: set[str],
     scripts of ``undo`` (applied migrations, newest first), each in its own transaction, and keep
     the model after each (``undone(version)``); a script that fails there is
     ``{"error": ...}`` in its place, and the ones after it do not run."""
-    from .migrate import prepare, run_in_transaction
+    from .migrate import on_scratch, prepare, run_in_transaction
 
     engine = target.kind
     models: dict[str, dict[str, Any]] = {}
-    existing = engine.server_objects(target)  # the server's own (roles): not made again, never dropped
+    existing = engine.server_objects(target)  # the server's own (roles ...): not made again, never changed
     with engine.scratch_database(target, "expected") as scratch:
         if NOTHING in points:  # what the engine puts in an empty database (PostgreSQL: plpgsql)
             models[NOTHING] = _introspect(scratch)
         for i, m in enumerate(chosen, 1):
             progress.emit(f"expected schema: replaying {m.label} ({i}/{len(chosen)}) on a scratch database",
                           detail=True)
-            prepared = engine.leave_server_objects(prepare(m.script, engine), existing)
+            prepared = on_scratch(m, prepare(m.script, engine), engine, existing, scratch.url.database)
             run_in_transaction(scratch, prepared, f"{m.label} (replayed for the expected schema)", m.version,
                                lambda conn: None)
             if m.version in points:
@@ -196,7 +196,8 @@ def replay(target: "Target", chosen: list[mig.Migration], points: set[str],
         for m in undo:
             progress.emit(f"rollback check: running {m.label}'s rollback on the scratch database", detail=True)
             try:
-                prepared = engine.leave_server_objects(prepare(m.rollback, engine), existing) if m.rollback else []
+                prepared = on_scratch(m, prepare(m.rollback, engine), engine, existing,
+                                      scratch.url.database) if m.rollback else []
                 run_in_transaction(scratch, prepared, f"{m.label} (rollback, replayed to check it)", m.version,
                                    lambda conn: None)
             except MigrationFailed as exc:

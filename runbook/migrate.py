@@ -34,11 +34,12 @@ from . import migrations as mig
 from .engines.base import WRITE_TRANSACTION
 from . import progress
 from .checks import Check, check
-from .errors import BadInput, MigrationFailed, RunFailed, VerifyScriptFailed, db_error_line
+from .errors import (BadInput, MigrationFailed, NotOnScratch, RunFailed, ServerChanged, VerifyScriptFailed,
+                     db_error_line)
 from .sqltext import Statement
 
 if TYPE_CHECKING:
-    from .engines.base import Engine
+    from .engines.base import Engine, ServerObjects
     from .target import Target
 
 MAX_RESULT_ROWS = 50
@@ -138,6 +139,16 @@ def prepare(script: mig.Script, engine: "Engine", *, verify: bool = False) -> li
     return prepared
 
 
+def on_scratch(m: mig.Migration, prepared: list[PreparedStatement], engine: "Engine", existing: "ServerObjects",
+               scratch: str, *, create: bool = True) -> list[PreparedStatement]:
+    """``engine.leave_server_objects``: ``m``'s prepared script as it runs on the scratch database
+    ``scratch``; its ``NotOnScratch`` names the migration."""
+    try:
+        return engine.leave_server_objects(prepared, existing, scratch, create=create)
+    except NotOnScratch as exc:
+        raise NotOnScratch(f"{m.label}: {exc}") from None
+
+
 def is_no_op(prepared: list[PreparedStatement]) -> bool:
     """Nothing to run: an empty or comment-only script, or only statements skipped here."""
     return not any(p.sql for p in prepared)
@@ -182,7 +193,12 @@ def execute_script(conn: sa.Connection, prepared: list[PreparedStatement], label
             results.append(out)
             if observe is not None:
                 observe(p, sql, out)
-    engine.after_script(conn)  # the runbook's own statements that follow resolve names as before it
+    try:
+        engine.after_script(conn)  # the runbook's own statements that follow resolve names as before it
+    except ServerChanged as exc:  # a scratch database's: its statements changed the server beyond it
+        last = next((p.statement for p in reversed(prepared) if p.sql), prepared[-1].statement if prepared else None)
+        raise MigrationFailed(version, label, last.index if last else 0, last.line if last else 0,
+                              last.sql if last else "", f"by the end of its statements: {exc}") from None
     return results
 
 
@@ -467,7 +483,7 @@ def migrate(
     dialect: str | None = mig.DEFAULT_DIALECT,
     out_of_order: bool = False,
     data_checks: str = "target",
-    server_objects: frozenset[str] | None = None,
+    server_objects: "ServerObjects | None" = None,
 ) -> MigrateResult:
     """Apply the pending migrations (up to ``to``) in order; see the module doc.
 
@@ -476,9 +492,10 @@ def migrate(
     those whose rows a statement may change, by count those it drops, ``"full"`` (the rehearsal's
     scratch copy) also by content those it drops columns from; ``"off"`` not at all.
     ``server_objects``: on a scratch copy (the rehearsal), what its server shared with the target
-    before the copy was made (``Engine.server_objects``, PostgreSQL's roles): a statement that
-    only alters, drops or grants those is not run there, it would change the real server
-    (``Engine.leave_server_objects``); one that creates one runs, and fails as it will on the target.
+    before the copy was made (``Engine.server_objects``, PostgreSQL's roles, tablespaces and
+    databases): a statement that would change those is not run there, or runs on the copy
+    instead where that is exact (``Engine.leave_server_objects``; ``NotOnScratch`` before anything
+    runs where skipping it would lie); one that creates one runs, and fails as it will on the target.
 
     Returns the result even when a migration fails (``result.error`` set, the failed migration
     rolled back); raises ``BadInput`` for problems found before anything ran.
@@ -492,7 +509,8 @@ def migrate(
         pending = select_pending(status, migrations, to, out_of_order=out_of_order)
         prepared = {m.version: prepare(m.script, kind) for m in pending}  # all checked before any runs
         if server_objects is not None:
-            prepared = {v: kind.leave_server_objects(p, server_objects, create=False) for v, p in prepared.items()}
+            prepared = {m.version: on_scratch(m, prepared[m.version], kind, server_objects, target.url.database,
+                                              create=False) for m in pending}
         verifies = {m.version: prepare_verify(m, kind) for m in pending}
         if gate is not None:
             gate(pending)

@@ -15,10 +15,11 @@ from typing import Any
 import pglast
 from pglast import ast as pg_ast
 from pglast import parser as pg_parser
-from pglast.enums import VariableSetKind
+from pglast.enums import ObjectType, RoleSpecType, VariableSetKind
+from pglast.stream import RawStream
 from pglast.visitors import Visitor
 
-from .errors import BadInput
+from .errors import BadInput, NotOnScratch
 from .sqltext import Statement, line_of
 
 _PG_COUNTING = {"count", "sum", "avg"}
@@ -68,6 +69,160 @@ def role_statement(sql: str) -> tuple[set[str], bool]:
         names = {g.priv_name for g in node.granted_roles or () if g.priv_name}
         return names | {r.rolename for r in node.grantee_roles or () if r.rolename}, False
     return set(), False
+
+
+#: functions that act on the whole server at once (its sessions, its configuration, its WAL and
+#: replication slots, its shared statistics), not undone by a rollback
+SERVER_FUNCTIONS = frozenset({
+    "pg_terminate_backend", "pg_cancel_backend", "pg_reload_conf", "pg_rotate_logfile", "pg_switch_wal",
+    "pg_create_restore_point", "pg_promote", "pg_create_physical_replication_slot",
+    "pg_create_logical_replication_slot", "pg_drop_replication_slot", "pg_copy_physical_replication_slot",
+    "pg_copy_logical_replication_slot", "pg_replication_origin_create", "pg_replication_origin_drop",
+    "pg_stat_reset_shared", "pg_stat_reset_slru", "pg_stat_reset_replication_slot", "pg_log_backend_memory_contexts",
+    "pg_file_write", "pg_file_rename", "pg_file_unlink", "pg_file_sync", "pg_logdir_ls", "pg_wal_replay_pause",
+    "pg_wal_replay_resume", "pg_backup_start", "pg_backup_stop"})
+
+
+def server_calls(sql: str) -> list[str]:
+    """The calls of ``SERVER_FUNCTIONS`` in ``sql`` as PostgreSQL's parser reads it, and in
+    every expression and statement a PL/pgSQL ``DO`` block holds as written."""
+    node = tree(sql)
+    if node is None:
+        return []
+    found = []
+    for n in [node, *_nodes(node)]:
+        if isinstance(n, pg_ast.FuncCall) and n.funcname[-1].sval.lower() in SERVER_FUNCTIONS:
+            found.append(n.funcname[-1].sval.lower())
+    for inner in do_expressions(sql) if isinstance(node, pg_ast.DoStmt) else ():
+        found += server_calls(inner)
+    return sorted(set(found))
+
+
+def _nodes(node: pg_ast.Node) -> list[pg_ast.Node]:
+    kinds = _Kinds()
+    kinds(node)
+    return kinds.found
+
+
+def _skipped(reason: str) -> tuple[None, str]:
+    """A statement not run on a scratch database, and why (its note in the result)."""
+    return None, f"not run on the scratch database: {reason}; it runs on the target"
+
+
+def scratch_form(sql: str, roles: frozenset[str], tablespaces: frozenset[str], databases: frozenset[str],
+                 database: str, scratch: str, *, create: bool) -> tuple[str | None, str | None]:
+    """How one statement of a migration runs on the scratch database ``scratch`` of the server
+    whose ``roles``, ``tablespaces`` and ``databases`` exist (before the scratch run), the target
+    being ``database``: ``(sql, None)`` as written; ``(other sql, note)`` run on the scratch
+    database instead of the target's (where that is exact: it changes the database the migration
+    runs in); ``(None, note)`` skipped; ``NotOnScratch`` when skipping it would make the scratch
+    run lie. ``create``: a statement creating a role, tablespace or database that exists runs
+    (and fails, as it will on the target) instead of being skipped (a replay from empty skips it:
+    the migrations made it there)."""
+    node = tree(sql)
+    if node is None:
+        return sql, None
+    kind = type(node).__name__
+    calls = server_calls(sql)
+    if calls:
+        shown = ", ".join(f"{c}()" for c in calls)
+        if isinstance(node, pg_ast.SelectStmt) and writes(node, sql) is None:
+            return _skipped(f"it calls {shown}, which acts on the whole server (not undone by a rollback)")
+        raise NotOnScratch(f"{' '.join(sql.split())[:80]!r} calls {shown}, which acts on the whole server (not undone "
+                           "by a rollback), in a statement that also does other work: it cannot be rehearsed on a scratch "
+                           "database of the same server, nor skipped. Call it in a SELECT of its own (the scratch "
+                           "run skips it), or from an administrator's script outside the migrations")
+    # roles
+    if isinstance(node, (pg_ast.AlterRoleStmt, pg_ast.AlterRoleSetStmt)) and (
+            node.role is None or node.role.roletype != RoleSpecType.ROLESPEC_CSTRING):
+        who = "every role" if node.role is None else node.role.roletype.name.removeprefix("ROLESPEC_").lower()
+        return _skipped(f"it changes {who} of the real server")
+    names, creates = role_statement(sql)
+    if names and names <= roles and (create or not creates):
+        return None, (f"not replayed: role {', '.join(sorted(names))} is the server's (roles belong to the whole server, "
+                      "where the migrations already made it)" if create else
+                      _skipped(f"it changes role {', '.join(sorted(names))} of the real server")[1])
+    named = _shared_object(node)
+    if named is not None:
+        what, name = named
+        if what == "role":
+            return _skipped(f"it changes role {name} of the real server") if name in roles else (sql, None)
+        if what == "tablespace":
+            return _tablespace(node, sql, name, tablespaces, create)
+        return _database(node, sql, name, databases, database, scratch, create)
+    if kind == "AlterSystemStmt":
+        return _skipped("ALTER SYSTEM rewrites the real server's configuration (postgresql.auto.conf)")
+    return sql, None
+
+
+def _shared_object(node: pg_ast.Node) -> tuple[str, str] | None:
+    """``("role" | "tablespace" | "database", name)`` of the shared object a statement changes
+    (beyond the role statements of ``role_statement``), or None."""
+    kinds = {ObjectType.OBJECT_ROLE: "role", ObjectType.OBJECT_TABLESPACE: "tablespace",
+             ObjectType.OBJECT_DATABASE: "database"}
+    if isinstance(node, (pg_ast.CreateTableSpaceStmt, pg_ast.DropTableSpaceStmt, pg_ast.AlterTableSpaceOptionsStmt)):
+        return "tablespace", node.tablespacename
+    if isinstance(node, (pg_ast.CreatedbStmt, pg_ast.DropdbStmt, pg_ast.AlterDatabaseStmt, pg_ast.AlterDatabaseSetStmt,
+                         pg_ast.AlterDatabaseRefreshCollStmt)):
+        return "database", node.dbname
+    if isinstance(node, pg_ast.RenameStmt) and node.renameType in kinds:
+        return kinds[node.renameType], node.subname
+    if isinstance(node, pg_ast.AlterOwnerStmt) and node.objectType in kinds:
+        return kinds[node.objectType], node.object.sval
+    if isinstance(node, (pg_ast.CommentStmt, pg_ast.SecLabelStmt)) and node.objtype in kinds:
+        return kinds[node.objtype], node.object.sval
+    if isinstance(node, pg_ast.GrantStmt) and node.objtype in kinds and node.objects:
+        return kinds[node.objtype], ",".join(o.sval for o in node.objects)
+    return None
+
+
+def _tablespace(node: pg_ast.Node, sql: str, name: str, tablespaces: frozenset[str],
+                create: bool) -> tuple[str | None, str | None]:
+    names = set(name.split(","))
+    if isinstance(node, pg_ast.CreateTableSpaceStmt):
+        if name not in tablespaces:
+            raise NotOnScratch(f"CREATE TABLESPACE {name} would create a tablespace on the real server (tablespaces "
+                               "belong to the whole server, and CREATE TABLESPACE is not undone by a rollback), and "
+                               "what the statements after it put there could not be rehearsed without it: create the "
+                               "tablespace by an administrator's script outside the migrations")
+        return (None, f"not replayed: tablespace {name} is the server's, where the migrations already made it") \
+            if create else (sql, None)
+    if names & tablespaces:
+        return _skipped(f"it changes tablespace {name} of the real server")
+    return sql, None  # no such tablespace: it fails, as it will on the target
+
+
+def _database(node: pg_ast.Node, sql: str, name: str, databases: frozenset[str], database: str, scratch: str,
+              create: bool) -> tuple[str | None, str | None]:
+    names = set(name.split(","))
+    if isinstance(node, pg_ast.CreatedbStmt):
+        if name in databases and not create:
+            return sql, None  # fails ("already exists"), as it will on the target
+        return _skipped(f"it would create database {name} on the real server")
+    exact = (pg_ast.AlterDatabaseSetStmt, pg_ast.RenameStmt, pg_ast.CommentStmt, pg_ast.SecLabelStmt, pg_ast.GrantStmt,
+             pg_ast.DropdbStmt)
+    if names == {database} and isinstance(node, exact):
+        node = pg_parser.parse_sql(sql)[0].stmt  # a copy of its own: ``tree``'s are shared
+        _rename_database(node, scratch)
+        return RawStream()(node), (f"run on the scratch database instead of {database}: it changes the database the "
+                                   "migration runs in")
+    if names & (databases | {database}):
+        return _skipped(f"it changes the target's database {database}, for which the scratch database cannot stand "
+                        "in exactly (its owner, connection rules, template flag, tablespace)" if database in names else
+                        f"it changes database {name} of the real server")
+    return sql, None  # no such database: it fails, as it will on the target
+
+
+def _rename_database(node: pg_ast.Node, scratch: str) -> None:
+    """Name the database ``scratch`` where ``node`` names the target's (``_database`` runs it there)."""
+    if isinstance(node, (pg_ast.AlterDatabaseSetStmt, pg_ast.DropdbStmt)):
+        node.dbname = scratch
+    elif isinstance(node, pg_ast.RenameStmt):
+        node.subname = scratch
+    elif isinstance(node, pg_ast.GrantStmt):
+        node.objects = tuple(pg_ast.String(sval=scratch) for _ in node.objects)
+    else:
+        node.object = pg_ast.String(sval=scratch)
 
 
 def search_path_set(node: Any) -> str | None:
@@ -252,6 +407,14 @@ def do_statements(sql: str) -> tuple[list[str], bool] | None:
     parser can read (``do_block``); ``None``: not a PL/pgSQL block that parses."""
     block = do_block(sql)
     return None if block is None else (block.statements, block.opaque)
+
+
+def do_expressions(sql: str) -> list[str]:
+    """Every statement and expression a PL/pgSQL ``DO`` block holds as written (``do_block``:
+    ``PERFORM``, an assignment, a condition, a query), each as a SQL statement PostgreSQL's parser
+    reads; empty for anything else."""
+    block = do_block(sql)
+    return [] if block is None else block.statements + block.expressions
 
 
 #: statements that read, or set the session (never the database)

@@ -6,6 +6,9 @@ a temporary SQLite file, a ``createdb`` + ``pg_restore`` on PostgreSQL), takes i
 migrates it exactly as the target will be migrated, and verifies it against that inventory. The
 time the migrate part took is the expected production timing. The scratch copy is always
 dropped, and with it (PostgreSQL) the roles its migrations created, which belong to the server;
+nothing else of the server changes (a statement that would is skipped with a note, run on the
+copy's own database where exact, or refused before anything runs; a change made through code no
+parser reads fails the migration, rolled back: ``engines/postgresql.py``, "Scratch databases");
 the target is only read (its backup file is what gets restored). A role that cannot be dropped
 fails the rehearsal, named in its error. A failed rehearsal
 stops the run before the target is touched (``assert_rehearsal_passed``).

@@ -8,7 +8,7 @@ import os
 import re
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, NamedTuple
 
 import sqlalchemy as sa
 
@@ -37,6 +37,17 @@ def stored_default(default: str | None) -> str | None:
     if default is None or _NULL_DEFAULT.match(str(default).strip()):
         return None
     return str(default)
+
+
+class ServerObjects(NamedTuple):
+    """What a scratch database shares with the target on their server (PostgreSQL: the server's
+    roles, tablespaces and databases, and the target's own database name), read before the
+    scratch database is made. Empty where a scratch database shares nothing (SQLite)."""
+
+    roles: frozenset[str] = frozenset()
+    tablespaces: frozenset[str] = frozenset()
+    databases: frozenset[str] = frozenset()
+    database: str = ""  # the target's database (the one the migrations are meant for)
 
 
 class Engine:
@@ -105,18 +116,20 @@ class Engine:
         """True for statements the engine refuses inside a transaction block."""
         return False
 
-    def server_objects(self, target: "Target") -> frozenset[str]:
+    def server_objects(self, target: "Target") -> ServerObjects:
         """What a scratch database of ``target``'s server shares with every other database there
-        (PostgreSQL: its roles), as it stands now. Nothing by default."""
-        return frozenset()
+        (PostgreSQL: its roles, tablespaces, databases), as it stands now. Nothing by default."""
+        return ServerObjects()
 
-    def leave_server_objects(self, prepared: list, existing: frozenset[str], *, create: bool = True) -> list:
-        """``prepared`` (a script's ``PreparedStatement``s) to run on a scratch database, without
-        the statements that would create (unless ``create`` is False: a rehearsal lets such one run
-        and fail as it will on the target), change or drop ``existing`` server objects
-        (``server_objects`` before the scratch database was made): those belong to the real
-        server, where a replay from empty finds the migrations already made them. Unchanged by
-        default."""
+    def leave_server_objects(self, prepared: list, existing: ServerObjects, scratch: str, *,
+                             create: bool = True) -> list:
+        """``prepared`` (a script's ``PreparedStatement``s) as it runs on the scratch database
+        named ``scratch``: without the statements that would change the server beyond it (each
+        skipped with a note, or one naming the target's own database run on the scratch database
+        instead where that is exact); ``NotOnScratch`` (before anything runs) for one whose
+        skipping would make the scratch run lie. ``existing``: ``server_objects`` before the
+        scratch database was made; ``create`` False (the rehearsal): a statement that creates one
+        of them runs, and fails as it will on the target. Unchanged by default."""
         return prepared
 
     def after_script(self, conn: sa.Connection) -> None:

@@ -31,19 +31,53 @@ What differs from the default:
   nothing is committed. Owners come back as they were backed up (no ``--no-owner``: a role that
   may drop the tables may give them back). Objects of other kinds created after the backup
   (functions, types) are left in place.
-- Scratch databases (rehearsals, lint) are ``<db>_<purpose>_<random>`` on the same server,
-  always dropped ``WITH (FORCE)``; the runbook's role needs ``CREATEDB`` for them. Roles belong
-  to the server, not to a database: a role the statements run there create (``CREATE ROLE``/
-  ``USER``/``GROUP``, read by PostgreSQL's parser, also in a ``DO`` block's statements; not a
-  name built for ``EXECUTE`` nor one created by a function's body) that did not exist when the
-  scratch database was made is dropped after it; one that cannot be (it holds privileges on a
-  database, say) fails the scratch run (``LeftOnServer``) naming it. Other server-wide changes
-  (``ALTER ROLE``, ``GRANT`` role membership, ``DROP ROLE``, ``ALTER SYSTEM``) are not undone:
-  lint warns of them (``cluster-wide``). A replay from empty (verify's expected schema, the
-  rollback check, lint's replay) does not run a statement that only creates, alters, drops or
-  grants roles the server already has (``leave_server_objects``): the migrations made them there;
-  the rehearsal does not run one that alters, drops or grants them (one that creates one runs,
-  and fails as it will on the target).
+- Scratch databases (rehearsals, lint, verify's replay, the rollback check) are
+  ``<db>_<purpose>_<random>`` on the same server, always dropped ``WITH (FORCE)``; the runbook's
+  role needs ``CREATEDB`` for them. What belongs to the whole server (roles, memberships, role
+  and database settings, other databases, tablespaces, the configuration file, other sessions)
+  comes out of a scratch run as it went in; on the target the same statements run as written
+  (lint's ``cluster-wide`` warns of them). Three layers:
+
+  1. Read by PostgreSQL's parser, top level (``leave_server_objects``, ``pgtext.scratch_form``),
+     each statement is, per kind: *skipped with a note* where nothing after it can depend on it
+     on the scratch database: ``ALTER SYSTEM``; ``ALTER``/``DROP ROLE``, ``GRANT``/``REVOKE``
+     role membership, ``ALTER ROLE ... SET`` (also ``ALL``, ``CURRENT_USER``), ``COMMENT ON`` /
+     ``SECURITY LABEL ON ROLE`` of a role the server has (a replay from empty also skips creating
+     one: the migrations made it there; the rehearsal runs that, and fails as the target will);
+     any statement on a tablespace the server has (``DROP``, ``ALTER``, ``COMMENT``, ``GRANT``);
+     ``CREATE DATABASE`` and any change of another database; of the target's own database,
+     ``OWNER TO``, ``WITH`` options, ``REFRESH COLLATION VERSION`` (a scratch database cannot
+     stand in for those exactly: it must stay the runbook's to be dropped); a ``SELECT`` that only
+     calls a whole-server function (``pgtext.SERVER_FUNCTIONS``: ``pg_terminate_backend``,
+     ``pg_reload_conf``, ...: no rollback undoes them). *Run on the scratch database instead*,
+     where that is exact (the statement changes the database the migration runs in):
+     ``ALTER DATABASE <target> SET``/``RESET``/``RENAME`` (PostgreSQL then refuses to rename the
+     current database there as on the target), ``DROP DATABASE <target>`` (likewise refused),
+     ``COMMENT ON``/``SECURITY LABEL ON``/``GRANT ... ON DATABASE <target>``. *Refused before
+     anything runs* (``NotOnScratch``) where skipping would make the scratch run lie:
+     ``CREATE TABLESPACE`` of a tablespace the server lacks (what follows would be put there;
+     and it is not undone by a rollback), and a whole-server function called by a statement that
+     does other work (or in a ``DO`` block). A skipped statement is not run, so it is not checked
+     to run either.
+  2. What no parser reads (``EXECUTE``, a function's body, a procedure) or a statement does
+     beyond its text (``GRANT a TO b, c`` with ``c`` new): every writable transaction on a
+     scratch database reads the shared catalogs (``_SERVER_ROWS``: ``pg_authid`` or ``pg_roles``,
+     ``pg_auth_members``, ``pg_db_role_setting``, ``pg_database`` rows but the scratch's own,
+     ``pg_tablespace``, ``pg_shdescription``, ``pg_shseclabel``) when it begins and again after
+     each script, before its commit (``after_script``, ``_ServerWatch``). They are transactional:
+     a change this transaction made (its row versions' ``xmin``; a row it removed is one other
+     sessions still see; another session's change committed meanwhile is its own) that no role
+     the scratch run created accounts for raises
+     ``ServerChanged`` (the migration fails naming each change) and the transaction rolls back:
+     the server is exactly as before. The static statements of a ``DO`` block are left to this
+     check too (a branch may not run). What no rollback undoes (a whole-server function called
+     through ``EXECUTE`` or a function's body) is not seen; nor a password change when the role
+     cannot read ``pg_authid``.
+  3. Roles: each role the statements create (by name, read by PostgreSQL's parser, also in a
+     ``DO`` block's statements; or through code, seen by layer 2) that did not exist when the
+     scratch database was made is dropped after it, with its memberships, settings and comments;
+     one that cannot be (a privilege on a database granted by SQL the runbook did not run)
+     fails the scratch run (``LeftOnServer``) naming it.
 """
 
 from __future__ import annotations
@@ -68,11 +102,12 @@ from sqlglot.dialects import Dialect
 from sqlglot.errors import TokenError
 from sqlglot.tokens import TokenType
 
-from ..errors import BadInput, LeftOnServer, LockBusy, LockLost, RunFailed, db_error_line, redact
+from ..errors import (BadInput, LeftOnServer, LockBusy, LockLost, NotOnScratch, RunFailed, ServerChanged, db_error_line,
+                      redact)
 from ..owner import is_dead_owner, owner_tag
 from ..sqltext import parse, split
 from ..target import mask
-from .base import Engine, stored_default
+from .base import Engine, ServerObjects, stored_default
 
 if TYPE_CHECKING:
     from ..sqltext import Statement
@@ -182,27 +217,41 @@ class PostgresEngine(Engine):
                 or head in (["CREATE", "DATABASE"], ["DROP", "DATABASE"], ["CREATE", "TABLESPACE"],
                             ["DROP", "TABLESPACE"], ["ALTER", "SYSTEM"]))
 
-    def server_objects(self, target: "Target") -> frozenset[str]:
-        """The server's roles (they belong to the server, not to a database)."""
+    def server_objects(self, target: "Target") -> ServerObjects:
+        """The server's roles, tablespaces and databases (they belong to the server, not to a
+        database) and the target's database, in one query."""
         with target.engine().connect() as conn:
-            return _roles(conn)
+            roles, tablespaces, databases, database = conn.exec_driver_sql(
+                "SELECT ARRAY(SELECT rolname FROM pg_roles), ARRAY(SELECT spcname FROM pg_tablespace), "
+                "ARRAY(SELECT datname FROM pg_database), current_database()").one()
+        return ServerObjects(frozenset(roles), frozenset(tablespaces), frozenset(databases), database)
 
-    def leave_server_objects(self, prepared: list, existing: frozenset[str], *, create: bool = True) -> list:
-        """A statement that only creates (with ``create``), alters, drops or grants roles that
-        already exist on the server is not run on a scratch database: creating one would fail
-        ("already exists") and dropping or changing one would change the real server."""
+    def leave_server_objects(self, prepared: list, existing: ServerObjects, scratch: str, *,
+                             create: bool = True) -> list:
+        """Each statement as it runs on the scratch database (``pgtext.scratch_form``): one that
+        only creates (with ``create``), alters, drops or grants roles the server has, or changes
+        its tablespaces, other databases or configuration, is skipped with a note; one naming the
+        target's database is run on the scratch database instead where that is exact; a creating
+        ``CREATE TABLESPACE`` or a whole-server function called beside other work is
+        ``NotOnScratch``. A change no parser sees is caught by the shared-catalog check
+        (``after_script``)."""
         from dataclasses import replace
 
-        from ..pgtext import role_statement
+        from ..pgtext import scratch_form
 
         out = []
         for p in prepared:
-            found = [role_statement(sql) for sql in p.sql]
-            names = [n for n, _ in found]
-            if p.sql and all(n and n <= existing for n in names) and (create or not any(c for _, c in found)):
-                shown = ", ".join(sorted(set().union(*names)))
-                p = replace(p, sql=[], note=f"not replayed: role {shown} is the server's (roles belong to the "
-                                            "whole server, where the migrations already made it)")
+            forms = []
+            for sql in p.sql:
+                try:
+                    forms.append(scratch_form(sql, existing.roles, existing.tablespaces, existing.databases,
+                                              existing.database, scratch, create=create))
+                except NotOnScratch as exc:
+                    raise NotOnScratch(f"statement {p.statement.index} (line {p.statement.line}): {exc}; nothing "
+                                       "was run") from None
+            if any(note for _, note in forms):
+                notes = [note for _, note in forms if note]
+                p = replace(p, sql=[sql for sql, _ in forms if sql is not None], note="; ".join(notes))
             out.append(p)
         return out
 
@@ -210,8 +259,15 @@ class PostgresEngine(Engine):
         """``RESET search_path``: a migration may ``SET search_path`` (or ``SET LOCAL``, or call
         ``set_config``) for its own unqualified names; the runbook's statements after it (its
         history table, the data check's ``public`` tables) mean what they meant before it. The
-        migration's objects are already made: their schema was decided as each statement ran."""
+        migration's objects are already made: their schema was decided as each statement ran.
+
+        On a scratch database, then, the server's shared catalogs are read again in the same
+        transaction (``_ServerWatch``): ``ServerChanged`` when the script changed them beyond the
+        roles the scratch run created (the caller's transaction rolls back)."""
         conn.exec_driver_sql("RESET search_path")
+        watch = conn.info.get(_ServerWatch.KEY)
+        if watch is not None:
+            watch.check(conn)
 
     def after_failed_outside_transaction(self, conn: sa.Connection, prepared: list) -> None:
         """Drop the INVALID index a failed ``CREATE INDEX CONCURRENTLY`` left behind.
@@ -848,7 +904,10 @@ class PostgresEngine(Engine):
         Roles belong to the whole server, not to a database: after the drop, each role that the
         statements run there create by name (``_note_created_roles``) and that did not exist when
         the database was made is dropped too (``_drop_created_roles``), so that a rehearsal or a
-        replay leaves the server as it found it; one that cannot be dropped is ``LeftOnServer``."""
+        replay leaves the server as it found it; one that cannot be dropped is ``LeftOnServer``.
+        Every writable transaction there is watched (``_ServerWatch``): the roles it creates
+        through code no parser reads are dropped too, any other change of the shared catalogs
+        fails it before its commit (see the module doc)."""
         if target is None:
             raise BadInput("a PostgreSQL scratch database lives on a server: give the target database (--db)")
         base = _file_safe(target.url.database or "postgres")[:30]
@@ -862,6 +921,9 @@ class PostgresEngine(Engine):
                 conn.exec_driver_sql(f"CREATE DATABASE {_ident(name)} TEMPLATE template0 ENCODING {_literal(encoding)} "
                                      f"LC_COLLATE {_literal(collate)} LC_CTYPE {_literal(ctype)}")
                 roles_before = _roles(conn)
+                oid, authid = conn.exec_driver_sql(
+                    f"SELECT oid, has_table_privilege('pg_catalog.pg_authid', 'SELECT') FROM pg_database "
+                    f"WHERE datname = {_literal(name)}").one()
         except sa.exc.OperationalError as exc:
             raise connect_error(target, exc) from None
         except sa.exc.DBAPIError as exc:
@@ -870,6 +932,7 @@ class PostgresEngine(Engine):
         scratch = target.with_database(name)
         named: set[str] = set()
         sa.event.listen(scratch.engine(), "before_cursor_execute", functools.partial(_note_created_roles, named))
+        _ServerWatch.attach(scratch.engine(), _server_rows_sql(oid, authid), roles_before, named)
         failure: BaseException | None = None
         try:
             yield scratch
@@ -1076,6 +1139,167 @@ def _note_created_roles(named: set[str], conn: Any, cursor: Any, statement: str,
 def _roles(conn: sa.Connection) -> frozenset[str]:
     """The server's roles."""
     return frozenset(conn.exec_driver_sql("SELECT rolname FROM pg_roles").scalars())
+
+
+#: the server's shared catalogs as rows (key, name, keys of the rows it concerns, digest, written
+#: by this transaction): roles with their attributes, memberships, role and database settings,
+#: databases (name, owner, ACL, connection rules) other than the scratch one, tablespaces,
+#: comments and security labels on shared objects; names are resolved in Python (``_shown``):
+#: a plain query plans in half the time. ``ours``: the row version was written by this very
+#: transaction or one of its subtransactions (``txid_status`` of its ``xmin``); NULL where the
+#: role cannot read ``pg_authid`` (its roles' ``xmin`` unknown)
+_SERVER_ROWS = """
+WITH me AS (SELECT txid_current_if_assigned() AS top),
+x(key, name, needs, digest, xmin) AS (
+  SELECT 'role ' || oid, rolname::text, ARRAY[]::text[],
+         md5(ROW(rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin, rolreplication, rolbypassrls,
+                 rolconnlimit, rolvaliduntil, rolpassword)::text), {role_xmin}
+  FROM {roles}
+  UNION ALL
+  SELECT 'member ' || roleid || ' ' || member, NULL, ARRAY['role ' || member, 'role ' || roleid],
+         md5(ROW(grantor, admin_option)::text), xmin FROM pg_auth_members
+  UNION ALL
+  SELECT 'setting ' || setdatabase || ' ' || setrole, NULL,
+         ARRAY[CASE WHEN setrole <> 0 THEN 'role ' || setrole END, CASE WHEN setdatabase <> 0 THEN 'database ' || setdatabase END],
+         md5(setconfig::text), xmin FROM pg_db_role_setting WHERE setdatabase <> {scratch}
+  UNION ALL
+  SELECT 'database ' || oid, datname::text, ARRAY['database ' || oid],
+         md5(ROW(datname, datdba, datacl, datconnlimit, datallowconn, datistemplate, dattablespace)::text), xmin
+  FROM pg_database WHERE oid <> {scratch}
+  UNION ALL
+  SELECT 'tablespace ' || oid, spcname::text, ARRAY['tablespace ' || oid],
+         md5(ROW(spcname, spcowner, spcacl, spcoptions)::text), xmin FROM pg_tablespace
+  UNION ALL
+  SELECT kind || ' ' || classoid || ' ' || objoid || ' ' || provider, kind,
+         ARRAY[CASE classoid WHEN 'pg_authid'::regclass THEN 'role ' WHEN 'pg_database'::regclass THEN 'database '
+                             ELSE 'tablespace ' END || objoid], md5(label), xmin
+  FROM (SELECT 'comment' AS kind, objoid, classoid, '' AS provider, description AS label, xmin FROM pg_shdescription
+        UNION ALL SELECT 'security label', objoid, classoid, provider, label, xmin FROM pg_shseclabel) c
+  WHERE NOT (classoid = 'pg_database'::regclass AND objoid = {scratch}))
+SELECT x.key, x.name, x.needs, x.digest,
+       CASE WHEN me.top IS NULL THEN false  -- the transaction wrote nothing yet
+            ELSE txid_status((me.top >> 32 << 32) + x.xmin::text::bigint
+                             - CASE WHEN x.xmin::text::bigint - (me.top & 4294967295) > 2147483648
+                                    THEN 4294967296 ELSE 0 END) = 'in progress' END AS ours
+FROM x, me
+"""
+
+
+def _server_rows_sql(scratch_oid: int, authid: bool) -> str:
+    """``_SERVER_ROWS`` for the scratch database ``scratch_oid``; ``authid``: the role may read
+    ``pg_authid`` (passwords compared by digest, and who wrote a role's row known), else
+    ``pg_roles`` (a password change unseen; who wrote a role's row unknown: a role created
+    meanwhile that no statement of the scratch run names fails the check, whoever made it)."""
+    return _SERVER_ROWS.format(scratch=int(scratch_oid), roles="pg_authid" if authid else "pg_roles",
+                               role_xmin="xmin" if authid else "NULL::xid")
+
+
+#: one row of ``_SERVER_ROWS``: name, keys of the rows it concerns, digest, written by this transaction
+_Row = tuple[str | None, list[str | None], str, bool | None]
+
+
+class _ServerWatch:
+    """The server's shared catalogs (``_SERVER_ROWS``) as a scratch database's transaction
+    began, kept in its connection's ``info`` until it ends, to tell before its commit what its
+    statements changed there (``check``). PostgreSQL's shared catalogs are transactional, so
+    whatever a statement changed through code no parser reads (``EXECUTE``, a function's body)
+    is seen there and undone by the rollback. It runs for every writable transaction (one read
+    when it begins, one after each script: about 0.5 ms each on an idle server, see
+    docs/reliability.md), not only where a script runs code: a statement the parser reads can
+    change more than its text says (``GRANT a TO b, c`` where ``c`` is new, an event trigger)."""
+
+    KEY = "runbook_server_watch"
+
+    def __init__(self, sql: str, roles_before: frozenset[str], named: set[str], rows: dict[str, _Row]) -> None:
+        self.sql, self.roles_before, self.named, self.rows = sql, roles_before, named, rows
+
+    @classmethod
+    def attach(cls, engine: sa.Engine, sql: str, roles_before: frozenset[str], named: set[str]) -> None:
+        """Watch every writable transaction of the scratch database's ``engine``: ``roles_before``
+        the server's roles when it was made, ``named`` the roles its statements created (the
+        ones it drops after; roles created through code no parser reads are added)."""
+        def begun(conn: sa.Connection) -> None:
+            options = conn.get_execution_options()
+            if options.get("isolation_level") == "AUTOCOMMIT" or options.get("postgresql_readonly"):
+                conn.info.pop(cls.KEY, None)
+                return
+            conn.info[cls.KEY] = cls(sql, roles_before, named, _read_server(conn.connection.dbapi_connection, sql))
+
+        def ended(conn: sa.Connection) -> None:
+            conn.info.pop(cls.KEY, None)
+
+        sa.event.listen(engine, "begin", begun)
+        sa.event.listen(engine, "commit", ended)
+        sa.event.listen(engine, "rollback", ended)
+
+    def check(self, conn: sa.Connection) -> None:
+        """``ServerChanged`` naming each change of the shared catalogs since the transaction
+        began that this transaction made (a row another session committed meanwhile is its own)
+        and that no role the scratch run created accounts for (those go with the role). A row gone
+        is this transaction's removal only while other sessions still see it (``_read_elsewhere``,
+        read only then)."""
+        now = _read_server(conn.connection.dbapi_connection, self.sql)
+        names = {key: row[0] for key, row in (self.rows | now).items()}
+        created = {row[0] for key, row in now.items() if key.startswith("role ") and key not in self.rows and row[3]}
+        ours = created | (self.named - self.roles_before)
+
+        def concerns_ours(key: str, row: _Row) -> bool:
+            return any(names.get(k) in ours for k in [key, *row[1]] if k and k.startswith("role "))
+
+        changed = []
+        for key, row in now.items():
+            was = self.rows.get(key)
+            if (was is not None and was[2] == row[2]) or row[3] is False or concerns_ours(key, row):
+                continue
+            changed.append(f"{_shown(key, row, names)} {'added' if was is None else 'changed'}")
+        removed = [key for key, was in self.rows.items()
+                   if key not in now and all(k in now for k in was[1] if k) and not concerns_ours(key, was)]
+        if removed:  # this transaction's removals are not yet seen by other sessions
+            others = _read_elsewhere(conn.engine, self.sql)
+            changed += [f"{_shown(key, self.rows[key], names)} removed" for key in removed if key in others]
+        if changed:
+            raise ServerChanged(f"it changed the server beyond the scratch database, through code no parser reads "
+                                f"(EXECUTE, a function's body, a procedure): {'; '.join(sorted(changed))} (undone "
+                                "with its transaction: the server is as it was). Keep such changes out of migrations "
+                                "(an administrator's script), or write them as plain statements, which the scratch "
+                                "runs leave to the target")
+        self.named |= created
+
+
+def _shown(key: str, row: _Row, names: dict[str, str | None]) -> str:
+    """A row of ``_SERVER_ROWS`` in words: ``role app``, ``membership of role app in role
+    reader``, ``settings of every role in database shop``, ``comment on database shop``."""
+    kind = key.split(" ", 1)[0]
+
+    def name(k: str | None, every: str) -> str:
+        return f"{k.split(' ', 1)[0]} {names.get(k) or k.split(' ', 1)[1]}" if k else every
+
+    if kind == "member":
+        return f"membership of {name(row[1][0], '')} in {name(row[1][1], '')}"
+    if kind == "setting":
+        return f"settings of {name(row[1][0], 'every role')} in {name(row[1][1], 'every database')}"
+    if kind in ("role", "database", "tablespace"):
+        return name(key, "")
+    return f"{row[0]} on {name(row[1][0], '')}"
+
+
+def _read_server(dbapi_conn: Any, sql: str) -> dict[str, _Row]:
+    """``_SERVER_ROWS`` read in the driver connection's transaction (no listener sees it)."""
+    with dbapi_conn.cursor() as cursor:
+        cursor.execute(sql)
+        return {key: (name, needs, digest, ours) for key, name, needs, digest, ours in cursor.fetchall()}
+
+
+def _read_elsewhere(engine: sa.Engine, sql: str) -> dict[str, _Row]:
+    """``_SERVER_ROWS`` as another session sees them (a connection of its own from ``engine``'s
+    pool, its transaction rolled back)."""
+    raw = engine.raw_connection()
+    try:
+        rows = _read_server(raw, sql)
+        raw.rollback()
+    finally:
+        raw.close()
+    return rows
 
 
 def _first_line(exc: BaseException) -> str:

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from .. import migrations as mig
-from ..errors import BadInput, LeftOnServer, MigrationFailed, RunFailed
+from ..engines.base import ServerObjects
+from ..errors import BadInput, LeftOnServer, MigrationFailed, NotOnScratch, RunFailed
 from ..migrations import Migration
 from .classify import HIGHEST, Classifier
 from .model import SchemaModel, reflect
@@ -160,9 +161,10 @@ def lint_replayed(migrations: list[Migration], engine: "Engine", target: "Target
 def _replay_all(migrations: list[Migration], engine: "Engine", target: "Target | None",
                 real: tuple[set[str], SchemaModel] | None, units: list[MigrationLint], prepare: Any) -> None:
     ms = lock_timeout_ms(target)
-    existing = engine.server_objects(target) if target is not None else frozenset()
-    replayable = lambda script, engine: engine.leave_server_objects(prepare(script, engine), existing)  # noqa: E731
+    existing = engine.server_objects(target) if target is not None else ServerObjects()
     with engine.scratch_database(target, "lint") as scratch:
+        replayable = lambda script, engine: engine.leave_server_objects(  # noqa: E731
+            prepare(script, engine), existing, scratch.url.database)
         sa_engine = scratch.engine()
         stopped: str | None = None
         static: SchemaModel | None = None  # after a failure: the static model goes on from there
@@ -224,6 +226,10 @@ def _replay_one(u: MigrationLint, sa_engine: sa.Engine, scratch: "Target", state
         u.findings.append(NOT_RUNNABLE.at(u.file, None, str(exc)))
         u.rollback_check = {"status": "failed", "detail": str(exc)}
         return f"{m.label} cannot run", state
+    except NotOnScratch as exc:  # PostgreSQL: it would change the server, and skipping it would lie
+        u.findings.append(ROLLBACK_UNCHECKED.at(u.file, None, f"not replayed: {exc}"))
+        u.rollback_check = {"status": "skipped", "detail": str(exc)}
+        return f"{m.label} cannot run on a scratch database", state
     if any(p.outside_transaction for p in forward + (backward or [])):
         return _replay_outside_transaction(u, sa_engine, scratch, state, touched, forward, backward)
     return _replay_in_transaction(u, sa_engine, scratch, state, touched, forward, backward)

@@ -309,9 +309,11 @@ class PostgresClassifier(Classifier):
         what = _CLUSTER_WIDE.get(kind) or (_CLUSTER_WIDE_RENAMES.get(s.renameType) if kind == "RenameStmt" else None)
         if what:
             self.add(CLUSTER_WIDE.at(self.lint.file, st.line, f"statement {st.index} ({what}) changes the whole server, "
-                                     "not only this database: the rehearsal and lint's replay run it on the real server"
-                                     + ("; the role is dropped after them when they created it" if kind == "CreateRoleStmt"
-                                        else "; it is not undone after them")))
+                                     "not only this database: on the target it runs as written; the rehearsal and "
+                                     "lint's replay "
+                                     + ("create the role on the real server too, and drop it after them"
+                                        if kind == "CreateRoleStmt" else "do not run it on the real server (skipped, "
+                                        "or run on the scratch database when it names this one)")))
         handler = getattr(self, f"on_{kind}", None)
         if handler is not None:
             return handler(st, s)
