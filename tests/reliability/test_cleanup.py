@@ -105,10 +105,12 @@ def test_killed_inventory_leaves_its_live_copy_beside_the_database_and_the_next_
     kill_at_barrier(code, tmp_path / "barrier", "live-snapshot-copied")
     (copy,) = [p for p in db.parent.iterdir() if p.name.startswith(f".{db.stem}_snapshot_")]
     assert stat.S_IMODE(copy.stat().st_mode) == 0o600 and copy.stat().st_size > 0
-    from runbook.kernel import SOCKETS_PREFIX  # another test's kernel sockets (xdist): no data in them
+    from runbook.kernel import SOCKETS_PREFIX
 
+    # another worker's kernel sockets, or the test suite's own throwaway PostgreSQL clusters
+    # (``runbook-pg-``, ``runbook-pgpw-``, started by another worker meanwhile): none of the run's
     assert not [p for p in set(Path(tempfile.gettempdir()).iterdir()) - temp_before
-                if "runbook" in p.name and not p.name.startswith(SOCKETS_PREFIX)]
+                if "runbook" in p.name and not p.name.startswith((SOCKETS_PREFIX, "runbook-pg-", "runbook-pgpw-"))]
     done = runbook("clean", "--db", sqlite_url, "--backups", str(tmp_path / "backups"),
                    "--reports", str(tmp_path / "reports"))
     assert done.returncode == 0 and str(copy) in done.stdout, done.stdout + done.stderr
