@@ -94,7 +94,7 @@ def _parameters(step: str, target: "Target | Opened", run_dir: Path, opts: Optio
     elif step == "migrate":
         params |= {"to_version": opts.to, "dry_run": opts.dry_run, "skip_backup": opts.skip_backup,
                    "rehearse": opts.rehearse and not opts.skip_backup, "allow_risk": opts.allow_risk,
-                   "preflight": opts.preflight, "out_of_order": opts.out_of_order}
+                   "preflight": opts.preflight, "out_of_order": opts.out_of_order, "no_rollback": opts.rollback_refused}
     elif step == "verify":
         params["snapshot_path"] = str(Path(snapshot).resolve()) if Path(snapshot).is_file() else None
     elif step == "rollback":
@@ -207,7 +207,8 @@ def lint_gate(target: "Target", steps: tuple[str, ...], opts: Options, run_dir: 
         return None
     _, pending = plan(target, opts.migrations_dir, to=opts.to, dialect=opts.dialect, out_of_order=opts.out_of_order)
     try:
-        report = lint.gate(pending, target.kind, allow_risk=opts.allow_risk, target=target)
+        report = lint.gate(pending, target.kind, allow_risk=opts.allow_risk, target=target,
+                           no_rollback=opts.rollback_refused)
     except BadInput as exc:
         report = getattr(exc, "report", None)
         if report is None:

@@ -389,6 +389,9 @@ def test_a_run_with_no_rollback_applies_migrations_without_rollback_scripts_and_
     folder = failing_folder(tmp_path)
     for p in (folder / "rollbacks").glob("00[23]_*.sql"):
         p.unlink()
+    failing = folder / "003_add_audit_log.sql"  # a data migration (Category 3): lint wants its rollback script
+    failing.write_text(failing.read_text().replace("Risk Level: LOW", "Risk Level: HIGH").replace(
+        "INSERT INTO audit_log", "UPDATE contractors SET name = upper(name);\nINSERT INTO audit_log"))
     assert migrate(open_target(sqlite_url), folder, to="001").passed  # 002 (fine) and 003 (fails) pending
     args = ("run", "--db", sqlite_url, "--migrations", str(folder), "--no-rehearsal",
             "--reports", str(tmp_path / "reports"), "--backups", str(tmp_path / "backups"))
@@ -400,7 +403,15 @@ def test_a_run_with_no_rollback_applies_migrations_without_rollback_scripts_and_
     assert [(s["step"], s["status"]) for s in run["steps"]] == [
         ("inventory", "passed"), ("backup", "passed"), ("migrate", "failed")]
     assert run["rollback_skipped"].startswith("--no-rollback") and run["versions"] == {"before": "001", "after": "002"}
-    assert "No rollback: --no-rollback" in (Path(run["run_dir"]) / "index.html").read_text()
+    page = (Path(run["run_dir"]) / "index.html").read_text()
+    assert "No rollback: --no-rollback" in page
+    # the lint gate's rollback-missing is accepted, named in lint.json and on the page; nothing else is
+    accepted = json.loads((Path(run["run_dir"]) / "lint.json").read_text())["accepted"]
+    assert len(accepted) == 1 and accepted[0].startswith("003_add_audit_log: rollback-missing"), accepted
+    assert "without rollback scripts" in page
+    names = [r[0] for r in sqlite3.connect(sqlite_url.removeprefix("sqlite:///")).execute(
+        "SELECT name FROM contractors ORDER BY id")]
+    assert names and names != [n.upper() for n in names]  # 003's update went with its failed transaction
 
 
 def test_rollback_help_names_to_none(capsys):

@@ -588,6 +588,25 @@ def test_gate_override_is_reported(tmp_path: Path, sqlite_url: str) -> None:
     json.dumps(seen)  # JSON-able, for the report
 
 
+def test_gate_without_rollback_accepts_only_the_missing_rollback_scripts(tmp_path: Path, sqlite_url: str) -> None:
+    """``run --no-rollback`` (no rollback follows a failure) accepts ``rollback-missing``, named in
+    the report; a declared risk lower than the statements' still refuses, and nothing changes."""
+    folder = _risky_folder(tmp_path)
+    target = open_target(sqlite_url)
+    before = sqlite_schema(target.url.database)
+    with pytest.raises(BadInput) as refused:
+        migrate(target, folder, gate=lambda pending: lint.gate(pending, target.kind, no_rollback=True))
+    assert "declares LOW" in str(refused.value) and "rollback-missing" not in str(refused.value)
+    assert [a.split(":")[:2] for a in refused.value.report["accepted"]] == [["005_drop_phone", " rollback-missing"]]
+    assert sqlite_schema(target.url.database) == before
+    (folder / "005_drop_phone.sql").write_text((folder / "005_drop_phone.sql").read_text().replace(
+        "Risk Level: LOW", "Risk Level: MEDIUM"))
+    seen: dict = {}
+    assert migrate(target, folder, gate=lambda pending: seen.update(
+        lint.gate(pending, target.kind, no_rollback=True))).passed
+    assert not seen["override"] and not seen["refused"] and len(seen["accepted"]) == 1
+
+
 def test_gate_passes_clean_migrations(sqlite_url: str) -> None:
     target = open_target(sqlite_url)
     pending = [m for m in mig.discover(MIGRATIONS) if m.number >= 1]

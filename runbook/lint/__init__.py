@@ -103,7 +103,7 @@ def _unit_files(u: MigrationLint) -> set[Path]:
 
 # -- the migrate gate --------------------------------------------------------------------------
 def gate(pending: list[Migration], engine: "Engine", *, allow_risk: bool = False,
-         target: "Target | None" = None) -> dict[str, Any]:
+         target: "Target | None" = None, no_rollback: bool = False) -> dict[str, Any]:
     """The lint report of the pending migrations (JSON-able), for the migrate step and the
     pipeline's first check. Nothing is run: it reads files and, with ``target``, the target's
     schema (the pending ones are checked against it), so it costs seconds.
@@ -111,12 +111,15 @@ def gate(pending: list[Migration], engine: "Engine", *, allow_risk: bool = False
     Raises ``BadInput`` naming each migration and finding when a gate finding (``GATE_CODES``:
     a Category 2/3 migration without a rollback script, a declared risk lower than detected, a
     statement the engine's parser rejects, an unknown name, ...) is found, unless ``allow_risk``:
-    then the report carries ``"override": true`` and the findings it overrode. The refusal carries
+    then the report carries ``"override": true`` and the findings it overrode. ``no_rollback``
+    (``run --no-rollback``: the run will not roll back, a failure leaves what committed) accepts
+    ``rollback-missing`` alone, listed in ``report["accepted"]``; the other gate findings still
+    refuse. The refusal carries
     the report as ``exc.report``; ``report["refusing"]`` lists every finding behind it (code,
     file, line, message).
     """
     report: dict[str, Any] = {"engine": engine.name, "migrations": [], "refused": [], "refusing": [],
-                              "override": False, "overridden": [], "errors": 0, "warnings": 0}
+                              "override": False, "overridden": [], "accepted": [], "errors": 0, "warnings": 0}
     if not pending:
         return report
     from ..migrations import with_dialect
@@ -133,6 +136,10 @@ def gate(pending: list[Migration], engine: "Engine", *, allow_risk: bool = False
             units = lint_sequence(earlier + pending, engine, target=target)
     units = [u for u in units if u.migration.version in wanted]
     behind = [(u, f) for u in units for f in u.findings if f.code in GATE_CODES and f.level == "error"]
+    if no_rollback:
+        report["accepted"] = [f"{u.migration.label}: {f.code}: {f.message} (accepted: no rollback, "
+                              "a failure leaves what committed applied)" for u, f in behind if f.code == "rollback-missing"]
+        behind = [(u, f) for u, f in behind if f.code != "rollback-missing"]
     reasons = [f"{u.migration.label}: {f.code}: {f.message}" for u, f in behind]
     report["migrations"] = [u.as_dict() for u in units]
     report["errors"] = sum(f.level == "error" for u in units for f in u.findings)
