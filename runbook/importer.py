@@ -607,6 +607,11 @@ def read_sqitch(folder: Path) -> list[Source]:
     return out
 
 
+def _no_down_note(tool: str) -> str:
+    return (f"{tool} writes no down migrations, so these have no rollback file: until rollbacks/NNN_rollback_*.sql "
+            "are written, lint reports rollback-missing for the Category 2 and 3 ones, `runbook migrate` applies those "
+            "only with --allow-risk, and `runbook run` (which rolls a failed run back) only with --no-rollback")
+
 def read_prisma(folder: Path) -> list[Source]:
     """Prisma Migrate's folders, by folder name; each ``migration.sql`` a migration without a down
     script (Prisma writes none), unless a ``down.sql`` was written beside it by hand."""
@@ -628,10 +633,7 @@ def read_prisma(folder: Path) -> list[Source]:
     if not found:
         raise BadInput(f"{folder} holds no Prisma migrations ({LAYOUTS['prisma']}); {NOT_WRITTEN}")
     sources = _sources(folder, found)
-    notes[sources[0].key] = ("Prisma Migrate writes no down migrations, so these have no rollback file: until "
-                             "rollbacks/NNN_rollback_*.sql are written, lint reports rollback-missing for the Category "
-                             "2 and 3 ones, `runbook migrate` applies those only with --allow-risk, and `runbook run` "
-                             "(which rolls a failed run back) refuses them",) + notes.get(sources[0].key, ())
+    notes[sources[0].key] = (_no_down_note("Prisma Migrate"),) + notes.get(sources[0].key, ())
     return [replace(s, notes=notes.get(s.key, ()), date=_date_of(_PRISMA.match(s.version)["stamp"] or ""))
             for s in sources]
 
@@ -698,10 +700,7 @@ def read_drizzle(folder: Path) -> list[Source]:
         stamp = datetime.fromtimestamp(when / 1000, tz=timezone.utc).date().isoformat() if when > 0 else None
         out.append(Source(str(when), name, (path,), _text(path), None, (i,), date=stamp))
         whens.append(when)
-    notes = ["drizzle-kit writes no down migrations, so these have no rollback file: until "
-             "rollbacks/NNN_rollback_*.sql are written, lint reports rollback-missing for the Category 2 and 3 ones, "
-             "`runbook migrate` applies those only with --allow-risk, and `runbook run` (which rolls a failed run back) "
-             "refuses them"]
+    notes = [_no_down_note("drizzle-kit")]
     if whens != sorted(set(whens)):
         notes.append(f"{DRIZZLE_JOURNAL}: the entries' `when` do not increase in journal order: drizzle-orm skips a "
                      "migration whose `when` is not after the last one a database recorded, so such a database may "
