@@ -161,6 +161,19 @@ def test_a_statement_postgresql_cannot_parse_is_an_error(tmp_path: Path) -> None
     assert unit.category == 3
 
 
+def test_a_statement_only_postgresql_parses_says_which_dialect_reads_it(tmp_path: Path) -> None:
+    """A history written for PostgreSQL read in the default dialect (SQLite's): its unparsable
+    findings say PostgreSQL's parser reads the statement; one neither parser reads says nothing more."""
+    body = "ALTER TABLE t ALTER COLUMN name TYPE varchar(20) USING name::varchar;\nALTER TABLE t FROB name;\n"
+    root = folder(tmp_path, {"001_base.sql": mig(BASE), "002_pg.sql": mig(body, "HIGH"),
+                             "rollbacks/001_rollback_base.sql": "DROP TABLE t;",
+                             "rollbacks/002_rollback_pg.sql": "SELECT 1;"})
+    unit = lint.lint(root, engine=ENGINES["sqlite"], check_rollback=False).migrations[1]
+    first, second = [f.message for f in unit.findings if f.code == "unparsable"]
+    assert "PostgreSQL's parser reads it" in first and "--dialect postgresql" in first
+    assert "syntax error" in second and "PostgreSQL" not in second
+
+
 def test_sqlite_trigger_body_and_nullable_foreign_key_are_category_1(tmp_path: Path) -> None:
     body = ("ALTER TABLE t ADD COLUMN parent_id INTEGER REFERENCES t(id);\n"
             "CREATE TRIGGER t_touch AFTER UPDATE ON t BEGIN\n  UPDATE t SET name = name WHERE id = NEW.id;\n"

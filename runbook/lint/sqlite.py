@@ -128,6 +128,17 @@ def _tables_read(query: exp.Expression) -> list[str]:
     return sorted({name_of(t) for t in query.find_all(exp.Table)} - {""})
 
 
+def _postgresql_hint(sql: str) -> str:
+    """What to say of a statement SQLite's parser refuses that PostgreSQL's reads: most likely a
+    history written for PostgreSQL read in the default dialect."""
+    from ..pgtext import tree
+
+    if tree(sql) is None:
+        return ""
+    return ("; PostgreSQL's parser reads it: if the files are written for PostgreSQL, say so "
+            "(--dialect postgresql, or dialect = \"postgresql\" in runbook.toml)")
+
+
 class SqliteClassifier(Classifier):
     dialect = "sqlite"
     parser_name = "SQLite"
@@ -141,7 +152,7 @@ class SqliteClassifier(Classifier):
             tree = st.parse(self.lint.dialect)
         error = sqlite_syntax_error(st.sql) if self.lint.dialect == "sqlite" else None
         if error:
-            raise Unreadable(error)
+            raise Unreadable(error + _postgresql_hint(st.sql))
         return tree if tree is not None else st  # SQLite parses it, sqlglot does not: read by its tokens
 
     def shape(self, tree: Any) -> Shape:
