@@ -19,6 +19,12 @@ replayed in order per table (so renames and rebuilds are followed):
 - ``DROP TABLE`` / ``DROP COLUMN`` remove; ``CREATE TABLE`` makes a new table (not compared). A
   table dropped and created anew under its name, none of its rows copied into the new one, is
   dropped (every row removed, as ``DROP TABLE`` alone declares) and the new table is created;
+- a column dropped and a new one added under its name holds new values (Lemmy's 215); what a
+  statement declared of a column follows it through a rename (Lemmy's 244: ``UPDATE`` of
+  ``shared_inbox_url``, then renamed ``inbox_url``);
+- an enum's value renamed (``ALTER TYPE ... RENAME VALUE``) changes, in the rows holding it, every
+  column of that type, of an array of it or of a domain over it, as the engine's catalog lists
+  them in the migration's transaction (``DataWatch._declare_relabelled``);
 - routines, triggers, views, indexes, comments, settings and queries change no row;
 - what the triggers a statement fires do is the statement's doing: the check reads them from the
   engine's catalog, in its transaction, and declares the statements in their bodies like the
@@ -83,11 +89,11 @@ _NO_ROWS = ("CREATE TRIGGER", "CREATE TEMP TRIGGER", "CREATE TEMPORARY TRIGGER",
 class Action:
     """One thing a statement does to a table (``kind`` in the module doc's vocabulary)."""
 
-    kind: str  # create|drop|rename|add_column|drop_column|rename_column|change_column|update|delete|insert|unknown
+    kind: str  # create|drop|rename|add_column|drop_column|rename_column|change_column|update|delete|insert|relabel|unknown
     table: str
     column: str | None = None
     new: str | None = None  # new name (rename, rename_column)
-    columns: tuple[str, ...] = ()  # update: SET columns; insert: columns an upsert updates
+    columns: tuple[str, ...] = ()  # update: SET columns; insert: columns an upsert updates; relabel: the type's name
     sources: tuple[str, ...] = ()  # insert ... select: the tables it reads
 
 
@@ -145,6 +151,7 @@ class Declared:
     tables: dict[str, TableEffect] = field(default_factory=dict)
     created: dict[str, TableEffect] = field(default_factory=dict)  # by final name
     notes: list[str] = field(default_factory=list)
+    relabelled: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # (label, enum type's name parts)
 
     def existing(self) -> list[TableEffect]:
         return [e for e in self.tables.values() if e.existed]
@@ -269,6 +276,8 @@ def _pg_actions(sql: str, search: str | None = None) -> list[Action] | None:
             if occ is not None and occ.action == enums.OnConflictAction.ONCONFLICT_UPDATE:
                 upsert = tuple(t.name for t in occ.targetList or ())
             out.append(Action("insert", _rv(st.relation, search), columns=upsert, sources=tuple(sorted(sources))))
+        elif isinstance(st, ast.AlterEnumStmt) and st.oldVal is not None:  # RENAME VALUE: rows read the new label
+            out.append(Action("relabel", "", columns=tuple(n.sval for n in st.typeName)))
         elif isinstance(st, (ast.CreateFunctionStmt, ast.CreateTrigStmt, ast.ViewStmt, ast.IndexStmt,
                              ast.CommentStmt, ast.VariableSetStmt, ast.SelectStmt, ast.CreateEnumStmt,
                              ast.AlterEnumStmt, ast.CreateDomainStmt, ast.CreateSchemaStmt, ast.GrantStmt,
@@ -407,6 +416,9 @@ def statement_tables(statements: Iterable[str], dialect: str) -> list[set[str]]:
             if a.kind == "search_path":
                 search = a.table or None
                 continue
+            if a.kind == "relabel":  # the columns of that type: read from the engine (``DataWatch``)
+                out.relabelled.append((label, a.columns if len(a.columns) > 1 or search is None else (search, *a.columns)))
+                continue
             names |= set(a.table.split(",")) | ({a.new} if a.new else set())
         out.append({n.lower() for n in names if n})
     return out
@@ -443,6 +455,9 @@ def declare(statements: Iterable[tuple[str, str]], dialect: str, *, names_ignore
         for a in actions:
             if a.kind == "search_path":
                 search = a.table or None
+                continue
+            if a.kind == "relabel":  # the columns of that type: read from the engine (``DataWatch``)
+                out.relabelled.append((label, a.columns if len(a.columns) > 1 or search is None else (search, *a.columns)))
                 continue
             if folds:
                 a = Action(a.kind, spell(a.table, a.kind == "create") if a.kind != "unknown" else a.table, a.column,
@@ -507,11 +522,16 @@ def _apply(a: Action, name: str, label: str, out: Declared, current: dict[str, T
     elif a.kind == "add_column":
         e.added_columns.append(a.column)
         e.why.append(f"{label}: column {a.column} added (fills only that column)")
+        if a.column in e.dropped_columns:  # a new column under a dropped one's name: its values are new
+            e.changed_columns.add(a.column)
+            e.why.append(f"{label}: column {a.column} was dropped before: the one added holds new values")
     elif a.kind == "drop_column":
         e.dropped_columns.append(a.column)
         e.why.append(f"{label}: column {a.column} dropped")
     elif a.kind == "rename_column":
         e.renamed_columns[a.new] = e.renamed_columns.pop(a.column, a.column)
+        if a.column in e.changed_columns:  # declared under the name it has now
+            e.changed_columns = (e.changed_columns - {a.column}) | {a.new}
         e.why.append(f"{label}: column {a.column} renamed to {a.new}")
     elif a.kind == "change_column":
         e.changed_columns.add(a.column)
@@ -612,6 +632,7 @@ class DataWatch:
         self._catalog = self.engine.column_names(conn)
         self._counters = self.engine.write_counters(conn)
         present = self._tables
+        self._declare_relabelled(conn, present)
         self._declare_triggers(conn, present)
         effects = [e for e in self.declared.existing() if e.table in present]
         self.engine.hold_writers(conn, [e.table for e in effects])
@@ -629,6 +650,19 @@ class DataWatch:
                 as_text = self.engine.create_before_copy(conn, copy, e.table, columns, key)
             self.watched.append(_Watched(e, columns, key, rows, copy, as_text))
         self._spent = time.perf_counter() - started
+
+    def _declare_relabelled(self, conn: sa.Connection, present: set[str]) -> None:
+        """A value of an enum renamed (PostgreSQL's ``ALTER TYPE ... RENAME VALUE``): every row
+        holding it reads the new label, in each column of that type (or of an array or a domain
+        of it) the engine's catalog shows (``engine.columns_of_type``)."""
+        for label, name in self.declared.relabelled:
+            for table, columns in self.engine.columns_of_type(conn, name).items():
+                if table not in present:
+                    continue
+                e = self.declared.tables.setdefault(table, TableEffect(table))
+                e.changed_columns |= set(columns)
+                e.why.append(f"{label}: renames a value of type {'.'.join(name)}, which "
+                             f"{', '.join(columns)} hold{'s' if len(columns) == 1 else ''}")
 
     def _declare_triggers(self, conn: sa.Connection, present: set[str]) -> None:
         """What the tables' triggers do when the statements write them is the statements' doing,

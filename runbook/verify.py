@@ -211,6 +211,9 @@ def declared_since(before: dict[str, Any], chosen: list[mig.Migration], engine: 
                 out["renamed"][first] = e.now
             for col in e.dropped_columns:
                 out["dropped_columns"].setdefault(first, {})[col] = f"by {m.label}"
+            for now, col in e.renamed_columns.items():  # gone under the name the inventory knew
+                if now != col:
+                    out["dropped_columns"].setdefault(first, {})[col] = f"renamed to {now} by {m.label}"
             if e.changes_rows:
                 _add_why(out["rows"], first, f"{m.label}: {'; '.join(e.why)}")
         for table in m.writes(engine)[0]:

@@ -1001,3 +1001,62 @@ def test_a_type_the_migration_drops_with_the_column_that_used_it_is_not_held_by_
     result = migrate(target, folder, run_id="drop", data_checks="full")
     assert result.passed, result.error
     target.dispose()
+
+
+@pytest.mark.postgres
+def test_an_enum_value_renamed_declares_every_column_that_holds_the_type(pg_url, tmp_path):
+    """Lemmy's ``ALTER TYPE registration_mode_enum RENAME VALUE 'closed' TO 'Closed'``: the rows
+    holding that value read the new label, in every column of the type, of an array of it or of a
+    domain over it (the engine's catalog says which); a column of another type is not declared."""
+    assert migrate(open_target(pg_url), MIGRATIONS).passed
+    run_sql(pg_url, "CREATE TYPE mode AS ENUM ('closed', 'open')", "CREATE DOMAIN site_mode AS mode",
+            "CREATE TYPE other AS ENUM ('closed')",
+            "CREATE TABLE sites (id int PRIMARY KEY, mode mode, modes mode[], kept site_mode, other other)",
+            "INSERT INTO sites VALUES (1, 'closed', '{closed,open}', 'closed', 'closed'), (2, 'open', '{}', 'open', 'closed')")
+    folder = folder_with(tmp_path, {"005_relabel.sql": "SELECT 1;\n", "005_relabel.postgresql.sql":
+                                    "-- Risk Level: MEDIUM\nALTER TYPE mode RENAME VALUE 'closed' TO 'Closed';\n"})
+    target = open_target(pg_url)
+    rehearsed = rehearse_on_backup(target, folder, tmp_path, "rehearse-relabel")
+    assert rehearsed["passed"], rehearsed["error"]
+    (t,) = rehearsed["data"]["005_relabel"]["tables"]
+    assert (t["table"], t["changed_columns"]) == ("sites", {"mode": 1, "modes": 1, "kept": 1}), t
+    assert "mode, modes, kept" in " ".join(t["declared"])
+    assert migrate(target, folder, run_id="relabel", data_checks="full").passed
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT mode::text, kept::text, other::text FROM sites WHERE id = 1").one() == \
+            ("Closed", "Closed", "closed")
+    target.dispose()
+
+
+@pytest.mark.postgres
+def test_columns_dropped_then_added_or_renamed_in_are_declared_under_their_names_now(pg_url, tmp_path):
+    """Lemmy's 215 drops a column and adds a new one under its name (new values); its 244 copies a
+    column into another with an ``UPDATE``, drops the first and renames the second to its name.
+    What each statement declared follows the column to its name after the migration; a column no
+    statement touched that changes is still undeclared."""
+    assert migrate(open_target(pg_url), MIGRATIONS).passed
+    run_sql(pg_url, "CREATE TABLE people (id int PRIMARY KEY, score int, inbox text, shared_inbox text, bio text)",
+            "INSERT INTO people VALUES (1, 5, 'a', NULL, 'x'), (2, 7, 'b', 'B', 'y')")
+    body = ("-- Risk Level: HIGH\nALTER TABLE people DROP COLUMN score, ADD COLUMN score boolean DEFAULT false NOT NULL;\n"
+            "UPDATE people SET shared_inbox = inbox WHERE shared_inbox IS NULL;\n"
+            "ALTER TABLE people DROP COLUMN inbox;\nALTER TABLE people RENAME COLUMN shared_inbox TO inbox;\n")
+    folder = folder_with(tmp_path, {"005_moves.sql": "SELECT 1;\n", "005_moves.postgresql.sql": body,
+                                    "rollbacks/005_rollback_moves.sql": "SELECT 1;\n"})
+    target = open_target(pg_url)
+    rehearsed = rehearse_on_backup(target, folder, tmp_path, "rehearse-moves")
+    assert rehearsed["passed"], rehearsed["error"]
+    (t,) = rehearsed["data"]["005_moves"]["tables"]
+    assert t["changed_columns"] == {"score": 2, "inbox": 1}, t  # inbox now against shared_inbox then
+    with target.engine().connect() as conn:
+        before = conn.exec_driver_sql("SELECT * FROM people ORDER BY id").all()
+    (folder / "005_moves.postgresql.sql").write_text(  # and bio, through a function: undeclared
+        body + "CREATE FUNCTION touch() RETURNS void LANGUAGE sql AS $$ UPDATE people SET bio = 'z' $$;\nSELECT touch();\n")
+    refused = migrate(target, folder, run_id="moves-undeclared")
+    assert not refused.passed and "column bio changed in 2 rows" in refused.error, refused.error
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT * FROM people ORDER BY id").all() == before
+    (folder / "005_moves.postgresql.sql").write_text(body)
+    assert migrate(target, folder, run_id="moves").passed
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT inbox, score FROM people ORDER BY id").all() == [("a", False), ("B", False)]
+    target.dispose()

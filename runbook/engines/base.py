@@ -239,6 +239,12 @@ class Engine:
         an ``UPDATE``'s own ``SET`` list. Tables without such triggers are absent."""
         return {}
 
+    def columns_of_type(self, conn: sa.Connection, name: tuple[str, ...]) -> dict[str, list[str]]:
+        """Per table (model names), its columns of the user-defined type ``name`` (its parts, as
+        a statement names it), of an array of it or of a domain over it: where that type's values
+        are stored. None on an engine without such types."""
+        return {}
+
     def inheritors(self, conn: sa.Connection, tables: set[str]) -> set[str]:
         """The tables whose rows are also rows of one of ``tables`` (model names): PostgreSQL's
         partitions and inheritance children, at any depth; a write to the parent lands there."""

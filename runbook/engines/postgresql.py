@@ -356,6 +356,20 @@ class PostgresEngine(Engine):
             out.setdefault(table, []).append(column)
         return out
 
+    def columns_of_type(self, conn: sa.Connection, name: tuple[str, ...]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        rows = conn.execute(sa.text(
+            f"WITH RECURSIVE t(oid) AS (SELECT to_regtype(:name)::oid UNION "
+            f"SELECT d.oid FROM pg_type d JOIN t ON d.typbasetype = t.oid WHERE d.typtype = 'd') "
+            f"SELECT {_qualified('n.nspname', 'c.relname')}, a.attname FROM pg_attribute a "
+            f"JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+            f"WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND a.atttypid IN "
+            f"(SELECT oid FROM t UNION SELECT typarray FROM pg_type WHERE oid IN (SELECT oid FROM t)) "
+            f"ORDER BY 1, a.attnum"), {"name": ".".join(_ident(p) for p in name)})
+        for table, column in rows:
+            out.setdefault(table, []).append(column)
+        return out
+
     def write_counters(self, conn: sa.Connection) -> dict[str, int] | None:
         """``pg_stat_xact_user_tables``: the session's counts not yet flushed (they hold earlier
         transactions' too until the session flushes, which never happens inside a transaction,
