@@ -31,6 +31,13 @@ replayed in order per table (so renames and rebuilds are followed):
   migration's own (an audit row inserted; SQLite's ``updated_at`` trigger, an ``UPDATE`` of its
   own table), and the columns PostgreSQL's ``BEFORE UPDATE`` row triggers set in ``NEW``
   (``DataWatch._declare_triggers``); a trigger running code no parser reads declares nothing;
+- so is what foreign keys' actions do, as the engine's catalog lists them (``engine.referential_actions``,
+  in the migration's transaction): ``ON DELETE CASCADE`` removes rows of the referring table, and its
+  own referring tables' in turn, ``SET NULL`` / ``SET DEFAULT`` and the ``ON UPDATE`` actions (when
+  a referenced column may change) set the foreign key's columns, and their triggers fire too
+  (``DataWatch._declare_referential``). SQLite enforces them only where the session turned
+  ``PRAGMA foreign_keys`` on. A ``TRUNCATE ... CASCADE`` empties referring tables whatever their
+  actions: declared only where they cascade;
 - a statement the parser cannot read, or of a kind not listed, may change anything on the tables
   it names (and says so); one that names no table declares nothing, so what it changes is
   undeclared. A PL/pgSQL ``DO`` block's statements run as written (in every branch and loop)
@@ -621,6 +628,7 @@ class DataWatch:
         self._catalog: dict[str, list[str]] = {}  # and its columns
         self._counters: dict[str, int] | None = None  # the engine's write counters before them
         self._written: set[str] | None = None  # tables the statements wrote to (None: not known)
+        self._foreign_keys: list[Any] | None = None  # the engine's referential actions, read when needed
 
     def before(self, conn: sa.Connection) -> None:
         """Hold writers off, count and copy the tables the statements touch (call first)."""
@@ -691,6 +699,7 @@ class DataWatch:
                 if self.engine.names_ignore_case:
                     body.spell_as(present)
                 todo += [t for t in self.declared.absorb(body, f"{table}'s triggers") if t in present]
+            todo += self._declare_referential(conn, e, events, present)
         updated = [e for e in self.declared.existing() if e.table in present and e.updates and ALL not in e.changed_columns]
         set_by = self.engine.update_trigger_columns(conn, [e.table for e in updated]) if updated else {}
         for e in updated:
@@ -699,6 +708,39 @@ class DataWatch:
                 e.changed_columns |= {ALL} if columns is None else columns
                 e.why.append("its update triggers may set " + ("any column" if columns is None else ", ".join(sorted(columns)))
                              + " of the rows updated")
+
+    def _declare_referential(self, conn: sa.Connection, e: TableEffect, events: set[str], present: set[str]) -> list[str]:
+        """What the engine does to the rows of tables whose foreign keys refer to ``e``'s table when
+        ``events`` happen to its rows (``engine.referential_actions``, read once): ``ON DELETE
+        CASCADE`` removes rows, ``SET NULL`` / ``SET DEFAULT`` and ``ON UPDATE`` actions (when a
+        referenced column may change) set the foreign key's columns. Returns the tables whose
+        declaration grew (their triggers fire in turn)."""
+        if self._foreign_keys is None:
+            self._foreign_keys = self.engine.referential_actions(conn)
+        grew = []
+        key_changes = e.anything or ALL in e.changed_columns
+        for fk in self._foreign_keys:
+            if fk.parent != e.table or fk.child not in present:
+                continue
+            deleted = fk.on_delete if "delete" in events else "none"
+            updated = fk.on_update if "update" in events and (key_changes or set(fk.referenced) & e.changed_columns) else "none"
+            if deleted == updated == "none":
+                continue
+            child = self.declared.tables.setdefault(fk.child, TableEffect(fk.child, by_triggers=True))
+            before = (child.may_remove_rows, set(child.changed_columns))
+            for event, action in (("DELETE", deleted), ("UPDATE", updated)):
+                if action == "cascade" and event == "DELETE":
+                    child.may_remove_rows = True
+                elif action != "none":
+                    child.changed_columns |= set(fk.on_delete_sets if event == "DELETE" and action != "cascade"
+                                                 else fk.columns)
+                    child.updates = True
+                if action != "none":
+                    child.why.append(f"ON {event} {action.upper()} of its foreign key ({', '.join(fk.columns)}) "
+                                     f"to {fk.parent}, whose rows the statements may {event.lower()}")
+            if (child.may_remove_rows, child.changed_columns) != before:
+                grew.append(fk.child)
+        return grew
 
     def after(self, conn: sa.Connection) -> dict[str, Any]:
         """Compare and judge; returns the report (``passed`` False: something undeclared)."""

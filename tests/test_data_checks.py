@@ -1060,3 +1060,68 @@ def test_columns_dropped_then_added_or_renamed_in_are_declared_under_their_names
     with target.engine().connect() as conn:
         assert conn.exec_driver_sql("SELECT inbox, score FROM people ORDER BY id").all() == [("a", False), ("B", False)]
     target.dispose()
+
+
+@pytest.mark.postgres
+def test_what_foreign_key_actions_do_to_other_tables_is_the_statements_doing(pg_url, tmp_path):
+    """Lemmy's 096 deletes people without a key; ``ON DELETE CASCADE`` takes their sites and, in
+    turn, the sites' aggregates; ``SET NULL`` clears a column of another table, ``ON UPDATE
+    CASCADE`` follows a re-keyed parent. The engine's catalog says which; a table a foreign key
+    only restricts is not declared, and a change nothing declares still fails the migration."""
+    assert migrate(open_target(pg_url), MIGRATIONS).passed
+    run_sql(pg_url, "CREATE TABLE person (id int PRIMARY KEY, code text UNIQUE, key text)",
+            "CREATE TABLE site (id int PRIMARY KEY, creator int REFERENCES person ON DELETE CASCADE)",
+            "CREATE TABLE site_stats (site int PRIMARY KEY REFERENCES site ON DELETE CASCADE, n int)",
+            "CREATE TABLE post (id int PRIMARY KEY, editor int REFERENCES person ON DELETE SET NULL, "
+            "author_code text REFERENCES person (code) ON UPDATE CASCADE, body text)",
+            "CREATE TABLE ban (person int REFERENCES person ON DELETE RESTRICT)",
+            "INSERT INTO person VALUES (1, 'a', NULL), (2, 'b', 'k'), (3, 'c', NULL)",
+            "INSERT INTO site VALUES (10, 1), (20, 2)", "INSERT INTO site_stats VALUES (10, 5), (20, 6)",
+            "INSERT INTO post VALUES (100, 1, 'b', 'x'), (200, 2, 'b', 'y')")
+    body = ("-- Risk Level: HIGH\nDELETE FROM person WHERE key IS NULL;\n"
+            "UPDATE person SET code = upper(code);\n")
+    folder = folder_with(tmp_path, {"005_prune.sql": "SELECT 1;\n", "005_prune.postgresql.sql": body,
+                                    "rollbacks/005_rollback_prune.sql": "SELECT 1;\n"})
+    target = open_target(pg_url)
+    rehearsed = rehearse_on_backup(target, folder, tmp_path, "rehearse-prune")
+    assert rehearsed["passed"], rehearsed["error"]
+    tables = {t["table"]: t for t in rehearsed["data"]["005_prune"]["tables"]}
+    assert set(tables) == {"person", "site", "site_stats", "post"}, tables  # not ban
+    assert (tables["site"]["removed"], tables["site_stats"]["removed"]) == (1, 1)
+    assert tables["post"]["changed_columns"] == {"editor": 1, "author_code": 2}, tables["post"]
+    with target.engine().connect() as conn:
+        before = [conn.exec_driver_sql(f"SELECT * FROM {t} ORDER BY 1").all() for t in ("person", "site", "post")]
+    (folder / "005_prune.postgresql.sql").write_text(  # and post.body, through a function: undeclared
+        body + "CREATE FUNCTION touch() RETURNS void LANGUAGE sql AS $$ UPDATE post SET body = 'z' $$;\nSELECT touch();\n")
+    refused = migrate(target, folder, run_id="prune-undeclared")
+    assert not refused.passed and "column body changed in 2 rows" in refused.error, refused.error
+    with target.engine().connect() as conn:
+        assert [conn.exec_driver_sql(f"SELECT * FROM {t} ORDER BY 1").all() for t in ("person", "site", "post")] == before
+    (folder / "005_prune.postgresql.sql").write_text(body)
+    assert migrate(target, folder, run_id="prune").passed
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT id, editor, author_code FROM post ORDER BY id").all() == \
+            [(100, None, "B"), (200, 2, "B")]
+    target.dispose()
+
+
+def test_sqlite_foreign_key_actions_are_read_where_the_session_enforces_them(tmp_path):
+    """SQLite enforces foreign keys only where ``PRAGMA foreign_keys`` is on (off in the runbook's
+    sessions, and a migration cannot turn it on inside its transaction)."""
+    from runbook.engines import ENGINES
+    from runbook.engines.base import ReferentialAction
+
+    sqlite3.connect(tmp_path / "fk.db").close()
+    url = f"sqlite:///{tmp_path / 'fk.db'}"
+    run_sql(url, "CREATE TABLE parent (id INTEGER PRIMARY KEY, code TEXT UNIQUE)",
+            "CREATE TABLE child (id INTEGER PRIMARY KEY, p INTEGER REFERENCES parent ON DELETE CASCADE, "
+            "c TEXT REFERENCES parent (code) ON UPDATE SET NULL, q INTEGER REFERENCES parent)")
+    target = open_target(url)
+    with target.engine().connect() as conn:
+        assert ENGINES["sqlite"].referential_actions(conn) == []
+    with sa.create_engine(url).connect() as conn:  # a session of another program, which turned it on
+        conn.exec_driver_sql("PRAGMA foreign_keys = ON")
+        assert sorted(ENGINES["sqlite"].referential_actions(conn)) == sorted([
+            ReferentialAction("parent", "child", ("p",), ("id",), "cascade", "none", ("p",)),
+            ReferentialAction("parent", "child", ("c",), ("code",), "none", "set null", ("c",))])  # not q
+    target.dispose()

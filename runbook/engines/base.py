@@ -50,6 +50,22 @@ class ServerObjects(NamedTuple):
     database: str = ""  # the target's database (the one the migrations are meant for)
 
 
+class ReferentialAction(NamedTuple):
+    """A foreign key of ``child`` (its ``columns``) referring to ``parent`` (its ``referenced``
+    columns), and what the engine does to the child's rows when the parent's rows are deleted or
+    their referenced columns updated: ``"cascade"``, ``"set null"``, ``"set default"`` (the
+    columns ``on_delete_sets`` set; all of ``columns`` unless PostgreSQL's ``SET NULL (cols)``)
+    or ``"none"`` (``NO ACTION``, ``RESTRICT``: nothing, or the statement fails)."""
+
+    parent: str
+    child: str
+    columns: tuple[str, ...]
+    referenced: tuple[str, ...]
+    on_delete: str
+    on_update: str
+    on_delete_sets: tuple[str, ...]
+
+
 class Engine:
     """What the runbook needs from a database engine."""
 
@@ -238,6 +254,11 @@ class Engine:
         table's own rows, the columns they may set there (``None``: any): what the engine adds to
         an ``UPDATE``'s own ``SET`` list. Tables without such triggers are absent."""
         return {}
+
+    def referential_actions(self, conn: sa.Connection) -> list[ReferentialAction]:
+        """The foreign keys whose parent's deletes or updates make the engine write the child's
+        rows (cascade, set null, set default), as enforced in ``conn``'s session now."""
+        return []
 
     def columns_of_type(self, conn: sa.Connection, name: tuple[str, ...]) -> dict[str, list[str]]:
         """Per table (model names), its columns of the user-defined type ``name`` (its parts, as

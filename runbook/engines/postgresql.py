@@ -107,7 +107,7 @@ from ..errors import (BadInput, LeftOnServer, LockBusy, LockLost, NotOnScratch, 
 from ..owner import is_dead_owner, owner_tag
 from ..sqltext import parse, split
 from ..target import mask
-from .base import Engine, ServerObjects, stored_default
+from .base import Engine, ReferentialAction, ServerObjects, stored_default
 
 if TYPE_CHECKING:
     from ..sqltext import Statement
@@ -354,6 +354,25 @@ class PostgresEngine(Engine):
                 f"WHERE c.relkind IN ('r', 'p') AND {_USER_NAMESPACE} AND {_not_extension('pg_class', 'c.oid')} "
                 "AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY 1, a.attnum"):
             out.setdefault(table, []).append(column)
+        return out
+
+    def referential_actions(self, conn: sa.Connection) -> list[ReferentialAction]:
+        actions = {"c": "cascade", "n": "set null", "d": "set default"}
+        sets_column = "k.confdelsetcols" if conn.dialect.server_version_info >= (15,) else "NULL::int2[]"  # SET NULL (cols)
+        out = []
+        for parent, child, columns, referenced, on_delete, on_update, sets in conn.exec_driver_sql(
+                f"SELECT {_qualified('pn.nspname', 'p.relname')}, {_qualified('cn.nspname', 'c.relname')}, "
+                "ARRAY(SELECT a.attname::text FROM unnest(k.conkey) WITH ORDINALITY u(n, i) JOIN pg_attribute a "
+                "ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.i), "
+                "ARRAY(SELECT a.attname::text FROM unnest(k.confkey) WITH ORDINALITY u(n, i) JOIN pg_attribute a "
+                "ON a.attrelid = k.confrelid AND a.attnum = u.n ORDER BY u.i), k.confdeltype, k.confupdtype, "
+                f"ARRAY(SELECT a.attname::text FROM unnest({sets_column}) u(n) JOIN pg_attribute a "
+                "ON a.attrelid = k.conrelid AND a.attnum = u.n) "
+                "FROM pg_constraint k JOIN pg_class p ON p.oid = k.confrelid JOIN pg_namespace pn ON pn.oid = p.relnamespace "
+                "JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace "
+                "WHERE k.contype = 'f' AND (k.confdeltype IN ('c', 'n', 'd') OR k.confupdtype IN ('c', 'n', 'd'))"):
+            out.append(ReferentialAction(parent, child, tuple(columns), tuple(referenced), actions.get(on_delete, "none"),
+                                         actions.get(on_update, "none"), tuple(sets) or tuple(columns)))
         return out
 
     def columns_of_type(self, conn: sa.Connection, name: tuple[str, ...]) -> dict[str, list[str]]:

@@ -32,7 +32,7 @@ from sqlalchemy import event
 from ..errors import BadInput, LockBusy, RunFailed
 from .. import faults, sqlitepages
 from ..owner import is_dead_owner, owner_tag
-from .base import WRITE_TRANSACTION, Engine, sha256_file, stored_default
+from .base import WRITE_TRANSACTION, Engine, ReferentialAction, sha256_file, stored_default
 
 if TYPE_CHECKING:
     from ..target import Target
@@ -365,6 +365,30 @@ class SQLiteEngine(Engine):
                     out += [st.sql for st in split(_END.sub("", sql[begin.end():]), "sqlite")]
                 except BadInput:
                     return None
+        return out
+
+    def referential_actions(self, conn: sa.Connection) -> list[ReferentialAction]:
+        """Enforced only where ``PRAGMA foreign_keys`` is on for the session (off by default, and
+        a migration cannot turn it on inside its transaction); a foreign key naming no parent
+        column refers to the parent's primary key."""
+        if not conn.exec_driver_sql("PRAGMA foreign_keys").scalar():
+            return []
+        keys: dict[tuple[str, int], list[Any]] = {}
+        for child, fk, seq, parent, column, to, on_update, on_delete in conn.exec_driver_sql(
+                "SELECT m.name, f.id, f.seq, f.\"table\", f.\"from\", f.\"to\", f.on_update, f.on_delete "
+                "FROM sqlite_master m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table' ORDER BY 1, 2, 3"):
+            keys.setdefault((child, fk), [parent, [], [], on_delete.lower(), on_update.lower()])
+            keys[(child, fk)][1].append(column)
+            keys[(child, fk)][2].append(to)
+        out = []
+        for (child, _), (parent, columns, referenced, on_delete, on_update) in keys.items():
+            if None in referenced:
+                referenced = [name for _, name in sorted(
+                    (row[5], row[1]) for row in conn.exec_driver_sql(f"PRAGMA table_info({quote(parent)})") if row[5])]
+            actions = [a if a in ("cascade", "set null", "set default") else "none" for a in (on_delete, on_update)]
+            if actions != ["none", "none"]:
+                out.append(ReferentialAction(parent, child, tuple(columns), tuple(referenced), *actions,
+                                             tuple(columns)))
         return out
 
     def tables_written_by(self, conn: sa.Connection, sql: str) -> set[str] | None:
