@@ -423,8 +423,7 @@ def statement_tables(statements: Iterable[str], dialect: str) -> list[set[str]]:
             if a.kind == "search_path":
                 search = a.table or None
                 continue
-            if a.kind == "relabel":  # the columns of that type: read from the engine (``DataWatch``)
-                out.relabelled.append((label, a.columns if len(a.columns) > 1 or search is None else (search, *a.columns)))
+            if a.kind == "relabel":  # names a type, not a table
                 continue
             names |= set(a.table.split(",")) | ({a.new} if a.new else set())
         out.append({n.lower() for n in names if n})

@@ -1078,9 +1078,10 @@ def _client_command(files: list[str], dialect: str) -> tuple[str, str] | None:
 
 def _check_no_transaction(result: Imported, work: Path, sources: list[Source]) -> None:
     """Each written migration and rollback as the runbook will run it (``migrate.prepare``): a
-    statement the engine refuses inside a transaction (``CREATE INDEX CONCURRENTLY``) runs alone
-    in its migration, outside one. ``BadInput`` (naming the source file) when such a statement
-    shares its file with others, which the runbook would refuse only when it runs: sqlx's
+    statement the engine refuses inside a transaction (``CREATE INDEX CONCURRENTLY``) runs outside
+    one, alone in its migration or beside only others the runbook can undo (hatchet's goose files of
+    several indexes). ``BadInput`` (naming the source file) when such a statement shares its file
+    with others, which the runbook would refuse only when it runs: sqlx's
     ``-- no-transaction`` and Flyway's ``executeInTransaction=false`` ran them one by one outside a
     transaction, and so did goose's ``NO TRANSACTION`` (Down too); golang-migrate, dbmate and the
     others sent the file as one script, and goose ran it in a transaction, which PostgreSQL refuses

@@ -130,11 +130,15 @@ def prepare(script: mig.Script, engine: "Engine", *, verify: bool = False) -> li
         prepared.append(PreparedStatement(st, sql, note, outside, st.shows_row_data(dialect)))
     outside = [p for p in prepared if p.outside_transaction]
     runnable = [p for p in prepared if p.sql]
-    if outside and len(runnable) > 1:
+    undoable = len(outside) == len(runnable) and all(engine.undoable_outside_transaction(sql)
+                                                     for p in runnable for sql in p.sql)
+    if outside and len(runnable) > 1 and not undoable:
         p = outside[0]
         raise BadInput(
             f"{script.path}:{p.statement.line}: {p.statement.first_word} ... cannot run inside a transaction; "
-            "such a statement must be alone in its migration (so a failure leaves nothing half-applied)"
+            "such a statement must be alone in its migration, or beside only others the runbook can undo if a "
+            "later one fails (CREATE INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY, REINDEX ... CONCURRENTLY), "
+            "so a failure leaves nothing half-applied"
         )
     return prepared
 
@@ -341,9 +345,9 @@ def run_in_transaction(target: "Target", prepared: list[PreparedStatement], labe
     declare raises ``effects.DataCheckFailed`` and the transaction rolls back whole. With
     ``verify``, that verify script runs next, before ``after``, in a savepoint that is rolled back
     (``run_verify``); when it raises (``VerifyScriptFailed``), the transaction rolls back whole.
-    A lone statement that cannot run in a transaction runs in autocommit (unwatched: such
-    statements build indexes, they change no row), then ``after`` runs in its own transaction:
-    the statement succeeded, so recording it cannot leave a half state. Its verify script runs
+    Statements that cannot run in a transaction run in autocommit (unwatched: such statements
+    build indexes, they change no row; ``run_outside_transaction``), then ``after`` runs in its
+    own transaction: they succeeded, so recording them cannot leave a half state. Its verify script runs
     after that, in a transaction of its own that is rolled back; when it raises, the migration
     stays committed and recorded and the error says so (``committed``).
     """
@@ -351,12 +355,8 @@ def run_in_transaction(target: "Target", prepared: list[PreparedStatement], labe
     eng = target.engine()
     if any(p.outside_transaction for p in prepared):
         with eng.connect() as conn:
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-            try:
-                results = execute_script(conn, prepared, label, version)
-            except MigrationFailed:
-                target.kind.after_failed_outside_transaction(conn, prepared)
-                raise
+            results = run_outside_transaction(conn.execution_options(isolation_level="AUTOCOMMIT"), target.kind,
+                                              prepared, label, version)
         with eng.connect() as conn, conn.execution_options(**{WRITE_TRANSACTION: True}).begin():
             after(conn)
         if verify is not None:
@@ -367,6 +367,45 @@ def run_in_transaction(target: "Target", prepared: list[PreparedStatement], labe
             results = run_watched(conn, target, prepared, label, version, after, watch, verify)
             faults.barrier(f"uncommitted-{version}")  # everything done but the commit (kill tests)
     return results, int((time.perf_counter() - started) * 1000)
+
+
+def run_outside_transaction(conn: sa.Connection, engine: "Engine", prepared: list[PreparedStatement], label: str,
+                            version: str) -> list[StatementResult]:
+    """Statements that cannot run in a transaction, each in autocommit on ``conn``, in order. When
+    one fails, what it left (an INVALID index: ``engine.after_failed_outside_transaction``) is
+    cleaned up, then the statements before it are undone, newest first
+    (``engine.undo_outside_transaction``, read before each ran), so the database is as it was; an
+    undo that fails is named in the error with what it left."""
+    several = sum(bool(p.sql) for p in prepared) > 1
+    undo: list[tuple[PreparedStatement, str]] = []
+    results: list[StatementResult] = []
+    for p in prepared:
+        pending = [engine.undo_outside_transaction(conn, sql) for sql in p.sql] if several else []
+        try:
+            results += execute_script(conn, [p], label, version, engine)
+        except MigrationFailed as exc:
+            engine.after_failed_outside_transaction(conn, [p])
+            if not undo:
+                raise
+            left = _undo_outside_transaction(conn, engine, undo)
+            cause = exc.cause + (f"; the {len(undo)} statement(s) before it were undone" if not left else
+                                 f"; undoing the statements before it failed, left in the database: {'; '.join(left)}")
+            raise MigrationFailed(exc.version, exc.name, exc.statement_no, exc.line, exc.sql, cause) from exc
+        undo += [(p, then()) for then in pending]
+    return results
+
+
+def _undo_outside_transaction(conn: sa.Connection, engine: "Engine",
+                              undo: list[tuple[PreparedStatement, str]]) -> list[str]:
+    """Run each undo, newest first; what could not be undone (statement, its undo, why)."""
+    left = []
+    for p, sql in reversed(undo):
+        for one in filter(None, (s.strip() for s in sql.split("; "))):
+            try:
+                engine.run_sql(conn, one)
+            except sa.exc.DBAPIError as exc:
+                left.append(f"statement {p.statement.index}'s change (undo by hand: {one}; it failed: {_cause(exc)})")
+    return left
 
 
 def run_watched(conn: sa.Connection, target: "Target", prepared: list[PreparedStatement], label: str, version: str,

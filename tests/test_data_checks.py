@@ -1014,13 +1014,18 @@ def test_an_enum_value_renamed_declares_every_column_that_holds_the_type(pg_url,
             "CREATE TABLE sites (id int PRIMARY KEY, mode mode, modes mode[], kept site_mode, other other)",
             "INSERT INTO sites VALUES (1, 'closed', '{closed,open}', 'closed', 'closed'), (2, 'open', '{}', 'open', 'closed')")
     folder = folder_with(tmp_path, {"005_relabel.sql": "SELECT 1;\n", "005_relabel.postgresql.sql":
-                                    "-- Risk Level: MEDIUM\nALTER TYPE mode RENAME VALUE 'closed' TO 'Closed';\n"})
+                                    "-- Risk Level: HIGH\nALTER TYPE mode RENAME VALUE 'closed' TO 'Closed';\n"
+                                    "UPDATE sites SET other = 'closed' WHERE id = 2;\n",
+                                    "rollbacks/005_rollback_relabel.sql": "SELECT 1;\n"})
     target = open_target(pg_url)
     rehearsed = rehearse_on_backup(target, folder, tmp_path, "rehearse-relabel")
     assert rehearsed["passed"], rehearsed["error"]
     (t,) = rehearsed["data"]["005_relabel"]["tables"]
     assert (t["table"], t["changed_columns"]) == ("sites", {"mode": 1, "modes": 1, "kept": 1}), t
     assert "mode, modes, kept" in " ".join(t["declared"])
+    # lint --db reads the tables each statement names (what it wrote is held against them): none here
+    assert effects.statement_tables(["ALTER TYPE mode RENAME VALUE 'a' TO 'b'", "UPDATE sites SET id = 1"],
+                                    "postgres") == [set(), {"sites"}]
     assert migrate(target, folder, run_id="relabel", data_checks="full").passed
     with target.engine().connect() as conn:
         assert conn.exec_driver_sql("SELECT mode::text, kept::text, other::text FROM sites WHERE id = 1").one() == \

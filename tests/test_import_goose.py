@@ -144,9 +144,11 @@ DROP TABLE orders;
     "20240102000000_orders_customer.sql": """-- +goose NO TRANSACTION
 -- +goose Up
 CREATE INDEX CONCURRENTLY orders_customer ON orders (customer);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_total ON orders (total);
 
 -- +goose Down
 DROP INDEX CONCURRENTLY orders_customer;
+DROP INDEX CONCURRENTLY IF EXISTS orders_total;
 """,
 }
 
@@ -162,8 +164,10 @@ def test_goose_plpgsql_blocks_and_no_transaction_index_migrate_and_roll_back_on_
     assert [n for n in result.notes if n.startswith("20240102000000_orders_customer.sql: -- +goose NO TRANSACTION")]
     target = open_target(pg_empty_url)
     assert lint.lint(dest, target=target, dialect="postgresql").exit_code == 0  # each rollback replayed on the server
-    assert_both_applied_and_the_index_built(pg_empty_url, dest)
+    assert_both_applied_and_the_index_built(pg_empty_url, dest)  # several per file, as hatchet's (one migration)
     with target.engine().begin() as conn:
+        assert conn.exec_driver_sql("SELECT indisvalid FROM pg_index WHERE indexrelid = 'orders_total'::regclass"
+                                    ).scalar() is True
         conn.exec_driver_sql("INSERT INTO orders (customer) VALUES ('ann')")
         assert conn.exec_driver_sql("SELECT updated_at IS NOT NULL FROM orders").scalar_one() is True  # the trigger
     assert rollback_to(target, dest, "001", run_id="back", dialect="postgresql")["error"] is None

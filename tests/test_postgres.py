@@ -629,6 +629,71 @@ def test_concurrent_index_must_be_alone_in_its_migration(adopted, migrations_dir
     assert state(adopted) == before
 
 
+SEVERAL_PG = ("CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_a ON contractors (phone);\n"
+              "CREATE INDEX CONCURRENTLY ON contractors (email, phone);\n"
+              "DROP INDEX CONCURRENTLY IF EXISTS idx_partners_name;\n"
+              "REINDEX INDEX CONCURRENTLY idx_a;\n")
+
+
+def indexes(url: str) -> list[tuple[str, str]]:
+    with open_target(url).engine().connect() as conn:
+        return conn.exec_driver_sql("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' "
+                                    "ORDER BY 1").all()
+
+
+def test_several_statements_outside_a_transaction_share_a_migration_and_a_failure_undoes_them(
+        adopted, migrations_dir, tmp_path):
+    """hatchet's and Permify's goose ``NO TRANSACTION`` files build several indexes concurrently in
+    one migration. Each runs in autocommit; the migration is recorded once, after the last. When
+    one fails, the ones before it are undone, newest first: an index made is dropped (an unnamed
+    one too), an index dropped is made again from its definition; the database is as it was."""
+    with open_target(adopted).engine().begin() as conn:
+        conn.exec_driver_sql("CREATE INDEX idx_partners_name ON strategic_partners (company_name)")
+    folder = folder_with(tmp_path, migrations_dir, {
+        "003_indexes.sql": "SELECT 1;\n",
+        "003_indexes.postgresql.sql": SEVERAL_PG + "CREATE UNIQUE INDEX CONCURRENTLY idx_u ON strategic_partners (is_active);\n"})
+    assert migrate(open_target(adopted), folder, to="002").passed
+    before, defs = state(adopted), indexes(adopted)
+    failed = migrate(open_target(adopted), folder)
+    assert not failed.passed and "statement 5" in failed.error and "could not create unique index" in failed.error
+    assert "the 4 statement(s) before it were undone" in failed.error, failed.error
+    assert state(adopted) == before and indexes(adopted) == defs and history(adopted) == ["000", "001", "002"]
+    (folder / "003_indexes.postgresql.sql").write_text(SEVERAL_PG)
+    done = migrate(open_target(adopted), folder)
+    assert done.passed, done.error
+    assert history(adopted) == ["000", "001", "002", "003"]
+    names = [n for n, _ in indexes(adopted)]
+    assert "idx_a" in names and "contractors_email_phone_idx" in names and "idx_partners_name" not in names
+    assert state(adopted)["_invalid_indexes"] == 0
+
+
+def test_a_rollback_script_of_several_concurrent_drops_runs_outside_a_transaction(adopted, migrations_dir, tmp_path):
+    from runbook.rollback import rollback_to
+
+    folder = folder_with(tmp_path, migrations_dir, {
+        "003_indexes.sql": "SELECT 1;\n",
+        "003_indexes.postgresql.sql": "CREATE INDEX CONCURRENTLY idx_a ON contractors (phone);\n"
+                                      "CREATE INDEX CONCURRENTLY idx_b ON contractors (email);\n",
+        "rollbacks/003_rollback_indexes.sql": "DROP INDEX idx_a;\nDROP INDEX idx_b;\n",
+        "rollbacks/003_rollback_indexes.postgresql.sql": "DROP INDEX CONCURRENTLY idx_a;\nDROP INDEX CONCURRENTLY idx_b;\n"})
+    assert migrate(open_target(adopted), folder, to="002").passed
+    before = state(adopted)
+    assert migrate(open_target(adopted), folder).passed
+    done = rollback_to(open_target(adopted), folder, "002", run_id="down")
+    assert done["error"] is None and done["after"] == "002", done["error"]
+    assert state(adopted) == before and history(adopted) == ["000", "001", "002"]
+
+
+def test_statements_outside_a_transaction_that_cannot_be_undone_stay_alone(adopted, migrations_dir, tmp_path):
+    folder = folder_with(tmp_path, migrations_dir, {
+        "003_mixed.sql": "SELECT 1;\n",
+        "003_mixed.postgresql.sql": "CREATE INDEX CONCURRENTLY a ON contractors (phone);\nVACUUM contractors;\n"})
+    before = state(adopted)
+    with pytest.raises(BadInput, match="beside only others the runbook can undo"):
+        migrate(open_target(adopted), folder)
+    assert state(adopted) == before
+
+
 @pytest.mark.parametrize("sql, outside", [
     ("CREATE INDEX CONCURRENTLY i ON t (a)", True),
     ("/* note */ create unique index concurrently if not exists i on t (a)", True),

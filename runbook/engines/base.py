@@ -156,6 +156,17 @@ class Engine:
     def after_failed_outside_transaction(self, conn: sa.Connection, prepared: list) -> None:
         """Clean up after a statement that ran outside a transaction failed (nothing by default)."""
 
+    def undoable_outside_transaction(self, sql: str) -> bool:
+        """Whether ``sql``, a statement that runs outside a transaction, can be undone exactly once
+        it succeeded (``undo_outside_transaction``): several such statements may then share a
+        migration (``migrate.prepare``). None by default."""
+        return False
+
+    def undo_outside_transaction(self, conn: sa.Connection, sql: str) -> Callable[[], str]:
+        """Called on ``conn`` (autocommit) right before ``sql`` runs; returns what gives, once it
+        succeeded, the SQL that undoes it (``""``: it changed nothing to undo)."""
+        raise NotImplementedError
+
     def set_local_lock_timeout(self, conn: sa.Connection, ms: int) -> None:
         """Make the current transaction wait at most ``ms`` for a lock. Nothing by default
         (SQLite's busy timeout belongs to the connection: the target's ``lock_timeout``)."""

@@ -8,10 +8,12 @@ What differs from the default:
   ``PRAGMA table_info(t)`` becomes the equivalent information_schema query, other PRAGMAs are
   skipped with a note. A ``NNN_name.postgresql.sql`` file beside a migration wins over translation.
 - ``CREATE INDEX CONCURRENTLY`` (and the like) cannot run inside a transaction block. The rule:
-  such a statement must be alone in its migration (``migrate.prepare`` refuses anything else);
-  it runs in autocommit and its history row is written right after it succeeded. When it fails,
-  PostgreSQL may leave an INVALID index behind; ``after_failed_outside_transaction`` drops it, so
-  a failed migration still leaves nothing changed. (``REINDEX CONCURRENTLY`` leftovers named
+  such a statement must be alone in its migration, or beside only others this module can undo
+  (``undoable_outside_transaction``: creating, dropping or rebuilding indexes concurrently;
+  ``migrate.prepare`` refuses anything else); they run in autocommit and the history row is
+  written right after the last succeeded. When one fails, PostgreSQL may leave an INVALID index
+  behind; ``after_failed_outside_transaction`` drops it, and the ones before it are undone
+  (``undo_outside_transaction``), so a failed migration still leaves nothing changed. (``REINDEX CONCURRENTLY`` leftovers named
   ``*_ccnew`` are not cleaned up: write that by hand if you ever need it in a migration.)
 - One runbook at a time per database: ``pg_try_advisory_lock`` on a dedicated session, keyed by
   ``schema-runbook`` + the database name; a second run fails at once naming the pid holding it.
@@ -293,6 +295,49 @@ class PostgresEngine(Engine):
                     {"name": name.name, "schema": schema}).first()
                 if row is not None:
                     conn.exec_driver_sql(f"DROP INDEX CONCURRENTLY IF EXISTS {_ident(row[0])}.{_ident(name.name)}")
+
+    def undoable_outside_transaction(self, sql: str) -> bool:
+        """``CREATE INDEX CONCURRENTLY`` (undone by dropping the index it made), ``DROP INDEX
+        CONCURRENTLY`` (by making the index again from its definition, read before: its comment
+        and statistics target are not kept) and ``REINDEX ... CONCURRENTLY`` (nothing to undo)."""
+        from pglast import ast
+        from pglast.enums import ObjectType
+
+        from ..pgtext import tree
+
+        node = tree(sql)
+        if isinstance(node, ast.IndexStmt):
+            return bool(node.concurrent)
+        if isinstance(node, ast.DropStmt):
+            return node.removeType == ObjectType.OBJECT_INDEX and bool(node.concurrent) and len(node.objects) == 1
+        if isinstance(node, ast.ReindexStmt):
+            return any(getattr(o, "defname", "") == "concurrently" for o in node.params or ())
+        return False
+
+    def undo_outside_transaction(self, conn: sa.Connection, sql: str) -> Callable[[], str]:
+        from pglast import ast
+
+        from ..pgtext import tree
+
+        node = tree(sql)
+        if isinstance(node, ast.IndexStmt):  # the indexes of its table now; the new one is its
+            relation = ".".join(_ident(n) for n in filter(None, (node.relation.schemaname, node.relation.relname)))
+            indexes = ("SELECT i.indexrelid::regclass::text FROM pg_index i "
+                       "WHERE i.indrelid = to_regclass(:relation)")
+            before = set(conn.execute(sa.text(indexes), {"relation": relation}).scalars())
+
+            def undo_create() -> str:
+                made = set(conn.execute(sa.text(indexes), {"relation": relation}).scalars()) - before
+                return "; ".join(f"DROP INDEX CONCURRENTLY IF EXISTS {name}" for name in sorted(made))
+            return undo_create
+        if isinstance(node, ast.DropStmt):
+            (parts,) = node.objects
+            definition = conn.execute(sa.text("SELECT pg_get_indexdef(to_regclass(:name))"),
+                                      {"name": ".".join(_ident(p.sval) for p in parts)}).scalar()
+            again = "" if definition is None else re.sub(r"^CREATE (UNIQUE )?INDEX ", r"CREATE \1INDEX CONCURRENTLY ",
+                                                          definition)
+            return lambda: again
+        return lambda: ""
 
     def set_local_lock_timeout(self, conn: sa.Connection, ms: int) -> None:
         conn.exec_driver_sql(f"SET LOCAL lock_timeout = {max(1, int(ms))}")

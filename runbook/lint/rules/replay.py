@@ -19,7 +19,7 @@ APPLY_FAILED = rule("apply-failed", "error",
                     "server-wide change belongs in an administrator's script, or in plain statements, which the "
                     "scratch runs leave to the target", family=__name__)
 NOT_RUNNABLE = rule("not-runnable", "error",
-                    "the runner would refuse the file (a `ROLLBACK` in it; a `CONCURRENTLY` statement not alone)",
+                    "the runner would refuse the file (a `ROLLBACK` in it; a `CONCURRENTLY` statement beside others it cannot undo)",
                     "remove transaction control; put `CONCURRENTLY` alone in its own migration", family=__name__)
 ROLLBACK_UNCHECKED = rule("rollback-unchecked", "warning",
                           "no scratch database could be made (e.g. no `CREATEDB` right on the server); or (PostgreSQL) "
