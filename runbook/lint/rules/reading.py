@@ -4,8 +4,10 @@ from ..registry import rule
 
 UNPARSABLE = rule("unparsable", "error",
                   "the engine's own parser (pglast for PostgreSQL; SQLite itself, asked with EXPLAIN) cannot parse a "
-                  "statement or the file; counted as Category 3",
-                  "fix the syntax; the statement would fail on the engine", family=__name__)
+                  "statement or the file; counted as Category 3; a statement SQLite refuses and PostgreSQL's parser "
+                  "reads is said to be so (a PostgreSQL history read in the default dialect)",
+                  "fix the syntax (the statement would fail on the engine), or give the project's dialect",
+                  family=__name__)
 UNCLASSIFIED = rule("unclassified", "warning",
                     "a statement lint parses but has no rule for (e.g. `DO $$ ... $$`); counted as Category 3",
                     "declare HIGH, or move the work into statements lint knows", family=__name__)
