@@ -583,7 +583,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .importer import TOOLS  # light: no SQLAlchemy
 
     p = add("import", "convert another tool's migrations folder (golang-migrate, Flyway, Diesel, dbmate, Prisma "
-                      "Migrate, sqlx, goose, drizzle-kit) or Sqitch project into a new runbook migrations folder", cmd_import)
+                      "Migrate, sqlx, goose, drizzle-kit, pop) or Sqitch project into a new runbook migrations folder", cmd_import)
     p.add_argument("source", type=Path, metavar="FOLDER",
                    help="the other tool's migrations folder (Sqitch: the folder of sqitch.conf / sqitch.plan; "
                         "Flyway: its location, or the folder of its flyway.toml / flyway.conf, whose settings are "

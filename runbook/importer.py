@@ -83,12 +83,12 @@ if TYPE_CHECKING:
 
     from .target import Target
 
-TOOLS = ("golang-migrate", "flyway", "diesel", "dbmate", "sqitch", "prisma", "sqlx", "goose", "drizzle")
+TOOLS = ("golang-migrate", "flyway", "diesel", "dbmate", "sqitch", "prisma", "sqlx", "goose", "drizzle", "pop")
 #: each tool's own history table (its default name)
 HISTORY_TABLES = {"golang-migrate": "schema_migrations", "flyway": "flyway_schema_history",
                   "diesel": "__diesel_schema_migrations", "dbmate": "schema_migrations", "sqitch": "sqitch.changes",
                   "prisma": "_prisma_migrations", "sqlx": "_sqlx_migrations", "goose": "goose_db_version",
-                  "drizzle": "__drizzle_migrations"}
+                  "drizzle": "__drizzle_migrations", "pop": "schema_migration"}
 RISK_NOTE = "set by runbook import from lint's classification of the statements"
 NOT_WRITTEN = "nothing was written"
 
@@ -110,6 +110,14 @@ DRIZZLE_DIALECTS = {"postgresql": "postgresql", "pg": "postgresql", "sqlite": "s
 DRIZZLE_SCHEMA = "drizzle"  # PostgreSQL: drizzle-orm's migrator keeps its table in this schema
 #: a line goose's parser reads as an annotation: a comment naming ``+goose`` (goose refuses one it does not know)
 _GOOSE_ANNOTATION = re.compile(r"^[ \t]*--.*\+goose", re.M)
+#: pop / ory popx: {version}_{name}[.{database}][.autocommit].(up|down).(sql|fizz) (popx's own pattern, fizz
+#: added: pop's DSL, refused by name)
+_POP = re.compile(r"^(?P<version>\d+)_(?P<name>[^.]+)(?P<db>\.[a-z0-9]+)?(?P<autocommit>\.autocommit)?"
+                  r"\.(?P<way>up|down)\.(?P<kind>sql|fizz)$")
+#: pop's names of a database (``pop.CanonicalDialect``), as the runbook's dialects
+POP_DATABASES = {"postgres": "postgresql", "postgresql": "postgresql", "pg": "postgresql", "sqlite3": "sqlite",
+                 "sqlite": "sqlite", "mysql": "mysql", "mariadb": "mysql", "cockroach": "cockroach",
+                 "cockroachdb": "cockroach", "crdb": "cockroach"}
 _GOOSE_GO = re.compile(r"^(?P<version>\d+)_.*\.go$")  # a Go migration (goose takes other .go files as helpers)
 
 
@@ -238,8 +246,11 @@ def _claims(path: Path, fw: flyway.Settings = FLYWAY) -> tuple[str, ...]:
         return ("flyway",) if files and all(_is_flyway_file(p.name, fw) for p in files) else ()
     if path.name == PRISMA_LOCK:
         return ("prisma",)
+    pop = _POP.match(path.name)
+    if pop and (pop["db"] or pop["autocommit"] or pop["kind"] == "fizz"):
+        return ("pop",)  # a database or autocommit part, or pop's own DSL: no other tool names files so
     if _GOLANG.match(path.name):
-        return ("golang-migrate", "sqlx")  # sqlx's reversible files have golang-migrate's names
+        return ("golang-migrate", "sqlx", "pop")  # sqlx's reversible files have golang-migrate's names, pop's too
     if _is_flyway_file(path.name, fw) or path.name in flyway.CONFIG_FILES:
         return ("flyway",)
     if path.suffix == ".go":
@@ -883,6 +894,58 @@ def read_goose(folder: Path) -> list[Source]:
     return out
 
 
+def read_pop(folder: Path, dialect: str | None) -> list[Source]:
+    """pop's (and Ory's popx) files for one database: per version, the file named for that database
+    (``.postgres.``, ``.sqlite3.``...) wins over the one for all (no database part); a version with
+    neither is not a migration there. ``.autocommit`` runs outside a transaction. Versions in
+    pop's order (as text). Refused, named: fizz files (pop's DSL, not SQL), a database pop does not
+    know, and no ``--dialect`` (the folder holds several databases' files)."""
+    if dialect is None:
+        raise BadInput(f"{folder}: pop keeps migrations for several databases side by side: say which ones to import "
+                       f"with --dialect postgresql or --dialect sqlite; {NOT_WRITTEN}")
+    from .migrations import dialect_name, source_dialect
+
+    wanted = dialect_name(source_dialect(dialect))
+    fizz, unknown = [], []
+    files: dict[str, dict[str, dict[str, tuple[Path, bool]]]] = {}  # version → way → "db" | "all" → (file, autocommit)
+    for path in _entries(folder):
+        m = _POP.match(path.name)
+        db = (m["db"] or ".")[1:]
+        autocommit = bool(m["autocommit"]) or db == "autocommit"  # popx: `.autocommit` alone is for all
+        db = "" if db == "autocommit" else db
+        if m["kind"] == "fizz":
+            fizz.append(path)
+        elif db and db not in POP_DATABASES:
+            unknown.append(path)
+        elif not db or POP_DATABASES[db] == wanted:
+            chosen = files.setdefault(m["version"], {}).setdefault(m["way"], {})
+            which = "db" if db else "all"
+            if which in chosen:
+                raise BadInput(f"{folder}: two {m['way']} files for version {m['version']} on {wanted}: "
+                               f"{chosen[which][0].name} and {path.name}; {NOT_WRITTEN}")
+            chosen[which] = (path, autocommit)
+    if fizz:
+        raise BadInput(f"{folder}: {_named(fizz, 5)}: pop's fizz migration(s), its own DSL that pop turns into SQL: the "
+                       f"runbook runs SQL (write each as {{version}}_{{name}}.up.sql); {NOT_WRITTEN}")
+    if unknown:
+        raise BadInput(f"{folder}: {_named(unknown, 5)}: for a database pop does not know "
+                       f"(it knows {', '.join(sorted(POP_DATABASES))}); {NOT_WRITTEN}")
+    out = []
+    for version, ways in sorted(files.items()):  # pop orders versions as text
+        picked = {way: chosen.get("db") or chosen["all"] for way, chosen in ways.items()}
+        if "up" not in picked:
+            raise BadInput(f"{folder}: {picked['down'][0].name}: a down script without its up script on {wanted}; "
+                           f"{NOT_WRITTEN}")
+        (up, autocommit), down = picked["up"], picked.get("down", (None,))[0]
+        where = "`.autocommit` in its name" if autocommit else None
+        out.append(Source(version, _POP.match(up.name)["name"], tuple(f for f in (up, down) if f is not None), _text(up),
+                          _text(down) if down is not None else None, (version,), no_transaction=where,
+                          header=_no_transaction_header("pop", where)))
+    if not out:
+        raise BadInput(f"{folder} holds no pop migrations for {wanted} ({LAYOUTS['pop']}); {NOT_WRITTEN}")
+    return out
+
+
 READERS: dict[str, Callable[[Path], list[Source]]] = {
     "golang-migrate": read_golang_migrate, "flyway": read_flyway, "diesel": read_diesel, "dbmate": read_dbmate,
     "sqitch": read_sqitch, "prisma": read_prisma, "sqlx": read_sqlx, "goose": read_goose, "drizzle": read_drizzle}
@@ -895,12 +958,13 @@ LAYOUTS = {"golang-migrate": "{version}_{title}.up.sql / .down.sql",
            "prisma": "{timestamp}_{name}/migration.sql + migration_lock.toml",
            "sqlx": "{version}_{description}.sql, or .up.sql / .down.sql",
            "goose": "{version}_{name}.sql with -- +goose Up / -- +goose Down",
-           "drizzle": "{tag}.sql files listed in meta/_journal.json (drizzle-kit)"}
+           "drizzle": "{tag}.sql files listed in meta/_journal.json (drizzle-kit)",
+           "pop": "{version}_{name}[.{database}][.autocommit].up.sql / .down.sql (pop, Ory's popx)"}
 
 
 def read_history(folder: str | Path, tool: str | None = None, placeholders: dict[str, str] | None = None,
                  placeholder_replacement: bool = True, default_schema: str | None = None,
-                 flyway_options: dict[str, Any] | None = None) -> tuple[str, list[Source]]:
+                 flyway_options: dict[str, Any] | None = None, dialect: str | None = None) -> tuple[str, list[Source]]:
     """The tool and its migrations in ``folder``, in the tool's order; ``BadInput`` for anything
     the tool would not run as one ordered history. Flyway's settings: its project's
     ``flyway.toml``/``flyway.conf`` in ``folder``, then ``flyway_options`` (Flyway's key -> value,
@@ -919,7 +983,7 @@ def read_history(folder: str | Path, tool: str | None = None, placeholders: dict
         key = next(iter(given))
         raise BadInput(f"{flyway.READ[key]} is {'for ' if key == 'placeholders' else ''}Flyway's {key}, and "
                        f"{folder} is {tool}'s folder; {NOT_WRITTEN}")
-    return tool, READERS[tool](folder)
+    return tool, read_pop(folder, dialect) if tool == "pop" else READERS[tool](folder)
 
 
 # -- writing the runbook folder ------------------------------------------------------------------
@@ -980,7 +1044,8 @@ def import_history(source: str | Path, dest: str | Path, *, tool: str | None = N
                        f" ({source}): name a new folder with --migrations; {NOT_WRITTEN}")
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise BadInput(f"{dest} exists and is not an empty folder: import writes a new migrations folder; {NOT_WRITTEN}")
-    tool, sources = read_history(source, tool, placeholders, placeholder_replacement, default_schema, flyway_options)
+    tool, sources = read_history(source, tool, placeholders, placeholder_replacement, default_schema, flyway_options,
+                                 dialect)
     sqlglot_dialect = source_dialect(_dialect_of(tool, source, sources, dialect))
     if any(s.search_path for s in sources) and dialect_name(sqlglot_dialect) != "postgresql":
         raise BadInput(f"--default-schema sets PostgreSQL's search_path, and the dialect is "
@@ -1357,7 +1422,7 @@ def _goose_state(rows: list[tuple], table: str) -> ToolState:
 def _key(tool: str, version: str) -> tuple:
     if tool == "flyway":
         return flyway_key(version)
-    return (version,) if tool in ("diesel", "sqitch", "prisma") else (int(version),)
+    return (version,) if tool in ("diesel", "sqitch", "prisma", "pop") else (int(version),)
 
 
 def _recorded_key(tool: str, s: Source) -> tuple:
