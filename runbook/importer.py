@@ -321,6 +321,7 @@ def detect(folder: str | Path, tool: str | None = None, fw: flyway.Settings = FL
     if not fits:
         raise BadInput(f"{folder} holds no migrations; {NOT_WRITTEN}")
     if len(fits) > 1 and (folder.parent / "Cargo.toml").is_file() and not (folder.parent / "go.mod").is_file():
+        fits = [t for t in fits if t != "pop"]  # Go's pop names files as golang-migrate does: not in a Rust crate
         raise BadInput(f"{folder}: its file names ({_named(list(claims), 2)}) are in {' and '.join(fits)}'s layouts "
                        f"alike, and the folder sits in a Rust crate ({folder.parent / 'Cargo.toml'}): the layout alone "
                        f"cannot tell which tool wrote it; say which with {' or '.join(f'--from {t}' for t in fits)}; "
