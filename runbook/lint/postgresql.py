@@ -573,6 +573,9 @@ class PostgresClassifier(Classifier):
             return Outcome(2, "detach-partition", f"detaches {part} from {table}: its rows are no longer rows of "
                                                   f"{table}, so queries on {table} lose them",
                            lock_heavy=not c.def_.concurrent)
+        if t == AT.AT_AlterConstraint:
+            return Outcome(1, "alter-constraint", f"ALTER CONSTRAINT {c.def_.conname} of {table}: when the foreign key "
+                                                  "is checked (DEFERRABLE, INITIALLY ...); no row read or changed")
         if t in _HARMLESS_AT:
             return Outcome(1, "alter-table", f"ALTER TABLE {table} {AT(t).name.removeprefix('AT_')}: no data change")
         return self.unclassified(st, f"ALTER TABLE action {AT(t).name}")
