@@ -1003,6 +1003,36 @@ def test_a_type_the_migration_drops_with_the_column_that_used_it_is_not_held_by_
     target.dispose()
 
 
+def rehearsed_pg_migration(pg_url: str, tmp_path: Path, name: str, body: str) -> tuple:
+    """A PostgreSQL-only migration 005 (a no-op rollback) on the demo at 004 plus what the test
+    made: (target, folder, the rehearsal's data check of it), the rehearsal passed."""
+    folder = folder_with(tmp_path, {f"005_{name}.sql": "SELECT 1;\n", f"005_{name}.postgresql.sql": body,
+                                    f"rollbacks/005_rollback_{name}.sql": "SELECT 1;\n"})
+    target = open_target(pg_url)
+    rehearsed = rehearse_on_backup(target, folder, tmp_path, f"rehearse-{name}")
+    assert rehearsed["passed"], rehearsed["error"]
+    return target, folder, rehearsed["data"][f"005_{name}"]
+
+
+def assert_an_undeclared_write_still_fails(target, folder: Path, name: str, body: str, table: str, column: str,
+                                           tables: tuple[str, ...]) -> None:
+    """``body`` plus a function writing ``table.column`` (2 rows) that no statement declares:
+    migrate fails naming it, and ``tables`` are as they were; then ``body`` alone passes."""
+    def rows() -> list:
+        with target.engine().connect() as conn:
+            return [conn.exec_driver_sql(f"SELECT * FROM {t} ORDER BY 1").all() for t in tables]
+
+    before = rows()
+    (folder / f"005_{name}.postgresql.sql").write_text(
+        body + f"CREATE FUNCTION touch() RETURNS void LANGUAGE sql AS $$ UPDATE {table} SET {column} = 'z' $$;\n"
+        "SELECT touch();\n")
+    refused = migrate(target, folder, run_id=f"{name}-undeclared")
+    assert not refused.passed and f"column {column} changed in 2 rows" in refused.error, refused.error
+    assert rows() == before
+    (folder / f"005_{name}.postgresql.sql").write_text(body)
+    assert migrate(target, folder, run_id=name).passed
+
+
 @pytest.mark.postgres
 def test_an_enum_value_renamed_declares_every_column_that_holds_the_type(pg_url, tmp_path):
     """Lemmy's ``ALTER TYPE registration_mode_enum RENAME VALUE 'closed' TO 'Closed'``: the rows
@@ -1045,23 +1075,10 @@ def test_columns_dropped_then_added_or_renamed_in_are_declared_under_their_names
     body = ("-- Risk Level: HIGH\nALTER TABLE people DROP COLUMN score, ADD COLUMN score boolean DEFAULT false NOT NULL;\n"
             "UPDATE people SET shared_inbox = inbox WHERE shared_inbox IS NULL;\n"
             "ALTER TABLE people DROP COLUMN inbox;\nALTER TABLE people RENAME COLUMN shared_inbox TO inbox;\n")
-    folder = folder_with(tmp_path, {"005_moves.sql": "SELECT 1;\n", "005_moves.postgresql.sql": body,
-                                    "rollbacks/005_rollback_moves.sql": "SELECT 1;\n"})
-    target = open_target(pg_url)
-    rehearsed = rehearse_on_backup(target, folder, tmp_path, "rehearse-moves")
-    assert rehearsed["passed"], rehearsed["error"]
-    (t,) = rehearsed["data"]["005_moves"]["tables"]
+    target, folder, checked = rehearsed_pg_migration(pg_url, tmp_path, "moves", body)
+    (t,) = checked["tables"]
     assert t["changed_columns"] == {"score": 2, "inbox": 1}, t  # inbox now against shared_inbox then
-    with target.engine().connect() as conn:
-        before = conn.exec_driver_sql("SELECT * FROM people ORDER BY id").all()
-    (folder / "005_moves.postgresql.sql").write_text(  # and bio, through a function: undeclared
-        body + "CREATE FUNCTION touch() RETURNS void LANGUAGE sql AS $$ UPDATE people SET bio = 'z' $$;\nSELECT touch();\n")
-    refused = migrate(target, folder, run_id="moves-undeclared")
-    assert not refused.passed and "column bio changed in 2 rows" in refused.error, refused.error
-    with target.engine().connect() as conn:
-        assert conn.exec_driver_sql("SELECT * FROM people ORDER BY id").all() == before
-    (folder / "005_moves.postgresql.sql").write_text(body)
-    assert migrate(target, folder, run_id="moves").passed
+    assert_an_undeclared_write_still_fails(target, folder, "moves", body, "people", "bio", ("people",))
     with target.engine().connect() as conn:
         assert conn.exec_driver_sql("SELECT inbox, score FROM people ORDER BY id").all() == [("a", False), ("B", False)]
     target.dispose()
@@ -1085,25 +1102,12 @@ def test_what_foreign_key_actions_do_to_other_tables_is_the_statements_doing(pg_
             "INSERT INTO post VALUES (100, 1, 'b', 'x'), (200, 2, 'b', 'y')")
     body = ("-- Risk Level: HIGH\nDELETE FROM person WHERE key IS NULL;\n"
             "UPDATE person SET code = upper(code);\n")
-    folder = folder_with(tmp_path, {"005_prune.sql": "SELECT 1;\n", "005_prune.postgresql.sql": body,
-                                    "rollbacks/005_rollback_prune.sql": "SELECT 1;\n"})
-    target = open_target(pg_url)
-    rehearsed = rehearse_on_backup(target, folder, tmp_path, "rehearse-prune")
-    assert rehearsed["passed"], rehearsed["error"]
-    tables = {t["table"]: t for t in rehearsed["data"]["005_prune"]["tables"]}
+    target, folder, checked = rehearsed_pg_migration(pg_url, tmp_path, "prune", body)
+    tables = {t["table"]: t for t in checked["tables"]}
     assert set(tables) == {"person", "site", "site_stats", "post"}, tables  # not ban
     assert (tables["site"]["removed"], tables["site_stats"]["removed"]) == (1, 1)
     assert tables["post"]["changed_columns"] == {"editor": 1, "author_code": 2}, tables["post"]
-    with target.engine().connect() as conn:
-        before = [conn.exec_driver_sql(f"SELECT * FROM {t} ORDER BY 1").all() for t in ("person", "site", "post")]
-    (folder / "005_prune.postgresql.sql").write_text(  # and post.body, through a function: undeclared
-        body + "CREATE FUNCTION touch() RETURNS void LANGUAGE sql AS $$ UPDATE post SET body = 'z' $$;\nSELECT touch();\n")
-    refused = migrate(target, folder, run_id="prune-undeclared")
-    assert not refused.passed and "column body changed in 2 rows" in refused.error, refused.error
-    with target.engine().connect() as conn:
-        assert [conn.exec_driver_sql(f"SELECT * FROM {t} ORDER BY 1").all() for t in ("person", "site", "post")] == before
-    (folder / "005_prune.postgresql.sql").write_text(body)
-    assert migrate(target, folder, run_id="prune").passed
+    assert_an_undeclared_write_still_fails(target, folder, "prune", body, "post", "body", ("person", "site", "post"))
     with target.engine().connect() as conn:
         assert conn.exec_driver_sql("SELECT id, editor, author_code FROM post ORDER BY id").all() == \
             [(100, None, "B"), (200, 2, "B")]
