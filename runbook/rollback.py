@@ -382,14 +382,21 @@ class RollbackWatch:
     The script may remove at most the rows its migration added to a table (``record``: the
     migration's counts at its commit, from this run's migrate record or the event log); without
     that record, only a table a statement may remove rows from may lose rows. Rows appear only
-    where a statement may add them. Anything else fails the check (``passed`` False) and the
-    caller rolls the transaction back (``effects.DataCheckFailed``). Same interface as
-    ``effects.DataWatch`` for ``migrate.run_in_transaction``."""
+    where a statement may add them. What the engine does to other tables when the script removes
+    rows (``engine.referential_actions``: ``ON DELETE CASCADE`` / ``SET NULL`` of a table referring
+    to one it may remove rows from) is counted and held to the same rule: such a table may lose at
+    most the rows its migration added there, and none of its keys may be set to NULL (``SET
+    DEFAULT`` to a value is not seen); a rollback
+    that would take the application's rows that way fails, naming the foreign key (delete them in
+    the script, where the guards and ``--discard-new-data`` see them). Anything else fails the check
+    (``passed`` False) and the caller rolls the transaction back (``effects.DataCheckFailed``). Same
+    interface as ``effects.DataWatch`` for ``migrate.run_in_transaction``."""
 
     def __init__(self, engine: Any, prepared: list[PreparedStatement], record: dict[str, Any] | None):
         self.engine, self.record = engine, record
         self.declared = effects.declare_prepared(prepared, engine)
         self.watched: list[tuple[effects.TableEffect, int]] = []
+        self.nulled: list[tuple[Any, int]] = []  # (a SET NULL foreign key, its rows holding a key before)
         self.report: dict[str, Any] | None = None
 
     def _migration_rows(self, table: str) -> tuple[int, int] | None:
@@ -410,8 +417,24 @@ class RollbackWatch:
             self.declared.spell_as(present)
         effects_ = [e for e in self.declared.existing()  # tables it drops are neither held nor counted
                     if e.table in present and e.table not in mig.RUNBOOK_TABLES and e.now is not None]
+        deleting = {e.table for e in effects_ if e.may_remove_rows or e.anything}
+        actions = [fk for fk in self.engine.referential_actions(conn) if fk.parent in deleting and fk.child in present
+                   and fk.on_delete != "none"] if deleting else []
+        named = {e.table for e in effects_}
+        for fk in actions:  # the tables the engine writes when the script removes rows: counted too
+            if fk.on_delete == "cascade" and fk.child not in named:
+                named.add(fk.child)
+                effects_.append(effects.TableEffect(fk.child, by_triggers=True, why=[
+                    f"ON DELETE CASCADE of its foreign key ({', '.join(fk.columns)}) to {fk.parent}"]))
         self.engine.hold_writers(conn, [e.table for e in effects_])
         self.watched = [(e, inventory.count_rows(conn, e.table)) for e in effects_]
+        self.nulled = [(fk, self._keyed(conn, fk)) for fk in actions if fk.on_delete == "set null"]
+
+    def _keyed(self, conn: sa.Connection, fk: Any) -> int:
+        """Rows of ``fk``'s table whose foreign key columns it sets on delete hold a value."""
+        q = self.engine.quote_name
+        held = " AND ".join(f"{q(c)} IS NOT NULL" for c in fk.on_delete_sets)
+        return int(conn.exec_driver_sql(f"SELECT count(*) FROM {self.engine.quote_table(fk.child)} WHERE {held}").scalar())
 
     def after(self, conn: sa.Connection) -> dict[str, Any]:
         present = set(self.engine.table_names(conn))
@@ -430,13 +453,21 @@ class RollbackWatch:
             if mine is not None:
                 out["migration_rows"] = {"added": mine[0], "removed": mine[1]}
             if out["removed"]:
+                how = f" (by {e.why[0]})" if e.by_triggers else ""
                 if mine is not None and out["removed"] > mine[0]:
-                    problems.append(f"{e.table}: {out['removed']} of {rows} rows removed, and the migration it "
+                    problems.append(f"{e.table}: {out['removed']} of {rows} rows removed{how}, and the migration it "
                                     f"rolls back added {mine[0]} there: a rollback must not remove rows it did not add")
                 elif mine is None and not (e.may_remove_rows or e.anything):
-                    problems.append(f"{e.table}: {out['removed']} of {rows} rows removed, and no statement may remove rows")
+                    problems.append(f"{e.table}: {out['removed']} of {rows} rows removed{how}, and no statement may "
+                                    "remove rows")
             if out["added"] and not (e.may_add_rows or e.anything):
                 problems.append(f"{e.table}: {out['added']} rows added, and no statement may add rows")
+        for fk, keyed in self.nulled:
+            lost = keyed - self._keyed(conn, fk)
+            if lost > 0:
+                problems.append(f"{fk.child}: {lost} rows' {', '.join(fk.on_delete_sets)} set to {fk.on_delete[4:].upper()} "
+                                f"by ON DELETE {fk.on_delete.upper()} of its foreign key to {fk.parent}: the rows they "
+                                "referred to are removed by the rollback (remove or change them in the script)")
         self.report = {"passed": not problems, "mode": "row counts in the rollback's transaction",
                        "tables": tables, "problems": problems, "notes": self.declared.notes}
         return self.report

@@ -1134,3 +1134,33 @@ def test_sqlite_foreign_key_actions_are_read_where_the_session_enforces_them(tmp
             ReferentialAction("parent", "child", ("p",), ("id",), "cascade", "none", ("p",)),
             ReferentialAction("parent", "child", ("c",), ("code",), "none", "set null", ("c",))])  # not q
     target.dispose()
+
+
+@pytest.mark.postgres
+def test_a_rollback_that_would_take_the_applications_rows_through_a_foreign_key_fails_and_changes_nothing(
+        pg_url, tmp_path):
+    """A rollback deleting the rows its migration added to a parent table: ``ON DELETE CASCADE``
+    would take the rows the application wrote since into a child table, ``SET NULL`` would clear
+    another's keys. The rollback fails naming each, and the database is as it was; the rows the
+    migration itself added to the child go with their parent."""
+    assert migrate(open_target(pg_url), MIGRATIONS).passed
+    run_sql(pg_url, "CREATE TABLE tags (id int PRIMARY KEY, name text)",
+            "CREATE TABLE tagged (tag int REFERENCES tags ON DELETE CASCADE, what text)",
+            "CREATE TABLE pinned (tag int REFERENCES tags ON DELETE SET NULL, what text)")
+    folder = folder_with(tmp_path, {
+        "005_tags.sql": "SELECT 1;\n",
+        "005_tags.postgresql.sql": "INSERT INTO tags VALUES (1, 'new');\nINSERT INTO tagged VALUES (1, 'seed');\n",
+        "rollbacks/005_rollback_tags.sql": "SELECT 1;\n",
+        "rollbacks/005_rollback_tags.postgresql.sql": "DELETE FROM tags WHERE id = 1;\n"})
+    target = open_target(pg_url)
+    assert migrate(target, folder, run_id="tags").passed
+    run_sql(pg_url, "INSERT INTO tagged VALUES (1, 'app')", "INSERT INTO pinned VALUES (1, 'app')")
+    at_005 = db_state(pg_url)
+    refused = rollback.rollback_to(target, folder, "004", run_id="back")
+    assert refused["error"] and "tagged: 2 of 2 rows removed (by ON DELETE CASCADE" in refused["error"], refused["error"]
+    assert "pinned: 1 rows' tag set to NULL by ON DELETE SET NULL" in refused["error"]
+    assert db_state(pg_url) == at_005
+    run_sql(pg_url, "DELETE FROM tagged WHERE what = 'app'", "DELETE FROM pinned")
+    done = rollback.rollback_to(target, folder, "004", run_id="back-again")  # the migration's own row goes
+    assert done["error"] is None and done["after"] == "004", done["error"]
+    target.dispose()
