@@ -417,15 +417,20 @@ class RollbackWatch:
             self.declared.spell_as(present)
         effects_ = [e for e in self.declared.existing()  # tables it drops are neither held nor counted
                     if e.table in present and e.table not in mig.RUNBOOK_TABLES and e.now is not None]
-        deleting = {e.table for e in effects_ if e.may_remove_rows or e.anything}
-        actions = [fk for fk in self.engine.referential_actions(conn) if fk.parent in deleting and fk.child in present
-                   and fk.on_delete != "none"] if deleting else []
-        named = {e.table for e in effects_}
-        for fk in actions:  # the tables the engine writes when the script removes rows: counted too
-            if fk.on_delete == "cascade" and fk.child not in named:
-                named.add(fk.child)
-                effects_.append(effects.TableEffect(fk.child, by_triggers=True, why=[
-                    f"ON DELETE CASCADE of its foreign key ({', '.join(fk.columns)}) to {fk.parent}"]))
+        todo = [e.table for e in effects_ if e.may_remove_rows or e.anything]
+        keys = self.engine.referential_actions(conn) if todo else []
+        named, actions = {e.table for e in effects_}, []
+        while todo:  # the tables the engine writes when the script removes rows, cascades of cascades too
+            parent = todo.pop()
+            for fk in keys:
+                if fk.parent != parent or fk.child not in present or fk.on_delete == "none":
+                    continue
+                actions.append(fk)
+                if fk.on_delete == "cascade" and fk.child not in named:
+                    named.add(fk.child)
+                    todo.append(fk.child)
+                    effects_.append(effects.TableEffect(fk.child, by_triggers=True, why=[
+                        f"ON DELETE CASCADE of its foreign key ({', '.join(fk.columns)}) to {fk.parent}"]))
         self.engine.hold_writers(conn, [e.table for e in effects_])
         self.watched = [(e, inventory.count_rows(conn, e.table)) for e in effects_]
         self.nulled = [(fk, self._keyed(conn, fk)) for fk in actions if fk.on_delete == "set null"]

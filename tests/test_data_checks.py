@@ -1145,22 +1145,25 @@ def test_a_rollback_that_would_take_the_applications_rows_through_a_foreign_key_
     migration itself added to the child go with their parent."""
     assert migrate(open_target(pg_url), MIGRATIONS).passed
     run_sql(pg_url, "CREATE TABLE tags (id int PRIMARY KEY, name text)",
-            "CREATE TABLE tagged (tag int REFERENCES tags ON DELETE CASCADE, what text)",
+            "CREATE TABLE tagged (id serial PRIMARY KEY, tag int REFERENCES tags ON DELETE CASCADE, what text)",
+            "CREATE TABLE tagged_notes (tagged int REFERENCES tagged ON DELETE CASCADE)",
             "CREATE TABLE pinned (tag int REFERENCES tags ON DELETE SET NULL, what text)")
     folder = folder_with(tmp_path, {
         "005_tags.sql": "SELECT 1;\n",
-        "005_tags.postgresql.sql": "INSERT INTO tags VALUES (1, 'new');\nINSERT INTO tagged VALUES (1, 'seed');\n",
+        "005_tags.postgresql.sql": "INSERT INTO tags VALUES (1, 'new');\nINSERT INTO tagged (tag, what) VALUES (1, 'seed');\n",
         "rollbacks/005_rollback_tags.sql": "SELECT 1;\n",
         "rollbacks/005_rollback_tags.postgresql.sql": "DELETE FROM tags WHERE id = 1;\n"})
     target = open_target(pg_url)
     assert migrate(target, folder, run_id="tags").passed
-    run_sql(pg_url, "INSERT INTO tagged VALUES (1, 'app')", "INSERT INTO pinned VALUES (1, 'app')")
+    run_sql(pg_url, "INSERT INTO tagged (tag, what) VALUES (1, 'app')", "INSERT INTO pinned VALUES (1, 'app')",
+            "INSERT INTO tagged_notes SELECT id FROM tagged WHERE what = 'seed'")
     at_005 = db_state(pg_url)
     refused = rollback.rollback_to(target, folder, "004", run_id="back")
     assert refused["error"] and "tagged: 2 of 2 rows removed (by ON DELETE CASCADE" in refused["error"], refused["error"]
     assert "pinned: 1 rows' tag set to NULL by ON DELETE SET NULL" in refused["error"]
+    assert "tagged_notes: 1 of 1 rows removed (by ON DELETE CASCADE of its foreign key (tagged)" in refused["error"]
     assert db_state(pg_url) == at_005
-    run_sql(pg_url, "DELETE FROM tagged WHERE what = 'app'", "DELETE FROM pinned")
+    run_sql(pg_url, "DELETE FROM tagged WHERE what = 'app'", "DELETE FROM pinned", "DELETE FROM tagged_notes")
     done = rollback.rollback_to(target, folder, "004", run_id="back-again")  # the migration's own row goes
     assert done["error"] is None and done["after"] == "004", done["error"]
     target.dispose()
