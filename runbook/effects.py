@@ -36,8 +36,8 @@ replayed in order per table (so renames and rebuilds are followed):
   own referring tables' in turn, ``SET NULL`` / ``SET DEFAULT`` and the ``ON UPDATE`` actions (when
   a referenced column may change) set the foreign key's columns, and their triggers fire too
   (``DataWatch._declare_referential``). SQLite enforces them only where the session turned
-  ``PRAGMA foreign_keys`` on. A ``TRUNCATE ... CASCADE`` empties referring tables whatever their
-  actions: declared only where they cascade;
+  ``PRAGMA foreign_keys`` on. A ``TRUNCATE ... CASCADE`` empties the referring tables whatever
+  their keys' actions, and theirs in turn: declared so;
 - a statement the parser cannot read, or of a kind not listed, may change anything on the tables
   it names (and says so); one that names no table declares nothing, so what it changes is
   undeclared. A PL/pgSQL ``DO`` block's statements run as written (in every branch and loop)
@@ -121,6 +121,7 @@ class TableEffect:
     anything: bool = False
     updates: bool = False  # an UPDATE (or an upsert's DO UPDATE) of its rows: fires its update triggers
     by_triggers: bool = False  # declared only by the triggers the statements fire (``Declared.absorb``)
+    empties_referrers: bool = False  # TRUNCATE ... CASCADE: the tables referring to it lose every row
     copied_from: set[str] = field(default_factory=set)  # created: tables (names before) whose rows it holds
     why: list[str] = field(default_factory=list)
 
@@ -274,8 +275,9 @@ def _pg_actions(sql: str, search: str | None = None) -> list[Action] | None:
             out.append(Action("update", _rv(st.relation, search), columns=tuple(t.name for t in st.targetList)))
         elif isinstance(st, ast.DeleteStmt):
             out.append(Action("delete", _rv(st.relation, search)))
-        elif isinstance(st, ast.TruncateStmt):
-            out += [Action("delete", _rv(r, search)) for r in st.relations]
+        elif isinstance(st, ast.TruncateStmt):  # CASCADE: the tables referring to them are emptied too
+            kind = "truncate_cascade" if st.behavior == enums.DropBehavior.DROP_CASCADE else "delete"
+            out += [Action(kind, _rv(r, search)) for r in st.relations]
         elif isinstance(st, ast.InsertStmt):
             sources = _pg_tables(st.selectStmt, search) if st.selectStmt is not None else set()
             upsert: tuple[str, ...] = ()
@@ -546,9 +548,12 @@ def _apply(a: Action, name: str, label: str, out: Declared, current: dict[str, T
         e.changed_columns |= set(a.columns)
         e.updates = True
         e.why.append(f"{label}: UPDATE sets {', '.join(a.columns)} (row count unchanged)")
-    elif a.kind == "delete":
+    elif a.kind in ("delete", "truncate_cascade"):
         e.may_remove_rows = True
         e.why.append(f"{label}: may remove rows")
+        if a.kind == "truncate_cascade":
+            e.empties_referrers = True
+            e.why.append(f"{label}: TRUNCATE ... CASCADE empties the tables whose foreign keys refer to {name}")
     elif a.kind == "insert":
         copies = not e.existed and bool(a.sources)  # into a table the migration created
         if copies:
@@ -721,11 +726,12 @@ class DataWatch:
         for fk in self._foreign_keys:
             if fk.parent != e.table or fk.child not in present:
                 continue
-            deleted = fk.on_delete if "delete" in events else "none"
+            deleted = ("cascade" if e.empties_referrers else fk.on_delete) if "delete" in events else "none"
             updated = fk.on_update if "update" in events and (key_changes or set(fk.referenced) & e.changed_columns) else "none"
             if deleted == updated == "none":
                 continue
             child = self.declared.tables.setdefault(fk.child, TableEffect(fk.child, by_triggers=True))
+            child.empties_referrers |= e.empties_referrers and deleted != "none"  # TRUNCATE ... CASCADE goes on
             before = (child.may_remove_rows, set(child.changed_columns))
             for event, action in (("DELETE", deleted), ("UPDATE", updated)):
                 if action == "cascade" and event == "DELETE":

@@ -419,18 +419,24 @@ class RollbackWatch:
                     if e.table in present and e.table not in mig.RUNBOOK_TABLES and e.now is not None]
         todo = [e.table for e in effects_ if e.may_remove_rows or e.anything]
         keys = self.engine.referential_actions(conn) if todo else []
+        emptied = {e.table for e in effects_ if e.empties_referrers}  # TRUNCATE ... CASCADE
         named, actions = {e.table for e in effects_}, []
         while todo:  # the tables the engine writes when the script removes rows, cascades of cascades too
             parent = todo.pop()
             for fk in keys:
+                truncated = fk.parent == parent and parent in emptied
+                if truncated:
+                    fk = fk._replace(on_delete="cascade")
+                    emptied.add(fk.child)
                 if fk.parent != parent or fk.child not in present or fk.on_delete == "none":
                     continue
                 actions.append(fk)
                 if fk.on_delete == "cascade" and fk.child not in named:
                     named.add(fk.child)
                     todo.append(fk.child)
+                    how = "TRUNCATE ... CASCADE" if truncated else "ON DELETE CASCADE"
                     effects_.append(effects.TableEffect(fk.child, by_triggers=True, why=[
-                        f"ON DELETE CASCADE of its foreign key ({', '.join(fk.columns)}) to {fk.parent}"]))
+                        f"{how} of its foreign key ({', '.join(fk.columns)}) to {fk.parent}"]))
         self.engine.hold_writers(conn, [e.table for e in effects_])
         self.watched = [(e, inventory.count_rows(conn, e.table)) for e in effects_]
         self.nulled = [(fk, self._keyed(conn, fk)) for fk in actions if fk.on_delete == "set null"]

@@ -1132,7 +1132,8 @@ def test_sqlite_foreign_key_actions_are_read_where_the_session_enforces_them(tmp
         conn.exec_driver_sql("PRAGMA foreign_keys = ON")
         assert sorted(ENGINES["sqlite"].referential_actions(conn)) == sorted([
             ReferentialAction("parent", "child", ("p",), ("id",), "cascade", "none", ("p",)),
-            ReferentialAction("parent", "child", ("c",), ("code",), "none", "set null", ("c",))])  # not q
+            ReferentialAction("parent", "child", ("c",), ("code",), "none", "set null", ("c",)),
+            ReferentialAction("parent", "child", ("q",), ("id",), "none", "none", ("q",))])
     target.dispose()
 
 
@@ -1166,4 +1167,25 @@ def test_a_rollback_that_would_take_the_applications_rows_through_a_foreign_key_
     run_sql(pg_url, "DELETE FROM tagged WHERE what = 'app'", "DELETE FROM pinned", "DELETE FROM tagged_notes")
     done = rollback.rollback_to(target, folder, "004", run_id="back-again")  # the migration's own row goes
     assert done["error"] is None and done["after"] == "004", done["error"]
+    # TRUNCATE ... CASCADE empties every table referring to it, whatever its foreign key's action
+    run_sql(pg_url, "CREATE TABLE mentions (tag int REFERENCES tags)")
+    (folder / "rollbacks" / "005_rollback_tags.postgresql.sql").write_text("TRUNCATE tags CASCADE;\n")
+    assert migrate(target, folder, run_id="tags-again").passed
+    run_sql(pg_url, "INSERT INTO mentions VALUES (1)")
+    at_005 = db_state(pg_url)
+    refused = rollback.rollback_to(target, folder, "004", run_id="truncate")
+    assert refused["error"] and "mentions: 1 of 1 rows removed (by TRUNCATE ... CASCADE" in refused["error"], refused["error"]
+    assert db_state(pg_url) == at_005
     target.dispose()
+
+
+@pytest.mark.postgres
+def test_truncate_cascade_declares_every_table_it_empties(pg_url, tmp_path):
+    """``TRUNCATE ... CASCADE`` empties each table whose foreign key refers to one it truncates,
+    whatever the key's action, and theirs in turn: declared, so the migration passes."""
+    assert migrate(open_target(pg_url), MIGRATIONS).passed
+    run_sql(pg_url, "CREATE TABLE runs (id int PRIMARY KEY)", "CREATE TABLE steps (id int PRIMARY KEY, run int REFERENCES runs)",
+            "CREATE TABLE logs (step int REFERENCES steps ON DELETE RESTRICT)",
+            "INSERT INTO runs VALUES (1)", "INSERT INTO steps VALUES (1, 1)", "INSERT INTO logs VALUES (1)")
+    _, _, checked = rehearsed_pg_migration(pg_url, tmp_path, "reset", "-- Risk Level: HIGH\nTRUNCATE runs CASCADE;\n")
+    assert {t["table"]: t["removed"] for t in checked["tables"]} == {"runs": 1, "steps": 1, "logs": 1}

@@ -267,8 +267,9 @@ class Engine:
         return {}
 
     def referential_actions(self, conn: sa.Connection) -> list[ReferentialAction]:
-        """The foreign keys whose parent's deletes or updates make the engine write the child's
-        rows (cascade, set null, set default), as enforced in ``conn``'s session now."""
+        """The foreign keys enforced in ``conn``'s session now, with what the engine does to the
+        child's rows when the parent's are deleted or their keys updated (``TRUNCATE ... CASCADE``
+        empties the child whatever its action)."""
         return []
 
     def columns_of_type(self, conn: sa.Connection, name: tuple[str, ...]) -> dict[str, list[str]]:

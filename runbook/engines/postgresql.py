@@ -415,7 +415,7 @@ class PostgresEngine(Engine):
                 "ON a.attrelid = k.conrelid AND a.attnum = u.n) "
                 "FROM pg_constraint k JOIN pg_class p ON p.oid = k.confrelid JOIN pg_namespace pn ON pn.oid = p.relnamespace "
                 "JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace "
-                "WHERE k.contype = 'f' AND (k.confdeltype IN ('c', 'n', 'd') OR k.confupdtype IN ('c', 'n', 'd'))"):
+                "WHERE k.contype = 'f'"):
             out.append(ReferentialAction(parent, child, tuple(columns), tuple(referenced), actions.get(on_delete, "none"),
                                          actions.get(on_update, "none"), tuple(sets) or tuple(columns)))
         return out

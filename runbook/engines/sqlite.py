@@ -386,9 +386,7 @@ class SQLiteEngine(Engine):
                 referenced = [name for _, name in sorted(
                     (row[5], row[1]) for row in conn.exec_driver_sql(f"PRAGMA table_info({quote(parent)})") if row[5])]
             actions = [a if a in ("cascade", "set null", "set default") else "none" for a in (on_delete, on_update)]
-            if actions != ["none", "none"]:
-                out.append(ReferentialAction(parent, child, tuple(columns), tuple(referenced), *actions,
-                                             tuple(columns)))
+            out.append(ReferentialAction(parent, child, tuple(columns), tuple(referenced), *actions, tuple(columns)))
         return out
 
     def tables_written_by(self, conn: sa.Connection, sql: str) -> set[str] | None:
