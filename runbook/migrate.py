@@ -130,15 +130,14 @@ def prepare(script: mig.Script, engine: "Engine", *, verify: bool = False) -> li
         prepared.append(PreparedStatement(st, sql, note, outside, st.shows_row_data(dialect)))
     outside = [p for p in prepared if p.outside_transaction]
     runnable = [p for p in prepared if p.sql]
-    undoable = len(outside) == len(runnable) and all(engine.undoable_outside_transaction(sql)
-                                                     for p in runnable for sql in p.sql)
+    undoable = all(engine.undoable_outside_transaction(sql) for p in runnable for sql in p.sql)
     if outside and len(runnable) > 1 and not undoable:
         p = outside[0]
         raise BadInput(
             f"{script.path}:{p.statement.line}: {p.statement.first_word} ... cannot run inside a transaction; "
-            "such a statement must be alone in its migration, or beside only others the runbook can undo if a "
-            "later one fails (CREATE INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY, REINDEX ... CONCURRENTLY), "
-            "so a failure leaves nothing half-applied"
+            "such a statement must be alone in its migration, or beside only statements the runbook can undo if a "
+            "later one fails (CREATE INDEX, DROP INDEX CONCURRENTLY, REINDEX ... CONCURRENTLY, CREATE TABLE, CREATE "
+            "TYPE ... AS ENUM, ALTER TABLE adding columns or constraints), so a failure leaves nothing half-applied"
         )
     return prepared
 

@@ -238,14 +238,14 @@ def test_goose_folders_goose_or_import_cannot_take_are_refused_with_nothing_writ
 
 
 @pytest.mark.parametrize("text, message", [
-    ("-- +goose NO TRANSACTION\n-- +goose Up\nCREATE TABLE t (id int);\nCREATE INDEX CONCURRENTLY t_id ON t (id);\n",
+    ("-- +goose NO TRANSACTION\n-- +goose Up\nUPDATE users SET id = id;\nCREATE INDEX CONCURRENTLY t_id ON users (id);\n",
      r"00002_t.sql: -- \+goose NO TRANSACTION, and CREATE \.\.\. cannot run inside a transaction.*goose ran its "
      r"statements one by one outside a transaction, the runbook cannot; split it"),
     ("-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY t_id ON t (id);\n-- +goose Down\n"
      "DROP INDEX CONCURRENTLY t_id;\nDROP TABLE x;\n",
      r"00002_t.sql: -- \+goose NO TRANSACTION, and DROP \.\.\. cannot run inside a transaction.*goose ran its "
      r"statements one by one"),
-    ("-- +goose Up\nCREATE TABLE t (id int);\nCREATE INDEX CONCURRENTLY t_id ON t (id);\n",
+    ("-- +goose Up\nUPDATE users SET id = id;\nCREATE INDEX CONCURRENTLY t_id ON users (id);\n",
      r"00002_t.sql: CREATE \.\.\. cannot run inside a transaction.*goose ran the file's statements in one transaction "
      r"\(no `-- \+goose NO TRANSACTION`\), which postgresql refuses"),
 ])

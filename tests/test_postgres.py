@@ -622,7 +622,7 @@ def test_concurrent_index_must_be_alone_in_its_migration(adopted, migrations_dir
     folder = folder_with(tmp_path, migrations_dir, {
         "003_mixed.sql": "CREATE INDEX a ON contractors(phone);\n",
         "003_mixed.postgresql.sql": "CREATE INDEX CONCURRENTLY a ON contractors (phone);\n"
-                                    "ALTER TABLE contractors ADD COLUMN x TEXT;\n"})
+                                    "UPDATE contractors SET phone = phone;\n"})  # no undo: an UPDATE
     before = state(adopted)
     with pytest.raises(BadInput, match="cannot run inside a transaction; such a statement must be alone"):
         migrate(open_target(adopted), folder)
@@ -667,6 +667,33 @@ def test_several_statements_outside_a_transaction_share_a_migration_and_a_failur
     assert state(adopted)["_invalid_indexes"] == 0
 
 
+def test_statements_the_runbook_can_undo_may_share_a_migration_with_concurrent_ones(adopted, migrations_dir, tmp_path):
+    """hatchet's v0_42_1: a CHECK constraint added, an index dropped and another built
+    concurrently, in one goose ``NO TRANSACTION`` file; with a table, an enum type and a column
+    made too. When the last statement fails, every one before it is undone: the schema is as it was."""
+    with open_target(adopted).engine().begin() as conn:
+        conn.exec_driver_sql("CREATE INDEX idx_partners_name ON strategic_partners (company_name)")
+    body = ("ALTER TABLE contractors ADD CONSTRAINT contractors_name_check CHECK (length(name) > 0), "
+            "ADD COLUMN priority int;\n"
+            "DROP INDEX CONCURRENTLY IF EXISTS idx_partners_name;\n"
+            "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_partners_name_2 ON strategic_partners (company_name, id);\n"
+            "CREATE TYPE queue_state AS ENUM ('queued', 'done');\n"
+            "CREATE TABLE queue_items (id int PRIMARY KEY, state queue_state);\n"
+            "CREATE INDEX ON queue_items (state);\n")
+    folder = folder_with(tmp_path, migrations_dir, {
+        "003_queue.sql": "SELECT 1;\n",
+        "003_queue.postgresql.sql": body + "CREATE UNIQUE INDEX CONCURRENTLY idx_u ON strategic_partners (is_active);\n"})
+    assert migrate(open_target(adopted), folder, to="002").passed
+    before, defs = state(adopted), indexes(adopted)
+    failed = migrate(open_target(adopted), folder)
+    assert not failed.passed and "the 6 statement(s) before it were undone" in failed.error, failed.error
+    assert state(adopted) == before and indexes(adopted) == defs and history(adopted) == ["000", "001", "002"]
+    with open_target(adopted).engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT to_regtype('queue_state')").scalar() is None
+    (folder / "003_queue.postgresql.sql").write_text(body)
+    assert migrate(open_target(adopted), folder).passed and history(adopted)[-1] == "003"
+
+
 def test_a_rollback_script_of_several_concurrent_drops_runs_outside_a_transaction(adopted, migrations_dir, tmp_path):
     from runbook.rollback import rollback_to
 
@@ -689,7 +716,7 @@ def test_statements_outside_a_transaction_that_cannot_be_undone_stay_alone(adopt
         "003_mixed.sql": "SELECT 1;\n",
         "003_mixed.postgresql.sql": "CREATE INDEX CONCURRENTLY a ON contractors (phone);\nVACUUM contractors;\n"})
     before = state(adopted)
-    with pytest.raises(BadInput, match="beside only others the runbook can undo"):
+    with pytest.raises(BadInput, match="beside only statements the runbook can undo"):
         migrate(open_target(adopted), folder)
     assert state(adopted) == before
 

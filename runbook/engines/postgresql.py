@@ -297,17 +297,24 @@ class PostgresEngine(Engine):
                     conn.exec_driver_sql(f"DROP INDEX CONCURRENTLY IF EXISTS {_ident(row[0])}.{_ident(name.name)}")
 
     def undoable_outside_transaction(self, sql: str) -> bool:
-        """``CREATE INDEX CONCURRENTLY`` (undone by dropping the index it made), ``DROP INDEX
-        CONCURRENTLY`` (by making the index again from its definition, read before: its comment
-        and statistics target are not kept) and ``REINDEX ... CONCURRENTLY`` (nothing to undo)."""
+        """What can share a migration with a statement that runs outside a transaction, each in
+        autocommit (goose's ``NO TRANSACTION`` files), because it can be undone exactly once it
+        succeeded: ``CREATE [UNIQUE] INDEX [CONCURRENTLY]``, ``CREATE TABLE``, ``CREATE TYPE ... AS
+        ENUM`` and ``ALTER TABLE`` adding only columns and constraints (undone by dropping what the
+        catalog shows they made), ``DROP INDEX CONCURRENTLY`` (by making the index again from its
+        definition, read before: its comment and statistics target are not kept) and ``REINDEX ...
+        CONCURRENTLY`` (nothing to undo)."""
         from pglast import ast
-        from pglast.enums import ObjectType
+        from pglast.enums import AlterTableType, ObjectType
 
         from ..pgtext import tree
 
         node = tree(sql)
-        if isinstance(node, ast.IndexStmt):
-            return bool(node.concurrent)
+        if isinstance(node, (ast.IndexStmt, ast.CreateStmt, ast.CreateEnumStmt)):
+            return True
+        if isinstance(node, ast.AlterTableStmt):
+            return node.objtype == ObjectType.OBJECT_TABLE and all(
+                c.subtype in (AlterTableType.AT_AddConstraint, AlterTableType.AT_AddColumn) for c in node.cmds)
         if isinstance(node, ast.DropStmt):
             return node.removeType == ObjectType.OBJECT_INDEX and bool(node.concurrent) and len(node.objects) == 1
         if isinstance(node, ast.ReindexStmt):
@@ -315,21 +322,14 @@ class PostgresEngine(Engine):
         return False
 
     def undo_outside_transaction(self, conn: sa.Connection, sql: str) -> Callable[[], str]:
+        """What a statement made is what the catalog holds after it and did not before (the undo
+        statement of each object of its kinds, read before and after: an index PostgreSQL named
+        is found too); a dropped index is made again from the definition read before."""
         from pglast import ast
 
         from ..pgtext import tree
 
         node = tree(sql)
-        if isinstance(node, ast.IndexStmt):  # the indexes of its table now; the new one is its
-            relation = ".".join(_ident(n) for n in filter(None, (node.relation.schemaname, node.relation.relname)))
-            indexes = ("SELECT i.indexrelid::regclass::text FROM pg_index i "
-                       "WHERE i.indrelid = to_regclass(:relation)")
-            before = set(conn.execute(sa.text(indexes), {"relation": relation}).scalars())
-
-            def undo_create() -> str:
-                made = set(conn.execute(sa.text(indexes), {"relation": relation}).scalars()) - before
-                return "; ".join(f"DROP INDEX CONCURRENTLY IF EXISTS {name}" for name in sorted(made))
-            return undo_create
         if isinstance(node, ast.DropStmt):
             (parts,) = node.objects
             definition = conn.execute(sa.text("SELECT pg_get_indexdef(to_regclass(:name))"),
@@ -337,7 +337,21 @@ class PostgresEngine(Engine):
             again = "" if definition is None else re.sub(r"^CREATE (UNIQUE )?INDEX ", r"CREATE \1INDEX CONCURRENTLY ",
                                                           definition)
             return lambda: again
-        return lambda: ""
+        if isinstance(node, (ast.IndexStmt, ast.CreateStmt, ast.AlterTableStmt)):
+            rv = node.relation
+            name, kinds = ".".join(_ident(n) for n in filter(None, (rv.schemaname, rv.relname))), (
+                ("index",) if isinstance(node, ast.IndexStmt) else ("table",) if isinstance(node, ast.CreateStmt)
+                else ("constraint", "column"))
+        elif isinstance(node, ast.CreateEnumStmt):
+            name, kinds = ".".join(_ident(n.sval) for n in node.typeName), ("type",)
+        else:
+            return lambda: ""
+
+        def undos() -> list[str]:
+            return [u for kind in kinds for u in conn.execute(sa.text(_UNDO_OF[kind]), {"name": name}).scalars()]
+
+        before = set(undos())
+        return lambda: "; ".join(u for u in undos() if u not in before)
 
     def set_local_lock_timeout(self, conn: sa.Connection, ms: int) -> None:
         conn.exec_driver_sql(f"SET LOCAL lock_timeout = {max(1, int(ms))}")
@@ -1541,6 +1555,21 @@ def _ms(seconds: float) -> int:
 
 def _file_safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "_-" else "_" for c in name) or "db"
+
+
+#: per kind of object, the statement that drops each one there is of a table (or the type) ``:name``:
+#: read before and after a statement, the new ones undo it (``undo_outside_transaction``)
+_UNDO_OF = {
+    "index": "SELECT 'DROP INDEX CONCURRENTLY IF EXISTS ' || i.indexrelid::regclass::text FROM pg_index i "
+             "WHERE i.indrelid = to_regclass(:name) ORDER BY 1",
+    "table": "SELECT 'DROP TABLE IF EXISTS ' || to_regclass(:name)::text WHERE to_regclass(:name) IS NOT NULL",
+    "constraint": "SELECT 'ALTER TABLE ' || k.conrelid::regclass::text || ' DROP CONSTRAINT IF EXISTS ' "
+                  "|| quote_ident(k.conname) FROM pg_constraint k WHERE k.conrelid = to_regclass(:name) ORDER BY 1",
+    "column": "SELECT 'ALTER TABLE ' || a.attrelid::regclass::text || ' DROP COLUMN IF EXISTS ' || quote_ident(a.attname) "
+              "FROM pg_attribute a WHERE a.attrelid = to_regclass(:name) AND a.attnum > 0 AND NOT a.attisdropped "
+              "ORDER BY 1",
+    "type": "SELECT 'DROP TYPE IF EXISTS ' || to_regtype(:name)::text WHERE to_regtype(:name) IS NOT NULL",
+}
 
 
 def _ident(name: str) -> str:
