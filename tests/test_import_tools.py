@@ -373,8 +373,8 @@ def test_sqlx_no_transaction_migration_runs_outside_a_transaction_on_postgresql(
 
 
 def test_sqlx_no_transaction_migration_the_runbook_cannot_run_as_one_is_refused(tmp_path):
-    src = write(tmp_path / "src", SQLX_NO_TX | {"3_more.sql": "-- no-transaction\nCREATE TABLE t (id int);\n"
-                                                              "CREATE INDEX CONCURRENTLY t_id ON t (id);\n"})
+    src = write(tmp_path / "src", SQLX_NO_TX | {"3_more.sql": "-- no-transaction\nUPDATE orders SET total = 0;\n"
+                                                              "CREATE INDEX CONCURRENTLY t_id ON orders (id);\n"})
     before = listing(tmp_path)
     with pytest.raises(BadInput, match=r"3_more.sql: `-- no-transaction`, and .*CREATE ... cannot run inside a "
                                        r"transaction.*split it into one migration per such statement"):
