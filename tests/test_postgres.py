@@ -667,6 +667,25 @@ def test_several_statements_outside_a_transaction_share_a_migration_and_a_failur
     assert state(adopted)["_invalid_indexes"] == 0
 
 
+def test_an_index_dropped_concurrently_is_made_again_whole_when_a_later_statement_fails(
+        adopted, migrations_dir, tmp_path):
+    """The dropped index is made again from ``pg_get_indexdef`` as one statement, even when its
+    predicate holds ``; `` in a string (it was cut there, and the index lost)."""
+    with open_target(adopted).engine().begin() as conn:
+        conn.exec_driver_sql("CREATE UNIQUE INDEX idx_partial ON contractors (email, phone) INCLUDE (name) "
+                             "WHERE phone <> 'a; b' AND email IS NOT NULL")
+    folder = folder_with(tmp_path, migrations_dir, {
+        "003_indexes.sql": "SELECT 1;\n",
+        "003_indexes.postgresql.sql": "DROP INDEX CONCURRENTLY idx_partial;\n"
+                                      "CREATE UNIQUE INDEX CONCURRENTLY idx_u ON strategic_partners (is_active);\n"})
+    assert migrate(open_target(adopted), folder, to="002").passed
+    before, defs = state(adopted), indexes(adopted)
+    failed = migrate(open_target(adopted), folder)
+    assert not failed.passed and "statement 2" in failed.error, failed.error
+    assert "the 1 statement(s) before it were undone" in failed.error, failed.error
+    assert state(adopted) == before and indexes(adopted) == defs and history(adopted) == ["000", "001", "002"]
+
+
 def test_a_rollback_script_of_several_concurrent_drops_runs_outside_a_transaction(adopted, migrations_dir, tmp_path):
     from runbook.rollback import rollback_to
 

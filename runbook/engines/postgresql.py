@@ -314,7 +314,7 @@ class PostgresEngine(Engine):
             return any(getattr(o, "defname", "") == "concurrently" for o in node.params or ())
         return False
 
-    def undo_outside_transaction(self, conn: sa.Connection, sql: str) -> Callable[[], str]:
+    def undo_outside_transaction(self, conn: sa.Connection, sql: str) -> Callable[[], list[str]]:
         from pglast import ast
 
         from ..pgtext import tree
@@ -326,19 +326,17 @@ class PostgresEngine(Engine):
                        "WHERE i.indrelid = to_regclass(:relation)")
             before = set(conn.execute(sa.text(indexes), {"relation": relation}).scalars())
 
-            def undo_create() -> str:
+            def undo_create() -> list[str]:
                 made = set(conn.execute(sa.text(indexes), {"relation": relation}).scalars()) - before
-                return "; ".join(f"DROP INDEX CONCURRENTLY IF EXISTS {name}" for name in sorted(made))
+                return [f"DROP INDEX CONCURRENTLY IF EXISTS {name}" for name in sorted(made)]
             return undo_create
         if isinstance(node, ast.DropStmt):
             (parts,) = node.objects
             definition = conn.execute(sa.text("SELECT pg_get_indexdef(to_regclass(:name))"),
                                       {"name": ".".join(_ident(p.sval) for p in parts)}).scalar()
-            again = "" if definition is None else re.sub(r"^CREATE (UNIQUE )?INDEX ", r"CREATE \1INDEX CONCURRENTLY ",
-                                                          definition)
+            again = [] if definition is None else [_concurrently(definition)]
             return lambda: again
-        return lambda: ""
-
+        return lambda: []
     def set_local_lock_timeout(self, conn: sa.Connection, ms: int) -> None:
         conn.exec_driver_sql(f"SET LOCAL lock_timeout = {max(1, int(ms))}")
 
@@ -1541,6 +1539,17 @@ def _ms(seconds: float) -> int:
 
 def _file_safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "_-" else "_" for c in name) or "db"
+
+
+def _concurrently(definition: str) -> str:
+    """``pg_get_indexdef``'s ``CREATE INDEX`` made ``CREATE INDEX CONCURRENTLY`` (by pglast)."""
+    from pglast.stream import RawStream
+
+    from ..pgtext import tree
+
+    node = tree(definition)
+    node.concurrent = True
+    return RawStream()(node)
 
 
 def _ident(name: str) -> str:
