@@ -130,15 +130,17 @@ def prepare(script: mig.Script, engine: "Engine", *, verify: bool = False) -> li
         prepared.append(PreparedStatement(st, sql, note, outside, st.shows_row_data(dialect)))
     outside = [p for p in prepared if p.outside_transaction]
     runnable = [p for p in prepared if p.sql]
-    undoable = len(outside) == len(runnable) and all(engine.undoable_outside_transaction(sql)
-                                                     for p in runnable for sql in p.sql)
-    if outside and len(runnable) > 1 and not undoable:
+    other = next((p for p in runnable if not (p.outside_transaction and all(
+        engine.undoable_outside_transaction(sql) for sql in p.sql))), None)
+    if outside and len(runnable) > 1 and other is not None:
         p = outside[0]
+        what = "runs in a transaction" if not other.outside_transaction else "cannot be undone if a later one fails"
         raise BadInput(
             f"{script.path}:{p.statement.line}: {p.statement.first_word} ... cannot run inside a transaction; "
             "such a statement must be alone in its migration, or beside only others the runbook can undo if a "
             "later one fails (CREATE INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY, REINDEX ... CONCURRENTLY), "
-            "so a failure leaves nothing half-applied"
+            f"so a failure leaves nothing half-applied; statement {other.statement.index} (line "
+            f"{other.statement.line}: {other.statement.first_word} ...) {what}; nothing was run"
         )
     return prepared
 
