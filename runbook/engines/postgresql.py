@@ -12,9 +12,12 @@ What differs from the default:
   (``undoable_outside_transaction``: creating, dropping or rebuilding indexes concurrently;
   ``migrate.prepare`` refuses anything else); they run in autocommit and the history row is
   written right after the last succeeded. When one fails, PostgreSQL may leave an INVALID index
-  behind; ``after_failed_outside_transaction`` drops it, and the ones before it are undone
-  (``undo_outside_transaction``), so a failed migration still leaves nothing changed. (``REINDEX CONCURRENTLY`` leftovers named
-  ``*_ccnew`` are not cleaned up: write that by hand if you ever need it in a migration.)
+  behind; ``after_failed_outside_transaction`` drops it, and the ones before it are undone,
+  newest first (``undo_outside_transaction``: an index made is dropped, one dropped is made again
+  from its ``pg_get_indexdef`` read just before, made ``CONCURRENTLY`` by pglast), so a failed
+  migration still leaves nothing changed; a clean-up or undo that fails is named in the error
+  with the SQL to finish it by hand. (``REINDEX CONCURRENTLY`` leftovers named ``*_ccnew`` are not
+  cleaned up: write that by hand if you ever need it in a migration.)
 - One runbook at a time per database: ``pg_try_advisory_lock`` on a dedicated session, keyed by
   ``schema-runbook`` + the database name; a second run fails at once naming the pid holding it.
 - The preflight lists other sessions in the database that hold locks on the tables the pending
