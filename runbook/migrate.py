@@ -130,14 +130,16 @@ def prepare(script: mig.Script, engine: "Engine", *, verify: bool = False) -> li
         prepared.append(PreparedStatement(st, sql, note, outside, st.shows_row_data(dialect)))
     outside = [p for p in prepared if p.outside_transaction]
     runnable = [p for p in prepared if p.sql]
-    undoable = all(engine.undoable_outside_transaction(sql) for p in runnable for sql in p.sql)
-    if outside and len(runnable) > 1 and not undoable:
+    other = next((p for p in runnable if not all(engine.undoable_outside_transaction(sql) for sql in p.sql)), None)
+    if outside and len(runnable) > 1 and other is not None:
         p = outside[0]
         raise BadInput(
             f"{script.path}:{p.statement.line}: {p.statement.first_word} ... cannot run inside a transaction; "
             "such a statement must be alone in its migration, or beside only statements the runbook can undo if a "
             "later one fails (CREATE INDEX, DROP INDEX CONCURRENTLY, REINDEX ... CONCURRENTLY, CREATE TABLE, CREATE "
-            "TYPE ... AS ENUM, ALTER TABLE adding columns or constraints), so a failure leaves nothing half-applied"
+            "TYPE ... AS ENUM, ALTER TABLE adding columns or constraints), "
+            f"so a failure leaves nothing half-applied; statement {other.statement.index} (line "
+            f"{other.statement.line}: {other.statement.first_word} ...) cannot be undone if a later one fails; nothing was run"
         )
     return prepared
 
@@ -376,30 +378,35 @@ def run_outside_transaction(conn: sa.Connection, engine: "Engine", prepared: lis
     (``engine.undo_outside_transaction``, read before each ran), so the database is as it was; an
     undo that fails is named in the error with what it left."""
     several = sum(bool(p.sql) for p in prepared) > 1
-    undo: list[tuple[PreparedStatement, str]] = []
+    undo: list[tuple[PreparedStatement, list[str]]] = []
     results: list[StatementResult] = []
     for p in prepared:
         pending = [engine.undo_outside_transaction(conn, sql) for sql in p.sql] if several else []
         try:
             results += execute_script(conn, [p], label, version, engine)
         except MigrationFailed as exc:
-            engine.after_failed_outside_transaction(conn, [p])
-            if not undo:
+            try:
+                engine.after_failed_outside_transaction(conn, [p])
+                left = []
+            except sa.exc.DBAPIError as failed:
+                left = [f"what statement {p.statement.index} left, an INVALID index (drop it by hand; dropping it "
+                        f"failed: {_cause(failed)})"]
+            if not undo and not left:
                 raise
-            left = _undo_outside_transaction(conn, engine, undo)
+            left += _undo_outside_transaction(conn, engine, undo)
             cause = exc.cause + (f"; the {len(undo)} statement(s) before it were undone" if not left else
-                                 f"; undoing the statements before it failed, left in the database: {'; '.join(left)}")
+                                 f"; cleaning up failed, left in the database: {'; '.join(left)}")
             raise MigrationFailed(exc.version, exc.name, exc.statement_no, exc.line, exc.sql, cause) from exc
         undo += [(p, then()) for then in pending]
     return results
 
 
 def _undo_outside_transaction(conn: sa.Connection, engine: "Engine",
-                              undo: list[tuple[PreparedStatement, str]]) -> list[str]:
+                              undo: list[tuple[PreparedStatement, list[str]]]) -> list[str]:
     """Run each undo, newest first; what could not be undone (statement, its undo, why)."""
     left = []
-    for p, sql in reversed(undo):
-        for one in filter(None, (s.strip() for s in sql.split("; "))):
+    for p, statements in reversed(undo):
+        for one in statements:
             try:
                 engine.run_sql(conn, one)
             except sa.exc.DBAPIError as exc:

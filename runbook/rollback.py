@@ -488,9 +488,11 @@ def parts(steps: list[_Step]) -> list[list[_Step]]:
     """The transactions a rollback runs ``steps`` (newest first) in: one for all of them, unless a
     rollback script holds a statement the engine refuses inside a transaction
     (``Engine.runs_outside_transaction``: PostgreSQL's ``DROP INDEX CONCURRENTLY``, ...; such a
-    statement is alone in its script, ``migrate.prepare``). That step runs by itself, in
-    autocommit, its history row removed right after in a transaction of its own (as
-    ``migrate.run_in_transaction`` runs it); the steps before it and those after it form a
+    statement is alone in its script, or beside only others the runbook can undo,
+    ``migrate.prepare``). That step runs by itself, in autocommit, statement by statement (a
+    failure undoes the ones before it: ``migrate.run_outside_transaction``), its history row
+    removed right after in a transaction of its own (as ``migrate.run_in_transaction`` runs
+    it); the steps before it and those after it form a
     transaction each. The database can then stop between two parts: ``may_stop_at``."""
     out: list[list[_Step]] = []
     alone = False

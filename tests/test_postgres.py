@@ -624,7 +624,8 @@ def test_concurrent_index_must_be_alone_in_its_migration(adopted, migrations_dir
         "003_mixed.postgresql.sql": "CREATE INDEX CONCURRENTLY a ON contractors (phone);\n"
                                     "UPDATE contractors SET phone = phone;\n"})  # no undo: an UPDATE
     before = state(adopted)
-    with pytest.raises(BadInput, match="cannot run inside a transaction; such a statement must be alone"):
+    with pytest.raises(BadInput, match=r"cannot run inside a transaction; such a statement must be alone.*"
+                                       r"statement 2 \(line 2: UPDATE \.\.\.\) cannot be undone"):
         migrate(open_target(adopted), folder)
     assert state(adopted) == before
 
@@ -694,6 +695,25 @@ def test_statements_the_runbook_can_undo_may_share_a_migration_with_concurrent_o
     assert migrate(open_target(adopted), folder).passed and history(adopted)[-1] == "003"
 
 
+def test_an_index_dropped_concurrently_is_made_again_whole_when_a_later_statement_fails(
+        adopted, migrations_dir, tmp_path):
+    """The dropped index is made again from ``pg_get_indexdef`` as one statement, even when its
+    predicate holds ``; `` in a string (it was cut there, and the index lost)."""
+    with open_target(adopted).engine().begin() as conn:
+        conn.exec_driver_sql("CREATE UNIQUE INDEX idx_partial ON contractors (email, phone) INCLUDE (name) "
+                             "WHERE phone <> 'a; b' AND email IS NOT NULL")
+    folder = folder_with(tmp_path, migrations_dir, {
+        "003_indexes.sql": "SELECT 1;\n",
+        "003_indexes.postgresql.sql": "DROP INDEX CONCURRENTLY idx_partial;\n"
+                                      "CREATE UNIQUE INDEX CONCURRENTLY idx_u ON strategic_partners (is_active);\n"})
+    assert migrate(open_target(adopted), folder, to="002").passed
+    before, defs = state(adopted), indexes(adopted)
+    failed = migrate(open_target(adopted), folder)
+    assert not failed.passed and "statement 2" in failed.error, failed.error
+    assert "the 1 statement(s) before it were undone" in failed.error, failed.error
+    assert state(adopted) == before and indexes(adopted) == defs and history(adopted) == ["000", "001", "002"]
+
+
 def test_a_rollback_script_of_several_concurrent_drops_runs_outside_a_transaction(adopted, migrations_dir, tmp_path):
     from runbook.rollback import rollback_to
 
@@ -716,7 +736,8 @@ def test_statements_outside_a_transaction_that_cannot_be_undone_stay_alone(adopt
         "003_mixed.sql": "SELECT 1;\n",
         "003_mixed.postgresql.sql": "CREATE INDEX CONCURRENTLY a ON contractors (phone);\nVACUUM contractors;\n"})
     before = state(adopted)
-    with pytest.raises(BadInput, match="beside only statements the runbook can undo"):
+    with pytest.raises(BadInput, match=r"beside only statements the runbook can undo.*statement 2 \(line 2: VACUUM "
+                                       r"\.\.\.\) cannot be undone if a later one fails; nothing was run"):
         migrate(open_target(adopted), folder)
     assert state(adopted) == before
 

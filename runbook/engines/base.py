@@ -162,9 +162,9 @@ class Engine:
         migration (``migrate.prepare``). None by default."""
         return False
 
-    def undo_outside_transaction(self, conn: sa.Connection, sql: str) -> Callable[[], str]:
+    def undo_outside_transaction(self, conn: sa.Connection, sql: str) -> Callable[[], list[str]]:
         """Called on ``conn`` (autocommit) right before ``sql`` runs; returns what gives, once it
-        succeeded, the SQL that undoes it (``""``: it changed nothing to undo)."""
+        succeeded, the statements that undo it, in order (none: it changed nothing to undo)."""
         raise NotImplementedError
 
     def set_local_lock_timeout(self, conn: sa.Connection, ms: int) -> None:

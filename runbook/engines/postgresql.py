@@ -12,9 +12,12 @@ What differs from the default:
   (``undoable_outside_transaction``: creating, dropping or rebuilding indexes concurrently;
   ``migrate.prepare`` refuses anything else); they run in autocommit and the history row is
   written right after the last succeeded. When one fails, PostgreSQL may leave an INVALID index
-  behind; ``after_failed_outside_transaction`` drops it, and the ones before it are undone
-  (``undo_outside_transaction``), so a failed migration still leaves nothing changed. (``REINDEX CONCURRENTLY`` leftovers named
-  ``*_ccnew`` are not cleaned up: write that by hand if you ever need it in a migration.)
+  behind; ``after_failed_outside_transaction`` drops it, and the ones before it are undone,
+  newest first (``undo_outside_transaction``: an index made is dropped, one dropped is made again
+  from its ``pg_get_indexdef`` read just before, made ``CONCURRENTLY`` by pglast), so a failed
+  migration still leaves nothing changed; a clean-up or undo that fails is named in the error
+  with the SQL to finish it by hand. (``REINDEX CONCURRENTLY`` leftovers named ``*_ccnew`` are not
+  cleaned up: write that by hand if you ever need it in a migration.)
 - One runbook at a time per database: ``pg_try_advisory_lock`` on a dedicated session, keyed by
   ``schema-runbook`` + the database name; a second run fails at once naming the pid holding it.
 - The preflight lists other sessions in the database that hold locks on the tables the pending
@@ -321,7 +324,7 @@ class PostgresEngine(Engine):
             return any(getattr(o, "defname", "") == "concurrently" for o in node.params or ())
         return False
 
-    def undo_outside_transaction(self, conn: sa.Connection, sql: str) -> Callable[[], str]:
+    def undo_outside_transaction(self, conn: sa.Connection, sql: str) -> Callable[[], list[str]]:
         """What a statement made is what the catalog holds after it and did not before (the undo
         statement of each object of its kinds, read before and after: an index PostgreSQL named
         is found too); a dropped index is made again from the definition read before."""
@@ -334,8 +337,7 @@ class PostgresEngine(Engine):
             (parts,) = node.objects
             definition = conn.execute(sa.text("SELECT pg_get_indexdef(to_regclass(:name))"),
                                       {"name": ".".join(_ident(p.sval) for p in parts)}).scalar()
-            again = "" if definition is None else re.sub(r"^CREATE (UNIQUE )?INDEX ", r"CREATE \1INDEX CONCURRENTLY ",
-                                                          definition)
+            again = [] if definition is None else [_concurrently(definition)]
             return lambda: again
         if isinstance(node, (ast.IndexStmt, ast.CreateStmt, ast.AlterTableStmt)):
             rv = node.relation
@@ -345,13 +347,13 @@ class PostgresEngine(Engine):
         elif isinstance(node, ast.CreateEnumStmt):
             name, kinds = ".".join(_ident(n.sval) for n in node.typeName), ("type",)
         else:
-            return lambda: ""
+            return lambda: []
 
         def undos() -> list[str]:
             return [u for kind in kinds for u in conn.execute(sa.text(_UNDO_OF[kind]), {"name": name}).scalars()]
 
         before = set(undos())
-        return lambda: "; ".join(u for u in undos() if u not in before)
+        return lambda: [u for u in undos() if u not in before]
 
     def set_local_lock_timeout(self, conn: sa.Connection, ms: int) -> None:
         conn.exec_driver_sql(f"SET LOCAL lock_timeout = {max(1, int(ms))}")
@@ -1570,6 +1572,17 @@ _UNDO_OF = {
               "ORDER BY 1",
     "type": "SELECT 'DROP TYPE IF EXISTS ' || to_regtype(:name)::text WHERE to_regtype(:name) IS NOT NULL",
 }
+
+
+def _concurrently(definition: str) -> str:
+    """``pg_get_indexdef``'s ``CREATE INDEX`` made ``CREATE INDEX CONCURRENTLY`` (by pglast)."""
+    from pglast.stream import RawStream
+
+    from ..pgtext import tree
+
+    node = tree(definition)
+    node.concurrent = True
+    return RawStream()(node)
 
 
 def _ident(name: str) -> str:
