@@ -1130,3 +1130,61 @@ def test_sqlite_foreign_key_actions_are_read_where_the_session_enforces_them(tmp
             ReferentialAction("parent", "child", ("p",), ("id",), "cascade", "none", ("p",)),
             ReferentialAction("parent", "child", ("c",), ("code",), "none", "set null", ("c",))])  # not q
     target.dispose()
+
+
+# -- what the functions a trigger calls do ----------------------
+ACCOUNTS = ("CREATE TABLE account (id int PRIMARY KEY, name text)",
+            "CREATE TABLE account_audit (account int, what text, stamp text)",
+            "CREATE TABLE account_stats (account int PRIMARY KEY, changes int)",
+            "CREATE TABLE name_log (name text)",
+            "INSERT INTO account VALUES (1, 'ann'), (2, 'bob'), (3, 'cy')",
+            "INSERT INTO account_stats VALUES (1, 0), (2, 0), (3, 0)",
+            # a SQL function (SQL-standard body, called in turn), a PL/pgSQL one and its overload: which one a call
+            # resolves to is the server's choice, so both are declared
+            "CREATE FUNCTION bump(a int) RETURNS int LANGUAGE sql BEGIN ATOMIC "
+            "UPDATE account_stats SET changes = changes + 1 WHERE account = a RETURNING changes; END",
+            "CREATE FUNCTION audit_row(a int, what text) RETURNS void LANGUAGE plpgsql AS $$ DECLARE n int; BEGIN "
+            "n := bump(a); INSERT INTO account_audit VALUES (a, what, n::text); END $$",
+            "CREATE FUNCTION audit_row(a text) RETURNS void LANGUAGE plpgsql AS $$ BEGIN INSERT INTO name_log VALUES (a); END $$",
+            "CREATE FUNCTION account_changed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "PERFORM audit_row(NEW.id, 'renamed'); RETURN NULL; END $$",
+            "CREATE TRIGGER account_changed AFTER UPDATE ON account FOR EACH ROW EXECUTE FUNCTION account_changed()")
+
+
+@pytest.mark.postgres
+def test_what_the_functions_a_trigger_calls_write_is_declared_and_code_no_parser_reads_is_not(pg_url, tmp_path):
+    """A trigger function's ``PERFORM audit_row(...)``: what ``audit_row`` writes (an audit row,
+    and through the SQL function it calls, a counter) is the statement's doing, read from
+    ``pg_proc``; ``audit_row``'s overload is declared too (name_log: nothing added). The rehearsal
+    and the migration pass. A function that writes through ``EXECUTE`` is still undeclared: the
+    rehearsal fails (on the target it is a write nothing watched) and the target is unchanged.
+    Before, ``audit_row``'s writes were undeclared."""
+    assert migrate(open_target(pg_url), MIGRATIONS).passed
+    run_sql(pg_url, *ACCOUNTS)
+    folder = folder_with(tmp_path, {"005_names.sql": "SELECT 1;\n",
+                                    "005_names.postgresql.sql": "UPDATE account SET name = upper(name) WHERE id < 3;\n",
+                                    "rollbacks/005_rollback_names.sql": "SELECT 1;\n"})
+    target = open_target(pg_url)
+    rehearsed = rehearse_on_backup(target, folder, tmp_path, "rehearse-names")
+    assert rehearsed["passed"], rehearsed["error"]
+    tables = {t["table"]: t for t in rehearsed["data"]["005_names"]["tables"]}
+    assert (tables["account_audit"]["added"], tables["account_stats"]["changed_columns"], tables["name_log"]["added"]) \
+        == (2, {"changes": 2}, 0), tables
+    run_sql(pg_url, "CREATE OR REPLACE FUNCTION audit_row(a text) RETURNS void LANGUAGE plpgsql AS $$ BEGIN "
+                    "EXECUTE 'INSERT INTO name_log VALUES ($1)' USING a; END $$",
+            "CREATE OR REPLACE FUNCTION account_changed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "PERFORM audit_row(NEW.id, 'renamed'); PERFORM audit_row(NEW.name); RETURN NULL; END $$")
+    at_004 = db_state(pg_url)
+    refused = rehearse_on_backup(target, folder, tmp_path / "again", "rehearse-execute")  # its verify: nobody else writes there
+    assert not refused["passed"] and "content: name_log" in refused["error"], refused["error"]
+    assert db_state(pg_url) == at_004
+    run_sql(pg_url, "CREATE OR REPLACE FUNCTION account_changed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                    "PERFORM audit_row(NEW.id, 'renamed'); RETURN NULL; END $$")
+    result = migrate(target, folder, run_id="names", data_checks="full")
+    assert result.passed, result.error
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT account, what, stamp FROM account_audit ORDER BY 1").all() == \
+            [(1, "renamed", "1"), (2, "renamed", "1")]
+        assert conn.exec_driver_sql("SELECT changes FROM account_stats ORDER BY account").scalars().all() == [1, 1, 0]
+    target.dispose()
+

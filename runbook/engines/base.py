@@ -256,8 +256,9 @@ class Engine:
 
     def trigger_statements(self, conn: sa.Connection, table: str, events: Collection[str]) -> list[str] | None:
         """The SQL statements ``table``'s enabled triggers on ``events`` (``insert``, ``update``,
-        ``delete``) run, as written in their bodies ([]: none); ``None`` when one of them runs code
-        no parser reads (another language, ``EXECUTE``)."""
+        ``delete``) run, as written in their bodies and in the project's functions they call
+        ([]: none); ``None`` when one of them runs code no parser reads (another language,
+        ``EXECUTE``)."""
         return []
 
     def update_trigger_columns(self, conn: sa.Connection, tables: Collection[str]) -> dict[str, set[str] | None]:
