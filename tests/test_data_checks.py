@@ -1123,16 +1123,18 @@ def test_sqlite_foreign_key_actions_are_read_where_the_session_enforces_them(tmp
             "c TEXT REFERENCES parent (code) ON UPDATE SET NULL, q INTEGER REFERENCES parent)")
     target = open_target(url)
     with target.engine().connect() as conn:
-        assert ENGINES["sqlite"].referential_actions(conn) == []
+        assert ENGINES["sqlite"].referential_actions(conn, ["parent"]) == []
     with sa.create_engine(url).connect() as conn:  # a session of another program, which turned it on
         conn.exec_driver_sql("PRAGMA foreign_keys = ON")
-        assert sorted(ENGINES["sqlite"].referential_actions(conn)) == sorted([
-            ReferentialAction("parent", "child", ("p",), ("id",), "cascade", "none", ("p",)),
-            ReferentialAction("parent", "child", ("c",), ("code",), "none", "set null", ("c",))])  # not q
+        assert ENGINES["sqlite"].referential_actions(conn, ["child"]) == []
+        assert sorted(ENGINES["sqlite"].referential_actions(conn, ["PARENT"])) == sorted([
+            ReferentialAction("PARENT", "child", ("p",), ("id",), "cascade", "none", ("p",)),
+            ReferentialAction("PARENT", "child", ("c",), ("code",), "none", "set null", ("c",)),
+            ReferentialAction("PARENT", "child", ("q",), ("id",), "none", "none", ("q",))])  # for TRUNCATE ... CASCADE
     target.dispose()
 
 
-# -- what the functions a trigger calls do ----------------------
+# -- what the functions a trigger calls do; what TRUNCATE ... CASCADE empties ----------------------
 ACCOUNTS = ("CREATE TABLE account (id int PRIMARY KEY, name text)",
             "CREATE TABLE account_audit (account int, what text, stamp text)",
             "CREATE TABLE account_stats (account int PRIMARY KEY, changes int)",
@@ -1188,3 +1190,71 @@ def test_what_the_functions_a_trigger_calls_write_is_declared_and_code_no_parser
         assert conn.exec_driver_sql("SELECT changes FROM account_stats ORDER BY account").scalars().all() == [1, 1, 0]
     target.dispose()
 
+
+@pytest.mark.postgres
+def test_truncate_cascade_empties_every_table_referring_to_it_whatever_its_actions(pg_url, tmp_path):
+    """PostgreSQL's ``TRUNCATE tag CASCADE`` empties the tables whose foreign keys refer to tag,
+    and theirs in turn, ``NO ACTION`` ones included: declared, the migration passes. Before, only
+    a key with ``ON DELETE CASCADE`` was declared, and this failed."""
+    assert migrate(open_target(pg_url), MIGRATIONS).passed
+    run_sql(pg_url, "CREATE TABLE tag (id int PRIMARY KEY)",
+            "CREATE TABLE post_tag (id int PRIMARY KEY, tag int REFERENCES tag)",
+            "CREATE TABLE post_tag_vote (pt int REFERENCES post_tag ON DELETE RESTRICT, n int)",
+            "CREATE TABLE other (id int PRIMARY KEY)",
+            "INSERT INTO tag VALUES (1), (2)", "INSERT INTO post_tag VALUES (10, 1), (20, 2)",
+            "INSERT INTO post_tag_vote VALUES (10, 1)", "INSERT INTO other VALUES (1)")
+    folder = folder_with(tmp_path, {"005_tags.sql": "SELECT 1;\n", "005_tags.postgresql.sql": "TRUNCATE tag CASCADE;\n",
+                                    "rollbacks/005_rollback_tags.sql": "SELECT 1;\n"})
+    target = open_target(pg_url)
+    result = migrate(target, folder, run_id="tags", data_checks="full")
+    assert result.passed, result.error
+    tables = {t["table"]: t["removed"] for t in result.migrations[-1].data["tables"]}
+    assert tables == {"tag": 2, "post_tag": 2, "post_tag_vote": 1}, tables
+    target.dispose()
+
+
+def test_sqlite_foreign_key_actions_are_declared_where_the_session_enforces_them(tmp_path):
+    """In a session that enforces foreign keys (``PRAGMA foreign_keys = ON``: another program's,
+    or a build of SQLite that turns them on), a ``DELETE`` of a parent cascades to its child and
+    the child's child, and sets a column of another table to NULL: declared, the check passes,
+    whatever case the ``REFERENCES`` clause spells the parent in; the triggers of the tables it
+    cascades to fire too. (The runbook's own sessions leave foreign keys off: there nothing
+    cascades.) Before, a parent spelled otherwise than its table was not followed."""
+    from runbook.engines import ENGINES
+
+    sqlite3.connect(tmp_path / "fk.db").close()
+    url = f"sqlite:///{tmp_path / 'fk.db'}"
+    run_sql(url, "CREATE TABLE parent (id INTEGER PRIMARY KEY)",
+            "CREATE TABLE child (id INTEGER PRIMARY KEY, p INTEGER REFERENCES Parent ON DELETE CASCADE)",
+            "CREATE TABLE grandchild (c INTEGER REFERENCES CHILD (id) ON DELETE CASCADE, n INTEGER)",
+            "CREATE TABLE note (id INTEGER PRIMARY KEY, p INTEGER REFERENCES parent ON DELETE SET NULL)",
+            "CREATE TABLE lone (id INTEGER PRIMARY KEY, n INTEGER)",
+            "INSERT INTO parent VALUES (1), (2)", "INSERT INTO child VALUES (10, 1), (20, 2)",
+            "INSERT INTO grandchild VALUES (10, 1), (20, 2)", "INSERT INTO note VALUES (5, 1)", "INSERT INTO lone VALUES (1, 0)")
+    engine = ENGINES["sqlite"]
+
+    def check(*statements: str) -> dict:
+        db = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        sa.event.listen(db, "connect", lambda dbapi_conn, _: dbapi_conn.execute("PRAGMA foreign_keys = ON"))
+        with db.connect() as conn, conn.begin() as tx:
+            watch = effects.DataWatch(engine, effects.declare([(f"s{i}", s) for i, s in enumerate(statements)],
+                                                              "sqlite", names_ignore_case=True), full=True)
+            watch.before(conn)
+            for sql in statements:
+                conn.exec_driver_sql(sql)
+            report = watch.after(conn)
+            tx.rollback()
+        return report
+
+    report = check("DELETE FROM parent WHERE id = 1")
+    assert report["passed"], report["problems"]
+    tables = {t["table"]: t for t in report["tables"]}
+    assert (tables["child"]["removed"], tables["grandchild"]["removed"], tables["note"]["changed_columns"]) == \
+        (1, 1, {"p": 1}), tables
+    assert "lone" not in tables
+    run_sql(url, "CREATE TRIGGER gone AFTER DELETE ON grandchild BEGIN UPDATE lone SET n = n + 1; END")
+    report = check("DELETE FROM parent WHERE id = 2")  # the triggers of the tables it cascades to fire too
+    assert report["passed"], report["problems"]
+    assert {t["table"]: t["changed_columns"] for t in report["tables"]}["lone"] == {"n": 1}
+    with sqlite3.connect(tmp_path / "fk.db") as conn:
+        assert conn.execute("SELECT count(*) FROM child").fetchone() == (2,)  # each check rolled back

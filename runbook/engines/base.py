@@ -267,9 +267,11 @@ class Engine:
         an ``UPDATE``'s own ``SET`` list. Tables without such triggers are absent."""
         return {}
 
-    def referential_actions(self, conn: sa.Connection) -> list[ReferentialAction]:
-        """The foreign keys whose parent's deletes or updates make the engine write the child's
-        rows (cascade, set null, set default), as enforced in ``conn``'s session now."""
+    def referential_actions(self, conn: sa.Connection, parents: Collection[str]) -> list[ReferentialAction]:
+        """The foreign keys referring to ``parents`` (tables, model names), as enforced in
+        ``conn``'s session now, with what the engine does to the child's rows when the parent's
+        rows are deleted or their referenced columns updated (``"none"`` included: a ``TRUNCATE
+        ... CASCADE`` empties the child whatever its actions). In one read."""
         return []
 
     def columns_of_type(self, conn: sa.Connection, name: tuple[str, ...]) -> dict[str, list[str]]:

@@ -401,11 +401,11 @@ class PostgresEngine(Engine):
             out.setdefault(table, []).append(column)
         return out
 
-    def referential_actions(self, conn: sa.Connection) -> list[ReferentialAction]:
+    def referential_actions(self, conn: sa.Connection, parents: Collection[str]) -> list[ReferentialAction]:
         actions = {"c": "cascade", "n": "set null", "d": "set default"}
         sets_column = "k.confdelsetcols" if conn.dialect.server_version_info >= (15,) else "NULL::int2[]"  # SET NULL (cols)
         out = []
-        for parent, child, columns, referenced, on_delete, on_update, sets in conn.exec_driver_sql(
+        for parent, child, columns, referenced, on_delete, on_update, sets in conn.execute(sa.text(
                 f"SELECT {_qualified('pn.nspname', 'p.relname')}, {_qualified('cn.nspname', 'c.relname')}, "
                 "ARRAY(SELECT a.attname::text FROM unnest(k.conkey) WITH ORDINALITY u(n, i) JOIN pg_attribute a "
                 "ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.i), "
@@ -415,7 +415,8 @@ class PostgresEngine(Engine):
                 "ON a.attrelid = k.conrelid AND a.attnum = u.n) "
                 "FROM pg_constraint k JOIN pg_class p ON p.oid = k.confrelid JOIN pg_namespace pn ON pn.oid = p.relnamespace "
                 "JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace "
-                "WHERE k.contype = 'f' AND (k.confdeltype IN ('c', 'n', 'd') OR k.confupdtype IN ('c', 'n', 'd'))"):
+                "WHERE k.contype = 'f' AND k.confrelid = ANY(CAST(:parents AS text[])::regclass[])"
+        ).bindparams(parents=[self.quote_table(t) for t in parents])):
             out.append(ReferentialAction(parent, child, tuple(columns), tuple(referenced), actions.get(on_delete, "none"),
                                          actions.get(on_update, "none"), tuple(sets) or tuple(columns)))
         return out
