@@ -29,15 +29,28 @@ replayed in order per table (so renames and rebuilds are followed):
 - what the triggers a statement fires do is the statement's doing: the check reads them from the
   engine's catalog, in its transaction, and declares the statements in their bodies like the
   migration's own (an audit row inserted; SQLite's ``updated_at`` trigger, an ``UPDATE`` of its
-  own table), and the columns PostgreSQL's ``BEFORE UPDATE`` row triggers set in ``NEW``
-  (``DataWatch._declare_triggers``); a trigger running code no parser reads declares nothing;
+  own table), those of the project's PL/pgSQL and SQL functions they call (``PERFORM
+  audit_row(...)``, ``n := f(x)``, ``SELECT f(...)``: read from ``pg_proc``, the functions those
+  call in turn, each name once; every overload of a name, as the server may run any), and the
+  columns PostgreSQL's ``BEFORE UPDATE`` row triggers set in ``NEW`` (``DataWatch._declare_triggers``);
 - so is what foreign keys' actions do, as the engine's catalog lists them (``engine.referential_actions``,
-  in the migration's transaction): ``ON DELETE CASCADE`` removes rows of the referring table, and its
-  own referring tables' in turn, ``SET NULL`` / ``SET DEFAULT`` and the ``ON UPDATE`` actions (when
-  a referenced column may change) set the foreign key's columns, and their triggers fire too
-  (``DataWatch._declare_referential``). SQLite enforces them only where the session turned
-  ``PRAGMA foreign_keys`` on. A ``TRUNCATE ... CASCADE`` empties the referring tables whatever
-  their keys' actions, and theirs in turn: declared so;
+  in the migration's transaction, read only for the tables whose rows may be removed or updated,
+  one read per round): ``ON DELETE CASCADE`` removes rows of the referring table, and its own
+  referring tables' in turn, ``SET NULL`` / ``SET DEFAULT`` and the ``ON UPDATE`` actions (when a
+  referenced column may change) set the foreign key's columns, PostgreSQL's ``TRUNCATE ...
+  CASCADE`` empties every referring table whatever its actions (``NO ACTION`` included), and
+  their triggers fire too (``DataWatch._declare_referential``). SQLite enforces them only where
+  the session turned ``PRAGMA foreign_keys`` on (the runbook's own sessions do not: there nothing
+  cascades). ``NO ACTION`` / ``RESTRICT`` declare nothing (the statement fails instead), nor
+  does ``DROP TABLE ... CASCADE`` (the referring tables lose the foreign key, not rows);
+- undeclared still (each write caught by the check, or, on a table nothing watched, listed in
+  ``unwatched_writes`` and caught by the rehearsal's verify): a trigger whose code, or the code of
+  a project function it calls, no parser reads (another language, ``EXECUTE``, ``CALL``, a SQL
+  function's ``BEGIN ATOMIC`` body) declares nothing at all (noted); the engine's and extensions'
+  own functions are not read (taken to write no table of the project); triggers and foreign keys
+  the migration itself creates or changes (the catalog is read before its statements run); a
+  function a statement of the migration itself calls (not a trigger) is the ``-- Writes:``
+  header's to declare;
 - a statement the parser cannot read, or of a kind not listed, may change anything on the tables
   it names (and says so); one that names no table declares nothing, so what it changes is
   undeclared. A PL/pgSQL ``DO`` block's statements run as written (in every branch and loop)
@@ -100,7 +113,8 @@ class Action:
     table: str
     column: str | None = None
     new: str | None = None  # new name (rename, rename_column)
-    columns: tuple[str, ...] = ()  # update: SET columns; insert: columns an upsert updates; relabel: the type's name
+    columns: tuple[str, ...] = ()  # update: SET columns; insert: columns an upsert updates; relabel: the type's name;
+    #                                delete: ("CASCADE",) for PostgreSQL's TRUNCATE ... CASCADE
     sources: tuple[str, ...] = ()  # insert ... select: the tables it reads
 
 
@@ -120,8 +134,8 @@ class TableEffect:
     rebuilt: bool = False
     anything: bool = False
     updates: bool = False  # an UPDATE (or an upsert's DO UPDATE) of its rows: fires its update triggers
+    truncates_cascade: bool = False  # TRUNCATE ... CASCADE (PostgreSQL): every table referring to it is emptied too
     by_triggers: bool = False  # declared only by the triggers the statements fire (``Declared.absorb``)
-    empties_referrers: bool = False  # TRUNCATE ... CASCADE: the tables referring to it lose every row
     copied_from: set[str] = field(default_factory=set)  # created: tables (names before) whose rows it holds
     why: list[str] = field(default_factory=list)
 
@@ -275,9 +289,9 @@ def _pg_actions(sql: str, search: str | None = None) -> list[Action] | None:
             out.append(Action("update", _rv(st.relation, search), columns=tuple(t.name for t in st.targetList)))
         elif isinstance(st, ast.DeleteStmt):
             out.append(Action("delete", _rv(st.relation, search)))
-        elif isinstance(st, ast.TruncateStmt):  # CASCADE: the tables referring to them are emptied too
-            kind = "truncate_cascade" if st.behavior == enums.DropBehavior.DROP_CASCADE else "delete"
-            out += [Action(kind, _rv(r, search)) for r in st.relations]
+        elif isinstance(st, ast.TruncateStmt):
+            cascade = ("CASCADE",) if st.behavior == enums.DropBehavior.DROP_CASCADE else ()
+            out += [Action("delete", _rv(r, search), columns=cascade) for r in st.relations]
         elif isinstance(st, ast.InsertStmt):
             sources = _pg_tables(st.selectStmt, search) if st.selectStmt is not None else set()
             upsert: tuple[str, ...] = ()
@@ -548,12 +562,11 @@ def _apply(a: Action, name: str, label: str, out: Declared, current: dict[str, T
         e.changed_columns |= set(a.columns)
         e.updates = True
         e.why.append(f"{label}: UPDATE sets {', '.join(a.columns)} (row count unchanged)")
-    elif a.kind in ("delete", "truncate_cascade"):
+    elif a.kind == "delete":
         e.may_remove_rows = True
-        e.why.append(f"{label}: may remove rows")
-        if a.kind == "truncate_cascade":
-            e.empties_referrers = True
-            e.why.append(f"{label}: TRUNCATE ... CASCADE empties the tables whose foreign keys refer to {name}")
+        e.truncates_cascade |= a.columns == ("CASCADE",)
+        e.why.append(f"{label}: may remove rows" + (", and every row of the tables referring to it"
+                                                     if e.truncates_cascade else ""))
     elif a.kind == "insert":
         copies = not e.existed and bool(a.sources)  # into a table the migration created
         if copies:
@@ -632,7 +645,7 @@ class DataWatch:
         self._catalog: dict[str, list[str]] = {}  # and its columns
         self._counters: dict[str, int] | None = None  # the engine's write counters before them
         self._written: set[str] | None = None  # tables the statements wrote to (None: not known)
-        self._foreign_keys: list[Any] | None = None  # the engine's referential actions, read when needed
+        self._foreign_keys: dict[str, list[Any]] = {}  # per table, the foreign keys referring to it (read when needed)
 
     def before(self, conn: sa.Connection) -> None:
         """Hold writers off, count and copy the tables the statements touch (call first)."""
@@ -679,31 +692,35 @@ class DataWatch:
     def _declare_triggers(self, conn: sa.Connection, present: set[str]) -> None:
         """What the tables' triggers do when the statements write them is the statements' doing,
         as the engine runs it: the statements in their bodies (``engine.trigger_statements``: an
-        audit row inserted, an ``updated_at`` set by an ``UPDATE`` of the same table) are declared
-        too, and the triggers those fire, until nothing new is declared; and what PostgreSQL's
-        ``BEFORE UPDATE`` row triggers set in ``NEW`` (``engine.update_trigger_columns``).
-        A trigger running code no parser reads declares nothing (noted): what it writes stays
-        undeclared, as without this."""
+        audit row inserted, an ``updated_at`` set by an ``UPDATE`` of the same table, and what the
+        project's functions they call run) are declared too; so is what foreign keys' actions do
+        to the tables referring to the ones whose rows may be removed or updated
+        (``_declare_referential``); and the triggers and actions those fire in turn, round by
+        round until nothing new is declared; and what PostgreSQL's ``BEFORE UPDATE`` row triggers
+        set in ``NEW`` (``engine.update_trigger_columns``). A trigger running code no parser reads
+        declares nothing (noted): what it writes stays undeclared, as without this."""
         fired: set[tuple[str, str]] = set()
         todo = [e.table for e in self.declared.existing() if e.table in present]
         while todo:
-            table = todo.pop(0)
-            e = self.declared.tables[table]
-            events = {ev for ev, on in (("update", e.updates), ("insert", e.may_add_rows),
-                                        ("delete", e.may_remove_rows)) if on and (table, ev) not in fired}
-            if not events:
-                continue
-            fired |= {(table, ev) for ev in events}
-            statements = self.engine.trigger_statements(conn, table, events)
-            if statements is None:
-                self.declared.notes.append(f"{table}'s triggers run code no parser reads: what they write is undeclared")
-            elif statements:
-                body = declare([(f"a trigger on {table}", sql) for sql in statements], self.engine.sqlglot_dialect,
-                               names_ignore_case=self.engine.names_ignore_case)
-                if self.engine.names_ignore_case:
-                    body.spell_as(present)
-                todo += [t for t in self.declared.absorb(body, f"{table}'s triggers") if t in present]
-            todo += self._declare_referential(conn, e, events, present)
+            grew: list[str] = []
+            for table in dict.fromkeys(todo):
+                e = self.declared.tables[table]
+                events = {ev for ev, on in (("update", e.updates), ("insert", e.may_add_rows),
+                                            ("delete", e.may_remove_rows)) if on and (table, ev) not in fired}
+                if not events:
+                    continue
+                fired |= {(table, ev) for ev in events}
+                statements = self.engine.trigger_statements(conn, table, events)
+                if statements is None:
+                    self.declared.notes.append(f"{table}'s triggers run code no parser reads: what they write is undeclared")
+                elif statements:
+                    body = declare([(f"a trigger on {table}", sql) for sql in statements], self.engine.sqlglot_dialect,
+                                   names_ignore_case=self.engine.names_ignore_case)
+                    if self.engine.names_ignore_case:
+                        body.spell_as(present)
+                    grew += [t for t in self.declared.absorb(body, f"{table}'s triggers") if t in present]
+            grew += self._declare_referential(conn, [self.declared.tables[t] for t in dict.fromkeys(todo)], present)
+            todo = grew
         updated = [e for e in self.declared.existing() if e.table in present and e.updates and ALL not in e.changed_columns]
         set_by = self.engine.update_trigger_columns(conn, [e.table for e in updated]) if updated else {}
         for e in updated:
@@ -713,38 +730,45 @@ class DataWatch:
                 e.why.append("its update triggers may set " + ("any column" if columns is None else ", ".join(sorted(columns)))
                              + " of the rows updated")
 
-    def _declare_referential(self, conn: sa.Connection, e: TableEffect, events: set[str], present: set[str]) -> list[str]:
-        """What the engine does to the rows of tables whose foreign keys refer to ``e``'s table when
-        ``events`` happen to its rows (``engine.referential_actions``, read once): ``ON DELETE
-        CASCADE`` removes rows, ``SET NULL`` / ``SET DEFAULT`` and ``ON UPDATE`` actions (when a
-        referenced column may change) set the foreign key's columns. Returns the tables whose
-        declaration grew (their triggers fire in turn)."""
-        if self._foreign_keys is None:
-            self._foreign_keys = self.engine.referential_actions(conn)
+    def _declare_referential(self, conn: sa.Connection, parents: list[TableEffect], present: set[str]) -> list[str]:
+        """What the engine does to the rows of tables whose foreign keys refer to ``parents``
+        whose rows may be removed or updated (``engine.referential_actions``: one read per round
+        of ``_declare_triggers``, each table read once): ``ON DELETE CASCADE`` removes rows, ``SET
+        NULL`` / ``SET DEFAULT`` and ``ON UPDATE`` actions (when a referenced column may change)
+        set the foreign key's columns; a ``TRUNCATE ... CASCADE`` empties every referring table.
+        Returns the tables whose declaration grew (their triggers and actions fire in turn)."""
+        parents = [e for e in parents if e.may_remove_rows or e.updates or e.anything]
+        unread = [e.table for e in parents if e.table not in self._foreign_keys]
+        self._foreign_keys.update((t, []) for t in unread)
+        for fk in self.engine.referential_actions(conn, unread) if unread else []:
+            self._foreign_keys[fk.parent].append(fk)
         grew = []
-        key_changes = e.anything or ALL in e.changed_columns
-        for fk in self._foreign_keys:
-            if fk.parent != e.table or fk.child not in present:
-                continue
-            deleted = ("cascade" if e.empties_referrers else fk.on_delete) if "delete" in events else "none"
-            updated = fk.on_update if "update" in events and (key_changes or set(fk.referenced) & e.changed_columns) else "none"
-            if deleted == updated == "none":
-                continue
-            child = self.declared.tables.setdefault(fk.child, TableEffect(fk.child, by_triggers=True))
-            child.empties_referrers |= e.empties_referrers and deleted != "none"  # TRUNCATE ... CASCADE goes on
-            before = (child.may_remove_rows, set(child.changed_columns))
-            for event, action in (("DELETE", deleted), ("UPDATE", updated)):
-                if action == "cascade" and event == "DELETE":
-                    child.may_remove_rows = True
-                elif action != "none":
-                    child.changed_columns |= set(fk.on_delete_sets if event == "DELETE" and action != "cascade"
-                                                 else fk.columns)
-                    child.updates = True
-                if action != "none":
-                    child.why.append(f"ON {event} {action.upper()} of its foreign key ({', '.join(fk.columns)}) "
-                                     f"to {fk.parent}, whose rows the statements may {event.lower()}")
-            if (child.may_remove_rows, child.changed_columns) != before:
-                grew.append(fk.child)
+        for e in parents:
+            for fk in self._foreign_keys[e.table]:
+                if fk.child not in present:
+                    continue
+                deleted = "cascade" if e.truncates_cascade else fk.on_delete if e.may_remove_rows or e.anything else "none"
+                key_changes = e.anything or bool({ALL, *fk.referenced} & e.changed_columns)
+                updated = fk.on_update if (e.updates or e.anything) and key_changes else "none"
+                child = self.declared.tables.get(fk.child) or TableEffect(fk.child, by_triggers=True)
+                before = (child.may_remove_rows, child.truncates_cascade, set(child.changed_columns), child.updates)
+                for event, action in (("DELETE", deleted), ("UPDATE", updated)):
+                    if action == "none":
+                        continue
+                    if action == "cascade" and event == "DELETE":
+                        child.may_remove_rows = True
+                        child.truncates_cascade |= e.truncates_cascade
+                    else:
+                        child.changed_columns |= set(fk.on_delete_sets if event == "DELETE" else fk.columns)
+                        child.updates = True
+                    what = "TRUNCATE ... CASCADE" if e.truncates_cascade and event == "DELETE" else f"ON {event} {action.upper()}"
+                    why = (f"{what} of its foreign key ({', '.join(fk.columns)}) to {fk.parent}, "
+                           f"whose rows the statements may {event.lower()}")
+                    if why not in child.why:
+                        child.why.append(why)
+                if (child.may_remove_rows, child.truncates_cascade, set(child.changed_columns), child.updates) != before:
+                    self.declared.tables[fk.child] = child
+                    grew.append(fk.child)
         return grew
 
     def after(self, conn: sa.Connection) -> dict[str, Any]:

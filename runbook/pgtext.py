@@ -20,7 +20,7 @@ from pglast.stream import RawStream
 from pglast.visitors import Visitor
 
 from .errors import BadInput, NotOnScratch
-from .sqltext import Statement, line_of
+from .sqltext import Statement, line_of, split
 
 _PG_COUNTING = {"count", "sum", "avg"}
 
@@ -310,14 +310,16 @@ def do_block(sql: str) -> DoBlock | None:
     return plpgsql_block(body, "void")
 
 
-def plpgsql_block(body: str, returns: str) -> DoBlock | None:
+def plpgsql_block(body: str, returns: str, arguments: str = "") -> DoBlock | None:
     """What a PL/pgSQL body (a ``DO`` block's, or a function's returning ``returns``: ``trigger``
-    for a trigger function) runs, as a ``DoBlock``; ``None`` when PL/pgSQL's parser rejects it."""
+    for a trigger function; ``arguments``: its parameters, as ``pg_get_function_arguments`` prints
+    them) runs, as a ``DoBlock``; ``None`` when PL/pgSQL's parser rejects it."""
     tag = "$runbook_do$"
     while tag in body:
         tag = tag[:-1] + "_$"
     try:
-        function = pglast.parse_plpgsql(f"CREATE FUNCTION runbook_do() RETURNS {returns} LANGUAGE plpgsql AS {tag}{body}{tag}")
+        function = pglast.parse_plpgsql(f"CREATE FUNCTION runbook_do({arguments}) RETURNS {returns} LANGUAGE plpgsql "
+                                        f"AS {tag}{body}{tag}")
     except pg_parser.ParseError:
         return None
     block = DoBlock([], [], False)
@@ -400,6 +402,29 @@ def new_fields_set(source: str) -> set[str] | None:
         return True
 
     return fields if walk(body.get("action")) else None
+
+
+def called_functions(sql: str) -> set[tuple[str, ...]]:
+    """The functions ``sql`` (one statement, or an expression as a ``SELECT``) calls, each as the
+    parts of its name as written (``("audit_row",)``, ``("app", "log")``); the engine's own
+    (qualified ``pg_catalog.``) left out. Empty when PostgreSQL's parser cannot read it."""
+    node = tree(sql)
+    if node is None:
+        return set()
+    return {names for n in [node, *_nodes(node)] if isinstance(n, pg_ast.FuncCall)
+            if (names := tuple(p.sval for p in n.funcname))[0] not in ("pg_catalog", "information_schema")}
+
+
+def sql_function_statements(body: str) -> list[str] | None:
+    """The statements a ``LANGUAGE sql`` function runs: its ``prosrc``, or its SQL-standard body
+    as ``pg_get_function_sqlbody`` prints it (``BEGIN ATOMIC ... END``; ``RETURN expr`` as a
+    ``SELECT``), split by PostgreSQL's parser; ``None`` when it does not parse."""
+    atomic = re.fullmatch(r"\s*BEGIN\s+ATOMIC\b(.*)\bEND\s*;?\s*", body, re.IGNORECASE | re.DOTALL)
+    text = atomic.group(1) if atomic else re.sub(r"^\s*RETURN\b", "SELECT", body, count=1, flags=re.IGNORECASE)
+    try:
+        return [st.sql for st in split(text, "postgres")]
+    except BadInput:
+        return None
 
 
 def do_statements(sql: str) -> tuple[list[str], bool] | None:

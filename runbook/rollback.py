@@ -418,17 +418,16 @@ class RollbackWatch:
         effects_ = [e for e in self.declared.existing()  # tables it drops are neither held nor counted
                     if e.table in present and e.table not in mig.RUNBOOK_TABLES and e.now is not None]
         todo = [e.table for e in effects_ if e.may_remove_rows or e.anything]
-        keys = self.engine.referential_actions(conn) if todo else []
-        emptied = {e.table for e in effects_ if e.empties_referrers}  # TRUNCATE ... CASCADE
+        emptied = {e.table for e in effects_ if e.truncates_cascade}  # TRUNCATE ... CASCADE
         named, actions = {e.table for e in effects_}, []
         while todo:  # the tables the engine writes when the script removes rows, cascades of cascades too
-            parent = todo.pop()
-            for fk in keys:
-                truncated = fk.parent == parent and parent in emptied
+            parents, todo = todo, []
+            for fk in self.engine.referential_actions(conn, parents):
+                truncated = fk.parent in emptied
                 if truncated:
                     fk = fk._replace(on_delete="cascade")
                     emptied.add(fk.child)
-                if fk.parent != parent or fk.child not in present or fk.on_delete == "none":
+                if fk.child not in present or fk.on_delete == "none":
                     continue
                 actions.append(fk)
                 if fk.on_delete == "cascade" and fk.child not in named:

@@ -1127,13 +1127,14 @@ def test_sqlite_foreign_key_actions_are_read_where_the_session_enforces_them(tmp
             "c TEXT REFERENCES parent (code) ON UPDATE SET NULL, q INTEGER REFERENCES parent)")
     target = open_target(url)
     with target.engine().connect() as conn:
-        assert ENGINES["sqlite"].referential_actions(conn) == []
+        assert ENGINES["sqlite"].referential_actions(conn, ["parent"]) == []
     with sa.create_engine(url).connect() as conn:  # a session of another program, which turned it on
         conn.exec_driver_sql("PRAGMA foreign_keys = ON")
-        assert sorted(ENGINES["sqlite"].referential_actions(conn)) == sorted([
-            ReferentialAction("parent", "child", ("p",), ("id",), "cascade", "none", ("p",)),
-            ReferentialAction("parent", "child", ("c",), ("code",), "none", "set null", ("c",)),
-            ReferentialAction("parent", "child", ("q",), ("id",), "none", "none", ("q",))])
+        assert ENGINES["sqlite"].referential_actions(conn, ["child"]) == []
+        assert sorted(ENGINES["sqlite"].referential_actions(conn, ["PARENT"])) == sorted([
+            ReferentialAction("PARENT", "child", ("p",), ("id",), "cascade", "none", ("p",)),
+            ReferentialAction("PARENT", "child", ("c",), ("code",), "none", "set null", ("c",)),
+            ReferentialAction("PARENT", "child", ("q",), ("id",), "none", "none", ("q",))])  # for TRUNCATE ... CASCADE
     target.dispose()
 
 
@@ -1179,13 +1180,127 @@ def test_a_rollback_that_would_take_the_applications_rows_through_a_foreign_key_
     target.dispose()
 
 
+# -- what the functions a trigger calls do; what TRUNCATE ... CASCADE empties ----------------------
+ACCOUNTS = ("CREATE TABLE account (id int PRIMARY KEY, name text)",
+            "CREATE TABLE account_audit (account int, what text, stamp text)",
+            "CREATE TABLE account_stats (account int PRIMARY KEY, changes int)",
+            "CREATE TABLE name_log (name text)",
+            "INSERT INTO account VALUES (1, 'ann'), (2, 'bob'), (3, 'cy')",
+            "INSERT INTO account_stats VALUES (1, 0), (2, 0), (3, 0)",
+            # a SQL function (SQL-standard body, called in turn), a PL/pgSQL one and its overload: which one a call
+            # resolves to is the server's choice, so both are declared
+            "CREATE FUNCTION bump(a int) RETURNS int LANGUAGE sql BEGIN ATOMIC "
+            "UPDATE account_stats SET changes = changes + 1 WHERE account = a RETURNING changes; END",
+            "CREATE FUNCTION audit_row(a int, what text) RETURNS void LANGUAGE plpgsql AS $$ DECLARE n int; BEGIN "
+            "n := bump(a); INSERT INTO account_audit VALUES (a, what, n::text); END $$",
+            "CREATE FUNCTION audit_row(a text) RETURNS void LANGUAGE plpgsql AS $$ BEGIN INSERT INTO name_log VALUES (a); END $$",
+            "CREATE FUNCTION account_changed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "PERFORM audit_row(NEW.id, 'renamed'); RETURN NULL; END $$",
+            "CREATE TRIGGER account_changed AFTER UPDATE ON account FOR EACH ROW EXECUTE FUNCTION account_changed()")
+
+
 @pytest.mark.postgres
-def test_truncate_cascade_declares_every_table_it_empties(pg_url, tmp_path):
-    """``TRUNCATE ... CASCADE`` empties each table whose foreign key refers to one it truncates,
-    whatever the key's action, and theirs in turn: declared, so the migration passes."""
+def test_what_the_functions_a_trigger_calls_write_is_declared_and_code_no_parser_reads_is_not(pg_url, tmp_path):
+    """A trigger function's ``PERFORM audit_row(...)``: what ``audit_row`` writes (an audit row,
+    and through the SQL function it calls, a counter) is the statement's doing, read from
+    ``pg_proc``; ``audit_row``'s overload is declared too (name_log: nothing added). The rehearsal
+    and the migration pass. A function that writes through ``EXECUTE`` is still undeclared: the
+    rehearsal fails (on the target it is a write nothing watched) and the target is unchanged.
+    Before, ``audit_row``'s writes were undeclared."""
     assert migrate(open_target(pg_url), MIGRATIONS).passed
-    run_sql(pg_url, "CREATE TABLE runs (id int PRIMARY KEY)", "CREATE TABLE steps (id int PRIMARY KEY, run int REFERENCES runs)",
-            "CREATE TABLE logs (step int REFERENCES steps ON DELETE RESTRICT)",
-            "INSERT INTO runs VALUES (1)", "INSERT INTO steps VALUES (1, 1)", "INSERT INTO logs VALUES (1)")
-    _, _, checked = rehearsed_pg_migration(pg_url, tmp_path, "reset", "-- Risk Level: HIGH\nTRUNCATE runs CASCADE;\n")
-    assert {t["table"]: t["removed"] for t in checked["tables"]} == {"runs": 1, "steps": 1, "logs": 1}
+    run_sql(pg_url, *ACCOUNTS)
+    folder = folder_with(tmp_path, {"005_names.sql": "SELECT 1;\n",
+                                    "005_names.postgresql.sql": "UPDATE account SET name = upper(name) WHERE id < 3;\n",
+                                    "rollbacks/005_rollback_names.sql": "SELECT 1;\n"})
+    target = open_target(pg_url)
+    rehearsed = rehearse_on_backup(target, folder, tmp_path, "rehearse-names")
+    assert rehearsed["passed"], rehearsed["error"]
+    tables = {t["table"]: t for t in rehearsed["data"]["005_names"]["tables"]}
+    assert (tables["account_audit"]["added"], tables["account_stats"]["changed_columns"], tables["name_log"]["added"]) \
+        == (2, {"changes": 2}, 0), tables
+    run_sql(pg_url, "CREATE OR REPLACE FUNCTION audit_row(a text) RETURNS void LANGUAGE plpgsql AS $$ BEGIN "
+                    "EXECUTE 'INSERT INTO name_log VALUES ($1)' USING a; END $$",
+            "CREATE OR REPLACE FUNCTION account_changed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "PERFORM audit_row(NEW.id, 'renamed'); PERFORM audit_row(NEW.name); RETURN NULL; END $$")
+    at_004 = db_state(pg_url)
+    refused = rehearse_on_backup(target, folder, tmp_path / "again", "rehearse-execute")  # its verify: nobody else writes there
+    assert not refused["passed"] and "content: name_log" in refused["error"], refused["error"]
+    assert db_state(pg_url) == at_004
+    run_sql(pg_url, "CREATE OR REPLACE FUNCTION account_changed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                    "PERFORM audit_row(NEW.id, 'renamed'); RETURN NULL; END $$")
+    result = migrate(target, folder, run_id="names", data_checks="full")
+    assert result.passed, result.error
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT account, what, stamp FROM account_audit ORDER BY 1").all() == \
+            [(1, "renamed", "1"), (2, "renamed", "1")]
+        assert conn.exec_driver_sql("SELECT changes FROM account_stats ORDER BY account").scalars().all() == [1, 1, 0]
+    target.dispose()
+
+
+@pytest.mark.postgres
+def test_truncate_cascade_empties_every_table_referring_to_it_whatever_its_actions(pg_url, tmp_path):
+    """PostgreSQL's ``TRUNCATE tag CASCADE`` empties the tables whose foreign keys refer to tag,
+    and theirs in turn, ``NO ACTION`` ones included: declared, the migration passes. Before, only
+    a key with ``ON DELETE CASCADE`` was declared, and this failed."""
+    assert migrate(open_target(pg_url), MIGRATIONS).passed
+    run_sql(pg_url, "CREATE TABLE tag (id int PRIMARY KEY)",
+            "CREATE TABLE post_tag (id int PRIMARY KEY, tag int REFERENCES tag)",
+            "CREATE TABLE post_tag_vote (pt int REFERENCES post_tag ON DELETE RESTRICT, n int)",
+            "CREATE TABLE other (id int PRIMARY KEY)",
+            "INSERT INTO tag VALUES (1), (2)", "INSERT INTO post_tag VALUES (10, 1), (20, 2)",
+            "INSERT INTO post_tag_vote VALUES (10, 1)", "INSERT INTO other VALUES (1)")
+    folder = folder_with(tmp_path, {"005_tags.sql": "SELECT 1;\n", "005_tags.postgresql.sql": "TRUNCATE tag CASCADE;\n",
+                                    "rollbacks/005_rollback_tags.sql": "SELECT 1;\n"})
+    target = open_target(pg_url)
+    result = migrate(target, folder, run_id="tags", data_checks="full")
+    assert result.passed, result.error
+    tables = {t["table"]: t["removed"] for t in result.migrations[-1].data["tables"]}
+    assert tables == {"tag": 2, "post_tag": 2, "post_tag_vote": 1}, tables
+    target.dispose()
+
+
+def test_sqlite_foreign_key_actions_are_declared_where_the_session_enforces_them(tmp_path):
+    """In a session that enforces foreign keys (``PRAGMA foreign_keys = ON``: another program's,
+    or a build of SQLite that turns them on), a ``DELETE`` of a parent cascades to its child and
+    the child's child, and sets a column of another table to NULL: declared, the check passes,
+    whatever case the ``REFERENCES`` clause spells the parent in; the triggers of the tables it
+    cascades to fire too. (The runbook's own sessions leave foreign keys off: there nothing
+    cascades.) Before, a parent spelled otherwise than its table was not followed."""
+    from runbook.engines import ENGINES
+
+    sqlite3.connect(tmp_path / "fk.db").close()
+    url = f"sqlite:///{tmp_path / 'fk.db'}"
+    run_sql(url, "CREATE TABLE parent (id INTEGER PRIMARY KEY)",
+            "CREATE TABLE child (id INTEGER PRIMARY KEY, p INTEGER REFERENCES Parent ON DELETE CASCADE)",
+            "CREATE TABLE grandchild (c INTEGER REFERENCES CHILD (id) ON DELETE CASCADE, n INTEGER)",
+            "CREATE TABLE note (id INTEGER PRIMARY KEY, p INTEGER REFERENCES parent ON DELETE SET NULL)",
+            "CREATE TABLE lone (id INTEGER PRIMARY KEY, n INTEGER)",
+            "INSERT INTO parent VALUES (1), (2)", "INSERT INTO child VALUES (10, 1), (20, 2)",
+            "INSERT INTO grandchild VALUES (10, 1), (20, 2)", "INSERT INTO note VALUES (5, 1)", "INSERT INTO lone VALUES (1, 0)")
+    engine = ENGINES["sqlite"]
+
+    def check(*statements: str) -> dict:
+        db = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        sa.event.listen(db, "connect", lambda dbapi_conn, _: dbapi_conn.execute("PRAGMA foreign_keys = ON"))
+        with db.connect() as conn, conn.begin() as tx:
+            watch = effects.DataWatch(engine, effects.declare([(f"s{i}", s) for i, s in enumerate(statements)],
+                                                              "sqlite", names_ignore_case=True), full=True)
+            watch.before(conn)
+            for sql in statements:
+                conn.exec_driver_sql(sql)
+            report = watch.after(conn)
+            tx.rollback()
+        return report
+
+    report = check("DELETE FROM parent WHERE id = 1")
+    assert report["passed"], report["problems"]
+    tables = {t["table"]: t for t in report["tables"]}
+    assert (tables["child"]["removed"], tables["grandchild"]["removed"], tables["note"]["changed_columns"]) == \
+        (1, 1, {"p": 1}), tables
+    assert "lone" not in tables
+    run_sql(url, "CREATE TRIGGER gone AFTER DELETE ON grandchild BEGIN UPDATE lone SET n = n + 1; END")
+    report = check("DELETE FROM parent WHERE id = 2")  # the triggers of the tables it cascades to fire too
+    assert report["passed"], report["problems"]
+    assert {t["table"]: t["changed_columns"] for t in report["tables"]}["lone"] == {"n": 1}
+    with sqlite3.connect(tmp_path / "fk.db") as conn:
+        assert conn.execute("SELECT count(*) FROM child").fetchone() == (2,)  # each check rolled back

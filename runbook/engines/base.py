@@ -256,8 +256,9 @@ class Engine:
 
     def trigger_statements(self, conn: sa.Connection, table: str, events: Collection[str]) -> list[str] | None:
         """The SQL statements ``table``'s enabled triggers on ``events`` (``insert``, ``update``,
-        ``delete``) run, as written in their bodies ([]: none); ``None`` when one of them runs code
-        no parser reads (another language, ``EXECUTE``)."""
+        ``delete``) run, as written in their bodies and in the project's functions they call
+        ([]: none); ``None`` when one of them runs code no parser reads (another language,
+        ``EXECUTE``)."""
         return []
 
     def update_trigger_columns(self, conn: sa.Connection, tables: Collection[str]) -> dict[str, set[str] | None]:
@@ -266,10 +267,11 @@ class Engine:
         an ``UPDATE``'s own ``SET`` list. Tables without such triggers are absent."""
         return {}
 
-    def referential_actions(self, conn: sa.Connection) -> list[ReferentialAction]:
-        """The foreign keys enforced in ``conn``'s session now, with what the engine does to the
-        child's rows when the parent's are deleted or their keys updated (``TRUNCATE ... CASCADE``
-        empties the child whatever its action)."""
+    def referential_actions(self, conn: sa.Connection, parents: Collection[str]) -> list[ReferentialAction]:
+        """The foreign keys referring to ``parents`` (tables, model names), as enforced in
+        ``conn``'s session now, with what the engine does to the child's rows when the parent's
+        rows are deleted or their referenced columns updated (``"none"`` included: a ``TRUNCATE
+        ... CASCADE`` empties the child whatever its actions). In one read."""
         return []
 
     def columns_of_type(self, conn: sa.Connection, name: tuple[str, ...]) -> dict[str, list[str]]:

@@ -417,11 +417,11 @@ class PostgresEngine(Engine):
             out.setdefault(table, []).append(column)
         return out
 
-    def referential_actions(self, conn: sa.Connection) -> list[ReferentialAction]:
+    def referential_actions(self, conn: sa.Connection, parents: Collection[str]) -> list[ReferentialAction]:
         actions = {"c": "cascade", "n": "set null", "d": "set default"}
         sets_column = "k.confdelsetcols" if conn.dialect.server_version_info >= (15,) else "NULL::int2[]"  # SET NULL (cols)
         out = []
-        for parent, child, columns, referenced, on_delete, on_update, sets in conn.exec_driver_sql(
+        for parent, child, columns, referenced, on_delete, on_update, sets in conn.execute(sa.text(
                 f"SELECT {_qualified('pn.nspname', 'p.relname')}, {_qualified('cn.nspname', 'c.relname')}, "
                 "ARRAY(SELECT a.attname::text FROM unnest(k.conkey) WITH ORDINALITY u(n, i) JOIN pg_attribute a "
                 "ON a.attrelid = k.conrelid AND a.attnum = u.n ORDER BY u.i), "
@@ -431,7 +431,8 @@ class PostgresEngine(Engine):
                 "ON a.attrelid = k.conrelid AND a.attnum = u.n) "
                 "FROM pg_constraint k JOIN pg_class p ON p.oid = k.confrelid JOIN pg_namespace pn ON pn.oid = p.relnamespace "
                 "JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace "
-                "WHERE k.contype = 'f'"):
+                "WHERE k.contype = 'f' AND k.confrelid = ANY(CAST(:parents AS text[])::regclass[])"
+        ).bindparams(parents=[self.quote_table(t) for t in parents])):
             out.append(ReferentialAction(parent, child, tuple(columns), tuple(referenced), actions.get(on_delete, "none"),
                                          actions.get(on_update, "none"), tuple(sets) or tuple(columns)))
         return out
@@ -515,20 +516,53 @@ class PostgresEngine(Engine):
     def trigger_statements(self, conn: sa.Connection, table: str, events: Collection[str]) -> list[str] | None:
         """Read from the catalog (``pg_trigger``, the functions' ``prosrc``) and PostgreSQL's
         PL/pgSQL parser (``pgtext.plpgsql_block``): the statements each trigger function runs as
-        written. The engine's own triggers (foreign keys) are not read."""
-        from ..pgtext import plpgsql_block
-
+        written, and those of the project's functions it calls (``_called_statements``). The
+        engine's own triggers (foreign keys) are not read."""
         bits = sum(_TRIGGER_EVENTS[e] for e in events)
+        return self._called_statements(conn, self.run_sql(
+            conn, "SELECT l.lanname, p.prosrc, '', 'trigger' FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
+            "JOIN pg_language l ON l.oid = p.prolang "
+            f"WHERE t.tgrelid = {_literal(self.quote_table(table))}::regclass AND NOT t.tgisinternal "
+            f"AND t.tgenabled IN ('O', 'A') AND t.tgtype & {bits} <> 0").all())
+
+    def _called_statements(self, conn: sa.Connection, functions: list[Any]) -> list[str] | None:
+        """The statements ``functions`` ((language, source, arguments, result) rows of ``pg_proc``)
+        run as written, and, in turn, those of the project's functions their statements and
+        expressions call (``PERFORM audit_row(...)``, ``n := f(x)``): each name looked up in
+        ``pg_proc`` outside the engine's schemas and extensions, every overload of it (which one a
+        call resolves to is the server's choice: each may run), each name once. ``None`` when one
+        of them runs code no parser reads: a language other than PL/pgSQL and SQL, ``EXECUTE``,
+        ``CALL``, a body that does not parse. The engine's own functions and extensions' are not
+        read (they write no table of the project). A SQL function's body is its ``prosrc``, or its
+        SQL-standard body (``BEGIN ATOMIC``, ``RETURN``) as the server prints it."""
+        from ..pgtext import called_functions, plpgsql_block, sql_function_statements
+
+        body = "coalesce(pg_get_function_sqlbody(p.oid), p.prosrc)" if conn.dialect.server_version_info >= (14,) else "p.prosrc"
         out: list[str] = []
-        for language, source in self.run_sql(
-                conn, "SELECT l.lanname, p.prosrc FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid "
-                "JOIN pg_language l ON l.oid = p.prolang "
-                f"WHERE t.tgrelid = {_literal(self.quote_table(table))}::regclass AND NOT t.tgisinternal "
-                f"AND t.tgenabled IN ('O', 'A') AND t.tgtype & {bits} <> 0"):
-            block = plpgsql_block(source, "trigger") if language == "plpgsql" else None
-            if block is None or block.opaque:
-                return None
-            out += block.statements
+        seen: set[tuple[str, ...]] = set()
+        while functions:
+            calls: set[tuple[str, ...]] = set()
+            for language, source, arguments, result in functions:
+                if language == "plpgsql":
+                    block = plpgsql_block(source, result, arguments)
+                    if block is None or block.opaque:
+                        return None
+                    statements, queries = block.statements, block.statements + block.expressions
+                elif language == "sql" and (found := sql_function_statements(source)) is not None:
+                    statements = queries = found
+                else:  # C, PL/Python, ..., or a body that does not parse
+                    return None
+                out += statements
+                calls |= {c for q in queries for c in called_functions(q)} - seen
+            seen |= calls
+            bare = sorted(c[-1] for c in calls if len(c) == 1)
+            qualified = sorted(".".join(c[-2:]) for c in calls if len(c) > 1)
+            functions = conn.execute(sa.text(
+                f"SELECT l.lanname, {body}, pg_get_function_arguments(p.oid), pg_get_function_result(p.oid) "
+                "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang "
+                f"WHERE p.prokind = 'f' AND {_USER_NAMESPACE} AND {_not_extension('pg_proc', 'p.oid')} "
+                "AND (p.proname = ANY(:bare) OR n.nspname || '.' || p.proname = ANY(:qualified))"
+            ).bindparams(bare=bare, qualified=qualified)).all() if calls else []
         return out
 
     def update_trigger_columns(self, conn: sa.Connection, tables: Collection[str]) -> dict[str, set[str] | None]:

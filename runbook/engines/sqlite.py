@@ -367,27 +367,28 @@ class SQLiteEngine(Engine):
                     return None
         return out
 
-    def referential_actions(self, conn: sa.Connection) -> list[ReferentialAction]:
+    def referential_actions(self, conn: sa.Connection, parents: Collection[str]) -> list[ReferentialAction]:
         """Enforced only where ``PRAGMA foreign_keys`` is on for the session (off by default, and
         a migration cannot turn it on inside its transaction); a foreign key naming no parent
-        column refers to the parent's primary key."""
-        if not conn.exec_driver_sql("PRAGMA foreign_keys").scalar():
+        column refers to the parent's primary key (its n-th column, the key's n-th). A parent is
+        named as ``parents`` spells it (SQLite's names ignore case)."""
+        spelled = {t.lower(): t for t in parents}
+        if not spelled or not conn.exec_driver_sql("PRAGMA foreign_keys").scalar():
             return []
         keys: dict[tuple[str, int], list[Any]] = {}
-        for child, fk, seq, parent, column, to, on_update, on_delete in conn.exec_driver_sql(
-                "SELECT m.name, f.id, f.seq, f.\"table\", f.\"from\", f.\"to\", f.on_update, f.on_delete "
-                "FROM sqlite_master m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table' ORDER BY 1, 2, 3"):
-            keys.setdefault((child, fk), [parent, [], [], on_delete.lower(), on_update.lower()])
+        for child, fk, parent, column, to, on_update, on_delete in conn.exec_driver_sql(
+                "SELECT m.name, f.id, f.\"table\", f.\"from\", coalesce(f.\"to\", k.name), f.on_update, f.on_delete "
+                "FROM sqlite_master m, pragma_foreign_key_list(m.name) f "
+                "LEFT JOIN pragma_table_info(f.\"table\") k ON f.\"to\" IS NULL AND k.pk = f.seq + 1 "
+                f"WHERE m.type = 'table' AND lower(f.\"table\") IN ({', '.join('?' * len(spelled))}) ORDER BY 1, 2, f.seq",
+                tuple(spelled)):
+            keys.setdefault((child, fk), [spelled[parent.lower()], [], [], on_delete.lower(), on_update.lower()])
             keys[(child, fk)][1].append(column)
             keys[(child, fk)][2].append(to)
-        out = []
-        for (child, _), (parent, columns, referenced, on_delete, on_update) in keys.items():
-            if None in referenced:
-                referenced = [name for _, name in sorted(
-                    (row[5], row[1]) for row in conn.exec_driver_sql(f"PRAGMA table_info({quote(parent)})") if row[5])]
-            actions = [a if a in ("cascade", "set null", "set default") else "none" for a in (on_delete, on_update)]
-            out.append(ReferentialAction(parent, child, tuple(columns), tuple(referenced), *actions, tuple(columns)))
-        return out
+        return [ReferentialAction(parent, child, tuple(columns), tuple(referenced),
+                                  *[a if a in ("cascade", "set null", "set default") else "none" for a in (on_delete, on_update)],
+                                  tuple(columns))
+                for (child, _), (parent, columns, referenced, on_delete, on_update) in keys.items()]
 
     def tables_written_by(self, conn: sa.Connection, sql: str) -> set[str] | None:
         """SQLite's own bytecode for ``sql`` (``EXPLAIN``, never run): the b-trees its ``OpenWrite``
