@@ -367,3 +367,90 @@ def test_what_a_verify_script_may_run(dialect: str, sql: str, writes: bool) -> N
 def test_the_demo_verify_scripts_only_read(engine: str) -> None:
     report = lint.lint(MIGRATIONS, engine=ENGINES[engine], check_rollback=False)
     assert [f.message for f in report.all_findings() if f.code in ("verify-script-writes", "orphan-verify")] == []
+
+
+#: Prisma/Drizzle quote every name: ``"User"`` and ``user`` are two tables for PostgreSQL
+QUOTED = {
+    "001_tables.sql": mig('CREATE TABLE "User" (id serial PRIMARY KEY, "Email" text);\n'
+                          "CREATE TABLE user_ (id bigserial PRIMARY KEY);\n"
+                          'CREATE TABLE Account (id smallserial PRIMARY KEY, "Owner" int);\n'
+                          'CREATE TABLE "user" (id int PRIMARY KEY, handle varchar(20));\n'),
+    "rollbacks/001_rollback_tables.sql": 'DROP TABLE "user";\nDROP TABLE account;\nDROP TABLE user_;\nDROP TABLE "User";\n',
+}
+
+
+def static_model(root: Path, engine: str) -> "lint.SchemaModel":
+    """The static model after every migration of ``root`` (no database)."""
+    from runbook.lint.check import lint_migration
+    from runbook.migrations import discover
+
+    model = lint.SchemaModel()
+    for m in discover(root, "postgresql" if engine == "postgresql" else None):
+        lint_migration(m, ENGINES[engine], model)
+    return model
+
+
+def columns(model: "lint.SchemaModel") -> dict:
+    return {t: {c.name: (c.type.text if c.type else None, c.nullable) for c in info.columns.values()}
+            for t, info in model.tables.items()}
+
+
+@pytest.mark.postgres
+def test_static_model_keeps_quoted_case_and_the_types_postgresql_holds(tmp_path: Path, pg_empty_url: str) -> None:
+    """The static model of a history with ``"User"``, ``"user"`` and ``Account`` is the one
+    PostgreSQL reports once the same SQL ran on it: quoted names keep their case, unquoted ones
+    are folded, and ``serial``/``bigserial``/``smallserial`` are the integer types the engine holds
+    (NOT NULL). Before, the names were all lower-cased (``"User"`` and ``"user"`` merged) and the
+    types were ``serial``."""
+    from runbook.target import open_target
+
+    root = folder(tmp_path, QUOTED)
+    static = static_model(root, "postgresql")
+    with open_target(pg_empty_url).engine().begin() as conn:
+        conn.exec_driver_sql(QUOTED["001_tables.sql"])
+    with open_target(pg_empty_url).engine().connect() as conn:
+        engine_model = lint.schema_from_database(conn)
+    assert set(static.tables) == {"User", "user", "user_", "account"}
+    assert columns(static) == columns(engine_model)
+    assert static.tables["User"].columns["id"].type.text == "integer"
+
+
+def test_quoted_names_are_distinct_tables_for_unknown_name(tmp_path: Path) -> None:
+    """``ALTER TABLE "user"`` when only ``"User"`` exists names a table that is not there; a
+    column of ``"User"`` is not one of ``user``; ``User`` unquoted is ``user``. SQLite ignores case."""
+    files = {"001_base.sql": mig('CREATE TABLE "User" (id int PRIMARY KEY, "Email" text);\n'),
+             "002_add.sql": mig('ALTER TABLE "user" ADD COLUMN note text;\n'
+                                'ALTER TABLE "User" ADD COLUMN note text;\n'
+                                'CREATE INDEX user_email ON "User" ("Email");\n'
+                                'CREATE INDEX user_email2 ON "User" (email);\n')}
+    report = lint.lint(folder(tmp_path / "p", files), engine=ENGINES["postgresql"], dialect="postgresql",
+                       check_rollback=False)
+    unknown = [f.message for f in report.all_findings() if f.code == "unknown-name"]
+    assert len(unknown) == 2 and any('user' in m and 'User' not in m for m in unknown) \
+        and any("email" in m for m in unknown), unknown
+    sqlite = {"001_base.sql": mig("CREATE TABLE User (id INTEGER PRIMARY KEY, Email TEXT);\n"),
+              "002_add.sql": mig('ALTER TABLE "user" ADD COLUMN note TEXT;\nCREATE INDEX e ON USER (email);\n')}
+    report = lint.lint(folder(tmp_path / "s", sqlite), engine=ENGINES["sqlite"], check_rollback=False)
+    assert not [f for f in report.all_findings() if f.code == "unknown-name"], report.all_findings()
+
+
+def test_serial_column_type_in_messages(tmp_path: Path) -> None:
+    """A type change of a ``serial`` column names ``integer``, the type PostgreSQL holds."""
+    unit = pg_unit(tmp_path, "CREATE TABLE s (id serial PRIMARY KEY);\nALTER TABLE s ALTER COLUMN id TYPE bigint;\n")
+    messages = " ".join(v.reason for v in unit.statements)
+    assert "from integer to bigint" in messages and "serial" not in messages, messages
+
+
+@pytest.mark.postgres
+def test_quoted_names_on_the_engines_replay(tmp_path: Path, pg_empty_url: str) -> None:
+    """With a database, the model read from PostgreSQL keeps ``"User"`` and ``"user"`` apart too:
+    a column of one is not taken for a column of the other. Before, the read names were lower-cased
+    and the two tables merged."""
+    from runbook.target import open_target
+
+    files = {**QUOTED, "002_index.sql": mig('CREATE INDEX user_email ON "user" ("Email");\n'
+                                            'CREATE INDEX user_handle ON "User" (handle);\n')}
+    report = lint.lint(folder(tmp_path, files), target=open_target(pg_empty_url), dialect="postgresql")
+    unknown = [f.message for f in report.all_findings() if f.code == "unknown-name"]
+    assert len(unknown) == 2 and report.migrations[1].schema_source == "engine", unknown
+    assert report.migrations[0].rollback_check["status"] == "passed", report.migrations[0].rollback_check

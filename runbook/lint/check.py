@@ -188,7 +188,7 @@ def _replay_all(migrations: list[Migration], engine: "Engine", target: "Target |
 
 
 def touched_names(u: MigrationLint, state: tuple[SchemaModel, dict], engine: "Engine") -> set[str] | None:
-    """Lower-case names of the tables the migration or its rollback may change: every known table
+    """Names (as the model keys them) of the tables the migration or its rollback may change: every known table
     its text names, and the tables whose foreign keys point at one of those. ``None`` (reflect
     everything) when it cannot be told from the text: a statement lint could not read, CASCADE,
     DO, CALL, EXECUTE."""
@@ -202,8 +202,8 @@ def touched_names(u: MigrationLint, state: tuple[SchemaModel, dict], engine: "En
     if words & {"cascade", "do", "call", "execute", "perform"}:
         return None
     model = state[0]
-    named = {t for t in model.tables if t.rpartition(".")[2] in words}
-    named |= {v for v in model.views if v.rpartition(".")[2] in words}
+    named = {t for t in model.tables if t.rpartition(".")[2].lower() in words}
+    named |= {v for v in model.views if v.rpartition(".")[2].lower() in words}
     named |= {t for t, info in model.tables.items() if any(fk.table in named for fk in info.foreign_keys)}
     return named
 

@@ -411,7 +411,7 @@ class Classifier:
         ckind = info.constraints.pop(cname, None) if info is not None else None
         if ckind == "FOREIGN KEY":
             if info is not None:
-                info.foreign_keys = [fk for fk in info.foreign_keys if (fk.name or "").lower() != cname]
+                info.foreign_keys = [fk for fk in info.foreign_keys if fk.name != cname]
             return Outcome(3, "drop-constraint", f"drops foreign key {cname} of {table}: "
                                                  "changes a foreign-key relationship", lock_heavy=existing)
         if ckind in ("UNIQUE", "CHECK"):

@@ -9,6 +9,7 @@ model: a guess, labelled as such in the report (``LintReport.schema_source``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -88,9 +89,11 @@ class TableInfo:
 
 
 def key(schema: str | None, name: str) -> str:
-    """How lint's model keys a table, view or index, as ``schema.introspect`` does: lower-case,
-    qualified by its schema unless that is ``public`` (PostgreSQL's default; SQLite has none)."""
-    return name.lower() if schema in (None, "", "public") else f"{schema.lower()}.{name.lower()}"
+    """How lint's model keys a table, view or index, as ``schema.introspect`` does: the name as
+    the dialect's reader gives it (PostgreSQL's: quoted names keep their case; SQLite's: lower-case,
+    its engine ignoring case), qualified by its schema unless that is ``public`` (PostgreSQL's
+    default; SQLite has none)."""
+    return name if schema in (None, "", "public") else f"{schema}.{name}"
 
 
 def schema_of(name: str) -> str:
@@ -100,7 +103,7 @@ def schema_of(name: str) -> str:
 
 @dataclass
 class SchemaModel:
-    """Tables (keyed by ``key``: lower-case, qualified unless in ``public``) as they stand at one
+    """Tables (keyed by ``key``: qualified unless in ``public``) as they stand at one
     point of the migration sequence."""
 
     tables: dict[str, TableInfo] = field(default_factory=dict)
@@ -146,50 +149,59 @@ def reflect(conn: sa.Connection, since: tuple[SchemaModel, dict] | None = None,
     """The model of a live database and its schema (``schema.introspect``: the package's one
     schema model, as the engine reports it, which is also what ``runbook rollback`` compares).
 
-    ``since=(model, snapshot)`` with ``touched`` (lower-case names that may have changed since):
+    ``since=(model, snapshot)`` with ``touched`` (names, as ``key`` gives them, that may have changed since):
     the tables not touched are taken from ``since`` where the engine would read them one by one
     (``Engine.introspect``'s ``known``); the table list and the other sections are always read
     afresh. ``touched=None``: everything."""
     from .. import schema
     from ..engines import engine_of
 
-    known = None
+    engine, known = engine_of(conn), None
     if since is not None and touched is not None:
-        known = {k: t for k, t in since[1]["tables"].items() if k.lower() not in touched}
-    snap = schema.introspect(conn, engine_of(conn), known)
+        known = {k: t for k, t in since[1]["tables"].items() if fold(engine.name)(k) not in touched}
+    snap = schema.introspect(conn, engine, known)
     return from_schema(snap), snap
+
+
+def fold(engine_name: str) -> Callable[[str], str]:
+    """How ``engine_name`` compares names: lower-case where it ignores case (SQLite), else as is
+    (PostgreSQL: what it reports is already folded or quoted)."""
+    from ..engines import ENGINES
+
+    return str.lower if ENGINES[engine_name].names_ignore_case else str
 
 
 def from_schema(model: dict) -> SchemaModel:
     """Lint's view of ``schema.introspect``'s model (the package's one schema model, whose keys
     are already qualified as ``key`` qualifies them): tables, their columns, foreign keys and
-    named constraints, indexes (in their table's schema), views and materialized views."""
-    out = SchemaModel()
+    named constraints, indexes (in their table's schema), views and materialized views. Names are
+    compared as the engine compares them (``fold``)."""
+    out, low = SchemaModel(), fold(model["engine"])
     for qualified, t in model.get("tables", {}).items():
-        name = qualified.lower()
+        name = low(qualified)
         info = TableInfo(name, {})
         for c in t.get("columns", []):
             dtype = TypeInfo.of(c["type"]) if c.get("type") else None
-            info.columns[c["name"].lower()] = ColumnInfo(
-                c["name"].lower(), dtype, bool(c.get("nullable", True)) and not c.get("primary_key"),
+            info.columns[low(c["name"])] = ColumnInfo(
+                low(c["name"]), dtype, bool(c.get("nullable", True)) and not c.get("primary_key"),
                 c.get("default") is not None or bool(c.get("identity")) or bool(c.get("generated")))
         for fk in t.get("foreign_keys", []):
-            ref = ForeignKeyInfo(tuple(x.lower() for x in fk["columns"]), fk["referred_table"].lower(),
-                                 tuple(x.lower() for x in fk.get("referred_columns") or []), fk.get("name") or None)
+            ref = ForeignKeyInfo(tuple(map(low, fk["columns"])), low(fk["referred_table"]),
+                                 tuple(map(low, fk.get("referred_columns") or [])), low(fk.get("name") or "") or None)
             info.foreign_keys.append(ref)
             if ref.name:
-                info.constraints[ref.name.lower()] = "FOREIGN KEY"
+                info.constraints[ref.name] = "FOREIGN KEY"
         pk = t.get("primary_key") or {}
         if pk.get("name"):
-            info.constraints[pk["name"].lower()] = "PRIMARY KEY"
+            info.constraints[low(pk["name"])] = "PRIMARY KEY"
         for ix in t.get("indexes", []):
             if ix.get("name"):
-                out.indexes[schema_of(name) + ix["name"].lower()] = name
+                out.indexes[schema_of(name) + low(ix["name"])] = name
                 if (ix.get("constraint") or "").lower() == "unique":
-                    info.constraints[ix["name"].lower()] = "UNIQUE"
+                    info.constraints[low(ix["name"])] = "UNIQUE"
         for ck in t.get("checks", []):
             if ck.get("name"):
-                info.constraints[ck["name"].lower()] = "CHECK"
+                info.constraints[low(ck["name"])] = "CHECK"
         out.tables[name] = info
-    out.views = {v.lower() for v in model.get("views", {})}
+    out.views = set(map(low, model.get("views", {})))
     return out

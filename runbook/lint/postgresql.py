@@ -24,7 +24,15 @@ from .rules.code import MAY_WRITE_THROUGH_CODE
 from .rules.locks import duration_ms
 from .rules.server import CLUSTER_WIDE
 
-_SERIAL = {"serial", "bigserial", "smallserial", "serial2", "serial4", "serial8"}
+_SERIAL = {"serial", "serial4", "bigserial", "serial8", "smallserial", "serial2"}
+#: the parser's internal type names as the engine reports them (``format_type``); ``serial`` is no
+#: type: PostgreSQL stores the integer type, with a sequence default and NOT NULL
+_ENGINE_TYPE = {"int2": "smallint", "int4": "integer", "int8": "bigint", "float4": "real",
+                "float8": "double precision", "bool": "boolean", "varchar": "character varying",
+                "bpchar": "character", "timestamp": "timestamp without time zone",
+                "timestamptz": "timestamp with time zone", "time": "time without time zone",
+                "timetz": "time with time zone", "serial": "integer", "serial4": "integer",
+                "bigserial": "bigint", "serial8": "bigint", "smallserial": "smallint", "serial2": "smallint"}
 #: ALTER TABLE actions that change no row and no rule existing rows must meet
 _HARMLESS_AT = {AT.AT_SetStatistics, AT.AT_SetOptions, AT.AT_ResetOptions, AT.AT_SetStorage, AT.AT_SetCompression,
                 AT.AT_ClusterOn, AT.AT_DropCluster, AT.AT_SetRelOptions, AT.AT_ResetRelOptions,
@@ -93,7 +101,7 @@ class _Relations(Visitor):
         self.names.add(rel(node, self.default))
 
     def visit_CommonTableExpr(self, ancestors: Any, node: ast.CommonTableExpr) -> None:
-        self.ctes.add(node.ctename.lower())
+        self.ctes.add(node.ctename)
 
 
 def tables_read(node: Any, default: str | None = None) -> list[str]:
@@ -111,14 +119,16 @@ SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
 
 
 def rel(node: ast.RangeVar | None, default: str | None = None) -> str:
-    """A table's name as lint's model keys it (``model.key``): lower-case, qualified unless it is in
+    """A table's name as lint's model keys it (``model.key``): as PostgreSQL's parser gives it
+    (unquoted names folded to lower case, quoted ones verbatim: ``"User"`` and ``user`` are two
+    tables), qualified unless it is in
     ``public``; an unqualified name is in ``default`` (the first schema of a ``SET search_path`` the
     migration ran; None: ``public``); a system catalog's is qualified (``pg_catalog.pg_index``), so
     it is never taken for a table of the migrations."""
     if node is None:
         return ""
-    name = node.relname.lower()
-    schema = (node.schemaname or "").lower()
+    name = node.relname
+    schema = node.schemaname or ""
     if schema in SYSTEM_SCHEMAS or (not schema and name.startswith("pg_")):
         return f"{schema or 'pg_catalog'}.{name}"
     return key(schema or default, name)
@@ -131,7 +141,7 @@ def dotted(name: str, default: str | None = None) -> str:
 
 
 def _strings(items: Any) -> list[str]:
-    return [i.sval.lower() for i in items or () if isinstance(i, ast.String)]
+    return [i.sval for i in items or () if isinstance(i, ast.String)]
 
 
 def object_name(obj: Any) -> str:
@@ -140,7 +150,7 @@ def object_name(obj: Any) -> str:
     if isinstance(obj, ast.TypeName):
         return ".".join(n for n in _strings(obj.names) if n != "pg_catalog")
     if isinstance(obj, ast.String):
-        return obj.sval.lower()
+        return obj.sval
     if isinstance(obj, (tuple, list)):
         return ".".join(_strings(obj))
     return "?"
@@ -150,6 +160,7 @@ def type_info(tn: ast.TypeName | None) -> TypeInfo | None:
     if tn is None:
         return None
     name = [n for n in _strings(tn.names) if n != "pg_catalog"][-1]
+    name = _ENGINE_TYPE.get(name, name)
     mods = [m.val.ival for m in tn.typmods or () if isinstance(m, ast.A_Const) and isinstance(m.val, ast.Integer)]
     text = name + (f"({', '.join(map(str, mods))})" if mods else "") + ("[]" if tn.arrayBounds else "")
     return TypeInfo.of(text) if not tn.arrayBounds else TypeInfo(text, text)
@@ -169,13 +180,13 @@ def _constraint(c: ast.Constraint, column: str | None = None, default: str | Non
     kind = kinds.get(c.contype)
     if kind is None:
         return None
-    name = (c.conname or "").lower()
+    name = c.conname or ""
     if column is not None:
         cols = [column]
     elif kind == "FOREIGN KEY":
         cols = _strings(c.fk_attrs)
     elif kind == "CHECK":
-        cols = sorted({f.sval.lower() for ref in _column_refs(c.raw_expr) for f in ref.fields[-1:]
+        cols = sorted({f.sval for ref in _column_refs(c.raw_expr) for f in ref.fields[-1:]
                        if isinstance(f, ast.String)})
     elif kind == "EXCLUDE":
         cols = []
@@ -197,11 +208,11 @@ def _column_refs(node: Any) -> list[ast.ColumnRef]:
 
 
 def new_column(cd: ast.ColumnDef, default_schema: str | None = None) -> NewColumn:
-    name = cd.colname.lower()
+    name = cd.colname
     t = type_info(cd.typeName)
-    not_null = bool(cd.is_not_null)
-    default = bool(cd.raw_default) or bool(cd.identity and cd.identity != "\x00") or (
-        t is not None and t.family in _SERIAL)
+    serial = cd.typeName is not None and cd.typeName.names[-1].sval in _SERIAL  # its type is an integer's
+    not_null = bool(cd.is_not_null) or serial
+    default = bool(cd.raw_default) or bool(cd.identity and cd.identity != "\x00") or serial
     rules = []
     for c in cd.constraints or ():
         if c.contype == ConstrType.CONSTR_NOTNULL:
@@ -263,7 +274,7 @@ class PostgresClassifier(Classifier):
         if isinstance(s, ast.DropStmt) and s.removeType == OT.OBJECT_TABLE:
             return Shape(drops=tuple(dotted(object_name(o), self.search) for o in s.objects))
         if isinstance(s, ast.RenameStmt) and s.renameType == OT.OBJECT_TABLE:
-            return Shape(rename=(self.rel(s.relation), schema_of(self.rel(s.relation)) + s.newname.lower()))
+            return Shape(rename=(self.rel(s.relation), schema_of(self.rel(s.relation)) + s.newname))
         if isinstance(s, ast.InsertStmt) and s.selectStmt is not None:
             return Shape(copy_into=self.rel(s.relation), sources=frozenset(self.tables_read(s.selectStmt)))
         return Shape()
@@ -445,11 +456,11 @@ class PostgresClassifier(Classifier):
         return self.create_view(self.rel(s.view))
 
     def on_IndexStmt(self, st: Statement, s: ast.IndexStmt) -> Outcome:
-        columns = [p.name.lower() for p in s.indexParams or () if isinstance(p, ast.IndexElem) and p.name]
-        columns += sorted({f.sval.lower() for p in s.indexParams or () if isinstance(p, ast.IndexElem) and p.expr
+        columns = [p.name for p in s.indexParams or () if isinstance(p, ast.IndexElem) and p.name]
+        columns += sorted({f.sval for p in s.indexParams or () if isinstance(p, ast.IndexElem) and p.expr
                            for ref in _column_refs(p.expr) for f in ref.fields[-1:] if isinstance(f, ast.String)})
         table = self.rel(s.relation)
-        name = schema_of(table) + s.idxname.lower() if s.idxname else ""
+        name = schema_of(table) + s.idxname if s.idxname else ""
         return self.create_index(st, name, table, columns, unique=bool(s.unique),
                                  concurrently=bool(s.concurrent))
 
@@ -490,7 +501,7 @@ class PostgresClassifier(Classifier):
 
     # renames
     def on_RenameStmt(self, st: Statement, s: ast.RenameStmt) -> Outcome:
-        t, table, new = s.renameType, self.rel(s.relation), (s.newname or "").lower()
+        t, table, new = s.renameType, self.rel(s.relation), s.newname or ""
         if t in (OT.OBJECT_TABLE, OT.OBJECT_INDEX, OT.OBJECT_VIEW, OT.OBJECT_MATVIEW):
             new = schema_of(table) + new  # a renamed relation stays in its schema
         if t == OT.OBJECT_TABLE:
@@ -504,9 +515,9 @@ class PostgresClassifier(Classifier):
                 return Outcome(2, "rename-column", f"renames view column {table}.{s.subname} to {new}: readers break")
             if not self.alter_table(st, table, bool(s.missing_ok)):
                 return Outcome(1, "rename-column", f"ALTER TABLE {table}: no such table, nothing changes")
-            return self.rename_column(st, table, s.subname.lower(), new)
+            return self.rename_column(st, table, s.subname, new)
         if t == OT.OBJECT_TABCONSTRAINT:
-            return self.rename_constraint(table, s.subname.lower(), new)
+            return self.rename_constraint(table, s.subname, new)
         if t == OT.OBJECT_INDEX:
             return self.rename_index(table, new)
         if t in (OT.OBJECT_VIEW, OT.OBJECT_MATVIEW):
@@ -522,7 +533,7 @@ class PostgresClassifier(Classifier):
     def on_AlterObjectSchemaStmt(self, st: Statement, s: Any) -> Outcome:
         if s.objectType in (OT.OBJECT_TABLE, OT.OBJECT_VIEW, OT.OBJECT_MATVIEW) and s.relation is not None:
             old = self.rel(s.relation)
-            self.rename_table(old, key(s.newschema.lower(), old.rpartition(".")[2]))
+            self.rename_table(old, key(s.newschema, old.rpartition(".")[2]))
         return Outcome(2, "set-schema", "moves an object to another schema: queries using its old qualified name break")
 
     # ALTER TABLE
@@ -536,7 +547,7 @@ class PostgresClassifier(Classifier):
         return merge([self.alter_cmd(st, table, c) for c in s.cmds or ()])
 
     def alter_cmd(self, st: Statement, table: str, c: ast.AlterTableCmd) -> Outcome:
-        t, col = c.subtype, (c.name or "").lower()
+        t, col = c.subtype, c.name or ""
         if t == AT.AT_AddColumn:
             return self.add_column(st, table, new_column(c.def_, self.search))
         if t == AT.AT_DropColumn:
@@ -591,7 +602,7 @@ class PostgresClassifier(Classifier):
 
     def on_UpdateStmt(self, st: Statement, s: ast.UpdateStmt) -> Outcome:
         table = self.rel(s.relation)
-        cols = [t.name.lower() for t in s.targetList or () if isinstance(t, ast.ResTarget) and t.name]
+        cols = [t.name for t in s.targetList or () if isinstance(t, ast.ResTarget) and t.name]
         reads = sorted(set(self.tables_read(s.fromClause)) | set(self.tables_read(s.whereClause)) - {table})
         return self.update(st, table, cols, reads)
 
