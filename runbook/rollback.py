@@ -475,9 +475,9 @@ class RollbackWatch:
         for fk, keyed in self.nulled:
             lost = keyed - self._keyed(conn, fk)
             if lost > 0:
-                problems.append(f"{fk.child}: {lost} rows' {', '.join(fk.on_delete_sets)} set to {fk.on_delete[4:].upper()} "
-                                f"by ON DELETE {fk.on_delete.upper()} of its foreign key to {fk.parent}: the rows they "
-                                "referred to are removed by the rollback (remove or change them in the script)")
+                problems.append(f"{fk.child}: {lost} rows' {', '.join(fk.on_delete_sets)} set to NULL by ON DELETE SET "
+                                f"NULL of its foreign key to {fk.parent}: the rows they referred to are removed by the "
+                                "rollback (remove or change them in the script)")
         self.report = {"passed": not problems, "mode": "row counts in the rollback's transaction",
                        "tables": tables, "problems": problems, "notes": self.declared.notes}
         return self.report

@@ -642,6 +642,27 @@ def indexes(url: str) -> list[tuple[str, str]]:
                                     "ORDER BY 1").all()
 
 
+#: a unique index the demo's rows refuse (duplicates): the statement that fails, last in a migration
+FAILING_UNIQUE = "CREATE UNIQUE INDEX CONCURRENTLY idx_u ON strategic_partners (is_active);\n"
+
+
+def assert_a_failure_undoes(adopted: str, migrations_dir: Path, tmp_path: Path, body: str, undone: int) -> Path:
+    """Migration 003, ``body`` then ``FAILING_UNIQUE``, on the database at 002: it fails at that
+    statement, the ``undone`` statements before it are undone, and schema, index definitions and
+    history are as they were. Returns the folder, its 003 rewritten to ``body`` alone."""
+    folder = folder_with(tmp_path, migrations_dir, {"003_outside.sql": "SELECT 1;\n",
+                                                    "003_outside.postgresql.sql": body + FAILING_UNIQUE})
+    assert migrate(open_target(adopted), folder, to="002").passed
+    before, defs = state(adopted), indexes(adopted)
+    failed = migrate(open_target(adopted), folder)
+    assert not failed.passed and f"statement {undone + 1}" in failed.error, failed.error
+    assert "could not create unique index" in failed.error, failed.error
+    assert f"the {undone} statement(s) before it were undone" in failed.error, failed.error
+    assert state(adopted) == before and indexes(adopted) == defs and history(adopted) == ["000", "001", "002"]
+    (folder / "003_outside.postgresql.sql").write_text(body)
+    return folder
+
+
 def test_several_statements_outside_a_transaction_share_a_migration_and_a_failure_undoes_them(
         adopted, migrations_dir, tmp_path):
     """hatchet's and Permify's goose ``NO TRANSACTION`` files build several indexes concurrently in
@@ -650,16 +671,7 @@ def test_several_statements_outside_a_transaction_share_a_migration_and_a_failur
     one too), an index dropped is made again from its definition; the database is as it was."""
     with open_target(adopted).engine().begin() as conn:
         conn.exec_driver_sql("CREATE INDEX idx_partners_name ON strategic_partners (company_name)")
-    folder = folder_with(tmp_path, migrations_dir, {
-        "003_indexes.sql": "SELECT 1;\n",
-        "003_indexes.postgresql.sql": SEVERAL_PG + "CREATE UNIQUE INDEX CONCURRENTLY idx_u ON strategic_partners (is_active);\n"})
-    assert migrate(open_target(adopted), folder, to="002").passed
-    before, defs = state(adopted), indexes(adopted)
-    failed = migrate(open_target(adopted), folder)
-    assert not failed.passed and "statement 5" in failed.error and "could not create unique index" in failed.error
-    assert "the 4 statement(s) before it were undone" in failed.error, failed.error
-    assert state(adopted) == before and indexes(adopted) == defs and history(adopted) == ["000", "001", "002"]
-    (folder / "003_indexes.postgresql.sql").write_text(SEVERAL_PG)
+    folder = assert_a_failure_undoes(adopted, migrations_dir, tmp_path, SEVERAL_PG, undone=4)
     done = migrate(open_target(adopted), folder)
     assert done.passed, done.error
     assert history(adopted) == ["000", "001", "002", "003"]
@@ -681,17 +693,9 @@ def test_statements_the_runbook_can_undo_may_share_a_migration_with_concurrent_o
             "CREATE TYPE queue_state AS ENUM ('queued', 'done');\n"
             "CREATE TABLE queue_items (id int PRIMARY KEY, state queue_state);\n"
             "CREATE INDEX ON queue_items (state);\n")
-    folder = folder_with(tmp_path, migrations_dir, {
-        "003_queue.sql": "SELECT 1;\n",
-        "003_queue.postgresql.sql": body + "CREATE UNIQUE INDEX CONCURRENTLY idx_u ON strategic_partners (is_active);\n"})
-    assert migrate(open_target(adopted), folder, to="002").passed
-    before, defs = state(adopted), indexes(adopted)
-    failed = migrate(open_target(adopted), folder)
-    assert not failed.passed and "the 6 statement(s) before it were undone" in failed.error, failed.error
-    assert state(adopted) == before and indexes(adopted) == defs and history(adopted) == ["000", "001", "002"]
+    folder = assert_a_failure_undoes(adopted, migrations_dir, tmp_path, body, undone=6)
     with open_target(adopted).engine().connect() as conn:
         assert conn.exec_driver_sql("SELECT to_regtype('queue_state')").scalar() is None
-    (folder / "003_queue.postgresql.sql").write_text(body)
     assert migrate(open_target(adopted), folder).passed and history(adopted)[-1] == "003"
 
 
@@ -702,16 +706,7 @@ def test_an_index_dropped_concurrently_is_made_again_whole_when_a_later_statemen
     with open_target(adopted).engine().begin() as conn:
         conn.exec_driver_sql("CREATE UNIQUE INDEX idx_partial ON contractors (email, phone) INCLUDE (name) "
                              "WHERE phone <> 'a; b' AND email IS NOT NULL")
-    folder = folder_with(tmp_path, migrations_dir, {
-        "003_indexes.sql": "SELECT 1;\n",
-        "003_indexes.postgresql.sql": "DROP INDEX CONCURRENTLY idx_partial;\n"
-                                      "CREATE UNIQUE INDEX CONCURRENTLY idx_u ON strategic_partners (is_active);\n"})
-    assert migrate(open_target(adopted), folder, to="002").passed
-    before, defs = state(adopted), indexes(adopted)
-    failed = migrate(open_target(adopted), folder)
-    assert not failed.passed and "statement 2" in failed.error, failed.error
-    assert "the 1 statement(s) before it were undone" in failed.error, failed.error
-    assert state(adopted) == before and indexes(adopted) == defs and history(adopted) == ["000", "001", "002"]
+    assert_a_failure_undoes(adopted, migrations_dir, tmp_path, "DROP INDEX CONCURRENTLY idx_partial;\n", undone=1)
 
 
 def test_a_rollback_script_of_several_concurrent_drops_runs_outside_a_transaction(adopted, migrations_dir, tmp_path):
