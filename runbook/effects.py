@@ -651,10 +651,10 @@ class DataWatch:
         """Hold writers off, count and copy the tables the statements touch (call first)."""
         started = time.perf_counter()
         insp = sa.inspect(conn)
-        self._tables = set(self.engine.table_names(conn))
+        self._catalog = self.engine.column_names(conn)  # every table, with its columns: one read
+        self._tables = set(self._catalog)
         if self.engine.names_ignore_case:
             self.declared.spell_as(self._tables)
-        self._catalog = self.engine.column_names(conn)
         self._counters = self.engine.write_counters(conn)
         present = self._tables
         self._declare_relabelled(conn, present)
@@ -775,8 +775,8 @@ class DataWatch:
         """Compare and judge; returns the report (``passed`` False: something undeclared)."""
         started = time.perf_counter()
         insp = sa.inspect(conn)
-        present = set(self.engine.table_names(conn))
         catalog = self.engine.column_names(conn)
+        present = set(catalog)
         counters = self.engine.write_counters(conn) if self._counters is not None else None
         self._written = None if counters is None else {
             t for t, n in counters.items() if n != (self._counters or {}).get(t, 0)}

@@ -338,7 +338,8 @@ def _watched(watch: "effects.DataWatch", conn: sa.Connection, version: str, labe
 def run_in_transaction(target: "Target", prepared: list[PreparedStatement], label: str, version: str,
                        after: Callable[[sa.Connection], None],
                        watch: "effects.DataWatch | None" = None,
-                       verify: VerifyScript | None = None) -> tuple[list[StatementResult], int]:
+                       verify: VerifyScript | None = None,
+                       check_lock: bool = False) -> tuple[list[StatementResult], int]:
     """Run a script and ``after(conn)`` (the history change) atomically; returns results and ms.
 
     With ``watch``, the tables the script touches are counted and compared before and after its
@@ -350,14 +351,18 @@ def run_in_transaction(target: "Target", prepared: list[PreparedStatement], labe
     build indexes, they change no row; ``run_outside_transaction``), then ``after`` runs in its
     own transaction: they succeeded, so recording them cannot leave a half state. Its verify script runs
     after that, in a transaction of its own that is rolled back; when it raises, the migration
-    stays committed and recorded and the error says so (``committed``).
+    stays committed and recorded and the error says so (``committed``). With ``check_lock``, the
+    run's lock is checked first on the same session (``Engine.check_lock``: ``LockLost``, nothing
+    run).
     """
     started = time.perf_counter()
     eng = target.engine()
     if any(p.outside_transaction for p in prepared):
         with eng.connect() as conn:
-            results = run_outside_transaction(conn.execution_options(isolation_level="AUTOCOMMIT"), target.kind,
-                                              prepared, label, version)
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            if check_lock:
+                target.kind.check_lock(target, conn)
+            results = run_outside_transaction(conn, target.kind, prepared, label, version)
         with eng.connect() as conn, conn.execution_options(**{WRITE_TRANSACTION: True}).begin():
             after(conn)
         if verify is not None:
@@ -365,6 +370,8 @@ def run_in_transaction(target: "Target", prepared: list[PreparedStatement], labe
                 run_verify(conn, verify, target.kind, committed=True)
     else:
         with eng.connect() as conn, conn.execution_options(**{WRITE_TRANSACTION: True}).begin():
+            if check_lock:
+                target.kind.check_lock(target, conn)
             results = run_watched(conn, target, prepared, label, version, after, watch, verify)
             faults.barrier(f"uncommitted-{version}")  # everything done but the commit (kill tests)
     return results, int((time.perf_counter() - started) * 1000)
@@ -611,13 +618,14 @@ def migrate(
                                      data=effects.at_commit(watch.report) if watch is not None and watch.report else None)
 
                 faults.barrier(f"before-migration-{m.version}")
-                kind.check_lock(target)  # a lost lock admits a second run: stop before changing more
                 watch = None if data_checks == "off" else effects.DataWatch(
                     kind, effects.declare_prepared(prepared[m.version], kind, m.writes(kind)[0]),
                     full=data_checks == "full")
                 t0 = time.perf_counter()
+                # a lost lock admits a second run: stop before changing more (check_lock)
                 out.statements, out.duration_ms = run_in_transaction(target, prepared[m.version], m.name, m.version,
-                                                                     record, watch, verifies[m.version])
+                                                                     record, watch, verifies[m.version],
+                                                                     check_lock=True)
                 out.data = watch.report if watch is not None else None
                 if verifies[m.version] is not None:
                     out.verify = {"file": verifies[m.version].file, "ran": True, "passed": True}

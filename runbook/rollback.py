@@ -610,16 +610,15 @@ def rollback_to(target: "Target", migrations_dir: str | Path, version: str | int
             step, watch = part[0], None
             try:
                 if _outside(part):  # alone, in autocommit; its history row right after (run_in_transaction)
-                    kind.check_lock(target)
                     progress.emit(f"rollback {target.name}: {step.label} (part {n} of {len(split)}, outside a transaction)")
                     _, ms = run_in_transaction(target, step.prepared, step.migration.name, step.migration.version,
-                                               after_of(step))
+                                               after_of(step), check_lock=True)
                     ran.append(_done(step, ms, None))
                 else:
                     with target.engine().connect() as conn, \
                             conn.execution_options(**{WRITE_TRANSACTION: True}).begin():
                         for step in part:
-                            kind.check_lock(target)  # a lost lock admits a second run: stop (and roll back)
+                            kind.check_lock(target, conn)  # a lost lock admits a second run: stop (and roll back)
                             progress.emit(f"rollback {target.name}: {step.label}")
                             started = time.perf_counter()
                             watch = None
@@ -630,7 +629,7 @@ def rollback_to(target: "Target", migrations_dir: str | Path, version: str | int
                                 run_watched(conn, target, step.prepared, step.migration.name,
                                             step.migration.version, after_of(step), watch=watch)
                             ran.append(_done(step, int((time.perf_counter() - started) * 1000), watch))
-                        kind.check_lock(target)
+                        kind.check_lock(target, conn)
                         faults.barrier(f"uncommitted-rollback-{part[-1].migration.version}")  # kill tests
             except MigrationFailed as exc:
                 result["history_table_dropped"] = False

@@ -436,6 +436,20 @@ def test_a_plan_is_explained_without_jit_and_leaves_the_settings_as_they_were(pg
         assert conn.exec_driver_sql("SHOW enable_seqscan").scalar_one() == "on"
 
 
+def test_the_catalog_read_of_columns_names_every_table(pg_url):
+    """``column_names`` is the data check's one read of the tables and their columns: a table
+    without columns (``CREATE TABLE t ()``) is a table all the same, and a generated column holds
+    nothing of its own."""
+    target = open_target(pg_url)
+    with target.engine().begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE marker ()")
+        conn.exec_driver_sql("CREATE TABLE priced (net int, gross int GENERATED ALWAYS AS (net * 2) STORED)")
+    with target.engine().connect() as conn:
+        columns = target.kind.column_names(conn)
+        assert set(columns) == set(target.kind.table_names(conn))
+    assert columns["marker"] == [] and columns["priced"] == ["net"]
+
+
 def test_a_pooled_session_ended_by_the_server_is_replaced(pg_url):
     """A session ended while idle in the pool (a DBA, idle_session_timeout) is replaced on the
     next use instead of failing it."""
@@ -459,6 +473,44 @@ def test_the_lock_session_is_not_pooled(adopted):
             assert time.monotonic() < deadline, "the lock's session is still open"
             time.sleep(0.05)
             conn.rollback()
+
+
+def test_a_lost_lock_stops_the_run_before_its_next_migration(adopted, migrations_dir, tmp_path, monkeypatch):
+    """The run's lock session ended between two migrations (a DBA, idle_session_timeout): another
+    run could now start, so the next migration does not run (``LockLost``, checked in that
+    migration's own transaction); the one before it stays applied and recorded."""
+    import threading
+
+    from runbook import faults
+    from runbook.errors import LockLost
+
+    monkeypatch.setenv(faults.BARRIER_ENV, str(tmp_path))
+    (tmp_path / "before-migration-002.wanted").touch()
+    target = open_target(adopted)
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = migrate(target, migrations_dir, preflight=False)
+        except Exception as exc:  # noqa: BLE001 - the test looks at what it was
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "before-migration-002.reached").exists():
+        assert worker.is_alive() and time.monotonic() < deadline, outcome
+        time.sleep(0.02)
+    after_001 = state(adopted)
+    pid = int(os.environ[pg.LOCK_SESSION_ENV].split("@")[0])
+    with open_target(adopted).engine().connect() as admin:
+        assert admin.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar_one()
+    (tmp_path / "before-migration-002.go").touch()
+    worker.join(60)
+    assert isinstance(outcome.get("error"), LockLost), outcome
+    assert f"pid {pid}" in str(outcome["error"]) and "before changing anything more" in str(outcome["error"])
+    assert history(adopted) == ["000", "001"]
+    assert state(adopted) == after_001
 
 
 def test_migration_blocked_past_lock_timeout_gives_up_and_changes_nothing(adopted, migrations_dir):

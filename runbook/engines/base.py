@@ -224,8 +224,8 @@ class Engine:
         return sorted(sa.inspect(conn).get_table_names())
 
     def column_names(self, conn: sa.Connection) -> dict[str, list[str]]:
-        """Every table ``table_names`` lists, with its columns (generated ones left out: they hold
-        nothing of their own), in one catalog read."""
+        """Every table ``table_names`` lists (a table without columns too), with its columns
+        (generated ones left out: they hold nothing of their own), in one catalog read."""
         raise NotImplementedError
 
     def write_counters(self, conn: sa.Connection) -> dict[str, int] | None:
@@ -455,10 +455,11 @@ class Engine:
         when empty); each a dict with at least ``pid`` and ``reason``. Empty: none."""
         return []
 
-    def check_lock(self, target: "Target") -> None:
+    def check_lock(self, target: "Target", conn: sa.Connection | None = None) -> None:
         """``LockLost`` when the run's lock can no longer keep another run out; called before
-        every state change (each migration, rollback step, restore). Nothing by default: a lock
-        that only ends with its process cannot vanish while the run goes on."""
+        every state change (each migration, rollback step, restore), on ``conn`` when given (the
+        change's own transaction). Nothing by default: a lock that only ends with its process
+        cannot vanish while the run goes on."""
 
     def remove_leftovers(self, target: "Target") -> list[str]:
         """Drop what dead runs left on the target's server (scratch databases); what was removed."""

@@ -411,10 +411,13 @@ class PostgresEngine(Engine):
         out: dict[str, list[str]] = {}
         for table, column in self.run_sql(
                 conn, f"SELECT {_qualified('n.nspname', 'c.relname')}, a.attname FROM pg_class c "
-                f"JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid "
+                f"JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_attribute a ON a.attrelid = c.oid "
+                "AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' "
                 f"WHERE c.relkind IN ('r', 'p') AND {_USER_NAMESPACE} AND {_not_extension('pg_class', 'c.oid')} "
-                "AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY 1, a.attnum"):
-            out.setdefault(table, []).append(column)
+                "ORDER BY 1, a.attnum"):
+            columns = out.setdefault(table, [])
+            if column is not None:  # a table without columns (CREATE TABLE t ()) is listed all the same
+                columns.append(column)
         return out
 
     def referential_actions(self, conn: sa.Connection, parents: Collection[str]) -> list[ReferentialAction]:
@@ -1111,17 +1114,18 @@ class PostgresEngine(Engine):
                 dropped.append(f"database {name}")
         return dropped
 
-    def check_lock(self, target: "Target") -> None:
+    def check_lock(self, target: "Target", conn: sa.Connection | None = None) -> None:
         """``LockLost`` unless the run's advisory lock is still held by the very session that took
         it (its pid and start time, handed down in ``RUNBOOK_LOCK_SESSION``). Called before every
         state change: a lock whose session was ended (idle timeout, a DBA) no longer keeps a
-        second run out, so this one must stop."""
+        second run out, so this one must stop. On ``conn`` when given (the change's own
+        transaction: no session of its own to check out, ping and reset for one query)."""
         held = os.environ.get(LOCK_SESSION_ENV)
         if not held:
             return  # not inside a lock taken by a runbook process (a library caller's own choice)
         pid, started = held.split("@", 1)
         key = lock_key(target.url.database or "")
-        with target.engine().connect() as conn:
+        with contextlib.nullcontext(conn) if conn is not None else target.engine().connect() as conn:
             alive = conn.execute(sa.text(
                 "SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
                 "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND l.pid = :pid "
