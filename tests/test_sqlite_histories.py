@@ -1,6 +1,7 @@
 """What real SQLite histories showed the runbook getting wrong: spacedrive's Prisma migrations
 (a foreign key naming a table the same migration creates further down), Komga's Flyway ones
-(FTS5 virtual tables sqlglot's grammar does not read). Each case is the smallest folder that
+(FTS5 virtual tables sqlglot's grammar does not read), Karakeep's drizzle-kit ones (table
+constraints without commas, a rebuild's copy filling a new column from another table). Each case is the smallest folder that
 reproduced it, linted against a real (empty) SQLite file, as ``runbook lint --db`` does."""
 
 from __future__ import annotations
@@ -209,3 +210,42 @@ def test_a_rollback_deleting_rows_of_the_table_in_lower_case_is_watched(tmp_path
     with target.engine().connect() as conn:
         assert conn.exec_driver_sql("SELECT * FROM BOOK ORDER BY ID").fetchall() == before
     target.dispose()
+
+
+def test_a_drizzle_rebuild_with_constraints_sqlite_alone_reads_is_read_from_the_engine(tmp_path: Path) -> None:
+    """Karakeep's 030 (drizzle-kit): the new table's foreign keys have no comma between them,
+    which SQLite's grammar allows and sqlglot's does not; its copy fills the new userId column
+    from bookmarks. SQLite makes the table and lint reads it from SQLite's catalog: a rebuild
+    that copies the old rows and changes the foreign keys (Category 3), not an unclassified
+    statement, five unknown names and a claim that the rows are lost."""
+    body = ("CREATE TABLE user (id text PRIMARY KEY NOT NULL);\n"
+            "CREATE TABLE bookmarks (id text PRIMARY KEY NOT NULL, userId text NOT NULL REFERENCES user(id));\n"
+            "CREATE TABLE assets (id text PRIMARY KEY NOT NULL, assetType text NOT NULL,\n"
+            "  bookmarkId text REFERENCES bookmarks(id) ON DELETE cascade);\n")
+    rebuild = ("CREATE TABLE `assets_new` (\n"
+               "  `id` text PRIMARY KEY NOT NULL,\n  `assetType` text NOT NULL,\n  `bookmarkId` text,\n"
+               "  `userId` text NOT NULL,\n"
+               "  FOREIGN KEY (`bookmarkId`) REFERENCES `bookmarks`(`id`) ON UPDATE no action ON DELETE cascade\n"
+               "  FOREIGN KEY (`userId`) REFERENCES `user`(`id`) ON UPDATE no action ON DELETE cascade\n"
+               ");--> statement-breakpoint\n"
+               "INSERT INTO `assets_new` (`id`, `assetType`, `bookmarkId`, `userId`) SELECT `id`, `assetType`, "
+               "`bookmarkId`, (select `bookmarks`.`userId` from `bookmarks` where `bookmarks`.`id` = "
+               "`assets`.`bookmarkId`) FROM `assets`;--> statement-breakpoint\n"
+               "DROP TABLE `assets`;--> statement-breakpoint\n"
+               "ALTER TABLE `assets_new` RENAME TO `assets`;--> statement-breakpoint\n"
+               "CREATE INDEX `assets_userId_idx` ON `assets` (`userId`);\n")
+    files = {"001_init.sql": HEAD.format(risk="LOW") + body,
+             "rollbacks/001_rollback_init.sql": "DROP TABLE assets;\nDROP TABLE bookmarks;\nDROP TABLE user;\n",
+             "002_assets_user.sql": HEAD.format(risk="HIGH") + rebuild,
+             "rollbacks/002_rollback_assets_user.sql": "DROP INDEX assets_userId_idx;\n"}
+    report = lint_on_file(tmp_path, files)
+    unit = report.migrations[1]
+    codes = {f.code for f in report.all_findings()}
+    assert not codes & {"unclassified", "unknown-name", "unparsable"}, [f.message for f in report.all_findings()]
+    kinds = [(v.kind, v.category, v.destructive) for v in unit.statements]
+    assert kinds == [("table-rebuild", 2, False), ("insert-select", 3, False), ("table-rebuild", 2, False),
+                     ("table-rebuild", 3, False), ("create-index", 1, False)], kinds
+    renamed = unit.statements[3].reason
+    assert "changes its foreign keys" in renamed and "(userid) → user(id)" in renamed, renamed
+    assert "no statement copies" not in renamed, renamed
+    assert unit.category == 3

@@ -630,10 +630,14 @@ class Classifier:
         return Outcome(cat, "table-rebuild", "; ".join(reasons), destructive=destructive, lock_heavy=lock_heavy)
 
     def rows_copied(self, table: str) -> bool:
-        """Does a statement of the rebuild copy rows into the table that ends up named ``table``?"""
-        members = [sh for st, sh in zip(self.statements, self.shapes) if self.rebuilds.get(st.index) == table]
-        final = {table} | {sh.rename[0] for sh in members if sh.rename and sh.rename[1] == table}
-        return any(sh.copy_into in final and sh.sources for sh in members)
+        """Does a statement copy rows into the table that ends up named ``table``: one of the
+        rebuild's, or one that reads the old table beside others (its new columns filled from a
+        lookup: a data migration of its own, still the copy of the old rows)?"""
+        members = {st.index for st in self.statements if self.rebuilds.get(st.index) == table}
+        final = {table} | {sh.rename[0] for st, sh in zip(self.statements, self.shapes)
+                           if st.index in members and sh.rename and sh.rename[1] == table}
+        return any(sh.copy_into in final and sh.sources and (st.index in members or table in sh.sources)
+                   for st, sh in zip(self.statements, self.shapes))
 
 
 __all__ = ["Classifier", "Outcome", "Shape", "Constraint", "NewColumn", "Unreadable", "merge", "short", "HIGHEST"]

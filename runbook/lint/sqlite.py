@@ -2,7 +2,9 @@
 
 SQLite has no parser library, so trees come from sqlglot's SQLite grammar; whether a statement
 sqlglot cannot read is really unparsable is asked of SQLite itself (``EXPLAIN`` on an empty
-in-memory database: a syntax error is the engine's own verdict; "no such table" is not).
+in-memory database: a syntax error is the engine's own verdict; "no such table" is not). A
+``CREATE TABLE`` SQLite reads and sqlglot does not is made by SQLite in an empty in-memory
+database and read back from its catalog (``engine_table``).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import sqlite3
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 from sqlglot import exp
@@ -50,6 +53,67 @@ def sqlite_syntax_error(sql: str) -> str | None:
         text = str(exc)
         return text if ("syntax error" in text or "incomplete input" in text or "unrecognized token" in text) else None
     return None
+
+
+@dataclass(frozen=True)
+class EngineTable:
+    """A ``CREATE TABLE`` SQLite reads and sqlglot's grammar does not, as SQLite made it
+    (``engine_table``): drizzle-kit wrote table constraints with no comma between them, which
+    SQLite's grammar allows."""
+
+    name: str
+    columns: dict[str, ColumnInfo]
+    constraints: list[Constraint]
+    if_not_exists: bool
+
+
+def engine_table(sql: str, *, if_not_exists: bool) -> EngineTable | None:
+    """Run ``sql``, a ``CREATE [TEMP] TABLE [IF NOT EXISTS] ...``, in a new empty in-memory
+    database and read the table back as SQLite holds it: its columns (``PRAGMA table_xinfo``) and
+    foreign keys (``PRAGMA foreign_key_list``; SQLite checks their targets only when a row is
+    written). ``None`` when SQLite does not make exactly one table of it there (``AS SELECT`` from
+    a table that database lacks, say)."""
+    db = sqlite3.connect(":memory:")
+    try:
+        before = _MEMORY_TABLES
+        db.execute(sql)
+        made = [row for row in db.execute(before) if not row[1].startswith("sqlite_")]
+        if len(made) != 1:
+            return None
+        schema, name = made[0]
+        columns = {}
+        for _cid, column, ctype, notnull, default, pk, hidden in db.execute(
+                f"PRAGMA {schema}.table_xinfo({_quoted(name)})"):
+            columns[column.lower()] = ColumnInfo(column.lower(), TypeInfo.of(ctype) if ctype else None,
+                                                 not (notnull or pk), default is not None or hidden in (2, 3))
+        keys: dict[int, Constraint] = {}
+        for key, _seq, table, column, referenced, *_ in db.execute(
+                f"PRAGMA {schema}.foreign_key_list({_quoted(name)})"):
+            fk = keys.setdefault(key, Constraint("FOREIGN KEY", [], ref_table=table.lower()))
+            fk.columns.append(column.lower())
+            if referenced is not None:
+                fk.ref_columns += (referenced.lower(),)
+    except sqlite3.Error:
+        return None
+    finally:
+        db.close()
+    return EngineTable(name.lower(), columns, list(keys.values()), if_not_exists)
+
+
+_MEMORY_TABLES = ("SELECT 'main', name FROM sqlite_master WHERE type = 'table' "
+                  "UNION ALL SELECT 'temp', name FROM sqlite_temp_master WHERE type = 'table'")
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _tokens(sql: str, dialect: str = "sqlite") -> list:
+    try:
+        return list(Dialect.get_or_raise(dialect).tokenize(sql))
+    except (TokenError, ValueError):
+        return []
+
 
 
 # -- reading sqlglot trees
@@ -153,9 +217,16 @@ class SqliteClassifier(Classifier):
         error = sqlite_syntax_error(st.sql) if self.lint.dialect == "sqlite" else None
         if error:
             raise Unreadable(error + _postgresql_hint(st.sql))
+        words = [t.text.upper() for t in _tokens(st.sql)[:6]] if tree is None and self.lint.dialect == "sqlite" else []
+        if words[:2] == ["CREATE", "TABLE"] or words[:3] in (["CREATE", "TEMP", "TABLE"], ["CREATE", "TEMPORARY", "TABLE"]):
+            made = engine_table(st.sql, if_not_exists="IF NOT EXISTS" in " ".join(words))
+            if made is not None:
+                return made
         return tree if tree is not None else st  # SQLite parses it, sqlglot does not: read by its tokens
 
     def shape(self, tree: Any) -> Shape:
+        if isinstance(tree, EngineTable):
+            return Shape(creates=tree.name)
         if isinstance(tree, exp.Create) and (tree.args.get("kind") or "").upper() == "TABLE":
             name = name_of(tree.this)
             if isinstance(tree.expression, exp.Query):
@@ -176,6 +247,8 @@ class SqliteClassifier(Classifier):
             return self._classify(st, tree)
 
     def _classify(self, st: Statement, tree: Any) -> Outcome:
+        if isinstance(tree, EngineTable):
+            return self.create_table(st, tree.name, tree.columns, tree.constraints, if_not_exists=tree.if_not_exists)
         if isinstance(tree, Statement) or isinstance(tree, (exp.Command, exp.Block)):
             return self.by_tokens(st, tree)
         if isinstance(tree, exp.Alter):
@@ -222,10 +295,7 @@ class SqliteClassifier(Classifier):
 
     # statements sqlglot reads only as an opaque command
     def by_tokens(self, st: Statement, tree: Any) -> Outcome:
-        try:
-            tokens = list(Dialect.get_or_raise(self.lint.dialect).tokenize(st.sql))
-        except (TokenError, ValueError):
-            tokens = []
+        tokens = _tokens(st.sql, self.lint.dialect)
         w = [t.text.upper() for t in tokens[:6]]
         if len(w) >= 2 and w[0] == "CREATE" and "TRIGGER" in w[1:4]:
             return self.sqlite_trigger(st, tokens)
