@@ -173,6 +173,67 @@ class QualityCheck:
     where: str | None = None
 
 
+@dataclass(frozen=True)
+class Relation:
+    """A reference between tables that the data must respect, declared or not."""
+
+    table: str
+    columns: tuple[str, ...]
+    referred_table: str
+    referred_columns: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.table}({', '.join(self.columns)}) → {self.referred_table}({', '.join(self.referred_columns)})"
+
+
+#: relations the guide implies without a FOREIGN KEY (SQLite cannot add one with ALTER TABLE)
+IMPLIED_RELATIONS: list[Relation] = [
+    Relation("contractors", ("assigned_partner_id",), "strategic_partners", ("id",)),
+]
+
+
+def relations(model: dict[str, Any]) -> list[tuple[Relation, str]]:
+    """Declared foreign keys of every table of the schema model, then the guide's implied
+    relations not declared as such (on a database with the guide's table)."""
+    found = [(Relation(table, tuple(fk["columns"]), fk["referred_table"], tuple(fk["referred_columns"])), "foreign key")
+             for table, info in model["tables"].items() for fk in info["foreign_keys"]]
+    declared = {r for r, _ in found}
+    if has_guide_table(model["tables"]):
+        found += [(r, "implied by the guide") for r in IMPLIED_RELATIONS if r not in declared]
+    return found
+
+
+def relation_missing(model: dict[str, Any], rel: Relation) -> str | None:
+    """Why ``rel`` cannot be counted in ``model`` (a table or column it names is not there)."""
+    tables = model["tables"]
+    for table, cols in ((rel.table, rel.columns), (rel.referred_table, rel.referred_columns)):
+        if table not in tables:
+            return f"table {table} does not exist"
+        have = {c["name"] for c in tables[table]["columns"]}
+        gone = [c for c in cols if c not in have]
+        if gone:
+            return f"column {table}.{gone[0]} does not exist"
+    return None
+
+
+def count_orphans(conn: sa.Connection, rel: Relation) -> int:
+    """Rows of ``rel.table`` whose (non-NULL) reference matches no row of ``rel.referred_table``."""
+    engine = engine_of(conn)
+    child = engine.table(rel.table, *rel.columns).alias("c")
+    parent = engine.table(rel.referred_table, *dict.fromkeys(rel.referred_columns)).alias("p")
+    on = sa.and_(*[child.c[a] == parent.c[b] for a, b in zip(rel.columns, rel.referred_columns)])
+    query = (sa.select(sa.func.count()).select_from(child.outerjoin(parent, on))
+             .where(*[child.c[a].is_not(None) for a in rel.columns], parent.c[rel.referred_columns[0]].is_(None)))
+    return int(conn.execute(query).scalar_one())
+
+
+def orphan_counts(conn: sa.Connection, model: dict[str, Any]) -> dict[str, int]:
+    """Per relation (``relations``) of ``model``, the rows whose reference matches no row: what
+    verify compares with (rows that referenced nothing before the migrations are not theirs)."""
+    return {rel.label: count_orphans(conn, rel) for rel, _ in relations(model) if relation_missing(model, rel) is None}
+
+
 #: the guide's data-quality checks, the implied relation verify counts orphans of, its JSON round
 #: trip and its example query plan are written for the guide's Power100 schema: a database opts in
 #: by having this table (the demo's does). A database without it gets none of them: they are not
@@ -306,6 +367,7 @@ def take(target: "Target", migrations_dir: str | Path, dialect: str | None = mig
             "tables": tables,
             **{section: model[section] for section in schema.SECTIONS},
             "quality": quality_checks(conn) if quality else [],
+            "orphans": orphan_counts(conn, model),
             "migrations": {**mig.status(conn, migrations, engine).as_dict(),
                            "history_table": mig.has_history(conn)},
         }

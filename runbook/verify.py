@@ -26,7 +26,8 @@ database they are not reported at all.
    (SQLite: the connection's busy timeout, the target's ``lock_timeout``). When the application
    holds the row, the round trip is skipped and says so: verify never raises for it.
 5. **orphans**: for every declared foreign key and the guide's implied relations
-   (``IMPLIED_RELATIONS``), rows whose reference matches nothing, counted with a LEFT JOIN.
+   (``inventory.IMPLIED_RELATIONS``), rows whose reference matches nothing, counted with a LEFT
+   JOIN; where the pre-migration inventory counted some already, only more fail.
 6. **query plan** of the guide's example query: the plan now, and the plan in a transaction in
    which the indexes the applied migrations created on its table (the expected schema's indexes
    on it that no constraint owns) are dropped, then rolled back.
@@ -51,7 +52,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -64,7 +64,6 @@ from . import expected as exp_
 from . import migrations as mig
 from .checks import Check, assert_checks, check
 from .errors import BadInput
-from .engines import engine_of
 from .migrate import verify_script_checks
 from .sqltext import Statement
 
@@ -84,26 +83,6 @@ INTEGRITY_TABLE = "contractors"
 #: on the live table (PostgreSQL ``SET LOCAL lock_timeout``): the application's queries queue
 #: behind a waiting ACCESS EXCLUSIVE request, so the wait stays short
 VERIFY_LOCK_TIMEOUT_MS = 100
-
-
-@dataclass(frozen=True)
-class Relation:
-    """A reference between tables that the data must respect, declared or not."""
-
-    table: str
-    columns: tuple[str, ...]
-    referred_table: str
-    referred_columns: tuple[str, ...]
-
-    @property
-    def label(self) -> str:
-        return f"{self.table}({', '.join(self.columns)}) → {self.referred_table}({', '.join(self.referred_columns)})"
-
-
-#: relations the guide implies without a FOREIGN KEY (SQLite cannot add one with ALTER TABLE)
-IMPLIED_RELATIONS: list[Relation] = [
-    Relation("contractors", ("assigned_partner_id",), "strategic_partners", ("id",)),
-]
 
 
 # -- what the applied migrations declare -----------------------------------------------------
@@ -288,50 +267,27 @@ def data_checks(conn: sa.Connection, engine: "Engine", before: dict[str, Any], c
 
 
 # -- 5. orphans ------------------------------------------------------------------------------
-def relations(model: dict[str, Any]) -> list[tuple[Relation, str]]:
-    """Declared foreign keys of every table of the schema model, then the guide's implied
-    relations not declared as such (on a database with the guide's table)."""
-    found = [(Relation(table, tuple(fk["columns"]), fk["referred_table"], tuple(fk["referred_columns"])), "foreign key")
-             for table, info in model["tables"].items() for fk in info["foreign_keys"]]
-    declared = {r for r, _ in found}
-    if inventory.has_guide_table(model["tables"]):
-        found += [(r, "implied by the guide") for r in IMPLIED_RELATIONS if r not in declared]
-    return found
-
-
-def count_orphans(conn: sa.Connection, rel: Relation) -> int:
-    """Rows of ``rel.table`` whose (non-NULL) reference matches no row of ``rel.referred_table``."""
-    engine = engine_of(conn)
-    child = engine.table(rel.table, *rel.columns).alias("c")
-    parent = engine.table(rel.referred_table, *dict.fromkeys(rel.referred_columns)).alias("p")
-    on = sa.and_(*[child.c[a] == parent.c[b] for a, b in zip(rel.columns, rel.referred_columns)])
-    query = (sa.select(sa.func.count()).select_from(child.outerjoin(parent, on))
-             .where(*[child.c[a].is_not(None) for a in rel.columns], parent.c[rel.referred_columns[0]].is_(None)))
-    return int(conn.execute(query).scalar_one())
-
-
-def orphan_checks(conn: sa.Connection, model: dict[str, Any]) -> list[Check]:
-    """Rows whose reference matches no row, for every relation (``relations``) of ``model``, the
-    schema ``conn`` sees."""
-    tables = model["tables"]
+def orphan_checks(conn: sa.Connection, model: dict[str, Any], before: dict[str, int] | None = None) -> list[Check]:
+    """Rows whose reference matches no row, for every relation (``inventory.relations``) of
+    ``model``, the schema ``conn`` sees. ``before``: the pre-migration inventory's counts
+    (``orphans``): rows that referenced nothing already (SQLite enforces no foreign key unless
+    the session asks) are not the migrations' doing, and fail only when there are more now."""
     out = []
-    for rel, why in relations(model):
+    for rel, why in inventory.relations(model):
         name = f"orphans: {rel.label}"
-        missing = None
-        for table, cols in ((rel.table, rel.columns), (rel.referred_table, rel.referred_columns)):
-            if table not in tables:
-                missing = f"table {table} does not exist"
-                break
-            have = {c["name"] for c in tables[table]["columns"]}
-            gone = [c for c in cols if c not in have]
-            if gone:
-                missing = f"column {table}.{gone[0]} does not exist"
-                break
+        missing = inventory.relation_missing(model, rel)
         if missing:
             out.append(check(name, True, f"skipped ({why}): {missing}", skipped=True))
             continue
-        n = count_orphans(conn, rel)
-        out.append(check(name, n == 0, f"{n} row(s) reference nothing ({why})"))
+        n = inventory.count_orphans(conn, rel)
+        was = (before or {}).get(rel.label)
+        if was is None:
+            out.append(check(name, n == 0, f"{n} row(s) reference nothing ({why})"))
+        elif n > was:
+            out.append(check(name, False, f"{n} row(s) reference nothing ({why}); {was} did before the migrations"))
+        else:
+            out.append(check(name, True, f"{n} row(s) reference nothing ({why})" + (
+                f", as {was} did before the migrations: not their doing" if n else "")))
     return out
 
 
@@ -609,7 +565,7 @@ def verify(target: "Target", migrations_dir: str | Path, before: dict[str, Any] 
                   else backup.database_of(target, run_dir)) as source:
                 checks += data_checks(conn, engine, before, chosen, writers=writers, dropped=dropped,
                                       gone_tables=gone_tables, baseline=source, model=model)
-        checks += orphan_checks(conn, model)
+        checks += orphan_checks(conn, model, (before or {}).get("orphans"))
         size_bytes = engine.database_size(conn)
     checks += verify_script_checks(target, chosen)
     round_trip, plans = None, None

@@ -68,8 +68,9 @@ def test_take_has_the_documented_shape_and_changes_nothing(db_url, migrations_di
     before_file = sha256_file(Path(target.url.database)) if target.kind.name == "sqlite" else None
     snap = inv.take(target, migrations_dir)
     json.dumps(snap)  # JSON-able
-    assert set(snap) == {"taken_at", "target", "engine", "size_bytes", "tables", "quality", "migrations",
+    assert set(snap) == {"taken_at", "target", "engine", "size_bytes", "tables", "quality", "orphans", "migrations",
                          "views", "types", "sequences", "functions", "triggers", "extensions"}
+    assert snap["orphans"] == {}  # the baseline declares no foreign key; the guide's relation comes with 001
     assert snap["engine"] == target.kind.name and snap["size_bytes"] > 0
     assert set(snap["tables"]) == set(BASELINE_COUNTS)
     c = snap["tables"]["contractors"]

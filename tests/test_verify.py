@@ -202,6 +202,25 @@ def test_orphan_assigned_partner_fails_referential_integrity(migrated, migration
     assert health(result)["Referential Integrity"] == "FAIL"
 
 
+def test_orphans_from_before_the_migrations_are_reported_and_only_more_fail(sqlite_url, migrations_dir):
+    """A real database holds rows whose reference matches nothing (SQLite enforces no foreign key
+    unless the session asks): the pre-migration inventory counts them, and verify fails only when
+    there are more (Karakeep's rule tables, seeded at its 050, failed every run before)."""
+    label = "contractors(assigned_partner_id) → strategic_partners(id)"
+    migrate(open_target(sqlite_url), migrations_dir, to="001")
+    run_sql(sqlite_url, "UPDATE contractors SET assigned_partner_id = 999 WHERE id = 3")
+    before = inv.take(open_target(sqlite_url), migrations_dir)
+    assert before["orphans"][label] == 1
+    assert migrate(open_target(sqlite_url), migrations_dir).passed
+    result = verify(open_target(sqlite_url), migrations_dir, before)
+    assert result["passed"], failed(result)
+    detail = {c["check"]: c["detail"] for c in result["checks"]}[f"orphans: {label}"]
+    assert detail == "1 row(s) reference nothing (implied by the guide), as 1 did before the migrations: not their doing"
+    run_sql(sqlite_url, "UPDATE contractors SET assigned_partner_id = 998 WHERE id = 1")
+    assert failed(verify(open_target(sqlite_url), migrations_dir, before)) == {
+        f"orphans: {label}": "2 row(s) reference nothing (implied by the guide); 1 did before the migrations"}
+
+
 def test_orphan_of_a_declared_foreign_key_is_found(sqlite_url, migrations_dir):
     """SQLite does not enforce foreign keys unless asked: verify counts what slipped in."""
     migrate(open_target(sqlite_url), migrations_dir)
