@@ -79,6 +79,10 @@ counters (``engine.write_counters``, PostgreSQL's for the transaction); a column
 new has its values counted at commit (scanned where the counters say the transaction wrote, or,
 without counters, whenever such a statement ran), a table it shows new is counted as created,
 and the tables written that nothing watched are listed (``unwatched_writes``, not compared).
+A compared table's columns are followed by the engine's own number for each
+(``engine.column_numbers``, PostgreSQL's ``attnum``): a column renamed, by a statement or by code
+no parser reads, is compared with itself under its old name; one added again under an old name is
+new. A key column whose type the catalog shows changed is joined by its text.
 """
 
 from __future__ import annotations
@@ -630,6 +634,8 @@ class _Watched:
     rows: int | None  # None: not counted (its statements cannot change its rows)
     copy: str | None  # temporary copy's name (None: compared by count only)
     as_text: set[str] = field(default_factory=set)  # columns the copy holds as their text
+    key_types: dict[str, str] = field(default_factory=dict)  # the key's column types, as the catalog read them before
+    numbers: dict[str, int] | None = None  # the engine's column numbers before (``engine.column_numbers``)
 
 
 class DataWatch:
@@ -662,8 +668,10 @@ class DataWatch:
         effects = [e for e in self.declared.existing() if e.table in present]
         self.engine.hold_writers(conn, [e.table for e in effects])
         for i, e in enumerate(effects):
-            columns = [c["name"] for c in self.engine.columns(insp, e.table)]
+            described = self.engine.columns(insp, e.table)
+            columns = [c["name"] for c in described]
             key = self.engine.primary_key(insp, e.table)
+            key_types = {c["name"]: str(c["type"]) for c in described if c["name"] in key}
             # A table whose statements only add or drop columns (or index it) keeps every row by
             # the engine's own rules: counting it twice inside the write lock could not fail and
             # cost two scans of the table. The rehearsal compares one that loses columns by content.
@@ -673,7 +681,8 @@ class DataWatch:
             if compared and not e.appended_by_triggers:
                 copy = f"runbook_before_{i}"
                 as_text = self.engine.create_before_copy(conn, copy, e.table, columns, key)
-            self.watched.append(_Watched(e, columns, key, rows, copy, as_text))
+            numbers = self.engine.column_numbers(conn, e.table) if copy else None
+            self.watched.append(_Watched(e, columns, key, rows, copy, as_text, key_types, numbers))
         self._spent = time.perf_counter() - started
 
     def _declare_relabelled(self, conn: sa.Connection, present: set[str]) -> None:
@@ -835,6 +844,10 @@ class DataWatch:
         now_cols = [c["name"] for c in now_columns]
         out["rows_after"] = None if w.rows is None else _count(conn, self.engine, e.now)
         before_of = {c: e.renamed_columns.get(c, c) for c in now_cols}
+        if w.numbers is not None:  # the engine's numbers: renamed by whatever means, or made anew
+            was = {number: name for name, number in w.numbers.items()}
+            now_numbers = self.engine.column_numbers(conn, e.now) or {}
+            before_of = {c: was.get(now_numbers.get(c), "") for c in now_cols}
         common = [(c, before_of[c]) for c in now_cols if before_of[c] in w.columns]
         new_cols = [c for c in now_cols if before_of[c] not in w.columns]
         defaults = {c["name"]: c.get("default") for c in now_columns}
@@ -848,7 +861,7 @@ class DataWatch:
             delta = out["rows_after"] - w.rows
             out["added"], out["removed"] = max(delta, 0), max(-delta, 0)
         elif w.key and all(k in [b for _, b in common] for k in w.key):
-            self._compare_by_key(conn, w, e.now, common, out)
+            self._compare_by_key(conn, w, e.now, common, out, {c["name"]: str(c["type"]) for c in now_columns})
         else:
             self._compare_as_multiset(conn, w, e.now, common, out)
         if out["removed"] and not e.may_remove_rows:
@@ -866,15 +879,19 @@ class DataWatch:
         return out
 
     def _compare_by_key(self, conn: sa.Connection, w: _Watched, table: str, common: list[tuple[str, str]],
-                        out: dict[str, Any]) -> None:
+                        out: dict[str, Any], now_types: dict[str, str]) -> None:
         """One pass over the table, joined by key to its copy: rows without a partner were added;
         per column, rows whose value differs; the copy's rows without a partner were removed. The
         key is the copy's (the names before the statements): a key column renamed since is joined
-        under its name now."""
+        under its name now. A key column whose type is not what it was (``now_types``, the
+        catalog's) is joined as text: a statement changed it (int → text), or code no parser reads
+        renamed it away and made another column of its name (supabase/auth's 044: ``id`` text
+        became ``provider_id``, a new ``id`` uuid took its place)."""
         q, eng = self.engine.quote_name, self.engine
         now_of = {before: now for now, before in common}
         # a key whose type a statement changed (int → text), or that the copy holds as its text
-        retyped = {k for k in w.key if {k, now_of[k]} & set(w.effect.changed_columns) or k in w.as_text}
+        retyped = {k for k in w.key if {k, now_of[k]} & set(w.effect.changed_columns) or k in w.as_text
+                   or w.key_types.get(k) != now_types.get(now_of[k])}
         on = " AND ".join(f"{eng.comparable_sql(f'a.{q(now_of[k])}')} = {eng.comparable_sql(f'b.{q(k)}')}"
                           if k in retyped else f"a.{q(now_of[k])} = b.{q(k)}" for k in w.key)
         missing = f"b.{q(w.key[0])} IS NULL"

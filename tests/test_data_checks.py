@@ -489,6 +489,42 @@ def test_a_primary_key_column_renamed_is_joined_under_its_name_now(engine, reque
     target.dispose()
 
 
+@pytest.mark.parametrize("table, by_code, key_sql, rows", [
+    # supabase/auth's 044: id (text) renamed to provider_id in a DO block, a new id uuid takes its place
+    ("identities (id text NOT NULL, provider text NOT NULL, data text, PRIMARY KEY (provider, id))",
+     "DO $$ BEGIN EXECUTE 'ALTER TABLE identities RENAME COLUMN id TO provider_id'; END $$;\n"
+     "ALTER TABLE identities DROP CONSTRAINT identities_pkey, "
+     "ADD COLUMN id uuid DEFAULT gen_random_uuid() PRIMARY KEY;\n",
+     "SELECT provider_id, data FROM identities ORDER BY 1", [("1", "A"), ("2", "B")]),
+    # the key's type changed by code no parser reads (integer to text)
+    ("identities (id integer NOT NULL, provider text NOT NULL, data text, PRIMARY KEY (provider, id))",
+     "DO $$ BEGIN EXECUTE 'ALTER TABLE identities ALTER COLUMN id TYPE text'; END $$;\n",
+     "SELECT id, data FROM identities ORDER BY 1", [("1", "A"), ("2", "B")]),
+])
+def test_key_columns_renamed_or_retyped_by_code_are_followed_by_the_catalog(pg_empty_url, tmp_path, table, by_code,
+                                                                           key_sql, rows):
+    """The data check follows each column by the engine's own number for it (PostgreSQL's
+    ``attnum``: a rename keeps it, a column added again gets a new one) and joins a key column
+    whose type the catalog shows changed by its text: whatever renamed or retyped it, code no
+    parser reads included. Before, supabase/auth's 044 failed every rehearsal with rows: the
+    check's own join compared the new uuid ``id`` with the old text one (uuid = text)."""
+    folder = tmp_path / "migrations"
+    (folder / "rollbacks").mkdir(parents=True)
+    (folder / "001_identities.sql").write_text(f"-- Risk Level: LOW\nCREATE TABLE {table};\n")
+    (folder / "002_by_code.sql").write_text("-- Risk Level: HIGH\n" + by_code + "UPDATE identities SET data = upper(data);\n")
+    target = open_target(pg_empty_url)
+    assert migrate(target, folder, to="001", dialect="postgresql").passed
+    run_sql(pg_empty_url, "INSERT INTO identities VALUES ('1', 'github', 'a'), ('2', 'google', 'b')")
+    result = migrate(target, folder, dialect="postgresql", data_checks="full")
+    assert result.passed, result.error
+    (t,) = result.migrations[-1].data["tables"]
+    assert (t["compared"], t["added"], t["removed"], t["changed"], t["changed_columns"]) == (
+        "content", 0, 0, 2, {"data": 2}), t
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql(key_sql).all() == rows
+    target.dispose()
+
+
 # -- rollback --------------------------------------------------------------------------------
 def test_rollback_refuses_to_drop_values_written_after_the_migration(at_004, tmp_path):
     url = at_004
@@ -1067,8 +1103,9 @@ def test_an_enum_value_renamed_declares_every_column_that_holds_the_type(pg_url,
 def test_columns_dropped_then_added_or_renamed_in_are_declared_under_their_names_now(pg_url, tmp_path):
     """Lemmy's 215 drops a column and adds a new one under its name (new values); its 244 copies a
     column into another with an ``UPDATE``, drops the first and renames the second to its name.
-    What each statement declared follows the column to its name after the migration; a column no
-    statement touched that changes is still undeclared."""
+    What each statement declared follows the column to its name after the migration, and the
+    check follows each column by the engine's number for it: the column added again is new, not
+    the old one changed; a column no statement touched that changes is still undeclared."""
     assert migrate(open_target(pg_url), MIGRATIONS).passed
     run_sql(pg_url, "CREATE TABLE people (id int PRIMARY KEY, score int, inbox text, shared_inbox text, bio text)",
             "INSERT INTO people VALUES (1, 5, 'a', NULL, 'x'), (2, 7, 'b', 'B', 'y')")
@@ -1077,7 +1114,8 @@ def test_columns_dropped_then_added_or_renamed_in_are_declared_under_their_names
             "ALTER TABLE people DROP COLUMN inbox;\nALTER TABLE people RENAME COLUMN shared_inbox TO inbox;\n")
     target, folder, checked = rehearsed_pg_migration(pg_url, tmp_path, "moves", body)
     (t,) = checked["tables"]
-    assert t["changed_columns"] == {"score": 2, "inbox": 1}, t  # inbox now against shared_inbox then
+    # inbox now against shared_inbox then; score is a new column (PostgreSQL's attnum says so), holding its default
+    assert (t["changed_columns"], t["new_columns"]) == ({"inbox": 1}, {"score": 0}), t
     assert_an_undeclared_write_still_fails(target, folder, "moves", body, "people", "bio", ("people",))
     with target.engine().connect() as conn:
         assert conn.exec_driver_sql("SELECT inbox, score FROM people ORDER BY id").all() == [("a", False), ("B", False)]

@@ -274,6 +274,13 @@ class Engine:
         ... CASCADE`` empties the child whatever its actions). In one read."""
         return []
 
+    def column_numbers(self, conn: sa.Connection, table: str) -> dict[str, int] | None:
+        """The engine's own number of each column of ``table``, which a rename keeps and a column
+        dropped and added again does not (PostgreSQL's ``attnum``): the data check follows
+        columns by it, whatever renamed them (code no parser reads included). ``None`` where the
+        engine keeps no such number (SQLite's column ids are positions)."""
+        return None
+
     def columns_of_type(self, conn: sa.Connection, name: tuple[str, ...]) -> dict[str, list[str]]:
         """Per table (model names), its columns of the user-defined type ``name`` (its parts, as
         a statement names it), of an array of it or of a domain over it: where that type's values
