@@ -604,7 +604,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--placeholder", action="append", default=[], metavar="NAME=VALUE",
                    help="Flyway: the value of placeholder ${NAME} (repeatable), as the project's Flyway configuration "
                         "sets it; a placeholder without one is refused (${flyway:filename} and ${flyway:table} are "
-                        "known)")
+                        "known). pop: the connection's value its templates print ({{ index .Options \"NAME\" }}, "
+                        "{{ .Database }}), as its database.yml or URL sets it")
     p.add_argument("--default-schema", metavar="SCHEMA",
                    help="Flyway: the project's defaultSchema (else the first of its schemas): Flyway migrated with "
                         "it first in PostgreSQL's search_path, so each imported migration starts with that SET "

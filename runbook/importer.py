@@ -73,7 +73,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from . import flyway, sqitch
+from . import flyway, poptemplate, sqitch
 from .errors import BadInput
 from .guards import read_migration_text
 from .owner import owner_tag
@@ -895,12 +895,14 @@ def read_goose(folder: Path) -> list[Source]:
     return out
 
 
-def read_pop(folder: Path, dialect: str | None) -> list[Source]:
+def read_pop(folder: Path, dialect: str | None, placeholders: dict[str, str] | None = None) -> list[Source]:
     """pop's (and Ory's popx) files for one database: per version, the file named for that database
     (``.postgres.``, ``.sqlite3.``...) wins over the one for all (no database part); a version with
     neither is not a migration there. ``.autocommit`` runs outside a transaction. Versions in
-    pop's order (as text). Refused, named: fizz files (pop's DSL, not SQL), a database pop does not
-    know, and no ``--dialect`` (the folder holds several databases' files)."""
+    pop's order (as text). Each file is rendered as pop renders it, a Go template
+    (``poptemplate.render``: the connection's values from ``placeholders``, ``--placeholder``).
+    Refused, named: fizz files (pop's DSL, not SQL), a database pop does not know, and no
+    ``--dialect`` (the folder holds several databases' files)."""
     if dialect is None:
         raise BadInput(f"{folder}: pop keeps migrations for several databases side by side: say which ones to import "
                        f"with --dialect postgresql or --dialect sqlite; {NOT_WRITTEN}")
@@ -939,8 +941,12 @@ def read_pop(folder: Path, dialect: str | None) -> list[Source]:
                            f"{NOT_WRITTEN}")
         (up, autocommit), down = picked["up"], picked.get("down", (None,))[0]
         where = "`.autocommit` in its name" if autocommit else None
-        out.append(Source(version, _POP.match(up.name)["name"], tuple(f for f in (up, down) if f is not None), _text(up),
-                          _text(down) if down is not None else None, (version,), no_transaction=where,
+
+        def rendered(path: Path) -> str:
+            return poptemplate.render(_text(path), placeholders or {}, wanted, _rel(folder, path), NOT_WRITTEN)
+
+        out.append(Source(version, _POP.match(up.name)["name"], tuple(f for f in (up, down) if f is not None),
+                          rendered(up), rendered(down) if down is not None else None, (version,), no_transaction=where,
                           header=_no_transaction_header("pop", where)))
     if not out:
         raise BadInput(f"{folder} holds no pop migrations for {wanted} ({LAYOUTS['pop']}); {NOT_WRITTEN}")
@@ -980,11 +986,13 @@ def read_history(folder: str | Path, tool: str | None = None, placeholders: dict
     tool = detect(folder, tool, fw)
     if tool == "flyway":
         return tool, read_flyway(folder, fw)
+    if tool == "pop":  # pop's templates take the connection's values (``poptemplate``)
+        given.pop("placeholders", None)
     if given:
         key = next(iter(given))
-        raise BadInput(f"{flyway.READ[key]} is {'for ' if key == 'placeholders' else ''}Flyway's {key}, and "
-                       f"{folder} is {tool}'s folder; {NOT_WRITTEN}")
-    return tool, read_pop(folder, dialect) if tool == "pop" else READERS[tool](folder)
+        raise BadInput(f"{flyway.READ[key]} is {'for ' if key == 'placeholders' else ''}Flyway's {key}"
+                       f"{' and pop' if key == 'placeholders' else ''}, and {folder} is {tool}'s folder; {NOT_WRITTEN}")
+    return tool, read_pop(folder, dialect, placeholders) if tool == "pop" else READERS[tool](folder)
 
 
 # -- writing the runbook folder ------------------------------------------------------------------

@@ -97,3 +97,43 @@ def test_pop_postgresql_history_runs_its_autocommit_index_outside_a_transaction(
                                     ).scalar() is True
         assert conn.exec_driver_sql("SELECT column_default FROM information_schema.columns "
                                     "WHERE table_name = 'identities' AND column_name = 'state'").scalar() == "'active'::text"
+
+
+#: supabase/auth's pop migrations print the connection's ``Namespace`` option; popx's test the
+#: database's kind
+TEMPLATED = {
+    "00_init.up.sql": 'CREATE TABLE IF NOT EXISTS {{ index .Options "Namespace" }}.users (id uuid PRIMARY KEY);\n',
+    "20210710035447_alter_users.up.sql":
+        '{{/* a comment */}}ALTER TABLE {{index .Options "Namespace" }}.users ADD COLUMN phone text;\n',
+    "20210710035447_alter_users.down.sql": 'ALTER TABLE {{ index .Options "Namespace" }}.users DROP COLUMN phone;\n',
+    "20210801000000_kinds.up.sql": "{{ if .IsPostgreSQL }}CREATE INDEX users_phone ON auth.users (phone);"
+                                   "{{ else }}SELECT 'other';{{ end }}\n"
+                                   "{{- if not .IsSQLite }}\nSELECT 1;\n{{ end -}}\n",
+}
+
+
+def test_pop_templates_are_rendered_as_pop_renders_them_for_the_database_imported_for(tmp_path):
+    src = write(tmp_path / "sql", TEMPLATED)
+    dest = tmp_path / "migrations"
+    importer.import_history(src, dest, tool="pop", dialect="postgresql", placeholders={"Namespace": "auth"})
+    body = (dest / "001_init.sql").read_text()
+    assert "CREATE TABLE IF NOT EXISTS auth.users (id uuid PRIMARY KEY);" in body and "{{" not in body
+    assert "ALTER TABLE auth.users ADD COLUMN phone text;" in (dest / "002_alter_users.sql").read_text()
+    assert "ALTER TABLE auth.users DROP COLUMN phone;" in (dest / "rollbacks" / "002_rollback_alter_users.sql").read_text()
+    kinds = (dest / "003_kinds.sql").read_text()
+    assert "CREATE INDEX users_phone ON auth.users (phone);\nSELECT 1;\n" in kinds and "other" not in kinds
+
+
+@pytest.mark.parametrize("text, message", [
+    ('SELECT {{ index .Options "Namespace" }};\n', r'00_init.up.sql:1: \{\{ index .Options "Namespace" \}\} is a value '
+                                                   r"of pop's connection: give it with --placeholder Namespace=VALUE"),
+    ("SELECT 1;\nSELECT '{{ .Password }}';\n", r"00_init.up.sql:2: \{\{ .Password \}\} prints the connection's password"),
+    ("{{ range .Options }}SELECT 1;{{ end }}\n", r"\{\{ range .Options \}\} is a Go template action import cannot render"),
+    ("{{ if .IsOracle }}SELECT 1;{{ end }}\n", r"tests .IsOracle, which pop's and popx's templates do not give"),
+    ("{{ if .IsSQLite }}SELECT 1;\n", r"an \{\{ if \}\} without its \{\{ end \}\}"),
+])
+def test_a_pop_template_import_cannot_render_exactly_is_refused_naming_its_line(tmp_path, text, message):
+    src = write(tmp_path / "sql", {"00_init.up.sql": text})
+    with pytest.raises(BadInput, match=message):
+        importer.import_history(src, tmp_path / "migrations", tool="pop", dialect="sqlite")
+    assert not (tmp_path / "migrations").exists()
