@@ -293,6 +293,8 @@ def detect(folder: str | Path, tool: str | None = None, fw: flyway.Settings = FL
         if fw.locations:
             return "flyway"  # its configuration file says which folders are Flyway's: read_flyway reads those
     claims = {p: _claims(p, fw) for p in _entries(folder)}
+    if tool == "diesel" or (tool is None and any(claims.values()) and all(c == ("diesel",) for c in claims.values() if c)):
+        claims = {p: c for p, c in claims.items() if c or not p.is_file()}  # Diesel runs folders only (read_diesel)
     unknown = [p for p, c in claims.items() if not c]
     if tool is not None:
         others = [p for p, c in claims.items() if c and tool not in c]
@@ -522,9 +524,15 @@ def _no_transaction_header(tool: str, where: str | None) -> tuple[str, ...]:
 
 
 def read_diesel(folder: Path) -> list[Source]:
+    """Diesel's migration folders; a file beside them is not run by Diesel (it reads folders
+    only) and is not imported, named in the first migration's notes (crates.io keeps a data
+    script there)."""
     found: dict[tuple, dict[str, Any]] = {}
     notes: dict[tuple, tuple[str, ...]] = {}
+    loose = [p for p in _entries(folder) if p.is_file()]
     for path in _entries(folder):
+        if path.is_file():
+            continue
         m = _DIESEL.match(path.name)
         version = m["version"].replace("-", "")
         key = (version,)
@@ -544,6 +552,9 @@ def read_diesel(folder: Path) -> list[Source]:
             if (path / f"{way}.sql").is_file():
                 found[key][way] = path / f"{way}.sql"
     sources = _sources(folder, found)
+    if loose and sources:
+        notes[sources[0].key] = (f"not imported: {_named(loose, 5)}, beside the migration folders: Diesel runs "
+                                 "folders only",) + notes.get(sources[0].key, ())
     return [Source(s.version, s.name, s.files, s.up, s.down, s.key, notes.get(s.key, ())) for s in sources]
 
 

@@ -134,6 +134,18 @@ def test_diesel_folders_import_with_their_dates(tmp_path):
     assert result.lint == {"errors": 1, "warnings": 0, "codes": {"rollback-mismatch": 1}}
 
 
+@pytest.mark.parametrize("tool", [None, "diesel"])
+def test_a_file_beside_diesels_folders_is_not_imported_as_diesel_does_not_run_it(tmp_path, tool):
+    """Diesel reads its migrations folder's subfolders only (crates.io keeps a data script,
+    data_oauth_github.sql, beside them): import leaves such a file out, says so, and takes the
+    folder for Diesel's all the same. Before, it refused the folder: "in no known layout"."""
+    src = write(tmp_path / "diesel", DIESEL | {"data_oauth_github.sql": "INSERT INTO settings VALUES ('a', 'b');\n"})
+    result = importer.import_history(src, tmp_path / "migrations", tool=tool, today=TODAY)
+    assert result.tool == "diesel" and len(result.migrations) == 3
+    assert "not imported: data_oauth_github.sql, beside the migration folders: Diesel runs folders only" in result.notes
+    assert not any("INSERT" in p.read_text() for p in (tmp_path / "migrations").rglob("*.sql"))
+
+
 def test_dbmate_sections_become_migration_and_rollback(tmp_path):
     src = write(tmp_path / "db", {
         "20200101000000_create_users.sql": "-- migrate:up\n" + USERS + "\n-- migrate:down\nDROP TABLE users;\n",
