@@ -79,10 +79,10 @@ counters (``engine.write_counters``, PostgreSQL's for the transaction); a column
 new has its values counted at commit (scanned where the counters say the transaction wrote, or,
 without counters, whenever such a statement ran), a table it shows new is counted as created,
 and the tables written that nothing watched are listed (``unwatched_writes``, not compared).
-A compared table's columns are followed by the engine's own number for each
-(``engine.column_numbers``, PostgreSQL's ``attnum``): a column renamed, by a statement or by code
-no parser reads, is compared with itself under its old name; one added again under an old name is
-new. A key column whose type the catalog shows changed is joined by its text.
+A compared table's columns are followed by the engine's own identity for each
+(``engine.column_numbers``, PostgreSQL's table oid and ``attnum``): a column renamed, by a
+statement or by code no parser reads, is compared with itself under its old name; one added
+again under an old name is new. A table made anew (a rebuild) is compared by its columns' names. A key column whose type the catalog shows changed is joined by its text.
 """
 
 from __future__ import annotations
@@ -635,7 +635,7 @@ class _Watched:
     copy: str | None  # temporary copy's name (None: compared by count only)
     as_text: set[str] = field(default_factory=set)  # columns the copy holds as their text
     key_types: dict[str, str] = field(default_factory=dict)  # the key's column types, as the catalog read them before
-    numbers: dict[str, int] | None = None  # the engine's column numbers before (``engine.column_numbers``)
+    numbers: dict[str, tuple[int, int]] | None = None  # each column's identity before (``engine.column_numbers``)
 
 
 class DataWatch:
@@ -844,10 +844,10 @@ class DataWatch:
         now_cols = [c["name"] for c in now_columns]
         out["rows_after"] = None if w.rows is None else _count(conn, self.engine, e.now)
         before_of = {c: e.renamed_columns.get(c, c) for c in now_cols}
-        if w.numbers is not None:  # the engine's numbers: renamed by whatever means, or made anew
-            was = {number: name for name, number in w.numbers.items()}
-            now_numbers = self.engine.column_numbers(conn, e.now) or {}
-            before_of = {c: was.get(now_numbers.get(c), "") for c in now_cols}
+        now_ids = self.engine.column_numbers(conn, e.now) if w.numbers is not None else None
+        if now_ids and {t for t, _ in now_ids.values()} == {t for t, _ in (w.numbers or {}).values()}:
+            was = {ident: name for name, ident in (w.numbers or {}).items()}  # the same table: renamed by
+            before_of = {c: was.get(now_ids.get(c), "") for c in now_cols}  # whatever means, or made anew
         common = [(c, before_of[c]) for c in now_cols if before_of[c] in w.columns]
         new_cols = [c for c in now_cols if before_of[c] not in w.columns]
         defaults = {c["name"]: c.get("default") for c in now_columns}

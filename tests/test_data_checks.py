@@ -503,8 +503,8 @@ def test_a_primary_key_column_renamed_is_joined_under_its_name_now(engine, reque
 ])
 def test_key_columns_renamed_or_retyped_by_code_are_followed_by_the_catalog(pg_empty_url, tmp_path, table, by_code,
                                                                            key_sql, rows):
-    """The data check follows each column by the engine's own number for it (PostgreSQL's
-    ``attnum``: a rename keeps it, a column added again gets a new one) and joins a key column
+    """The data check follows each column by the engine's own identity for it (PostgreSQL's
+    table oid and ``attnum``: a rename keeps it, a column added again gets a new one) and joins a key column
     whose type the catalog shows changed by its text: whatever renamed or retyped it, code no
     parser reads included. Before, supabase/auth's 044 failed every rehearsal with rows: the
     check's own join compared the new uuid ``id`` with the old text one (uuid = text)."""
@@ -522,6 +522,25 @@ def test_key_columns_renamed_or_retyped_by_code_are_followed_by_the_catalog(pg_e
         "content", 0, 0, 2, {"data": 2}), t
     with target.engine().connect() as conn:
         assert conn.exec_driver_sql(key_sql).all() == rows
+    target.dispose()
+
+
+def test_a_table_made_anew_is_compared_by_its_columns_names(pg_empty_url, tmp_path):
+    """A rebuild (create new, copy, drop, rename) makes a new table: its columns' identities are
+    new, so it is compared by their names; b, the second column now, is b, once the third."""
+    folder = tmp_path / "migrations"
+    (folder / "rollbacks").mkdir(parents=True)
+    (folder / "001_items.sql").write_text("-- Risk Level: LOW\nCREATE TABLE items (id int PRIMARY KEY, a text, b text);\n")
+    (folder / "002_rebuild.sql").write_text(
+        "-- Risk Level: HIGH\nCREATE TABLE items_new (id int PRIMARY KEY, b text);\n"
+        "INSERT INTO items_new SELECT id, b FROM items;\nDROP TABLE items;\nALTER TABLE items_new RENAME TO items;\n")
+    target = open_target(pg_empty_url)
+    assert migrate(target, folder, to="001", dialect="postgresql").passed
+    run_sql(pg_empty_url, "INSERT INTO items VALUES (1, 'x', 'p'), (2, 'y', 'q')")
+    result = migrate(target, folder, dialect="postgresql", data_checks="full")
+    assert result.passed, result.error
+    (t,) = result.migrations[-1].data["tables"]
+    assert (t["now"], t["compared"], t["added"], t["removed"], t["changed"]) == ("items", "content", 0, 0, 0), t
     target.dispose()
 
 

@@ -274,11 +274,12 @@ class Engine:
         ... CASCADE`` empties the child whatever its actions). In one read."""
         return []
 
-    def column_numbers(self, conn: sa.Connection, table: str) -> dict[str, int] | None:
-        """The engine's own number of each column of ``table``, which a rename keeps and a column
-        dropped and added again does not (PostgreSQL's ``attnum``): the data check follows
-        columns by it, whatever renamed them (code no parser reads included). ``None`` where the
-        engine keeps no such number (SQLite's column ids are positions)."""
+    def column_numbers(self, conn: sa.Connection, table: str) -> dict[str, tuple[int, int]] | None:
+        """The engine's own identity of each column of ``table``, which a rename keeps and a
+        column dropped and added again, or a table made anew under the name, does not
+        (PostgreSQL's table oid and ``attnum``): the data check follows columns by it, whatever
+        renamed them (code no parser reads included). ``None`` where the engine keeps no such
+        identity (SQLite's column ids are positions)."""
         return None
 
     def columns_of_type(self, conn: sa.Connection, name: tuple[str, ...]) -> dict[str, list[str]]:

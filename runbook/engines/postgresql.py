@@ -440,9 +440,9 @@ class PostgresEngine(Engine):
                                          actions.get(on_update, "none"), tuple(sets) or tuple(columns)))
         return out
 
-    def column_numbers(self, conn: sa.Connection, table: str) -> dict[str, int] | None:
-        return {name: int(number) for name, number in self.run_sql(
-            conn, "SELECT attname, attnum FROM pg_attribute "
+    def column_numbers(self, conn: sa.Connection, table: str) -> dict[str, tuple[int, int]] | None:
+        return {name: (int(relid), int(number)) for name, relid, number in self.run_sql(
+            conn, "SELECT attname, attrelid::bigint, attnum FROM pg_attribute "
                   f"WHERE attrelid = {_literal(self.quote_table(table))}::regclass AND attnum > 0 AND NOT attisdropped")}
 
     def columns_of_type(self, conn: sa.Connection, name: tuple[str, ...]) -> dict[str, list[str]]:
