@@ -597,14 +597,15 @@ class PostgresEngine(Engine):
         return out
 
     def inheritors(self, conn: sa.Connection, tables: set[str]) -> set[str]:
+        """Model names as the catalog spells them: ``"User"``'s partitions are not ``user``'s."""
         children: dict[str, set[str]] = {}
         for child, parent in self.run_sql(
                 conn, f"SELECT {_qualified('cn.nspname', 'c.relname')}, {_qualified('pn.nspname', 'p.relname')} "
                 "FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace "
                 "JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace"):
-            children.setdefault(parent.lower(), set()).add(child.lower())
+            children.setdefault(parent, set()).add(child)
         out: set[str] = set()
-        todo = [t.lower() for t in tables]
+        todo = list(tables)
         while todo:
             for child in children.get(todo.pop(), ()):
                 if child not in out:
