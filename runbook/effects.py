@@ -90,7 +90,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import sqlalchemy as sa
 
@@ -429,11 +429,13 @@ def statement_actions(sql: str, dialect: str, search: str | None = None) -> tupl
     return [a for a in actions if not (a.kind == "unknown" and not a.table)], note
 
 
-def statement_tables(statements: Iterable[str], dialect: str) -> list[set[str]]:
-    """Per statement, in order, the tables (lower-case, as the schema model names them) whose rows
-    or definition it says it changes, read by the parser (``statement_actions``; a ``SET
-    search_path`` followed): what a write the engine measured against it may be. A query that
-    calls a function names none."""
+def statement_tables(statements: Iterable[str], dialect: str,
+                     fold: Callable[[str], str] = str.lower) -> list[set[str]]:
+    """Per statement, in order, the tables (as the schema model names them: ``fold``, the engine's
+    ``lint.model.fold``; PostgreSQL's parser gives names already folded, ``"User"`` kept apart from
+    ``user``) whose rows or definition it says it changes, read by the parser
+    (``statement_actions``; a ``SET search_path`` followed): what a write the engine measured
+    against it may be. A query that calls a function names none."""
     out: list[set[str]] = []
     search: str | None = None
     for sql in statements:
@@ -446,7 +448,7 @@ def statement_tables(statements: Iterable[str], dialect: str) -> list[set[str]]:
             if a.kind == "relabel":  # names a type, not a table
                 continue
             names |= set(a.table.split(",")) | ({a.new} if a.new else set())
-        out.append({n.lower() for n in names if n})
+        out.append({fold(n) for n in names if n})
     return out
 
 

@@ -36,16 +36,26 @@ class RunFailed(RunbookError):
     exit_code = 1
 
 
-class MigrationFailed(RunFailed):
-    """A migration's SQL failed; its transaction was rolled back."""
+#: what became of a failed migration's work when it ran in one transaction (the usual case)
+ROLLED_BACK = "its transaction was rolled back"
 
-    def __init__(self, version: str, name: str, statement_no: int, line: int, sql: str, cause: str):
+
+class MigrationFailed(RunFailed):
+    """A migration's SQL failed. ``cause`` is why (the engine's error); ``outcome`` what became of
+    the migration's work: its transaction was rolled back (``ROLLED_BACK``), unless its statements
+    ran outside a transaction (PostgreSQL's ``CREATE INDEX CONCURRENTLY`` and the like, each
+    committed as it ran: ``migrate.run_outside_transaction``), where nothing rolls back and the
+    outcome says which were undone and what an undo that failed left; ``left`` names those."""
+
+    def __init__(self, version: str, name: str, statement_no: int, line: int, sql: str, cause: str, *,
+                 outcome: str = ROLLED_BACK, left: tuple[str, ...] = ()):
         self.version, self.name = version, name
         self.statement_no, self.line, self.sql, self.cause = statement_no, line, sql, cause
+        self.outcome, self.left = outcome, left
         first = " ".join(sql.split())[:120]
         super().__init__(
             f"migration {version}_{name} failed at statement {statement_no} (line {line}): "
-            f"{first!r}: {cause}; its transaction was rolled back"
+            f"{first!r}: {cause}; {outcome}"
         )
 
 
@@ -58,13 +68,13 @@ class VerifyScriptFailed(MigrationFailed):
                  *, committed: bool = False):
         self.version, self.name, self.script, self.committed = version, name, script, committed
         self.statement_no, self.line, self.sql, self.cause = statement_no, line, sql, cause
+        self.outcome = (f"the migration's statement ran outside a transaction and is committed: {version} is "
+                        f"applied and recorded. Roll it back (runbook rollback --to the version before {version}), "
+                        "or fix what the verify script found" if committed else ROLLED_BACK)
+        self.left = ()
         first = " ".join(sql.split())[:120]
-        head = (f"migration {version}_{name} failed its verify script {script} at statement {statement_no} "
-                f"(line {line}): {first!r}: {cause}")
-        RunFailed.__init__(self, head + (
-            f"; the migration's statement ran outside a transaction and is committed: {version} is applied and "
-            f"recorded. Roll it back (runbook rollback --to the version before {version}), or fix what the verify "
-            "script found" if committed else "; its transaction was rolled back"))
+        RunFailed.__init__(self, f"migration {version}_{name} failed its verify script {script} at statement "
+                                 f"{statement_no} (line {line}): {first!r}: {cause}; {self.outcome}")
 
 
 class CheckFailed(RunFailed):

@@ -4,7 +4,10 @@
 baseline adoption, order), take the one-runbook lock, run the preflight, then apply each pending
 migration in order. A migration with no statement to run (comment-only, or only statements that
 mean nothing on this engine) is a recorded no-op: its history row says so. A migration that fails rolls back whole (DDL included) and stops the run;
-migrations before it stay applied. ``execute_script()`` is shared with rollback and seeds.
+migrations before it stay applied. Statements that cannot run in a transaction (PostgreSQL's
+``CONCURRENTLY`` ones) commit one by one, so there is nothing to roll back: when one fails, the
+runbook undoes those before it, and the error says so (``run_outside_transaction``).
+``execute_script()`` is shared with rollback and seeds.
 
 A migration's verify script (``verify/NNN_verify_*.sql``, Sqitch's verify) runs after its
 statements and its data check, before its history row commits, in the same transaction but
@@ -379,11 +382,12 @@ def run_in_transaction(target: "Target", prepared: list[PreparedStatement], labe
 
 def run_outside_transaction(conn: sa.Connection, engine: "Engine", prepared: list[PreparedStatement], label: str,
                             version: str) -> list[StatementResult]:
-    """Statements that cannot run in a transaction, each in autocommit on ``conn``, in order. When
-    one fails, what it left (an INVALID index: ``engine.after_failed_outside_transaction``) is
-    cleaned up, then the statements before it are undone, newest first
-    (``engine.undo_outside_transaction``, read before each ran), so the database is as it was; an
-    undo that fails is named in the error with what it left."""
+    """Statements that cannot run in a transaction, each in autocommit on ``conn``, in order: each
+    is committed as it runs, so there is no transaction to roll back. When one fails, what it left
+    (an INVALID index: ``engine.after_failed_outside_transaction``) is cleaned up, then the
+    statements before it are undone, newest first (``engine.undo_outside_transaction``, read
+    before each ran), so the database is as it was. The error's ``outcome`` says that, not "rolled
+    back": the statements undone, and an undo that failed with what it left (also ``left``)."""
     several = sum(bool(p.sql) for p in prepared) > 1
     undo: list[tuple[PreparedStatement, list[str]]] = []
     results: list[StatementResult] = []
@@ -393,31 +397,54 @@ def run_outside_transaction(conn: sa.Connection, engine: "Engine", prepared: lis
             results += execute_script(conn, [p], label, version, engine)
         except MigrationFailed as exc:
             try:
-                engine.after_failed_outside_transaction(conn, [p])
-                left = []
+                cleaned, left = engine.after_failed_outside_transaction(conn, [p]), []
             except sa.exc.DBAPIError as failed:
-                left = [f"what statement {p.statement.index} left, an INVALID index (drop it by hand; dropping it "
-                        f"failed: {_cause(failed)})"]
-            if not undo and not left:
-                raise
+                cleaned, left = [], [(p.statement.index, f"what statement {p.statement.index} left, an INVALID index "
+                                                         f"(drop it by hand; dropping it failed: {_cause(failed)})")]
             left += _undo_outside_transaction(conn, engine, undo)
-            cause = exc.cause + (f"; the {len(undo)} statement(s) before it were undone" if not left else
-                                 f"; cleaning up failed, left in the database: {'; '.join(left)}")
-            raise MigrationFailed(exc.version, exc.name, exc.statement_no, exc.line, exc.sql, cause) from exc
+            raise MigrationFailed(exc.version, exc.name, exc.statement_no, exc.line, exc.sql, exc.cause,
+                                  outcome=_outside_outcome(several, undo, cleaned, left),
+                                  left=tuple(what for _, what in left)) from exc
         undo += [(p, then()) for then in pending]
     return results
 
 
+def _outside_outcome(several: bool, undo: list[tuple[PreparedStatement, list[str]]], cleaned: list[str],
+                     left: list[tuple[int, str]]) -> str:
+    """``MigrationFailed.outcome`` of a statement that failed outside a transaction: the statements
+    before it were committed one by one, then undone by the runbook (``undo``, oldest first), or
+    not (``left``: statement number, what is left); ``cleaned``: what the failed one left, dropped."""
+    out = [("its statements ran outside a transaction, in autocommit, each committed as it ran" if several else
+            "it ran outside a transaction, in autocommit") + ": there was no transaction to roll back"]
+    out += cleaned
+    ran = list(dict.fromkeys(p.statement.index for p, _ in reversed(undo)))  # newest first
+    kept = {n for n, _ in left}
+    undone = [n for n in ran if n not in kept]
+    if not ran:
+        out.append("no statement of it ran before this one, so none was undone" if several else
+                   "it is the migration's only statement, so nothing else was to undo")
+    elif not left:
+        out.append(f"the {len(ran)} statement(s) before it were undone by the runbook, newest first (statements "
+                   f"{', '.join(map(str, undone))})")
+    elif undone:
+        out.append(f"of the {len(ran)} statement(s) before it, statement(s) {', '.join(map(str, undone))} were undone")
+    if left:
+        out.append(f"cleaning up failed, left in the database: {'; '.join(what for _, what in left)}")
+    return "; ".join(out)
+
+
 def _undo_outside_transaction(conn: sa.Connection, engine: "Engine",
-                              undo: list[tuple[PreparedStatement, list[str]]]) -> list[str]:
-    """Run each undo, newest first; what could not be undone (statement, its undo, why)."""
+                              undo: list[tuple[PreparedStatement, list[str]]]) -> list[tuple[int, str]]:
+    """Run each undo, newest first; what could not be undone: (statement number, that statement's
+    change with its undo and why it failed)."""
     left = []
     for p, statements in reversed(undo):
         for one in statements:
             try:
                 engine.run_sql(conn, one)
             except sa.exc.DBAPIError as exc:
-                left.append(f"statement {p.statement.index}'s change (undo by hand: {one}; it failed: {_cause(exc)})")
+                left.append((p.statement.index, f"statement {p.statement.index}'s change (undo by hand: {one}; "
+                                                 f"it failed: {_cause(exc)})"))
     return left
 
 

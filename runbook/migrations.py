@@ -89,6 +89,15 @@ def _normalized(path: Path) -> str:
     return path.read_bytes().decode("utf-8-sig").replace("\r\n", "\n")
 
 
+def _written_name(text: str) -> str:
+    """A table named in ``-- Writes:`` as the schema model names it, by SQL's folding: each part
+    lower-case unless double-quoted (``"User"`` stays ``User``: PostgreSQL's, which is not
+    ``user``; where the engine ignores case, lint lower-cases it again); ``public.`` dropped."""
+    parts = re.findall(r'"((?:[^"]|"")*)"|([^."]+)', text.strip())
+    name = ".".join(quoted.replace('""', '"') if quoted else plain.strip().lower() for quoted, plain in parts)
+    return name.removeprefix("public.")
+
+
 def checksum_of(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -182,7 +191,7 @@ class Migration:
         path = self.script.variants.get(engine.variant_suffix, self.script.path)
         text = _normalized(path)
         names = re.sub(r"\([^)]*\)", "", header(text).get("writes", ""))
-        tables = [t.strip().lower().removeprefix("public.") for t in names.split(",") if t.strip()]
+        tables = [_written_name(t) for t in names.split(",") if t.strip()]
         line = next((i for i, raw in enumerate(text.splitlines(), 1)
                      if re.match(r"\s*--\s*writes\s*:", raw, re.IGNORECASE)), None)
         return tables, line if tables else None

@@ -66,7 +66,7 @@ import sqlalchemy as sa
 from . import backup, effects, faults, inventory, progress, schema
 from . import migrations as mig
 from .checks import check
-from .errors import BadInput, MigrationFailed
+from .errors import ROLLED_BACK, BadInput, MigrationFailed
 from .owner import is_dead_owner, owner_tag
 from .engines.base import WRITE_TRANSACTION
 from .migrate import (PreparedStatement, check_folder, is_no_op, prepare, run_in_transaction, run_watched,
@@ -675,14 +675,20 @@ def _failure(step: _Step, exc: MigrationFailed, watch: "RollbackWatch | None", k
     others = [f"{u['version']}_{u['name']}" for u in undone]
     with_ = f" with the steps that ran before it in that transaction ({', '.join(others)})" if others else ""
     kept = [f"{r['version']}_{r['name']}" for r in result["rolled_back"]]
+    # a step alone outside a transaction (migrate.run_outside_transaction) had none to roll back: its outcome
+    # says what the runbook undid, and what an undo that failed left (then the step is half rolled back)
+    outside = exc.outcome != ROLLED_BACK
+    still = (f"{step.label} is still recorded as applied, with the changes named above left as its rollback "
+             "script made them" if exc.left else f"{step.label} is still applied")
     if not kept:
-        back = (f"the rollback's transaction was rolled back whole{with_}: nothing was rolled back, "
-                f"{step.label} is still applied and the database is still at version {before or NONE}")
+        how = exc.outcome if outside else f"the rollback's transaction was rolled back whole{with_}"
+        back = (f"{how}: {'' if exc.left else 'nothing was rolled back, '}{still} and the database is still at "
+                f"version {before or NONE}")
     else:
         at = undone[0]["version"] if undone else step.migration.version
-        back = (f"its part's transaction was rolled back{with_}, so {step.label} is still applied; "
-                f"{', '.join(kept)} stay rolled back (committed in the parts before, see the notice): "
-                f"the database is at version {at}, not at {result['to']}")
+        how = exc.outcome if outside else f"its part's transaction was rolled back{with_}"
+        back = (f"{how}, so {still}; {', '.join(kept)} stay rolled back (committed in the parts before, see the "
+                f"notice): the database is at version {at}, not at {result['to']}")
     return f"{what}; {back}", failed
 
 

@@ -432,6 +432,38 @@ def test_the_replay_measures_rows_code_wrote_on_postgresql(tmp_path: Path, pg_em
     assert codes(report) == ["risk-understated", "wrote-through-code", "wrote-through-code"]
 
 
+@pytest.mark.postgres
+def test_the_replay_tells_a_quoted_table_from_its_lower_case_namesake_on_postgresql(
+        tmp_path: Path, pg_empty_url: str) -> None:
+    """``"User"`` and ``user`` are two tables on PostgreSQL (Prisma's quoted names beside a
+    hand-written one): the rows a trigger of ``user`` writes in ``"User"`` are not ``UPDATE "user"``'s
+    own, so they are ``wrote-through-code``, and the header that declares them (``-- Writes:
+    "User"``, as the finding says) is read back as that table. Before, every name was lower-cased:
+    ``"User"`` was taken for ``user`` and the write went unseen; an ``UPDATE "User"`` stays clean."""
+    files = {
+        "001_t.sql": '-- Risk Level: LOW\nCREATE TABLE "User" (id int PRIMARY KEY, name text);\n'
+                     'CREATE TABLE "user" (id int PRIMARY KEY, handle text);\n'  # user unquoted is a keyword
+                     "INSERT INTO \"User\" VALUES (1, 'a');\nINSERT INTO \"user\" VALUES (1, 'a');\n",
+        "002_trig.sql": "-- Risk Level: LOW\n"
+                        "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                        "UPDATE \"User\" SET name = NEW.handle WHERE id = NEW.id; RETURN NEW; END $$;\n"
+                        "CREATE TRIGGER user_au AFTER UPDATE ON \"user\" FOR EACH ROW EXECUTE FUNCTION touch();\n",
+        "rollbacks/002_rollback_trig.sql": 'DROP TRIGGER user_au ON "user";\nDROP FUNCTION touch();\n',
+        "003_use.sql": "-- Risk Level: HIGH\nUPDATE \"User\" SET name = 'b';\nUPDATE \"user\" SET handle = 'c';\n",
+        "rollbacks/003_rollback_use.sql": "SELECT 1;\n",
+    }
+    folder = make_folder(tmp_path, files, base=False)
+    report = lint.lint(folder, target=open_target(pg_empty_url), dialect="postgresql")
+    [f] = only(report, "wrote-through-code")
+    assert f.file.endswith("003_use.sql") and f.line == 3, f.message
+    assert 'statement 2 (line 3) wrote rows of "User", which it does not name' in f.message, f.message
+    assert '-- Writes: "User", and declare HIGH' in f.message, f.message
+    (folder / "003_use.sql").write_text('-- Risk Level: HIGH\n-- Writes: "User" (by user_au)\n'
+                                        + files["003_use.sql"].split("\n", 1)[1])
+    report = lint.lint(folder, target=open_target(pg_empty_url), dialect="postgresql")
+    assert not only(report, "wrote-through-code"), [f.message for f in report.all_findings()]
+
+
 @pytest.mark.parametrize("body, flagged, category", [
     ("SELECT fill();", ["fill()"], 3),
     ("UPDATE t SET name = app.fix(name);", ["app.fix()"], 3),

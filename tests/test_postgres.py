@@ -663,6 +663,11 @@ def test_failed_create_index_concurrently_leaves_nothing(adopted, migrations_dir
     result = migrate(open_target(adopted), folder)
     assert not result.passed
     assert "003_concurrent_index failed" in result.error and "could not create unique index" in result.error
+    # autocommit: no transaction was rolled back; the INVALID index the statement left was dropped
+    assert result.error.endswith("; it ran outside a transaction, in autocommit: there was no transaction to roll "
+                                 'back; the INVALID index "public"."idx_partners_active_u" it left was dropped; it is '
+                                 "the migration's only statement, so nothing else was to undo"), result.error
+    assert "transaction was rolled back" not in result.error
     after = state(adopted)
     assert after == before and after["_invalid_indexes"] == 0
     with open_target(adopted).engine().connect() as conn:
@@ -701,7 +706,10 @@ FAILING_UNIQUE = "CREATE UNIQUE INDEX CONCURRENTLY idx_u ON strategic_partners (
 def assert_a_failure_undoes(adopted: str, migrations_dir: Path, tmp_path: Path, body: str, undone: int) -> Path:
     """Migration 003, ``body`` then ``FAILING_UNIQUE``, on the database at 002: it fails at that
     statement, the ``undone`` statements before it are undone, and schema, index definitions and
-    history are as they were. Returns the folder, its 003 rewritten to ``body`` alone."""
+    history are as they were. The error says what happened: no transaction rolled back (the
+    statements ran outside one, each committed), the statements before it undone by the runbook,
+    newest first, and the INVALID index the failed one left dropped. Returns the folder, its 003
+    rewritten to ``body`` alone."""
     folder = folder_with(tmp_path, migrations_dir, {"003_outside.sql": "SELECT 1;\n",
                                                     "003_outside.postgresql.sql": body + FAILING_UNIQUE})
     assert migrate(open_target(adopted), folder, to="002").passed
@@ -709,7 +717,13 @@ def assert_a_failure_undoes(adopted: str, migrations_dir: Path, tmp_path: Path, 
     failed = migrate(open_target(adopted), folder)
     assert not failed.passed and f"statement {undone + 1}" in failed.error, failed.error
     assert "could not create unique index" in failed.error, failed.error
-    assert f"the {undone} statement(s) before it were undone" in failed.error, failed.error
+    newest_first = ", ".join(str(n) for n in range(undone, 0, -1))
+    assert failed.error.endswith(
+        "; its statements ran outside a transaction, in autocommit, each committed as it ran: there was no "
+        'transaction to roll back; the INVALID index "public"."idx_u" it left was dropped; the '
+        f"{undone} statement(s) before it were undone by the runbook, newest first (statements {newest_first})"
+    ), failed.error
+    assert "transaction was rolled back" not in failed.error, failed.error
     assert state(adopted) == before and indexes(adopted) == defs and history(adopted) == ["000", "001", "002"]
     (folder / "003_outside.postgresql.sql").write_text(body)
     return folder
@@ -759,6 +773,62 @@ def test_an_index_dropped_concurrently_is_made_again_whole_when_a_later_statemen
         conn.exec_driver_sql("CREATE UNIQUE INDEX idx_partial ON contractors (email, phone) INCLUDE (name) "
                              "WHERE phone <> 'a; b' AND email IS NOT NULL")
     assert_a_failure_undoes(adopted, migrations_dir, tmp_path, "DROP INDEX CONCURRENTLY idx_partial;\n", undone=1)
+
+
+def test_an_undo_that_fails_is_named_with_what_it_left(adopted, migrations_dir, tmp_path):
+    """An undo can fail too: the application reads contractors in an open transaction, which lets
+    a new table referencing contractors be made but not dropped again (dropping its foreign key
+    waits for an ACCESS EXCLUSIVE lock on contractors) in the lock timeout. The error says the
+    statements ran outside a transaction, which was undone, and what is left with its SQL: never
+    that a transaction was rolled back."""
+    target = open_target(adopted, lock_timeout_s=0.5)
+    folder = folder_with(tmp_path, migrations_dir, {
+        "003_outside.sql": "SELECT 1;\n",
+        "003_outside.postgresql.sql": "CREATE TABLE queue_items (id int PRIMARY KEY, contractor_id int "
+                                      "REFERENCES contractors (id));\n"
+                                      "CREATE INDEX CONCURRENTLY idx_a ON strategic_partners (company_name);\n"
+                                      + FAILING_UNIQUE})
+    assert migrate(target, folder, to="002").passed
+    before = state(adopted)
+    with other_session(adopted, "SELECT count(*) FROM contractors"):
+        failed = migrate(target, folder)
+    assert not failed.passed and "statement 3" in failed.error and "could not create unique index" in failed.error
+    assert failed.error.endswith(
+        "; its statements ran outside a transaction, in autocommit, each committed as it ran: there was no "
+        'transaction to roll back; the INVALID index "public"."idx_u" it left was dropped; of the 2 statement(s) '
+        "before it, statement(s) 2 were undone; cleaning up failed, left in the database: statement 1's change "
+        "(undo by hand: DROP TABLE IF EXISTS queue_items; it failed: canceling statement due to lock timeout)"
+    ), failed.error
+    assert "transaction was rolled back" not in failed.error and history(adopted) == ["000", "001", "002"]
+    with target.engine().begin() as conn:  # what the error says is left, and its SQL finishes the undo
+        assert conn.exec_driver_sql("SELECT to_regclass('idx_a')").scalar() is None
+        conn.exec_driver_sql("DROP TABLE IF EXISTS queue_items")
+    assert state(adopted) == before
+
+
+def test_a_rollback_script_that_fails_outside_a_transaction_says_what_was_undone(adopted, migrations_dir, tmp_path):
+    """A rollback script of concurrent drops runs in autocommit: when its second statement
+    fails, the index its first dropped is made again, and the error says so, not that the
+    rollback's transaction was rolled back (there was none)."""
+    from runbook.rollback import rollback_to
+
+    folder = folder_with(tmp_path, migrations_dir, {
+        "003_indexes.sql": "SELECT 1;\n",
+        "003_indexes.postgresql.sql": "CREATE INDEX CONCURRENTLY idx_a ON contractors (phone);\n",
+        "rollbacks/003_rollback_indexes.sql": "DROP INDEX idx_a;\n",
+        "rollbacks/003_rollback_indexes.postgresql.sql": "DROP INDEX CONCURRENTLY idx_a;\n"
+                                                         "DROP INDEX CONCURRENTLY idx_none;\n"})
+    assert migrate(open_target(adopted), folder).passed
+    before, defs = state(adopted), indexes(adopted)
+    done = rollback_to(open_target(adopted), folder, "002", run_id="down")
+    assert done["after"] == "003" and "idx_none" in done["error"], done["error"]
+    assert done["error"].endswith(
+        "; its statements ran outside a transaction, in autocommit, each committed as it ran: there was no "
+        "transaction to roll back; the 1 statement(s) before it were undone by the runbook, newest first "
+        "(statements 1): nothing was rolled back, 003_indexes is still applied and the database is still at "
+        "version 003"), done["error"]
+    assert "transaction was rolled back" not in done["error"]
+    assert state(adopted) == before and indexes(adopted) == defs and history(adopted)[-1] == "003"
 
 
 def test_a_rollback_script_of_several_concurrent_drops_runs_outside_a_transaction(adopted, migrations_dir, tmp_path):

@@ -153,8 +153,10 @@ class Engine:
         may change that decide what the runbook's own statements that follow mean (its history
         rows, its data checks). Nothing by default."""
 
-    def after_failed_outside_transaction(self, conn: sa.Connection, prepared: list) -> None:
-        """Clean up after a statement that ran outside a transaction failed (nothing by default)."""
+    def after_failed_outside_transaction(self, conn: sa.Connection, prepared: list) -> list[str]:
+        """Clean up after a statement that ran outside a transaction failed; what was cleaned up,
+        for the error to say (nothing by default)."""
+        return []
 
     def undoable_outside_transaction(self, sql: str) -> bool:
         """Whether ``sql``, a statement that runs outside a transaction, can be undone exactly once

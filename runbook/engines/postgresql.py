@@ -274,11 +274,12 @@ class PostgresEngine(Engine):
         if watch is not None:
             watch.check(conn)
 
-    def after_failed_outside_transaction(self, conn: sa.Connection, prepared: list) -> None:
-        """Drop the INVALID index a failed ``CREATE INDEX CONCURRENTLY`` left behind.
+    def after_failed_outside_transaction(self, conn: sa.Connection, prepared: list) -> list[str]:
+        """Drop the INVALID index a failed ``CREATE INDEX CONCURRENTLY`` left behind; says so.
 
         ``conn`` is the autocommit connection the statement failed on. Only an index named by
         the failed statement is dropped, and only when it is invalid (never a working index)."""
+        dropped = []
         for p in prepared:
             for sql in p.sql:
                 tree = _parse_postgres(sql)
@@ -297,7 +298,10 @@ class PostgresEngine(Engine):
                     "AND n.nspname = COALESCE(CAST(:schema AS text), current_schema())"),
                     {"name": name.name, "schema": schema}).first()
                 if row is not None:
-                    conn.exec_driver_sql(f"DROP INDEX CONCURRENTLY IF EXISTS {_ident(row[0])}.{_ident(name.name)}")
+                    index = f"{_ident(row[0])}.{_ident(name.name)}"
+                    conn.exec_driver_sql(f"DROP INDEX CONCURRENTLY IF EXISTS {index}")
+                    dropped.append(f"the INVALID index {index} it left was dropped")
+        return dropped
 
     def undoable_outside_transaction(self, sql: str) -> bool:
         """What can share a migration with a statement that runs outside a transaction, each in
@@ -598,14 +602,15 @@ class PostgresEngine(Engine):
         return out
 
     def inheritors(self, conn: sa.Connection, tables: set[str]) -> set[str]:
+        """Model names as the catalog spells them: ``"User"``'s partitions are not ``user``'s."""
         children: dict[str, set[str]] = {}
         for child, parent in self.run_sql(
                 conn, f"SELECT {_qualified('cn.nspname', 'c.relname')}, {_qualified('pn.nspname', 'p.relname')} "
                 "FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace cn ON cn.oid = c.relnamespace "
                 "JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = p.relnamespace"):
-            children.setdefault(parent.lower(), set()).add(child.lower())
+            children.setdefault(parent, set()).add(child)
         out: set[str] = set()
-        todo = [t.lower() for t in tables]
+        todo = list(tables)
         while todo:
             for child in children.get(todo.pop(), ()):
                 if child not in out:

@@ -27,7 +27,7 @@ from ..engines.base import ServerObjects
 from ..errors import BadInput, LeftOnServer, MigrationFailed, NotOnScratch, RunFailed
 from ..migrations import Migration
 from .classify import HIGHEST, Classifier
-from .model import SchemaModel, reflect
+from .model import SchemaModel, fold, reflect
 from .model import from_database as database_model
 from .report import MigrationLint, Verdict
 from .rules import risk, verify
@@ -292,12 +292,15 @@ class WriteWatch:
     tables (``write_counters``, PostgreSQL's per table and transaction; else ``tables_written_by``,
     the tables SQLite's program for it writes, when it counted rows beyond the statement's own);
     held against the tables the statement names (``effects.statement_tables``, the reading
-    migrate's data check declares by) and the header's ``-- Writes:``. Pass it as
-    ``execute_script``'s ``observe``, then ``judge``."""
+    migrate's data check declares by) and the header's ``-- Writes:``. Every name is compared as
+    the model compares them (``model.fold``): on PostgreSQL ``"User"`` and ``user`` are two
+    tables, and a write to one is not the other's. Pass it as ``execute_script``'s ``observe``,
+    then ``judge``."""
 
     def __init__(self, engine: "Engine", conn: sa.Connection, before: SchemaModel, prepared: list) -> None:
         self.engine, self.conn = engine, conn
-        self.existing = {t.lower() for t in before.tables}
+        self.fold = fold(engine.name)
+        self.existing = {self.fold(t) for t in before.tables}
         self.sql = [sql for p in prepared for sql in p.sql]
         self.rows = engine.rows_written(conn)
         # per table, as it stands (all 0 while nothing is counted: counters only grow)
@@ -317,15 +320,15 @@ class WriteWatch:
         counters = self.engine.write_counters(self.conn)
         if counters is not None:  # per table: exactly the tables it wrote
             before = self.counters or {}
-            written = {t.lower() for t, n in counters.items() if n != before.get(t, 0)} & self.existing
+            written = {self.fold(t) for t, n in counters.items() if n != before.get(t, 0)} & self.existing
             self.counters = counters
             if written:
                 self.wrote.append((p.statement, at, written, 0))
             return
         own = result.rowcount if result.rowcount is not None and result.rowcount > 0 and not result.columns else 0
         if delta > own:  # rows beyond the statement's own: a trigger, a foreign-key action, a virtual table
-            tables = self.engine.tables_written_by(self.conn, sql)
-            self.wrote.append((p.statement, at, (tables or set()) & self.existing, delta - own))
+            tables = {self.fold(t) for t in self.engine.tables_written_by(self.conn, sql) or ()}
+            self.wrote.append((p.statement, at, tables & self.existing, delta - own))
 
     def judge(self, u: MigrationLint) -> None:
         """Findings (``wrote-through-code``) for the writes no statement names and the header does
@@ -335,8 +338,8 @@ class WriteWatch:
         m, engine = u.migration, self.engine
         from .. import effects
 
-        named = effects.statement_tables(self.sql, engine.sqlglot_dialect)
-        declared = set(m.writes(engine)[0])
+        named = effects.statement_tables(self.sql, engine.sqlglot_dialect, self.fold)
+        declared = {self.fold(t) for t in m.writes(engine)[0]}
         header = ("its header says -- Writes: none" if m.writes_nothing(engine)
                   else "its header does not declare it (-- Writes:)")
         raised = False
@@ -347,7 +350,7 @@ class WriteWatch:
             if not undeclared and (tables or named[at] or declared or st.writes(st.dialect or u.dialect)):
                 continue  # what it wrote is what it names or the header declares, or it is no query
             if undeclared:
-                what = ", ".join(undeclared)
+                what = ", ".join(undeclared if engine.names_ignore_case else map(_header_name, undeclared))
                 how = ("the engine's write counters" if not rows else
                        f"SQLite counted {rows} row(s) beyond its own, and its program opens these tables for writing")
                 message = (f"statement {st.index} (line {st.line}) wrote rows of {what}, which it does not name "
@@ -366,6 +369,13 @@ class WriteWatch:
         if raised:  # the declaration against the category as it now is
             u.findings = [f for f in u.findings if f.code not in risk.CODES]
             risk.check(u)
+
+
+def _header_name(table: str) -> str:
+    """A PostgreSQL model name as ``-- Writes:`` reads it back (``Migration.writes``): a part
+    that is not lower case double-quoted (``"User"``), as in SQL."""
+    return ".".join(part if part == part.lower() else '"' + part.replace('"', '""') + '"'
+                    for part in table.split("."))
 
 
 def _apply_failed(u: MigrationLint, failure: str) -> str:

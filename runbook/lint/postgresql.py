@@ -208,16 +208,21 @@ def _column_refs(node: Any) -> list[ast.ColumnRef]:
 
 
 def new_column(cd: ast.ColumnDef, default_schema: str | None = None) -> NewColumn:
+    """A column as PostgreSQL makes it: ``serial`` and identity columns are NOT NULL (the engine
+    adds it: its catalog says so, as ``from_database`` reads it) and have a default."""
     name = cd.colname
     t = type_info(cd.typeName)
     serial = cd.typeName is not None and cd.typeName.names[-1].sval in _SERIAL  # its type is an integer's
-    not_null = bool(cd.is_not_null) or serial
-    default = bool(cd.raw_default) or bool(cd.identity and cd.identity != "\x00") or serial
+    identity = bool(cd.identity and cd.identity != "\x00")
+    not_null = bool(cd.is_not_null) or serial or identity
+    default = bool(cd.raw_default) or identity or serial
     rules = []
     for c in cd.constraints or ():
         if c.contype == ConstrType.CONSTR_NOTNULL:
             not_null = True
-        elif c.contype in (ConstrType.CONSTR_DEFAULT, ConstrType.CONSTR_IDENTITY, ConstrType.CONSTR_GENERATED):
+        elif c.contype == ConstrType.CONSTR_IDENTITY:  # PostgreSQL makes an identity column NOT NULL
+            not_null = default = True
+        elif c.contype in (ConstrType.CONSTR_DEFAULT, ConstrType.CONSTR_GENERATED):
             default = True
         else:
             rule = _constraint(c, name, default_schema)
