@@ -1306,6 +1306,38 @@ def test_a_rollback_whose_set_default_rewrites_only_its_migrations_rows_passes_a
             [(1, 0, "seed"), (10, 7, "before")]
     target.dispose()
 
+
+def test_a_rollback_that_changes_a_referenced_key_must_not_reset_the_applications_keys(at_004, tmp_path):
+    """A migration renames a code and its rollback renames it back: ``ON UPDATE SET DEFAULT``
+    would set the code of the item the application wrote since to the column's default, ``ON
+    UPDATE SET NULL`` would clear its tag. The rollback fails naming each key and its action, and
+    the database is as it was; once the application's item no longer refers to the renamed code,
+    the rollback passes. Before, the rollback's data check followed no ``ON UPDATE`` action and
+    the rollback passed, rewriting both keys."""
+    url = at_004
+    run_sql(url, "CREATE TABLE codes (id INTEGER PRIMARY KEY, code TEXT UNIQUE)", "INSERT INTO codes VALUES (1, 'none'), (2, 'b')",
+            "CREATE TABLE items (id INTEGER PRIMARY KEY, "
+            "code TEXT DEFAULT 'none' REFERENCES codes (code) ON UPDATE SET DEFAULT, "
+            "tag TEXT REFERENCES codes (code) ON UPDATE SET NULL)")
+    folder = folder_with(tmp_path, {"005_codes.sql": "UPDATE codes SET code = 'b2' WHERE code = 'b';\n",
+                                    "rollbacks/005_rollback_codes.sql": "UPDATE codes SET code = 'b' WHERE code = 'b2';\n"})
+    target = enforcing_foreign_keys(url)
+    assert migrate(target, folder, run_id="codes").passed
+    run_sql(url, "INSERT INTO items VALUES (1, 'b2', 'b2')")
+    at_005 = db_state(url)
+    refused = rollback.rollback_to(target, folder, "004", run_id="back")
+    assert refused["error"] and "items: 1 rows' code set to its default ('none'" in refused["error"], refused["error"]
+    assert "by ON UPDATE SET DEFAULT of its foreign key to codes, and the migration it rolls back added 0 row(s) " \
+        "there: the keys they referred to are changed by the rollback" in refused["error"]
+    assert "items: 1 rows' tag set to NULL by ON UPDATE SET NULL of its foreign key to codes" in refused["error"]
+    assert db_state(url) == at_005
+    run_sql(url, "UPDATE items SET code = 'none', tag = NULL")
+    done = rollback.rollback_to(target, folder, "004", run_id="back-again")
+    assert done["error"] is None and done["after"] == "004", done["error"]
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT code FROM codes ORDER BY code").scalars().all() == ["b", "none"]
+    target.dispose()
+
 # -- what the functions a trigger calls do; what TRUNCATE ... CASCADE empties ----------------------
 ACCOUNTS = ("CREATE TABLE account (id int PRIMARY KEY, name text)",
             "CREATE TABLE account_audit (account int, what text, stamp text)",
