@@ -944,6 +944,12 @@ def _constant(default: Any) -> bool:
     return text is None or bool(_CONSTANT.match(text))
 
 
+def is_constant(default: str) -> bool:
+    """A column default written as a constant (a literal, maybe cast): its text is its value, the
+    same for every row (``nextval(...)``, ``CURRENT_TIMESTAMP`` are not)."""
+    return bool(_CONSTANT.match(default.strip()))
+
+
 def at_commit(report: dict[str, Any]) -> dict[str, Any]:
     """What a ``DataWatch`` report says the migration left at its commit, counts only: the values
     in the columns it added, the rows it added and removed, the rows it changed (per column), the

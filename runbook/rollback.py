@@ -68,7 +68,7 @@ from . import migrations as mig
 from .checks import check
 from .errors import ROLLED_BACK, BadInput, MigrationFailed
 from .owner import is_dead_owner, owner_tag
-from .engines.base import WRITE_TRANSACTION
+from .engines.base import WRITE_TRANSACTION, stored_default
 from .migrate import (PreparedStatement, check_folder, is_no_op, prepare, run_in_transaction, run_watched,
                       verify_script_checks)
 
@@ -383,20 +383,30 @@ class RollbackWatch:
     migration's counts at its commit, from this run's migrate record or the event log); without
     that record, only a table a statement may remove rows from may lose rows. Rows appear only
     where a statement may add them. What the engine does to other tables when the script removes
-    rows (``engine.referential_actions``: ``ON DELETE CASCADE`` / ``SET NULL`` of a table referring
-    to one it may remove rows from) is counted and held to the same rule: such a table may lose at
-    most the rows its migration added there, and none of its keys may be set to NULL (``SET
-    DEFAULT`` to a value is not seen); a rollback
-    that would take the application's rows that way fails, naming the foreign key (delete them in
-    the script, where the guards and ``--discard-new-data`` see them). Anything else fails the check
-    (``passed`` False) and the caller rolls the transaction back (``effects.DataCheckFailed``). Same
-    interface as ``effects.DataWatch`` for ``migrate.run_in_transaction``."""
+    or updates rows (``engine.referential_actions``: ``ON DELETE CASCADE`` / ``SET NULL`` / ``SET DEFAULT`` of
+    a table referring to one it may remove rows from; ``ON UPDATE SET NULL`` / ``SET DEFAULT`` of one
+    referring to a column it may update) is held from writers, counted and held to the
+    same rule: such a table may lose at most the rows its migration added there, none of its keys
+    may be set to NULL, and at most as many of its keys may be set to their default as the rows its
+    migration added there (``SET DEFAULT`` writes a value, often a non-null one such as 0 or an
+    'unassigned' row's id, where the application's key was: as silent a loss as NULL, and only a
+    row the migration added may take it; without the migration's counts, none). A key is counted
+    as the rows holding one (every key column non-NULL) other than what the action writes (NULL,
+    or the column's default as the engine evaluates it, once per count: a default that gives each
+    row a new value, a sequence's ``nextval``, is not told apart). A rollback that would take or
+    rewrite the application's rows that way fails, naming the foreign key and its action (delete
+    or change them in the script, where the guards and ``--discard-new-data`` see them; those flags
+    do not let the engine's actions rewrite them). Anything else fails the check (``passed`` False)
+    and the caller rolls the transaction back (``effects.DataCheckFailed``). Same interface as
+    ``effects.DataWatch`` for ``migrate.run_in_transaction``."""
 
     def __init__(self, engine: Any, prepared: list[PreparedStatement], record: dict[str, Any] | None):
         self.engine, self.record = engine, record
         self.declared = effects.declare_prepared(prepared, engine)
         self.watched: list[tuple[effects.TableEffect, int]] = []
-        self.nulled: list[tuple[Any, int]] = []  # (a SET NULL foreign key, its rows holding a key before)
+        # (a SET NULL / SET DEFAULT foreign key, "DELETE" or "UPDATE", its action then, the columns it sets,
+        # the SQL condition of its rows holding a key the action would change, their count before)
+        self.keyed: list[tuple[Any, str, str, tuple[str, ...], str, int]] = []
         self.report: dict[str, Any] | None = None
 
     def _migration_rows(self, table: str) -> tuple[int, int] | None:
@@ -436,15 +446,67 @@ class RollbackWatch:
                     how = "TRUNCATE ... CASCADE" if truncated else "ON DELETE CASCADE"
                     effects_.append(effects.TableEffect(fk.child, by_triggers=True, why=[
                         f"{how} of its foreign key ({', '.join(fk.columns)}) to {fk.parent}"]))
-        self.engine.hold_writers(conn, [e.table for e in effects_])
+        setting = [(fk, "DELETE", fk.on_delete, fk.on_delete_sets) for fk in actions
+                   if fk.on_delete in ("set null", "set default")]
+        for fk, event, action, sets in self._update_actions(conn, effects_, present):
+            both = [i for i, (k, _, a, c) in enumerate(setting) if (k, a, c) == (fk, action, sets)]
+            if both:  # one count cannot tell the two events apart: one entry, naming both
+                setting[both[0]] = (fk, "DELETE or UPDATE", action, sets)
+            else:
+                setting.append((fk, event, action, sets))
+        # the tables whose keys the engine sets are held too: a writer there between the two counts
+        # would move them
+        held = [e.table for e in effects_]
+        held += sorted({fk.child for fk, *_ in setting} - set(held))
+        self.engine.hold_writers(conn, held)
         self.watched = [(e, inventory.count_rows(conn, e.table)) for e in effects_]
-        self.nulled = [(fk, self._keyed(conn, fk)) for fk in actions if fk.on_delete == "set null"]
+        self.keyed = []
+        for fk, event, action, sets in setting:
+            where = self._keyed_where(conn, fk, action, sets)
+            self.keyed.append((fk, event, action, sets, where, self._count(conn, fk.child, where)))
 
-    def _keyed(self, conn: sa.Connection, fk: Any) -> int:
-        """Rows of ``fk``'s table whose foreign key columns it sets on delete hold a value."""
+    def _update_actions(self, conn: sa.Connection, effects_: list[effects.TableEffect], present: set[str]
+                        ) -> list[tuple[Any, str, str, tuple[str, ...]]]:
+        """The ``ON UPDATE SET NULL`` / ``SET DEFAULT`` foreign keys referring to a column the
+        script may update (a rollback renaming a code back): the engine sets the referring rows'
+        keys as it does on delete. ``ON UPDATE CASCADE`` follows the parent: the reference is kept."""
+        updated = {e.table: e for e in effects_ if (e.updates or e.anything) and not e.by_triggers}
+        out = []
+        for fk in self.engine.referential_actions(conn, list(updated)) if updated else []:
+            e = updated.get(fk.parent)
+            if (e is None or fk.child not in present or fk.on_update not in ("set null", "set default")
+                    or not (e.anything or {effects.ALL, *fk.referenced} & e.changed_columns)):
+                continue
+            out.append((fk, "UPDATE", fk.on_update, fk.columns))
+        return out
+
+    def _keyed_where(self, conn: sa.Connection, fk: Any, action: str, sets: tuple[str, ...]) -> str:
+        """The rows of ``fk``'s table holding a key its ``action`` would change, as SQL: every key
+        column non-NULL (a key with a NULL refers to nothing: no action touches it) and a column
+        of ``sets`` (those the action sets) holding something other than what it writes there,
+        NULL for ``SET NULL``, the column's default for ``SET DEFAULT`` (NULL when it has none). A
+        constant default is compared as written; another is evaluated by the engine, once per count."""
         q = self.engine.quote_name
-        held = " AND ".join(f"{q(c)} IS NOT NULL" for c in fk.on_delete_sets)
-        return int(conn.exec_driver_sql(f"SELECT count(*) FROM {self.engine.quote_table(fk.child)} WHERE {held}").scalar())
+        defaults: dict[str, str | None] = {}
+        if action == "set default":
+            defaults = {c["name"]: stored_default(c.get("default"))
+                        for c in self.engine.columns(sa.inspect(conn), fk.child)}
+        differs = []
+        for c in sets:
+            d = defaults.get(c)
+            differs.append(f"{q(c)} IS NOT NULL" if d is None else
+                           f"{q(c)} <> ({d})" if effects.is_constant(d) else f"{q(c)} <> (SELECT ({d}))")
+        keyed = " AND ".join(f"{q(c)} IS NOT NULL" for c in fk.columns)
+        return f"{keyed} AND ({' OR '.join(differs)})"
+
+    def _count(self, conn: sa.Connection, table: str, where: str) -> int:
+        return int(self.engine.run_sql(conn, f"SELECT count(*) FROM {self.engine.quote_table(table)} WHERE {where}"
+                                       ).scalar())
+
+    def _defaults(self, conn: sa.Connection, fk: Any, sets: tuple[str, ...]) -> str:
+        """What ``fk``'s ``SET DEFAULT`` writes in ``sets``, for a message: ``(0)``, ``('unassigned', NULL)``."""
+        found = {c["name"]: stored_default(c.get("default")) for c in self.engine.columns(sa.inspect(conn), fk.child)}
+        return "(" + ", ".join(found.get(c) or "NULL" for c in sets) + ")"
 
     def after(self, conn: sa.Connection) -> dict[str, Any]:
         present = set(self.engine.table_names(conn))
@@ -472,14 +534,36 @@ class RollbackWatch:
                                     "remove rows")
             if out["added"] and not (e.may_add_rows or e.anything):
                 problems.append(f"{e.table}: {out['added']} rows added, and no statement may add rows")
-        for fk, keyed in self.nulled:
-            lost = keyed - self._keyed(conn, fk)
-            if lost > 0:
-                problems.append(f"{fk.child}: {lost} rows' {', '.join(fk.on_delete_sets)} set to NULL by ON DELETE SET "
-                                f"NULL of its foreign key to {fk.parent}: the rows they referred to are removed by the "
-                                "rollback (remove or change them in the script)")
+        keys = []
+        for fk, event, action, sets, where, keyed in self.keyed:
+            if fk.child not in present:  # the script dropped it: its rows were judged before anything ran (guard_new_data)
+                continue
+            after = self._count(conn, fk.child, where)
+            lost = keyed - after
+            named = f"ON {event} {action.upper()}"
+            mine = self._migration_rows(fk.child) if action == "set default" else None
+            allowed = mine[0] if mine is not None else 0  # SET NULL: none (its rule before SET DEFAULT was seen)
+            keys.append({"table": fk.child, "columns": list(sets), "action": named, "parent": fk.parent,
+                         "keyed_before": keyed, "keyed_after": after, "changed": max(lost, 0),
+                         "migration_added": None if mine is None else mine[0]})
+            if lost <= allowed:
+                continue
+            cols = ", ".join(sets)
+            why = {"DELETE": "the rows they referred to are removed by the rollback",
+                   "UPDATE": "the keys they referred to are changed by the rollback"}.get(
+                event, "the rows they referred to are removed, or their keys changed, by the rollback")
+            if action == "set null":
+                problems.append(f"{fk.child}: {lost} rows' {cols} set to NULL by {named} of its foreign key "
+                                f"to {fk.parent}: {why} (remove or change them in the script)")
+                continue
+            added = ("the migration it rolls back has no counts here, so no key may change" if mine is None else
+                     f"the migration it rolls back added {mine[0]} row(s) there")
+            problems.append(f"{fk.child}: {lost} rows' {cols} set to {'its' if len(sets) == 1 else 'their'} "
+                            f"default {self._defaults(conn, fk, sets)} by {named} of its foreign key to {fk.parent}, "
+                            f"and {added}: {why}, and a rollback must not change the keys of rows it did not add "
+                            "(remove or change them in the script)")
         self.report = {"passed": not problems, "mode": "row counts in the rollback's transaction",
-                       "tables": tables, "problems": problems, "notes": self.declared.notes}
+                       "tables": tables, "keys": keys, "problems": problems, "notes": self.declared.notes}
         return self.report
 
 

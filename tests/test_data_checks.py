@@ -1237,6 +1237,107 @@ def test_a_rollback_that_would_take_the_applications_rows_through_a_foreign_key_
     target.dispose()
 
 
+
+# -- ON DELETE SET DEFAULT: a rollback must not rewrite the keys of the application's rows ------
+OWNERS = ("CREATE TABLE owners (id INTEGER PRIMARY KEY, name TEXT)",
+          "INSERT INTO owners VALUES (0, 'unassigned'), (7, 'old')",
+          "CREATE TABLE jobs (id INTEGER PRIMARY KEY, "
+          "owner INTEGER DEFAULT 0 REFERENCES owners ON DELETE SET DEFAULT, what TEXT)",
+          "INSERT INTO jobs VALUES (10, 7, 'before')")
+OWNERS_MIGRATION = {"005_owners.sql": "INSERT INTO owners VALUES (1, 'new');\n"
+                                      "INSERT INTO jobs VALUES (1, 1, 'seed');\n",
+                    "rollbacks/005_rollback_owners.sql": "DELETE FROM owners WHERE id = 1;\n"}
+
+
+def enforcing_foreign_keys(url: str):
+    """The target of ``url``; on SQLite its sessions enforce foreign keys (``PRAGMA foreign_keys
+    = ON``, as another program's session or a build of SQLite that turns them on): there the
+    engine's actions run, as they always do on PostgreSQL."""
+    target = open_target(url)
+    if url.startswith("sqlite"):
+        sa.event.listen(target.engine(), "connect", lambda dbapi_conn, _: dbapi_conn.execute("PRAGMA foreign_keys = ON"))
+    return target
+
+
+def test_a_rollback_that_would_set_the_applications_keys_to_their_default_fails_and_changes_nothing(
+        at_004, tmp_path):
+    """A rollback deleting the owner its migration added: ``ON DELETE SET DEFAULT`` would rewrite
+    the owner of the job the application wrote since to the column's default (0, the
+    'unassigned' owner), a write of the application silently lost. The rollback fails naming the
+    key and the action (two keys changed, the migration added one row there), the database is
+    as it was, and the flags that let a rollback drop values do not let it rewrite keys (as for
+    ``SET NULL``: change the rows in the script). Before, ``SET DEFAULT`` was not seen and the
+    rollback passed."""
+    url = at_004
+    run_sql(url, *OWNERS)
+    folder = folder_with(tmp_path, OWNERS_MIGRATION)
+    target = enforcing_foreign_keys(url)
+    assert migrate(target, folder, run_id="owners").passed
+    run_sql(url, "INSERT INTO jobs VALUES (2, 1, 'app')")
+    at_005 = db_state(url)
+    for flags in ({}, {"discard_new_data": True, "discard_old_rows": True}):
+        refused = rollback.rollback_to(target, folder, "004", run_id="back", **flags)
+        assert refused["error"] and "jobs: 2 rows' owner set to its default (0) by ON DELETE SET DEFAULT of its " \
+            "foreign key to owners, and the migration it rolls back added 1 row(s) there" in refused["error"], \
+            refused["error"]
+        assert "nothing was rolled back" in refused["error"] and refused["after"] == "005", refused["error"]
+        assert db_state(url) == at_005
+    target.dispose()
+
+
+def test_a_rollback_whose_set_default_rewrites_only_its_migrations_rows_passes_and_says_so(at_004, tmp_path):
+    """The same rollback when only the job its migration added refers to the owner it deletes:
+    ``ON DELETE SET DEFAULT`` rewrites that job's owner to the default, one key changed against
+    the one row the migration added there: allowed, as ``CASCADE`` may take the rows a migration
+    added. The step's data check reports the key, its action and the count; the job that was
+    there before keeps its owner. Before, nothing reported it."""
+    url = at_004
+    run_sql(url, *OWNERS)
+    folder = folder_with(tmp_path, OWNERS_MIGRATION)
+    target = enforcing_foreign_keys(url)
+    assert migrate(target, folder, run_id="owners").passed
+    done = rollback.rollback_to(target, folder, "004", run_id="back")
+    assert done["error"] is None and done["after"] == "004", done["error"]
+    (step,) = done["rolled_back"]
+    assert [(k["table"], k["columns"], k["action"], k["parent"], k["changed"], k["migration_added"])
+            for k in step["data"]["keys"]] == [("jobs", ["owner"], "ON DELETE SET DEFAULT", "owners", 1, 1)], step["data"]
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT id, owner, what FROM jobs ORDER BY id").all() == \
+            [(1, 0, "seed"), (10, 7, "before")]
+    target.dispose()
+
+
+def test_a_rollback_that_changes_a_referenced_key_must_not_reset_the_applications_keys(at_004, tmp_path):
+    """A migration renames a code and its rollback renames it back: ``ON UPDATE SET DEFAULT``
+    would set the code of the item the application wrote since to the column's default, ``ON
+    UPDATE SET NULL`` would clear its tag. The rollback fails naming each key and its action, and
+    the database is as it was; once the application's item no longer refers to the renamed code,
+    the rollback passes. Before, the rollback's data check followed no ``ON UPDATE`` action and
+    the rollback passed, rewriting both keys."""
+    url = at_004
+    run_sql(url, "CREATE TABLE codes (id INTEGER PRIMARY KEY, code TEXT UNIQUE)", "INSERT INTO codes VALUES (1, 'none'), (2, 'b')",
+            "CREATE TABLE items (id INTEGER PRIMARY KEY, "
+            "code TEXT DEFAULT 'none' REFERENCES codes (code) ON UPDATE SET DEFAULT, "
+            "tag TEXT REFERENCES codes (code) ON UPDATE SET NULL)")
+    folder = folder_with(tmp_path, {"005_codes.sql": "UPDATE codes SET code = 'b2' WHERE code = 'b';\n",
+                                    "rollbacks/005_rollback_codes.sql": "UPDATE codes SET code = 'b' WHERE code = 'b2';\n"})
+    target = enforcing_foreign_keys(url)
+    assert migrate(target, folder, run_id="codes").passed
+    run_sql(url, "INSERT INTO items VALUES (1, 'b2', 'b2')")
+    at_005 = db_state(url)
+    refused = rollback.rollback_to(target, folder, "004", run_id="back")
+    assert refused["error"] and "items: 1 rows' code set to its default ('none'" in refused["error"], refused["error"]
+    assert "by ON UPDATE SET DEFAULT of its foreign key to codes, and the migration it rolls back added 0 row(s) " \
+        "there: the keys they referred to are changed by the rollback" in refused["error"]
+    assert "items: 1 rows' tag set to NULL by ON UPDATE SET NULL of its foreign key to codes" in refused["error"]
+    assert db_state(url) == at_005
+    run_sql(url, "UPDATE items SET code = 'none', tag = NULL")
+    done = rollback.rollback_to(target, folder, "004", run_id="back-again")
+    assert done["error"] is None and done["after"] == "004", done["error"]
+    with target.engine().connect() as conn:
+        assert conn.exec_driver_sql("SELECT code FROM codes ORDER BY code").scalars().all() == ["b", "none"]
+    target.dispose()
+
 # -- what the functions a trigger calls do; what TRUNCATE ... CASCADE empties ----------------------
 ACCOUNTS = ("CREATE TABLE account (id int PRIMARY KEY, name text)",
             "CREATE TABLE account_audit (account int, what text, stamp text)",
