@@ -489,6 +489,22 @@ def test_a_primary_key_column_renamed_is_joined_under_its_name_now(engine, reque
     target.dispose()
 
 
+def checked_second_migration(url: str, tmp_path: Path, first: str, second: str, rows: str) -> tuple:
+    """On PostgreSQL: migration 001 (``first``), the application's ``rows``, then 002 (``second``)
+    with the full data check, which passes; the target and 002's data report of its one table."""
+    folder = tmp_path / "migrations"
+    (folder / "rollbacks").mkdir(parents=True)
+    (folder / "001_first.sql").write_text("-- Risk Level: LOW\n" + first)
+    (folder / "002_second.sql").write_text("-- Risk Level: HIGH\n" + second)
+    target = open_target(url)
+    assert migrate(target, folder, to="001", dialect="postgresql").passed
+    run_sql(url, rows)
+    result = migrate(target, folder, dialect="postgresql", data_checks="full")
+    assert result.passed, result.error
+    (t,) = result.migrations[-1].data["tables"]
+    return target, t
+
+
 @pytest.mark.parametrize("table, by_code, key_sql, rows", [
     # supabase/auth's 044: id (text) renamed to provider_id in a DO block, a new id uuid takes its place
     ("identities (id text NOT NULL, provider text NOT NULL, data text, PRIMARY KEY (provider, id))",
@@ -508,16 +524,9 @@ def test_key_columns_renamed_or_retyped_by_code_are_followed_by_the_catalog(pg_e
     whose type the catalog shows changed by its text: whatever renamed or retyped it, code no
     parser reads included. Before, supabase/auth's 044 failed every rehearsal with rows: the
     check's own join compared the new uuid ``id`` with the old text one (uuid = text)."""
-    folder = tmp_path / "migrations"
-    (folder / "rollbacks").mkdir(parents=True)
-    (folder / "001_identities.sql").write_text(f"-- Risk Level: LOW\nCREATE TABLE {table};\n")
-    (folder / "002_by_code.sql").write_text("-- Risk Level: HIGH\n" + by_code + "UPDATE identities SET data = upper(data);\n")
-    target = open_target(pg_empty_url)
-    assert migrate(target, folder, to="001", dialect="postgresql").passed
-    run_sql(pg_empty_url, "INSERT INTO identities VALUES ('1', 'github', 'a'), ('2', 'google', 'b')")
-    result = migrate(target, folder, dialect="postgresql", data_checks="full")
-    assert result.passed, result.error
-    (t,) = result.migrations[-1].data["tables"]
+    target, t = checked_second_migration(pg_empty_url, tmp_path, f"CREATE TABLE {table};\n",
+                                         by_code + "UPDATE identities SET data = upper(data);\n",
+                                         "INSERT INTO identities VALUES ('1', 'github', 'a'), ('2', 'google', 'b')")
     assert (t["compared"], t["added"], t["removed"], t["changed"], t["changed_columns"]) == (
         "content", 0, 0, 2, {"data": 2}), t
     with target.engine().connect() as conn:
@@ -528,18 +537,10 @@ def test_key_columns_renamed_or_retyped_by_code_are_followed_by_the_catalog(pg_e
 def test_a_table_made_anew_is_compared_by_its_columns_names(pg_empty_url, tmp_path):
     """A rebuild (create new, copy, drop, rename) makes a new table: its columns' identities are
     new, so it is compared by their names; b, the second column now, is b, once the third."""
-    folder = tmp_path / "migrations"
-    (folder / "rollbacks").mkdir(parents=True)
-    (folder / "001_items.sql").write_text("-- Risk Level: LOW\nCREATE TABLE items (id int PRIMARY KEY, a text, b text);\n")
-    (folder / "002_rebuild.sql").write_text(
-        "-- Risk Level: HIGH\nCREATE TABLE items_new (id int PRIMARY KEY, b text);\n"
-        "INSERT INTO items_new SELECT id, b FROM items;\nDROP TABLE items;\nALTER TABLE items_new RENAME TO items;\n")
-    target = open_target(pg_empty_url)
-    assert migrate(target, folder, to="001", dialect="postgresql").passed
-    run_sql(pg_empty_url, "INSERT INTO items VALUES (1, 'x', 'p'), (2, 'y', 'q')")
-    result = migrate(target, folder, dialect="postgresql", data_checks="full")
-    assert result.passed, result.error
-    (t,) = result.migrations[-1].data["tables"]
+    target, t = checked_second_migration(
+        pg_empty_url, tmp_path, "CREATE TABLE items (id int PRIMARY KEY, a text, b text);\n",
+        "CREATE TABLE items_new (id int PRIMARY KEY, b text);\nINSERT INTO items_new SELECT id, b FROM items;\n"
+        "DROP TABLE items;\nALTER TABLE items_new RENAME TO items;\n", "INSERT INTO items VALUES (1, 'x', 'p'), (2, 'y', 'q')")
     assert (t["now"], t["compared"], t["added"], t["removed"], t["changed"]) == ("items", "content", 0, 0, 0), t
     target.dispose()
 

@@ -395,6 +395,18 @@ def columns(model: "lint.SchemaModel") -> dict:
             for t, info in model.tables.items()}
 
 
+def static_and_engine_models(tmp_path: Path, url: str, files: dict[str, str], name: str) -> tuple:
+    """Lint's static model of ``files`` on PostgreSQL, and the model read from the engine once
+    ``files[name]`` ran on ``url``."""
+    from runbook.target import open_target
+
+    static = static_model(folder(tmp_path, files), "postgresql")
+    with open_target(url).engine().begin() as conn:
+        conn.exec_driver_sql(files[name])
+    with open_target(url).engine().connect() as conn:
+        return static, lint.schema_from_database(conn)
+
+
 @pytest.mark.postgres
 def test_static_model_keeps_quoted_case_and_the_types_postgresql_holds(tmp_path: Path, pg_empty_url: str) -> None:
     """The static model of a history with ``"User"``, ``"user"`` and ``Account`` is the one
@@ -402,14 +414,7 @@ def test_static_model_keeps_quoted_case_and_the_types_postgresql_holds(tmp_path:
     are folded, and ``serial``/``bigserial``/``smallserial`` are the integer types the engine holds
     (NOT NULL). Before, the names were all lower-cased (``"User"`` and ``"user"`` merged) and the
     types were ``serial``."""
-    from runbook.target import open_target
-
-    root = folder(tmp_path, QUOTED)
-    static = static_model(root, "postgresql")
-    with open_target(pg_empty_url).engine().begin() as conn:
-        conn.exec_driver_sql(QUOTED["001_tables.sql"])
-    with open_target(pg_empty_url).engine().connect() as conn:
-        engine_model = lint.schema_from_database(conn)
+    static, engine_model = static_and_engine_models(tmp_path, pg_empty_url, QUOTED, "001_tables.sql")
     assert set(static.tables) == {"User", "user", "user_", "account"}
     assert columns(static) == columns(engine_model)
     assert static.tables["User"].columns["id"].type.text == "integer"
@@ -429,14 +434,7 @@ def test_static_model_makes_identity_columns_not_null_as_postgresql_does(tmp_pat
     """A column ``GENERATED ... AS IDENTITY`` (in CREATE TABLE or added by ALTER TABLE) is NOT NULL
     and has a default in the static model, as in the model read from PostgreSQL once the same SQL
     ran there: the engine adds the NOT NULL. Before, the static model had them nullable."""
-    from runbook.target import open_target
-
-    root = folder(tmp_path, IDENTITY)
-    static = static_model(root, "postgresql")
-    with open_target(pg_empty_url).engine().begin() as conn:
-        conn.exec_driver_sql(IDENTITY["001_identity.sql"])
-    with open_target(pg_empty_url).engine().connect() as conn:
-        engine_model = lint.schema_from_database(conn)
+    static, engine_model = static_and_engine_models(tmp_path, pg_empty_url, IDENTITY, "001_identity.sql")
     assert columns(static) == columns(engine_model)
     defaults = {c.name: c.has_default for c in static.tables["ticket"].columns.values()}
     assert defaults == {c.name: c.has_default for c in engine_model.tables["ticket"].columns.values()}
