@@ -38,6 +38,8 @@ class RunFailed(RunbookError):
 
 #: what became of a failed migration's work when it ran in one transaction (the usual case)
 ROLLED_BACK = "its transaction was rolled back"
+#: what the outcome of one that ran outside a transaction says first (``migrate._outside_outcome``)
+NO_TRANSACTION = "there was no transaction to roll back"
 
 
 class MigrationFailed(RunFailed):

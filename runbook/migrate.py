@@ -37,8 +37,8 @@ from . import migrations as mig
 from .engines.base import WRITE_TRANSACTION
 from . import progress
 from .checks import Check, check
-from .errors import (BadInput, MigrationFailed, NotOnScratch, RunFailed, ServerChanged, VerifyScriptFailed,
-                     db_error_line)
+from .errors import (NO_TRANSACTION, BadInput, MigrationFailed, NotOnScratch, RunFailed, ServerChanged,
+                     VerifyScriptFailed, db_error_line)
 from .sqltext import Statement
 
 if TYPE_CHECKING:
@@ -415,7 +415,7 @@ def _outside_outcome(several: bool, undo: list[tuple[PreparedStatement, list[str
     before it were committed one by one, then undone by the runbook (``undo``, oldest first), or
     not (``left``: statement number, what is left); ``cleaned``: what the failed one left, dropped."""
     out = [("its statements ran outside a transaction, in autocommit, each committed as it ran" if several else
-            "it ran outside a transaction, in autocommit") + ": there was no transaction to roll back"]
+            "it ran outside a transaction, in autocommit") + f": {NO_TRANSACTION}"]
     out += cleaned
     ran = list(dict.fromkeys(p.statement.index for p, _ in reversed(undo)))  # newest first
     kept = {n for n, _ in left}

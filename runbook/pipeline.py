@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import faults, progress, reports, startup
 from .config import DEFAULT_DIALECT
-from .errors import BadInput, ReportIncomplete, RunFailed, redact
+from .errors import NO_TRANSACTION, BadInput, ReportIncomplete, RunFailed, redact
 from .kernel import KernelGone, call, shared_kernel
 from .reports import Run, StepResult
 from .target import mask
@@ -404,9 +404,11 @@ def _run_steps(km: Any, target: Opened, run_dir: Path, steps: tuple[str, ...], o
             nothing_touched = True  # the rehearsal failed on a scratch copy: the target was not touched
             run.rollback_skipped = "the rehearsal failed on a scratch copy: the target was not touched"
         elif step == "migrate" and not nothing_touched and _unchanged(km, target, run.versions["before"]):
-            nothing_touched = True  # each migration rolls back whole: the failed one left nothing
-            run.rollback_skipped = ("the failed migration rolled back whole: the database is still at "
-                                    f"version {run.versions['before'] or 'none'}")
+            nothing_touched = True  # each migration rolls back whole (or is undone): the failed one is not recorded
+            how = ("the failed migration ran outside a transaction and was not recorded (its error says which of its "
+                   "statements the runbook undid, and anything an undo left)" if NO_TRANSACTION in (result.error or "")
+                   else "the failed migration rolled back whole")
+            run.rollback_skipped = f"{how}: the database is still at version {run.versions['before'] or 'none'}"
         if opts.rollback_refused and step in ("migrate", "verify") and not opts.dry_run and not nothing_touched:
             run.rollback_skipped = (f"{NO_ROLLBACK}: the database was left as the failed {step} step left it, the "
                                     "migrations that committed still applied (`runbook status` lists them; "

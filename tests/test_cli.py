@@ -196,6 +196,37 @@ def test_no_rollback_step_when_the_failed_migration_touched_nothing(tmp_path, sq
     assert db_state(sqlite_url) == before
 
 
+@pytest.mark.postgres
+def test_no_rollback_step_when_a_failed_migration_outside_a_transaction_was_undone(tmp_path, pg_url):
+    """PostgreSQL: 003 builds an index concurrently, then a unique one the rows break. Each ran in
+    autocommit, so nothing rolled back: the runbook undid the first and the run says so, not
+    "rolled back whole"; no rollback step runs and the database is as it was."""
+    from runbook.migrate import migrate
+    from runbook.target import open_target
+
+    folder = failing_folder(tmp_path)
+    (folder / "003_add_audit_log.sql").write_text("-- Migration: Indexes\n-- Risk Level: MEDIUM\nSELECT 1;\n")
+    (folder / "003_add_audit_log.postgresql.sql").write_text(
+        "-- Migration: Indexes\n-- Risk Level: MEDIUM\n"
+        "CREATE INDEX CONCURRENTLY idx_partners_name ON strategic_partners (company_name);\n"
+        "CREATE UNIQUE INDEX CONCURRENTLY idx_partners_active ON strategic_partners (is_active);\n")
+    (folder / "rollbacks" / "003_rollback_audit_log.postgresql.sql").write_text(
+        "DROP INDEX CONCURRENTLY idx_partners_active;\nDROP INDEX CONCURRENTLY idx_partners_name;\n")
+    assert migrate(open_target(pg_url), folder, to="002").passed
+    before = db_state(pg_url)
+    done = runbook("run", "--db", pg_url, "--migrations", str(folder), "--no-rehearsal",
+                   "--reports", str(tmp_path / "reports"), "--backups", str(tmp_path / "backups"))
+    assert done.returncode == 1, done.stdout + done.stderr
+    run = run_json(done.stdout)
+    assert [(s["step"], s["status"]) for s in run["steps"]][-1] == ("migrate", "failed")
+    assert run["rollback_skipped"].startswith("the failed migration ran outside a transaction and was not recorded"), \
+        run["rollback_skipped"]
+    assert "there was no transaction to roll back" in run["error"] and "undone by the runbook, newest first (statements 1)" \
+        in run["error"], run["error"]
+    assert run["versions"] == {"before": "002", "after": "002"}
+    assert db_state(pg_url) == before
+
+
 @pytest.mark.parametrize("args,message", [
     (["status", "--db", "not a url"], "not a database URL"),
     (["run", "--db", "mysql://u@h/db"], "unsupported database engine"),
