@@ -249,3 +249,20 @@ def test_a_drizzle_rebuild_with_constraints_sqlite_alone_reads_is_read_from_the_
     assert "changes its foreign keys" in renamed and "(userid) → user(id)" in renamed, renamed
     assert "no statement copies" not in renamed, renamed
     assert unit.category == 3
+
+
+def test_a_foreign_key_to_a_column_added_later_in_the_same_migration_is_no_unknown_name(tmp_path: Path) -> None:
+    """Hydra's 102 (popx, SQLite) creates tables whose foreign keys name ``hydra_client (id, nid)``
+    before it adds ``nid`` to ``hydra_client``: SQLite resolves a foreign key when a row is
+    written, and the migration ends with the column. One naming a column still missing at the end
+    is reported."""
+    body = ("CREATE TABLE hydra_client (id TEXT PRIMARY KEY);\n"
+            "CREATE TABLE logout (id TEXT PRIMARY KEY, client_id TEXT, nid TEXT,\n"
+            "  FOREIGN KEY (client_id, nid) REFERENCES hydra_client (id, nid));\n"
+            "ALTER TABLE hydra_client ADD COLUMN nid TEXT;\n"
+            "CREATE TABLE session (id TEXT PRIMARY KEY, client_id TEXT, tenant TEXT,\n"
+            "  FOREIGN KEY (client_id, tenant) REFERENCES hydra_client (id, tenant));\n")
+    files = {"001_init.sql": HEAD.format(risk="LOW") + body,
+             "rollbacks/001_rollback_init.sql": "DROP TABLE session;\nDROP TABLE logout;\nDROP TABLE hydra_client;\n"}
+    found = unknown_names(lint_on_file(tmp_path, files))
+    assert len(found) == 1 and "001_init.sql:7" in found[0] and "hydra_client.tenant" in found[0], found

@@ -246,18 +246,20 @@ class Classifier:
             if missing and own:
                 self.unknown(st, f"foreign key of {table} references {table}({', '.join(missing)}), which it does not define")
             return
-        if (self.engine.late_foreign_keys and not self.is_system(ref_table)
-                and self.schema.exists(ref_table) is False):
+        if self.engine.late_foreign_keys and not self.is_system(ref_table) and (
+                self.schema.exists(ref_table) is False
+                or any(c and self.schema.column_exists(ref_table, c) is False for c in ref_cols)):
             self.late_references.append((st, table, ref_table, ref_cols))
             return
         if self.check_table(st, ref_table, f"foreign key of {table}"):
             self.check_columns(st, ref_table, ref_cols, f"foreign key of {table}")
 
     def check_late_references(self) -> None:
-        """After the last statement: a foreign key naming a table that did not exist when its table
-        was created is fine where the engine resolves it later (SQLite) and the migration created
-        the table meanwhile (Prisma's first migration creates tables in name order); one still
-        missing is reported, at its statement."""
+        """After the last statement: a foreign key naming a table (or a column of one) that did not
+        exist when its table was created is fine where the engine resolves it later (SQLite) and
+        the migration made it meanwhile (Prisma's first migration creates tables in name order;
+        Hydra's 102 adds ``hydra_client.nid`` after the tables referring to it); one still missing
+        is reported, at its statement."""
         for st, table, ref_table, ref_cols in self.late_references:
             if self.check_table(st, ref_table, f"foreign key of {table}", "at the end of its migration"):
                 self.check_columns(st, ref_table, ref_cols, f"foreign key of {table}")
