@@ -487,10 +487,7 @@ class RollbackWatch:
         NULL for ``SET NULL``, the column's default for ``SET DEFAULT`` (NULL when it has none). A
         constant default is compared as written; another is evaluated by the engine, once per count."""
         q = self.engine.quote_name
-        defaults: dict[str, str | None] = {}
-        if action == "set default":
-            defaults = {c["name"]: stored_default(c.get("default"))
-                        for c in self.engine.columns(sa.inspect(conn), fk.child)}
+        defaults = self._defaults(conn, fk.child) if action == "set default" else {}
         differs = []
         for c in sets:
             d = defaults.get(c)
@@ -503,10 +500,9 @@ class RollbackWatch:
         return int(self.engine.run_sql(conn, f"SELECT count(*) FROM {self.engine.quote_table(table)} WHERE {where}"
                                        ).scalar())
 
-    def _defaults(self, conn: sa.Connection, fk: Any, sets: tuple[str, ...]) -> str:
-        """What ``fk``'s ``SET DEFAULT`` writes in ``sets``, for a message: ``(0)``, ``('unassigned', NULL)``."""
-        found = {c["name"]: stored_default(c.get("default")) for c in self.engine.columns(sa.inspect(conn), fk.child)}
-        return "(" + ", ".join(found.get(c) or "NULL" for c in sets) + ")"
+    def _defaults(self, conn: sa.Connection, table: str) -> dict[str, str | None]:
+        """Per column of ``table``, its default as stored (``None``: it has none)."""
+        return {c["name"]: stored_default(c.get("default")) for c in self.engine.columns(sa.inspect(conn), table)}
 
     def after(self, conn: sa.Connection) -> dict[str, Any]:
         present = set(self.engine.table_names(conn))
@@ -558,8 +554,10 @@ class RollbackWatch:
                 continue
             added = ("the migration it rolls back has no counts here, so no key may change" if mine is None else
                      f"the migration it rolls back added {mine[0]} row(s) there")
+            defaults = self._defaults(conn, fk.child)
+            written = ", ".join(defaults.get(c) or "NULL" for c in sets)  # (0), ('unassigned', NULL)
             problems.append(f"{fk.child}: {lost} rows' {cols} set to {'its' if len(sets) == 1 else 'their'} "
-                            f"default {self._defaults(conn, fk, sets)} by {named} of its foreign key to {fk.parent}, "
+                            f"default ({written}) by {named} of its foreign key to {fk.parent}, "
                             f"and {added}: {why}, and a rollback must not change the keys of rows it did not add "
                             "(remove or change them in the script)")
         self.report = {"passed": not problems, "mode": "row counts in the rollback's transaction",

@@ -20,6 +20,7 @@ from sqlglot.dialects import Dialect
 from sqlglot.errors import TokenError
 from sqlglot.tokens import TokenType
 
+from ..engines.sqlite import quote
 from ..sqltext import Statement, split
 from .classify import Classifier, Constraint, NewColumn, Outcome, Shape, Unreadable, merge
 from .model import ColumnInfo, TypeInfo
@@ -75,20 +76,19 @@ def engine_table(sql: str, *, if_not_exists: bool) -> EngineTable | None:
     a table that database lacks, say)."""
     db = sqlite3.connect(":memory:")
     try:
-        before = _MEMORY_TABLES
         db.execute(sql)
-        made = [row for row in db.execute(before) if not row[1].startswith("sqlite_")]
+        made = [row for row in db.execute(_MEMORY_TABLES) if not row[1].startswith("sqlite_")]
         if len(made) != 1:
             return None
         schema, name = made[0]
         columns = {}
         for _cid, column, ctype, notnull, default, pk, hidden in db.execute(
-                f"PRAGMA {schema}.table_xinfo({_quoted(name)})"):
+                f"PRAGMA {schema}.table_xinfo({quote(name)})"):
             columns[column.lower()] = ColumnInfo(column.lower(), TypeInfo.of(ctype) if ctype else None,
                                                  not (notnull or pk), default is not None or hidden in (2, 3))
         keys: dict[int, Constraint] = {}
         for key, _seq, table, column, referenced, *_ in db.execute(
-                f"PRAGMA {schema}.foreign_key_list({_quoted(name)})"):
+                f"PRAGMA {schema}.foreign_key_list({quote(name)})"):
             fk = keys.setdefault(key, Constraint("FOREIGN KEY", [], ref_table=table.lower()))
             fk.columns.append(column.lower())
             if referenced is not None:
@@ -104,16 +104,11 @@ _MEMORY_TABLES = ("SELECT 'main', name FROM sqlite_master WHERE type = 'table' "
                   "UNION ALL SELECT 'temp', name FROM sqlite_temp_master WHERE type = 'table'")
 
 
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _tokens(sql: str, dialect: str = "sqlite") -> list:
     try:
         return list(Dialect.get_or_raise(dialect).tokenize(sql))
     except (TokenError, ValueError):
         return []
-
 
 
 # -- reading sqlglot trees
