@@ -20,7 +20,6 @@ from sqlglot.dialects import Dialect
 from sqlglot.errors import TokenError
 from sqlglot.tokens import TokenType
 
-from ..engines.sqlite import quote
 from ..sqltext import Statement, split
 from .classify import Classifier, Constraint, NewColumn, Outcome, Shape, Unreadable, merge
 from .model import ColumnInfo, TypeInfo
@@ -83,12 +82,12 @@ def engine_table(sql: str, *, if_not_exists: bool) -> EngineTable | None:
         schema, name = made[0]
         columns = {}
         for _cid, column, ctype, notnull, default, pk, hidden in db.execute(
-                f"PRAGMA {schema}.table_xinfo({quote(name)})"):
+                f"PRAGMA {schema}.table_xinfo({_quoted(name)})"):
             columns[column.lower()] = ColumnInfo(column.lower(), TypeInfo.of(ctype) if ctype else None,
                                                  not (notnull or pk), default is not None or hidden in (2, 3))
         keys: dict[int, Constraint] = {}
         for key, _seq, table, column, referenced, *_ in db.execute(
-                f"PRAGMA {schema}.foreign_key_list({quote(name)})"):
+                f"PRAGMA {schema}.foreign_key_list({_quoted(name)})"):
             fk = keys.setdefault(key, Constraint("FOREIGN KEY", [], ref_table=table.lower()))
             fk.columns.append(column.lower())
             if referenced is not None:
@@ -102,6 +101,12 @@ def engine_table(sql: str, *, if_not_exists: bool) -> EngineTable | None:
 
 _MEMORY_TABLES = ("SELECT 'main', name FROM sqlite_master WHERE type = 'table' "
                   "UNION ALL SELECT 'temp', name FROM sqlite_temp_master WHERE type = 'table'")
+
+
+def _quoted(name: str) -> str:
+    """``engines.sqlite.quote``'s quoting, without loading that engine: lint reads SQLite-dialect
+    migrations on a PostgreSQL run too, which never loads the SQLite engine (tests/test_package.py)."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _tokens(sql: str, dialect: str = "sqlite") -> list:
